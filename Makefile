@@ -1,0 +1,157 @@
+# ctrace - see README.md.  `make` builds, `make test` runs every test,
+# `make demo` traces the bundled example.  V=1 shows commands, DEBUG=1 and
+# ASAN=1 change the build, O=DIR puts it elsewhere.
+
+PREFIX  ?= /usr/local
+bindir  ?= $(PREFIX)/bin
+libdir  ?= $(PREFIX)/lib
+includedir ?= $(PREFIX)/include
+mandir  ?= $(PREFIX)/share/man
+O       ?= build
+
+CC      ?= cc
+INSTALL ?= install
+
+# our flags come first so the user's CFLAGS can override them
+WARN     = -Wall -Wextra -Werror -Wno-unused-parameter
+OPT      = -O2 -g
+ifeq ($(DEBUG),1)
+OPT      = -O0 -g3
+endif
+ifeq ($(ASAN),1)
+OPT     += -fsanitize=address,undefined -fno-omit-frame-pointer
+endif
+BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE -I. -Iformat -Iutil
+ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(OPT) $(LDFLAGS)
+
+ifneq ($(V),1)
+Q  = @
+QP = @printf '  %-8s %s\n'
+else
+Q  =
+QP = @true
+endif
+
+FORMAT_SRC    = $(wildcard format/*.c)
+UTIL_SRC      = $(wildcard util/*.c)
+PRELOAD_SRC   = $(wildcard preload/*.c)
+COLLECTOR_SRC = $(wildcard collector/*.c)
+ANALYZER_SRC  = $(wildcard analyzer/*.c)
+UNIT_SRC      = $(wildcard tests/unit/test-*.c)
+FIXTURE_SRC   = $(wildcard tests/fixtures/*.c)
+BENCH_SRC     = $(wildcard bench/*.c)
+HEADERS       = $(wildcard format/*.h util/*.h preload/*.h collector/*.h \
+		  analyzer/*.h include/*.h)
+
+# the preload links only the event encoder: no lz4, no allocation
+PRELOAD_FORMAT = format/events.c
+
+obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+pic = $(patsubst %.c,$(O)/pic/%.o,$(1))
+
+LIB       = $(O)/lib/libctrace.so
+COLLECTOR = $(O)/bin/ctrace-collector
+ANALYZER  = $(O)/bin/ctrace-analyze
+FRONTEND  = $(O)/bin/ctrace
+UNITS     = $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
+FIXTURES  = $(patsubst tests/fixtures/%.c,$(O)/fixtures/%,$(FIXTURE_SRC))
+BENCHES   = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+
+SHARED_OBJ = $(call obj,$(FORMAT_SRC) $(UTIL_SRC))
+LIBS       = -llz4
+
+.PHONY: all deps test check bench demo install uninstall clean fixtures
+all: $(LIB) $(COLLECTOR) $(ANALYZER) $(FRONTEND)
+
+deps:
+	$(Q)sh scripts/deps.sh
+
+$(O)/obj/%.o: %.c $(HEADERS) | deps-ok
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(O)/pic/%.o: %.c $(HEADERS) | deps-ok
+	$(QP) CC-PIC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
+
+# dependency check once per build tree, so a missing header is named
+# plainly instead of failing deep inside a compile
+.PHONY: deps-ok
+deps-ok: $(O)/.deps-ok
+$(O)/.deps-ok: scripts/deps.sh
+	$(Q)sh scripts/deps.sh
+	$(Q)mkdir -p $(O) && touch $@
+
+$(LIB): $(call pic,$(PRELOAD_SRC) $(PRELOAD_FORMAT))
+	$(QP) LD $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -shared $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ -ldl -lpthread
+
+$(COLLECTOR): $(call obj,$(COLLECTOR_SRC)) $(SHARED_OBJ)
+	$(QP) LD $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(ANALYZER): $(call obj,$(ANALYZER_SRC)) $(SHARED_OBJ)
+	$(QP) LD $@
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lm
+
+$(FRONTEND): scripts/ctrace
+	$(Q)mkdir -p $(dir $@)
+	$(Q)cp $< $@ && chmod 755 $@
+
+$(O)/tests/%: tests/unit/%.c $(SHARED_OBJ) tests/unit/tap.h
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
+
+# fixtures are the user's programs: built plainly, as a user would
+$(O)/fixtures/%: tests/fixtures/%.c | deps-ok
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -pthread -ldl
+
+$(O)/bench/%: bench/%.c | deps-ok
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -o $@ $< -pthread
+
+fixtures: $(FIXTURES)
+
+check: all $(UNITS) $(FIXTURES)
+	$(Q)O=$(O) sh tests/run.sh unit
+
+test: all $(UNITS) $(FIXTURES)
+	$(Q)O=$(O) sh tests/run.sh all
+
+bench: all $(BENCHES)
+	$(Q)O=$(O) sh bench/run.sh
+
+demo: all $(FIXTURES)
+	$(Q)O=$(O) sh scripts/demo.sh
+
+install: all
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) \
+		$(DESTDIR)$(includedir) $(DESTDIR)$(mandir)/man1 \
+		$(DESTDIR)$(mandir)/man3 $(DESTDIR)$(mandir)/man5
+	$(INSTALL) -m 755 $(FRONTEND) $(COLLECTOR) $(ANALYZER) $(DESTDIR)$(bindir)
+	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(libdir)
+	$(INSTALL) -m 644 include/ctrace.h $(DESTDIR)$(includedir)
+	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(mandir)/man1
+	$(INSTALL) -m 644 man/*.3 $(DESTDIR)$(mandir)/man3
+	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(mandir)/man5
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/ctrace $(DESTDIR)$(bindir)/ctrace-collector \
+		$(DESTDIR)$(bindir)/ctrace-analyze $(DESTDIR)$(libdir)/libctrace.so \
+		$(DESTDIR)$(includedir)/ctrace.h
+	cd man && for f in *.1; do rm -f $(DESTDIR)$(mandir)/man1/$$f; done
+	cd man && for f in *.3; do rm -f $(DESTDIR)$(mandir)/man3/$$f; done
+	cd man && for f in *.5; do rm -f $(DESTDIR)$(mandir)/man5/$$f; done
+
+clean:
+	rm -rf $(O)

@@ -1,0 +1,56 @@
+/*
+ * buf.h - a growable byte buffer for building and parsing records.
+ *
+ * Used by the collector and the analyzer, never by the preload (it
+ * allocates).  Allocation failure is sticky: put_* become no-ops and
+ * fmt_buf_failed() tells, so builders check once at the end.
+ */
+#ifndef CTRACE_BUF_H
+#define CTRACE_BUF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "varint.h"
+
+struct fmt_buf {
+	uint8_t *p;
+	size_t len, cap;
+	int failed;
+};
+
+int fmt_buf_reserve(struct fmt_buf *b, size_t more);
+void fmt_buf_free(struct fmt_buf *b);
+
+static inline void fmt_buf_reset(struct fmt_buf *b) { b->len = 0; }
+static inline int fmt_buf_failed(const struct fmt_buf *b) { return b->failed; }
+
+static inline void fmt_buf_uvar(struct fmt_buf *b, uint64_t v)
+{
+	if (!fmt_buf_reserve(b, FMT_VARINT_MAX))
+		b->len = fmt_put_uvar(b->p + b->len, v) - b->p;
+}
+
+void fmt_buf_bytes(struct fmt_buf *b, const void *p, size_t n);
+/* uvar length, then the bytes */
+void fmt_buf_str(struct fmt_buf *b, const char *s, size_t n);
+
+/* a bounded reader over a payload; errors are sticky like the builder's */
+struct fmt_cursor {
+	const uint8_t *p, *end;
+	int err;
+};
+
+static inline uint64_t fmt_cur_uvar(struct fmt_cursor *c)
+{
+	uint64_t v = 0;
+
+	if (!c->err && fmt_get_uvar(&c->p, c->end, &v))
+		c->err = -1;
+	return c->err ? 0 : v;
+}
+
+/* a length-prefixed string of at most max bytes; *n gets its length */
+const char *fmt_cur_str(struct fmt_cursor *c, size_t max, size_t *n);
+
+#endif

@@ -1,0 +1,197 @@
+/*
+ * events.c - schema-driven encoder and decoder for events, both forms.
+ */
+#include <string.h>
+
+#include "events.h"
+#include "varint.h"
+
+static struct fmt_event_info infos[FMT_EV_MAX];
+static int infos_ready;
+
+static void fill_info(unsigned code, const char *name, unsigned family,
+		      const char *kinds, const char *fields)
+{
+	struct fmt_event_info *in = &infos[code];
+	unsigned i;
+
+	in->name = name;
+	in->kinds = kinds;
+	in->fields = fields;
+	in->family = family;
+	in->nfields = strlen(kinds);
+	in->stack_field = -1;
+	in->str_field = -1;
+	for (i = 0; i < in->nfields; i++) {
+		if (kinds[i] == 'k')
+			in->stack_field = i;
+		else if (kinds[i] == 'n')
+			in->str_field = i;
+	}
+}
+
+static void init_infos(void)
+{
+	/* names are generated lower case from the enum names */
+	static char lower[FMT_EV_MAX][24];
+	const char *upper;
+	unsigned i;
+
+#define FMT_X(name, code, fam, kinds, fields)				\
+	upper = #name;							\
+	for (i = 0; upper[i] && i < sizeof(lower[0]) - 1; i++)		\
+		lower[code][i] = upper[i] | 0x20;			\
+	fill_info(code, lower[code], fam, kinds, fields);
+	FMT_EVENT_LIST(FMT_X)
+#undef FMT_X
+	__atomic_store_n(&infos_ready, 1, __ATOMIC_RELEASE);
+}
+
+const struct fmt_event_info *fmt_event_info(unsigned type)
+{
+	/* racing first calls fill the same values: harmless */
+	if (!__atomic_load_n(&infos_ready, __ATOMIC_ACQUIRE))
+		init_infos();
+	if (type >= FMT_EV_MAX || !infos[type].name)
+		return NULL;
+	return &infos[type];
+}
+
+const char *fmt_field_name(const struct fmt_event_info *info, unsigned i,
+			   char *buf, size_t size)
+{
+	const char *p = info->fields;
+	size_t n;
+
+	while (i-- && p) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p || !size)
+		return "?";
+	n = strcspn(p, " ");
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, p, n);
+	buf[n] = 0;
+	return buf;
+}
+
+uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
+			  enum fmt_form form, uint64_t *prev_ts)
+{
+	const struct fmt_event_info *in = fmt_event_info(ev->type);
+	unsigned i, j;
+
+	*p++ = ev->type;
+	p = fmt_put_uvar(p, ev->ts - *prev_ts);
+	*prev_ts = ev->ts;
+	for (i = 0; i < in->nfields; i++) {
+		char k = in->kinds[i];
+
+		if (form == FMT_WIRE && k == 'k') {
+			uint32_t n = ev->nstack < FMT_MAX_STACK ?
+				     ev->nstack : FMT_MAX_STACK;
+
+			p = fmt_put_uvar(p, n);
+			for (j = 0; j < n; j++)
+				p = fmt_put_uvar(p, ev->stack[j]);
+		} else if (form == FMT_WIRE && k == 'n') {
+			uint32_t n = ev->slen < FMT_MAX_STR ?
+				     ev->slen : FMT_MAX_STR;
+
+			p = fmt_put_uvar(p, n);
+			memcpy(p, ev->str, n);
+			p += n;
+		} else if (k == 's') {
+			p = fmt_put_uvar(p, fmt_zigzag((int64_t)ev->f[i]));
+		} else {
+			p = fmt_put_uvar(p, ev->f[i]);
+		}
+	}
+	return p;
+}
+
+static int decode_inline(const uint8_t **pp, const uint8_t *end, char kind,
+			 struct fmt_event *ev, uint64_t *stackbuf)
+{
+	uint64_t n, j;
+
+	if (fmt_get_uvar(pp, end, &n))
+		return FMT_ETRUNC;
+	if (kind == 'k') {
+		if (n > FMT_MAX_STACK)
+			return FMT_ECORRUPT;
+		for (j = 0; j < n; j++)
+			if (fmt_get_uvar(pp, end, &stackbuf[j]))
+				return FMT_ETRUNC;
+		ev->stack = stackbuf;
+		ev->nstack = n;
+		return 0;
+	}
+	if (n > FMT_MAX_STR)
+		return FMT_ECORRUPT;
+	if ((size_t)(end - *pp) < n)
+		return FMT_ETRUNC;
+	ev->str = (const char *)*pp;
+	ev->slen = n;
+	*pp += n;
+	return 0;
+}
+
+int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
+		     enum fmt_form form, uint64_t *prev_ts,
+		     struct fmt_event *ev, uint64_t *stackbuf)
+{
+	const uint8_t *p = *pp;
+	const struct fmt_event_info *in;
+	uint64_t dts;
+	unsigned i;
+	int err;
+
+	if (p >= end)
+		return FMT_ETRUNC;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = *p++;
+	in = fmt_event_info(ev->type);
+	if (!in)
+		return FMT_ETYPE;
+	if (fmt_get_uvar(&p, end, &dts))
+		return FMT_ETRUNC;
+	ev->ts = *prev_ts + dts;
+	if (ev->ts < *prev_ts)
+		return FMT_ECORRUPT;
+	for (i = 0; i < in->nfields; i++) {
+		char k = in->kinds[i];
+
+		if (form == FMT_WIRE && (k == 'k' || k == 'n')) {
+			err = decode_inline(&p, end, k, ev, stackbuf);
+			if (err)
+				return err;
+			continue;
+		}
+		if (fmt_get_uvar(&p, end, &ev->f[i]))
+			return FMT_ETRUNC;
+		if (k == 's')
+			ev->f[i] = (uint64_t)fmt_unzigzag(ev->f[i]);
+	}
+	*prev_ts = ev->ts;
+	*pp = p;
+	return 0;
+}
+
+const char *fmt_strerror(int err)
+{
+	switch (err) {
+	case FMT_OK:		return "success";
+	case FMT_ETRUNC:	return "truncated data";
+	case FMT_ECORRUPT:	return "corrupt data";
+	case FMT_EMAGIC:	return "not a ctrace trace";
+	case FMT_EVERSION:	return "unsupported trace format version";
+	case FMT_EIO:		return "i/o error";
+	case FMT_ENOMEM:	return "out of memory";
+	case FMT_ETYPE:		return "unknown event type";
+	}
+	return "unknown error";
+}

@@ -1,0 +1,175 @@
+/*
+ * events.h - the one definition of ctrace events.
+ *
+ * Every event is a type byte, a timestamp delta and a fixed list of fields
+ * given by the schema below.  The same schema drives the preload's encoder,
+ * the collector's validation and re-encoding, and the analyzer's decoder and
+ * `ctrace dump`, so a field cannot be added in one place and forgotten in
+ * another.  Codes are part of the file format: never renumber, only append.
+ *
+ * Field kinds (one letter each, in the schema's kinds string):
+ *   u  unsigned integer          s  signed integer (zigzag)
+ *   d  duration in ns            a  address or handle (printed in hex)
+ *   t  thread id                 k  stack: inline frames on the wire,
+ *                                   a stack-table id in the file
+ *   n  string: inline bytes on the wire, a string-table id in the file
+ *
+ * An event has at most one 'k' and one 'n' field.
+ */
+#ifndef CTRACE_EVENTS_H
+#define CTRACE_EVENTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "varint.h"
+
+/* family bits, also the CTRACE_EVENTS selection */
+#define FMT_FAM_THREAD	0x01
+#define FMT_FAM_SYNC	0x02
+#define FMT_FAM_PROCESS	0x04
+#define FMT_FAM_IO	0x08
+#define FMT_FAM_WAIT	0x10
+#define FMT_FAM_SLEEP	0x20
+#define FMT_FAM_HEAP	0x40
+#define FMT_FAM_USER	0x80
+
+/*
+ * X(NAME, code, family, kinds, field names)
+ *
+ * Blocking events are recorded once, when the call returns, with the start
+ * time as the event time and the blocked time in `dur`.  waker/wake_dt name
+ * the thread whose signal/post/unlock/wake ended the wait and how long before
+ * the return it happened (0/0 when unknown).
+ */
+#define FMT_EVENT_LIST(X)						\
+	/* thread */							\
+	X(THREAD_CREATE, 1, FMT_FAM_THREAD, "aask",			\
+	  "handle routine result stack")				\
+	X(THREAD_START, 2, FMT_FAM_THREAD, "taa",			\
+	  "parent handle routine")					\
+	X(THREAD_END, 3, FMT_FAM_THREAD, "u", "how")			\
+	X(THREAD_JOIN, 4, FMT_FAM_THREAD, "dausk",			\
+	  "dur handle kind result stack")				\
+	X(THREAD_DETACH, 5, FMT_FAM_THREAD, "as", "handle result")	\
+	X(THREAD_NAME, 6, FMT_FAM_THREAD, "an", "handle name")		\
+	/* sync */							\
+	X(MUTEX_BLOCK, 16, FMT_FAM_SYNC, "datstdk",			\
+	  "dur obj holder result waker wake_dt stack")			\
+	X(MUTEX_WAKE, 17, FMT_FAM_SYNC, "ak", "obj stack")		\
+	X(RWLOCK_BLOCK, 18, FMT_FAM_SYNC, "dausk",			\
+	  "dur obj write result stack")					\
+	X(COND_WAIT, 19, FMT_FAM_SYNC, "daastdk",			\
+	  "dur obj mutex result waker wake_dt stack")			\
+	X(COND_SIGNAL, 20, FMT_FAM_SYNC, "auk", "obj all stack")	\
+	X(SEM_WAIT, 21, FMT_FAM_SYNC, "dastdk",				\
+	  "dur obj result waker wake_dt stack")				\
+	X(SEM_POST, 22, FMT_FAM_SYNC, "ak", "obj stack")		\
+	X(BARRIER_WAIT, 23, FMT_FAM_SYNC, "dask",			\
+	  "dur obj result stack")					\
+	X(SPIN_BLOCK, 24, FMT_FAM_SYNC, "dak", "dur obj stack")		\
+	X(FUTEX_WAIT, 25, FMT_FAM_SYNC, "dauustdk",			\
+	  "dur obj op val result waker wake_dt stack")			\
+	X(FUTEX_WAKE, 26, FMT_FAM_SYNC, "ausk",				\
+	  "obj op result stack")					\
+	/* process */							\
+	X(FORK, 48, FMT_FAM_PROCESS, "suk", "child kind stack")		\
+	X(EXEC_FAIL, 49, FMT_FAM_PROCESS, "nsk", "path result stack")	\
+	X(SPAWN, 50, FMT_FAM_PROCESS, "snsk",				\
+	  "child path result stack")					\
+	X(EXIT, 51, FMT_FAM_PROCESS, "su", "status how")
+
+enum fmt_event_type {
+#define FMT_X(name, code, fam, kinds, names) FMT_EV_##name = code,
+	FMT_EVENT_LIST(FMT_X)
+#undef FMT_X
+	FMT_EV_MAX = 128	/* codes are < 128: one byte in both forms */
+};
+
+/* THREAD_END.how, EXIT.how, FORK.kind, THREAD_JOIN.kind */
+enum { FMT_END_RETURN, FMT_END_PTHREAD_EXIT, FMT_END_PROCESS };
+enum { FMT_EXIT_EXIT, FMT_EXIT__EXIT, FMT_EXIT_MAIN_RETURN };
+enum { FMT_FORK_FORK, FMT_FORK_VFORK };
+enum { FMT_JOIN_JOIN, FMT_JOIN_TRY, FMT_JOIN_TIMED };
+
+#define FMT_MAX_FIELDS	8
+#define FMT_MAX_STACK	128	/* frames */
+#define FMT_MAX_STR	4096	/* bytes of one inline string */
+
+struct fmt_event_info {
+	const char *name;	/* lower case, as `ctrace dump` prints it */
+	const char *kinds;	/* one letter per field, see above */
+	const char *fields;	/* space-separated field names */
+	uint8_t family;
+	uint8_t nfields;
+	int8_t stack_field;	/* index of the 'k' field or -1 */
+	int8_t str_field;	/* index of the 'n' field or -1 */
+};
+
+/*
+ * fmt_event_info() : schema of event type `type`.
+ * @return NULL for a code no schema defines (readers then reject the batch:
+ * events carry no length, so an unknown one cannot be skipped).
+ */
+const struct fmt_event_info *fmt_event_info(unsigned type);
+
+/* fmt_field_name() : name of field i of `info` into buf; returns buf. */
+const char *fmt_field_name(const struct fmt_event_info *info, unsigned i,
+			   char *buf, size_t size);
+
+/*
+ * A decoded event.  In the wire form `stack`/`nstack` and `str`/`slen`
+ * carry the inline data; in the file form the 'k' and 'n' fields hold table
+ * ids and the pointers are unused.
+ */
+struct fmt_event {
+	uint8_t type;
+	uint64_t ts;
+	uint64_t f[FMT_MAX_FIELDS];
+	const uint64_t *stack;
+	uint32_t nstack;
+	const char *str;
+	uint32_t slen;
+};
+
+enum fmt_form { FMT_WIRE, FMT_FILE };
+
+/* bound on one encoded event, for callers sizing buffers */
+#define FMT_EVENT_MAX_BYTES \
+	(2 + FMT_VARINT_MAX * (2 + FMT_MAX_FIELDS + FMT_MAX_STACK) + FMT_MAX_STR)
+
+/*
+ * fmt_encode_event() : append `ev` to p as a delta from *prev_ts, which is
+ * updated.  Timestamps within a batch must not decrease.  p must have
+ * FMT_EVENT_MAX_BYTES of room.
+ * @return the new end of the data.
+ */
+uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
+			  enum fmt_form form, uint64_t *prev_ts);
+
+/*
+ * fmt_decode_event() : decode one event from [*pp, end) in `form`.
+ * Stacks are decoded into stackbuf (FMT_MAX_STACK entries), strings point
+ * into the input.
+ * @return 0 and advances *pp, or a negative FMT_E* code.
+ */
+int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
+		     enum fmt_form form, uint64_t *prev_ts,
+		     struct fmt_event *ev, uint64_t *stackbuf);
+
+/* error codes shared by the whole format module; never printed by it */
+enum {
+	FMT_OK = 0,
+	FMT_ETRUNC = -1,	/* input ends inside an item */
+	FMT_ECORRUPT = -2,	/* a value is out of range or a check fails */
+	FMT_EMAGIC = -3,	/* not a ctrace file */
+	FMT_EVERSION = -4,	/* major version this reader does not know */
+	FMT_EIO = -5,		/* read or write failed: see errno */
+	FMT_ENOMEM = -6,
+	FMT_ETYPE = -7,		/* unknown event type */
+};
+
+/* fmt_strerror() : a lower-case phrase for a FMT_E* code */
+const char *fmt_strerror(int err);
+
+#endif

@@ -1,0 +1,376 @@
+/*
+ * file.c - trace file writer and reader (header, lz4 chunks, records).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lz4frame.h>
+
+#include "file.h"
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	while (n--) {
+		*p++ = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+	while (n) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return FMT_EIO;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* ---- writer ---- */
+
+struct fmt_writer {
+	int fd;
+	struct fmt_buf raw, comp;
+	uint64_t bytes;
+	uint32_t seq;
+};
+
+struct fmt_writer *fmt_writer_open(int fd, const struct fmt_file_header *h,
+				   int *err)
+{
+	uint8_t hdr[FMT_HEADER_SIZE] = { 0 };
+	struct fmt_writer *w;
+
+	memcpy(hdr, FMT_FILE_MAGIC, 8);
+	put_le(hdr + 8, FMT_VERSION_MAJOR, 2);
+	put_le(hdr + 10, FMT_VERSION_MINOR, 2);
+	put_le(hdr + 12, FMT_HEADER_SIZE, 4);
+	put_le(hdr + 16, h->features, 8);
+	put_le(hdr + 24, h->start_realtime, 8);
+	put_le(hdr + 32, h->start_monotonic, 8);
+	put_le(hdr + 40, h->clock_id, 4);
+	put_le(hdr + 44, h->collector_pid, 4);
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		*err = FMT_ENOMEM;
+		return NULL;
+	}
+	*err = write_all(fd, hdr, sizeof(hdr));
+	if (*err) {
+		free(w);
+		return NULL;
+	}
+	w->fd = fd;
+	w->bytes = sizeof(hdr);
+	return w;
+}
+
+int fmt_writer_record(struct fmt_writer *w, unsigned type,
+		      const void *payload, size_t len)
+{
+	uint8_t t = type;
+
+	fmt_buf_bytes(&w->raw, &t, 1);
+	fmt_buf_uvar(&w->raw, len);
+	fmt_buf_bytes(&w->raw, payload, len);
+	if (fmt_buf_failed(&w->raw))
+		return FMT_ENOMEM;
+	if (w->raw.len >= FMT_CHUNK_TARGET)
+		return fmt_writer_flush(w);
+	return 0;
+}
+
+int fmt_writer_flush(struct fmt_writer *w)
+{
+	LZ4F_preferences_t prefs;
+	uint8_t hdr[FMT_CHUNK_HDR_SIZE];
+	size_t bound, n;
+	int err;
+
+	if (!w->raw.len)
+		return 0;
+	memset(&prefs, 0, sizeof(prefs));
+	prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
+	prefs.frameInfo.contentSize = w->raw.len;
+	prefs.frameInfo.blockSizeID = LZ4F_max256KB;
+	bound = LZ4F_compressFrameBound(w->raw.len, &prefs);
+	fmt_buf_reset(&w->comp);
+	if (fmt_buf_reserve(&w->comp, bound))
+		return FMT_ENOMEM;
+	n = LZ4F_compressFrame(w->comp.p, bound, w->raw.p, w->raw.len, &prefs);
+	if (LZ4F_isError(n))
+		return FMT_ECORRUPT;
+	put_le(hdr, FMT_CHUNK_MAGIC, 4);
+	put_le(hdr + 4, n, 4);
+	put_le(hdr + 8, w->raw.len, 4);
+	put_le(hdr + 12, w->seq, 4);
+	err = write_all(w->fd, hdr, sizeof(hdr));
+	if (!err)
+		err = write_all(w->fd, w->comp.p, n);
+	if (err)
+		return err;
+	w->bytes += sizeof(hdr) + n;
+	w->seq++;
+	fmt_buf_reset(&w->raw);
+	return 0;
+}
+
+uint64_t fmt_writer_bytes(const struct fmt_writer *w) { return w->bytes; }
+uint32_t fmt_writer_chunks(const struct fmt_writer *w) { return w->seq; }
+
+int fmt_writer_close(struct fmt_writer *w)
+{
+	int err = fmt_writer_flush(w);
+
+	fmt_buf_free(&w->raw);
+	fmt_buf_free(&w->comp);
+	free(w);
+	return err;
+}
+
+/* ---- reader ---- */
+
+struct fmt_reader {
+	FILE *f;
+	struct fmt_file_header h;
+	struct fmt_buf comp, raw;
+	size_t pos;			/* next record in raw */
+	uint64_t offset;		/* file offset of the next chunk */
+	uint64_t size;			/* file size, 0 if unknown (pipe) */
+	LZ4F_dctx *dctx;
+	struct fmt_reader_state st;
+};
+
+static int read_header(struct fmt_reader *r)
+{
+	uint8_t hdr[FMT_HEADER_SIZE];
+	size_t n = fread(hdr, 1, sizeof(hdr), r->f);
+
+	if (n < 8 || memcmp(hdr, FMT_FILE_MAGIC, 8))
+		return ferror(r->f) ? FMT_EIO : FMT_EMAGIC;
+	if (n < sizeof(hdr))
+		return FMT_ETRUNC;
+	r->h.major = get_le(hdr + 8, 2);
+	r->h.minor = get_le(hdr + 10, 2);
+	r->h.header_size = get_le(hdr + 12, 4);
+	if (r->h.major != FMT_VERSION_MAJOR)
+		return FMT_EVERSION;
+	if (r->h.header_size < FMT_HEADER_SIZE ||
+	    r->h.header_size > 4096)
+		return FMT_ECORRUPT;
+	r->h.features = get_le(hdr + 16, 8);
+	r->h.start_realtime = get_le(hdr + 24, 8);
+	r->h.start_monotonic = get_le(hdr + 32, 8);
+	r->h.clock_id = get_le(hdr + 40, 4);
+	r->h.collector_pid = get_le(hdr + 44, 4);
+	/* a later minor version may have a longer header: skip the rest */
+	for (n = FMT_HEADER_SIZE; n < r->h.header_size; n++)
+		if (fgetc(r->f) == EOF)
+			return FMT_ETRUNC;
+	r->offset = r->h.header_size;
+	return 0;
+}
+
+struct fmt_reader *fmt_reader_open(const char *path, int *err)
+{
+	struct fmt_reader *r = calloc(1, sizeof(*r));
+
+	if (!r) {
+		*err = FMT_ENOMEM;
+		return NULL;
+	}
+	r->f = strcmp(path, "-") ? fopen(path, "rb") : fdopen(0, "rb");
+	if (!r->f) {
+		*err = FMT_EIO;
+		free(r);
+		return NULL;
+	}
+	if (fseek(r->f, 0, SEEK_END) == 0) {
+		r->size = ftell(r->f);
+		rewind(r->f);
+	}
+	*err = read_header(r);
+	if (!*err && LZ4F_isError(LZ4F_createDecompressionContext(
+				&r->dctx, LZ4F_VERSION)))
+		*err = FMT_ENOMEM;
+	if (*err) {
+		int saved = errno;
+
+		fmt_reader_close(r);
+		errno = saved;
+		return NULL;
+	}
+	return r;
+}
+
+const struct fmt_file_header *fmt_reader_header(const struct fmt_reader *r)
+{
+	return &r->h;
+}
+
+static int stop(struct fmt_reader *r, enum fmt_stop why, const char *text)
+{
+	r->st.stop = why;
+	r->st.offset = r->offset;
+	r->st.why = text;
+	if (r->size > r->offset)
+		r->st.bytes_after = r->size - r->offset;
+	return 0;
+}
+
+static int decompress(struct fmt_reader *r, size_t comp_len, size_t raw_len)
+{
+	size_t dst = raw_len, src = comp_len, ret;
+
+	LZ4F_resetDecompressionContext(r->dctx);
+	ret = LZ4F_decompress(r->dctx, r->raw.p, &dst, r->comp.p, &src, NULL);
+	/* 0 means the frame ended and its checksum matched */
+	return LZ4F_isError(ret) || ret != 0 || dst != raw_len ||
+	       src != comp_len;
+}
+
+/* load the next chunk into r->raw; 1 if loaded, 0 if reading stopped */
+static int next_chunk(struct fmt_reader *r)
+{
+	uint8_t hdr[FMT_CHUNK_HDR_SIZE];
+	size_t n = fread(hdr, 1, sizeof(hdr), r->f);
+	uint32_t comp_len, raw_len;
+
+	if (n == 0)
+		return stop(r, FMT_STOP_EOF, NULL);
+	if (n < sizeof(hdr))
+		return stop(r, FMT_STOP_TRUNC, "file ends inside a chunk header");
+	if (get_le(hdr, 4) != FMT_CHUNK_MAGIC)
+		return stop(r, FMT_STOP_CORRUPT, "bad chunk magic");
+	comp_len = get_le(hdr + 4, 4);
+	raw_len = get_le(hdr + 8, 4);
+	if (get_le(hdr + 12, 4) != r->st.chunks)
+		return stop(r, FMT_STOP_CORRUPT, "chunk out of sequence");
+	if (raw_len == 0 || raw_len > FMT_CHUNK_MAX_RAW ||
+	    comp_len > LZ4F_compressFrameBound(FMT_CHUNK_MAX_RAW, NULL))
+		return stop(r, FMT_STOP_CORRUPT, "bad chunk size");
+	fmt_buf_reset(&r->comp);
+	fmt_buf_reset(&r->raw);
+	if (fmt_buf_reserve(&r->comp, comp_len) ||
+	    fmt_buf_reserve(&r->raw, raw_len))
+		return stop(r, FMT_STOP_CORRUPT, "out of memory");
+	if (fread(r->comp.p, 1, comp_len, r->f) != comp_len)
+		return stop(r, FMT_STOP_TRUNC, "file ends inside a chunk");
+	if (decompress(r, comp_len, raw_len))
+		return stop(r, FMT_STOP_CORRUPT, "chunk fails its checksum");
+	r->raw.len = raw_len;
+	r->pos = 0;
+	r->offset += sizeof(hdr) + comp_len;
+	r->st.chunks++;
+	return 1;
+}
+
+int fmt_reader_next(struct fmt_reader *r, struct fmt_record *rec)
+{
+	const uint8_t *p, *end;
+	uint64_t len;
+
+	if (r->st.stop)
+		return 0;
+	while (r->pos >= r->raw.len)
+		if (!next_chunk(r))
+			return 0;
+	p = r->raw.p + r->pos;
+	end = r->raw.p + r->raw.len;
+	rec->type = *p++;
+	if (fmt_get_uvar(&p, end, &len) || len > (uint64_t)(end - p))
+		return stop(r, FMT_STOP_CORRUPT, "record overruns its chunk");
+	rec->p = p;
+	rec->len = len;
+	r->pos = p + len - r->raw.p;
+	if (rec->type == FMT_REC_END) {
+		/* anything after END is not part of the trace */
+		r->raw.len = r->pos;
+		stop(r, FMT_STOP_END, NULL);
+	}
+	return 1;
+}
+
+const struct fmt_reader_state *fmt_reader_state(const struct fmt_reader *r)
+{
+	return &r->st;
+}
+
+void fmt_reader_close(struct fmt_reader *r)
+{
+	if (!r)
+		return;
+	if (r->f && r->f != stdin)
+		fclose(r->f);
+	if (r->dctx)
+		LZ4F_freeDecompressionContext(r->dctx);
+	fmt_buf_free(&r->comp);
+	fmt_buf_free(&r->raw);
+	free(r);
+}
+
+/* ---- record payloads ---- */
+
+int fmt_parse_process(const struct fmt_record *rec, struct fmt_process *p)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+
+	p->pid = fmt_cur_uvar(&c);
+	p->ppid = fmt_cur_uvar(&c);
+	p->image = fmt_cur_uvar(&c);
+	p->ts = fmt_cur_uvar(&c);
+	p->flags = fmt_cur_uvar(&c);
+	p->exe = fmt_cur_str(&c, 65536, &p->exe_len);
+	p->argc = fmt_cur_uvar(&c);
+	if (c.err || p->argc > (uint64_t)(c.end - c.p))
+		return FMT_ECORRUPT;
+	p->argv = c;
+	return 0;
+}
+
+int fmt_parse_events(const struct fmt_record *rec, struct fmt_events *e)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+
+	e->pid = fmt_cur_uvar(&c);
+	e->tid = fmt_cur_uvar(&c);
+	e->nevents = fmt_cur_uvar(&c);
+	e->base_ts = fmt_cur_uvar(&c);
+	if (c.err || e->nevents > (uint64_t)(c.end - c.p))
+		return FMT_ECORRUPT;
+	e->ev = c;
+	return 0;
+}
+
+const char *fmt_record_name(unsigned type)
+{
+	static const char *const names[] = {
+		[FMT_REC_PROCESS] = "process",
+		[FMT_REC_PROCESS_END] = "process_end",
+		[FMT_REC_STRING] = "string",
+		[FMT_REC_STACK] = "stack",
+		[FMT_REC_EVENTS] = "events",
+		[FMT_REC_LOST] = "lost",
+		[FMT_REC_END] = "end",
+	};
+
+	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;
+}

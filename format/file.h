@@ -1,0 +1,178 @@
+/*
+ * file.h - the ctrace trace file: header, lz4 chunks, records.
+ *
+ *   file   := header chunk*
+ *   header := 64 bytes, little-endian (struct fmt_file_header)
+ *   chunk  := "CTCK" comp_len:u32 raw_len:u32 seq:u32  lz4-frame[comp_len]
+ *   frame  := one LZ4 frame (content size and content checksum present)
+ *             whose content is raw_len bytes of records
+ *   record := type:u8 len:uvar payload[len]
+ *
+ * Each chunk decompresses on its own and carries its own checksum, so a
+ * file cut anywhere reads up to its last complete chunk.  Tables (strings,
+ * stacks) are defined in a record before the first record that uses them,
+ * so every complete prefix of chunks is a valid trace.  Readers skip
+ * records of unknown type by their length.  man/ctrace-trace.5 is the
+ * normative description; keep it in step with this file.
+ */
+#ifndef CTRACE_FILE_H
+#define CTRACE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "buf.h"
+#include "events.h"
+
+#define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
+#define FMT_VERSION_MAJOR	1
+#define FMT_VERSION_MINOR	0
+#define FMT_HEADER_SIZE		64
+#define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
+#define FMT_CHUNK_HDR_SIZE	16
+#define FMT_CHUNK_MAX_RAW	(16u << 20)		/* readers refuse more */
+#define FMT_CHUNK_TARGET	(256u << 10)		/* writers flush here */
+
+/* feature bits: what the producer recorded (informational) */
+#define FMT_FEAT_STACKS		0x1
+
+struct fmt_file_header {
+	uint16_t major, minor;
+	uint32_t header_size;
+	uint64_t features;
+	uint64_t start_realtime;	/* ns since the epoch at start */
+	uint64_t start_monotonic;	/* CLOCK_MONOTONIC ns at start */
+	uint32_t clock_id;		/* clock of every timestamp */
+	uint32_t collector_pid;
+};
+
+enum fmt_record_type {
+	/* pid ppid image ts flags exe argc argv[argc] */
+	FMT_REC_PROCESS = 1,
+	/* pid image ts status how */
+	FMT_REC_PROCESS_END = 2,
+	/* id bytes */
+	FMT_REC_STRING = 3,
+	/* id image n frame[n] */
+	FMT_REC_STACK = 4,
+	/* pid tid nevents base_ts event[nevents] (file form) */
+	FMT_REC_EVENTS = 5,
+	/* pid tid count reason */
+	FMT_REC_LOST = 6,
+	/* ts nevents nlost nprocesses - written by a clean finish only */
+	FMT_REC_END = 7,
+};
+
+/* PROCESS.flags */
+#define FMT_PROC_EXEC	0x1	/* image replaced an earlier image of pid */
+#define FMT_PROC_FORK	0x2	/* forked from a traced process */
+#define FMT_PROC_ROOT	0x4	/* the command `ctrace record` started */
+
+/* PROCESS_END.how */
+enum {
+	FMT_PEND_EXIT = 0,	/* exit() or return from main: status valid */
+	FMT_PEND__EXIT = 1,	/* _exit(): status valid */
+	FMT_PEND_WAIT = 2,	/* status is a waitpid() status (record) */
+	FMT_PEND_VANISHED = 3,	/* connection closed without BYE: killed */
+	FMT_PEND_EXEC = 4,	/* image replaced by exec */
+	FMT_PEND_CUT = 5,	/* still running when the collector stopped */
+};
+
+/* ---- writing ---- */
+
+struct fmt_writer;
+
+/*
+ * fmt_writer_open() : write the header to fd and return a writer, or NULL
+ * with *err set.  The writer owns neither fd nor its closing.
+ */
+struct fmt_writer *fmt_writer_open(int fd, const struct fmt_file_header *h,
+				   int *err);
+
+/*
+ * fmt_writer_record() : append one record to the current chunk; the chunk
+ * is compressed and written once it reaches FMT_CHUNK_TARGET bytes.
+ * @return 0 or a FMT_E* code (FMT_EIO: errno tells).
+ */
+int fmt_writer_record(struct fmt_writer *w, unsigned type,
+		      const void *payload, size_t len);
+
+/* fmt_writer_flush() : write the current chunk now, if it has records. */
+int fmt_writer_flush(struct fmt_writer *w);
+
+/* bytes written so far, chunks written so far */
+uint64_t fmt_writer_bytes(const struct fmt_writer *w);
+uint32_t fmt_writer_chunks(const struct fmt_writer *w);
+
+/* fmt_writer_close() : flush and free (fd stays open). */
+int fmt_writer_close(struct fmt_writer *w);
+
+/* ---- reading ---- */
+
+struct fmt_record {
+	unsigned type;
+	const uint8_t *p;	/* payload, valid until the next call */
+	size_t len;
+};
+
+/* why reading stopped: fmt_reader_state() */
+enum fmt_stop {
+	FMT_STOP_NONE = 0,	/* still reading */
+	FMT_STOP_END,		/* clean: END record, nothing after it */
+	FMT_STOP_EOF,		/* file ends at a chunk boundary, no END */
+	FMT_STOP_TRUNC,		/* file ends inside a chunk */
+	FMT_STOP_CORRUPT,	/* a chunk or record fails its checks */
+};
+
+struct fmt_reader_state {
+	enum fmt_stop stop;
+	uint64_t offset;	/* file offset where reading stopped */
+	uint32_t chunks;	/* complete chunks read */
+	uint64_t bytes_after;	/* bytes of the file not read */
+	const char *why;	/* for TRUNC/CORRUPT: a lower-case phrase */
+};
+
+struct fmt_reader;
+
+/*
+ * fmt_reader_open() : open path (or "-" for stdin) and check its header.
+ * @return the reader, or NULL with *err set: FMT_EIO (errno), FMT_EMAGIC
+ * (also for an empty file), FMT_EVERSION, FMT_ECORRUPT, FMT_ENOMEM.
+ */
+struct fmt_reader *fmt_reader_open(const char *path, int *err);
+const struct fmt_file_header *fmt_reader_header(const struct fmt_reader *r);
+
+/*
+ * fmt_reader_next() : the next record.
+ * @return 1 with *rec filled, 0 when reading has stopped (see
+ * fmt_reader_state() for whether that was clean).
+ */
+int fmt_reader_next(struct fmt_reader *r, struct fmt_record *rec);
+const struct fmt_reader_state *fmt_reader_state(const struct fmt_reader *r);
+void fmt_reader_close(struct fmt_reader *r);
+
+/* ---- record payloads ---- */
+
+struct fmt_process {
+	uint64_t pid, ppid, image, ts, flags;
+	const char *exe;
+	size_t exe_len;
+	uint64_t argc;
+	struct fmt_cursor argv;	/* argc strings: fmt_cur_str() each */
+};
+
+/* @return 0 or FMT_ECORRUPT */
+int fmt_parse_process(const struct fmt_record *rec, struct fmt_process *p);
+
+struct fmt_events {
+	uint64_t pid, tid, nevents, base_ts;
+	struct fmt_cursor ev;	/* the encoded events */
+};
+
+int fmt_parse_events(const struct fmt_record *rec, struct fmt_events *e);
+
+/* fmt_record_name() : "process", "events", ... or NULL if unknown */
+const char *fmt_record_name(unsigned type);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * wire.h - messages from libctrace.so to the collector.
+ *
+ * Each message travels as one SOCK_SEQPACKET datagram: a fixed 12-byte
+ * header (little-endian) followed by `len` bytes of payload made of varints
+ * and length-prefixed strings.  The collector checks magic, type and length
+ * before it looks at a payload, so garbage on the socket costs the sender
+ * its connection and nothing else.
+ */
+#ifndef CTRACE_WIRE_H
+#define CTRACE_WIRE_H
+
+#include <stdint.h>
+
+#define FMT_WIRE_MAGIC		0x31575443u	/* "CTW1" */
+#define FMT_WIRE_VERSION	1
+#define FMT_WIRE_HDR_SIZE	12
+#define FMT_WIRE_MAX_MSG	(256 * 1024)	/* header included */
+
+enum fmt_msg_type {
+	/*
+	 * HELLO: first message of every connection.
+	 *   version pid ppid tid ts flags exe argc argv[argc]
+	 * (strings are uvar length + bytes).  A process that exec'ed sends a
+	 * new HELLO with FMT_HELLO_EXEC on a new connection.
+	 */
+	FMT_MSG_HELLO = 1,
+	/*
+	 * EVENTS: tid nevents base_ts event[nevents] (wire form, deltas
+	 * starting from base_ts).
+	 */
+	FMT_MSG_EVENTS = 2,
+	/* LOST: tid count reason - events the preload could not record */
+	FMT_MSG_LOST = 3,
+	/* BYE: ts status how - the process is exiting (FMT_EXIT_*) */
+	FMT_MSG_BYE = 4,
+};
+
+enum {
+	FMT_HELLO_EXEC = 1,	/* this image replaced one already traced */
+	FMT_HELLO_FORK = 2,	/* a child forked from a traced process */
+};
+
+/* LOST.reason, REC_LOST.reason */
+enum {
+	FMT_LOST_FULL = 1,	/* CTRACE_ON_FULL=drop and the socket was full */
+	FMT_LOST_SEND = 2,	/* the collector went away */
+	FMT_LOST_REENTRY = 3,	/* hook entered from a signal handler mid-event */
+	FMT_LOST_EXITING = 4,	/* recorded after the final flush of exit */
+};
+
+struct fmt_msg_hdr {
+	uint32_t magic;
+	uint16_t type;
+	uint16_t flags;		/* reserved, must be zero */
+	uint32_t len;		/* payload bytes after the header */
+};
+
+static inline void fmt_msg_put_hdr(uint8_t *p, unsigned type, uint32_t len)
+{
+	uint32_t m = FMT_WIRE_MAGIC;
+	unsigned i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = (uint8_t)(m >> (8 * i));
+	p[4] = (uint8_t)type;
+	p[5] = (uint8_t)(type >> 8);
+	p[6] = p[7] = 0;
+	for (i = 0; i < 4; i++)
+		p[8 + i] = (uint8_t)(len >> (8 * i));
+}
+
+/*
+ * fmt_msg_get_hdr() : parse and check the header of a datagram of n bytes.
+ * @return 0, or FMT_ECORRUPT when magic, flags or length are wrong.
+ */
+static inline int fmt_msg_get_hdr(const uint8_t *p, uint32_t n,
+				  struct fmt_msg_hdr *h)
+{
+	if (n < FMT_WIRE_HDR_SIZE)
+		return -2;
+	h->magic = p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+	h->type = p[4] | p[5] << 8;
+	h->flags = p[6] | p[7] << 8;
+	h->len = p[8] | p[9] << 8 | p[10] << 16 | (uint32_t)p[11] << 24;
+	if (h->magic != FMT_WIRE_MAGIC || h->flags ||
+	    h->len != n - FMT_WIRE_HDR_SIZE)
+		return -2;
+	return 0;
+}
+
+#endif

@@ -1,0 +1,31 @@
+#!/bin/sh
+# deps.sh - make sure the Debian packages ctrace needs are installed.
+# As root it installs what is missing with apt-get; otherwise it names the
+# packages and fails, so the build stops with a clear message.
+set -u
+
+# build: compiler, lz4 (trace compression), elfutils (symbols), zlib;
+# test: bats with its helper libraries, real programs the tests trace
+PKGS="gcc make libc6-dev liblz4-dev libelf-dev libdw-dev zlib1g-dev pkg-config
+bats bats-support bats-assert python3 xz-utils pigz sqlite3 procps"
+
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "deps: installing$missing" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	{ apt-get update -qq && apt-get install -y -qq --no-install-recommends $missing; } \
+		>/tmp/ctrace-deps.log 2>&1 || {
+		echo "deps: apt-get failed, see /tmp/ctrace-deps.log" >&2
+		exit 1
+	}
+	exit 0
+fi
+echo "deps: missing Debian packages:$missing" >&2
+echo "deps: install them with: sudo apt-get install$missing" >&2
+exit 1

@@ -1,0 +1,50 @@
+#!/bin/sh
+# run.sh - run the unit tests (TAP from tests/unit) and, with "all", the
+# bats end-to-end tests; print one line "tests: N passed, M failed" and
+# exit non-zero on any failure.  O is the build directory.
+set -u
+O=${O:-build}
+what=${1:-all}
+top=$(cd "$(dirname "$0")/.." && pwd)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+pass=0
+fail=0
+
+count() {	# count TAP lines of $log into pass/fail
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	pass=$((pass + p))
+	fail=$((fail + f))
+}
+
+for t in "$top/$O"/tests/test-*; do
+	[ -x "$t" ] || continue
+	echo "# $(basename "$t")"
+	if "$t" >"$log" 2>&1; then st=0; else st=$?; fi
+	grep -v '^ok ' "$log"
+	count
+	# a crash or early exit after passing lines still fails the file
+	if [ "$st" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+		echo "not ok - $(basename "$t") exited with status $st"
+		fail=$((fail + 1))
+	fi
+done
+
+if [ "$what" = all ]; then
+	export CTRACE_TOP="$top" CTRACE_BUILD="$top/$O"
+	jobs=""
+	# bats --jobs needs GNU parallel; run serially otherwise
+	command -v parallel >/dev/null 2>&1 && jobs="--jobs 2"
+	bats --tap $jobs "$top"/tests/e2e/*.bats >"$log" 2>&1
+	st=$?
+	grep -v '^ok ' "$log"
+	count
+	if [ "$st" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+		echo "not ok - bats exited with status $st"
+		fail=$((fail + 1))
+	fi
+fi
+
+echo "tests: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
