@@ -40,7 +40,8 @@ static void init_infos(void)
 #define FMT_X(name, code, fam, kinds, fields)				\
 	upper = #name;							\
 	for (i = 0; upper[i] && i < sizeof(lower[0]) - 1; i++)		\
-		lower[code][i] = upper[i] | 0x20;			\
+		lower[code][i] = upper[i] >= 'A' && upper[i] <= 'Z' ?	\
+				 upper[i] | 0x20 : upper[i];		\
 	fill_info(code, lower[code], fam, kinds, fields);
 	FMT_EVENT_LIST(FMT_X)
 #undef FMT_X

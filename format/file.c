@@ -87,7 +87,16 @@ int fmt_writer_record(struct fmt_writer *w, unsigned type,
 		      const void *payload, size_t len)
 {
 	uint8_t t = type;
+	int err;
 
+	/* readers refuse chunks over FMT_CHUNK_MAX_RAW: never write one */
+	if (len > FMT_CHUNK_MAX_RAW - 1 - FMT_VARINT_MAX)
+		return FMT_ECORRUPT;
+	if (w->raw.len + 1 + FMT_VARINT_MAX + len > FMT_CHUNK_MAX_RAW) {
+		err = fmt_writer_flush(w);
+		if (err)
+			return err;
+	}
 	fmt_buf_bytes(&w->raw, &t, 1);
 	fmt_buf_uvar(&w->raw, len);
 	fmt_buf_bytes(&w->raw, payload, len);
@@ -351,6 +360,7 @@ int fmt_parse_events(const struct fmt_record *rec, struct fmt_events *e)
 	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
 
 	e->pid = fmt_cur_uvar(&c);
+	e->image = fmt_cur_uvar(&c);
 	e->tid = fmt_cur_uvar(&c);
 	e->nevents = fmt_cur_uvar(&c);
 	e->base_ts = fmt_cur_uvar(&c);

@@ -56,7 +56,7 @@ enum fmt_record_type {
 	FMT_REC_STRING = 3,
 	/* id image n frame[n] */
 	FMT_REC_STACK = 4,
-	/* pid tid nevents base_ts event[nevents] (file form) */
+	/* pid image tid nevents base_ts event[nevents] (file form) */
 	FMT_REC_EVENTS = 5,
 	/* pid tid count reason */
 	FMT_REC_LOST = 6,
@@ -93,7 +93,8 @@ struct fmt_writer *fmt_writer_open(int fd, const struct fmt_file_header *h,
 /*
  * fmt_writer_record() : append one record to the current chunk; the chunk
  * is compressed and written once it reaches FMT_CHUNK_TARGET bytes.
- * @return 0 or a FMT_E* code (FMT_EIO: errno tells).
+ * @return 0 or a FMT_E* code (FMT_EIO: errno tells; FMT_ECORRUPT: the
+ * record is too big for a chunk, nearly FMT_CHUNK_MAX_RAW).
  */
 int fmt_writer_record(struct fmt_writer *w, unsigned type,
 		      const void *payload, size_t len);
@@ -166,7 +167,7 @@ struct fmt_process {
 int fmt_parse_process(const struct fmt_record *rec, struct fmt_process *p);
 
 struct fmt_events {
-	uint64_t pid, tid, nevents, base_ts;
+	uint64_t pid, image, tid, nevents, base_ts;
 	struct fmt_cursor ev;	/* the encoded events */
 };
 

@@ -47,6 +47,7 @@ enum {
 	FMT_LOST_SEND = 2,	/* the collector went away */
 	FMT_LOST_REENTRY = 3,	/* hook entered from a signal handler mid-event */
 	FMT_LOST_EXITING = 4,	/* recorded after the final flush of exit */
+	FMT_LOST_BAD = 5,	/* the collector refused a malformed batch */
 };
 
 struct fmt_msg_hdr {

@@ -1,0 +1,589 @@
+/*
+ * test-format.c - varints, wire headers and the event encoder/decoder.
+ *
+ * Every event type of FMT_EVENT_LIST round-trips in both forms with seeded
+ * random fields (0, UINT64_MAX, negatives included); every strict prefix
+ * of an encoding is refused as truncated; random garbage decodes without
+ * reading out of bounds (run under ASAN=1 or valgrind to check that part).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "events.h"
+#include "varint.h"
+#include "wire.h"
+#include "rng.h"
+#include "tap.h"
+
+/* ---- varints ---- */
+
+static unsigned uvar_len(uint64_t v)
+{
+	unsigned n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static int uvar_roundtrip(uint64_t v)
+{
+	uint8_t buf[FMT_VARINT_MAX + 1];
+	const uint8_t *p = buf;
+	uint8_t *end = fmt_put_uvar(buf, v);
+	uint64_t out = ~v;
+	unsigned n = end - buf, k;
+
+	if (n != uvar_len(v) || n > FMT_VARINT_MAX)
+		return 0;
+	if (fmt_get_uvar(&p, end, &out) || out != v || p != end)
+		return 0;
+	/* every strict prefix is refused and leaves the cursor alone */
+	for (k = 0; k < n; k++) {
+		p = buf;
+		if (fmt_get_uvar(&p, buf + k, &out) != -1 || p != buf)
+			return 0;
+	}
+	return 1;
+}
+
+static void test_varints(void)
+{
+	static const uint64_t edges[] = {
+		0, 1, 127, 128, 255, 16383, 16384, 0xffffffffULL,
+		0x100000000ULL, INT64_MAX, (uint64_t)INT64_MAX + 1,
+		UINT64_MAX - 1, UINT64_MAX,
+	};
+	static const int64_t sedges[] = {
+		0, 1, -1, 63, -64, 64, -65, INT64_MAX, INT64_MIN,
+		INT64_MIN + 1,
+	};
+	uint8_t buf[16];
+	const uint8_t *p;
+	uint64_t v;
+	unsigned i, bad = 0;
+
+	for (i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		bad += !uvar_roundtrip(edges[i]);
+	for (i = 0; i < 64; i++)
+		bad += !uvar_roundtrip(((uint64_t)1 << i) - 1) +
+		       !uvar_roundtrip((uint64_t)1 << i);
+	for (i = 0; i < 10000; i++)
+		bad += !uvar_roundtrip(rng_value());
+	ok(!bad, "uvar round trip, length and prefixes (%u bad)", bad);
+
+	fmt_put_uvar(buf, UINT64_MAX);
+	ok(buf[9] == 1, "UINT64_MAX takes 10 bytes ending in 0x01");
+
+	memset(buf, 0x80, 10);
+	buf[10] = 0;
+	p = buf;
+	ok(fmt_get_uvar(&p, buf + 11, &v) == -1 && p == buf,
+	   "an 11-byte varint is refused");
+
+	memset(buf, 0xff, 9);
+	buf[9] = 0x02;
+	p = buf;
+	ok(fmt_get_uvar(&p, buf + 10, &v) == -1 && p == buf,
+	   "a 10-byte varint above 64 bits is refused");
+
+	memset(buf, 0xff, 9);
+	buf[9] = 0x81;
+	p = buf;
+	ok(fmt_get_uvar(&p, buf + 16, &v) == -1 && p == buf,
+	   "a 10th byte with its continuation bit is refused");
+
+	p = buf;
+	ok(fmt_get_uvar(&p, buf, &v) == -1, "an empty input is refused");
+
+	bad = 0;
+	for (i = 0; i < sizeof(sedges) / sizeof(sedges[0]); i++)
+		bad += fmt_unzigzag(fmt_zigzag(sedges[i])) != sedges[i];
+	for (i = 0; i < 10000; i++) {
+		int64_t s = (int64_t)rng_value();
+
+		bad += fmt_unzigzag(fmt_zigzag(s)) != s;
+	}
+	ok(!bad && fmt_zigzag(0) == 0 && fmt_zigzag(-1) == 1 &&
+	   fmt_zigzag(1) == 2 && fmt_zigzag(INT64_MIN) == UINT64_MAX,
+	   "zigzag round trip and mapping");
+}
+
+/* ---- wire header ---- */
+
+static void test_wire_header(void)
+{
+	uint8_t m[FMT_WIRE_HDR_SIZE + 5];
+	struct fmt_msg_hdr h;
+
+	fmt_msg_put_hdr(m, FMT_MSG_EVENTS, 5);
+	ok(!fmt_msg_get_hdr(m, sizeof(m), &h) && h.magic == FMT_WIRE_MAGIC &&
+	   h.type == FMT_MSG_EVENTS && h.len == 5 && !h.flags,
+	   "wire header round trip");
+	ok(fmt_msg_get_hdr(m, sizeof(m) - 1, &h) == FMT_ECORRUPT,
+	   "wire header: length not matching the datagram is refused");
+	ok(fmt_msg_get_hdr(m, FMT_WIRE_HDR_SIZE - 1, &h) == FMT_ECORRUPT,
+	   "wire header: short datagram is refused");
+	m[6] = 1;
+	ok(fmt_msg_get_hdr(m, sizeof(m), &h) == FMT_ECORRUPT,
+	   "wire header: reserved flags must be zero");
+	m[6] = 0;
+	m[0] ^= 1;
+	ok(fmt_msg_get_hdr(m, sizeof(m), &h) == FMT_ECORRUPT,
+	   "wire header: bad magic is refused");
+}
+
+/* ---- the schema ---- */
+
+static void lower(const char *in, char *out)
+{
+	while (*in) {
+		*out++ = *in >= 'A' && *in <= 'Z' ? *in + 32 : *in;
+		in++;
+	}
+	*out = 0;
+}
+
+static int check_schema(unsigned code, const char *upper, unsigned fam,
+			const char *kinds, const char *fields)
+{
+	const struct fmt_event_info *in = fmt_event_info(code);
+	char name[32], fname[32];
+	unsigned i, words = 1, k = 0, n = 0;
+	int stack = -1, str = -1;
+
+	lower(upper, name);
+	for (i = 0; fields[i]; i++)
+		words += fields[i] == ' ';
+	for (i = 0; kinds[i]; i++) {
+		if (kinds[i] == 'k') {
+			k++;
+			stack = i;
+		} else if (kinds[i] == 'n') {
+			n++;
+			str = i;
+		} else if (!strchr("usdat", kinds[i])) {
+			return 0;
+		}
+	}
+	if (!in || strcmp(in->name, name) || in->family != fam ||
+	    strcmp(in->kinds, kinds) || in->nfields != strlen(kinds) ||
+	    in->nfields != words || in->nfields > FMT_MAX_FIELDS ||
+	    k > 1 || n > 1 || in->stack_field != stack ||
+	    in->str_field != str || code >= FMT_EV_MAX)
+		return 0;
+	for (i = 0; i < in->nfields; i++)
+		if (!strcmp(fmt_field_name(in, i, fname, sizeof(fname)), "?"))
+			return 0;
+	return strcmp(fmt_field_name(in, in->nfields, fname, sizeof(fname)),
+		      "?") == 0;
+}
+
+static void test_schema(void)
+{
+	unsigned code, defined = 0, bad = 0;
+	char buf[8];
+
+#define FMT_X(name, code, fam, kinds, fields)				\
+	ok(check_schema(code, #name, fam, kinds, fields),		\
+	   "schema of %s (%u): name, kinds, fields", #name, code);	\
+	defined++;
+	FMT_EVENT_LIST(FMT_X)
+#undef FMT_X
+	for (code = 0; code < 256; code++)
+		bad += fmt_event_info(code) != NULL;
+	ok(bad == defined, "exactly the %u listed codes have a schema "
+	   "(%u found)", defined, bad);
+	ok(fmt_event_info(0) == NULL && fmt_event_info(FMT_EV_MAX) == NULL,
+	   "codes 0 and FMT_EV_MAX have no schema");
+	ok(!strcmp(fmt_field_name(fmt_event_info(FMT_EV_MUTEX_BLOCK), 4, buf,
+				  sizeof(buf)), "waker") &&
+	   !strcmp(fmt_field_name(fmt_event_info(FMT_EV_MUTEX_BLOCK), 5, buf,
+				  4), "wak"),
+	   "fmt_field_name picks the right word and truncates");
+}
+
+/* ---- round trips ---- */
+
+#define BATCH 200
+
+/* an event with its own copies of inline stack and string */
+struct sample {
+	struct fmt_event ev;
+	uint64_t frames[FMT_MAX_STACK];
+	char str[FMT_MAX_STR];
+};
+
+static uint32_t pick_len(uint32_t max)
+{
+	switch (rng_below(4)) {
+	case 0:		return 0;
+	case 1:		return 1;
+	case 2:		return max;
+	}
+	return rng_below(max + 1);
+}
+
+static uint64_t pick_delta(void)
+{
+	switch (rng_below(4)) {
+	case 0:		return 0;
+	case 1:		return rng_below(128);
+	case 2:		return rng_below(1 << 20);
+	}
+	return rng_below((uint64_t)1 << 40);
+}
+
+static void random_event(struct sample *s, unsigned type, uint64_t ts)
+{
+	const struct fmt_event_info *in = fmt_event_info(type);
+	unsigned i;
+
+	memset(&s->ev, 0, sizeof(s->ev));
+	s->ev.type = type;
+	s->ev.ts = ts;
+	for (i = 0; i < in->nfields; i++)
+		s->ev.f[i] = rng_value();
+	s->ev.nstack = pick_len(FMT_MAX_STACK);
+	for (i = 0; i < s->ev.nstack; i++)
+		s->frames[i] = rng_value();
+	s->ev.slen = pick_len(FMT_MAX_STR);
+	for (i = 0; i < s->ev.slen; i++)
+		s->str[i] = rng_next();
+	s->ev.stack = s->frames;
+	s->ev.str = s->str;
+}
+
+/* does decoded d match what s encoded in form? */
+static int same_event(const struct sample *s, const struct fmt_event *d,
+		      enum fmt_form form)
+{
+	const struct fmt_event_info *in = fmt_event_info(s->ev.type);
+	unsigned i;
+
+	if (d->type != s->ev.type || d->ts != s->ev.ts)
+		return 0;
+	for (i = 0; i < FMT_MAX_FIELDS; i++) {
+		int inl = i < in->nfields && form == FMT_WIRE &&
+			  (in->kinds[i] == 'k' || in->kinds[i] == 'n');
+		uint64_t want = i < in->nfields && !inl ? s->ev.f[i] : 0;
+
+		if (d->f[i] != want)
+			return 0;
+	}
+	if (form == FMT_WIRE && in->stack_field >= 0 &&
+	    (d->nstack != s->ev.nstack ||
+	     memcmp(d->stack, s->frames, d->nstack * sizeof(uint64_t))))
+		return 0;
+	if (form == FMT_WIRE && in->str_field >= 0 &&
+	    (d->slen != s->ev.slen || memcmp(d->str, s->str, d->slen)))
+		return 0;
+	return 1;
+}
+
+/* encode n samples, decode them back; fills *len; 0 on any mismatch */
+static int roundtrip(struct sample *s, unsigned n, enum fmt_form form,
+		     uint8_t *buf, size_t *len)
+{
+	uint64_t stackbuf[FMT_MAX_STACK], prev, base = s[0].ev.ts;
+	const uint8_t *p = buf;
+	struct fmt_event d;
+	uint8_t *e = buf;
+	unsigned i;
+
+	prev = base;
+	for (i = 0; i < n; i++) {
+		uint8_t *start = e;
+
+		e = fmt_encode_event(e, &s[i].ev, form, &prev);
+		if (e - start > (long)FMT_EVENT_MAX_BYTES)
+			return 0;
+	}
+	*len = e - buf;
+	prev = base;
+	for (i = 0; i < n; i++) {
+		if (fmt_decode_event(&p, e, form, &prev, &d, stackbuf) ||
+		    !same_event(&s[i], &d, form) || prev != s[i].ev.ts)
+			return 0;
+	}
+	return p == e && fmt_decode_event(&p, e, form, &prev, &d,
+					  stackbuf) == FMT_ETRUNC;
+}
+
+static const char *form_name(enum fmt_form form)
+{
+	return form == FMT_WIRE ? "wire" : "file";
+}
+
+static void test_roundtrips(void)
+{
+	struct sample *s = malloc(BATCH * sizeof(*s));
+	uint8_t *buf = malloc(BATCH * FMT_EVENT_MAX_BYTES);
+	static const unsigned codes[] = {
+#define FMT_X(name, code, fam, kinds, fields) code,
+		FMT_EVENT_LIST(FMT_X)
+#undef FMT_X
+	};
+	const unsigned ncodes = sizeof(codes) / sizeof(codes[0]);
+	unsigned c, i, form;
+	uint64_t ts;
+	size_t len;
+	int good;
+
+	for (c = 0; c < ncodes; c++) {
+		for (form = FMT_WIRE; form <= FMT_FILE; form++) {
+			ts = rng_below((uint64_t)1 << 62);
+			for (i = 0; i < BATCH; i++) {
+				ts += pick_delta();
+				random_event(&s[i], codes[c], ts);
+			}
+			good = roundtrip(s, BATCH, form, buf, &len);
+			ok(good, "%s: %u events round-trip in %s form "
+			   "(%zu bytes)",
+			   fmt_event_info(codes[c])->name, BATCH,
+			   form_name(form), len);
+		}
+	}
+	for (form = FMT_WIRE; form <= FMT_FILE; form++) {
+		ts = 0;
+		for (i = 0; i < BATCH; i++) {
+			ts += pick_delta();
+			random_event(&s[i], codes[rng_below(ncodes)], ts);
+		}
+		ok(roundtrip(s, BATCH, form, buf, &len),
+		   "mixed batch of %u events round-trips in %s form", BATCH,
+		   form_name(form));
+	}
+	free(s);
+	free(buf);
+}
+
+/* ---- limits and errors ---- */
+
+static void test_limits(void)
+{
+	static struct sample s;
+	static uint64_t frames[FMT_MAX_STACK + 10];
+	static char str[FMT_MAX_STR + 10];
+	static uint8_t buf[2 * FMT_EVENT_MAX_BYTES];
+	uint64_t stackbuf[FMT_MAX_STACK], prev;
+	const struct fmt_event_info *in;
+	const uint8_t *p;
+	struct fmt_event d;
+	unsigned code, i, big = 0, bad = 0;
+	uint8_t *e;
+
+	/* every field and frame at UINT64_MAX: the bound holds */
+	memset(frames, 0xff, sizeof(frames));
+	memset(str, 'x', sizeof(str));
+	for (code = 0; code < FMT_EV_MAX; code++) {
+		if (!(in = fmt_event_info(code)))
+			continue;
+		memset(&s.ev, 0xff, sizeof(s.ev));
+		s.ev.type = code;
+		s.ev.stack = frames;
+		s.ev.nstack = FMT_MAX_STACK + 10;
+		s.ev.str = str;
+		s.ev.slen = FMT_MAX_STR + 10;
+		prev = 0;
+		e = fmt_encode_event(buf, &s.ev, FMT_WIRE, &prev);
+		if ((size_t)(e - buf) > big)
+			big = e - buf;
+		p = buf;
+		prev = 0;
+		if (fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, stackbuf) ||
+		    p != e || d.ts != UINT64_MAX ||
+		    (in->stack_field >= 0 && d.nstack != FMT_MAX_STACK) ||
+		    (in->str_field >= 0 && d.slen != FMT_MAX_STR))
+			bad++;
+	}
+	ok(big <= FMT_EVENT_MAX_BYTES && !bad,
+	   "worst-case events fit FMT_EVENT_MAX_BYTES (%u <= %zu) and "
+	   "inline stacks/strings are clamped to the limits", big,
+	   (size_t)FMT_EVENT_MAX_BYTES);
+
+	/* an unknown type byte */
+	for (code = 0; code < 256; code++) {
+		buf[0] = code;
+		buf[1] = 0;
+		p = buf;
+		prev = 0;
+		i = fmt_decode_event(&p, buf + 2 + FMT_MAX_FIELDS, FMT_FILE,
+				     &prev, &d, stackbuf) == FMT_ETYPE;
+		bad += i != !fmt_event_info(code);
+	}
+	ok(!bad, "unknown type codes give FMT_ETYPE, known ones do not");
+
+	/* a delta that wraps the clock */
+	e = buf;
+	*e++ = FMT_EV_THREAD_END;
+	e = fmt_put_uvar(e, 10);
+	*e++ = 0;
+	p = buf;
+	prev = UINT64_MAX - 5;
+	ok(fmt_decode_event(&p, e, FMT_FILE, &prev, &d, stackbuf) ==
+	   FMT_ECORRUPT && p == buf && prev == UINT64_MAX - 5,
+	   "a timestamp that wraps is refused, cursor and clock untouched");
+
+	/* inline lengths over the limits */
+	e = buf;
+	*e++ = FMT_EV_MUTEX_WAKE;
+	*e++ = 0;
+	*e++ = 1;
+	e = fmt_put_uvar(e, FMT_MAX_STACK + 1);
+	memset(e, 0, FMT_MAX_STACK + 1);
+	e += FMT_MAX_STACK + 1;
+	p = buf;
+	prev = 0;
+	ok(fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, stackbuf) ==
+	   FMT_ECORRUPT, "a wire stack of %u frames is refused",
+	   FMT_MAX_STACK + 1);
+	e = buf;
+	*e++ = FMT_EV_THREAD_NAME;
+	*e++ = 0;
+	*e++ = 1;
+	e = fmt_put_uvar(e, FMT_MAX_STR + 1);
+	memset(e, 'a', FMT_MAX_STR + 1);
+	e += FMT_MAX_STR + 1;
+	p = buf;
+	ok(fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, stackbuf) ==
+	   FMT_ECORRUPT, "a wire string of %u bytes is refused",
+	   FMT_MAX_STR + 1);
+}
+
+/* every strict prefix of an encoded event is FMT_ETRUNC, untouched */
+static void test_prefixes(void)
+{
+	static struct sample s;
+	static uint8_t buf[FMT_EVENT_MAX_BYTES];
+	uint64_t stackbuf[FMT_MAX_STACK], prev;
+	unsigned code, form, round, bad = 0, tried = 0;
+	const uint8_t *p;
+	struct fmt_event d;
+	uint8_t *e;
+	size_t k;
+
+	for (code = 0; code < FMT_EV_MAX; code++) {
+		if (!fmt_event_info(code))
+			continue;
+		for (form = FMT_WIRE; form <= FMT_FILE; form++) {
+			for (round = 0; round < 5; round++) {
+				random_event(&s, code, 1000 + rng_below(1000));
+				s.ev.slen %= 64;	/* keep it quick */
+				prev = 1000;
+				e = fmt_encode_event(buf, &s.ev, form, &prev);
+				for (k = 0; k < (size_t)(e - buf); k++) {
+					p = buf;
+					prev = 1000;
+					bad += fmt_decode_event(&p, buf + k,
+							form, &prev, &d,
+							stackbuf) != FMT_ETRUNC
+					       || p != buf || prev != 1000;
+					tried++;
+				}
+			}
+		}
+	}
+	ok(!bad, "%u strict prefixes of encoded events: all FMT_ETRUNC "
+	   "with cursor and clock untouched (%u bad)", tried, bad);
+}
+
+/* ---- garbage ---- */
+
+/*
+ * Decode [buf, buf+len) to its end or first error.  buf is a heap block
+ * of exactly len bytes, so ASAN or valgrind flags any read past it.
+ * @return 0 if the decoder misbehaved (moved the cursor on error, or out
+ * of the buffer).
+ */
+static int decode_all(const uint8_t *buf, size_t len, enum fmt_form form)
+{
+	uint64_t stackbuf[FMT_MAX_STACK], prev = rng_value() >> 2;
+	const uint8_t *p = buf, *before;
+	struct fmt_event d;
+	int err;
+
+	while (p < buf + len) {
+		before = p;
+		err = fmt_decode_event(&p, buf + len, form, &prev, &d,
+				       stackbuf);
+		if (err)
+			return p == before && err < 0;
+		if (p <= before || p > buf + len)
+			return 0;
+		if (d.nstack > FMT_MAX_STACK || d.slen > FMT_MAX_STR ||
+		    (d.slen && ((const uint8_t *)d.str < buf ||
+				(const uint8_t *)d.str + d.slen > p)))
+			return 0;
+	}
+	return 1;
+}
+
+static void test_garbage(void)
+{
+	static struct sample s;
+	static uint8_t valid[64 * 256];
+	unsigned form, i, j, type, bad = 0;
+	size_t len, vlen;
+	uint64_t prev;
+	uint8_t *buf, *e;
+
+	for (form = FMT_WIRE; form <= FMT_FILE; form++) {
+		bad = 0;
+		for (i = 0; i < 20000; i++) {
+			len = rng_below(300);
+			buf = malloc(len ? len : 1);
+			for (j = 0; j < len; j++)
+				buf[j] = rng_next();
+			/* often start with a real type to get further */
+			if (len && rng_below(2))
+				buf[0] = FMT_EV_MUTEX_BLOCK + rng_below(11);
+			bad += !decode_all(buf, len, form);
+			free(buf);
+		}
+		ok(!bad, "20000 random buffers decode as %s events without "
+		   "harm (%u bad)", form_name(form), bad);
+	}
+
+	/* real batches with a few bytes flipped or cut short */
+	for (form = FMT_WIRE; form <= FMT_FILE; form++) {
+		bad = 0;
+		for (i = 0; i < 5000; i++) {
+			prev = 0;
+			e = valid;
+			for (j = 0; j < 16; j++) {
+				type = rng_below(FMT_EV_MAX);
+				if (!fmt_event_info(type))
+					type = FMT_EV_COND_WAIT;
+				random_event(&s, type, prev + 1);
+				s.ev.nstack %= 8;
+				s.ev.slen %= 32;
+				e = fmt_encode_event(e, &s.ev, form, &prev);
+			}
+			vlen = rng_below(e - valid + 1);
+			buf = malloc(vlen ? vlen : 1);
+			memcpy(buf, valid, vlen);
+			for (j = rng_below(4); vlen && j--; )
+				buf[rng_below(vlen)] ^= 1 << rng_below(8);
+			bad += !decode_all(buf, vlen, form);
+			free(buf);
+		}
+		ok(!bad, "5000 damaged %s batches decode without harm "
+		   "(%u bad)", form_name(form), bad);
+	}
+}
+
+int main(void)
+{
+	rng_seed(20240501);
+	test_varints();
+	test_wire_header();
+	test_schema();
+	test_roundtrips();
+	test_limits();
+	test_prefixes();
+	test_garbage();
+	return tap_done();
+}
