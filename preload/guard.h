@@ -1,0 +1,54 @@
+/*
+ * guard.h - per-thread state and the reentrancy guard.
+ *
+ * A thread is "inside ctrace" while it encodes or sends: a signal handler
+ * that interrupts it there and calls a hooked function must not touch the
+ * half-written buffer, so its hook passes straight through and the event
+ * it would have recorded is counted (FMT_LOST_REENTRY) and reported in a
+ * LOST message by the next flush.  Our own calls go to real_* pointers, so
+ * the guard only ever trips on signal handlers or libc-internal callbacks.
+ *
+ * initial-exec TLS: one %fs-relative access, never a call to
+ * __tls_get_addr (which may allocate).  The library is always loaded at
+ * start-up by LD_PRELOAD, so static TLS is available.
+ */
+#ifndef CTRACE_GUARD_H
+#define CTRACE_GUARD_H
+
+struct pl_buf;
+
+struct pl_tls {
+	int guard;		/* nonzero while inside ctrace */
+	int tid;		/* cached gettid(), 0 = not yet */
+	int ended;		/* THREAD_END recorded: record nothing more */
+	int started;		/* started by our trampoline (THREAD_START) */
+	unsigned lost_reentry;	/* events lost to the guard, not reported */
+	struct pl_buf *buf;	/* this thread's buffer, NULL = none yet */
+};
+
+extern __thread struct pl_tls pl_tls __attribute__((tls_model("initial-exec")));
+
+#define pl_barrier() __asm__ __volatile__("" ::: "memory")
+
+/* pl_enter() : 1 if the thread may enter ctrace, 0 if already inside */
+static inline int pl_enter(void)
+{
+	if (pl_tls.guard)
+		return 0;
+	pl_tls.guard = 1;
+	pl_barrier();
+	return 1;
+}
+
+static inline void pl_leave(void)
+{
+	pl_barrier();
+	pl_tls.guard = 0;
+}
+
+static inline int pl_inside(void)
+{
+	return pl_tls.guard;
+}
+
+#endif

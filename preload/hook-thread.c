@@ -1,0 +1,215 @@
+/*
+ * hook-thread.c - the thread family: creation, start, end, join, detach,
+ * names.
+ *
+ * pthread_create hands the new thread our trampoline and, as its argument,
+ * the thread's future event buffer (mmap'ed, emit.c) carrying the real
+ * start routine and argument: one allocation, none of it from the
+ * program's malloc.  The trampoline adopts the buffer, records
+ * THREAD_START and, when the routine returns, THREAD_END and a flush.
+ *
+ * Events:
+ *   pthread_create      THREAD_CREATE {handle, routine, result, stack}
+ *                       at the time of the call (handle 0 on failure)
+ *   (new thread)        THREAD_START {parent tid, handle, routine}
+ *   return / pthread_exit / cancellation
+ *                       THREAD_END {how = FMT_END_RETURN | _PTHREAD_EXIT}
+ *   pthread_join, pthread_tryjoin_np, pthread_timedjoin_np,
+ *   pthread_clockjoin_np
+ *                       THREAD_JOIN {dur, handle, kind, result, stack}
+ *   pthread_detach      THREAD_DETACH {handle, result}
+ *   pthread_setname_np  THREAD_NAME {handle, name} when it succeeds
+ * result fields are the functions' return values (0 or an errno value).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "pl.h"
+#include "guard.h"
+
+static void thread_end(unsigned how)
+{
+	struct fmt_event ev = { .type = FMT_EV_THREAD_END };
+
+	if (pl_tls.ended)
+		return;
+	if (pl_on(FMT_FAM_THREAD)) {
+		ev.ts = pl_now();
+		ev.f[0] = how;
+		pl_emit(&ev, ev.ts);
+	}
+	pl_thread_ended();
+}
+
+static void *trampoline(void *p)
+{
+	struct fmt_event ev = { .type = FMT_EV_THREAD_START };
+	struct pl_buf *b = p;
+	void *(*fn)(void *);
+	void *arg, *ret;
+	int parent;
+
+	pl_buf_get_start(b, &fn, &arg, &parent);
+	if (pl_enter()) {
+		pl_thread_adopt(b);
+		pl_leave();
+	}
+	pl_tls.started = 1;
+	if (pl_on(FMT_FAM_THREAD)) {
+		ev.ts = pl_now();
+		ev.f[0] = parent;
+		ev.f[1] = (uintptr_t)pthread_self();
+		ev.f[2] = (uintptr_t)fn;
+		pl_emit(&ev, ev.ts);
+	}
+	ret = fn(arg);
+	thread_end(FMT_END_RETURN);
+	return ret;
+}
+
+PL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
+			     void *(*fn)(void *), void *arg)
+{
+	void *ra = __builtin_return_address(0);
+	struct fmt_event ev = { .type = FMT_EV_THREAD_CREATE };
+	uint64_t st[PL_STACK_MAX];
+	struct pl_buf *b = NULL;
+	int r, e;
+
+	if (!pl_on(FMT_FAM_THREAD))
+		return REAL(pthread_create)(th, attr, fn, arg);
+	if (pl_enter()) {
+		b = pl_buf_alloc();
+		pl_leave();
+	} else {
+		pl_tls.lost_reentry++;
+	}
+	if (!b)
+		return REAL(pthread_create)(th, attr, fn, arg);
+	pl_buf_set_start(b, fn, arg, pl_tid());
+	ev.ts = pl_now();
+	r = REAL(pthread_create)(th, attr, trampoline, b);
+	e = errno;
+	if (r && pl_enter()) {
+		pl_buf_free(b);
+		pl_leave();
+	}
+	ev.f[0] = r ? 0 : (uintptr_t)*th;
+	ev.f[1] = (uintptr_t)fn;
+	ev.f[2] = (uint64_t)(int64_t)r;
+	ev.stack = st;
+	ev.nstack = pl_stack(st, ra);
+	pl_emit(&ev, pl_now());
+	errno = e;
+	return r;
+}
+
+PL_EXPORT void pthread_exit(void *ret)
+{
+	thread_end(FMT_END_PTHREAD_EXIT);
+	REAL(pthread_exit)(ret);
+	__builtin_unreachable();
+}
+
+/* join_done() : record one join that started at t0 */
+static int join_done(int r, pthread_t th, unsigned kind, uint64_t t0,
+		     void *ra)
+{
+	struct fmt_event ev = { .type = FMT_EV_THREAD_JOIN };
+	uint64_t st[PL_STACK_MAX], now = pl_now();
+	int e = errno;
+
+	ev.ts = t0;
+	ev.f[0] = now - t0;
+	ev.f[1] = (uintptr_t)th;
+	ev.f[2] = kind;
+	ev.f[3] = (uint64_t)(int64_t)r;
+	ev.stack = st;
+	ev.nstack = pl_stack(st, ra);
+	pl_emit(&ev, now);
+	errno = e;
+	return r;
+}
+
+PL_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+	void *ra = __builtin_return_address(0);
+	uint64_t t0;
+
+	if (!pl_on(FMT_FAM_THREAD))
+		return REAL(pthread_join)(th, ret);
+	t0 = pl_now();
+	return join_done(REAL(pthread_join)(th, ret), th, FMT_JOIN_JOIN, t0,
+			 ra);
+}
+
+PL_EXPORT int pthread_tryjoin_np(pthread_t th, void **ret)
+{
+	void *ra = __builtin_return_address(0);
+	uint64_t t0;
+
+	if (!pl_on(FMT_FAM_THREAD))
+		return REAL(pthread_tryjoin_np)(th, ret);
+	t0 = pl_now();
+	return join_done(REAL(pthread_tryjoin_np)(th, ret), th, FMT_JOIN_TRY,
+			 t0, ra);
+}
+
+PL_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret,
+				   const struct timespec *abs)
+{
+	void *ra = __builtin_return_address(0);
+	uint64_t t0;
+
+	if (!pl_on(FMT_FAM_THREAD))
+		return REAL(pthread_timedjoin_np)(th, ret, abs);
+	t0 = pl_now();
+	return join_done(REAL(pthread_timedjoin_np)(th, ret, abs), th,
+			 FMT_JOIN_TIMED, t0, ra);
+}
+
+PL_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
+				   const struct timespec *abs)
+{
+	void *ra = __builtin_return_address(0);
+	uint64_t t0;
+
+	if (!REAL(pthread_clockjoin_np))
+		return ENOSYS;
+	if (!pl_on(FMT_FAM_THREAD))
+		return REAL(pthread_clockjoin_np)(th, ret, clk, abs);
+	t0 = pl_now();
+	return join_done(REAL(pthread_clockjoin_np)(th, ret, clk, abs), th,
+			 FMT_JOIN_TIMED, t0, ra);
+}
+
+PL_EXPORT int pthread_detach(pthread_t th)
+{
+	struct fmt_event ev = { .type = FMT_EV_THREAD_DETACH };
+	int r = REAL(pthread_detach)(th), e = errno;
+
+	if (!pl_on(FMT_FAM_THREAD))
+		return r;
+	ev.ts = pl_now();
+	ev.f[0] = (uintptr_t)th;
+	ev.f[1] = (uint64_t)(int64_t)r;
+	pl_emit(&ev, ev.ts);
+	errno = e;
+	return r;
+}
+
+PL_EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+	struct fmt_event ev = { .type = FMT_EV_THREAD_NAME };
+	int r = REAL(pthread_setname_np)(th, name), e = errno;
+
+	if (r || !pl_on(FMT_FAM_THREAD))
+		return r;
+	ev.ts = pl_now();
+	ev.f[0] = (uintptr_t)th;
+	ev.str = name;
+	ev.slen = strnlen(name, 64);
+	pl_emit(&ev, ev.ts);
+	errno = e;
+	return r;
+}

@@ -1,0 +1,546 @@
+/*
+ * init.c - configuration, start-up and the end of the process.
+ *
+ * The constructor reads the environment once, connects to the collector
+ * named by CTRACE_SOCKET or starts a private one, and sends HELLO.  The
+ * end of the process is seen by the exit hooks (hook-process.c), which
+ * record EXIT and call pl_finish() directly (_exit, _Exit) or through the
+ * on_exit() handler registered here (exit, return from main, and the exits
+ * libc makes internally, e.g. error(), the last thread ending): that
+ * handler runs after the program's own atexit handlers, so their events
+ * are in the trace too, and it knows the exit status.
+ *
+ * Any failure leaves pl_live at 0: every hook then passes through.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pl.h"
+#include "guard.h"
+
+struct pl_conf pl_conf;
+unsigned pl_live;
+pid_t pl_pid;
+
+static int finished;
+static unsigned pending_how = FMT_EXIT_EXIT;
+
+/* CTRACE_TRACED_PID lives in this buffer (putenv), so a fork child can
+ * update it in place without allocating */
+static char traced_env[] = "CTRACE_TRACED_PID=0000000000";
+#define TRACED_DIGITS (sizeof(traced_env) - 11)
+
+void pl_disable(void)
+{
+	__atomic_store_n(&pl_live, 0, __ATOMIC_RELAXED);
+}
+
+void pl_dbg(unsigned dom, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int e, n;
+
+	if (!(pl_conf.debug & dom))
+		return;
+	e = errno;
+	n = snprintf(buf, sizeof(buf), "ctrace[%d]: ", (int)getpid());
+	va_start(ap, fmt);
+	n += vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	REAL(write)(2, buf, n);
+	errno = e;
+}
+
+/* ------------------------------------------------------------------ */
+/* configuration                                                        */
+
+/* list_bits() : comma list of names -> bits; unknown names ignored */
+static unsigned list_bits(const char *s, const char *const *names,
+			  const unsigned *bits, unsigned n)
+{
+	unsigned r = 0, i;
+	size_t len;
+
+	while (s && *s) {
+		len = strcspn(s, ",");
+		for (i = 0; i < n; i++)
+			if (strlen(names[i]) == len &&
+			    !strncmp(s, names[i], len))
+				r |= bits[i];
+		s += len;
+		if (*s)
+			s++;
+	}
+	return r;
+}
+
+static unsigned long env_num(const char *name, unsigned long def)
+{
+	const char *s = getenv(name);
+	char *end;
+	unsigned long v;
+
+	if (!s || !*s)
+		return def;
+	v = strtoul(s, &end, 10);
+	return *end ? def : v;
+}
+
+static void read_conf(void)
+{
+	static const char *const fams[] = { "thread", "sync", "process", "io",
+		"wait", "sleep", "heap", "user", "all" };
+	static const unsigned fbits[] = { FMT_FAM_THREAD, FMT_FAM_SYNC,
+		FMT_FAM_PROCESS, FMT_FAM_IO, FMT_FAM_WAIT, FMT_FAM_SLEEP,
+		FMT_FAM_HEAP, FMT_FAM_USER, 0xff };
+	static const char *const doms[] = { "init", "hook", "emit", "sock",
+		"all" };
+	static const unsigned dbits[] = { PL_DBG_INIT, PL_DBG_HOOK,
+		PL_DBG_EMIT, PL_DBG_SOCK, 0xff };
+	const char *s;
+	unsigned long v;
+
+	s = getenv("CTRACE_EVENTS");
+	pl_conf.fam = s ? list_bits(s, fams, fbits, 9) : 0xff;
+	s = getenv("CTRACE_ON_FULL");
+	pl_conf.drop = s && !strcmp(s, "drop");
+	pl_conf.flush_ns = env_num("CTRACE_FLUSH_MS", 100) * 1000000ull;
+	v = env_num("CTRACE_STACK_DEPTH", 1);
+	pl_conf.stack_depth = v < 1 ? 1 : v > PL_STACK_MAX ? PL_STACK_MAX : v;
+	pl_conf.debug = list_bits(getenv("CTRACE_DEBUG"), doms, dbits, 5);
+}
+
+/* ------------------------------------------------------------------ */
+/* private collector                                                    */
+
+static void collector_path(char *out, size_t size)
+{
+	const char *s = getenv("CTRACE_COLLECTOR");
+	Dl_info di;
+	char *slash;
+
+	if (s && *s) {
+		snprintf(out, size, "%s", s);
+		return;
+	}
+	out[0] = 0;
+	if (!dladdr((void *)collector_path, &di) || !di.dli_fname)
+		return;
+	snprintf(out, size, "%s", di.dli_fname);
+	slash = strrchr(out, '/');
+	if (slash)
+		slash[1] = 0;
+	else
+		snprintf(out, size, "./");
+	strncat(out, "../bin/ctrace-collector", size - strlen(out) - 1);
+}
+
+/* the collector's environment: ours without LD_PRELOAD (mmap'ed) */
+static char **collector_env(size_t *mapped)
+{
+	extern char **environ;
+	size_t n = 0, i, j = 0;
+	char **env;
+
+	while (environ && environ[n])
+		n++;
+	*mapped = (n + 1) * sizeof(char *);
+	env = mmap(NULL, *mapped, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (env == MAP_FAILED)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (strncmp(environ[i], "LD_PRELOAD=", 11))
+			env[j++] = environ[i];
+	env[j] = NULL;
+	return env;
+}
+
+/* runs in the grandchild: become the collector or die quietly */
+static void __attribute__((noreturn))
+exec_collector(int lfd, const char *path, char **env)
+{
+	char *argv[] = { "ctrace-collector", "serve", "--listen-fd", "3",
+			 NULL };
+	int null;
+
+	setsid();
+	null = REAL(open)("/dev/null", O_RDWR);
+	if (null >= 0) {
+		REAL(dup2)(null, 0);
+		REAL(dup2)(null, 1);
+	}
+	if (lfd != 3)
+		REAL(dup2)(lfd, 3);
+	else
+		fcntl(3, F_SETFD, 0);
+	if (REAL(syscall)(SYS_close_range, 4, ~0U, 0) < 0) {
+		int fd;
+
+		for (fd = 4; fd < 1024; fd++)
+			REAL(close)(fd);
+	}
+	execve(path, argv, env);
+	REAL(syscall)(SYS_exit_group, 127);
+	for (;;)
+		;
+}
+
+/*
+ * spawn() : start the collector so the program never sees a child: a raw
+ * clone with exit signal 0 (no SIGCHLD, invisible to wait()) clones again
+ * with SIGCHLD for the collector, and exits at once; we reap it with
+ * __WCLONE.  The grandchild is reparented to init (or a subreaper).
+ */
+static int spawn(int lfd, const char *coll)
+{
+	size_t mapped;
+	char **env = collector_env(&mapped);
+	long pid, pid2;
+	int r;
+
+	if (!env)
+		return -1;
+	pid = REAL(syscall)(SYS_clone, 0L, 0L, 0L, 0L, 0L);
+	if (pid == 0) {
+		pid2 = REAL(syscall)(SYS_clone, (long)SIGCHLD, 0L, 0L, 0L, 0L);
+		if (pid2 == 0)
+			exec_collector(lfd, coll, env);
+		REAL(syscall)(SYS_exit_group, pid2 < 0);
+	}
+	munmap(env, mapped);
+	if (pid < 0)
+		return -1;
+	do
+		r = waitpid(pid, NULL, __WCLONE);
+	while (r < 0 && errno == EINTR);
+	return 0;
+}
+
+static int start_private(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char dir[PATH_MAX], coll[PATH_MAX];
+	struct sockaddr_un sa;
+	int lfd;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if (snprintf(dir, sizeof(dir), "%s/ctrace-XXXXXX", tmp) >=
+	    (int)sizeof(dir) || !mkdtemp(dir))
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir) >=
+	    (int)sizeof(sa.sun_path))
+		goto fail_dir;
+	collector_path(coll, sizeof(coll));
+	if (!coll[0] || access(coll, X_OK))
+		goto fail_dir;
+	lfd = REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (lfd < 0)
+		goto fail_dir;
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    listen(lfd, 128) || spawn(lfd, coll)) {
+		REAL(close)(lfd);
+		unlink(sa.sun_path);
+		goto fail_dir;
+	}
+	REAL(close)(lfd);
+	pl_dbg(PL_DBG_INIT, "started %s on %s", coll, sa.sun_path);
+	setenv("CTRACE_SOCKET", sa.sun_path, 1);
+	snprintf(pl_conf.sock, sizeof(pl_conf.sock), "%s", sa.sun_path);
+	return pl_conn_open(pl_conf.sock);
+fail_dir:
+	pl_dbg(PL_DBG_INIT, "cannot start a private collector");
+	rmdir(dir);
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* HELLO and BYE                                                        */
+
+static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
+{
+	p = fmt_put_uvar(p, n);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* cmdline() : read /proc/self/cmdline into buf, return its length */
+static size_t cmdline(char *buf, size_t size)
+{
+	size_t n = 0;
+	ssize_t r;
+	int fd = REAL(open)("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	while (n < size && (r = REAL(read)(fd, buf + n, size - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		n += r;
+	}
+	REAL(close)(fd);
+	return n;
+}
+
+#define HELLO_MAP	(128 * 1024)
+#define HELLO_ARGS	(64 * 1024)	/* argv bytes kept, the rest is cut */
+
+int pl_send_hello(unsigned flags, pid_t ppid)
+{
+	uint8_t *m, *p;
+	char *args, exe[PATH_MAX];
+	ssize_t elen;
+	size_t alen, i, argc = 0;
+	int r;
+
+	m = mmap(NULL, HELLO_MAP, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	args = (char *)m + HELLO_MAP - HELLO_ARGS;
+	alen = cmdline(args, HELLO_ARGS);
+	for (i = 0; i < alen; i++)
+		argc += !args[i];
+	if (alen && args[alen - 1])
+		argc++;			/* cut in the middle of an arg */
+	elen = readlink("/proc/self/exe", exe, sizeof(exe));
+	if (elen < 0)
+		elen = 0;
+	p = m + FMT_WIRE_HDR_SIZE;
+	p = fmt_put_uvar(p, FMT_WIRE_VERSION);
+	p = fmt_put_uvar(p, getpid());
+	p = fmt_put_uvar(p, ppid);
+	p = fmt_put_uvar(p, pl_tid());
+	p = fmt_put_uvar(p, pl_now());
+	p = fmt_put_uvar(p, flags);
+	p = put_str(p, exe, elen);
+	p = fmt_put_uvar(p, argc);
+	for (i = 0; i < alen; i += strnlen(args + i, alen - i) + 1)
+		p = put_str(p, args + i, strnlen(args + i, alen - i));
+	fmt_msg_put_hdr(m, FMT_MSG_HELLO, p - m - FMT_WIRE_HDR_SIZE);
+	r = pl_send(m, p - m, 0);
+	munmap(m, HELLO_MAP);
+	return r;
+}
+
+static void send_bye(int status, unsigned how)
+{
+	uint8_t m[FMT_WIRE_HDR_SIZE + 3 * FMT_VARINT_MAX], *p;
+
+	p = m + FMT_WIRE_HDR_SIZE;
+	p = fmt_put_uvar(p, pl_now());
+	p = fmt_put_uvar(p, (unsigned)status & 0xff);
+	p = fmt_put_uvar(p, how);
+	fmt_msg_put_hdr(m, FMT_MSG_BYE, p - m - FMT_WIRE_HDR_SIZE);
+	pl_send(m, p - m, 0);
+}
+
+/* record EXIT: exit() and main's return note it now, BYE comes later */
+static void record_exit(int status, unsigned how)
+{
+	struct fmt_event ev = { .type = FMT_EV_EXIT };
+
+	if (!pl_on(FMT_FAM_PROCESS))
+		return;
+	ev.ts = pl_now();
+	ev.f[0] = (uint64_t)(int64_t)status;
+	ev.f[1] = how;
+	pl_emit(&ev, ev.ts);
+}
+
+void pl_note_exit(int status, unsigned how)
+{
+	if (!pl_on(PL_CONNECTED) || pl_inside() ||
+	    __atomic_load_n(&finished, __ATOMIC_RELAXED))
+		return;
+	pending_how = how;
+	record_exit(status, how);
+}
+
+void pl_finish(int status, unsigned how, void *ra)
+{
+	int e = errno, zero = 0;
+
+	if (!pl_on(PL_CONNECTED) || pl_inside() ||
+	    !__atomic_compare_exchange_n(&finished, &zero, 1, 0,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	if (how == FMT_EXIT__EXIT)
+		record_exit(status, how);
+	pl_flush_all(1);
+	if (pl_on(PL_CONNECTED))
+		send_bye(status, how);
+	pl_dbg(PL_DBG_INIT, "bye status %d how %u", status, how);
+	pl_disable();
+	errno = e;
+}
+
+static void on_exit_cb(int status, void *arg)
+{
+	pl_finish(status, pending_how, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* start-up                                                             */
+
+static void set_traced_pid(pid_t pid)
+{
+	char *d = traced_env + sizeof(traced_env) - 2;
+	unsigned v = pid;
+	size_t i;
+
+	for (i = 0; i < 10; i++, v /= 10)
+		*d-- = '0' + v % 10;
+}
+
+static int is_collector(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *base;
+
+	if (n <= 0)
+		return 0;
+	exe[n] = 0;
+	base = strrchr(exe, '/');
+	return !strcmp(base ? base + 1 : exe, "ctrace-collector");
+}
+
+static void atfork_child(void);
+
+static int connect_collector(void)
+{
+	const char *s = getenv("CTRACE_SOCKET");
+	int fd = -1;
+
+	if (s && *s && strlen(s) < sizeof(pl_conf.sock)) {
+		snprintf(pl_conf.sock, sizeof(pl_conf.sock), "%s", s);
+		fd = pl_conn_open(pl_conf.sock);
+	}
+	if (fd < 0)
+		fd = start_private();
+	return fd;
+}
+
+__attribute__((constructor)) static void pl_init(void)
+{
+	const char *tp;
+	unsigned flags = 0;
+
+	pl_enter();
+	pl_resolve();
+	read_conf();
+	if (is_collector())
+		goto out;
+	pl_emit_init();
+	pl_pid = getpid();
+	tp = getenv("CTRACE_TRACED_PID");
+	if (tp && strtol(tp, NULL, 10) == pl_pid)
+		flags |= FMT_HELLO_EXEC;
+	pl_fd = connect_collector();
+	if (pl_fd < 0)
+		goto out;
+	set_traced_pid(pl_pid);
+	putenv(traced_env);
+	if (pl_send_hello(flags, getppid()) < 0)
+		goto out;
+	pthread_atfork(NULL, NULL, atfork_child);
+	on_exit(on_exit_cb, NULL);
+	pl_dbg(PL_DBG_INIT, "tracing, families 0x%x, fd %d", pl_conf.fam,
+	       pl_fd);
+	__atomic_store_n(&pl_live, pl_conf.fam | PL_CONNECTED,
+			 __ATOMIC_RELEASE);
+out:
+	pl_leave();
+}
+
+/* ------------------------------------------------------------------ */
+/* fork                                                                 */
+
+static int fork_hooked;		/* set by our fork hook around real fork */
+static int fork_newfd = -1;	/* its new connection, for the child */
+
+/*
+ * pl_fork_prepare() : before the real fork (the caller flushed its own
+ * buffer, so the child inherits no unsent event of ours).  The parent
+ * opens the child's connection now, so the collector never sees the
+ * process tree without a client.
+ */
+void pl_fork_prepare(void)
+{
+	fork_newfd = pl_conn_open(pl_conf.sock);
+	fork_hooked = 1;
+	pl_emit_prefork();
+}
+
+void pl_fork_parent(void)
+{
+	pl_emit_postfork_parent();
+	fork_hooked = 0;
+	if (fork_newfd >= 0)
+		REAL(close)(fork_newfd);
+	fork_newfd = -1;
+}
+
+/* the child adopts newfd (or connects itself after an unhooked fork) */
+static void fork_child(int newfd, pid_t ppid)
+{
+	int old = pl_fd;
+
+	pl_emit_postfork_child();
+	pl_wake_postfork_child();
+	finished = 0;
+	pending_how = FMT_EXIT_EXIT;
+	pl_pid = getpid();
+	set_traced_pid(pl_pid);
+	if (newfd < 0)
+		newfd = pl_conn_open(pl_conf.sock);
+	__atomic_store_n(&pl_fd, newfd, __ATOMIC_RELAXED);
+	if (old >= 0)
+		REAL(close)(old);
+	if (newfd < 0 || pl_send_hello(FMT_HELLO_FORK, ppid) < 0)
+		pl_disable();
+}
+
+void pl_fork_child(pid_t ppid)
+{
+	fork_hooked = 0;
+	fork_child(fork_newfd, ppid);
+	fork_newfd = -1;
+}
+
+/* a fork we did not hook (daemon(), ...): the child connects itself */
+static void atfork_child(void)
+{
+	int g;
+
+	if (fork_hooked || !pl_on(PL_CONNECTED))
+		return;
+	g = pl_enter();
+	fork_child(-1, pl_pid);		/* still the parent's pid here */
+	if (g)
+		pl_leave();
+}

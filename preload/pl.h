@@ -1,0 +1,265 @@
+/*
+ * pl.h - internal declarations shared by the files of libctrace.so.
+ *
+ * Nothing here is exported: the library is built with -fvisibility=hidden
+ * and only the hooks carry PL_EXPORT.  The layering is
+ *
+ *   hook-*.c   what to record for each libc call (guard, real call, record)
+ *   emit.c     per-thread buffers, encoding, flushing, thread registry
+ *   sock.c     the connection to the collector and its protection
+ *   init.c     configuration, start-up, HELLO, exit (BYE)
+ *   resolve.c  the one table of real_* functions
+ */
+#ifndef CTRACE_PL_H
+#define CTRACE_PL_H
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "events.h"
+#include "wire.h"
+
+#define PL_EXPORT __attribute__((visibility("default")))
+#define PL_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define PL_LIKELY(x) __builtin_expect(!!(x), 1)
+
+/* ------------------------------------------------------------------ */
+/* resolve.c: every libc function a hook forwards to, or ctrace itself
+ * calls while the program might have hooked it (close, dup2, ...).     */
+
+typedef int (*pl_main_fn)(int, char **, char **);
+
+#define PL_REAL_LIST(X)							\
+	/* thread */							\
+	X(int, pthread_create, (pthread_t *, const pthread_attr_t *,	\
+				void *(*)(void *), void *))		\
+	X(void, pthread_exit, (void *))					\
+	X(int, pthread_join, (pthread_t, void **))			\
+	X(int, pthread_tryjoin_np, (pthread_t, void **))		\
+	X(int, pthread_timedjoin_np, (pthread_t, void **,		\
+				      const struct timespec *))		\
+	X(int, pthread_clockjoin_np, (pthread_t, void **, clockid_t,	\
+				      const struct timespec *))		\
+	X(int, pthread_detach, (pthread_t))				\
+	X(int, pthread_setname_np, (pthread_t, const char *))		\
+	/* sync */							\
+	X(int, pthread_mutex_lock, (pthread_mutex_t *))			\
+	X(int, pthread_mutex_trylock, (pthread_mutex_t *))		\
+	X(int, pthread_mutex_timedlock, (pthread_mutex_t *,		\
+					 const struct timespec *))	\
+	X(int, pthread_mutex_clocklock, (pthread_mutex_t *, clockid_t,	\
+					 const struct timespec *))	\
+	X(int, pthread_mutex_unlock, (pthread_mutex_t *))		\
+	X(int, pthread_rwlock_rdlock, (pthread_rwlock_t *))		\
+	X(int, pthread_rwlock_wrlock, (pthread_rwlock_t *))		\
+	X(int, pthread_rwlock_tryrdlock, (pthread_rwlock_t *))		\
+	X(int, pthread_rwlock_trywrlock, (pthread_rwlock_t *))		\
+	X(int, pthread_rwlock_timedrdlock, (pthread_rwlock_t *,		\
+					    const struct timespec *))	\
+	X(int, pthread_rwlock_timedwrlock, (pthread_rwlock_t *,		\
+					    const struct timespec *))	\
+	X(int, pthread_rwlock_clockrdlock, (pthread_rwlock_t *,		\
+					    clockid_t,			\
+					    const struct timespec *))	\
+	X(int, pthread_rwlock_clockwrlock, (pthread_rwlock_t *,		\
+					    clockid_t,			\
+					    const struct timespec *))	\
+	X(int, pthread_rwlock_unlock, (pthread_rwlock_t *))		\
+	X(int, pthread_cond_wait, (pthread_cond_t *, pthread_mutex_t *))\
+	X(int, pthread_cond_timedwait, (pthread_cond_t *,		\
+					pthread_mutex_t *,		\
+					const struct timespec *))	\
+	X(int, pthread_cond_clockwait, (pthread_cond_t *,		\
+					pthread_mutex_t *, clockid_t,	\
+					const struct timespec *))	\
+	X(int, pthread_cond_signal, (pthread_cond_t *))			\
+	X(int, pthread_cond_broadcast, (pthread_cond_t *))		\
+	X(int, sem_wait, (sem_t *))					\
+	X(int, sem_trywait, (sem_t *))					\
+	X(int, sem_timedwait, (sem_t *, const struct timespec *))	\
+	X(int, sem_clockwait, (sem_t *, clockid_t,			\
+			       const struct timespec *))		\
+	X(int, sem_post, (sem_t *))					\
+	X(int, pthread_barrier_wait, (pthread_barrier_t *))		\
+	X(int, pthread_spin_lock, (pthread_spinlock_t *))		\
+	X(int, pthread_spin_trylock, (pthread_spinlock_t *))		\
+	X(long, syscall, (long, ...))					\
+	/* process */							\
+	X(pid_t, fork, (void))						\
+	X(pid_t, _Fork, (void))						\
+	X(int, posix_spawn, (pid_t *, const char *,			\
+			     const posix_spawn_file_actions_t *,	\
+			     const posix_spawnattr_t *, char *const *,	\
+			     char *const *))				\
+	X(int, posix_spawnp, (pid_t *, const char *,			\
+			      const posix_spawn_file_actions_t *,	\
+			      const posix_spawnattr_t *, char *const *,	\
+			      char *const *))				\
+	X(int, execve, (const char *, char *const *, char *const *))	\
+	X(int, execv, (const char *, char *const *))			\
+	X(int, execvp, (const char *, char *const *))			\
+	X(int, execvpe, (const char *, char *const *, char *const *))	\
+	X(int, fexecve, (int, char *const *, char *const *))		\
+	X(void, exit, (int))						\
+	X(void, _exit, (int))						\
+	X(void, _Exit, (int))						\
+	X(void, abort, (void))						\
+	X(int, __libc_start_main, (pl_main_fn, int, char **,		\
+				   void (*)(void), void (*)(void),	\
+				   void (*)(void), void *))		\
+	/* descriptors: hooked to protect ours, or used by ctrace */	\
+	X(int, close, (int))						\
+	X(int, close_range, (unsigned, unsigned, int))			\
+	X(void, closefrom, (int))					\
+	X(int, dup2, (int, int))					\
+	X(int, dup3, (int, int, int))					\
+	X(int, socket, (int, int, int))					\
+	X(int, connect, (int, const struct sockaddr *, socklen_t))	\
+	X(ssize_t, send, (int, const void *, size_t, int))		\
+	X(int, open, (const char *, int, ...))				\
+	X(ssize_t, read, (int, void *, size_t))				\
+	X(ssize_t, write, (int, const void *, size_t))
+
+struct pl_real {
+#define PL_X(ret, name, args) ret (*name) args;
+	PL_REAL_LIST(PL_X)
+#undef PL_X
+};
+
+extern struct pl_real pl_real;
+extern int pl_resolved;
+void pl_resolve(void);
+
+/*
+ * REAL(name) : the next definition of `name` after ours.  Hooks can run
+ * before our constructor (from other libraries' constructors), so the
+ * table is filled on first use by whichever thread gets there first.
+ */
+#define REAL(name)							\
+	(PL_UNLIKELY(!__atomic_load_n(&pl_resolved, __ATOMIC_ACQUIRE)) ?\
+	 pl_resolve() : (void)0, pl_real.name)
+
+/* ------------------------------------------------------------------ */
+/* init.c: configuration and life cycle                                 */
+
+struct pl_conf {
+	unsigned fam;		/* CTRACE_EVENTS as FMT_FAM_* bits */
+	int drop;		/* CTRACE_ON_FULL=drop */
+	uint64_t flush_ns;	/* CTRACE_FLUSH_MS */
+	unsigned stack_depth;	/* CTRACE_STACK_DEPTH */
+	unsigned debug;		/* CTRACE_DEBUG as PL_DBG_* bits */
+	char sock[108];		/* CTRACE_SOCKET, for fork's new connection */
+};
+
+enum { PL_DBG_INIT = 1, PL_DBG_HOOK = 2, PL_DBG_EMIT = 4, PL_DBG_SOCK = 8 };
+
+extern struct pl_conf pl_conf;
+
+/*
+ * pl_live : the enabled families while tracing, 0 otherwise.  One load
+ * answers "record this family?", and storing 0 turns every hook into a
+ * pass-through (collector gone, process finished, init failed).
+ */
+extern unsigned pl_live;
+/* pl_live bit meaning "connected": process bookkeeping (fork, BYE) needs
+ * it even when CTRACE_EVENTS selects no family */
+#define PL_CONNECTED	0x100
+extern pid_t pl_pid;		/* the pid our connection belongs to */
+
+static inline int pl_on(unsigned fam)
+{
+	return __atomic_load_n(&pl_live, __ATOMIC_RELAXED) & fam;
+}
+
+void pl_disable(void);
+void pl_dbg(unsigned dom, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int pl_send_hello(unsigned flags, pid_t ppid);
+/* pl_note_exit() : record EXIT now; BYE follows from the on_exit handler */
+void pl_note_exit(int status, unsigned how);
+/* pl_finish() : flush everything, send BYE, stop tracing (_exit records
+ * its EXIT here) */
+void pl_finish(int status, unsigned how, void *ra);
+/* fork protocol, around the real fork (guard held by the caller) */
+void pl_fork_prepare(void);
+void pl_fork_parent(void);
+void pl_fork_child(pid_t ppid);
+
+static inline uint64_t pl_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/*
+ * pl_stack() : fill the 'k' field of an event.  Issue 2 records the
+ * callsite only; deeper unwinding (pl_conf.stack_depth > 1, issue 3)
+ * goes here and nowhere else.  st has room for PL_STACK_MAX frames: the
+ * arrays live on the hooks' stacks, which may be a small sigaltstack
+ * when a signal handler calls a hooked function, so keep it modest.
+ */
+#define PL_STACK_MAX	16
+static inline unsigned pl_stack(uint64_t *st, void *ra)
+{
+	st[0] = (uintptr_t)ra;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* emit.c: per-thread buffers                                           */
+
+/*
+ * pl_emit() : append ev to the calling thread's buffer; now is the time
+ * of the call (used for the periodic flush).  Drops and counts the event
+ * when the thread is already inside ctrace.
+ */
+void pl_emit(struct fmt_event *ev, uint64_t now);
+void pl_flush_self(void);
+/* pl_flush_all() : flush every registered buffer, best effort; with
+ * final, other threads' buffers stay closed afterwards */
+void pl_flush_all(int final);
+int pl_tid(void);
+/* thread start trampoline support (hook-thread.c) */
+struct pl_buf;
+struct pl_buf *pl_buf_alloc(void);
+void pl_buf_free(struct pl_buf *b);
+void pl_buf_set_start(struct pl_buf *b, void *(*fn)(void *), void *arg,
+		      int parent);
+void pl_buf_get_start(struct pl_buf *b, void *(**fn)(void *), void **arg,
+		      int *parent);
+void pl_thread_adopt(struct pl_buf *b);
+void pl_thread_ended(void);
+void pl_emit_init(void);
+/* fork support: hold the registry across fork, reset in the child */
+void pl_emit_prefork(void);
+void pl_emit_postfork_parent(void);
+void pl_emit_postfork_child(void);
+/* wake slots (hook-sync.c), reset in a fork child */
+void pl_wake_postfork_child(void);
+
+/* ------------------------------------------------------------------ */
+/* sock.c: the connection                                               */
+
+extern int pl_fd;		/* our connection, -1 when none */
+
+int pl_conn_open(const char *path);
+/*
+ * pl_send() : one datagram; 0 sent, -1 full (only with can_drop under
+ * CTRACE_ON_FULL=drop), -2 gone (tracing is then off).  Only event
+ * batches and LOST reports may be dropped: HELLO, BYE and the final
+ * flushes of exit/exec always wait for room.
+ */
+int pl_send(const void *p, size_t n, int can_drop);
+/* the fd protection for raw syscall() users (hook-sync.c) */
+int pl_fd_close(int fd);
+int pl_fd_close_range(unsigned first, unsigned last, int flags);
+int pl_fd_dup3(int old, int new, int flags, int is_dup2);
+
+#endif

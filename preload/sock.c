@@ -1,0 +1,209 @@
+/*
+ * sock.c - the connection to the collector, and keeping it ours.
+ *
+ * The connection fd sits at a high number (from 1000, or just below a low
+ * RLIMIT_NOFILE) with FD_CLOEXEC, so the program's lowest-free-number
+ * allocation never notices it.  The program cannot close it or dup over
+ * it: close(), close_range(), closefrom(), dup2() and dup3() are hooked
+ * here (and the raw syscall() equivalents route here from hook-sync.c).
+ * To the program our fd does not exist: close(ourfd) fails with EBADF as
+ * it would untraced, a range close skips it, and dup2(x, ourfd) first
+ * moves ours out of the way, then proceeds.
+ *
+ * Limit: moving the fd in dup2 races with another thread that loaded the
+ * old number for a send already; that send could land in the program's
+ * new file.  It needs dup2 onto exactly our number while another thread
+ * flushes, and the alternative is a lock on every send.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "pl.h"
+#include "guard.h"
+
+int pl_fd = -1;
+
+/* move_high() : fd moved above the program's usual numbers, CLOEXEC */
+static int move_high(int fd)
+{
+	struct rlimit rl;
+	long base = 1000;
+	int nfd;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < 1024)
+		base = rl.rlim_cur > 64 ? (long)rl.rlim_cur - 16 : 10;
+	nfd = fcntl(fd, F_DUPFD_CLOEXEC, base);
+	if (nfd < 0)
+		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+	if (nfd < 0)
+		return fd;
+	REAL(close)(fd);
+	return nfd;
+}
+
+/* pl_conn_open() : a new connection to path, or -1 */
+int pl_conn_open(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd, r;
+
+	if (!path || strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	strcpy(sa.sun_path, path);
+	fd = REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	do
+		r = REAL(connect)(fd, (struct sockaddr *)&sa, sizeof(sa));
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		pl_dbg(PL_DBG_SOCK, "cannot connect %s: %s", path,
+		       strerror(errno));
+		REAL(close)(fd);
+		return -1;
+	}
+	fd = move_high(fd);
+	pl_dbg(PL_DBG_SOCK, "connected %s as fd %d", path, fd);
+	return fd;
+}
+
+int pl_send(const void *p, size_t n, int can_drop)
+{
+	int drop = can_drop && pl_conf.drop;
+	int flags = MSG_NOSIGNAL | (drop ? MSG_DONTWAIT : 0);
+	int fd = __atomic_load_n(&pl_fd, __ATOMIC_RELAXED);
+	ssize_t r;
+
+	if (fd < 0)
+		return -2;
+	for (;;) {
+		r = REAL(send)(fd, p, n, flags);
+		if (r >= 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (drop && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return -1;
+		break;
+	}
+	pl_dbg(PL_DBG_SOCK, "send failed: %s: tracing off", strerror(errno));
+	pl_disable();
+	return -2;
+}
+
+static int ours(int fd)
+{
+	return fd >= 0 && fd == __atomic_load_n(&pl_fd, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* protection                                                           */
+
+int pl_fd_close(int fd)
+{
+	if (ours(fd)) {
+		errno = EBADF;
+		return -1;
+	}
+	return REAL(close)(fd);
+}
+
+/* close [first, last] except ours: at most two real calls */
+int pl_fd_close_range(unsigned first, unsigned last, int flags)
+{
+	unsigned fd = (unsigned)pl_fd;
+	int r = 0, e = 0;
+
+	if (!REAL(close_range)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (!ours(pl_fd) || first > last || fd < first || fd > last)
+		return REAL(close_range)(first, last, flags);
+	if (first < fd && REAL(close_range)(first, fd - 1, flags) < 0) {
+		r = -1;
+		e = errno;
+	}
+	if (fd < last && REAL(close_range)(fd + 1, last, flags) < 0 && !r) {
+		r = -1;
+		e = errno;
+	}
+	if (r)
+		errno = e;
+	return r;
+}
+
+/*
+ * dup2/dup3 onto ours: move ours elsewhere first.  dup from ours: the
+ * program never had that fd, so EBADF.  If ours cannot move, tracing
+ * stops and the program's call proceeds: its fd wins.
+ */
+int pl_fd_dup3(int old, int new, int flags, int is_dup2)
+{
+	int nfd;
+
+	if (ours(old)) {
+		errno = EBADF;
+		return -1;
+	}
+	if (ours(new) && old != new) {
+		nfd = fcntl(new, F_DUPFD_CLOEXEC, new + 1);
+		if (nfd < 0) {
+			pl_disable();
+			__atomic_store_n(&pl_fd, -1, __ATOMIC_RELAXED);
+		} else {
+			__atomic_store_n(&pl_fd, nfd, __ATOMIC_RELAXED);
+			pl_dbg(PL_DBG_SOCK, "fd moved %d -> %d", new, nfd);
+		}
+	}
+	if (is_dup2)
+		return REAL(dup2)(old, new);
+	return REAL(dup3)(old, new, flags);
+}
+
+PL_EXPORT int close(int fd)
+{
+	return pl_fd_close(fd);
+}
+
+PL_EXPORT int close_range(unsigned first, unsigned last, int flags)
+{
+	return pl_fd_close_range(first, last, flags);
+}
+
+PL_EXPORT void closefrom(int low)
+{
+	int fd = pl_fd, i;
+
+	if (low < 0)
+		low = 0;
+	if (!ours(fd) || fd < low) {
+		if (REAL(closefrom))
+			REAL(closefrom)(low);
+		return;
+	}
+	if (low < fd && (!REAL(close_range) ||
+			 REAL(close_range)(low, fd - 1, 0) < 0))
+		for (i = low; i < fd; i++)
+			REAL(close)(i);
+	if (REAL(closefrom))
+		REAL(closefrom)(fd + 1);
+}
+
+PL_EXPORT int dup2(int old, int new)
+{
+	return pl_fd_dup3(old, new, 0, 1);
+}
+
+PL_EXPORT int dup3(int old, int new, int flags)
+{
+	return pl_fd_dup3(old, new, flags, 0);
+}
