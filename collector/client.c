@@ -1,0 +1,373 @@
+/*
+ * client.c - one connection from a traced process image.
+ *
+ * A connection says HELLO first, then EVENTS, LOST and finally BYE, one
+ * message per datagram.  Every message is checked whole before anything
+ * of it is written: a garbage, truncated or oversized datagram costs its
+ * sender the connection (one warning line, a LOST record when the events
+ * it carried can be counted) and costs the rest of the trace nothing.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "col.h"
+#include "file.h"
+#include "log.h"
+#include "wire.h"
+
+struct col_client {
+	struct col_watch w;		/* first: epoll hands it back */
+	int fd;
+	pid_t peer_pid;			/* SO_PEERCRED at accept */
+	struct col_image *img;		/* NULL until HELLO */
+	int closed;
+	int busy;			/* handling its HELLO: do not drain */
+	struct col_client *next;
+};
+
+/* in connection order, so pending HELLOs are read oldest first */
+static struct col_client *clients, **tailp = &clients;
+static int nclosed;
+
+static void drain_unnamed_before(struct col_client *stop);
+
+/* one datagram at a time; handlers must be done with it before draining */
+static uint8_t msg[FMT_WIRE_MAX_MSG];
+static uint64_t stackbuf[FMT_MAX_STACK];
+static struct fmt_buf rec;
+
+void col_accept_all(void)
+{
+	struct col_client *c;
+	pid_t pid;
+	int fd;
+
+	while ((fd = col_sock_accept(col.listen_fd, &pid)) >= 0) {
+		c = xcalloc(1, sizeof(*c));
+		c->w.kind = COL_W_CLIENT;
+		c->fd = fd;
+		c->peer_pid = pid;
+		if (col_watch_add(fd, &c->w)) {
+			warn_msg("pid %d: connection refused: %s", (int)pid,
+				 strerror(errno));
+			close(fd);
+			free(c);
+			continue;
+		}
+		*tailp = c;
+		tailp = &c->next;
+		col.nclients++;
+		col.ever_client = 1;
+	}
+}
+
+static void client_close(struct col_client *c)
+{
+	if (c->closed)
+		return;
+	c->closed = 1;
+	nclosed++;
+	col_watch_del(c->fd);
+	close(c->fd);
+	col.nclients--;
+	if (c->img)
+		col_image_closed(c->img);
+}
+
+static pid_t client_pid(const struct col_client *c)
+{
+	return c->img ? col_image_pid(c->img) : c->peer_pid;
+}
+
+static void client_bad(struct col_client *c)
+{
+	warn_msg("pid %d: bad message, connection dropped",
+		 (int)client_pid(c));
+	client_close(c);
+}
+
+/* ---- HELLO ---- */
+
+static void write_process(const struct col_image *img,
+			  const struct col_hello *h, const uint8_t *strs,
+			  size_t len)
+{
+	struct fmt_buf b = { 0 };
+
+	fmt_buf_uvar(&b, h->pid);
+	fmt_buf_uvar(&b, h->ppid);
+	fmt_buf_uvar(&b, col_image_id(img));
+	fmt_buf_uvar(&b, h->ts);
+	fmt_buf_uvar(&b, h->flags);
+	/* exe, argc, argv: the same coding on the wire and in the file */
+	fmt_buf_bytes(&b, strs, len);
+	col_write(FMT_REC_PROCESS, &b);
+	fmt_buf_free(&b);
+}
+
+static int on_hello(struct col_client *c, struct fmt_cursor *cur)
+{
+	struct col_hello h;
+	uint64_t version, argc, i;
+	const uint8_t *strs;
+	uint8_t *copy;
+	size_t n, len;
+
+	version = fmt_cur_uvar(cur);
+	h.pid = fmt_cur_uvar(cur);
+	h.ppid = fmt_cur_uvar(cur);
+	fmt_cur_uvar(cur);			/* tid: the main thread */
+	h.ts = fmt_cur_uvar(cur);
+	h.flags = fmt_cur_uvar(cur);
+	strs = cur->p;
+	fmt_cur_str(cur, PATH_MAX, &n);		/* exe */
+	argc = fmt_cur_uvar(cur);
+	if (cur->err || c->img || version != FMT_WIRE_VERSION || !h.pid ||
+	    h.pid > INT_MAX || h.ppid > INT_MAX ||
+	    argc > (uint64_t)(cur->end - cur->p))
+		return -1;
+	for (i = 0; i < argc; i++)
+		fmt_cur_str(cur, FMT_WIRE_MAX_MSG, &n);
+	if (cur->err || cur->p != cur->end)
+		return -1;
+	/* starting the image may read other clients into msg: copy first */
+	len = cur->end - strs;
+	copy = xmalloc(len);
+	memcpy(copy, strs, len);
+	c->busy = 1;
+	/*
+	 * A fork child says HELLO on the connection its parent opened and
+	 * may exec at once: the new image's HELLO, on a newer connection,
+	 * must not overtake it.  Read the older connections' HELLOs first.
+	 */
+	drain_unnamed_before(c);
+	c->img = col_image_hello(c, &h);
+	c->busy = 0;
+	write_process(c->img, &h, copy, len);
+	free(copy);
+	return 0;
+}
+
+/* ---- EVENTS ---- */
+
+static int check_events(const uint8_t *p, const uint8_t *end, uint64_t n,
+			uint64_t base)
+{
+	struct fmt_event ev;
+	uint64_t prev = base, i;
+
+	for (i = 0; i < n; i++)
+		if (fmt_decode_event(&p, end, FMT_WIRE, &prev, &ev, stackbuf))
+			return -1;
+	return p != end;
+}
+
+/* wire form -> file form, stacks and strings replaced by table ids */
+static void write_events(struct col_client *c, uint64_t tid, uint64_t n,
+			 uint64_t base, const uint8_t *p, const uint8_t *end)
+{
+	const struct fmt_event_info *in;
+	struct fmt_event ev;
+	uint64_t prev_in = base, prev_out = base, i;
+	uint64_t image = col_image_id(c->img);
+
+	fmt_buf_reset(&rec);
+	fmt_buf_uvar(&rec, col_image_pid(c->img));
+	fmt_buf_uvar(&rec, image);
+	fmt_buf_uvar(&rec, tid);
+	fmt_buf_uvar(&rec, n);
+	fmt_buf_uvar(&rec, base);
+	for (i = 0; i < n; i++) {
+		fmt_decode_event(&p, end, FMT_WIRE, &prev_in, &ev, stackbuf);
+		in = fmt_event_info(ev.type);
+		if (in->stack_field >= 0)
+			ev.f[in->stack_field] =
+				col_intern_stack(image, ev.stack, ev.nstack);
+		if (in->str_field >= 0)
+			ev.f[in->str_field] =
+				col_intern_string(ev.str, ev.slen);
+		if (fmt_buf_reserve(&rec, FMT_EVENT_MAX_BYTES))
+			break;
+		rec.len = fmt_encode_event(rec.p + rec.len, &ev, FMT_FILE,
+					   &prev_out) - rec.p;
+	}
+	col_write(FMT_REC_EVENTS, &rec);
+	col_counts.nevents += n;
+	col_image_seen(c->img, prev_in);
+}
+
+static void write_lost(pid_t pid, uint64_t tid, uint64_t count,
+		       uint64_t reason)
+{
+	struct fmt_buf b = { 0 };
+
+	fmt_buf_uvar(&b, pid);
+	fmt_buf_uvar(&b, tid);
+	fmt_buf_uvar(&b, count);
+	fmt_buf_uvar(&b, reason);
+	col_write(FMT_REC_LOST, &b);
+	fmt_buf_free(&b);
+	col_counts.nlost += count;
+}
+
+static int on_events(struct col_client *c, struct fmt_cursor *cur)
+{
+	uint64_t tid, n, base;
+
+	tid = fmt_cur_uvar(cur);
+	n = fmt_cur_uvar(cur);
+	base = fmt_cur_uvar(cur);
+	if (cur->err)
+		return -1;
+	if (check_events(cur->p, cur->end, n, base)) {
+		/* a count no datagram could hold is garbage, not a count */
+		if (n && n <= FMT_WIRE_MAX_MSG / 2)
+			write_lost(client_pid(c), tid, n, FMT_LOST_BAD);
+		return -1;
+	}
+	if (n)
+		write_events(c, tid, n, base, cur->p, cur->end);
+	return 0;
+}
+
+/* ---- LOST, BYE ---- */
+
+static int on_lost(struct col_client *c, struct fmt_cursor *cur)
+{
+	uint64_t tid, count, reason;
+
+	tid = fmt_cur_uvar(cur);
+	count = fmt_cur_uvar(cur);
+	reason = fmt_cur_uvar(cur);
+	if (cur->err || cur->p != cur->end)
+		return -1;
+	if (count)
+		write_lost(client_pid(c), tid, count, reason);
+	return 0;
+}
+
+static int on_bye(struct col_client *c, struct fmt_cursor *cur)
+{
+	uint64_t ts, status, how;
+
+	ts = fmt_cur_uvar(cur);
+	status = fmt_cur_uvar(cur);
+	how = fmt_cur_uvar(cur);
+	if (cur->err || cur->p != cur->end || how > FMT_EXIT_MAIN_RETURN)
+		return -1;
+	col_image_bye(c->img, ts, status,
+		      how == FMT_EXIT__EXIT ? FMT_PEND__EXIT : FMT_PEND_EXIT);
+	return 0;
+}
+
+static int handle(struct col_client *c, uint32_t n)
+{
+	struct fmt_msg_hdr h;
+	struct fmt_cursor cur;
+
+	if (fmt_msg_get_hdr(msg, n, &h))
+		return -1;
+	cur.p = msg + FMT_WIRE_HDR_SIZE;
+	cur.end = msg + n;
+	cur.err = 0;
+	if (h.type == FMT_MSG_HELLO)
+		return on_hello(c, &cur);
+	if (!c->img)
+		return -1;
+	switch (h.type) {
+	case FMT_MSG_EVENTS:
+		return on_events(c, &cur);
+	case FMT_MSG_LOST:
+		return on_lost(c, &cur);
+	case FMT_MSG_BYE:
+		return on_bye(c, &cur);
+	}
+	return -1;
+}
+
+/* one datagram: 1 handled, 0 none queued, -1 the connection is gone */
+static int recv_one(struct col_client *c)
+{
+	struct iovec iov = { msg, sizeof(msg) };
+	struct msghdr mh;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	/* MSG_TRUNC: the real length, so an oversized datagram shows */
+	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n <= 0) {
+		client_close(c);
+		return -1;
+	}
+	if ((size_t)n > sizeof(msg) || (mh.msg_flags & MSG_TRUNC) ||
+	    handle(c, n)) {
+		/* handle() may have closed it (drained by a later HELLO) */
+		if (!c->closed)
+			client_bad(c);
+		return -1;
+	}
+	return c->closed ? -1 : 1;
+}
+
+void col_client_read(struct col_client *c, int budget)
+{
+	while (!c->closed && budget-- > 0 && recv_one(c) == 1)
+		;
+}
+
+void col_client_drain(struct col_client *c)
+{
+	while (!c->closed && !c->busy && recv_one(c) == 1)
+		;
+}
+
+/*
+ * Read the HELLOs waiting on connections older than `stop` (all if NULL),
+ * oldest first, so images of one pid start in the order they were made.
+ * A HELLO being handled further up the stack ends the walk: no newer one
+ * may overtake it.  Recursion through on_hello() is bounded by the number
+ * of HELLOs queued.
+ */
+static void drain_unnamed_before(struct col_client *stop)
+{
+	struct col_client *c;
+
+	col_accept_all();
+	for (c = clients; c && c != stop && !c->busy; c = c->next)
+		while (!c->closed && !c->img && recv_one(c) == 1)
+			;
+}
+
+/* new connections and their HELLOs: an exec'ed image may be among them */
+void col_clients_drain_unnamed(void)
+{
+	drain_unnamed_before(NULL);
+}
+
+void col_clients_gc(void)
+{
+	struct col_client **pp = &clients, *c;
+
+	if (!nclosed)
+		return;
+	while ((c = *pp)) {
+		if (c->closed) {
+			*pp = c->next;
+			free(c);
+		} else {
+			pp = &c->next;
+		}
+	}
+	tailp = pp;
+	nclosed = 0;
+}

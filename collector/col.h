@@ -1,0 +1,120 @@
+/*
+ * col.h - ctrace-collector internals shared by its files.
+ *
+ * The collector is one thread around one epoll loop (loop.c).  Traced
+ * processes connect to a SOCK_SEQPACKET socket (sock.c); each connection
+ * (client.c) carries one process image from HELLO to BYE or close.  The
+ * process table (proc.c) ties images to pids and pidfds so the collector
+ * knows when a process ended and how; intern.c turns inline stacks and
+ * strings into table ids; writer.c owns the trace file.
+ */
+#ifndef CTRACE_COL_H
+#define CTRACE_COL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+
+enum col_mode { COL_RECORD, COL_COLLECT, COL_SERVE };
+
+/* what an epoll registration points at: the first member of its owner */
+enum col_kind { COL_W_LISTEN, COL_W_SIGNAL, COL_W_TIMER, COL_W_CLIENT,
+		COL_W_PIDFD };
+
+struct col_watch {
+	enum col_kind kind;
+};
+
+struct col_state {
+	enum col_mode mode;
+	int quiet;
+	const char *out_path;
+	int epfd;
+	int listen_fd;
+	pid_t root_pid;		/* record: the command; 0 otherwise */
+	int root_reaped;
+	int root_status;	/* raw wait status once reaped */
+	int nclients;		/* open connections */
+	int ever_client;	/* at least one connection was accepted */
+	int nlive;		/* processes not yet seen to exit */
+	int stop;		/* a signal asked to finish now */
+};
+
+extern struct col_state col;
+
+/* CLOCK_MONOTONIC in ns, the clock of every timestamp in the trace */
+uint64_t col_now(void);
+
+/* ---- loop.c ---- */
+int col_watch_add(int fd, struct col_watch *w);
+void col_watch_del(int fd);
+void col_loop_init(void);
+void col_loop_run(void);
+
+/* ---- sock.c ---- */
+/* each dies with EXIT_SOCKET on failure; the path is kept for cleanup */
+int col_sock_private(void);
+int col_sock_at(const char *path);
+int col_sock_adopt(int fd);
+const char *col_sock_path(void);
+void col_sock_own(void);	/* this process removes the socket at exit */
+void col_sock_cleanup(void);
+/* accept one pending connection: fd, -1 when none is left */
+int col_sock_accept(int lfd, pid_t *peer_pid);
+
+/* ---- client.c ---- */
+struct col_client;
+struct col_image;
+
+void col_accept_all(void);
+void col_client_read(struct col_client *c, int budget);
+/* read everything a client has queued (its process is gone or exec'ed) */
+void col_client_drain(struct col_client *c);
+void col_clients_drain_unnamed(void);
+void col_clients_gc(void);
+
+/* ---- proc.c ---- */
+struct col_proc;
+
+struct col_hello {
+	uint64_t pid, ppid, ts, flags;
+};
+
+struct col_proc *col_proc_root(pid_t pid);
+/* a HELLO: the image it starts; h->flags becomes the PROCESS flags */
+struct col_image *col_image_hello(struct col_client *conn,
+				  struct col_hello *h);
+uint64_t col_image_id(const struct col_image *img);
+pid_t col_image_pid(const struct col_image *img);
+void col_image_seen(struct col_image *img, uint64_t ts);
+void col_image_bye(struct col_image *img, uint64_t ts, uint64_t status,
+		   unsigned how);
+void col_image_closed(struct col_image *img);
+void col_proc_exited(struct col_proc *p);
+void col_proc_reaped(int wstatus);
+void col_proc_poll(void);
+void col_procs_settle(void);
+void col_procs_cut(void);
+void col_procs_gc(void);
+
+/* ---- intern.c ---- */
+uint64_t col_intern_stack(uint64_t image, const uint64_t *frames, uint32_t n);
+uint64_t col_intern_string(const char *s, uint32_t n);
+
+/* ---- writer.c ---- */
+struct col_counts {
+	uint64_t nevents, nlost, nprocesses;
+};
+
+extern struct col_counts col_counts;
+
+/* open (dies with EXIT_OUTPUT), then write the header where we run */
+void col_writer_open(const char *path);
+void col_writer_start(uint64_t start_mono, uint64_t start_real);
+void col_write(unsigned type, const struct fmt_buf *payload);
+void col_writer_tick(void);
+/* END (if clean), flush, fsync, close: 0, or -1 if anything failed */
+int col_writer_finish(int clean);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * intern.c - stack and string tables.
+ *
+ * Events arrive with their stacks and strings inline; the file stores each
+ * distinct one once, in a STACK or STRING record written just before the
+ * first EVENTS record that uses it, and events carry its id.  Stacks are
+ * keyed by (image, frames) because return addresses mean something only
+ * within one process image.  Ids start at 1; stack id 0 is the empty stack
+ * and has no record.  Both tables only grow: a trace has a bounded number
+ * of distinct callsites, and an id must stay valid to the end of the file.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "col.h"
+#include "file.h"
+#include "log.h"
+
+struct entry {
+	uint64_t hash;
+	uint64_t id;		/* 0: empty slot */
+	uint64_t image;		/* stacks only */
+	uint32_t len;		/* frames or bytes */
+	void *data;
+};
+
+struct table {
+	struct entry *slots;
+	size_t cap, used;
+	uint64_t next_id;
+};
+
+static struct table stacks, strings;
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
+static uint64_t hash_bytes(const char *s, uint32_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+	return mix(h, n);
+}
+
+static void grow(struct table *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 1024, i, j;
+	struct entry *slots = xcalloc(cap, sizeof(*slots));
+
+	for (i = 0; i < t->cap; i++) {
+		if (!t->slots[i].id)
+			continue;
+		j = t->slots[i].hash & (cap - 1);
+		while (slots[j].id)
+			j = (j + 1) & (cap - 1);
+		slots[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->cap = cap;
+}
+
+/* the slot holding the key, or the empty slot where it would go */
+static struct entry *find(struct table *t, uint64_t hash, uint64_t image,
+			  const void *data, uint32_t len, size_t size)
+{
+	size_t i;
+
+	if ((t->used + 1) * 2 > t->cap)
+		grow(t);
+	for (i = hash & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+		struct entry *e = &t->slots[i];
+
+		if (!e->id)
+			return e;
+		if (e->hash == hash && e->image == image && e->len == len &&
+		    !memcmp(e->data, data, (size_t)len * size))
+			return e;
+	}
+}
+
+static struct entry *insert(struct table *t, struct entry *e, uint64_t hash,
+			    uint64_t image, const void *data, uint32_t len,
+			    size_t size)
+{
+	e->data = xmalloc((size_t)len * size);
+	memcpy(e->data, data, (size_t)len * size);
+	e->hash = hash;
+	e->image = image;
+	e->len = len;
+	e->id = ++t->next_id;
+	t->used++;
+	return e;
+}
+
+uint64_t col_intern_stack(uint64_t image, const uint64_t *frames, uint32_t n)
+{
+	struct fmt_buf b = { 0 };
+	struct entry *e;
+	uint64_t h = mix(image, n);
+	uint32_t i;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n; i++)
+		h = mix(h, frames[i]);
+	e = find(&stacks, h, image, frames, n, sizeof(*frames));
+	if (e->id)
+		return e->id;
+	insert(&stacks, e, h, image, frames, n, sizeof(*frames));
+	fmt_buf_uvar(&b, e->id);
+	fmt_buf_uvar(&b, image);
+	fmt_buf_uvar(&b, n);
+	for (i = 0; i < n; i++)
+		fmt_buf_uvar(&b, frames[i]);
+	col_write(FMT_REC_STACK, &b);
+	fmt_buf_free(&b);
+	return e->id;
+}
+
+uint64_t col_intern_string(const char *s, uint32_t n)
+{
+	struct fmt_buf b = { 0 };
+	struct entry *e;
+	uint64_t h = hash_bytes(s, n);
+
+	e = find(&strings, h, 0, s, n, 1);
+	if (e->id)
+		return e->id;
+	insert(&strings, e, h, 0, s, n, 1);
+	fmt_buf_uvar(&b, e->id);
+	fmt_buf_bytes(&b, s, n);
+	col_write(FMT_REC_STRING, &b);
+	fmt_buf_free(&b);
+	return e->id;
+}

@@ -1,0 +1,196 @@
+/*
+ * loop.c - the collector's one epoll loop.
+ *
+ * It watches the listening socket, every client, a signalfd, one pidfd per
+ * traced process and a 1 s timerfd that pushes the current chunk to disk.
+ * After each batch of events it frees what ended and checks whether the
+ * trace is complete:
+ *
+ *   record  the command was reaped, no connection is open and every
+ *           traced process has exited;
+ *   serve   the same once a first client came (the one that started us);
+ *   collect only when a signal says so.
+ *
+ * record forwards SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 to the command, and
+ * SIGINT and SIGQUIT only when sent by kill() (a terminal's ^C reaches the
+ * command's process group by itself); it survives them and ends with the
+ * command.  Once the command is gone, those signals stop the collector.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "col.h"
+#include "log.h"
+
+#define SERVE_IDLE_TICKS 30	/* serve: give up if nobody connects */
+
+static struct col_watch w_listen = { COL_W_LISTEN };
+static struct col_watch w_signal = { COL_W_SIGNAL };
+static struct col_watch w_timer = { COL_W_TIMER };
+static int sigfd = -1, timerfd = -1;
+static unsigned ticks;
+
+uint64_t col_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+int col_watch_add(int fd, struct col_watch *w)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.ptr = w;
+	return epoll_ctl(col.epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void col_watch_del(int fd)
+{
+	epoll_ctl(col.epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* the signals are blocked by main() before any child is forked */
+void col_loop_init(void)
+{
+	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	sigset_t set;
+
+	col.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (col.epfd < 0)
+		die(EXIT_FAIL, "cannot create epoll: %s", strerror(errno));
+	sigprocmask(SIG_BLOCK, NULL, &set);
+	sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sigfd < 0 || timerfd < 0 || timerfd_settime(timerfd, 0, &its, 0))
+		die(EXIT_FAIL, "cannot set up the event loop: %s",
+		    strerror(errno));
+	if (col_watch_add(col.listen_fd, &w_listen) ||
+	    col_watch_add(sigfd, &w_signal) || col_watch_add(timerfd, &w_timer))
+		die(EXIT_FAIL, "cannot set up the event loop: %s",
+		    strerror(errno));
+}
+
+static void reap(void)
+{
+	int st;
+
+	if (!col.root_pid || col.root_reaped)
+		return;
+	if (waitpid(col.root_pid, &st, WNOHANG) == col.root_pid)
+		col_proc_reaped(st);
+}
+
+static void record_signal(const struct signalfd_siginfo *si)
+{
+	int sig = si->ssi_signo;
+
+	if (col.root_reaped) {
+		/* only leftovers of the tree keep us: let the user stop */
+		if (sig != SIGUSR1 && sig != SIGUSR2)
+			col.stop = 1;
+		return;
+	}
+	if ((sig == SIGINT || sig == SIGQUIT) && si->ssi_code != SI_USER)
+		return;
+	kill(col.root_pid, sig);
+}
+
+static void on_signal(void)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap();
+		else if (col.mode == COL_RECORD)
+			record_signal(&si);
+		else if (si.ssi_signo == SIGUSR1)
+			col_writer_tick();	/* a checkpoint on demand */
+		else if (si.ssi_signo != SIGUSR2)
+			col.stop = 1;
+	}
+}
+
+static void on_timer(void)
+{
+	uint64_t n;
+
+	while (read(timerfd, &n, sizeof(n)) == sizeof(n))
+		;
+	col_writer_tick();
+	col_proc_poll();
+	reap();		/* a SIGCHLD merged into one we already handled */
+	if (col.mode == COL_SERVE && !col.ever_client &&
+	    ++ticks >= SERVE_IDLE_TICKS)
+		col.stop = 1;
+}
+
+static void dispatch(struct epoll_event *ev)
+{
+	struct col_watch *w = ev->data.ptr;
+
+	switch (w->kind) {
+	case COL_W_LISTEN:
+		col_accept_all();
+		break;
+	case COL_W_SIGNAL:
+		on_signal();
+		break;
+	case COL_W_TIMER:
+		on_timer();
+		break;
+	case COL_W_CLIENT:
+		/* a budget so one busy process cannot starve the others */
+		col_client_read((struct col_client *)w, 64);
+		break;
+	case COL_W_PIDFD:
+		col_proc_exited((struct col_proc *)w);
+		break;
+	}
+}
+
+static int finished(void)
+{
+	if (col.stop)
+		return 1;
+	if (col.mode == COL_COLLECT)
+		return 0;
+	if (col.mode == COL_RECORD && !col.root_reaped)
+		return 0;
+	if (col.mode == COL_SERVE && !col.ever_client)
+		return 0;
+	if (col.nclients || col.nlive)
+		return 0;
+	/* a fork child's connection may still wait in the backlog */
+	col_accept_all();
+	return !col.nclients;
+}
+
+void col_loop_run(void)
+{
+	struct epoll_event evs[64];
+	int i, n;
+
+	while (!finished()) {
+		n = epoll_wait(col.epfd, evs, 64, -1);
+		if (n < 0 && errno != EINTR)
+			die(EXIT_FAIL, "epoll_wait: %s", strerror(errno));
+		/* nothing is freed while a batch may still point at it */
+		for (i = 0; i < n; i++)
+			dispatch(&evs[i]);
+		col_procs_settle();
+		col_clients_gc();
+		col_procs_gc();
+	}
+}

@@ -1,0 +1,405 @@
+/*
+ * main.c - ctrace-collector: command line, the three modes, exit status.
+ *
+ *   record   run a command under the preload and trace its whole tree;
+ *            exit with the command's status
+ *   collect  a long-running collector for whatever connects (a test run)
+ *   serve    the private collector the preload starts by itself
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "col.h"
+#include "log.h"
+
+struct col_state col = { .listen_fd = -1, .epfd = -1 };
+
+static const char usage_text[] =
+"usage: ctrace-collector record [-o <file>] [-q] [--] <command> [<arg>...]\n"
+"   or: ctrace-collector collect [-o <file>] [-s <socket>] [--daemon] [-q]\n"
+"   or: ctrace-collector serve --listen-fd <n> [-o <file>]\n"
+"\n"
+"    -o, --output <file>   trace file (default: $CTRACE_OUT, else ctrace.out)\n"
+"    -q, --quiet           no summary line at the end\n"
+"    -s, --socket <path>   collect: listen at <path> (its dir must exist)\n"
+"    --daemon              collect: go to the background after printing\n"
+"    --listen-fd <n>       serve: the socket already listens on fd <n>\n";
+
+struct opts {
+	const char *out;
+	const char *sock;
+	int daemon;
+	int listen_fd;
+	char **cmd;		/* record: the command and its arguments */
+};
+
+static struct rlimit orig_nofile;
+static sigset_t orig_mask;
+
+static void __attribute__((noreturn)) usage(void)
+{
+	fputs(usage_text, stdout);
+	exit(EXIT_OK);
+}
+
+static int parse_fd(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > INT_MAX)
+		die(EXIT_USAGE, "bad fd '%s' for --listen-fd", s);
+	return v;
+}
+
+static void parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option longs[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "socket", required_argument, NULL, 's' },
+		{ "daemon", no_argument, NULL, 'D' },
+		{ "listen-fd", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *mode = argv[0];
+	int c;
+
+	opterr = 0;
+	optind = 1;
+	/* "+": the command's own options are not ours */
+	while ((c = getopt_long(argc, argv, "+:o:qs:h", longs, NULL)) != -1) {
+		switch (c) {
+		case 'o': o->out = optarg; break;
+		case 'q': col.quiet = 1; break;
+		case 's': o->sock = optarg; break;
+		case 'D': o->daemon = 1; break;
+		case 'L': o->listen_fd = parse_fd(optarg); break;
+		case 'h': usage();
+		case ':':
+			die(EXIT_USAGE, "option '%s' needs a value",
+			    argv[optind - 1]);
+		default:
+			die(EXIT_USAGE, "%s: unknown option '%s'", mode,
+			    argv[optind - 1]);
+		}
+		/* each option belongs to one mode */
+		if ((c == 's' || c == 'D') && col.mode != COL_COLLECT)
+			die(EXIT_USAGE, "%s: option '%s' is for collect only",
+			    mode, c == 's' ? "--socket" : "--daemon");
+		if (c == 'L' && col.mode != COL_SERVE)
+			die(EXIT_USAGE, "%s: --listen-fd is for serve only",
+			    mode);
+		if (c == 'q' && col.mode == COL_SERVE)
+			die(EXIT_USAGE, "serve: unknown option '-q'");
+	}
+	if (col.mode == COL_RECORD) {
+		if (optind >= argc)
+			die(EXIT_USAGE, "record: no command given");
+		o->cmd = argv + optind;
+	} else if (optind < argc) {
+		die(EXIT_USAGE, "%s: unexpected argument '%s'", mode,
+		    argv[optind]);
+	}
+	if (col.mode == COL_SERVE && o->listen_fd < 0)
+		die(EXIT_USAGE, "serve: --listen-fd is required");
+	if (!o->out)
+		o->out = getenv("CTRACE_OUT");
+	if (!o->out || !*o->out)
+		o->out = "ctrace.out";
+}
+
+/* CTRACE_LIB (set by the front end), else <our dir>/../lib/libctrace.so */
+static char *find_lib(void)
+{
+	const char *env = getenv("CTRACE_LIB");
+	char self[PATH_MAX], path[PATH_MAX + 32], *slash, *real;
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(path, sizeof(path), "%s", env);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		self[n > 0 ? n : 0] = 0;
+		slash = strrchr(self, '/');
+		if (slash)
+			*slash = 0;
+		snprintf(path, sizeof(path), "%s/../lib/libctrace.so", self);
+	}
+	/* absolute: the command may chdir before it execs something */
+	real = realpath(path, NULL);
+	if (!real)
+		die(EXIT_FAIL, "cannot find libctrace.so: %s: %s", path,
+		    strerror(errno));
+	return real;
+}
+
+/* many processes, one fd each: take what the hard limit allows */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &orig_nofile))
+		return;
+	rl = orig_nofile;
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+static void block_signals(void)
+{
+	static const int sigs[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP,
+				    SIGQUIT, SIGUSR1, SIGUSR2 };
+	sigset_t set;
+	unsigned i;
+
+	/* an inherited SIG_IGN would auto-reap the command: no status */
+	signal(SIGCHLD, SIG_DFL);
+	sigemptyset(&set);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&set, sigs[i]);
+	sigprocmask(SIG_BLOCK, &set, &orig_mask);
+}
+
+/* ---- record ---- */
+
+static void child_env(const char *lib, const char *old_preload)
+{
+	char *v;
+	size_t n;
+
+	if (old_preload && *old_preload && !strstr(old_preload, lib)) {
+		n = strlen(lib) + strlen(old_preload) + 2;
+		v = xmalloc(n);
+		snprintf(v, n, "%s:%s", lib, old_preload);
+		setenv("LD_PRELOAD", v, 1);
+	} else {
+		setenv("LD_PRELOAD", old_preload && *old_preload ?
+				     old_preload : lib, 1);
+	}
+	setenv("CTRACE_SOCKET", col_sock_path(), 1);
+	unsetenv("CTRACE_TRACED_PID");
+}
+
+/* in the child: becomes the command, or reports why it cannot */
+static void __attribute__((noreturn))
+run_command(char **cmd, const char *lib, const char *old_preload, int errfd)
+{
+	int err;
+
+	sigprocmask(SIG_SETMASK, &orig_mask, NULL);
+	setrlimit(RLIMIT_NOFILE, &orig_nofile);
+	child_env(lib, old_preload);
+	execvp(cmd[0], cmd);
+	err = errno;
+	fprintf(stderr, "ctrace: cannot run %s: %s\n", cmd[0], strerror(err));
+	if (write(errfd, &err, sizeof(err)) < 0)
+		_exit(127);
+	/* like a shell: 127 not found, 126 found but not runnable */
+	_exit(err == ENOENT ? 127 : 126);
+}
+
+/* 1 if the command could not be exec'ed */
+static int start_command(char **cmd, const char *lib, const char *old_preload)
+{
+	int fds[2], err;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC))
+		die(EXIT_FAIL, "cannot create pipe: %s", strerror(errno));
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		die(EXIT_FAIL, "cannot fork: %s", strerror(errno));
+	if (pid == 0)
+		run_command(cmd, lib, old_preload, fds[1]);
+	close(fds[1]);
+	col.root_pid = pid;
+	col_proc_root(pid);
+	/* EOF: exec succeeded (the pipe was close-on-exec) */
+	do
+		n = read(fds[0], &err, sizeof(err));
+	while (n < 0 && errno == EINTR);
+	close(fds[0]);
+	return n == sizeof(err);
+}
+
+static int wait_status_code(int st)
+{
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (WIFSIGNALED(st))
+		return 128 + WTERMSIG(st);
+	return EXIT_FAIL;
+}
+
+/* ---- collect ---- */
+
+/* a value the shell reads back as is */
+static void print_export(const char *name, const char *v)
+{
+	const char *p;
+
+	if (strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789_/.,:+=@%-") == strlen(v) && *v) {
+		printf("export %s=%s\n", name, v);
+		return;
+	}
+	printf("export %s='", name);
+	for (p = v; *p; p++)
+		if (*p == '\'')
+			fputs("'\\''", stdout);
+		else
+			putchar(*p);
+	fputs("'\n", stdout);
+}
+
+static void print_exports(const char *lib, pid_t pid)
+{
+	char buf[32];
+
+	print_export("CTRACE_SOCKET", col_sock_path());
+	print_export("LD_PRELOAD", lib);
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	print_export("CTRACE_COLLECTOR_PID", buf);
+	fflush(stdout);
+}
+
+static void to_devnull(int fd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (null >= 0 && null != fd) {
+		dup2(null, fd);
+		close(null);
+	}
+}
+
+static void daemonize(const char *lib)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		die(EXIT_FAIL, "cannot fork: %s", strerror(errno));
+	if (pid > 0) {
+		print_exports(lib, pid);
+		_exit(ferror(stdout) ? EXIT_FAIL : EXIT_OK);
+	}
+	setsid();
+	col_sock_own();
+	/* `eval "$(ctrace collect --daemon)"` waits for stdout's EOF */
+	to_devnull(0);
+	to_devnull(1);
+}
+
+/* ---- main ---- */
+
+static int mode_of(const char *s)
+{
+	if (!strcmp(s, "record"))
+		return COL_RECORD;
+	if (!strcmp(s, "collect"))
+		return COL_COLLECT;
+	if (!strcmp(s, "serve"))
+		return COL_SERVE;
+	if (!strcmp(s, "-h") || !strcmp(s, "--help"))
+		usage();
+	if (!strcmp(s, "--version")) {
+		puts("ctrace-collector 0.1");
+		exit(EXIT_OK);
+	}
+	die(EXIT_USAGE, "unknown mode '%s' (record, collect or serve)", s);
+}
+
+static void setup_socket(const struct opts *o)
+{
+	if (col.mode == COL_SERVE)
+		col.listen_fd = col_sock_adopt(o->listen_fd);
+	else if (o->sock)
+		col.listen_fd = col_sock_at(o->sock);
+	else
+		col.listen_fd = col_sock_private();
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t start_mono = col_now(), start_real = realtime_ns();
+	struct opts o = { .listen_fd = -1 };
+	char *lib = NULL, *old_preload;
+	int failed_exec = 0, rc, status = EXIT_OK;
+
+	log_prog = "ctrace-collector";
+	if (argc < 2)
+		die(EXIT_USAGE, "no mode given (record, collect or serve)");
+	col.mode = mode_of(argv[1]);
+	parse(argc - 1, argv + 1, &o);
+	col.out_path = o.out;
+	/* nothing the collector runs may be traced by accident */
+	old_preload = getenv("LD_PRELOAD");
+	old_preload = old_preload ? xstrdup(old_preload) : NULL;
+	unsetenv("LD_PRELOAD");
+	if (col.mode != COL_SERVE)
+		lib = find_lib();
+	/* the socket first: a failure there must not clobber the output */
+	atexit(col_sock_cleanup);
+	setup_socket(&o);
+	col_writer_open(o.out);
+	if (col.mode == COL_SERVE) {
+		/* hold no pipe of the program that started us open */
+		to_devnull(0);
+		to_devnull(1);
+	}
+	if (col.mode == COL_COLLECT && o.daemon)
+		daemonize(lib);
+	else if (col.mode == COL_COLLECT)
+		print_exports(lib, getpid());
+	col_writer_start(start_mono, start_real);
+	raise_nofile();
+	block_signals();
+	col_loop_init();
+	if (col.mode == COL_RECORD)
+		failed_exec = start_command(o.cmd, lib, old_preload);
+	col_loop_run();
+	col_procs_cut();
+	rc = col_writer_finish(1);
+	col_sock_cleanup();
+	free(lib);
+	free(old_preload);
+	if (col.mode == COL_RECORD)
+		status = wait_status_code(col.root_status);
+	else if (rc)
+		status = EXIT_OUTPUT;
+	if (!col.quiet && !rc && !failed_exec && col.mode != COL_SERVE)
+		fprintf(stderr, "ctrace: wrote %s: %llu events, "
+			"%llu processes, %llu lost\n", col.out_path,
+			(unsigned long long)col_counts.nevents,
+			(unsigned long long)col_counts.nprocesses,
+			(unsigned long long)col_counts.nlost);
+	return status;
+}

@@ -1,0 +1,425 @@
+/*
+ * proc.c - processes and their images: who is alive, how each image ended.
+ *
+ * Every HELLO starts an image (a PROCESS record with a new image id).  An
+ * image ends exactly once, with one PROCESS_END:
+ *
+ *   BYE seen, then the connection closed       how = exit / _exit (BYE)
+ *   closed without BYE, a new HELLO for pid    how = exec  (ts: new HELLO)
+ *   closed without BYE, the process exited     how = vanished (ts: last
+ *                                              event seen)
+ *   the record root, closed without BYE        how = wait, raw wait status
+ *   still open when the collector stops        how = cut
+ *
+ * A connection's EOF can reach us before or after its process' pidfd
+ * fires, and a new image's HELLO can wait in the listen backlog, so before
+ * deciding that a process exited (or exec'ed) the collector first reads
+ * everything already queued: new connections, their HELLOs, and the rest
+ * of the process' own connections.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "col.h"
+#include "file.h"
+#include "log.h"
+#include "wire.h"
+
+struct col_image {
+	uint64_t id;
+	struct col_proc *proc;
+	struct col_client *conn;	/* NULL once the connection closed */
+	uint64_t last_ts;		/* HELLO, last event or BYE */
+	int bye, ended;
+	uint64_t bye_ts, bye_status;
+	unsigned bye_how;		/* FMT_PEND_EXIT or FMT_PEND__EXIT */
+	struct col_image *next;
+};
+
+struct col_proc {
+	struct col_watch w;		/* first: epoll hands it back */
+	pid_t pid;
+	int pidfd;			/* -1: none (root) or fired */
+	int exited, root, counted, polled, gone;
+	struct col_image *images;	/* newest first */
+	struct col_proc *next;		/* all processes */
+	struct col_proc *hnext;		/* same pid hash bucket */
+};
+
+#define NBUCKETS 4096
+
+static struct col_proc *procs;
+static struct col_proc *buckets[NBUCKETS];
+static struct col_proc *root;
+static uint64_t last_image;
+static int need_gc;
+static int ngone;		/* exited before pidfd_open: settle soon */
+
+static int pid_gone(pid_t pid);
+
+static struct col_proc *find(pid_t pid)
+{
+	struct col_proc *p;
+
+	/* newest first: a reused pid finds its current process */
+	for (p = buckets[pid % NBUCKETS]; p; p = p->hnext)
+		if (p->pid == pid)
+			return p;
+	return NULL;
+}
+
+static void watch_pid(struct col_proc *p)
+{
+	p->pidfd = syscall(SYS_pidfd_open, p->pid, 0);
+	if (p->pidfd >= 0 && col_watch_add(p->pidfd, &p->w) == 0) {
+		col.nlive++;
+		return;
+	}
+	if (p->pidfd >= 0)
+		close(p->pidfd);
+	p->pidfd = -1;
+	col.nlive++;
+	if (errno == ESRCH) {
+		/*
+		 * Gone before we could look, but what it sent is still
+		 * queued (maybe an exec'ed image's HELLO): settle it after
+		 * this batch, the way a pidfd event would.
+		 */
+		p->gone = 1;
+		ngone++;
+		return;
+	}
+	/* no pidfds (Linux < 5.3): the 1 s timer polls it instead */
+	p->polled = 1;
+}
+
+static struct col_proc *proc_new(pid_t pid, int is_root)
+{
+	struct col_proc *p = xcalloc(1, sizeof(*p));
+
+	p->w.kind = COL_W_PIDFD;
+	p->pid = pid;
+	p->pidfd = -1;
+	p->root = is_root;
+	p->next = procs;
+	procs = p;
+	p->hnext = buckets[pid % NBUCKETS];
+	buckets[pid % NBUCKETS] = p;
+	/* the root is our child: SIGCHLD and waitpid() tell its end */
+	if (!is_root)
+		watch_pid(p);
+	return p;
+}
+
+struct col_proc *col_proc_root(pid_t pid)
+{
+	root = proc_new(pid, 1);
+	return root;
+}
+
+static void image_end(struct col_image *img, unsigned how, uint64_t status,
+		      uint64_t ts)
+{
+	struct fmt_buf b = { 0 };
+
+	if (img->ended)
+		return;
+	img->ended = 1;
+	need_gc = 1;
+	fmt_buf_uvar(&b, img->proc->pid);
+	fmt_buf_uvar(&b, img->id);
+	fmt_buf_uvar(&b, ts);
+	fmt_buf_uvar(&b, status);
+	fmt_buf_uvar(&b, how);
+	col_write(FMT_REC_PROCESS_END, &b);
+	fmt_buf_free(&b);
+}
+
+static void end_by_bye(struct col_image *img)
+{
+	image_end(img, img->bye_how, img->bye_status, img->bye_ts);
+}
+
+/* read what the process' connections still hold before judging them */
+static void drain_proc(struct col_proc *p)
+{
+	struct col_image *img;
+
+	col_clients_drain_unnamed();
+	for (img = p->images; img; img = img->next)
+		if (img->conn && !img->ended)
+			col_client_drain(img->conn);
+}
+
+/* a new image of p's pid: every earlier image was replaced by exec */
+static void exec_images(struct col_proc *p, uint64_t ts)
+{
+	struct col_image *img;
+
+	drain_proc(p);
+	for (img = p->images; img; img = img->next) {
+		if (img->ended)
+			continue;
+		if (img->bye)
+			end_by_bye(img);
+		else
+			image_end(img, FMT_PEND_EXEC, 0, ts);
+	}
+}
+
+static int has_open_images(const struct col_proc *p)
+{
+	const struct col_image *img;
+
+	for (img = p->images; img; img = img->next)
+		if (!img->ended)
+			return 1;
+	return 0;
+}
+
+/* has p exited, though we have not handled its pidfd yet? */
+static int proc_gone(struct col_proc *p)
+{
+	struct pollfd pfd = { p->pidfd, POLLIN, 0 };
+
+	if (p->gone)
+		return 1;
+	if (p->pidfd >= 0)
+		return poll(&pfd, 1, 0) > 0;
+	return p->polled && pid_gone(p->pid);
+}
+
+struct col_image *col_image_hello(struct col_client *conn,
+				  struct col_hello *h)
+{
+	struct col_proc *p = find(h->pid);
+	struct col_image *img;
+	uint64_t flags = 0;
+
+	/* a fork child is a new process: if its pid's entry is dead, reused */
+	if (p && !p->exited && (h->flags & FMT_HELLO_FORK) && p != root &&
+	    proc_gone(p))
+		col_proc_exited(p);
+	if (p && p->exited)
+		p = NULL;
+	/*
+	 * Same live pid: an exec, even when the flag is missing (a program
+	 * may exec with an environment of its own making).
+	 */
+	if (p && ((h->flags & FMT_HELLO_EXEC) || has_open_images(p)))
+		exec_images(p, h->ts);
+	if (!p)
+		p = proc_new(h->pid, 0);
+	if (h->flags & FMT_HELLO_EXEC || p->counted)
+		flags |= FMT_PROC_EXEC;
+	if (h->flags & FMT_HELLO_FORK)
+		flags |= FMT_PROC_FORK;
+	if (p->root && !p->counted)
+		flags |= FMT_PROC_ROOT;
+	if (!p->counted) {
+		p->counted = 1;
+		col_counts.nprocesses++;
+	}
+	img = xcalloc(1, sizeof(*img));
+	img->id = ++last_image;
+	img->proc = p;
+	img->conn = conn;
+	img->last_ts = h->ts;
+	img->next = p->images;
+	p->images = img;
+	h->flags = flags;
+	return img;
+}
+
+uint64_t col_image_id(const struct col_image *img)
+{
+	return img->id;
+}
+
+pid_t col_image_pid(const struct col_image *img)
+{
+	return img->proc->pid;
+}
+
+void col_image_seen(struct col_image *img, uint64_t ts)
+{
+	if (ts > img->last_ts)
+		img->last_ts = ts;
+}
+
+void col_image_bye(struct col_image *img, uint64_t ts, uint64_t status,
+		   unsigned how)
+{
+	/* exit() from an atexit handler may follow: the last one counts */
+	img->bye = 1;
+	img->bye_ts = ts;
+	img->bye_status = status;
+	img->bye_how = how;
+	col_image_seen(img, ts);
+}
+
+void col_image_closed(struct col_image *img)
+{
+	struct col_proc *p = img->proc;
+
+	img->conn = NULL;
+	need_gc = 1;
+	if (img->ended)
+		return;
+	if (img->bye)
+		end_by_bye(img);
+	else if (p->root && col.root_reaped)
+		image_end(img, FMT_PEND_WAIT, col.root_status, col_now());
+	else if (p->exited && !p->root)
+		image_end(img, FMT_PEND_VANISHED, 0, img->last_ts);
+	/* else alive: it exec'ed, or its death is not yet visible */
+}
+
+static void mark_exited(struct col_proc *p)
+{
+	if (p->pidfd >= 0) {
+		col_watch_del(p->pidfd);
+		close(p->pidfd);
+		p->pidfd = -1;
+		col.nlive--;
+	} else if (p->polled || p->gone) {
+		col.nlive--;
+	}
+	if (p->gone)
+		ngone--;
+	p->polled = p->gone = 0;
+	p->exited = 1;
+	need_gc = 1;
+}
+
+void col_proc_exited(struct col_proc *p)
+{
+	struct col_image *img;
+
+	if (p->exited)
+		return;
+	drain_proc(p);
+	mark_exited(p);
+	for (img = p->images; img; img = img->next)
+		if (!img->ended && !img->conn)
+			image_end(img, FMT_PEND_VANISHED, 0, img->last_ts);
+}
+
+void col_proc_reaped(int wstatus)
+{
+	struct col_image *img;
+
+	col.root_reaped = 1;
+	col.root_status = wstatus;
+	if (!root)
+		return;
+	drain_proc(root);
+	mark_exited(root);
+	for (img = root->images; img; img = img->next)
+		if (!img->ended && !img->conn)
+			image_end(img, FMT_PEND_WAIT, wstatus, col_now());
+}
+
+/* exited or a zombie: what a pidfd would have said */
+static int pid_gone(pid_t pid)
+{
+	char path[64], buf[512], *rp;
+	FILE *f;
+	size_t n;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return 1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	rp = strrchr(buf, ')');
+	return rp && rp[1] == ' ' && (rp[2] == 'Z' || rp[2] == 'X');
+}
+
+void col_proc_poll(void)
+{
+	struct col_proc *p;
+
+	for (p = procs; p; p = p->next)
+		if (p->polled && !p->exited && pid_gone(p->pid))
+			col_proc_exited(p);
+}
+
+/* after a batch: processes found gone when their HELLO came */
+void col_procs_settle(void)
+{
+	struct col_proc *p;
+
+	/* settling may meet new ones; they are added at the list's head */
+	while (ngone)
+		for (p = procs; p && ngone; p = p->next)
+			if (p->gone)
+				col_proc_exited(p);
+}
+
+/* the collector stops: whatever still runs is cut off here */
+void col_procs_cut(void)
+{
+	struct col_image *img;
+	struct col_proc *p;
+	uint64_t now = col_now();
+
+	for (p = procs; p; p = p->next) {
+		for (img = p->images; img; img = img->next) {
+			if (img->ended)
+				continue;
+			if (img->bye)
+				end_by_bye(img);
+			else
+				image_end(img, FMT_PEND_CUT, 0, now);
+		}
+	}
+}
+
+static void unhash(struct col_proc *p)
+{
+	struct col_proc **pp = &buckets[p->pid % NBUCKETS];
+
+	while (*pp != p)
+		pp = &(*pp)->hnext;
+	*pp = p->hnext;
+}
+
+/* free what ended; run between epoll batches, when nothing points at it */
+void col_procs_gc(void)
+{
+	struct col_proc **pp = &procs, *p;
+	struct col_image **ip, *img;
+
+	if (!need_gc)
+		return;
+	need_gc = 0;
+	while ((p = *pp)) {
+		ip = &p->images;
+		while ((img = *ip)) {
+			if (img->ended && !img->conn) {
+				*ip = img->next;
+				free(img);
+			} else {
+				ip = &img->next;
+			}
+		}
+		if (p->exited && !p->images && p != root) {
+			*pp = p->next;
+			unhash(p);
+			free(p);
+		} else {
+			pp = &p->next;
+		}
+	}
+}

@@ -1,0 +1,125 @@
+/*
+ * writer.c - the trace file: open, records, periodic flush, clean end.
+ *
+ * Records accumulate in the current chunk and reach the disk when it is
+ * full, when the 1 s timer ticks, or at the end, so a collector killed
+ * with SIGKILL leaves a file readable up to its last complete chunk.  A
+ * write error (disk full) is reported once; the collector keeps draining
+ * its clients so the traced programs are never blocked by it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "col.h"
+#include "file.h"
+#include "log.h"
+
+struct col_counts col_counts;
+
+static struct fmt_writer *writer;
+static int out_fd = -1;
+static int failed;
+
+/* an error, not a warning, but the collector goes on draining clients */
+static void write_failed(int err)
+{
+	if (failed)
+		return;
+	failed = 1;
+	fprintf(stderr, "%s: cannot write %s: %s\n", log_prog, col.out_path,
+		err == FMT_EIO ? strerror(errno) : fmt_strerror(err));
+}
+
+void col_writer_open(const char *path)
+{
+	struct stat st;
+
+	/* open() would say EISDIR only with O_WRONLY; say it plainly */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		die(EXIT_OUTPUT, "cannot open %s: %s", path, strerror(EISDIR));
+	out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out_fd < 0)
+		die(EXIT_OUTPUT, "cannot open %s: %s", path, strerror(errno));
+}
+
+/* separate from the open so `collect --daemon` writes its own pid */
+void col_writer_start(uint64_t start_mono, uint64_t start_real)
+{
+	struct fmt_file_header h;
+	int err;
+
+	memset(&h, 0, sizeof(h));
+	h.features = FMT_FEAT_STACKS;
+	h.start_realtime = start_real;
+	h.start_monotonic = start_mono;
+	h.clock_id = CLOCK_MONOTONIC;
+	h.collector_pid = getpid();
+	writer = fmt_writer_open(out_fd, &h, &err);
+	if (!writer)
+		die(EXIT_OUTPUT, "cannot write %s: %s", col.out_path,
+		    err == FMT_EIO ? strerror(errno) : fmt_strerror(err));
+}
+
+void col_write(unsigned type, const struct fmt_buf *payload)
+{
+	int err;
+
+	if (failed)
+		return;
+	if (fmt_buf_failed(payload))
+		die(EXIT_FAIL, "out of memory");
+	err = fmt_writer_record(writer, type, payload->p, payload->len);
+	if (err)
+		write_failed(err);
+}
+
+void col_writer_tick(void)
+{
+	int err;
+
+	if (failed)
+		return;
+	err = fmt_writer_flush(writer);
+	if (err)
+		write_failed(err);
+}
+
+static void write_end(void)
+{
+	struct fmt_buf b = { 0 };
+
+	fmt_buf_uvar(&b, col_now());
+	fmt_buf_uvar(&b, col_counts.nevents);
+	fmt_buf_uvar(&b, col_counts.nlost);
+	fmt_buf_uvar(&b, col_counts.nprocesses);
+	col_write(FMT_REC_END, &b);
+	fmt_buf_free(&b);
+}
+
+int col_writer_finish(int clean)
+{
+	int err;
+
+	if (clean)
+		write_end();
+	/* after a failed write the file ends in a partial chunk: stop there */
+	if (!failed) {
+		err = fmt_writer_close(writer);
+		if (err)
+			write_failed(err);
+	}
+	writer = NULL;
+	/* a file on a full disk can still fail here: say so */
+	/* fsync() of a pipe or /dev/null says EINVAL: nothing to sync */
+	if (!failed && fsync(out_fd) && errno != EINVAL && errno != EROFS)
+		write_failed(FMT_EIO);
+	if (close(out_fd) && !failed)
+		write_failed(FMT_EIO);
+	out_fd = -1;
+	return failed ? -1 : 0;
+}
