@@ -1,0 +1,115 @@
+/*
+ * main.c - ctrace-analyze: read a trace, print what it shows.
+ *
+ *   ctrace-analyze <command> <file>
+ *
+ * One function per subcommand (analyze.h), each in its own file.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "file.h"
+#include "log.h"
+#include "wire.h"
+
+static const struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *help;
+} commands[] = {
+	{ "dump", ana_cmd_dump, "every event, one stable line each" },
+	{ "info", ana_cmd_info,
+	  "header, processes, threads, event counts, lost events, integrity" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: ctrace-analyze <command> <file>\n\ncommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n<file> is a trace written by ctrace record or "
+		"ctrace collect, or - for stdin\n");
+}
+
+const char *ana_file_arg(int argc, char **argv)
+{
+	int i = 1, dashdash = 0;
+
+	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		printf("usage: ctrace-analyze %s <file>\n", argv[0]);
+		exit(EXIT_OK);
+	}
+	if (i < argc && !strcmp(argv[i], "--")) {
+		i++;
+		dashdash = 1;
+	}
+	if (argc - i != 1) {
+		fprintf(stderr, "usage: ctrace-analyze %s <file>\n", argv[0]);
+		exit(EXIT_USAGE);
+	}
+	if (!dashdash && argv[i][0] == '-' && argv[i][1])
+		die(EXIT_USAGE, "%s: unknown option '%s'", argv[0], argv[i]);
+	return argv[i];
+}
+
+const char *ana_how_name(unsigned how)
+{
+	static const char *const names[] = {
+		[FMT_PEND_EXIT] = "exit",
+		[FMT_PEND__EXIT] = "_exit",
+		[FMT_PEND_WAIT] = "wait",
+		[FMT_PEND_VANISHED] = "vanished",
+		[FMT_PEND_EXEC] = "exec",
+		[FMT_PEND_CUT] = "cut",
+	};
+
+	return how < sizeof(names) / sizeof(names[0]) ? names[how] : NULL;
+}
+
+const char *ana_reason_name(uint64_t reason)
+{
+	static const char *const names[] = {
+		[FMT_LOST_FULL] = "full",
+		[FMT_LOST_SEND] = "send",
+		[FMT_LOST_REENTRY] = "reentry",
+		[FMT_LOST_EXITING] = "exiting",
+		[FMT_LOST_BAD] = "bad",
+	};
+
+	return reason < sizeof(names) / sizeof(names[0]) ?
+	       names[reason] : NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int status;
+	size_t i;
+
+	log_prog = "ctrace-analyze";
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(argv[1], commands[i].name))
+			break;
+	if (i == NCOMMANDS)
+		die(EXIT_USAGE, "unknown command '%s' (see ctrace-analyze "
+		    "--help)", argv[1]);
+	status = commands[i].run(argc - 1, argv + 1);
+	if (fflush(stdout) || ferror(stdout))
+		die(EXIT_OUTPUT, "cannot write output: %s", strerror(errno));
+	return status;
+}

@@ -1,0 +1,606 @@
+/*
+ * trace.c - streaming reader: tables, event decoding, integrity.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "trace.h"
+
+/* field indexes in the schemas of events.h */
+#define START_HANDLE	1	/* THREAD_START: parent handle routine */
+#define NAME_HANDLE	0	/* THREAD_NAME: handle name */
+#define NAME_NAME	1
+
+/* per-record warnings printed; later ones are only counted */
+#define MAX_WARNINGS	10
+
+/* ---- opening ---- */
+
+/*
+ * The refused major version, for the message: "9 " or "" when it cannot
+ * be read again (stdin).  The reader does not keep a header it refuses.
+ */
+static const char *major_of(const char *path, char *buf, size_t size)
+{
+	unsigned char b[10];
+	FILE *f;
+
+	buf[0] = 0;
+	if (!strcmp(path, "-"))
+		return buf;
+	f = fopen(path, "rb");
+	if (f && fread(b, 1, sizeof(b), f) == sizeof(b))
+		snprintf(buf, size, "%u ", b[8] | b[9] << 8);
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+void ana_trace_open(struct ana_trace *t, const char *path)
+{
+	char buf[16];
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	t->path = path;
+	t->r = fmt_reader_open(path, &err);
+	if (t->r) {
+		t->h = *fmt_reader_header(t->r);
+		return;
+	}
+	switch (err) {
+	case FMT_EIO:
+		die(EXIT_NOFILE, "cannot open %s: %s", path, strerror(errno));
+	case FMT_EMAGIC:
+		die(EXIT_NOTRACE, "%s: not a ctrace trace", path);
+	case FMT_EVERSION:
+		die(EXIT_NOTRACE, "%s: unsupported trace format version %s"
+		    "(this reader reads %d)", path,
+		    major_of(path, buf, sizeof(buf)), FMT_VERSION_MAJOR);
+	case FMT_ETRUNC:
+		die(EXIT_CORRUPT, "%s: trace cut inside its header", path);
+	case FMT_ENOMEM:
+		die(EXIT_FAIL, "out of memory");
+	}
+	die(EXIT_CORRUPT, "%s: corrupt trace header", path);
+}
+
+/* ---- tables ---- */
+
+static struct ana_str *new_str(const void *p, size_t len)
+{
+	struct ana_str *s = xmalloc(sizeof(*s) + len + 1);
+
+	s->len = len;
+	memcpy(s->s, p, len);
+	s->s[len] = 0;
+	return s;
+}
+
+const struct ana_str *ana_string(const struct ana_trace *t, uint64_t id)
+{
+	return ana_map_get(&t->strings, id);
+}
+
+const struct ana_stack *ana_stack(const struct ana_trace *t, uint64_t id)
+{
+	return ana_map_get(&t->stacks, id);
+}
+
+static struct ana_proc *new_proc(struct ana_trace *t, uint64_t pid)
+{
+	struct ana_proc *p = xcalloc(1, sizeof(*p));
+
+	p->pid = pid;
+	t->procs = xrealloc(t->procs, (t->nprocs + 1) * sizeof(*t->procs));
+	t->procs[t->nprocs++] = p;
+	return p;
+}
+
+/* the current image of pid; a stub if no PROCESS record introduced it */
+static struct ana_proc *proc_of_pid(struct ana_trace *t, uint64_t pid)
+{
+	struct ana_proc *p = ana_map_get(&t->pids, pid);
+
+	if (!p) {
+		p = new_proc(t, pid);
+		p->stub = 1;
+		p->image = UINT64_MAX;
+		ana_map_put(&t->pids, pid, p);
+	}
+	return p;
+}
+
+static struct ana_thread *thread_of(struct ana_proc *p, uint64_t tid)
+{
+	struct ana_thread *th = ana_map_get(&p->threads, tid);
+
+	if (!th) {
+		th = xcalloc(1, sizeof(*th));
+		th->tid = tid;
+		ana_map_put(&p->threads, tid, th);
+		p->thread_list = xrealloc(p->thread_list, (p->nthreads + 1) *
+					  sizeof(*p->thread_list));
+		p->thread_list[p->nthreads++] = th;
+	}
+	return th;
+}
+
+static void see_ts(struct ana_trace *t, uint64_t ts)
+{
+	if (!t->st.have_ts) {
+		t->st.first_ts = t->st.last_ts = ts;
+		t->st.have_ts = 1;
+	}
+	if (ts < t->st.first_ts)
+		t->st.first_ts = ts;
+	if (ts > t->st.last_ts)
+		t->st.last_ts = ts;
+}
+
+/* ---- problems ---- */
+
+static void __attribute__((format(printf, 3, 4)))
+bad_record(struct ana_trace *t, unsigned type, const char *fmt, ...)
+{
+	const char *name = fmt_record_name(type);
+	char why[160];
+	uint32_t chunks;
+	va_list ap;
+
+	if (t->st.bad_records++ >= MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	chunks = fmt_reader_state(t->r)->chunks;
+	warn_msg("%s: corrupt %s record in chunk %u (record %u of the "
+		 "chunk): %s", t->path, name ? name : "unknown",
+		 chunks ? chunks - 1 : 0, t->chunk_records,
+		 why);
+}
+
+int ana_trace_damaged(const struct ana_trace *t)
+{
+	return t->stop.stop == FMT_STOP_CORRUPT || t->st.bad_records;
+}
+
+const char *ana_integrity(const struct ana_trace *t, char *buf, size_t size)
+{
+	const struct fmt_reader_state *s = &t->stop;
+
+	switch (s->stop) {
+	case FMT_STOP_END:
+		snprintf(buf, size, "clean (end record read)");
+		break;
+	case FMT_STOP_NONE:
+	case FMT_STOP_EOF:
+		snprintf(buf, size, "trace was not closed cleanly (no end "
+			 "record): the collector was killed or is still "
+			 "running");
+		break;
+	case FMT_STOP_TRUNC:
+		snprintf(buf, size, "trace cut: file ends inside chunk %"
+			 PRIu32 " at offset %" PRIu64 "; read %" PRIu32
+			 " complete chunks", s->chunks, s->offset, s->chunks);
+		break;
+	case FMT_STOP_CORRUPT:
+		snprintf(buf, size, "trace damaged at offset %" PRIu64
+			 ": %s; read %" PRIu32 " complete chunks",
+			 s->offset, s->why ? s->why : "corrupt data",
+			 s->chunks);
+		break;
+	}
+	return buf;
+}
+
+/* ---- records ---- */
+
+static int rec_string(struct ana_trace *t, const struct fmt_record *rec)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	uint64_t id = fmt_cur_uvar(&c);
+
+	if (c.err || c.end - c.p > UINT32_MAX - 1)
+		return -1;
+	free(ana_map_put(&t->strings, id, new_str(c.p, c.end - c.p)));
+	return 0;
+}
+
+static int rec_stack(struct ana_trace *t, const struct fmt_record *rec)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	uint64_t id = fmt_cur_uvar(&c), image = fmt_cur_uvar(&c);
+	uint64_t n = fmt_cur_uvar(&c), i;
+	struct ana_stack *s;
+
+	/* every frame takes at least one byte */
+	if (c.err || n > (uint64_t)(c.end - c.p))
+		return -1;
+	s = xmalloc(sizeof(*s) + n * sizeof(s->frames[0]));
+	s->image = image;
+	s->n = n;
+	for (i = 0; i < n; i++)
+		s->frames[i] = fmt_cur_uvar(&c);
+	if (c.err) {
+		free(s);
+		return -1;
+	}
+	free(ana_map_put(&t->stacks, id, s));
+	return 0;
+}
+
+static int rec_process(struct ana_trace *t, const struct fmt_record *rec,
+		       const struct ana_ops *ops)
+{
+	struct fmt_process fp;
+	struct ana_proc *p;
+	struct ana_str **argv;
+	const char *s;
+	size_t len;
+	uint64_t i;
+
+	if (fmt_parse_process(rec, &fp))
+		return -1;
+	argv = xcalloc(fp.argc, sizeof(*argv));
+	for (i = 0; i < fp.argc; i++) {
+		s = fmt_cur_str(&fp.argv, 65536, &len);
+		if (!s)
+			break;
+		argv[i] = new_str(s, len);
+	}
+	if (i < fp.argc) {
+		while (i--)
+			free(argv[i]);
+		free(argv);
+		return -1;
+	}
+	p = new_proc(t, fp.pid);
+	p->ppid = fp.ppid;
+	p->image = fp.image;
+	p->ts = fp.ts;
+	p->flags = fp.flags;
+	p->exe = new_str(fp.exe, fp.exe_len);
+	p->argv = argv;
+	p->argc = fp.argc;
+	ana_map_put(&t->images, p->image, p);
+	ana_map_put(&t->pids, p->pid, p);
+	see_ts(t, p->ts);
+	if (ops->process)
+		ops->process(t, p);
+	return 0;
+}
+
+static int rec_process_end(struct ana_trace *t, const struct fmt_record *rec,
+			   const struct ana_ops *ops)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	uint64_t pid = fmt_cur_uvar(&c), image = fmt_cur_uvar(&c);
+	uint64_t ts = fmt_cur_uvar(&c), status = fmt_cur_uvar(&c);
+	uint64_t how = fmt_cur_uvar(&c);
+	struct ana_proc *p;
+
+	if (c.err || how > UINT32_MAX)
+		return -1;
+	p = ana_map_get(&t->images, image);
+	if (!p) {
+		p = new_proc(t, pid);
+		p->stub = 1;
+		p->image = image;
+		ana_map_put(&t->images, image, p);
+		if (!ana_map_get(&t->pids, pid))
+			ana_map_put(&t->pids, pid, p);
+	}
+	p->ended = 1;
+	p->end_ts = ts;
+	p->status = status;
+	p->how = how;
+	see_ts(t, ts);
+	if (ops->process_end)
+		ops->process_end(t, p);
+	return 0;
+}
+
+static int rec_lost(struct ana_trace *t, const struct fmt_record *rec,
+		    const struct ana_ops *ops)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	struct ana_lost l;
+
+	l.pid = fmt_cur_uvar(&c);
+	l.tid = fmt_cur_uvar(&c);
+	l.count = fmt_cur_uvar(&c);
+	l.reason = fmt_cur_uvar(&c);
+	if (c.err)
+		return -1;
+	t->st.lost += l.count;
+	t->st.lost_by_reason[l.reason < ANA_LOST_REASONS ? l.reason : 0] +=
+		l.count;
+	proc_of_pid(t, l.pid)->nlost += l.count;
+	if (ops->lost)
+		ops->lost(t, &l);
+	return 0;
+}
+
+static int rec_end(struct ana_trace *t, const struct fmt_record *rec,
+		   const struct ana_ops *ops)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	struct ana_end e;
+
+	e.ts = fmt_cur_uvar(&c);
+	e.nevents = fmt_cur_uvar(&c);
+	e.nlost = fmt_cur_uvar(&c);
+	e.nprocesses = fmt_cur_uvar(&c);
+	if (c.err)
+		return -1;
+	t->have_end = 1;
+	t->end = e;
+	if (ops->end)
+		ops->end(t, &e);
+	return 0;
+}
+
+/* bookkeeping every analysis shares, before the callback sees the event */
+static void account(struct ana_trace *t, struct ana_proc *p,
+		    struct ana_thread *th, const struct fmt_event *ev)
+{
+	const struct fmt_event_info *in = fmt_event_info(ev->type);
+	struct ana_tname *n;
+
+	t->st.events++;
+	t->st.event_types[ev->type]++;
+	p->nevents++;
+	if (!th->nevents++)
+		th->first_ts = ev->ts;
+	if (ev->ts < th->first_ts)
+		th->first_ts = ev->ts;
+	if (ev->ts > th->last_ts)
+		th->last_ts = ev->ts;
+	see_ts(t, ev->ts);
+	if (in->stack_field >= 0 &&
+	    !ana_map_get(&t->stacks, ev->f[in->stack_field]))
+		t->st.undefined_refs++;
+	if (in->str_field >= 0 &&
+	    !ana_map_get(&t->strings, ev->f[in->str_field]))
+		t->st.undefined_refs++;
+	if (ev->type == FMT_EV_THREAD_START && !th->has_start) {
+		th->has_start = 1;
+		th->handle = ev->f[START_HANDLE];
+		th->start_ts = ev->ts;
+	} else if (ev->type == FMT_EV_THREAD_NAME) {
+		p->names = xrealloc(p->names,
+				    (p->nnames + 1) * sizeof(*p->names));
+		n = &p->names[p->nnames++];
+		n->handle = ev->f[NAME_HANDLE];
+		n->name = ev->f[NAME_NAME];
+		n->ts = ev->ts;
+		n->by_tid = th->tid;
+	}
+}
+
+static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
+		      const struct ana_ops *ops)
+{
+	uint64_t stackbuf[FMT_MAX_STACK];
+	struct fmt_events fe;
+	struct fmt_event ev;
+	struct ana_proc *p;
+	struct ana_thread *th;
+	uint64_t i, ts;
+	int err;
+
+	if (fmt_parse_events(rec, &fe)) {
+		bad_record(t, rec->type, "bad header");
+		return 0;
+	}
+	/* created at the first event, so an empty batch leaves no trace */
+	p = NULL;
+	th = NULL;
+	ts = fe.base_ts;
+	for (i = 0; i < fe.nevents; i++) {
+		err = fmt_decode_event(&fe.ev.p, fe.ev.end, FMT_FILE, &ts,
+				       &ev, stackbuf);
+		if (err) {
+			bad_record(t, rec->type, "event %" PRIu64 " of %"
+				   PRIu64 ": %s", i, fe.nevents,
+				   fmt_strerror(err));
+			return 0;
+		}
+		if (!th) {
+			/* by image: an exec'ed pid's old image may still be
+			 * flushing after the new one's PROCESS record */
+			p = ana_map_get(&t->images, fe.image);
+			if (!p)
+				p = proc_of_pid(t, fe.pid);
+			th = thread_of(p, fe.tid);
+		}
+		account(t, p, th, &ev);
+		if (ops->event)
+			ops->event(t, p, th, &ev);
+	}
+	if (fe.ev.p != fe.ev.end)
+		bad_record(t, rec->type, "%zu bytes after its %" PRIu64
+			   " events", (size_t)(fe.ev.end - fe.ev.p),
+			   fe.nevents);
+	return 0;
+}
+
+static void record(struct ana_trace *t, const struct fmt_record *rec,
+		   const struct ana_ops *ops)
+{
+	int err = 0;
+
+	if (rec->type <= FMT_REC_END && fmt_record_name(rec->type))
+		t->st.records[rec->type]++;
+	else
+		t->st.unknown_records++;
+	switch (rec->type) {
+	case FMT_REC_PROCESS:
+		err = rec_process(t, rec, ops);
+		break;
+	case FMT_REC_PROCESS_END:
+		err = rec_process_end(t, rec, ops);
+		break;
+	case FMT_REC_STRING:
+		err = rec_string(t, rec);
+		break;
+	case FMT_REC_STACK:
+		err = rec_stack(t, rec);
+		break;
+	case FMT_REC_EVENTS:
+		err = rec_events(t, rec, ops);
+		break;
+	case FMT_REC_LOST:
+		err = rec_lost(t, rec, ops);
+		break;
+	case FMT_REC_END:
+		err = rec_end(t, rec, ops);
+		break;
+	}
+	if (err)
+		bad_record(t, rec->type, "payload does not parse");
+}
+
+/* ---- thread names ---- */
+
+/*
+ * THREAD_NAME names a pthread handle; THREAD_START tells which tid had
+ * that handle.  Handles are reused once a thread is gone, and a creator
+ * may name a thread before the thread's own start event, so a name goes
+ * to the thread with that handle alive at the time, else to the next one
+ * to start, else to the last one started.  A handle no thread started
+ * with is the main thread naming itself when the namer has no start.
+ */
+static struct ana_thread *name_target(struct ana_proc *p,
+				      const struct ana_map *by_handle,
+				      const struct ana_tname *n)
+{
+	struct ana_thread *th, *alive = NULL, *next = NULL, *last = NULL;
+
+	for (th = ana_map_get(by_handle, n->handle); th; th = th->same_handle) {
+		if (th->start_ts <= n->ts && n->ts <= th->last_ts &&
+		    (!alive || th->start_ts > alive->start_ts))
+			alive = th;
+		if (th->start_ts > n->ts &&
+		    (!next || th->start_ts < next->start_ts))
+			next = th;
+		if (th->start_ts <= n->ts &&
+		    (!last || th->start_ts > last->start_ts))
+			last = th;
+	}
+	if (alive || next || last)
+		return alive ? alive : next ? next : last;
+	th = ana_map_get(&p->threads, n->by_tid);
+	return th && !th->has_start ? th : NULL;
+}
+
+static void resolve_names(struct ana_trace *t, struct ana_proc *p)
+{
+	struct ana_map by_handle = { 0 };
+	struct ana_thread *th;
+	size_t i;
+
+	if (!p->nnames)
+		return;
+	for (i = 0; i < p->nthreads; i++) {
+		th = p->thread_list[i];
+		if (th->has_start) {
+			th->same_handle = ana_map_put(&by_handle, th->handle,
+						      th);
+		}
+	}
+	for (i = 0; i < p->nnames; i++) {
+		th = name_target(p, &by_handle, &p->names[i]);
+		if (th && (!th->name || p->names[i].ts >= th->name_ts)) {
+			th->name = ana_string(t, p->names[i].name);
+			th->name_ts = p->names[i].ts;
+		}
+	}
+	ana_map_free(&by_handle);
+}
+
+/* ---- reading ---- */
+
+static void warn_stop(struct ana_trace *t)
+{
+	char buf[256];
+
+	if (t->st.bad_records > MAX_WARNINGS)
+		warn_msg("%s: %" PRIu64 " more corrupt records", t->path,
+			 t->st.bad_records - MAX_WARNINGS);
+	if (t->stop.stop != FMT_STOP_END)
+		warn_msg("%s: %s", t->path, ana_integrity(t, buf, sizeof(buf)));
+	else if (t->stop.bytes_after)
+		warn_msg("%s: %" PRIu64 " bytes after the end record ignored",
+			 t->path, t->stop.bytes_after);
+}
+
+int ana_trace_read(struct ana_trace *t, const struct ana_ops *ops)
+{
+	struct fmt_record rec;
+	uint32_t chunk = 0, c;
+	size_t i;
+
+	while (fmt_reader_next(t->r, &rec)) {
+		c = fmt_reader_state(t->r)->chunks;
+		if (c != chunk) {
+			chunk = c;
+			t->chunk_records = 0;
+		}
+		t->chunk_records++;
+		record(t, &rec, ops);
+	}
+	t->stop = *fmt_reader_state(t->r);
+	for (i = 0; i < t->nprocs; i++)
+		resolve_names(t, t->procs[i]);
+	if (ops->done)
+		ops->done(t);
+	warn_stop(t);
+	return ana_trace_damaged(t) ? EXIT_CORRUPT : EXIT_OK;
+}
+
+/* ---- closing ---- */
+
+static void free_values(struct ana_map *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->cap; i++)
+		free(m->ents[i].val);
+	ana_map_free(m);
+}
+
+static void free_proc(struct ana_proc *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->argc; i++)
+		free(p->argv[i]);
+	free(p->argv);
+	free((void *)p->exe);
+	free_values(&p->threads);
+	free(p->thread_list);
+	free(p->names);
+	free(p);
+}
+
+void ana_trace_close(struct ana_trace *t)
+{
+	size_t i;
+
+	fmt_reader_close(t->r);
+	free_values(&t->strings);
+	free_values(&t->stacks);
+	ana_map_free(&t->images);
+	ana_map_free(&t->pids);
+	for (i = 0; i < t->nprocs; i++)
+		free_proc(t->procs[i]);
+	free(t->procs);
+	memset(t, 0, sizeof(*t));
+}

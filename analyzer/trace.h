@@ -1,0 +1,163 @@
+/*
+ * trace.h - the analyzer's streaming view of a trace file.
+ *
+ * ana_trace_read() walks the records of a trace once, in file order.  It
+ * keeps the tables that later records refer to (strings, stacks, process
+ * images, threads) and hands every process, event, lost count and end
+ * record to the callbacks of one analysis (dump, info, ...).  Memory grows
+ * with those tables, never with the number of events.
+ *
+ * It also turns the way reading stopped into words and an exit status:
+ * a trace without an end record, or cut inside a chunk, still analyses
+ * (a warning, status 0); a damaged chunk or record is reported with its
+ * place and gives EXIT_CORRUPT once everything readable has been read.
+ */
+#ifndef ANA_TRACE_H
+#define ANA_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "events.h"
+#include "file.h"
+#include "map.h"
+
+/* a STRING record: NUL-terminated copy, len excludes the NUL */
+struct ana_str {
+	uint32_t len;
+	char s[];
+};
+
+/* a STACK record */
+struct ana_stack {
+	uint64_t image;
+	uint32_t n;
+	uint64_t frames[];
+};
+
+struct ana_thread {
+	uint64_t tid;
+	uint64_t nevents;
+	uint64_t first_ts, last_ts;
+	int has_start;			/* a THREAD_START was seen */
+	uint64_t handle, start_ts;	/* from THREAD_START */
+	const struct ana_str *name;	/* from THREAD_NAME, set at the end */
+	uint64_t name_ts;
+	struct ana_thread *same_handle;	/* name resolution, internal */
+};
+
+/* THREAD_NAME events, resolved to threads once all are read */
+struct ana_tname {
+	uint64_t handle, ts, name, by_tid;
+};
+
+/* one process image: a PROCESS record, or a stub for records naming a
+ * pid or image no PROCESS record introduced */
+struct ana_proc {
+	uint64_t pid, ppid, image, ts, flags;
+	const struct ana_str *exe;	/* NULL for a stub */
+	struct ana_str **argv;
+	uint32_t argc;
+	int stub;
+	int ended;			/* a PROCESS_END was read */
+	uint64_t end_ts, status;
+	unsigned how;			/* FMT_PEND_* */
+	uint64_t nevents, nlost;
+	struct ana_map threads;		/* tid -> struct ana_thread */
+	struct ana_thread **thread_list;	/* in order of appearance */
+	size_t nthreads;
+	struct ana_tname *names;
+	size_t nnames;
+	void *user;			/* for the analysis */
+};
+
+struct ana_lost {
+	uint64_t pid, tid, count, reason;
+};
+
+struct ana_end {
+	uint64_t ts, nevents, nlost, nprocesses;
+};
+
+#define ANA_LOST_REASONS 5	/* index 0: a reason this reader does not know */
+
+struct ana_stats {
+	uint64_t records[FMT_REC_END + 1];	/* by known type */
+	uint64_t unknown_records;
+	uint64_t events, event_types[FMT_EV_MAX];
+	uint64_t lost, lost_by_reason[ANA_LOST_REASONS];
+	int have_ts;
+	uint64_t first_ts, last_ts;
+	uint64_t bad_records;		/* records that failed to parse */
+	uint64_t undefined_refs;	/* stack/string ids no record defined */
+};
+
+struct ana_trace;
+
+/* callbacks of one analysis; any may be NULL */
+struct ana_ops {
+	void (*process)(struct ana_trace *t, struct ana_proc *p);
+	void (*process_end)(struct ana_trace *t, struct ana_proc *p);
+	void (*event)(struct ana_trace *t, struct ana_proc *p,
+		      struct ana_thread *th, const struct fmt_event *ev);
+	void (*lost)(struct ana_trace *t, const struct ana_lost *l);
+	void (*end)(struct ana_trace *t, const struct ana_end *e);
+	/* once everything is read and thread names are resolved, before
+	 * the warning about how the trace ended */
+	void (*done)(struct ana_trace *t);
+};
+
+struct ana_trace {
+	const char *path;
+	struct fmt_reader *r;
+	struct fmt_file_header h;
+	struct ana_map strings, stacks;	/* id -> ana_str / ana_stack */
+	struct ana_map images, pids;	/* image / pid -> current ana_proc */
+	struct ana_proc **procs;	/* in file order */
+	size_t nprocs;
+	struct ana_stats st;
+	struct fmt_reader_state stop;	/* how reading stopped */
+	int have_end;
+	struct ana_end end;
+	uint32_t chunk_records;		/* records read in the current chunk */
+	void *data;			/* for the analysis */
+};
+
+/*
+ * ana_trace_open() : open path and check its header.  On failure prints
+ * one line and exits: EXIT_NOFILE (missing, unreadable, a directory),
+ * EXIT_NOTRACE (not a trace, unknown major version), EXIT_CORRUPT.
+ */
+void ana_trace_open(struct ana_trace *t, const char *path);
+
+/*
+ * ana_trace_read() : read every record, calling ops.  Prints a warning on
+ * stderr for a trace that did not end cleanly.
+ * @return EXIT_OK, or EXIT_CORRUPT when something could not be read.
+ */
+int ana_trace_read(struct ana_trace *t, const struct ana_ops *ops);
+
+void ana_trace_close(struct ana_trace *t);
+
+/* table lookups: NULL for an id no record defined */
+const struct ana_str *ana_string(const struct ana_trace *t, uint64_t id);
+const struct ana_stack *ana_stack(const struct ana_trace *t, uint64_t id);
+
+/*
+ * ana_integrity() : how reading stopped, in words, into buf: "clean (end
+ * record read)", "trace was not closed cleanly ...", "trace cut: ...",
+ * "trace damaged at offset ...".
+ * @return buf
+ */
+const char *ana_integrity(const struct ana_trace *t, char *buf, size_t size);
+
+/* ana_trace_damaged() : 1 if the trace gives EXIT_CORRUPT */
+int ana_trace_damaged(const struct ana_trace *t);
+
+/* ns since the trace started, signed (a clock may run before start) */
+static inline int64_t ana_rel_ts(const struct ana_trace *t, uint64_t ts)
+{
+	return (int64_t)(ts - t->h.start_monotonic);
+}
+
+#endif
