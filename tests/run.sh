@@ -6,6 +6,7 @@ set -u
 O=${O:-build}
 what=${1:-all}
 top=$(cd "$(dirname "$0")/.." && pwd)
+case $O in /*) B=$O ;; *) B=$top/$O ;; esac
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 pass=0
@@ -18,7 +19,7 @@ count() {	# count TAP lines of $log into pass/fail
 	fail=$((fail + f))
 }
 
-for t in "$top/$O"/tests/test-*; do
+for t in "$B"/tests/test-*; do
 	[ -x "$t" ] || continue
 	echo "# $(basename "$t")"
 	if "$t" >"$log" 2>&1; then st=0; else st=$?; fi
@@ -32,7 +33,7 @@ for t in "$top/$O"/tests/test-*; do
 done
 
 if [ "$what" = all ]; then
-	export CTRACE_TOP="$top" CTRACE_BUILD="$top/$O"
+	export CTRACE_TOP="$top" CTRACE_BUILD="$B"
 	jobs=""
 	# bats --jobs needs GNU parallel; run serially otherwise
 	command -v parallel >/dev/null 2>&1 && jobs="--jobs 2"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bats
+# thread family and contended mutexes
+
+load helpers
+
+@test "8 threads x 1000 locks: exact thread events, contention recorded" {
+	record t.trace "$FIX/mutex8"
+	assert_success
+	assert_output "counter=16000000"
+	assert_equal "$(events t.trace thread_create)" 8
+	assert_equal "$(events t.trace thread_start)" 8
+	assert_equal "$(events t.trace thread_end)" 8
+	assert_equal "$(events t.trace thread_join)" 8
+	n=$(events t.trace mutex_block)
+	[ "$n" -gt 0 ]
+	# a contended acquisition names the object and the thread holding it
+	line=$("$CTRACE" dump t.trace | awk '$4 == "mutex_block"' | head -1)
+	[[ "$(field "$line" obj)" == 0x* ]]
+	[ "$(field "$line" holder)" -gt 0 ]
+	[[ "$(field "$line" stack)" == 0x* ]]
+	run "$CTRACE" info t.trace
+	assert_success
+	assert_line --regexp "thread_create: +8$"
+	assert_line --regexp "mutex_block: +$n$"
+}
+
+@test "thread starts name their parent and routine, joins their handle" {
+	record t.trace "$FIX/mutex8"
+	main=$("$CTRACE" dump t.trace | awk '$4 == "thread_create" {print $3}' | sort -u)
+	[ "$(echo "$main" | wc -l)" -eq 1 ]
+	"$CTRACE" dump t.trace | awk '$4 == "thread_start"' > starts
+	[ "$(grep -c "parent=$main " starts)" -eq 8 ]
+	# the 8 handles created are the 8 started and the 8 joined
+	h1=$("$CTRACE" dump t.trace | awk '$4 == "thread_create"' | grep -o 'handle=0x[0-9a-f]*' | sort)
+	h2=$(grep -o 'handle=0x[0-9a-f]*' starts | sort)
+	h3=$("$CTRACE" dump t.trace | awk '$4 == "thread_join"' | grep -o 'handle=0x[0-9a-f]*' | sort)
+	assert_equal "$h1" "$h2"
+	assert_equal "$h1" "$h3"
+}
+
+@test "every sync primitive's contended wait is recorded" {
+	record t.trace "$FIX/lockprims"
+	assert_success
+	assert_output "timedlock=0"
+	[ "$(events t.trace spin_block)" -ge 1 ]
+	[ "$(events t.trace rwlock_block)" -ge 1 ]
+	[ "$(events t.trace sem_wait)" -ge 1 ]
+	[ "$(events t.trace mutex_block)" -ge 1 ]
+	[ "$(events t.trace barrier_wait)" -ge 2 ]
+	# the semaphore waiter was woken by the post of the other thread
+	line=$("$CTRACE" dump t.trace | awk '$4 == "sem_wait"' | head -1)
+	[ "$(field "$line" waker)" -gt 0 ]
+	[ "$(field "$line" dur)" -gt 10000000 ]
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bats
+# events survive _exit, closed descriptors and SIGKILL
+
+load helpers
+
+@test "_exit with events still buffered loses none" {
+	record t.trace "$FIX/quickexit"
+	assert_failure 7
+	assert_output "signalled 100"
+	assert_equal "$(events t.trace cond_signal)" 100
+	run "$CTRACE" info t.trace
+	assert_line --regexp "^ *lost: *0"
+}
+
+@test "a program that closes fds 3..65535 keeps working and being traced" {
+	ref=$("$FIX/closefds")
+	record t.trace "$FIX/closefds"
+	assert_success
+	# untraced it closes only what it inherited (bats keeps fds open too)
+	assert_output "$ref"
+	assert_line --regexp "^closed=[0-9]+ ebadf=[0-9]+$"
+	assert_equal "$(events t.trace cond_signal)" 50
+}
+
+@test "SIGKILL mid-run: events up to the last flush, info says what may be missing" {
+	record t.trace "$FIX/selfkill"
+	assert_failure 137
+	n=$(events t.trace cond_signal)
+	# it signalled 400 times over ~400 ms; buffers flush every 100 ms
+	[ "$n" -ge 100 ]
+	[ "$n" -le 400 ]
+	run "$CTRACE" info t.trace
+	assert_success
+	assert_output --regexp "selfkill.*(killed|vanished)"
+	assert_output --partial "missing"
+}
+
+@test "raw LD_PRELOAD starts a private collector that writes ctrace.out" {
+	run env LD_PRELOAD="$LIBCTRACE" "$FIX/mutex8"
+	assert_success
+	assert_output "counter=16000000"
+	# the private collector finishes shortly after the last process
+	for i in $(seq 50); do
+		[ -s ctrace.out ] && "$CTRACE" info ctrace.out 2>&1 | grep -q 'clean' && break
+		sleep 0.1
+	done
+	assert_equal "$(events ctrace.out thread_create)" 8
+	[ "$(stat -c %a ctrace.out)" = 600 ]
+}
+
+@test "CTRACE_OUT names the private collector's file; children join it" {
+	run env LD_PRELOAD="$LIBCTRACE" CTRACE_OUT="$T/x.trace" sh -c "$FIX/quickexit; $FIX/mutex8"
+	assert_success
+	for i in $(seq 50); do
+		"$CTRACE" info x.trace 2>&1 | grep -q 'clean' && break
+		sleep 0.1
+	done
+	assert_equal "$(events x.trace cond_signal)" 100
+	assert_equal "$(events x.trace thread_create)" 8
+}
