@@ -41,6 +41,7 @@ ANALYZER_SRC  = $(wildcard analyzer/*.c)
 UNIT_SRC      = $(wildcard tests/unit/test-*.c)
 FIXTURE_SRC   = $(wildcard tests/fixtures/*.c)
 BENCH_SRC     = $(wildcard bench/*.c)
+EXAMPLE_SRC   = $(wildcard examples/*.c)
 HEADERS       = $(wildcard format/*.h util/*.h preload/*.h collector/*.h \
 		  analyzer/*.h include/*.h)
 
@@ -57,12 +58,13 @@ FRONTEND  = $(O)/bin/ctrace
 UNITS     = $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
 FIXTURES  = $(patsubst tests/fixtures/%.c,$(O)/fixtures/%,$(FIXTURE_SRC))
 BENCHES   = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+EXAMPLES  = $(patsubst examples/%.c,$(O)/examples/%,$(EXAMPLE_SRC))
 
 SHARED_OBJ = $(call obj,$(FORMAT_SRC) $(UTIL_SRC))
 LIBS       = -llz4
 
-.PHONY: all deps test check bench demo install uninstall clean fixtures
-all: $(LIB) $(COLLECTOR) $(ANALYZER) $(FRONTEND)
+.PHONY: all deps test check bench demo install uninstall clean fixtures examples
+all: $(LIB) $(COLLECTOR) $(ANALYZER) $(FRONTEND) $(EXAMPLES)
 
 deps:
 	$(Q)sh scripts/deps.sh
@@ -120,7 +122,14 @@ $(O)/bench/%: bench/%.c | deps-ok
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -o $@ $< -pthread
 
+# examples are user programs too, built against only include/ctrace.h
+$(O)/examples/%: examples/%.c include/ctrace.h | deps-ok
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -o $@ $< -pthread -lpng -lm
+
 fixtures: $(FIXTURES)
+examples: $(EXAMPLES)
 
 check: all $(UNITS) $(FIXTURES)
 	$(Q)O=$(O) sh tests/run.sh unit

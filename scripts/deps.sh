@@ -4,9 +4,10 @@
 # packages and fails, so the build stops with a clear message.
 set -u
 
-# build: compiler, lz4 (trace compression), elfutils (symbols), zlib;
+# build: compiler, lz4 (trace compression), elfutils (symbols), zlib,
+# libpng (the mandelbrot example writes a PNG);
 # test: bats with its helper libraries, real programs the tests trace
-PKGS="gcc make libc6-dev liblz4-dev libelf-dev libdw-dev zlib1g-dev pkg-config
+PKGS="gcc make libc6-dev liblz4-dev libelf-dev libdw-dev zlib1g-dev libpng-dev pkg-config
 bats bats-support bats-assert python3 xz-utils pigz sqlite3 procps"
 
 missing=""
