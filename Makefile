@@ -21,7 +21,7 @@ endif
 ifeq ($(ASAN),1)
 OPT     += -fsanitize=address,undefined -fno-omit-frame-pointer
 endif
-BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE -I. -Iformat -Iutil
+BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE -I. -Iformat -Iutil -I$(O)/gen
 ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 
@@ -38,6 +38,10 @@ UTIL_SRC      = $(wildcard util/*.c)
 PRELOAD_SRC   = $(wildcard preload/*.c)
 COLLECTOR_SRC = $(wildcard collector/*.c)
 ANALYZER_SRC  = $(wildcard analyzer/*.c)
+# protobuf messages the analyzer writes (pprof, Perfetto): trimmed copies
+# of the upstream .proto files, compiled by protoc-c into $(O)/gen
+PROTO_SRC     = $(wildcard analyzer/proto/*.proto)
+PROTO_GEN     = $(patsubst analyzer/proto/%.proto,$(O)/gen/%.pb-c.c,$(PROTO_SRC))
 UNIT_SRC      = $(wildcard tests/unit/test-*.c)
 FIXTURE_SRC   = $(wildcard tests/fixtures/*.c)
 BENCH_SRC     = $(wildcard bench/*.c)
@@ -97,10 +101,22 @@ $(COLLECTOR): $(call obj,$(COLLECTOR_SRC)) $(SHARED_OBJ)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(ANALYZER): $(call obj,$(ANALYZER_SRC)) $(SHARED_OBJ)
+$(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: analyzer/proto/%.proto | deps-ok
+	$(QP) PROTOC $<
+	$(Q)mkdir -p $(O)/gen
+	$(Q)protoc-c --proto_path=analyzer/proto --c_out=$(O)/gen $<
+
+# generated code is not ours: no -Werror, no extra warnings
+$(O)/gen/%.pb-c.o: $(O)/gen/%.pb-c.c
+	$(QP) CC $<
+	$(Q)$(CC) -std=gnu11 $(OPT) -I$(O)/gen $(CFLAGS) -c $< -o $@
+
+$(call obj,$(ANALYZER_SRC)): $(PROTO_GEN)
+
+$(ANALYZER): $(call obj,$(ANALYZER_SRC)) $(PROTO_GEN:.c=.o) $(SHARED_OBJ)
 	$(QP) LD $@
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lprotobuf-c -lz -lm
 
 $(FRONTEND): scripts/ctrace
 	$(Q)mkdir -p $(dir $@)

@@ -95,7 +95,7 @@ static void show_integrity(struct ana_trace *t)
 		printf("undefined: %" PRIu64 " references to stacks or "
 		       "strings no record defined\n", st->undefined_refs);
 	printf("records:");
-	for (i = 1; i <= FMT_REC_END; i++)
+	for (i = 1; i < FMT_REC_MAX; i++)
 		printf(" %s %" PRIu64 ",", fmt_record_name(i), st->records[i]);
 	printf(" unknown (skipped) %" PRIu64 "\n", st->unknown_records);
 }

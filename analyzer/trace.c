@@ -363,11 +363,15 @@ static void account(struct ana_trace *t, struct ana_proc *p,
 	if (ev->ts > th->last_ts)
 		th->last_ts = ev->ts;
 	see_ts(t, ev->ts);
-	if (in->stack_field >= 0 &&
+	/* stack id 0 is the empty stack, which has no record */
+	if (in->stack_field >= 0 && ev->f[in->stack_field] &&
 	    !ana_map_get(&t->stacks, ev->f[in->stack_field]))
 		t->st.undefined_refs++;
 	if (in->str_field >= 0 &&
 	    !ana_map_get(&t->strings, ev->f[in->str_field]))
+		t->st.undefined_refs++;
+	if (in->str2_field >= 0 &&
+	    !ana_map_get(&t->strings, ev->f[in->str2_field]))
 		t->st.undefined_refs++;
 	if (ev->type == FMT_EV_THREAD_START && !th->has_start) {
 		th->has_start = 1;
@@ -436,7 +440,7 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
 {
 	int err = 0;
 
-	if (rec->type <= FMT_REC_END && fmt_record_name(rec->type))
+	if (rec->type < FMT_REC_MAX && fmt_record_name(rec->type))
 		t->st.records[rec->type]++;
 	else
 		t->st.unknown_records++;

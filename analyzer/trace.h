@@ -82,7 +82,7 @@ struct ana_end {
 #define ANA_LOST_REASONS 5	/* index 0: a reason this reader does not know */
 
 struct ana_stats {
-	uint64_t records[FMT_REC_END + 1];	/* by known type */
+	uint64_t records[FMT_REC_MAX];	/* by known type */
 	uint64_t unknown_records;
 	uint64_t events, event_types[FMT_EV_MAX];
 	uint64_t lost, lost_by_reason[ANA_LOST_REASONS];

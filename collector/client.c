@@ -190,6 +190,9 @@ static void write_events(struct col_client *c, uint64_t tid, uint64_t n,
 		if (in->str_field >= 0)
 			ev.f[in->str_field] =
 				col_intern_string(ev.str, ev.slen);
+		if (in->str2_field >= 0)
+			ev.f[in->str2_field] =
+				col_intern_string(ev.str2, ev.slen2);
 		if (fmt_buf_reserve(&rec, FMT_EVENT_MAX_BYTES))
 			break;
 		rec.len = fmt_encode_event(rec.p + rec.len, &ev, FMT_FILE,

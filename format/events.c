@@ -22,11 +22,14 @@ static void fill_info(unsigned code, const char *name, unsigned family,
 	in->nfields = strlen(kinds);
 	in->stack_field = -1;
 	in->str_field = -1;
+	in->str2_field = -1;
 	for (i = 0; i < in->nfields; i++) {
 		if (kinds[i] == 'k')
 			in->stack_field = i;
-		else if (kinds[i] == 'n')
+		else if (kinds[i] == 'n' && in->str_field < 0)
 			in->str_field = i;
+		else if (kinds[i] == 'n')
+			in->str2_field = i;
 	}
 }
 
@@ -99,11 +102,14 @@ uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
 			for (j = 0; j < n; j++)
 				p = fmt_put_uvar(p, ev->stack[j]);
 		} else if (form == FMT_WIRE && k == 'n') {
-			uint32_t n = ev->slen < FMT_MAX_STR ?
-				     ev->slen : FMT_MAX_STR;
+			int second = (int)i == in->str2_field;
+			const char *str = second ? ev->str2 : ev->str;
+			uint32_t n = second ? ev->slen2 : ev->slen;
 
+			if (n > FMT_MAX_STR)
+				n = FMT_MAX_STR;
 			p = fmt_put_uvar(p, n);
-			memcpy(p, ev->str, n);
+			memcpy(p, str, n);
 			p += n;
 		} else if (k == 's') {
 			p = fmt_put_uvar(p, fmt_zigzag((int64_t)ev->f[i]));
@@ -115,7 +121,7 @@ uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
 }
 
 static int decode_inline(const uint8_t **pp, const uint8_t *end, char kind,
-			 struct fmt_event *ev, uint64_t *stackbuf)
+			 int second, struct fmt_event *ev, uint64_t *stackbuf)
 {
 	uint64_t n, j;
 
@@ -135,8 +141,13 @@ static int decode_inline(const uint8_t **pp, const uint8_t *end, char kind,
 		return FMT_ECORRUPT;
 	if ((size_t)(end - *pp) < n)
 		return FMT_ETRUNC;
-	ev->str = (const char *)*pp;
-	ev->slen = n;
+	if (second) {
+		ev->str2 = (const char *)*pp;
+		ev->slen2 = n;
+	} else {
+		ev->str = (const char *)*pp;
+		ev->slen = n;
+	}
 	*pp += n;
 	return 0;
 }
@@ -167,7 +178,9 @@ int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 		char k = in->kinds[i];
 
 		if (form == FMT_WIRE && (k == 'k' || k == 'n')) {
-			err = decode_inline(&p, end, k, ev, stackbuf);
+			err = decode_inline(&p, end, k,
+					    (int)i == in->str2_field, ev,
+					    stackbuf);
 			if (err)
 				return err;
 			continue;
@@ -180,6 +193,18 @@ int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 	*prev_ts = ev->ts;
 	*pp = p;
 	return 0;
+}
+
+const char *fmt_call_name(uint64_t call)
+{
+	static const char *const names[] = {
+		[FMT_CALL_NONE] = "-",
+#define FMT_CX(name) [FMT_CALL_##name] = #name,
+		FMT_CALL_LIST(FMT_CX)
+#undef FMT_CX
+	};
+
+	return call < FMT_CALL_MAX ? names[call] : NULL;
 }
 
 const char *fmt_strerror(int err)

@@ -14,7 +14,7 @@
  *                                   a stack-table id in the file
  *   n  string: inline bytes on the wire, a string-table id in the file
  *
- * An event has at most one 'k' and one 'n' field.
+ * An event has at most one 'k' and two 'n' fields.
  */
 #ifndef CTRACE_EVENTS_H
 #define CTRACE_EVENTS_H
@@ -77,7 +77,39 @@
 	X(EXEC_FAIL, 49, FMT_FAM_PROCESS, "nsk", "path result stack")	\
 	X(SPAWN, 50, FMT_FAM_PROCESS, "snsk",				\
 	  "child path result stack")					\
-	X(EXIT, 51, FMT_FAM_PROCESS, "su", "status how")
+	X(EXIT, 51, FMT_FAM_PROCESS, "su", "status how")		\
+	/* io: `call` is an FMT_CALL_* code; result is bytes or -errno */ \
+	X(READ, 64, FMT_FAM_IO, "dsusuk",				\
+	  "dur fd bytes result call stack")				\
+	X(WRITE, 65, FMT_FAM_IO, "dsusuk",				\
+	  "dur fd bytes result call stack")				\
+	X(ACCEPT, 66, FMT_FAM_IO, "dssuk", "dur fd result call stack")	\
+	X(CONNECT, 67, FMT_FAM_IO, "dssnk",				\
+	  "dur fd result peer stack")					\
+	/* fd naming: open, socket, pipe, dup, accept... give fd a name */ \
+	X(FD_OPEN, 68, FMT_FAM_IO, "suank",				\
+	  "fd call from name stack")					\
+	X(FD_CLOSE, 69, FMT_FAM_IO, "ss", "fd result")			\
+	/* wait: fd is the epoll fd, or -1; timeout in ns, -1 = forever */ \
+	X(POLL, 80, FMT_FAM_WAIT, "dsussuk",				\
+	  "dur fd nfds timeout result call stack")			\
+	/* sleep: requested ns */					\
+	X(SLEEP, 88, FMT_FAM_SLEEP, "dusuk",				\
+	  "dur req result call stack")					\
+	/* heap: addr 0 = failure; FREE has no stack (cost) */		\
+	X(ALLOC, 96, FMT_FAM_HEAP, "auuk", "addr size call stack")	\
+	X(FREE, 97, FMT_FAM_HEAP, "au", "addr call")			\
+	X(REALLOC, 98, FMT_FAM_HEAP, "aauk",				\
+	  "addr old size stack")					\
+	X(MMAP, 99, FMT_FAM_HEAP, "auusk",				\
+	  "addr size prot fd stack")					\
+	X(MUNMAP, 100, FMT_FAM_HEAP, "aus", "addr size result")	\
+	/* user annotations (include/ctrace.h) */			\
+	X(TASK_BEGIN, 112, FMT_FAM_USER, "uun", "id parent type")	\
+	X(TASK_END, 113, FMT_FAM_USER, "u", "id")			\
+	X(REGION_BEGIN, 114, FMT_FAM_USER, "un", "task type")		\
+	X(REGION_END, 115, FMT_FAM_USER, "un", "task type")		\
+	X(LOG, 116, FMT_FAM_USER, "unn", "task category message")
 
 enum fmt_event_type {
 #define FMT_X(name, code, fam, kinds, names) FMT_EV_##name = code,
@@ -92,6 +124,38 @@ enum { FMT_EXIT_EXIT, FMT_EXIT__EXIT, FMT_EXIT_MAIN_RETURN };
 enum { FMT_FORK_FORK, FMT_FORK_VFORK };
 enum { FMT_JOIN_JOIN, FMT_JOIN_TRY, FMT_JOIN_TIMED };
 
+/*
+ * `call` of io, wait, sleep and heap events: which libc entry point.
+ * One numbering for all families so dump can name any of them.
+ */
+#define FMT_CALL_LIST(X)						\
+	X(read) X(write) X(pread) X(pwrite) X(readv) X(writev)		\
+	X(preadv) X(pwritev) X(recv) X(recvfrom) X(recvmsg) X(send)	\
+	X(sendto) X(sendmsg) X(accept) X(accept4) X(connect)		\
+	X(fread) X(fwrite) X(fgets) X(getline) X(getdelim) X(fflush)	\
+	X(open) X(openat) X(creat) X(socket) X(socketpair) X(pipe)	\
+	X(pipe2) X(dup) X(dup2) X(dup3) X(eventfd) X(fopen) X(fdopen)	\
+	X(poll) X(ppoll) X(select) X(pselect) X(epoll_wait)		\
+	X(epoll_pwait) X(epoll_pwait2)					\
+	X(sleep) X(usleep) X(nanosleep) X(clock_nanosleep)		\
+	X(malloc) X(calloc) X(realloc) X(reallocarray) X(free)		\
+	X(posix_memalign) X(aligned_alloc) X(memalign) X(valloc)	\
+	X(pvalloc) X(mmap) X(munmap) X(fgetc) X(fputs) X(fputc)	\
+	X(fprintf) X(getc) X(putc) X(puts) X(fscanf) X(recvmmsg)	\
+	X(sendmmsg) X(preadv2) X(pwritev2) X(openat2) X(memfd_create)	\
+	X(signalfd) X(timerfd_create) X(epoll_create) X(accept_fd)
+
+enum fmt_call {
+	FMT_CALL_NONE = 0,
+#define FMT_CX(name) FMT_CALL_##name,
+	FMT_CALL_LIST(FMT_CX)
+#undef FMT_CX
+	FMT_CALL_MAX
+};
+
+/* fmt_call_name() : "read", "fgets", ... or NULL for an unknown code */
+const char *fmt_call_name(uint64_t call);
+
 #define FMT_MAX_FIELDS	8
 #define FMT_MAX_STACK	128	/* frames */
 #define FMT_MAX_STR	4096	/* bytes of one inline string */
@@ -103,7 +167,8 @@ struct fmt_event_info {
 	uint8_t family;
 	uint8_t nfields;
 	int8_t stack_field;	/* index of the 'k' field or -1 */
-	int8_t str_field;	/* index of the 'n' field or -1 */
+	int8_t str_field;	/* index of the first 'n' field or -1 */
+	int8_t str2_field;	/* index of the second 'n' field or -1 */
 };
 
 /*
@@ -128,15 +193,18 @@ struct fmt_event {
 	uint64_t f[FMT_MAX_FIELDS];
 	const uint64_t *stack;
 	uint32_t nstack;
-	const char *str;
+	const char *str;	/* first 'n' field */
 	uint32_t slen;
+	const char *str2;	/* second 'n' field */
+	uint32_t slen2;
 };
 
 enum fmt_form { FMT_WIRE, FMT_FILE };
 
 /* bound on one encoded event, for callers sizing buffers */
 #define FMT_EVENT_MAX_BYTES \
-	(2 + FMT_VARINT_MAX * (2 + FMT_MAX_FIELDS + FMT_MAX_STACK) + FMT_MAX_STR)
+	(2 + FMT_VARINT_MAX * (2 + FMT_MAX_FIELDS + FMT_MAX_STACK) + \
+	 2 * FMT_MAX_STR)
 
 /*
  * fmt_encode_event() : append `ev` to p as a delta from *prev_ts, which is

@@ -380,6 +380,8 @@ const char *fmt_record_name(unsigned type)
 		[FMT_REC_EVENTS] = "events",
 		[FMT_REC_LOST] = "lost",
 		[FMT_REC_END] = "end",
+		[FMT_REC_MODULE] = "module",
+		[FMT_REC_SYMBOL] = "symbol",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;

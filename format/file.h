@@ -62,6 +62,17 @@ enum fmt_record_type {
 	FMT_REC_LOST = 6,
 	/* ts nevents nlost nprocesses - written by a clean finish only */
 	FMT_REC_END = 7,
+	/* image ts op bias lo hi path buildid (as in the MODULES message) */
+	FMT_REC_MODULE = 8,
+	/*
+	 * image addr func file line offset: what the collector resolved for
+	 * one address used by a STACK record of that image (or a routine
+	 * field); func and file are string ids (0 = unknown), offset is addr
+	 * minus the function's start.  Written before the first record that
+	 * uses the address, so a trace names its code without the binaries.
+	 */
+	FMT_REC_SYMBOL = 9,
+	FMT_REC_MAX		/* one past the highest code */
 };
 
 /* PROCESS.flags */

@@ -34,7 +34,24 @@ enum fmt_msg_type {
 	FMT_MSG_LOST = 3,
 	/* BYE: ts status how - the process is exiting (FMT_EXIT_*) */
 	FMT_MSG_BYE = 4,
+	/*
+	 * MODULES: ts n module[n], module := op bias lo hi path buildid
+	 * op FMT_MOD_ADD or FMT_MOD_DEL; bias is the load bias (address =
+	 * file vaddr + bias); [lo, hi) spans its PT_LOAD segments; path and
+	 * buildid (raw bytes, may be empty) are uvar length + bytes.  Sent
+	 * after HELLO for every loaded object, then on dlopen/dlclose.
+	 */
+	FMT_MSG_MODULES = 5,
 };
+
+enum { FMT_MOD_ADD = 1, FMT_MOD_DEL = 2 };
+
+/*
+ * HELLO and PROCESS payloads may be followed by the recording settings:
+ *   events_mask heap_sample stack_depth
+ * (FMT_FAM_* bits, CTRACE_HEAP_SAMPLE bytes or 0 for exact, frames).
+ * Readers that predate them ignore trailing bytes.
+ */
 
 enum {
 	FMT_HELLO_EXEC = 1,	/* this image replaced one already traced */

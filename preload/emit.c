@@ -303,7 +303,8 @@ static void send_reentry_lost(int can_drop)
 static size_t event_bound(const struct fmt_event *ev)
 {
 	size_t ns = ev->nstack < FMT_MAX_STACK ? ev->nstack : FMT_MAX_STACK;
-	size_t sl = ev->slen < FMT_MAX_STR ? ev->slen : FMT_MAX_STR;
+	size_t sl = (ev->slen < FMT_MAX_STR ? ev->slen : FMT_MAX_STR) +
+		    (ev->slen2 < FMT_MAX_STR ? ev->slen2 : FMT_MAX_STR);
 
 	return 2 + FMT_VARINT_MAX * (2 + FMT_MAX_FIELDS + ns) + sl;
 }

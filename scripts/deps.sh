@@ -5,9 +5,11 @@
 set -u
 
 # build: compiler, lz4 (trace compression), elfutils (symbols), zlib,
-# libpng (the mandelbrot example writes a PNG);
+# libpng (the mandelbrot example writes a PNG), protobuf-c (pprof and
+# Perfetto output);
 # test: bats with its helper libraries, real programs the tests trace
-PKGS="gcc make libc6-dev liblz4-dev libelf-dev libdw-dev zlib1g-dev libpng-dev pkg-config
+PKGS="gcc make libc6-dev liblz4-dev libelf-dev libdw-dev zlib1g-dev libpng-dev
+protobuf-c-compiler libprotobuf-c-dev pkg-config
 bats bats-support bats-assert python3 xz-utils pigz sqlite3 procps"
 
 missing=""
