@@ -152,7 +152,7 @@ static int check_schema(unsigned code, const char *upper, unsigned fam,
 	const struct fmt_event_info *in = fmt_event_info(code);
 	char name[32], fname[32];
 	unsigned i, words = 1, k = 0, n = 0;
-	int stack = -1, str = -1;
+	int stack = -1, str = -1, str2 = -1;
 
 	lower(upper, name);
 	for (i = 0; fields[i]; i++)
@@ -162,8 +162,10 @@ static int check_schema(unsigned code, const char *upper, unsigned fam,
 			k++;
 			stack = i;
 		} else if (kinds[i] == 'n') {
-			n++;
-			str = i;
+			if (n++)
+				str2 = i;
+			else
+				str = i;
 		} else if (!strchr("usdat", kinds[i])) {
 			return 0;
 		}
@@ -171,8 +173,9 @@ static int check_schema(unsigned code, const char *upper, unsigned fam,
 	if (!in || strcmp(in->name, name) || in->family != fam ||
 	    strcmp(in->kinds, kinds) || in->nfields != strlen(kinds) ||
 	    in->nfields != words || in->nfields > FMT_MAX_FIELDS ||
-	    k > 1 || n > 1 || in->stack_field != stack ||
-	    in->str_field != str || code >= FMT_EV_MAX)
+	    k > 1 || n > 2 || in->stack_field != stack ||
+	    in->str_field != str || in->str2_field != str2 ||
+	    code >= FMT_EV_MAX)
 		return 0;
 	for (i = 0; i < in->nfields; i++)
 		if (!strcmp(fmt_field_name(in, i, fname, sizeof(fname)), "?"))
@@ -214,6 +217,7 @@ struct sample {
 	struct fmt_event ev;
 	uint64_t frames[FMT_MAX_STACK];
 	char str[FMT_MAX_STR];
+	char str2[FMT_MAX_STR];
 };
 
 static uint32_t pick_len(uint32_t max)
@@ -252,8 +256,12 @@ static void random_event(struct sample *s, unsigned type, uint64_t ts)
 	s->ev.slen = pick_len(FMT_MAX_STR);
 	for (i = 0; i < s->ev.slen; i++)
 		s->str[i] = rng_next();
+	s->ev.slen2 = pick_len(FMT_MAX_STR);
+	for (i = 0; i < s->ev.slen2; i++)
+		s->str2[i] = rng_next();
 	s->ev.stack = s->frames;
 	s->ev.str = s->str;
+	s->ev.str2 = s->str2;
 }
 
 /* does decoded d match what s encoded in form? */
@@ -279,6 +287,9 @@ static int same_event(const struct sample *s, const struct fmt_event *d,
 		return 0;
 	if (form == FMT_WIRE && in->str_field >= 0 &&
 	    (d->slen != s->ev.slen || memcmp(d->str, s->str, d->slen)))
+		return 0;
+	if (form == FMT_WIRE && in->str2_field >= 0 &&
+	    (d->slen2 != s->ev.slen2 || memcmp(d->str2, s->str2, d->slen2)))
 		return 0;
 	return 1;
 }
@@ -387,6 +398,8 @@ static void test_limits(void)
 		s.ev.nstack = FMT_MAX_STACK + 10;
 		s.ev.str = str;
 		s.ev.slen = FMT_MAX_STR + 10;
+		s.ev.str2 = str;
+		s.ev.slen2 = FMT_MAX_STR + 10;
 		prev = 0;
 		e = fmt_encode_event(buf, &s.ev, FMT_WIRE, &prev);
 		if ((size_t)(e - buf) > big)
@@ -396,7 +409,8 @@ static void test_limits(void)
 		if (fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, stackbuf) ||
 		    p != e || d.ts != UINT64_MAX ||
 		    (in->stack_field >= 0 && d.nstack != FMT_MAX_STACK) ||
-		    (in->str_field >= 0 && d.slen != FMT_MAX_STR))
+		    (in->str_field >= 0 && d.slen != FMT_MAX_STR) ||
+		    (in->str2_field >= 0 && d.slen2 != FMT_MAX_STR))
 			bad++;
 	}
 	ok(big <= FMT_EVENT_MAX_BYTES && !bad,
@@ -472,6 +486,7 @@ static void test_prefixes(void)
 			for (round = 0; round < 5; round++) {
 				random_event(&s, code, 1000 + rng_below(1000));
 				s.ev.slen %= 64;	/* keep it quick */
+				s.ev.slen2 %= 64;
 				prev = 1000;
 				e = fmt_encode_event(buf, &s.ev, form, &prev);
 				for (k = 0; k < (size_t)(e - buf); k++) {
@@ -560,6 +575,7 @@ static void test_garbage(void)
 				random_event(&s, type, prev + 1);
 				s.ev.nstack %= 8;
 				s.ev.slen %= 32;
+				s.ev.slen2 %= 32;
 				e = fmt_encode_event(e, &s.ev, form, &prev);
 			}
 			vlen = rng_below(e - valid + 1);
