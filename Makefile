@@ -43,8 +43,12 @@ ANALYZER_SRC  = $(wildcard analyzer/*.c)
 PROTO_SRC     = $(wildcard analyzer/proto/*.proto)
 PROTO_GEN     = $(patsubst analyzer/proto/%.proto,$(O)/gen/%.pb-c.c,$(PROTO_SRC))
 UNIT_SRC      = $(wildcard tests/unit/test-*.c)
-FIXTURE_SRC   = $(wildcard tests/fixtures/*.c)
-BENCH_SRC     = $(wildcard bench/*.c)
+FIXTURE_SRC   = $(filter-out tests/fixtures/lib%,$(wildcard tests/fixtures/*.c))
+FIXLIB_SRC    = $(wildcard tests/fixtures/lib*.c)
+BENCH_SRC     = $(filter-out bench/gen-%,$(wildcard bench/*.c))
+BENCHGEN_SRC  = $(wildcard bench/gen-*.c)
+# files of the html report, embedded in ctrace-analyze as C arrays
+HTML_ASSETS   = $(wildcard analyzer/html/*)
 EXAMPLE_SRC   = $(wildcard examples/*.c)
 HEADERS       = $(wildcard format/*.h util/*.h preload/*.h collector/*.h \
 		  analyzer/*.h include/*.h)
@@ -60,8 +64,10 @@ COLLECTOR = $(O)/bin/ctrace-collector
 ANALYZER  = $(O)/bin/ctrace-analyze
 FRONTEND  = $(O)/bin/ctrace
 UNITS     = $(patsubst tests/unit/%.c,$(O)/tests/%,$(UNIT_SRC))
-FIXTURES  = $(patsubst tests/fixtures/%.c,$(O)/fixtures/%,$(FIXTURE_SRC))
-BENCHES   = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC))
+FIXTURES  = $(patsubst tests/fixtures/%.c,$(O)/fixtures/%,$(FIXTURE_SRC)) \
+	    $(patsubst tests/fixtures/%.c,$(O)/fixtures/%.so,$(FIXLIB_SRC))
+BENCHES   = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC)) \
+	    $(patsubst bench/%.c,$(O)/bench/%,$(BENCHGEN_SRC))
 EXAMPLES  = $(patsubst examples/%.c,$(O)/examples/%,$(EXAMPLE_SRC))
 
 SHARED_OBJ = $(call obj,$(FORMAT_SRC) $(UTIL_SRC))
@@ -107,13 +113,18 @@ $(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: analyzer/proto/%.proto | deps-ok
 	$(Q)protoc-c --proto_path=analyzer/proto --c_out=$(O)/gen $<
 
 # generated code is not ours: no -Werror, no extra warnings
-$(O)/gen/%.pb-c.o: $(O)/gen/%.pb-c.c
+$(O)/gen/%.o: $(O)/gen/%.c
 	$(QP) CC $<
 	$(Q)$(CC) -std=gnu11 $(OPT) -I$(O)/gen $(CFLAGS) -c $< -o $@
 
+$(O)/gen/html-assets.c: $(HTML_ASSETS) scripts/embed.sh | deps-ok
+	$(QP) EMBED $@
+	$(Q)mkdir -p $(O)/gen
+	$(Q)sh scripts/embed.sh $(HTML_ASSETS) > $@.tmp && mv $@.tmp $@
+
 $(call obj,$(ANALYZER_SRC)): $(PROTO_GEN)
 
-$(ANALYZER): $(call obj,$(ANALYZER_SRC)) $(PROTO_GEN:.c=.o) $(SHARED_OBJ)
+$(ANALYZER): $(call obj,$(ANALYZER_SRC)) $(PROTO_GEN:.c=.o) $(O)/gen/html-assets.o $(SHARED_OBJ)
 	$(QP) LD $@
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lprotobuf-c -lz -lm
@@ -143,6 +154,17 @@ $(O)/examples/%: examples/%.c include/ctrace.h | deps-ok
 	$(QP) CC $<
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -o $@ $< -pthread -lpng -lm
+
+$(O)/fixtures/%.so: tests/fixtures/%.c | deps-ok
+	$(QP) CC-SO $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -fPIC -shared -o $@ $< -pthread
+
+# bench/gen-*.c are tools (trace generators): they link the format module
+$(O)/bench/gen-%: bench/gen-%.c $(SHARED_OBJ)
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
 
 fixtures: $(FIXTURES)
 examples: $(EXAMPLES)

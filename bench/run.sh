@@ -18,9 +18,11 @@ traced() {
 	"$CTRACE" record -q -o "$tmp/b.trace" -- "$@"
 }
 
-row() {	# row NAME N: one workload of bench-sync
-	plain=$(best "$B/bench/bench-sync" "$1" "$2")
-	with=$(best traced "$B/bench/bench-sync" "$1" "$2")
+row() {	# row PROG WORKLOAD N: one workload of bench/PROG.c
+	prog="$B/bench/$1"
+	shift
+	plain=$(best "$prog" "$1" "$2")
+	with=$(best traced "$prog" "$1" "$2")
 	events=$("$CTRACE" info "$tmp/b.trace" 2>/dev/null |
 		 sed -n 's/^ *events: *\([0-9]*\).*/\1/p' | head -1)
 	size=$(stat -c %s "$tmp/b.trace")
@@ -35,7 +37,7 @@ printf '%-22s %10s %10s %8s %10s %8s\n' workload "plain ns" "traced ns" \
 	ratio events "B/event"
 clock=$(best "$B/bench/bench-sync" clock 2000000)
 printf '%-22s %10.1f\n' "clock_gettime" "$clock"
-row mutex 2000000
-row contended 500000
-row condvar 50000
-row spawn 5000
+row bench-sync mutex 2000000
+row bench-sync contended 500000
+row bench-sync condvar 50000
+row bench-sync spawn 5000
