@@ -102,10 +102,11 @@ $(LIB): $(call pic,$(PRELOAD_SRC) $(PRELOAD_FORMAT))
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -shared $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ -ldl -lpthread
 
+# the collector symbolizes with elfutils (libdw, libelf)
 $(COLLECTOR): $(call obj,$(COLLECTOR_SRC)) $(SHARED_OBJ)
 	$(QP) LD $@
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -ldw -lelf
 
 $(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: analyzer/proto/%.proto | deps-ok
 	$(QP) PROTOC $<
