@@ -354,7 +354,14 @@ static void show_lost(struct ana_trace *t)
 static void show_end(struct ana_trace *t)
 {
 	const struct ana_end *e = &t->end;
-	uint64_t procs = t->st.records[FMT_REC_PROCESS];
+	uint64_t procs = 0;
+	size_t i;
+
+	/* the collector counts processes, not images: an exec'ed image
+	 * continues the process it replaced */
+	for (i = 0; i < t->nprocs; i++)
+		procs += !t->procs[i]->stub &&
+			 !(t->procs[i]->flags & FMT_PROC_EXEC);
 
 	if (!t->have_end) {
 		printf("\nend record: none\n");

@@ -17,6 +17,9 @@ load helpers
 	assert_success
 	[ "$(echo "$output" | grep -c 'true.*exit 0')" -ge 3 ]
 	assert_output --partial "forkexec"
+	# the collector's totals agree with what was read: 4 processes
+	assert_line --regexp "^end record: .* 4 processes$"
+	assert_line "  matches what was read"
 }
 
 @test "exit statuses are recorded for exit, return and _exit" {
