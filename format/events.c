@@ -24,6 +24,10 @@ static void fill_info(unsigned code, const char *name, unsigned family,
 	in->str_field = -1;
 	in->str2_field = -1;
 	for (i = 0; i < in->nfields; i++) {
+		if (kinds[i] == 's')
+			in->signed_mask |= 1u << i;
+		if (kinds[i] == 'k' || kinds[i] == 'n')
+			in->inline_mask |= 1u << i;
 		if (kinds[i] == 'k')
 			in->stack_field = i;
 		else if (kinds[i] == 'n' && in->str_field < 0)
@@ -158,13 +162,12 @@ int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 {
 	const uint8_t *p = *pp;
 	const struct fmt_event_info *in;
+	unsigned i, inl;
 	uint64_t dts;
-	unsigned i;
 	int err;
 
 	if (p >= end)
 		return FMT_ETRUNC;
-	memset(ev, 0, sizeof(*ev));
 	ev->type = *p++;
 	in = fmt_event_info(ev->type);
 	if (!in)
@@ -174,11 +177,18 @@ int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 	ev->ts = *prev_ts + dts;
 	if (ev->ts < *prev_ts)
 		return FMT_ECORRUPT;
+	/* the hottest loop of every analysis: clear only what no field sets */
+	memset(ev->f + in->nfields, 0,
+	       (FMT_MAX_FIELDS - in->nfields) * sizeof(ev->f[0]));
+	ev->stack = NULL;
+	ev->nstack = 0;
+	ev->str = ev->str2 = NULL;
+	ev->slen = ev->slen2 = 0;
+	inl = form == FMT_WIRE ? in->inline_mask : 0;
 	for (i = 0; i < in->nfields; i++) {
-		char k = in->kinds[i];
-
-		if (form == FMT_WIRE && (k == 'k' || k == 'n')) {
-			err = decode_inline(&p, end, k,
+		if (inl & (1u << i)) {
+			ev->f[i] = 0;	/* the data is in stack/str */
+			err = decode_inline(&p, end, in->kinds[i],
 					    (int)i == in->str2_field, ev,
 					    stackbuf);
 			if (err)
@@ -187,7 +197,7 @@ int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 		}
 		if (fmt_get_uvar(&p, end, &ev->f[i]))
 			return FMT_ETRUNC;
-		if (k == 's')
+		if (in->signed_mask & (1u << i))
 			ev->f[i] = (uint64_t)fmt_unzigzag(ev->f[i]);
 	}
 	*prev_ts = ev->ts;

@@ -169,6 +169,8 @@ struct fmt_event_info {
 	int8_t stack_field;	/* index of the 'k' field or -1 */
 	int8_t str_field;	/* index of the first 'n' field or -1 */
 	int8_t str2_field;	/* index of the second 'n' field or -1 */
+	uint8_t signed_mask;	/* bit i: field i is 's' (zigzag) */
+	uint8_t inline_mask;	/* bit i: field i is 'k' or 'n' */
 };
 
 /*

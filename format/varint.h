@@ -45,6 +45,12 @@ static inline int fmt_get_uvar(const uint8_t **pp, const uint8_t *end,
 	uint64_t v = 0;
 	unsigned shift = 0;
 
+	/* most values are small: one byte, no loop */
+	if (p < end && *p < 0x80) {
+		*out = *p;
+		*pp = p + 1;
+		return 0;
+	}
 	while (p < end) {
 		uint8_t b = *p++;
 
