@@ -16,12 +16,14 @@
 #include "analyze.h"
 #include "log.h"
 #include "out.h"
+#include "symbols.h"
 #include "trace.h"
 
 /* "name=" of every field of every event type, built once */
 struct dump {
 	struct fmt_buf line;
 	char names[FMT_EV_MAX][FMT_MAX_FIELDS][24];
+	int8_t routine[FMT_EV_MAX];	/* the start routine field, or -1 */
 };
 
 static void init_names(struct dump *d)
@@ -32,9 +34,13 @@ static void init_names(struct dump *d)
 
 	for (type = 0; type < FMT_EV_MAX; type++) {
 		in = fmt_event_info(type);
+		d->routine[type] = -1;
 		for (i = 0; in && i < in->nfields; i++) {
 			fmt_field_name(in, i, d->names[type][i],
 				       sizeof(d->names[type][i]) - 1);
+			if (in->kinds[i] == 'a' &&
+			    !strcmp(d->names[type][i], "routine"))
+				d->routine[type] = i;
 			n = strlen(d->names[type][i]);
 			d->names[type][i][n] = '=';
 			d->names[type][i][n + 1] = 0;
@@ -54,10 +60,18 @@ static void put_ts(struct fmt_buf *b, struct ana_trace *t, uint64_t ts)
 	ana_put_secs(b, ana_rel_ts(t, ts));
 }
 
+/* a code address as one token: "worker+0x1c(mutex8.c:17)" .. "0x7f12" */
+static void put_code(struct fmt_buf *b, struct ana_trace *t, uint64_t image,
+		     uint64_t addr)
+{
+	char buf[1024];
+
+	ana_put(b, ana_frame_token(t, image, addr, buf, sizeof(buf)));
+}
+
 /*
- * A stack as its callsite: frame 0 in hex, "+N" for N further frames.
- * Symbolization (issue 3) replaces ana_put_hex() here with a symbol name
- * looked up in s->image's module map.
+ * A stack as its callsite: frame 0 named as the trace's SYMBOL and
+ * MODULE records allow (put_code), "+N" for N further frames.
  */
 static void put_stack(struct fmt_buf *b, struct ana_trace *t, uint64_t id)
 {
@@ -72,7 +86,7 @@ static void put_stack(struct fmt_buf *b, struct ana_trace *t, uint64_t id)
 		ana_put(b, "-");
 		return;
 	}
-	ana_put_hex(b, s->frames[0]);
+	put_code(b, t, s->image, s->frames[0]);
 	if (s->n > 1) {
 		ana_put(b, "+");
 		ana_put_u64(b, s->n - 1);
@@ -130,7 +144,10 @@ static void dump_event(struct ana_trace *t, struct ana_proc *p,
 	for (i = 0; i < in->nfields; i++) {
 		ana_put(b, " ");
 		ana_put(b, d->names[ev->type][i]);
-		put_field(b, t, in->kinds[i], ev->f[i]);
+		if (i == (unsigned)d->routine[ev->type] && ev->f[i])
+			put_code(b, t, p->image, ev->f[i]);
+		else
+			put_field(b, t, in->kinds[i], ev->f[i]);
 	}
 	ana_put(b, "\n");
 	line_done(b);

@@ -1,19 +1,281 @@
 /*
  * symbols.c - the analyzer's symbol table (MODULE and SYMBOL records).
+ *
+ * The collector resolved every address a stack or start routine uses and
+ * wrote it down: SYMBOL records name single addresses, MODULE records say
+ * which object spans which addresses.  Both are per image.  This file
+ * keeps them in two levels of maps, image -> addr -> struct ana_sym, so a
+ * lookup is two hash probes and memory follows the number of distinct
+ * addresses the trace names.  An address with no SYMBOL record is named
+ * by its module ("libfoo.so+0x1234") when a MODULE record covers it; that
+ * answer, and "nothing known", are cached the same way.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "log.h"
+#include "map.h"
 #include "symbols.h"
 #include "trace.h"
+#include "wire.h"
+
+struct ana_module {
+	uint64_t lo, hi, bias;
+	char *path;
+	int dead;			/* a later MODULE record removed it */
+};
+
+struct img_syms {
+	struct ana_map addrs;		/* addr -> struct sym_ent */
+	struct ana_module *mods;
+	size_t nmods;
+};
+
+/* an entry; `known` 0 caches "the trace names nothing here" */
+struct sym_ent {
+	struct ana_sym s;
+	int known;
+	char *name;			/* owned: s.name */
+};
+
+struct ana_syms {
+	struct ana_map images;		/* image -> struct img_syms */
+};
+
+static struct img_syms *img_of(const struct ana_trace *t, uint64_t image,
+			       int create)
+{
+	struct ana_syms *sy = t->syms;
+	struct img_syms *im;
+
+	if (!sy) {
+		if (!create)
+			return NULL;
+		sy = xcalloc(1, sizeof(*sy));
+		((struct ana_trace *)t)->syms = sy;
+	}
+	im = ana_map_get(&sy->images, image);
+	if (!im && create) {
+		im = xcalloc(1, sizeof(*im));
+		ana_map_put(&sy->images, image, im);
+	}
+	return im;
+}
+
+static const struct ana_module *module_of(const struct img_syms *im,
+					  uint64_t addr)
+{
+	const struct ana_module *dead = NULL;
+	size_t i;
+
+	/* the newest mapping wins: a range can be reused after dlclose */
+	for (i = im->nmods; i--;) {
+		const struct ana_module *m = &im->mods[i];
+
+		if (m->lo <= addr && addr < m->hi) {
+			if (!m->dead)
+				return m;
+			if (!dead)
+				dead = m;
+		}
+	}
+	return dead;
+}
+
+/* ---- compact names ---- */
+
+static const char *base_name(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+
+	return s ? s + 1 : path;
+}
+
+/*
+ * A demangled C++ name without its parameter list, qualifiers and clone
+ * suffix, and without spaces, so it is one token of a dump line:
+ * "ns::Foo<int, long>::bar(int) const" -> "ns::Foo<int,long>::bar".
+ * Remaining spaces (unsigned int, (anonymous namespace)) become '_'.
+ */
+static char *short_name(const char *f)
+{
+	size_t n = strlen(f), i, j;
+	char *s = xmalloc(n + 1), *c;
+	int depth = 0;
+
+	memcpy(s, f, n + 1);
+	c = strstr(s, " [clone ");
+	if (c)
+		*c = 0;
+	c = strrchr(s, ')');
+	/* only when what follows the ')' is qualifiers, not more name */
+	if (c && c != s && !strpbrk(c + 1, ":<(")) {
+		for (; c > s; c--) {
+			depth += *c == ')';
+			depth -= *c == '(';
+			if (!depth)
+				break;
+		}
+		if (c > s)
+			*c = 0;
+	}
+	for (i = j = 0; s[i]; i++) {
+		if (s[i] != ' ') {
+			s[j++] = s[i];
+			continue;
+		}
+		if (j && (s[j - 1] == ',' || (s[j - 1] == '>' &&
+					      s[i + 1] == '>')))
+			continue;
+		s[j++] = '_';
+	}
+	s[j] = 0;
+	return s;
+}
+
+/* ---- records ---- */
+
+int ana_syms_module(struct ana_trace *t, const struct fmt_record *rec)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	uint64_t image, op, bias, lo, hi;
+	struct ana_module *m;
+	struct img_syms *im;
+	const char *path;
+	size_t plen, i;
+
+	image = fmt_cur_uvar(&c);
+	fmt_cur_uvar(&c);			/* ts */
+	op = fmt_cur_uvar(&c);
+	bias = fmt_cur_uvar(&c);
+	lo = fmt_cur_uvar(&c);
+	hi = fmt_cur_uvar(&c);
+	path = fmt_cur_str(&c, 65536, &plen);
+	fmt_cur_str(&c, 4096, &i);		/* build id */
+	if (c.err)
+		return -1;
+	im = img_of(t, image, 1);
+	if (op == FMT_MOD_DEL) {
+		for (i = 0; i < im->nmods; i++)
+			if (im->mods[i].lo == lo)
+				im->mods[i].dead = 1;
+		return 0;
+	}
+	if (op != FMT_MOD_ADD || lo >= hi)
+		return 0;		/* an op this reader does not know */
+	im->mods = xrealloc(im->mods, (im->nmods + 1) * sizeof(*im->mods));
+	m = &im->mods[im->nmods++];
+	m->lo = lo;
+	m->hi = hi;
+	m->bias = bias;
+	m->dead = 0;
+	m->path = xmalloc(plen + 1);
+	memcpy(m->path, path, plen);
+	m->path[plen] = 0;
+	return 0;
+}
+
+static struct sym_ent *new_ent(struct img_syms *im, uint64_t addr)
+{
+	struct sym_ent *e = xcalloc(1, sizeof(*e));
+	const struct ana_module *m = module_of(im, addr);
+	struct sym_ent *old;
+
+	if (m) {
+		e->s.module = m->path;
+		e->s.module_off = addr - m->bias;
+		e->known = 1;
+	}
+	old = ana_map_put(&im->addrs, addr, e);
+	if (old) {
+		free(old->name);
+		free(old);
+	}
+	return e;
+}
+
+int ana_syms_symbol(struct ana_trace *t, const struct fmt_record *rec)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	uint64_t image, addr, func, file, line, offset;
+	const struct ana_str *fs, *ls;
+	struct sym_ent *e;
+
+	image = fmt_cur_uvar(&c);
+	addr = fmt_cur_uvar(&c);
+	func = fmt_cur_uvar(&c);
+	file = fmt_cur_uvar(&c);
+	line = fmt_cur_uvar(&c);
+	offset = fmt_cur_uvar(&c);
+	if (c.err)
+		return -1;
+	fs = func ? ana_string(t, func) : NULL;
+	ls = file ? ana_string(t, file) : NULL;
+	if ((func && !fs) || (file && !ls))
+		t->st.undefined_refs++;
+	e = new_ent(img_of(t, image, 1), addr);
+	e->known = 1;
+	if (fs && fs->len) {
+		e->s.func = fs->s;
+		e->name = short_name(fs->s);
+		e->s.name = e->name;
+		e->s.offset = offset;
+	}
+	if (ls && ls->len) {
+		e->s.file = ls->s;
+		e->s.line = line <= UINT32_MAX ? line : 0;
+	}
+	return 0;
+}
+
+void ana_syms_free(struct ana_trace *t)
+{
+	struct ana_syms *sy = t->syms;
+	struct img_syms *im;
+	struct sym_ent *e;
+	size_t i, j;
+
+	if (!sy)
+		return;
+	for (i = 0; i < sy->images.cap; i++) {
+		im = sy->images.ents[i].val;
+		if (!im)
+			continue;
+		for (j = 0; j < im->addrs.cap; j++) {
+			e = im->addrs.ents[j].val;
+			if (e) {
+				free(e->name);
+				free(e);
+			}
+		}
+		ana_map_free(&im->addrs);
+		for (j = 0; j < im->nmods; j++)
+			free(im->mods[j].path);
+		free(im->mods);
+		free(im);
+	}
+	ana_map_free(&sy->images);
+	free(sy);
+	t->syms = NULL;
+}
+
+/* ---- lookups ---- */
 
 const struct ana_sym *ana_symbol(const struct ana_trace *t, uint64_t image,
 				 uint64_t addr)
 {
-	(void)t;
-	(void)image;
-	(void)addr;
-	return NULL;
+	struct img_syms *im = img_of(t, image, 0);
+	struct sym_ent *e;
+
+	if (!im)
+		return NULL;
+	e = ana_map_get(&im->addrs, addr);
+	/* answered from the modules once, then from the map */
+	if (!e)
+		e = new_ent(im, addr);
+	return e->known ? &e->s : NULL;
 }
 
 const char *ana_frame_str(const struct ana_trace *t, uint64_t image,
@@ -21,11 +283,43 @@ const char *ana_frame_str(const struct ana_trace *t, uint64_t image,
 {
 	const struct ana_sym *s = ana_symbol(t, image, addr);
 
-	if (s && s->func && s->file && s->line)
-		snprintf(buf, size, "%s (%s:%u)", s->func, s->file, s->line);
-	else if (s && s->func)
-		snprintf(buf, size, "%s+0x%" PRIx64, s->func, s->offset);
+	if (s && s->name && s->file && s->line)
+		snprintf(buf, size, "%s (%s:%" PRIu32 ")", s->name,
+			 base_name(s->file), s->line);
+	else if (s && s->name && s->offset)
+		snprintf(buf, size, "%s+0x%" PRIx64, s->name, s->offset);
+	else if (s && s->name)
+		snprintf(buf, size, "%s", s->name);
+	else if (s && s->module)
+		snprintf(buf, size, "%s+0x%" PRIx64, base_name(s->module),
+			 s->module_off);
 	else
 		snprintf(buf, size, "0x%" PRIx64, addr);
+	return buf;
+}
+
+const char *ana_frame_token(const struct ana_trace *t, uint64_t image,
+			    uint64_t addr, char *buf, size_t size)
+{
+	const struct ana_sym *s = ana_symbol(t, image, addr);
+	char *c;
+	int n;
+
+	if (s && s->name && s->offset)
+		n = snprintf(buf, size, "%s+0x%" PRIx64, s->name, s->offset);
+	else if (s && s->name)
+		n = snprintf(buf, size, "%s", s->name);
+	else if (s && s->module)
+		n = snprintf(buf, size, "%s+0x%" PRIx64, base_name(s->module),
+			     s->module_off);
+	else
+		n = snprintf(buf, size, "0x%" PRIx64, addr);
+	if (s && s->file && s->line && n >= 0 && (size_t)n < size)
+		snprintf(buf + n, size - n, "(%s:%" PRIu32 ")",
+			 base_name(s->file), s->line);
+	/* a path with a space must not split the dump's field */
+	for (c = buf; *c; c++)
+		if (*c == ' ' || *c == '\t' || *c == '\n')
+			*c = '_';
 	return buf;
 }

@@ -15,6 +15,8 @@ struct ana_trace;
 
 struct ana_sym {
 	const char *func;	/* demangled function name, or NULL */
+	const char *name;	/* func as one short token: C++ without its
+				 * parameters, no spaces; NULL with func */
 	const char *file;	/* source file, or NULL */
 	uint32_t line;		/* 0 if unknown */
 	uint64_t offset;	/* addr - function start */
@@ -32,9 +34,28 @@ const struct ana_sym *ana_symbol(const struct ana_trace *t, uint64_t image,
 /*
  * ana_frame_str() : one frame for people, into buf:
  *   "func (file.c:42)", "func+0x1c", "libfoo.so+0x1234" or "0x7f12..."
+ * func is the short name, file and module their last path component.
  * @return buf
  */
 const char *ana_frame_str(const struct ana_trace *t, uint64_t image,
 			  uint64_t addr, char *buf, size_t size);
+
+/*
+ * ana_frame_token() : one frame as one token without spaces, the form
+ * `ctrace dump` prints:
+ *   "func+0x1c(file.c:42)", "func+0x1c", "func" (offset 0, a start
+ *   routine), "libfoo.so+0x1234" (only its module known) or "0x7f12..."
+ * @return buf
+ */
+const char *ana_frame_token(const struct ana_trace *t, uint64_t image,
+			    uint64_t addr, char *buf, size_t size);
+
+/* ---- for trace.c: loading the records, freeing the tables ---- */
+struct fmt_record;
+
+/* @return 0, or -1 when the payload does not parse */
+int ana_syms_module(struct ana_trace *t, const struct fmt_record *rec);
+int ana_syms_symbol(struct ana_trace *t, const struct fmt_record *rec);
+void ana_syms_free(struct ana_trace *t);
 
 #endif

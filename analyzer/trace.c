@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "symbols.h"
 #include "trace.h"
 
 /* field indexes in the schemas of events.h */
@@ -466,6 +467,12 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
 	case FMT_REC_END:
 		err = rec_end(t, rec, ops);
 		break;
+	case FMT_REC_MODULE:
+		err = ana_syms_module(t, rec);
+		break;
+	case FMT_REC_SYMBOL:
+		err = ana_syms_symbol(t, rec);
+		break;
 	}
 	if (err)
 		bad_record(t, rec->type, "payload does not parse");
@@ -601,6 +608,7 @@ void ana_trace_close(struct ana_trace *t)
 	fmt_reader_close(t->r);
 	free_values(&t->strings);
 	free_values(&t->stacks);
+	ana_syms_free(t);
 	ana_map_free(&t->images);
 	ana_map_free(&t->pids);
 	for (i = 0; i < t->nprocs; i++)

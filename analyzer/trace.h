@@ -121,6 +121,7 @@ struct ana_trace {
 	struct ana_end end;
 	uint32_t chunk_records;		/* records read in the current chunk */
 	void *data;			/* for the analysis */
+	struct ana_syms *syms;		/* MODULE, SYMBOL records: symbols.c */
 };
 
 /*

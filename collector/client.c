@@ -74,8 +74,10 @@ static void client_close(struct col_client *c)
 	col_watch_del(c->fd);
 	close(c->fd);
 	col.nclients--;
-	if (c->img)
+	if (c->img) {
+		col_sym_image_end(col_image_id(c->img));
 		col_image_closed(c->img);
+	}
 }
 
 static pid_t client_pid(const struct col_client *c)
@@ -109,13 +111,22 @@ static void write_process(const struct col_image *img,
 	fmt_buf_free(&b);
 }
 
+/* the exe string at the start of a checked HELLO's strings */
+static const char *exe_of(const uint8_t *strs, size_t len)
+{
+	struct fmt_cursor c = { strs, strs + len, 0 };
+	size_t n;
+
+	return fmt_cur_str(&c, PATH_MAX, &n);
+}
+
 static int on_hello(struct col_client *c, struct fmt_cursor *cur)
 {
 	struct col_hello h;
 	uint64_t version, argc, i;
 	const uint8_t *strs;
 	uint8_t *copy;
-	size_t n, len;
+	size_t n, len, exe_len;
 
 	version = fmt_cur_uvar(cur);
 	h.pid = fmt_cur_uvar(cur);
@@ -124,7 +135,7 @@ static int on_hello(struct col_client *c, struct fmt_cursor *cur)
 	h.ts = fmt_cur_uvar(cur);
 	h.flags = fmt_cur_uvar(cur);
 	strs = cur->p;
-	fmt_cur_str(cur, PATH_MAX, &n);		/* exe */
+	fmt_cur_str(cur, PATH_MAX, &exe_len);
 	argc = fmt_cur_uvar(cur);
 	if (cur->err || c->img || version != FMT_WIRE_VERSION || !h.pid ||
 	    h.pid > INT_MAX || h.ppid > INT_MAX ||
@@ -132,7 +143,10 @@ static int on_hello(struct col_client *c, struct fmt_cursor *cur)
 		return -1;
 	for (i = 0; i < argc; i++)
 		fmt_cur_str(cur, FMT_WIRE_MAX_MSG, &n);
-	if (cur->err || cur->p != cur->end)
+	/* the recording settings may follow (wire.h): copied to PROCESS */
+	while (!cur->err && cur->p < cur->end)
+		fmt_cur_uvar(cur);
+	if (cur->err)
 		return -1;
 	/* starting the image may read other clients into msg: copy first */
 	len = cur->end - strs;
@@ -148,6 +162,8 @@ static int on_hello(struct col_client *c, struct fmt_cursor *cur)
 	c->img = col_image_hello(c, &h);
 	c->busy = 0;
 	write_process(c->img, &h, copy, len);
+	col_sym_image_start(col_image_id(c->img), h.pid, exe_of(copy, len),
+			    exe_len);
 	free(copy);
 	return 0;
 }
@@ -166,7 +182,34 @@ static int check_events(const uint8_t *p, const uint8_t *end, uint64_t n,
 	return p != end;
 }
 
-/* wire form -> file form, stacks and strings replaced by table ids */
+/* index of the start routine field of each event type, or -1 */
+static int8_t routine_field[FMT_EV_MAX];
+
+static void find_routines(void)
+{
+	const struct fmt_event_info *in;
+	static int done;
+	unsigned type, i;
+	char name[32];
+
+	if (done)
+		return;
+	done = 1;
+	for (type = 0; type < FMT_EV_MAX; type++) {
+		routine_field[type] = -1;
+		in = fmt_event_info(type);
+		for (i = 0; in && i < in->nfields; i++)
+			if (in->kinds[i] == 'a' &&
+			    !strcmp(fmt_field_name(in, i, name, sizeof(name)),
+				    "routine"))
+				routine_field[type] = i;
+	}
+}
+
+/*
+ * wire form -> file form, stacks and strings replaced by table ids; the
+ * code addresses (stack frames, start routines) get their names first
+ */
 static void write_events(struct col_client *c, uint64_t tid, uint64_t n,
 			 uint64_t base, const uint8_t *p, const uint8_t *end)
 {
@@ -181,9 +224,13 @@ static void write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	fmt_buf_uvar(&rec, tid);
 	fmt_buf_uvar(&rec, n);
 	fmt_buf_uvar(&rec, base);
+	find_routines();
+	col_sym_batch();
 	for (i = 0; i < n; i++) {
 		fmt_decode_event(&p, end, FMT_WIRE, &prev_in, &ev, stackbuf);
 		in = fmt_event_info(ev.type);
+		if (routine_field[ev.type] >= 0)
+			col_sym_addr(image, ev.f[routine_field[ev.type]], 1);
 		if (in->stack_field >= 0)
 			ev.f[in->stack_field] =
 				col_intern_stack(image, ev.stack, ev.nstack);
@@ -288,6 +335,8 @@ static int handle(struct col_client *c, uint32_t n)
 		return on_lost(c, &cur);
 	case FMT_MSG_BYE:
 		return on_bye(c, &cur);
+	case FMT_MSG_MODULES:
+		return col_sym_modules(col_image_id(c->img), &cur);
 	}
 	return -1;
 }

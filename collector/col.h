@@ -6,7 +6,8 @@
  * (client.c) carries one process image from HELLO to BYE or close.  The
  * process table (proc.c) ties images to pids and pidfds so the collector
  * knows when a process ended and how; intern.c turns inline stacks and
- * strings into table ids; writer.c owns the trace file.
+ * strings into table ids, and symbols.c names the code addresses those
+ * stacks use; writer.c owns the trace file.
  */
 #ifndef CTRACE_COL_H
 #define CTRACE_COL_H
@@ -101,6 +102,27 @@ void col_procs_gc(void);
 /* ---- intern.c ---- */
 uint64_t col_intern_stack(uint64_t image, const uint64_t *frames, uint32_t n);
 uint64_t col_intern_string(const char *s, uint32_t n);
+
+/* ---- symbols.c ---- */
+struct fmt_cursor;
+
+/* a HELLO: the image's module table starts from its /proc/PID/maps */
+void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
+			 size_t exe_len);
+/* its connection closed: nothing more can name its addresses */
+void col_sym_image_end(uint64_t image);
+/* a MODULES message (payload after the header): 0, or -1 if malformed */
+int col_sym_modules(uint64_t image, struct fmt_cursor *cur);
+/* an EVENTS message starts: paces the maps rescans */
+void col_sym_batch(void);
+/*
+ * col_sym_addr() : make sure the trace names addr of image: writes the
+ * MODULE record of its object and a SYMBOL record (with their strings)
+ * the first time, before the caller writes the record that uses it.
+ * exact: addr is a function's entry (a start routine), not a return
+ * address.
+ */
+void col_sym_addr(uint64_t image, uint64_t addr, int exact);
 
 /* ---- writer.c ---- */
 struct col_counts {

@@ -8,6 +8,7 @@
  * within one process image.  Ids start at 1; stack id 0 is the empty stack
  * and has no record.  Both tables only grow: a trace has a bounded number
  * of distinct callsites, and an id must stay valid to the end of the file.
+ * A new stack's frames are symbolized (symbols.c) before its STACK record.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,9 @@ uint64_t col_intern_stack(uint64_t image, const uint64_t *frames, uint32_t n)
 	if (e->id)
 		return e->id;
 	insert(&stacks, e, h, image, frames, n, sizeof(*frames));
+	/* the names of its frames come before the stack */
+	for (i = 0; i < n; i++)
+		col_sym_addr(image, frames[i], 0);
 	fmt_buf_uvar(&b, e->id);
 	fmt_buf_uvar(&b, image);
 	fmt_buf_uvar(&b, n);

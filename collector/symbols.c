@@ -1,0 +1,991 @@
+/*
+ * symbols.c - names for the code addresses a trace uses.
+ *
+ * A return address means something only while its process runs: the
+ * files it points into may be rebuilt, deleted or on another machine by
+ * the time anyone reads the trace.  So the collector resolves every
+ * address a STACK record (or a thread's start routine) uses when it first
+ * interns it, and writes what it found - a MODULE record for the object,
+ * a SYMBOL record for the address - before the record that uses it.
+ *
+ * Each image has a module table, fed by the preload's MODULES messages
+ * and by /proc/PID/maps (read at HELLO, and again when an address falls
+ * outside every module, which also covers a preload that sends no
+ * MODULES).  A module's file is opened as soon as the module is seen, so
+ * a library deleted later still resolves; one already gone or replaced is
+ * read through /proc/PID/map_files.  Each file is mapped and parsed once
+ * (libdwfl: .symtab, else .dynsym; DWARF lines when present) and shared
+ * by every image that maps it, keyed by device, inode, size and mtime;
+ * resolved addresses are cached per file, so fifty processes of /bin/sh
+ * cost one parse of libc and fifty small lookups.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+
+#include "col.h"
+#include "file.h"
+#include "log.h"
+#include "wire.h"
+
+#define MAX_BUILDID	64
+#define DELETED		" (deleted)"
+#define MAX_BACKOFF	1024	/* batches between fruitless maps rescans */
+
+/* one ELF file, shared by every image that maps it */
+struct sym_obj {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	Dwfl *dwfl;			/* NULL: not an ELF file we can read */
+	Dwfl_Module *mod;
+	GElf_Addr dwbias;		/* dwfl address = file vaddr + dwbias */
+	void *map;
+	size_t maplen;
+	unsigned char buildid[MAX_BUILDID];
+	size_t idlen;
+	struct sym_obj *next;
+};
+
+/* one object mapped in one image */
+struct sym_mod {
+	uint64_t lo, hi;		/* span of its mappings */
+	uint64_t bias;			/* runtime address = file vaddr + bias */
+	uint64_t ts;			/* when it was first seen */
+	char *path;
+	unsigned char buildid[MAX_BUILDID];
+	size_t idlen;
+	/* from /proc/PID/maps: how to check and compute, or 0 */
+	int from_maps, deleted, have_ino;
+	dev_t dev;
+	ino_t ino;
+	uint64_t map_lo, map_hi, map_off;	/* its first mapping */
+	struct sym_obj *obj;		/* NULL: could not read it */
+	int written;			/* its MODULE record is out */
+	int dead;			/* unloaded: a last resort */
+};
+
+/* the set of addresses of one image already resolved */
+struct addr_set {
+	uint64_t *v;
+	size_t cap, used;
+};
+
+struct sym_image {
+	uint64_t id;
+	pid_t pid;
+	char *exe;
+	struct sym_mod *mods;
+	size_t nmods, capmods;
+	struct addr_set seen;
+	int scannable;			/* /proc/PID/maps is this image's */
+	uint64_t vdso;			/* identity: [vdso] address at HELLO */
+	uint64_t next_scan, backoff;	/* maps rescans, in batches */
+	struct sym_image *next;
+};
+
+/* what one address of one object resolved to */
+struct sym_res {
+	const struct sym_obj *obj;	/* NULL: empty slot */
+	uint64_t vaddr;
+	int exact;
+	uint64_t func, file;		/* string ids, 0 unknown */
+	uint64_t line, offset;
+};
+
+static struct sym_obj *objs;
+static struct sym_image *images[256];
+static struct { struct sym_res *v; size_t cap, used; } results;
+static uint64_t batch;
+static int inited;
+
+static const Dwfl_Callbacks dwfl_cbs = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+static void init(void)
+{
+	if (inited)
+		return;
+	inited = 1;
+	/*
+	 * libdwfl asks debuginfod servers for missing debug info when this
+	 * is set: network round trips on the collector's one thread.  The
+	 * traced command already has its own copy of the environment.
+	 */
+	unsetenv("DEBUGINFOD_URLS");
+}
+
+/* ---- hashing ---- */
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 33);
+}
+
+/* addr 0 never reaches the set: it names nothing */
+static int set_add(struct addr_set *s, uint64_t a)
+{
+	size_t i, j, cap;
+	uint64_t *v;
+
+	if ((s->used + 1) * 2 > s->cap) {
+		cap = s->cap ? s->cap * 2 : 64;
+		v = xcalloc(cap, sizeof(*v));
+		for (i = 0; i < s->cap; i++) {
+			if (!s->v[i])
+				continue;
+			for (j = mix(s->v[i]) & (cap - 1); v[j];
+			     j = (j + 1) & (cap - 1))
+				;
+			v[j] = s->v[i];
+		}
+		free(s->v);
+		s->v = v;
+		s->cap = cap;
+	}
+	for (i = mix(a) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
+		if (s->v[i] == a)
+			return 0;
+	s->v[i] = a;
+	s->used++;
+	return 1;
+}
+
+static size_t res_slot(const struct sym_obj *o, uint64_t vaddr, int exact,
+		       size_t cap)
+{
+	return mix((uintptr_t)o * 31 + vaddr * 2 + exact) & (cap - 1);
+}
+
+/* the cached result, or the empty slot where it goes */
+static struct sym_res *res_find(const struct sym_obj *o, uint64_t vaddr,
+				int exact)
+{
+	struct sym_res *v, *r;
+	size_t i, j, cap;
+
+	if ((results.used + 1) * 2 > results.cap) {
+		cap = results.cap ? results.cap * 2 : 1024;
+		v = xcalloc(cap, sizeof(*v));
+		for (i = 0; i < results.cap; i++) {
+			r = &results.v[i];
+			if (!r->obj)
+				continue;
+			for (j = res_slot(r->obj, r->vaddr, r->exact, cap);
+			     v[j].obj; j = (j + 1) & (cap - 1))
+				;
+			v[j] = *r;
+		}
+		free(results.v);
+		results.v = v;
+		results.cap = cap;
+	}
+	for (i = res_slot(o, vaddr, exact, results.cap);;
+	     i = (i + 1) & (results.cap - 1)) {
+		r = &results.v[i];
+		if (!r->obj || (r->obj == o && r->vaddr == vaddr &&
+				r->exact == exact))
+			return r;
+	}
+}
+
+/* ---- objects ---- */
+
+static void obj_buildid(struct sym_obj *o)
+{
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(o->mod, &bits, &vaddr);
+
+	if (n > 0 && n <= MAX_BUILDID) {
+		memcpy(o->buildid, bits, n);
+		o->idlen = n;
+	}
+}
+
+/* map and report the file; on failure o stays a "cannot read" entry */
+static void obj_load(struct sym_obj *o, int fd, const char *name)
+{
+	GElf_Addr bias;
+
+	o->map = mmap(NULL, o->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
+		      0);
+	if (o->map == MAP_FAILED) {
+		o->map = NULL;
+		return;
+	}
+	o->maplen = o->size;
+	o->dwfl = dwfl_begin(&dwfl_cbs);
+	if (!o->dwfl)
+		return;
+	dwfl_report_begin(o->dwfl);
+	o->mod = dwfl_report_offline_memory(o->dwfl, name, name, o->map,
+					    o->maplen);
+	dwfl_report_end(o->dwfl, NULL, NULL);
+	if (!o->mod || !dwfl_module_getelf(o->mod, &bias)) {
+		dwfl_end(o->dwfl);
+		o->dwfl = NULL;
+		o->mod = NULL;
+		return;
+	}
+	o->dwbias = bias;
+	obj_buildid(o);
+}
+
+/*
+ * The object for an open file (which it consumes): found by identity, or
+ * parsed now.  The file stays mapped, not open, so a collector that sees
+ * thousands of objects keeps no descriptor for them.
+ */
+static struct sym_obj *obj_get(int fd, const char *name)
+{
+	struct sym_obj *o;
+	struct stat st;
+
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || !st.st_size) {
+		close(fd);
+		return NULL;
+	}
+	for (o = objs; o; o = o->next) {
+		if (o->dev == st.st_dev && o->ino == st.st_ino &&
+		    o->size == st.st_size &&
+		    o->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    o->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+			close(fd);
+			return o->dwfl ? o : NULL;
+		}
+	}
+	o = xcalloc(1, sizeof(*o));
+	o->dev = st.st_dev;
+	o->ino = st.st_ino;
+	o->size = st.st_size;
+	o->mtime = st.st_mtim;
+	obj_load(o, fd, name);
+	close(fd);
+	o->next = objs;
+	objs = o;
+	return o->dwfl ? o : NULL;
+}
+
+/* ---- demangling ---- */
+
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+/*
+ * C++ names through the C++ ABI's own demangler, __cxa_demangle in
+ * libstdc++ (GCC's, shared with libiberty), loaded only when a mangled
+ * name shows up: any system that runs C++ programs has it, and a C-only
+ * one keeps mangled names rather than gaining a dependency.
+ */
+static char *demangle(const char *name)
+{
+	static demangle_fn fn;
+	static int tried;
+	void *h;
+	int status;
+
+	if (strncmp(name, "_Z", 2))
+		return NULL;
+	if (!tried) {
+		tried = 1;
+		h = dlopen("libstdc++.so.6", RTLD_NOW | RTLD_LOCAL);
+		if (h)
+			*(void **)&fn = dlsym(h, "__cxa_demangle");
+	}
+	return fn ? fn(name, NULL, NULL, &status) : NULL;
+}
+
+/* ---- resolving ---- */
+
+/* is file the main source file of the unit that holds q? */
+static int in_cu_file(Dwfl_Module *m, GElf_Addr q, const char *file)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die *cu = dwfl_module_addrdie(m, q, &bias);
+	const char *name = cu ? dwarf_diename(cu) : NULL;
+	size_t n, f;
+
+	if (!name)
+		return 1;
+	if (name[0] == '/')
+		return !strcmp(name, file);
+	while (!strncmp(name, "./", 2))
+		name += 2;
+	n = strlen(name);
+	f = strlen(file);
+	return f >= n && !strcmp(file + f - n, name) &&
+	       (f == n || file[f - n - 1] == '/');
+}
+
+/*
+ * The line in the function the symbol table names: when the call at q
+ * was inlined (std::lock_guard in a C++ method), the line table gives
+ * the line in the header; the outermost inlined call site within the
+ * enclosing function is the line in the function we name.
+ * @return 0 with *file and *line set, -1 when nothing was inlined there
+ */
+static int call_site(Dwfl_Module *m, GElf_Addr q, const char **file,
+		     int *line)
+{
+	Dwarf_Die *cu, *scopes, *chain, *in;
+	Dwarf_Attribute a;
+	Dwarf_Word fi, ln;
+	Dwarf_Files *files;
+	Dwarf_Addr bias;
+	size_t nf;
+	int n, i, r = -1;
+
+	cu = dwfl_module_addrdie(m, q, &bias);
+	n = cu ? dwarf_getscopes(cu, q - bias, &scopes) : -1;
+	if (n <= 0)
+		return -1;
+	/* past an inlined scope that lists the inlined function's own
+	 * scopes: the physical nesting is what tells where it was called */
+	in = &scopes[0];
+	n = dwarf_getscopes_die(in, &chain);
+	free(scopes);
+	if (n <= 0)
+		return -1;
+	scopes = chain;
+	in = NULL;
+	for (i = 0; i < n; i++) {
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
+			break;
+		if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine)
+			in = &scopes[i];
+	}
+	if (in && !dwarf_formudata(dwarf_attr(in, DW_AT_call_file, &a), &fi) &&
+	    !dwarf_formudata(dwarf_attr(in, DW_AT_call_line, &a), &ln) &&
+	    !dwarf_getsrcfiles(cu, &files, &nf) && fi < nf) {
+		*file = dwarf_filesrc(files, fi, NULL, NULL);
+		*line = ln;
+		r = *file ? 0 : -1;
+	}
+	free(scopes);
+	return r;
+}
+
+/*
+ * Stack frames are return addresses: the call is the byte before, and
+ * after a call that does not return the next function may start right
+ * at the return address.  Start routines are exact.
+ */
+static void resolve(struct sym_res *r)
+{
+	GElf_Addr a = r->vaddr + r->obj->dwbias, q = r->exact ? a : a - 1;
+	Dwfl_Module *m = r->obj->mod;
+	const char *name, *file;
+	GElf_Off off;
+	GElf_Sym sym;
+	Dwfl_Line *l;
+	char *dm;
+	int line;
+
+	name = dwfl_module_addrinfo(m, q, &off, &sym, NULL, NULL, NULL);
+	if (name && *name) {
+		dm = demangle(name);
+		if (dm)
+			name = dm;
+		r->func = col_intern_string(name, strlen(name));
+		r->offset = a - (q - off);
+		free(dm);
+	}
+	l = dwfl_module_getsrc(m, q);
+	file = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
+	/* walking the DIEs costs ~0.5 ms in a big unit: only for code
+	 * that came from another file (a header), the inlined case */
+	if (file && !in_cu_file(m, q, file))
+		call_site(m, q, &file, &line);
+	if (file && *file) {
+		r->file = col_intern_string(file, strlen(file));
+		r->line = line > 0 ? line : 0;
+	}
+}
+
+static const struct sym_res *obj_lookup(const struct sym_obj *o,
+					uint64_t vaddr, int exact)
+{
+	struct sym_res *r = res_find(o, vaddr, exact);
+
+	if (!r->obj) {
+		r->obj = o;
+		r->vaddr = vaddr;
+		r->exact = exact;
+		results.used++;
+		resolve(r);
+	}
+	return r;
+}
+
+/* ---- images and modules ---- */
+
+static struct sym_image *image_find(uint64_t id)
+{
+	struct sym_image *im;
+
+	for (im = images[id & 255]; im; im = im->next)
+		if (im->id == id)
+			return im;
+	return NULL;
+}
+
+/* the mapping of path in the image's process: map_files wants its span */
+static int find_mapping(struct sym_image *im, struct sym_mod *m)
+{
+	char p[64], line[PATH_MAX + 128], *s;
+	unsigned long lo, hi;
+	size_t n = strlen(m->path);
+	int pos, found = 0;
+	FILE *f;
+
+	if (m->map_lo)
+		return 1;
+	snprintf(p, sizeof(p), "/proc/%d/maps", (int)im->pid);
+	f = fopen(p, "re");
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %*s %*x %*x:%*x %*u %n", &lo, &hi,
+			   &pos) < 2)
+			continue;
+		s = line + pos;
+		s[strcspn(s, "\n")] = 0;
+		if (!strncmp(s, m->path, n) && (!s[n] || !strcmp(s + n,
+								  DELETED))) {
+			m->map_lo = lo;
+			m->map_hi = hi;
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static int open_at_path(struct sym_image *im, struct sym_mod *m)
+{
+	char p[PATH_MAX + 32];
+	struct stat st;
+	int fd = -1;
+
+	if (m->deleted || m->path[0] != '/')
+		return -1;
+	/* the process' own view first: it may run chrooted */
+	if (snprintf(p, sizeof(p), "/proc/%d/root%s", (int)im->pid,
+		     m->path) < (int)sizeof(p))
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open(m->path, O_RDONLY | O_CLOEXEC);
+	/* a file replaced since it was mapped is not the mapped one */
+	if (fd >= 0 && m->have_ino && (fstat(fd, &st) ||
+				       st.st_dev != m->dev ||
+				       st.st_ino != m->ino)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int open_map_files(struct sym_image *im, struct sym_mod *m)
+{
+	char p[96];
+
+	if (!find_mapping(im, m))
+		return -1;
+	snprintf(p, sizeof(p), "/proc/%d/map_files/%llx-%llx", (int)im->pid,
+		 (unsigned long long)m->map_lo, (unsigned long long)m->map_hi);
+	return open(p, O_RDONLY | O_CLOEXEC);
+}
+
+static int buildid_ok(const struct sym_mod *m, const struct sym_obj *o)
+{
+	return !m->idlen || (m->idlen == o->idlen &&
+			     !memcmp(m->buildid, o->buildid, o->idlen));
+}
+
+/* load bias of a module known from maps: its first mapping and the ELF */
+static void maps_bias(struct sym_mod *m)
+{
+	uint64_t delta = 0, pg = sysconf(_SC_PAGESIZE);
+	GElf_Phdr ph;
+	GElf_Addr b;
+	size_t i, n;
+	Elf *e;
+
+	m->bias = m->map_lo - m->map_off;
+	e = m->obj ? dwfl_module_getelf(m->obj->mod, &b) : NULL;
+	if (!e || elf_getphdrnum(e, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (!gelf_getphdr(e, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		delta = ph.p_vaddr - ph.p_offset;
+		if ((ph.p_offset & ~(pg - 1)) <= m->map_off &&
+		    m->map_off < ph.p_offset + ph.p_filesz)
+			break;
+	}
+	m->bias = m->map_lo - delta - m->map_off;
+}
+
+static void mod_open(struct sym_image *im, struct sym_mod *m)
+{
+	int fd = open_at_path(im, m);
+
+	if (fd >= 0) {
+		m->obj = obj_get(fd, m->path);
+		if (m->obj && !buildid_ok(m, m->obj))
+			m->obj = NULL;
+	}
+	if (!m->obj) {
+		fd = open_map_files(im, m);
+		if (fd >= 0)
+			m->obj = obj_get(fd, m->path);
+		if (m->obj && !buildid_ok(m, m->obj))
+			m->obj = NULL;
+	}
+	if (m->from_maps)
+		maps_bias(m);
+	if (m->obj && !m->idlen) {
+		memcpy(m->buildid, m->obj->buildid, m->obj->idlen);
+		m->idlen = m->obj->idlen;
+	}
+}
+
+static struct sym_mod *mod_add(struct sym_image *im)
+{
+	struct sym_mod *m;
+
+	if (im->nmods == im->capmods) {
+		im->capmods = im->capmods ? im->capmods * 2 : 16;
+		im->mods = xrealloc(im->mods, im->capmods * sizeof(*m));
+	}
+	m = &im->mods[im->nmods++];
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+/*
+ * The live module that overlaps [lo, hi): the same object (live objects
+ * do not overlap), though maybe under another name (/lib64/ld-linux...
+ * from the dynamic linker, /usr/lib/... from maps).
+ */
+static struct sym_mod *mod_overlap(struct sym_image *im, uint64_t lo,
+				   uint64_t hi)
+{
+	size_t i;
+
+	for (i = 0; i < im->nmods; i++) {
+		struct sym_mod *m = &im->mods[i];
+
+		if (!m->dead && lo < m->hi && m->lo < hi)
+			return m;
+	}
+	return NULL;
+}
+
+/* a MODULES deletion names its module by where it starts */
+static struct sym_mod *mod_at(struct sym_image *im, uint64_t lo)
+{
+	size_t i;
+
+	for (i = 0; i < im->nmods; i++)
+		if (!im->mods[i].dead && im->mods[i].lo == lo)
+			return &im->mods[i];
+	return NULL;
+}
+
+/* live modules first; an unloaded one may still name a late stack */
+static struct sym_mod *mod_find(struct sym_image *im, uint64_t addr)
+{
+	struct sym_mod *dead = NULL;
+	size_t i;
+
+	for (i = im->nmods; i--;) {
+		struct sym_mod *m = &im->mods[i];
+
+		if (m->lo <= addr && addr < m->hi) {
+			if (!m->dead)
+				return m;
+			if (!dead)
+				dead = m;
+		}
+	}
+	return dead;
+}
+
+static void mod_write(struct sym_image *im, struct sym_mod *m, unsigned op,
+		      uint64_t ts)
+{
+	struct fmt_buf b = { 0 };
+
+	fmt_buf_uvar(&b, im->id);
+	fmt_buf_uvar(&b, ts);
+	fmt_buf_uvar(&b, op);
+	fmt_buf_uvar(&b, m->bias);
+	fmt_buf_uvar(&b, m->lo);
+	fmt_buf_uvar(&b, m->hi);
+	fmt_buf_str(&b, m->path, strlen(m->path));
+	fmt_buf_str(&b, (const char *)m->buildid, m->idlen);
+	col_write(FMT_REC_MODULE, &b);
+	fmt_buf_free(&b);
+}
+
+/* ---- /proc/PID/maps ---- */
+
+struct maps_line {
+	uint64_t lo, hi, off;
+	unsigned maj, min;
+	uint64_t ino;
+	char perms[8];
+	char *path;
+};
+
+static int parse_line(char *s, struct maps_line *l)
+{
+	unsigned long lo, hi, off, ino;
+	int pos = 0;
+
+	if (sscanf(s, "%lx-%lx %7s %lx %x:%x %lu %n", &lo, &hi, l->perms,
+		   &off, &l->maj, &l->min, &ino, &pos) < 7 || !pos)
+		return -1;
+	l->lo = lo;
+	l->hi = hi;
+	l->off = off;
+	l->ino = ino;
+	l->path = s + pos;
+	l->path[strcspn(l->path, "\n")] = 0;
+	return 0;
+}
+
+/* a run of mappings of one file: a module if any of them is code */
+static int maps_module(struct sym_image *im, const struct maps_line *first,
+		       uint64_t hi, int exec)
+{
+	size_t n = strlen(first->path), dl = strlen(DELETED);
+	char *path = xstrdup(first->path);
+	struct sym_mod *m;
+	int deleted = 0;
+
+	if (n > dl && !strcmp(path + n - dl, DELETED)) {
+		path[n - dl] = 0;
+		deleted = 1;
+	}
+	if (!exec || mod_overlap(im, first->lo, hi)) {
+		free(path);
+		return 0;
+	}
+	m = mod_add(im);
+	m->path = path;
+	m->lo = first->lo;
+	m->hi = hi;
+	m->ts = col_now();
+	m->from_maps = 1;
+	m->deleted = deleted;
+	m->have_ino = 1;
+	m->dev = makedev(first->maj, first->min);
+	m->ino = first->ino;
+	m->map_lo = first->lo;
+	m->map_hi = first->hi;
+	m->map_off = first->off;
+	mod_open(im, m);
+	return 1;
+}
+
+static char *slurp(const char *path)
+{
+	size_t len = 0, cap = 16384;
+	char *buf = xmalloc(cap);
+	ssize_t k;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0) {
+		free(buf);
+		return NULL;
+	}
+	for (;;) {
+		if (cap - len < 4096)
+			buf = xrealloc(buf, cap *= 2);
+		k = read(fd, buf + len, cap - len - 1);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		len += k;
+	}
+	close(fd);
+	buf[len] = 0;
+	return buf;
+}
+
+/*
+ * Read the process' maps and add the modules not known yet.
+ * @return how many were added, or -1 when the maps are not (or no
+ * longer) this image's: the process is gone, or exec'ed another image.
+ */
+static int scan_maps(struct sym_image *im, int first_scan)
+{
+	struct maps_line l, run;
+	uint64_t run_hi = 0, vdso = 0;
+	char p[64], *buf, *s, *nl;
+	int added = 0, in_run = 0, exec = 0;
+
+	snprintf(p, sizeof(p), "/proc/%d/maps", (int)im->pid);
+	buf = slurp(p);
+	if (!buf)
+		return -1;
+	for (s = buf; s && *s; s = nl) {
+		nl = strchr(s, '\n');
+		if (nl)
+			*nl++ = 0;
+		if (parse_line(s, &l))
+			continue;
+		if (!strcmp(l.path, "[vdso]"))
+			vdso = l.lo;
+		if (in_run && l.path[0] == '/' && !strcmp(l.path, run.path) &&
+		    l.ino == run.ino) {
+			run_hi = l.hi;
+			exec |= !!strchr(l.perms, 'x');
+			continue;
+		}
+		if (in_run)
+			added += maps_module(im, &run, run_hi, exec);
+		in_run = l.path[0] == '/';
+		run = l;
+		run_hi = l.hi;
+		exec = !!strchr(l.perms, 'x');
+	}
+	if (in_run)
+		added += maps_module(im, &run, run_hi, exec);
+	free(buf);
+	if (first_scan)
+		im->vdso = vdso;
+	else if (vdso != im->vdso)
+		return -1;
+	return added;
+}
+
+/* the HELLO's exe is still the process' exe: its maps are this image's */
+static int same_exe(struct sym_image *im)
+{
+	char p[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "/proc/%d/exe", (int)im->pid);
+	n = readlink(p, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return 0;
+	buf[n] = 0;
+	return !strcmp(buf, im->exe);
+}
+
+/* ---- interface ---- */
+
+void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
+			 size_t exe_len)
+{
+	struct sym_image *im = xcalloc(1, sizeof(*im));
+
+	init();
+	im->id = image;
+	im->pid = pid;
+	im->exe = xmalloc(exe_len + 1);
+	memcpy(im->exe, exe, exe_len);
+	im->exe[exe_len] = 0;
+	im->backoff = 1;
+	im->next = images[image & 255];
+	images[image & 255] = im;
+	/*
+	 * The process may already have exec'ed (or exited) by the time its
+	 * HELLO is read: then its maps are not this image's, and only the
+	 * preload's MODULES messages can tell where its code is.
+	 */
+	if (same_exe(im) && scan_maps(im, 1) >= 0 && same_exe(im))
+		im->scannable = 1;
+}
+
+void col_sym_image_end(uint64_t image)
+{
+	struct sym_image **pp = &images[image & 255], *im;
+	size_t i;
+
+	while ((im = *pp) && im->id != image)
+		pp = &im->next;
+	if (!im)
+		return;
+	*pp = im->next;
+	for (i = 0; i < im->nmods; i++)
+		free(im->mods[i].path);
+	free(im->mods);
+	free(im->seen.v);
+	free(im->exe);
+	free(im);
+}
+
+void col_sym_batch(void)
+{
+	batch++;
+}
+
+static void modules_one(struct sym_image *im, uint64_t ts, uint64_t op,
+			uint64_t bias, uint64_t lo, uint64_t hi,
+			const char *path, size_t plen, const uint8_t *id,
+			size_t idlen)
+{
+	struct sym_mod *m;
+	char *p;
+
+	/* the main program has no name in the dynamic linker's list */
+	if (plen) {
+		p = xmalloc(plen + 1);
+		memcpy(p, path, plen);
+		p[plen] = 0;
+	} else {
+		p = xstrdup(im->exe);
+	}
+	m = op == FMT_MOD_DEL ? mod_at(im, lo) : mod_overlap(im, lo, hi);
+	if (op == FMT_MOD_DEL) {
+		if (m) {
+			m->dead = 1;
+			if (m->written)
+				mod_write(im, m, FMT_MOD_DEL, ts);
+		}
+		free(p);
+		return;
+	}
+	if (m && m->from_maps && !m->written) {
+		/* known from maps: the preload's view is exact */
+		m->bias = bias;
+		m->lo = lo;
+		m->hi = hi;
+		m->from_maps = 0;
+		free(p);
+		return;
+	}
+	/* else the preload's: ours is stale (an unload we did not see) */
+	if (m && (strcmp(m->path, p) || m->lo != lo))
+		m->dead = 1;
+	else if (m) {
+		free(p);
+		return;
+	}
+	m = mod_add(im);
+	m->path = p;
+	m->lo = lo;
+	m->hi = hi;
+	m->bias = bias;
+	m->ts = ts;
+	memcpy(m->buildid, id, idlen);
+	m->idlen = idlen;
+	mod_open(im, m);
+}
+
+int col_sym_modules(uint64_t image, struct fmt_cursor *cur)
+{
+	struct sym_image *im = image_find(image);
+	struct fmt_cursor c;
+	uint64_t ts, n, i, op, bias, lo, hi;
+	const char *path, *id;
+	size_t plen, idlen;
+
+	init();
+	/* check it all before using any of it */
+	ts = fmt_cur_uvar(cur);
+	n = fmt_cur_uvar(cur);
+	c = *cur;
+	for (i = 0; i < n && !cur->err; i++) {
+		op = fmt_cur_uvar(cur);
+		fmt_cur_uvar(cur);
+		lo = fmt_cur_uvar(cur);
+		hi = fmt_cur_uvar(cur);
+		fmt_cur_str(cur, PATH_MAX, &plen);
+		fmt_cur_str(cur, MAX_BUILDID, &idlen);
+		if (op != FMT_MOD_ADD && op != FMT_MOD_DEL)
+			return -1;
+	}
+	if (cur->err || cur->p != cur->end)
+		return -1;
+	for (i = 0; im && i < n; i++) {
+		op = fmt_cur_uvar(&c);
+		bias = fmt_cur_uvar(&c);
+		lo = fmt_cur_uvar(&c);
+		hi = fmt_cur_uvar(&c);
+		path = fmt_cur_str(&c, PATH_MAX, &plen);
+		id = fmt_cur_str(&c, MAX_BUILDID, &idlen);
+		if (lo < hi)
+			modules_one(im, ts, op, bias, lo, hi, path, plen,
+				    (const uint8_t *)id, idlen);
+	}
+	return 0;
+}
+
+/* an address outside every module: maybe something dlopen'ed since */
+static struct sym_mod *rescan(struct sym_image *im, uint64_t addr)
+{
+	int added;
+
+	if (!im->scannable || batch < im->next_scan)
+		return NULL;
+	added = scan_maps(im, 0);
+	if (added < 0) {
+		im->scannable = 0;
+		return NULL;
+	}
+	/* code nobody maps from a file (a JIT) must not cost a scan each */
+	if (!added && im->backoff < MAX_BACKOFF)
+		im->backoff *= 2;
+	else if (added)
+		im->backoff = 1;
+	im->next_scan = batch + im->backoff;
+	return added ? mod_find(im, addr) : NULL;
+}
+
+void col_sym_addr(uint64_t image, uint64_t addr, int exact)
+{
+	struct sym_image *im = image_find(image);
+	const struct sym_res *r;
+	struct fmt_buf b = { 0 };
+	struct sym_mod *m;
+
+	if (!im || !addr || !set_add(&im->seen, addr))
+		return;
+	m = mod_find(im, addr);
+	if (!m)
+		m = rescan(im, addr);
+	if (!m)
+		return;
+	if (!m->written) {
+		m->written = 1;
+		mod_write(im, m, FMT_MOD_ADD, m->ts);
+	}
+	if (!m->obj)
+		return;
+	r = obj_lookup(m->obj, addr - m->bias, exact);
+	if (!r->func && !r->file)
+		return;
+	fmt_buf_uvar(&b, image);
+	fmt_buf_uvar(&b, addr);
+	fmt_buf_uvar(&b, r->func);
+	fmt_buf_uvar(&b, r->file);
+	fmt_buf_uvar(&b, r->line);
+	fmt_buf_uvar(&b, r->offset);
+	col_write(FMT_REC_SYMBOL, &b);
+	fmt_buf_free(&b);
+}

@@ -1,0 +1,215 @@
+#!/usr/bin/env bats
+# self-contained symbols: the trace names the code its stacks and start
+# routines point at, after the binaries are deleted, stripped or moved
+
+load helpers
+
+SRC="$CTRACE_TOP/tests/fixtures"
+
+# line LINE-PATTERN FILE: the line number of the first line matching
+line() {
+	grep -n -m1 -F -- "$1" "$2" | cut -d: -f1
+}
+
+# dumped EVENT FIELD: FIELD of every EVENT line of t.trace, one per line
+dumped() {
+	"$CTRACE" dump t.trace | awk -v n="$1" '$4 == n' |
+		tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+@test "a dlopen'ed library's functions are named after it is deleted" {
+	cp "$FIX/libsymblock.so" "$T/libcopy.so"
+	record t.trace "$FIX/sym-dlopen" "$T/libcopy.so"
+	assert_success
+	assert_output "symblock=0"
+	rm "$T/libcopy.so"
+	lock=$(line 'int r = pthread_mutex_lock(m);' "$SRC/libsymblock.c")
+	create=$(line 'if (pthread_create(&t, NULL, blocker, NULL))' "$SRC/libsymblock.c")
+	# exactly one contended lock, named with its file and line
+	run dumped mutex_block stack
+	assert_output --regexp "^symblock_lock\+0x[0-9a-f]+\(libsymblock\.c:$lock\)(\+[0-9]+)?$"
+	run dumped thread_create stack
+	assert_output --regexp "^symblock_run\+0x[0-9a-f]+\(libsymblock\.c:$create\)(\+[0-9]+)?$"
+	# start routines are entry points: no offset
+	run dumped thread_create routine
+	assert_output --regexp '^blocker\(libsymblock\.c:[0-9]+\)$'
+	run dumped thread_start routine
+	assert_output --regexp '^blocker\(libsymblock\.c:[0-9]+\)$'
+	run "$CTRACE" info t.trace
+	assert_output --regexp 'module [1-9][0-9]*, symbol [1-9]'
+}
+
+@test "a library deleted while it is mapped is read from the process" {
+	# /proc/PID/map_files needs CAP_SYS_ADMIN (or checkpoint_restore)
+	[ "$(id -u)" = 0 ] || skip "needs root for /proc/PID/map_files"
+	cp "$FIX/libsymblock.so" "$T/libgone.so"
+	record t.trace "$FIX/sym-dlopen" "$T/libgone.so" unlink
+	assert_success
+	assert_output "symblock=0"
+	[ ! -e "$T/libgone.so" ]
+	lock=$(line 'int r = pthread_mutex_lock(m);' "$SRC/libsymblock.c")
+	run dumped mutex_block stack
+	assert_output --regexp "^symblock_lock\+0x[0-9a-f]+\(libsymblock\.c:$lock\)(\+[0-9]+)?$"
+}
+
+@test "a stripped library is named through its dynamic symbols" {
+	command -v strip >/dev/null || skip "no strip"
+	cp "$FIX/libsymblock.so" "$T/libfull.so"
+	cp "$FIX/libsymblock.so" "$T/libstripped.so"
+	strip "$T/libstripped.so"
+	# nothing left but .dynsym: no .symtab, no DWARF
+	run readelf -S -W "$T/libstripped.so"
+	assert_output --partial ".dynsym"
+	refute_output --partial ".symtab"
+	refute_output --partial ".debug_"
+	record full.trace "$FIX/sym-dlopen" "$T/libfull.so"
+	assert_success
+	record t.trace "$FIX/sym-dlopen" "$T/libstripped.so"
+	assert_success
+	assert_output "symblock=0"
+	rm "$T/libstripped.so" "$T/libfull.so"
+	# the exported function, at the same offset, without a line
+	run dumped mutex_block stack
+	assert_output --regexp '^symblock_lock\+0x[0-9a-f]+(\+[0-9]+)?$'
+	# frame 0 only: how many deeper frames were unwound may differ
+	stripped=$(printf '%s' "$output" | sed 's/+[0-9]*$//')
+	full=$("$CTRACE" dump full.trace | awk '$4 == "mutex_block"' |
+		grep -o 'stack=symblock_lock+0x[0-9a-f]*')
+	assert_equal "stack=$stripped" "$full"
+	run dumped thread_create stack
+	assert_output --regexp '^symblock_run\+0x[0-9a-f]+$'
+	# the static start routine is in no dynamic table: module + offset
+	run dumped thread_start routine
+	assert_output --regexp '^libstripped\.so\+0x[0-9a-f]+$'
+}
+
+@test "thread start routines and callsites of a program are named" {
+	record t.trace "$FIX/mutex8"
+	assert_success
+	src="$SRC/mutex8.c"
+	fn=$(line 'static void *worker(void *arg)' "$src")
+	lock=$(line 'pthread_mutex_lock(&lock);' "$src")
+	create=$(line 'pthread_create(&t[i], NULL, worker, NULL);' "$src")
+	join=$(line 'pthread_join(t[i], NULL);' "$src")
+	run dumped thread_start routine
+	[ "${#lines[@]}" -eq 8 ]
+	for r in "${lines[@]}"; do
+		[[ "$r" == "worker(mutex8.c:$fn)" ||
+		   "$r" == "worker(mutex8.c:$((fn + 1)))" ]]
+	done
+	[ "$(dumped thread_create routine | sort -u | wc -l)" -eq 1 ]
+	# contention varies: whatever blocked, blocked there
+	[ -z "$(dumped mutex_block stack | grep -Ev "^worker\+0x[0-9a-f]+\(mutex8\.c:$lock\)(\+[0-9]+)?$")" ]
+	run dumped thread_create stack
+	assert_line --regexp "^main\+0x[0-9a-f]+\(mutex8\.c:$create\)(\+[0-9]+)?$"
+	run dumped thread_join stack
+	assert_line --regexp "^main\+0x[0-9a-f]+\(mutex8\.c:$join\)(\+[0-9]+)?$"
+}
+
+@test "C++ names are demangled, at the line in the named function" {
+	command -v g++ >/dev/null || skip "no g++"
+	cat > symcxx.cc <<'EOF'
+// a namespaced method blocks once on a contended std::mutex
+#include <fcntl.h>
+#include <mutex>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <thread>
+#include <unistd.h>
+
+namespace bank {
+struct Account {
+	std::mutex m;
+	long balance = 0;
+	void deposit(long v);
+};
+
+__attribute__((noinline)) void Account::deposit(long v)
+{
+	std::lock_guard<std::mutex> g(m);	// LOCK
+	balance += v;
+}
+}
+
+static volatile int tid;
+
+static bool asleep(int t)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", t);
+	int fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	long n = syscall(SYS_read, fd, buf, sizeof(buf) - 1);
+	syscall(SYS_close, fd);
+	buf[n > 0 ? n : 0] = 0;
+	char *p = buf;
+	while (*p && *p != ')')
+		p++;
+	return p[0] == ')' && p[1] == ' ' && p[2] == 'S';
+}
+
+int main()
+{
+	bank::Account a;
+	a.m.lock();
+	std::thread th([&a] {
+		tid = syscall(SYS_gettid);
+		a.deposit(42);
+	});
+	while (!tid || !asleep(tid))
+		sched_yield();
+	a.m.unlock();
+	th.join();
+	printf("balance=%ld\n", a.balance);
+	return 0;
+}
+EOF
+	# -O2: the lock is inlined from <mutex> into the method
+	g++ -O2 -g -pthread -o symcxx symcxx.cc
+	record t.trace ./symcxx
+	assert_success
+	assert_output "balance=42"
+	rm symcxx
+	lock=$(line '// LOCK' symcxx.cc)
+	run dumped mutex_block stack
+	assert_output --regexp "^bank::Account::deposit\+0x[0-9a-f]+\(symcxx\.cc:$lock\)(\+[0-9]+)?$"
+	run dumped thread_join stack
+	assert_output --regexp '^std::thread::join\+0x[0-9a-f]+'
+}
+
+@test "a trace moved away from its binaries still names its code" {
+	mkdir bin lib run elsewhere
+	cp "$FIX/sym-dlopen" "$FIX/mutex8" bin/
+	cp "$FIX/libsymblock.so" lib/libmoved.so
+	record run/t.trace bin/sym-dlopen "$T/lib/libmoved.so"
+	assert_success
+	record run/m.trace bin/mutex8
+	assert_success
+	rm -rf bin lib
+	mv run/t.trace run/m.trace elsewhere/
+	rmdir run
+	cd elsewhere
+	lock=$(line 'int r = pthread_mutex_lock(m);' "$SRC/libsymblock.c")
+	run dumped mutex_block stack
+	assert_output --regexp "^symblock_lock\+0x[0-9a-f]+\(libsymblock\.c:$lock\)(\+[0-9]+)?$"
+	run "$CTRACE" dump m.trace
+	assert_line --regexp ' thread_start .* routine=worker\(mutex8\.c:[0-9]+\)$'
+	assert_line --regexp ' mutex_block .* stack=worker\+0x[0-9a-f]+\(mutex8\.c:[0-9]+\)(\+[0-9]+)?$'
+}
+
+@test "symbolic stacks are the same from run to run" {
+	# two runs of one program print the same symbolic stacks, so dumps
+	# can be compared although addresses move (ASLR); thread events
+	# only, since contention varies from run to run
+	record a.trace "$FIX/mutex8"
+	record b.trace "$FIX/mutex8"
+	a=$("$CTRACE" dump a.trace | grep ' thread_' |
+		grep -o '\(stack\|routine\)=[^ ]*' | sort -u)
+	b=$("$CTRACE" dump b.trace | grep ' thread_' |
+		grep -o '\(stack\|routine\)=[^ ]*' | sort -u)
+	assert_equal "$a" "$b"
+	[ "$(echo "$a" | wc -l)" -eq 3 ]
+	[ -z "$(echo "$a" | grep '=0x')" ]
+}
