@@ -159,7 +159,8 @@ static void blocked(struct fmt_event *ev, uint64_t t0, void *ra, int wi,
 	if (wi > 0)
 		wake_find(wobj, t0, t1, &ev->f[wi], &ev->f[wi + 1]);
 	ev->stack = st;
-	ev->nstack = pl_stack(st, ra);
+	/* time spent blocked is what profiles are made of: a deep stack */
+	ev->nstack = pl_stack_block(st, ra);
 	pl_emit(ev, t1);
 }
 

@@ -125,7 +125,7 @@ static int join_done(int r, pthread_t th, unsigned kind, uint64_t t0,
 	ev.f[2] = kind;
 	ev.f[3] = (uint64_t)(int64_t)r;
 	ev.stack = st;
-	ev.nstack = pl_stack(st, ra);
+	ev.nstack = pl_stack_block(st, ra);
 	pl_emit(&ev, now);
 	errno = e;
 	return r;

@@ -123,8 +123,14 @@ static void read_conf(void)
 	s = getenv("CTRACE_ON_FULL");
 	pl_conf.drop = s && !strcmp(s, "drop");
 	pl_conf.flush_ns = env_num("CTRACE_FLUSH_MS", 100) * 1000000ull;
-	v = env_num("CTRACE_STACK_DEPTH", 1);
-	pl_conf.stack_depth = v < 1 ? 1 : v > PL_STACK_MAX ? PL_STACK_MAX : v;
+	/* an explicit depth applies to every event; by default blocking
+	 * events and sampled allocations get 16 frames, the rest 1 */
+	v = env_num("CTRACE_STACK_DEPTH", 0);
+	v = v > PL_STACK_MAX ? PL_STACK_MAX : v;
+	pl_conf.stack_depth = v ? v : 1;
+	pl_conf.stack_block = v ? v : 16;
+	pl_conf.stack_sampled = v ? v : 16;
+	pl_conf.heap_sample = env_num("CTRACE_HEAP_SAMPLE", 0);
 	pl_conf.debug = list_bits(getenv("CTRACE_DEBUG"), doms, dbits, 5);
 }
 
@@ -340,6 +346,10 @@ int pl_send_hello(unsigned flags, pid_t ppid)
 	p = fmt_put_uvar(p, argc);
 	for (i = 0; i < alen; i += strnlen(args + i, alen - i) + 1)
 		p = put_str(p, args + i, strnlen(args + i, alen - i));
+	/* the recording settings (wire.h) */
+	p = fmt_put_uvar(p, pl_conf.fam);
+	p = fmt_put_uvar(p, pl_conf.heap_sample);
+	p = fmt_put_uvar(p, pl_conf.stack_depth);
 	fmt_msg_put_hdr(m, FMT_MSG_HELLO, p - m - FMT_WIRE_HDR_SIZE);
 	r = pl_send(m, p - m, 0);
 	munmap(m, HELLO_MAP);
@@ -390,6 +400,7 @@ void pl_finish(int status, unsigned how, void *ra)
 		return;
 	if (how == FMT_EXIT__EXIT)
 		record_exit(status, how);
+	pl_mod_sync_dirty();
 	pl_flush_all(1);
 	if (pl_on(PL_CONNECTED))
 		send_bye(status, how);
@@ -456,6 +467,7 @@ __attribute__((constructor)) static void pl_init(void)
 	if (is_collector())
 		goto out;
 	pl_emit_init();
+	pl_stack_init();
 	pl_pid = getpid();
 	tp = getenv("CTRACE_TRACED_PID");
 	if (tp && strtol(tp, NULL, 10) == pl_pid)
@@ -467,6 +479,7 @@ __attribute__((constructor)) static void pl_init(void)
 	putenv(traced_env);
 	if (pl_send_hello(flags, getppid()) < 0)
 		goto out;
+	pl_mod_send_all();
 	pthread_atfork(NULL, NULL, atfork_child);
 	on_exit(on_exit_cb, NULL);
 	pl_dbg(PL_DBG_INIT, "tracing, families 0x%x, fd %d", pl_conf.fam,
@@ -512,6 +525,7 @@ static void fork_child(int newfd, pid_t ppid)
 
 	pl_emit_postfork_child();
 	pl_wake_postfork_child();
+	pl_heap_postfork_child();
 	finished = 0;
 	pending_how = FMT_EXIT_EXIT;
 	pl_pid = getpid();
@@ -523,6 +537,8 @@ static void fork_child(int newfd, pid_t ppid)
 		REAL(close)(old);
 	if (newfd < 0 || pl_send_hello(FMT_HELLO_FORK, ppid) < 0)
 		pl_disable();
+	else
+		pl_mod_send_all();
 }
 
 void pl_fork_child(pid_t ppid)

@@ -13,12 +13,18 @@
 #ifndef CTRACE_PL_H
 #define CTRACE_PL_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include "events.h"
@@ -123,7 +129,120 @@ typedef int (*pl_main_fn)(int, char **, char **);
 	X(ssize_t, send, (int, const void *, size_t, int))		\
 	X(int, open, (const char *, int, ...))				\
 	X(ssize_t, read, (int, void *, size_t))				\
-	X(ssize_t, write, (int, const void *, size_t))
+	X(ssize_t, write, (int, const void *, size_t))			\
+	PL_REAL_HEAP(X)							\
+	PL_REAL_IO(X)
+
+/* heap (hook-heap.c) and modules (modules.c); free first: dlsym may
+ * allocate while the table fills, see hook-heap.c */
+#define PL_REAL_HEAP(X)							\
+	X(void, free, (void *))						\
+	X(void *, malloc, (size_t))					\
+	X(void *, calloc, (size_t, size_t))				\
+	X(void *, realloc, (void *, size_t))				\
+	X(void *, reallocarray, (void *, size_t, size_t))		\
+	X(int, posix_memalign, (void **, size_t, size_t))		\
+	X(void *, aligned_alloc, (size_t, size_t))			\
+	X(void *, memalign, (size_t, size_t))				\
+	X(void *, valloc, (size_t))					\
+	X(void *, pvalloc, (size_t))					\
+	X(void *, mmap, (void *, size_t, int, int, int, off_t))		\
+	X(int, munmap, (void *, size_t))				\
+	X(void *, dlopen, (const char *, int))				\
+	X(void *, dlmopen, (long, const char *, int))			\
+	X(int, dlclose, (void *))
+
+/* io, fd naming, wait, sleep (hook-io.c, hook-fd.c, hook-wait.c); read,
+ * write, send, connect, socket, open, close, dup2, dup3 are above */
+#define PL_REAL_IO(X)							\
+	X(ssize_t, __read_chk, (int, void *, size_t, size_t))		\
+	X(ssize_t, pread, (int, void *, size_t, off_t))			\
+	X(ssize_t, pread64, (int, void *, size_t, off64_t))		\
+	X(ssize_t, __pread_chk, (int, void *, size_t, off_t, size_t))	\
+	X(ssize_t, __pread64_chk, (int, void *, size_t, off64_t, size_t))\
+	X(ssize_t, readv, (int, const struct iovec *, int))		\
+	X(ssize_t, preadv, (int, const struct iovec *, int, off_t))	\
+	X(ssize_t, preadv64, (int, const struct iovec *, int, off64_t))	\
+	X(ssize_t, preadv2, (int, const struct iovec *, int, off_t, int))\
+	X(ssize_t, preadv64v2, (int, const struct iovec *, int, off64_t,\
+				int))					\
+	X(ssize_t, recv, (int, void *, size_t, int))			\
+	X(ssize_t, __recv_chk, (int, void *, size_t, size_t, int))	\
+	X(ssize_t, recvfrom, (int, void *, size_t, int,			\
+			      struct sockaddr *, socklen_t *))		\
+	X(ssize_t, __recvfrom_chk, (int, void *, size_t, size_t, int,	\
+				    struct sockaddr *, socklen_t *))	\
+	X(ssize_t, recvmsg, (int, struct msghdr *, int))		\
+	X(int, recvmmsg, (int, struct mmsghdr *, unsigned, int,		\
+			  struct timespec *))				\
+	X(ssize_t, pwrite, (int, const void *, size_t, off_t))		\
+	X(ssize_t, pwrite64, (int, const void *, size_t, off64_t))	\
+	X(ssize_t, writev, (int, const struct iovec *, int))		\
+	X(ssize_t, pwritev, (int, const struct iovec *, int, off_t))	\
+	X(ssize_t, pwritev64, (int, const struct iovec *, int, off64_t))\
+	X(ssize_t, pwritev2, (int, const struct iovec *, int, off_t, int))\
+	X(ssize_t, pwritev64v2, (int, const struct iovec *, int, off64_t,\
+				 int))					\
+	X(ssize_t, sendto, (int, const void *, size_t, int,		\
+			    const struct sockaddr *, socklen_t))	\
+	X(ssize_t, sendmsg, (int, const struct msghdr *, int))		\
+	X(int, sendmmsg, (int, struct mmsghdr *, unsigned, int))	\
+	X(int, accept, (int, struct sockaddr *, socklen_t *))		\
+	X(int, accept4, (int, struct sockaddr *, socklen_t *, int))	\
+	X(size_t, fread, (void *, size_t, size_t, FILE *))		\
+	X(size_t, __fread_chk, (void *, size_t, size_t, size_t, FILE *))\
+	X(size_t, fwrite, (const void *, size_t, size_t, FILE *))	\
+	X(char *, fgets, (char *, int, FILE *))				\
+	X(char *, __fgets_chk, (char *, size_t, int, FILE *))		\
+	X(ssize_t, getline, (char **, size_t *, FILE *))		\
+	X(ssize_t, getdelim, (char **, size_t *, int, FILE *))		\
+	X(ssize_t, __getdelim, (char **, size_t *, int, FILE *))	\
+	X(int, fflush, (FILE *))					\
+	X(int, open64, (const char *, int, ...))			\
+	X(int, __open_2, (const char *, int))				\
+	X(int, __open64_2, (const char *, int))				\
+	X(int, openat, (int, const char *, int, ...))			\
+	X(int, openat64, (int, const char *, int, ...))			\
+	X(int, __openat_2, (int, const char *, int))			\
+	X(int, __openat64_2, (int, const char *, int))			\
+	X(int, creat, (const char *, mode_t))				\
+	X(int, creat64, (const char *, mode_t))				\
+	X(FILE *, fopen, (const char *, const char *))			\
+	X(FILE *, fopen64, (const char *, const char *))		\
+	X(int, fclose, (FILE *))					\
+	X(int, socketpair, (int, int, int, int *))			\
+	X(int, pipe, (int *))						\
+	X(int, pipe2, (int *, int))					\
+	X(int, dup, (int))						\
+	X(int, fcntl, (int, int, ...))					\
+	X(int, fcntl64, (int, int, ...))				\
+	X(int, eventfd, (unsigned, int))				\
+	X(int, epoll_create, (int))					\
+	X(int, epoll_create1, (int))					\
+	X(int, signalfd, (int, const sigset_t *, int))			\
+	X(int, timerfd_create, (clockid_t, int))			\
+	X(int, memfd_create, (const char *, unsigned))			\
+	X(int, poll, (struct pollfd *, nfds_t, int))			\
+	X(int, __poll_chk, (struct pollfd *, nfds_t, int, size_t))	\
+	X(int, ppoll, (struct pollfd *, nfds_t, const struct timespec *,\
+		       const sigset_t *))				\
+	X(int, __ppoll_chk, (struct pollfd *, nfds_t,			\
+			     const struct timespec *, const sigset_t *,	\
+			     size_t))					\
+	X(int, select, (int, fd_set *, fd_set *, fd_set *,		\
+			struct timeval *))				\
+	X(int, pselect, (int, fd_set *, fd_set *, fd_set *,		\
+			 const struct timespec *, const sigset_t *))	\
+	X(int, epoll_wait, (int, struct epoll_event *, int, int))	\
+	X(int, epoll_pwait, (int, struct epoll_event *, int, int,	\
+			     const sigset_t *))				\
+	X(int, epoll_pwait2, (int, struct epoll_event *, int,		\
+			      const struct timespec *, const sigset_t *))\
+	X(unsigned, sleep, (unsigned))					\
+	X(int, usleep, (useconds_t))					\
+	X(int, nanosleep, (const struct timespec *, struct timespec *))	\
+	X(int, clock_nanosleep, (clockid_t, int, const struct timespec *,\
+				 struct timespec *))
 
 struct pl_real {
 #define PL_X(ret, name, args) ret (*name) args;
@@ -151,7 +270,10 @@ struct pl_conf {
 	unsigned fam;		/* CTRACE_EVENTS as FMT_FAM_* bits */
 	int drop;		/* CTRACE_ON_FULL=drop */
 	uint64_t flush_ns;	/* CTRACE_FLUSH_MS */
-	unsigned stack_depth;	/* CTRACE_STACK_DEPTH */
+	unsigned stack_depth;	/* CTRACE_STACK_DEPTH (default 1) */
+	unsigned stack_block;	/* blocking events: it, or 16 */
+	unsigned stack_sampled;	/* sampled allocations: it, or 16 */
+	uint64_t heap_sample;	/* CTRACE_HEAP_SAMPLE bytes, 0 = exact */
 	unsigned debug;		/* CTRACE_DEBUG as PL_DBG_* bits */
 	char sock[108];		/* CTRACE_SOCKET, for fork's new connection */
 };
@@ -199,18 +321,44 @@ static inline uint64_t pl_now(void)
 }
 
 /*
- * pl_stack() : fill the 'k' field of an event.  Issue 2 records the
- * callsite only; deeper unwinding (pl_conf.stack_depth > 1, issue 3)
- * goes here and nowhere else.  st has room for PL_STACK_MAX frames: the
- * arrays live on the hooks' stacks, which may be a small sigaltstack
- * when a signal handler calls a hooked function, so keep it modest.
+ * pl_stack() : fill the 'k' field of an event: the call site ra, then as
+ * many callers as CTRACE_STACK_DEPTH asks (stack.c unwinds).  Blocking
+ * events, which cost far more than an unwind anyway, use
+ * pl_stack_block() (default depth 16).  st has room for PL_STACK_MAX
+ * frames: the arrays live on the hooks' stacks, which may be a small
+ * sigaltstack when a signal handler calls a hooked function, so keep it
+ * modest.
  */
-#define PL_STACK_MAX	16
-static inline unsigned pl_stack(uint64_t *st, void *ra)
+#define PL_STACK_MAX	32
+void pl_stack_init(void);
+unsigned pl_unwind(uint64_t *st, void *ra, unsigned depth);
+
+static inline unsigned pl_stack_n(uint64_t *st, void *ra, unsigned depth)
 {
 	st[0] = (uintptr_t)ra;
-	return 1;
+	if (PL_LIKELY(depth <= 1))
+		return 1;
+	return pl_unwind(st, ra, depth);
 }
+
+static inline unsigned pl_stack(uint64_t *st, void *ra)
+{
+	return pl_stack_n(st, ra, pl_conf.stack_depth);
+}
+
+static inline unsigned pl_stack_block(uint64_t *st, void *ra)
+{
+	return pl_stack_n(st, ra, pl_conf.stack_block);
+}
+
+/* heap (hook-heap.c), modules (modules.c) */
+void pl_heap_postfork_child(void);
+/* pl_mod_send_all() : MODULES with every loaded object (after HELLO) */
+void pl_mod_send_all(void);
+/* pl_mod_sync() : MODULES with what changed since the last send */
+void pl_mod_sync(void);
+/* pl_mod_sync_dirty() : the same, only if a dlopen could not be followed */
+void pl_mod_sync_dirty(void);
 
 /* ------------------------------------------------------------------ */
 /* emit.c: per-thread buffers                                           */
@@ -259,6 +407,8 @@ int pl_conn_open(const char *path);
 int pl_send(const void *p, size_t n, int can_drop);
 /* the fd protection for raw syscall() users (hook-sync.c) */
 int pl_fd_close(int fd);
+/* pl_fd_move_high() : fd moved above the program's usual numbers, CLOEXEC */
+int pl_fd_move_high(int fd);
 int pl_fd_close_range(unsigned first, unsigned last, int flags);
 int pl_fd_dup3(int old, int new, int flags, int is_dup2);
 

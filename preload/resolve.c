@@ -6,10 +6,9 @@
  * everything.  Racing threads store the same values, so no lock is needed;
  * the release store of pl_resolved publishes the table.
  *
- * dlsym() may call malloc/calloc.  This issue does not hook the heap, so
- * that is harmless; when the heap family is added, its hooks must serve
- * allocations made while pl_tls.guard is set (i.e. during pl_resolve) from
- * a static bootstrap arena, as lttng-ust does, instead of calling REAL().
+ * dlsym() may call malloc/calloc: the heap hooks see the guard set and
+ * the table not yet published, and serve those calls from a static
+ * bootstrap arena (hook-heap.c) instead of calling REAL().
  *
  * A symbol the C library lacks (close_range before glibc 2.34, ...) stays
  * NULL; the hooks that use such a pointer check it.

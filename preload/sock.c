@@ -4,8 +4,10 @@
  * The connection fd sits at a high number (from 1000, or just below a low
  * RLIMIT_NOFILE) with FD_CLOEXEC, so the program's lowest-free-number
  * allocation never notices it.  The program cannot close it or dup over
- * it: close(), close_range(), closefrom(), dup2() and dup3() are hooked
- * here (and the raw syscall() equivalents route here from hook-sync.c).
+ * it: close_range() and closefrom() are hooked here, close(), dup2()
+ * and dup3() in hook-fd.c (which also records them) call the pl_fd_*
+ * functions below, and the raw syscall() equivalents route here from
+ * hook-sync.c.
  * To the program our fd does not exist: close(ourfd) fails with EBADF as
  * it would untraced, a range close skips it, and dup2(x, ourfd) first
  * moves ours out of the way, then proceeds.
@@ -28,8 +30,8 @@
 
 int pl_fd = -1;
 
-/* move_high() : fd moved above the program's usual numbers, CLOEXEC */
-static int move_high(int fd)
+/* pl_fd_move_high() : fd moved above the program's usual numbers, CLOEXEC */
+int pl_fd_move_high(int fd)
 {
 	struct rlimit rl;
 	long base = 1000;
@@ -38,9 +40,9 @@ static int move_high(int fd)
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    rl.rlim_cur < 1024)
 		base = rl.rlim_cur > 64 ? (long)rl.rlim_cur - 16 : 10;
-	nfd = fcntl(fd, F_DUPFD_CLOEXEC, base);
+	nfd = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base);
 	if (nfd < 0)
-		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 10);
+		nfd = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 10);
 	if (nfd < 0)
 		return fd;
 	REAL(close)(fd);
@@ -70,7 +72,7 @@ int pl_conn_open(const char *path)
 		REAL(close)(fd);
 		return -1;
 	}
-	fd = move_high(fd);
+	fd = pl_fd_move_high(fd);
 	pl_dbg(PL_DBG_SOCK, "connected %s as fd %d", path, fd);
 	return fd;
 }
@@ -155,7 +157,7 @@ int pl_fd_dup3(int old, int new, int flags, int is_dup2)
 		return -1;
 	}
 	if (ours(new) && old != new) {
-		nfd = fcntl(new, F_DUPFD_CLOEXEC, new + 1);
+		nfd = REAL(fcntl)(new, F_DUPFD_CLOEXEC, new + 1);
 		if (nfd < 0) {
 			pl_disable();
 			__atomic_store_n(&pl_fd, -1, __ATOMIC_RELAXED);
@@ -167,11 +169,6 @@ int pl_fd_dup3(int old, int new, int flags, int is_dup2)
 	if (is_dup2)
 		return REAL(dup2)(old, new);
 	return REAL(dup3)(old, new, flags);
-}
-
-PL_EXPORT int close(int fd)
-{
-	return pl_fd_close(fd);
 }
 
 PL_EXPORT int close_range(unsigned first, unsigned last, int flags)
@@ -196,14 +193,4 @@ PL_EXPORT void closefrom(int low)
 			REAL(close)(i);
 	if (REAL(closefrom))
 		REAL(closefrom)(fd + 1);
-}
-
-PL_EXPORT int dup2(int old, int new)
-{
-	return pl_fd_dup3(old, new, 0, 1);
-}
-
-PL_EXPORT int dup3(int old, int new, int flags)
-{
-	return pl_fd_dup3(old, new, flags, 0);
 }

@@ -6,11 +6,17 @@ set -u
 
 # build: compiler, lz4 (trace compression), elfutils (symbols), zlib,
 # libpng (the mandelbrot example writes a PNG), protobuf-c (pprof and
-# Perfetto output);
-# test: bats with its helper libraries, real programs the tests trace
+# Perfetto output), libunwind (the preload dlopens it for deep stacks);
+# test: bats with its helper libraries, real programs the tests trace,
+# protoc (decodes Perfetto exports), chromium (the html page, driven by
+# node and npm with tests/html's playwright-core when they are there),
+# GNU time (make bench: the analyzer's peak memory), redis (an epoll
+# server under load) and strace (io counts compared with ctrace's)
 PKGS="gcc make libc6-dev liblz4-dev libelf-dev libdw-dev zlib1g-dev libpng-dev
-protobuf-c-compiler libprotobuf-c-dev pkg-config
-bats bats-support bats-assert python3 xz-utils pigz sqlite3 procps"
+protobuf-c-compiler libprotobuf-c-dev pkg-config libunwind8
+bats bats-support bats-assert python3 xz-utils pigz sqlite3 procps
+protobuf-compiler chromium time
+redis-server redis-tools strace"
 
 missing=""
 for p in $PKGS; do

@@ -17,7 +17,8 @@ load helpers
 	line=$("$CTRACE" dump t.trace | awk '$4 == "mutex_block"' | head -1)
 	[[ "$(field "$line" obj)" == 0x* ]]
 	[ "$(field "$line" holder)" -gt 0 ]
-	[[ "$(field "$line" stack)" == 0x* ]]
+	# frame 0 named, then how many deeper frames the unwinder found
+	[[ "$(field "$line" stack)" =~ ^worker\+0x[0-9a-f]+\(mutex8\.c:[0-9]+\)(\+[0-9]+)?$ ]]
 	run "$CTRACE" info t.trace
 	assert_success
 	assert_line --regexp "thread_create: +8$"

@@ -22,6 +22,16 @@ load helpers
 	assert_equal "$(events t.trace cond_signal)" 50
 }
 
+@test "deep stacks take none of the program's fd numbers" {
+	ref=$("$FIX/fdnumbers")
+	record t.trace "$FIX/fdnumbers"
+	assert_success
+	assert_output "$ref"
+	# the block really was unwound deeper than its callsite
+	line=$("$CTRACE" dump t.trace | awk '$4 == "mutex_block"' | head -1)
+	[[ "$(field "$line" stack)" == *+[0-9]* ]]
+}
+
 @test "SIGKILL mid-run: events up to the last flush, info says what may be missing" {
 	record t.trace "$FIX/selfkill"
 	assert_failure 137

@@ -1,0 +1,650 @@
+/*
+ * hook-io.c - the io family: reads and writes on descriptors and stdio
+ * streams, accept and connect.
+ *
+ * Every call is recorded, blocking or not, successful or not, so counts
+ * compare with strace -c.  ts = start of the call, dur = time inside it,
+ * call = the FMT_CALL_* code of the entry point (the *64 aliases and the
+ * fortified __*_chk variants record the plain name), result = bytes or
+ * -errno.  bytes = what the call asked for (count, sum of the iovecs).
+ *
+ *   read pread pread64 readv preadv preadv64 preadv2 preadv64v2 recv
+ *   recvfrom recvmsg recvmmsg __read_chk __pread_chk __pread64_chk
+ *   __recv_chk __recvfrom_chk
+ *                     READ {dur, fd, bytes, result, call, stack}
+ *   write pwrite pwrite64 writev pwritev pwritev64 pwritev2 pwritev64v2
+ *   send sendto sendmsg sendmmsg
+ *                     WRITE {dur, fd, bytes, result, call, stack}
+ *   recvmmsg/sendmmsg: bytes = all iovecs of all messages, result = the
+ *                     bytes of the messages transferred (not their number)
+ *   fread fgets getline getdelim __getdelim __fread_chk __fgets_chk
+ *                     READ, fd = fileno(stream); result = bytes returned
+ *                     (0 at end of file), -errno only when the stream's
+ *                     error flag is set and nothing was returned;
+ *                     getline/getdelim have no size limit: bytes = 0
+ *   fwrite            WRITE likewise
+ *   fflush            WRITE, fd = fileno (-1 for fflush(NULL)), bytes =
+ *                     result = what the stream had buffered
+ *   accept accept4    ACCEPT {dur, fd, result = new fd or -errno, call,
+ *                     stack}, then FD_OPEN naming the new fd after its peer
+ *   connect           CONNECT {dur, fd, result, peer, stack}, then FD_OPEN
+ *                     renaming fd after its peer when the call succeeded or
+ *                     returned EINPROGRESS (non-blocking connect)
+ *
+ * stdio's own reads and writes happen inside glibc (not through the PLT)
+ * and are invisible: the stream calls above are the only view of them.
+ * printf, puts, fputs, fputc, getc... are not hooked: they would cost an
+ * event per character or line of ordinary output.
+ */
+#undef _FORTIFY_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "io.h"
+
+/* rw_done() : record a READ or WRITE that started at t0; res as io_res */
+static void rw_done(unsigned type, int fd, uint64_t bytes, uint64_t res,
+		    unsigned call, uint64_t t0, void *ra)
+{
+	struct fmt_event ev = { .type = type };
+	uint64_t st[PL_STACK_MAX], t1 = pl_now();
+
+	ev.ts = t0;
+	ev.f[0] = t1 - t0;
+	ev.f[1] = (uint64_t)(int64_t)fd;
+	ev.f[2] = bytes;
+	ev.f[3] = res;
+	ev.f[4] = call;
+	ev.stack = st;
+	ev.nstack = ev.f[0] >= IO_BLOCKED_NS ? pl_stack_block(st, ra) :
+		    pl_stack(st, ra);
+	pl_emit(&ev, t1);
+}
+
+/*
+ * RW(type, call, fd, bytes, expr) : the body of a descriptor hook: r =
+ * expr, recorded.  bytes is evaluated after the call, with r and e_
+ * (its errno) set, so it may depend on them.
+ */
+#define RW(type, call, fd, bytes, expr)					\
+	do {								\
+		uint64_t t0_;						\
+		int e_;							\
+									\
+		if (!io_on(FMT_FAM_IO))					\
+			return expr;					\
+		t0_ = pl_now();						\
+		r = expr;						\
+		e_ = errno;						\
+		rw_done(FMT_EV_##type, fd, bytes, io_res(r, e_),	\
+			FMT_CALL_##call, t0_, RA());			\
+		errno = e_;						\
+		return r;						\
+	} while (0)
+
+/* args_ok() : the kernel read the caller's vectors (safe to read them) */
+static inline int args_ok(long r, int e)
+{
+	return r >= 0 || e == EAGAIN || e == EINTR;
+}
+
+static uint64_t iov_sum(const struct iovec *iov, long cnt, long r, int e)
+{
+	uint64_t n = 0;
+	long i;
+
+	if (!args_ok(r, e))
+		return 0;
+	for (i = 0; i < cnt; i++)
+		n += iov[i].iov_len;
+	return n;
+}
+
+static uint64_t msg_sum(const struct msghdr *m, long r, int e)
+{
+	return args_ok(r, e) ? iov_sum(m->msg_iov, m->msg_iovlen, r, e) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* read side                                                            */
+
+PL_EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	ssize_t r;
+
+	RW(READ, read, fd, n, REAL(read)(fd, buf, n));
+}
+
+PL_EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	ssize_t r;
+
+	RW(READ, read, fd, n, REAL(__read_chk)(fd, buf, n, buflen));
+}
+
+PL_EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+{
+	ssize_t r;
+
+	RW(READ, pread, fd, n, REAL(pread)(fd, buf, n, off));
+}
+
+PL_EXPORT ssize_t pread64(int fd, void *buf, size_t n, off64_t off)
+{
+	ssize_t r;
+
+	RW(READ, pread, fd, n, REAL(pread64)(fd, buf, n, off));
+}
+
+PL_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off,
+			      size_t buflen)
+{
+	ssize_t r;
+
+	RW(READ, pread, fd, n, REAL(__pread_chk)(fd, buf, n, off, buflen));
+}
+
+PL_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t n, off64_t off,
+				size_t buflen)
+{
+	ssize_t r;
+
+	RW(READ, pread, fd, n, REAL(__pread64_chk)(fd, buf, n, off, buflen));
+}
+
+PL_EXPORT ssize_t readv(int fd, const struct iovec *iov, int cnt)
+{
+	ssize_t r;
+
+	RW(READ, readv, fd, iov_sum(iov, cnt, r, e_),
+	   REAL(readv)(fd, iov, cnt));
+}
+
+PL_EXPORT ssize_t preadv(int fd, const struct iovec *iov, int cnt, off_t off)
+{
+	ssize_t r;
+
+	RW(READ, preadv, fd, iov_sum(iov, cnt, r, e_),
+	   REAL(preadv)(fd, iov, cnt, off));
+}
+
+PL_EXPORT ssize_t preadv64(int fd, const struct iovec *iov, int cnt,
+			   off64_t off)
+{
+	ssize_t r;
+
+	RW(READ, preadv, fd, iov_sum(iov, cnt, r, e_),
+	   REAL(preadv64)(fd, iov, cnt, off));
+}
+
+PL_EXPORT ssize_t preadv2(int fd, const struct iovec *iov, int cnt, off_t off,
+			  int flags)
+{
+	ssize_t r;
+
+	RW(READ, preadv2, fd, iov_sum(iov, cnt, r, e_),
+	   REAL(preadv2)(fd, iov, cnt, off, flags));
+}
+
+PL_EXPORT ssize_t preadv64v2(int fd, const struct iovec *iov, int cnt,
+			     off64_t off, int flags)
+{
+	ssize_t r;
+
+	RW(READ, preadv2, fd, iov_sum(iov, cnt, r, e_),
+	   REAL(preadv64v2)(fd, iov, cnt, off, flags));
+}
+
+PL_EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	ssize_t r;
+
+	RW(READ, recv, fd, n, REAL(recv)(fd, buf, n, flags));
+}
+
+PL_EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen,
+			     int flags)
+{
+	ssize_t r;
+
+	RW(READ, recv, fd, n, REAL(__recv_chk)(fd, buf, n, buflen, flags));
+}
+
+PL_EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags,
+			   __SOCKADDR_ARG from, socklen_t *len)
+{
+	ssize_t r;
+
+	RW(READ, recvfrom, fd, n,
+	   REAL(recvfrom)(fd, buf, n, flags, from.__sockaddr__, len));
+}
+
+PL_EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen,
+				 int flags, struct sockaddr *from,
+				 socklen_t *len)
+{
+	ssize_t r;
+
+	RW(READ, recvfrom, fd, n,
+	   REAL(__recvfrom_chk)(fd, buf, n, buflen, flags, from, len));
+}
+
+PL_EXPORT ssize_t recvmsg(int fd, struct msghdr *m, int flags)
+{
+	ssize_t r;
+
+	RW(READ, recvmsg, fd, msg_sum(m, r, e_), REAL(recvmsg)(fd, m, flags));
+}
+
+/* ------------------------------------------------------------------ */
+/* write side                                                           */
+
+PL_EXPORT ssize_t write(int fd, const void *buf, size_t n)
+{
+	ssize_t r;
+
+	RW(WRITE, write, fd, n, REAL(write)(fd, buf, n));
+}
+
+PL_EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+{
+	ssize_t r;
+
+	RW(WRITE, pwrite, fd, n, REAL(pwrite)(fd, buf, n, off));
+}
+
+PL_EXPORT ssize_t pwrite64(int fd, const void *buf, size_t n, off64_t off)
+{
+	ssize_t r;
+
+	RW(WRITE, pwrite, fd, n, REAL(pwrite64)(fd, buf, n, off));
+}
+
+PL_EXPORT ssize_t writev(int fd, const struct iovec *iov, int cnt)
+{
+	ssize_t r;
+
+	RW(WRITE, writev, fd, iov_sum(iov, cnt, r, e_),
+	   REAL(writev)(fd, iov, cnt));
+}
+
+PL_EXPORT ssize_t pwritev(int fd, const struct iovec *iov, int cnt,
+			  off_t off)
+{
+	ssize_t r;
+
+	RW(WRITE, pwritev, fd, iov_sum(iov, cnt, r, e_),
+	   REAL(pwritev)(fd, iov, cnt, off));
+}
+
+PL_EXPORT ssize_t pwritev64(int fd, const struct iovec *iov, int cnt,
+			    off64_t off)
+{
+	ssize_t r;
+
+	RW(WRITE, pwritev, fd, iov_sum(iov, cnt, r, e_),
+	   REAL(pwritev64)(fd, iov, cnt, off));
+}
+
+PL_EXPORT ssize_t pwritev2(int fd, const struct iovec *iov, int cnt,
+			   off_t off, int flags)
+{
+	ssize_t r;
+
+	RW(WRITE, pwritev2, fd, iov_sum(iov, cnt, r, e_),
+	   REAL(pwritev2)(fd, iov, cnt, off, flags));
+}
+
+PL_EXPORT ssize_t pwritev64v2(int fd, const struct iovec *iov, int cnt,
+			      off64_t off, int flags)
+{
+	ssize_t r;
+
+	RW(WRITE, pwritev2, fd, iov_sum(iov, cnt, r, e_),
+	   REAL(pwritev64v2)(fd, iov, cnt, off, flags));
+}
+
+PL_EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+{
+	ssize_t r;
+
+	RW(WRITE, send, fd, n, REAL(send)(fd, buf, n, flags));
+}
+
+PL_EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags,
+			 __CONST_SOCKADDR_ARG to, socklen_t len)
+{
+	ssize_t r;
+
+	RW(WRITE, sendto, fd, n,
+	   REAL(sendto)(fd, buf, n, flags, to.__sockaddr__, len));
+}
+
+PL_EXPORT ssize_t sendmsg(int fd, const struct msghdr *m, int flags)
+{
+	ssize_t r;
+
+	RW(WRITE, sendmsg, fd, msg_sum(m, r, e_), REAL(sendmsg)(fd, m, flags));
+}
+
+/* ------------------------------------------------------------------ */
+/* several messages per call                                            */
+
+static void mmsg_done(unsigned type, int fd, struct mmsghdr *v,
+		      unsigned vlen, int r, int e, unsigned call, uint64_t t0,
+		      void *ra)
+{
+	uint64_t bytes = 0, got = 0;
+	unsigned i;
+
+	if (args_ok(r, e)) {
+		for (i = 0; i < vlen; i++) {
+			bytes += msg_sum(&v[i].msg_hdr, r, e);
+			if ((int)i < r)
+				got += v[i].msg_len;
+		}
+	}
+	rw_done(type, fd, bytes, r < 0 ? io_res(r, e) : got, call, t0, ra);
+}
+
+PL_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags,
+		       struct timespec *tmo)
+{
+	uint64_t t0;
+	int r, e;
+
+	if (!io_on(FMT_FAM_IO))
+		return REAL(recvmmsg)(fd, v, vlen, flags, tmo);
+	t0 = pl_now();
+	r = REAL(recvmmsg)(fd, v, vlen, flags, tmo);
+	e = errno;
+	mmsg_done(FMT_EV_READ, fd, v, vlen, r, e, FMT_CALL_recvmmsg, t0, RA());
+	errno = e;
+	return r;
+}
+
+PL_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags)
+{
+	uint64_t t0;
+	int r, e;
+
+	if (!io_on(FMT_FAM_IO))
+		return REAL(sendmmsg)(fd, v, vlen, flags);
+	t0 = pl_now();
+	r = REAL(sendmmsg)(fd, v, vlen, flags);
+	e = errno;
+	mmsg_done(FMT_EV_WRITE, fd, v, vlen, r, e, FMT_CALL_sendmmsg, t0,
+		  RA());
+	errno = e;
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* stdio streams                                                        */
+
+/*
+ * The hooks clear errno before the real call: a short count with the
+ * stream's error flag set and errno changed is a failure, anything else
+ * a short read (end of file).  errno is then restored to what the call
+ * left, or to its old value if the call did not touch it.
+ */
+static inline int stream_fd(FILE *f)
+{
+	return f ? f->_fileno : -1;
+}
+
+static inline uint64_t stream_res(int failed, FILE *f, int e, uint64_t got)
+{
+	return failed && e && ferror_unlocked(f) ? (uint64_t)-(int64_t)e : got;
+}
+
+#define STDIO(type, call, f, bytes, failed, got, expr)			\
+	do {								\
+		uint64_t t0_;						\
+		int e0_, e_;						\
+									\
+		if (!io_on(FMT_FAM_IO))					\
+			return expr;					\
+		e0_ = errno;						\
+		errno = 0;						\
+		t0_ = pl_now();						\
+		r = expr;						\
+		e_ = errno;						\
+		rw_done(FMT_EV_##type, stream_fd(f), bytes,		\
+			stream_res(failed, f, e_, got),			\
+			FMT_CALL_##call, t0_, RA());			\
+		errno = e_ ? e_ : e0_;					\
+		return r;						\
+	} while (0)
+
+PL_EXPORT size_t fread(void *p, size_t size, size_t n, FILE *f)
+{
+	size_t r;
+
+	STDIO(READ, fread, f, size * n, r < n, r * size,
+	      REAL(fread)(p, size, n, f));
+}
+
+PL_EXPORT size_t __fread_chk(void *p, size_t plen, size_t size, size_t n,
+			     FILE *f)
+{
+	size_t r;
+
+	STDIO(READ, fread, f, size * n, r < n, r * size,
+	      REAL(__fread_chk)(p, plen, size, n, f));
+}
+
+PL_EXPORT size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
+{
+	size_t r;
+
+	STDIO(WRITE, fwrite, f, size * n, r < n, r * size,
+	      REAL(fwrite)(p, size, n, f));
+}
+
+PL_EXPORT char *fgets(char *s, int n, FILE *f)
+{
+	char *r;
+
+	STDIO(READ, fgets, f, n > 0 ? n : 0, !r, r ? strlen(r) : 0,
+	      REAL(fgets)(s, n, f));
+}
+
+PL_EXPORT char *__fgets_chk(char *s, size_t size, int n, FILE *f)
+{
+	char *r;
+
+	STDIO(READ, fgets, f, n > 0 ? n : 0, !r, r ? strlen(r) : 0,
+	      REAL(__fgets_chk)(s, size, n, f));
+}
+
+PL_EXPORT ssize_t getline(char **line, size_t *cap, FILE *f)
+{
+	ssize_t r;
+
+	STDIO(READ, getline, f, 0, r < 0, r < 0 ? 0 : r,
+	      REAL(getline)(line, cap, f));
+}
+
+PL_EXPORT ssize_t getdelim(char **line, size_t *cap, int delim, FILE *f)
+{
+	ssize_t r;
+
+	STDIO(READ, getdelim, f, 0, r < 0, r < 0 ? 0 : r,
+	      REAL(getdelim)(line, cap, delim, f));
+}
+
+/* stdio.h's inline getline() calls __getdelim: recorded as getline when
+ * the delimiter is a newline */
+PL_EXPORT ssize_t __getdelim(char **line, size_t *cap, int delim, FILE *f)
+{
+	ssize_t r;
+
+	if (delim == '\n')
+		STDIO(READ, getline, f, 0, r < 0, r < 0 ? 0 : r,
+		      REAL(__getdelim)(line, cap, delim, f));
+	STDIO(READ, getdelim, f, 0, r < 0, r < 0 ? 0 : r,
+	      REAL(__getdelim)(line, cap, delim, f));
+}
+
+/* bytes a stream holds for writing (read without its lock: a hint) */
+static inline uint64_t pending(FILE *f)
+{
+	return f && f->_IO_write_ptr > f->_IO_write_base ?
+	       (uint64_t)(f->_IO_write_ptr - f->_IO_write_base) : 0;
+}
+
+PL_EXPORT int fflush(FILE *f)
+{
+	uint64_t t0, n;
+	int r, e0, e;
+
+	if (!io_on(FMT_FAM_IO))
+		return REAL(fflush)(f);
+	e0 = errno;
+	errno = 0;
+	n = pending(f);
+	t0 = pl_now();
+	r = REAL(fflush)(f);
+	e = errno;
+	rw_done(FMT_EV_WRITE, stream_fd(f), n,
+		r ? (uint64_t)-(int64_t)(e ? e : EIO) : n, FMT_CALL_fflush,
+		t0, RA());
+	errno = e ? e : e0;
+	return r;
+}
+
+/* ------------------------------------------------------------------ */
+/* accept, connect                                                      */
+
+/* name the accepted fd after its peer (a unix peer is usually unnamed:
+ * then after the listening address it came in on) */
+static void name_accepted(int fd, int lfd, const struct sockaddr *sa,
+			  socklen_t len, unsigned call, void *ra)
+{
+	struct sockaddr_storage ss;
+	socklen_t n = sizeof(ss);
+	char name[160];
+
+	if (!sa) {
+		if (getpeername(fd, (struct sockaddr *)&ss, &n))
+			n = 0;
+		sa = (struct sockaddr *)&ss;
+		len = n;
+	}
+	if (len <= sizeof(sa_family_t) && sa->sa_family == AF_UNIX) {
+		n = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &n) == 0) {
+			sa = (struct sockaddr *)&ss;
+			len = n;
+		}
+	}
+	if (len < sizeof(sa_family_t))
+		snprintf(name, sizeof(name), "socket");
+	else
+		io_peer_str(name, sizeof(name), sa, len, SOCK_STREAM);
+	io_fd_open(fd, call, lfd, name, ra);
+}
+
+static void accept_done(int lfd, int r, int e, struct sockaddr *sa,
+		       socklen_t *lenp, socklen_t len0, unsigned call,
+		       uint64_t t0, void *ra)
+{
+	struct fmt_event ev = { .type = FMT_EV_ACCEPT };
+	uint64_t st[PL_STACK_MAX], t1 = pl_now();
+	socklen_t len = 0;
+
+	ev.ts = t0;
+	ev.f[0] = t1 - t0;
+	ev.f[1] = (uint64_t)(int64_t)lfd;
+	ev.f[2] = io_res(r, e);
+	ev.f[3] = call;
+	ev.stack = st;
+	ev.nstack = pl_stack_block(st, ra);
+	pl_emit(&ev, t1);
+	if (r < 0)
+		return;
+	/* the caller's address is complete unless the kernel truncated it */
+	if (sa && lenp && *lenp <= len0)
+		len = *lenp;
+	else
+		sa = NULL;
+	name_accepted(r, lfd, sa, len, call, ra);
+}
+
+PL_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
+{
+	struct sockaddr *sa = addr.__sockaddr__;
+	socklen_t len0 = sa && len ? *len : 0;
+	uint64_t t0;
+	int r, e;
+
+	if (!io_on(FMT_FAM_IO))
+		return REAL(accept)(fd, sa, len);
+	t0 = pl_now();
+	r = REAL(accept)(fd, sa, len);
+	e = errno;
+	accept_done(fd, r, e, sa, len, len0, FMT_CALL_accept, t0, RA());
+	errno = e;
+	return r;
+}
+
+PL_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len, int flags)
+{
+	struct sockaddr *sa = addr.__sockaddr__;
+	socklen_t len0 = sa && len ? *len : 0;
+	uint64_t t0;
+	int r, e;
+
+	if (!io_on(FMT_FAM_IO))
+		return REAL(accept4)(fd, sa, len, flags);
+	t0 = pl_now();
+	r = REAL(accept4)(fd, sa, len, flags);
+	e = errno;
+	accept_done(fd, r, e, sa, len, len0, FMT_CALL_accept4, t0, RA());
+	errno = e;
+	return r;
+}
+
+static void connect_done(int fd, const struct sockaddr *sa, socklen_t len,
+			 int r, int e, uint64_t t0, void *ra)
+{
+	struct fmt_event ev = { .type = FMT_EV_CONNECT };
+	uint64_t st[PL_STACK_MAX], t1 = pl_now();
+	char peer[160];
+
+	if (sa && e != EFAULT && len >= sizeof(sa_family_t))
+		io_peer_str(peer, sizeof(peer), sa, len, io_sock_type(fd));
+	else
+		snprintf(peer, sizeof(peer), "?");
+	ev.ts = t0;
+	ev.f[0] = t1 - t0;
+	ev.f[1] = (uint64_t)(int64_t)fd;
+	ev.f[2] = io_res(r, e);
+	ev.str = peer;
+	ev.slen = strlen(peer);
+	ev.stack = st;
+	ev.nstack = pl_stack_block(st, ra);
+	pl_emit(&ev, t1);
+	if (r == 0 || e == EINPROGRESS)
+		io_fd_open(fd, FMT_CALL_connect, 0, peer, ra);
+}
+
+PL_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
+{
+	const struct sockaddr *sa = addr.__sockaddr__;
+	uint64_t t0;
+	int r, e;
+
+	if (!io_on(FMT_FAM_IO))
+		return REAL(connect)(fd, sa, len);
+	t0 = pl_now();
+	r = REAL(connect)(fd, sa, len);
+	e = errno;
+	connect_done(fd, sa, len, r, r < 0 ? e : 0, t0, RA());
+	errno = e;
+	return r;
+}

@@ -1,0 +1,93 @@
+/*
+ * hook-user.c - the user family: the annotation API of include/ctrace.h.
+ *
+ * The preload exports one table, `ctrace_api_v1`; the header's inline
+ * functions find it with dlsym(RTLD_DEFAULT) and call through it, so an
+ * annotated program needs no library at link time and runs unchanged
+ * without ctrace.  Task ids come from one process-wide counter starting
+ * at 1 (0 means "no task"); they are handed out even when the family is
+ * not recorded, so the program sees the same values either way.
+ *
+ * Events (FMT_FAM_USER; strings copied, NULL recorded as ""):
+ *   ctrace_task_begin    TASK_BEGIN {id, parent, type}
+ *   ctrace_task_end      TASK_END {id}
+ *   ctrace_region_begin  REGION_BEGIN {task, type}
+ *   ctrace_region_end    REGION_END {task, type}
+ *   ctrace_log           LOG {task, category, message}
+ */
+#include <string.h>
+
+#include "pl.h"
+#include "guard.h"
+#include "include/ctrace.h"
+
+static uint64_t next_task = 1;
+
+static void str(const char *s, const char **p, uint32_t *n)
+{
+	*p = s ? s : "";
+	*n = s ? strnlen(s, FMT_MAX_STR) : 0;
+}
+
+static void emit(unsigned type, uint64_t a, uint64_t b, const char *s1,
+		 const char *s2)
+{
+	struct fmt_event ev;
+
+	ev.type = type;
+	ev.ts = pl_now();
+	ev.f[0] = a;
+	ev.f[1] = b;
+	ev.nstack = 0;
+	ev.slen = ev.slen2 = 0;
+	if (s1)
+		str(s1, &ev.str, &ev.slen);
+	if (s2)
+		str(s2, &ev.str2, &ev.slen2);
+	pl_emit(&ev, ev.ts);
+}
+
+static ctrace_task_t task_begin(const char *type, ctrace_task_t parent)
+{
+	ctrace_task_t id = __atomic_fetch_add(&next_task, 1,
+					      __ATOMIC_RELAXED);
+
+	if (pl_on(FMT_FAM_USER))
+		emit(FMT_EV_TASK_BEGIN, id, parent, type ? type : "", NULL);
+	return id;
+}
+
+static void task_end(ctrace_task_t task)
+{
+	if (pl_on(FMT_FAM_USER))
+		emit(FMT_EV_TASK_END, task, 0, NULL, NULL);
+}
+
+static void region_begin(ctrace_task_t task, const char *type)
+{
+	if (pl_on(FMT_FAM_USER))
+		emit(FMT_EV_REGION_BEGIN, task, 0, type ? type : "", NULL);
+}
+
+static void region_end(ctrace_task_t task, const char *type)
+{
+	if (pl_on(FMT_FAM_USER))
+		emit(FMT_EV_REGION_END, task, 0, type ? type : "", NULL);
+}
+
+static void log_msg(ctrace_task_t task, const char *category,
+		    const char *message)
+{
+	if (pl_on(FMT_FAM_USER))
+		emit(FMT_EV_LOG, task, 0, category ? category : "",
+		     message ? message : "");
+}
+
+PL_EXPORT const struct ctrace_api_v1 ctrace_api_v1 = {
+	.size = sizeof(struct ctrace_api_v1),
+	.task_begin = task_begin,
+	.task_end = task_end,
+	.region_begin = region_begin,
+	.region_end = region_end,
+	.log = log_msg,
+};

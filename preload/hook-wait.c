@@ -1,0 +1,277 @@
+/*
+ * hook-wait.c - the wait family (waiting for descriptors) and the sleep
+ * family.  Every call is recorded once it returns, ts = its start.
+ *
+ *   poll ppoll __poll_chk __ppoll_chk select pselect epoll_wait
+ *   epoll_pwait epoll_pwait2 (when the C library has it)
+ *       POLL {dur, fd, nfds, timeout, result, call, stack}
+ *       fd: the epoll fd; for poll/ppoll on exactly one descriptor, that
+ *       descriptor; else -1.  nfds: poll's nfds, select's nfds argument,
+ *       epoll's maxevents.  timeout: ns, -1 = forever.  result: ready
+ *       count or -errno.
+ *   sleep usleep nanosleep clock_nanosleep
+ *       SLEEP {dur, req, result, call, stack}
+ *       req: the requested ns (for an absolute clock_nanosleep, the time
+ *       left to the deadline when called).  result: 0 or -errno; for
+ *       sleep() the unslept seconds it returned.
+ *
+ * glibc's sleep and usleep call nanosleep internally, not through the
+ * PLT, so each program call is one event.  A C library that did go
+ * through the PLT would still record one: the inner call of a sleep hook
+ * passes through (per-thread flag).
+ */
+#undef _FORTIFY_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+
+static __thread int in_sleep __attribute__((tls_model("initial-exec")));
+
+static inline int64_t ms_ns(int ms)
+{
+	return ms < 0 ? -1 : (int64_t)ms * 1000000;
+}
+
+static inline int64_t ts_ns(const struct timespec *ts)
+{
+	return ts ? (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec : -1;
+}
+
+static inline int64_t tv_ns(const struct timeval *tv)
+{
+	return tv ? (int64_t)tv->tv_sec * 1000000000 + tv->tv_usec * 1000 : -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* wait                                                                 */
+
+static void poll_done(int fd, uint64_t nfds, int64_t tmo, long r, int e,
+		      unsigned call, uint64_t t0, void *ra)
+{
+	struct fmt_event ev = { .type = FMT_EV_POLL };
+	uint64_t st[PL_STACK_MAX], t1 = pl_now();
+
+	ev.ts = t0;
+	ev.f[0] = t1 - t0;
+	ev.f[1] = (uint64_t)(int64_t)fd;
+	ev.f[2] = nfds;
+	ev.f[3] = (uint64_t)tmo;
+	ev.f[4] = io_res(r, e);
+	ev.f[5] = call;
+	ev.stack = st;
+	ev.nstack = pl_stack_block(st, ra);
+	pl_emit(&ev, t1);
+}
+
+/* WAIT(call, fd, nfds, tmo, expr) : the body of a wait hook, r = expr */
+#define WAIT(call, fd, nfds, tmo, expr)					\
+	do {								\
+		uint64_t t0_;						\
+		int64_t tmo_;						\
+		int e_, fd_;						\
+									\
+		if (!io_on(FMT_FAM_WAIT))				\
+			return expr;					\
+		fd_ = (fd);						\
+		tmo_ = (tmo);						\
+		t0_ = pl_now();						\
+		r = expr;						\
+		e_ = errno;						\
+		poll_done(fd_, nfds, tmo_, r, e_, FMT_CALL_##call, t0_,	\
+			  RA());					\
+		errno = e_;						\
+		return r;						\
+	} while (0)
+
+/* glibc declares poll's fds write-only (access attribute); the fd
+ * fields are the caller's input all the same */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+static inline int one_fd(const struct pollfd *fds, nfds_t n)
+{
+	return n == 1 && fds ? fds[0].fd : -1;
+}
+
+PL_EXPORT int poll(struct pollfd *fds, nfds_t n, int tmo)
+{
+	int r;
+
+	WAIT(poll, one_fd(fds, n), n, ms_ns(tmo), REAL(poll)(fds, n, tmo));
+}
+
+PL_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int tmo, size_t len)
+{
+	int r;
+
+	WAIT(poll, one_fd(fds, n), n, ms_ns(tmo),
+	     REAL(__poll_chk)(fds, n, tmo, len));
+}
+
+PL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+		    const sigset_t *mask)
+{
+	int r;
+
+	WAIT(ppoll, one_fd(fds, n), n, ts_ns(tmo),
+	     REAL(ppoll)(fds, n, tmo, mask));
+}
+
+PL_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
+			  const struct timespec *tmo, const sigset_t *mask,
+			  size_t len)
+{
+	int r;
+
+	WAIT(ppoll, one_fd(fds, n), n, ts_ns(tmo),
+	     REAL(__ppoll_chk)(fds, n, tmo, mask, len));
+}
+
+#pragma GCC diagnostic pop
+
+/* select() may update *tmo: the timeout is read before the call */
+PL_EXPORT int select(int n, fd_set *rd, fd_set *wr, fd_set *ex,
+		     struct timeval *tmo)
+{
+	int r;
+
+	WAIT(select, -1, n, tv_ns(tmo), REAL(select)(n, rd, wr, ex, tmo));
+}
+
+PL_EXPORT int pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex,
+		      const struct timespec *tmo, const sigset_t *mask)
+{
+	int r;
+
+	WAIT(pselect, -1, n, ts_ns(tmo),
+	     REAL(pselect)(n, rd, wr, ex, tmo, mask));
+}
+
+PL_EXPORT int epoll_wait(int ep, struct epoll_event *evs, int max, int tmo)
+{
+	int r;
+
+	WAIT(epoll_wait, ep, max, ms_ns(tmo),
+	     REAL(epoll_wait)(ep, evs, max, tmo));
+}
+
+PL_EXPORT int epoll_pwait(int ep, struct epoll_event *evs, int max, int tmo,
+			  const sigset_t *mask)
+{
+	int r;
+
+	WAIT(epoll_pwait, ep, max, ms_ns(tmo),
+	     REAL(epoll_pwait)(ep, evs, max, tmo, mask));
+}
+
+/* glibc >= 2.35; declared here for older headers */
+int epoll_pwait2(int, struct epoll_event *, int, const struct timespec *,
+		 const sigset_t *);
+
+PL_EXPORT int epoll_pwait2(int ep, struct epoll_event *evs, int max,
+			   const struct timespec *tmo, const sigset_t *mask)
+{
+	int r;
+
+	if (!REAL(epoll_pwait2)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	WAIT(epoll_pwait2, ep, max, ts_ns(tmo),
+	     REAL(epoll_pwait2)(ep, evs, max, tmo, mask));
+}
+
+/* ------------------------------------------------------------------ */
+/* sleep                                                                */
+
+static void slept(int64_t req, uint64_t res, unsigned call, uint64_t t0,
+		  void *ra)
+{
+	struct fmt_event ev = { .type = FMT_EV_SLEEP };
+	uint64_t st[PL_STACK_MAX], t1 = pl_now();
+
+	ev.ts = t0;
+	ev.f[0] = t1 - t0;
+	ev.f[1] = req < 0 ? 0 : (uint64_t)req;
+	ev.f[2] = res;
+	ev.f[3] = call;
+	ev.stack = st;
+	ev.nstack = pl_stack_block(st, ra);
+	pl_emit(&ev, t1);
+}
+
+/*
+ * SLEEP(call, req, res, expr) : the body of a sleep hook, r = expr; res
+ * (evaluated after the call, with e_ = its errno) is the result field.
+ */
+#define SLEEP(call, req, res, expr)					\
+	do {								\
+		uint64_t t0_;						\
+		int64_t req_;						\
+		int e_;							\
+									\
+		if (in_sleep || !io_on(FMT_FAM_SLEEP))			\
+			return expr;					\
+		req_ = (req);						\
+		in_sleep = 1;						\
+		t0_ = pl_now();						\
+		r = expr;						\
+		e_ = errno;						\
+		in_sleep = 0;						\
+		slept(req_, res, FMT_CALL_##call, t0_, RA());		\
+		errno = e_;						\
+		return r;						\
+	} while (0)
+
+PL_EXPORT unsigned sleep(unsigned s)
+{
+	unsigned r;
+
+	SLEEP(sleep, (int64_t)s * 1000000000, r, REAL(sleep)(s));
+}
+
+PL_EXPORT int usleep(useconds_t us)
+{
+	int r;
+
+	SLEEP(usleep, (int64_t)us * 1000, io_res(r, e_), REAL(usleep)(us));
+}
+
+PL_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	int r;
+
+	SLEEP(nanosleep, ts_ns(req), io_res(r, e_),
+	      REAL(nanosleep)(req, rem));
+}
+
+/* an absolute deadline as the time left to it */
+static int64_t until(clockid_t clk, int flags, const struct timespec *req)
+{
+	struct timespec now;
+	int e = errno;
+	int64_t left;
+
+	if (!req)
+		return -1;
+	if (!(flags & TIMER_ABSTIME))
+		return ts_ns(req);
+	left = clock_gettime(clk, &now) ? ts_ns(req) : ts_ns(req) - ts_ns(&now);
+	errno = e;
+	return left;
+}
+
+/* clock_nanosleep returns the error number, errno is untouched */
+PL_EXPORT int clock_nanosleep(clockid_t clk, int flags,
+			      const struct timespec *req, struct timespec *rem)
+{
+	int r;
+
+	SLEEP(clock_nanosleep, until(clk, flags, req), (uint64_t)-(int64_t)r,
+	      REAL(clock_nanosleep)(clk, flags, req, rem));
+}
