@@ -173,7 +173,8 @@ examples: $(EXAMPLES)
 check: all $(UNITS) $(FIXTURES)
 	$(Q)O=$(O) sh tests/run.sh unit
 
-test: all $(UNITS) $(FIXTURES)
+# gen-trace makes the analyzer's known-totals test trace
+test: all $(UNITS) $(FIXTURES) $(O)/bench/gen-trace
 	$(Q)O=$(O) sh tests/run.sh all
 
 bench: all $(BENCHES)

@@ -12,6 +12,11 @@
 
 int ana_cmd_dump(int argc, char **argv);
 int ana_cmd_info(int argc, char **argv);
+int ana_cmd_export(int argc, char **argv);	/* export-perfetto.c */
+int ana_cmd_html(int argc, char **argv);	/* html.c */
+int ana_cmd_report(int argc, char **argv);	/* report.c */
+int ana_cmd_threads(int argc, char **argv);	/* threads.c */
+int ana_cmd_profile(int argc, char **argv);	/* profile.c */
 
 /*
  * ana_file_arg() : the one trace file argument of a subcommand whose

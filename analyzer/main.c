@@ -22,8 +22,18 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "dump", ana_cmd_dump, "every event, one stable line each" },
+	{ "report", ana_cmd_report,
+	  "one screen: time split, blocking sites, locks, heap, parallelism" },
+	{ "threads", ana_cmd_threads,
+	  "time per state, threads grouped by start routine" },
+	{ "profile", ana_cmd_profile,
+	  "time or bytes by stack: sync io syscall sleep wakeup heap leaks" },
 	{ "info", ana_cmd_info,
 	  "header, processes, threads, event counts, lost events, integrity" },
+	{ "export", ana_cmd_export,
+	  "timeline for ui.perfetto.dev (perfetto) or chrome://tracing (json)" },
+	{ "html", ana_cmd_html,
+	  "one self-contained page: timeline, flame graphs, thread table" },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

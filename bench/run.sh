@@ -41,3 +41,36 @@ row bench-sync mutex 2000000
 row bench-sync contended 500000
 row bench-sync condvar 50000
 row bench-sync spawn 5000
+row bench-io pipe 200000
+row bench-io read1 2000000
+row bench-io fgets 2000000
+row bench-heap pairs 1000000
+row bench-heap churn 1000000
+
+# the analyzer: events/s and peak memory on a generated trace of
+# ANA_EVENTS events (default 50 M over 16 threads, bench/gen-trace.c);
+# `info` is the reader alone, the others add their analysis
+ana_row() {	# ana_row SUBCOMMAND...: best of 3 by user+sys time
+	for i in 1 2 3; do
+		/usr/bin/time -f '%U %S %M' -o "$tmp/time" \
+			"$B/bin/ctrace-analyze" "$@" "$tmp/gen.trace" >/dev/null 2>&1
+		cat "$tmp/time"
+	done | awk -v n="$*" -v e="$ana_events" '
+		{ t = $1 + $2; if (!best || t < best) { best = t; kb = $3 } }
+		END { printf "%-22s %10d %8.2f %10.1f %10.1f\n",
+		      "analyze " n, e, best, e / best / 1e6, kb / 1024 }'
+}
+
+if [ -x "$B/bench/gen-trace" ] && [ -x /usr/bin/time ]; then
+	ana_events=$("$B/bench/gen-trace" -n "${ANA_EVENTS:-50000000}" \
+		     "$tmp/gen.trace" | sed 's/^events=\([0-9]*\).*/\1/')
+	printf '\n%-22s %10s %8s %10s %10s\n' analyzer events "cpu s" \
+		"M ev/s" "peak MB"
+	ana_row info
+	ana_row report
+	ana_row threads
+	ana_row profile sync
+	ana_row profile wakeup
+	ana_row profile heap
+	rm -f "$tmp/gen.trace"
+fi

@@ -1,0 +1,606 @@
+/*
+ * export-perfetto.c - `ctrace export`: the timeline as a Perfetto trace.
+ *
+ * The output is a perfetto.protos.Trace (analyzer/proto/perfetto_trace.proto,
+ * a trimmed copy of Perfetto's own protos), written as a stream: a Trace is
+ * nothing but its packets, each a length-delimited field 1, so every
+ * TracePacket is packed with protobuf-c and appended as soon as it is made
+ * and memory does not grow with the trace.
+ *
+ * Tracks: one process track per process image (pid, exe, argv), its threads
+ * as child thread tracks (pid, tid, name), an async track per user task and
+ * two counter tracks per process.  On a thread track: a slice per blocked
+ * interval (category sync/io/wait/sleep/join, debug annotations for the
+ * object, fd and its name, bytes, result, waker, call site and stack) and
+ * the user regions.  Regions enclose the calls made inside them and a call
+ * never encloses a region, so both nest properly on one track.  Arrows are
+ * flows between two instants: thread_create -> thread_start and
+ * wake -> woken (at the end of the woken thread's slice).
+ *
+ * Everything is on one packet sequence.  Its first packet clears the
+ * incremental state; names, categories and annotation names are interned
+ * in the packet that first uses them.  Timestamps are the trace's
+ * CLOCK_MONOTONIC ns; Perfetto takes them as its default clock, which only
+ * matters when merging with another trace.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "log.h"
+#include "perfetto_trace.pb-c.h"
+#include "timeline.h"
+
+#define SEQ_ID		1
+#define MAX_ANNS	12
+#define MAX_INTERNED	64	/* new entries in one packet, at most */
+
+typedef Perfetto__Protos__TracePacket Packet;
+typedef Perfetto__Protos__TrackEvent TrackEvent;
+typedef Perfetto__Protos__TrackDescriptor TrackDesc;
+typedef Perfetto__Protos__DebugAnnotation Ann;
+
+enum { IN_NAME, IN_CAT, IN_ANN, IN_KINDS };
+
+struct intern_ent {
+	uint64_t iid;
+	char s[];
+};
+
+struct pf {
+	FILE *f;
+	const char *path;
+	struct ana_tl *tl;
+	struct ana_map intern[IN_KINDS];	/* hash -> intern_ent */
+	uint64_t next_iid[IN_KINDS];
+	/* entries new in the packet being built */
+	Perfetto__Protos__EventName names[MAX_INTERNED];
+	Perfetto__Protos__EventCategory cats[MAX_INTERNED];
+	Perfetto__Protos__DebugAnnotationName anames[MAX_INTERNED];
+	void *pending[IN_KINDS][MAX_INTERNED];
+	size_t npending[IN_KINDS];
+	uint8_t *buf;
+	size_t cap;
+	uint64_t packets;
+	struct ana_map tracks;		/* child track key -> uuid */
+	uint64_t child_tracks;
+};
+
+/* debug annotations of one event */
+struct anns {
+	Ann a[MAX_ANNS];
+	Ann *p[MAX_ANNS];
+	size_t n;
+};
+
+/* ---- packets ---- */
+
+static void put_varint(FILE *f, uint64_t v)
+{
+	while (v >= 0x80) {
+		putc((v & 0x7f) | 0x80, f);
+		v >>= 7;
+	}
+	putc(v, f);
+}
+
+/* append pk as field 1 of Trace, with the interned data it introduced */
+static void put(struct pf *pf, Packet *pk)
+{
+	Perfetto__Protos__InternedData id = PERFETTO__PROTOS__INTERNED_DATA__INIT;
+	size_t len;
+
+	pk->optional_trusted_packet_sequence_id_case =
+		PERFETTO__PROTOS__TRACE_PACKET__OPTIONAL_TRUSTED_PACKET_SEQUENCE_ID_TRUSTED_PACKET_SEQUENCE_ID;
+	pk->trusted_packet_sequence_id = SEQ_ID;
+	if (!pf->packets) {
+		pk->has_first_packet_on_sequence = 1;
+		pk->first_packet_on_sequence = 1;
+		pk->has_sequence_flags = 1;
+		pk->sequence_flags =
+			PERFETTO__PROTOS__TRACE_PACKET__SEQUENCE_FLAGS__SEQ_INCREMENTAL_STATE_CLEARED;
+	} else if (pk->data_case == PERFETTO__PROTOS__TRACE_PACKET__DATA_TRACK_EVENT) {
+		pk->has_sequence_flags = 1;
+		pk->sequence_flags =
+			PERFETTO__PROTOS__TRACE_PACKET__SEQUENCE_FLAGS__SEQ_NEEDS_INCREMENTAL_STATE;
+	}
+	if (pf->npending[IN_NAME] || pf->npending[IN_CAT] ||
+	    pf->npending[IN_ANN]) {
+		id.n_event_names = pf->npending[IN_NAME];
+		id.event_names = (void *)pf->pending[IN_NAME];
+		id.n_event_categories = pf->npending[IN_CAT];
+		id.event_categories = (void *)pf->pending[IN_CAT];
+		id.n_debug_annotation_names = pf->npending[IN_ANN];
+		id.debug_annotation_names = (void *)pf->pending[IN_ANN];
+		pk->interned_data = &id;
+	}
+	len = perfetto__protos__trace_packet__get_packed_size(pk);
+	if (len > pf->cap) {
+		pf->cap = len * 2;
+		pf->buf = xrealloc(pf->buf, pf->cap);
+	}
+	perfetto__protos__trace_packet__pack(pk, pf->buf);
+	putc(0x0a, pf->f);	/* Trace.packet: field 1, length-delimited */
+	put_varint(pf->f, len);
+	fwrite(pf->buf, 1, len, pf->f);
+	pf->packets++;
+	memset(pf->npending, 0, sizeof(pf->npending));
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+/*
+ * intern() : the iid of s in table `kind`, adding it to the packet being
+ * built if new.  @return 0 when s cannot be interned (a hash collision or
+ * a full packet): the caller then writes the string itself.
+ */
+static uint64_t intern(struct pf *pf, int kind, const char *s)
+{
+	uint64_t h = hash_str(s);
+	struct intern_ent *e = ana_map_get(&pf->intern[kind], h);
+	size_t n = pf->npending[kind];
+
+	if (e)
+		return strcmp(e->s, s) ? 0 : e->iid;
+	if (n == MAX_INTERNED)
+		return 0;
+	e = xmalloc(sizeof(*e) + strlen(s) + 1);
+	e->iid = ++pf->next_iid[kind];
+	strcpy(e->s, s);
+	ana_map_put(&pf->intern[kind], h, e);
+	/* EventName, EventCategory, DebugAnnotationName: iid=1 name=2 */
+	if (kind == IN_NAME) {
+		perfetto__protos__event_name__init(&pf->names[n]);
+		pf->names[n].has_iid = 1;
+		pf->names[n].iid = e->iid;
+		pf->names[n].name = e->s;
+		pf->pending[kind][n] = &pf->names[n];
+	} else if (kind == IN_CAT) {
+		perfetto__protos__event_category__init(&pf->cats[n]);
+		pf->cats[n].has_iid = 1;
+		pf->cats[n].iid = e->iid;
+		pf->cats[n].name = e->s;
+		pf->pending[kind][n] = &pf->cats[n];
+	} else {
+		perfetto__protos__debug_annotation_name__init(&pf->anames[n]);
+		pf->anames[n].has_iid = 1;
+		pf->anames[n].iid = e->iid;
+		pf->anames[n].name = e->s;
+		pf->pending[kind][n] = &pf->anames[n];
+	}
+	pf->npending[kind]++;
+	return e->iid;
+}
+
+/* ---- events ---- */
+
+static Ann *ann(struct pf *pf, struct anns *a, const char *name)
+{
+	Ann *x = &a->a[a->n];
+	uint64_t iid = intern(pf, IN_ANN, name);
+
+	perfetto__protos__debug_annotation__init(x);
+	if (iid) {
+		x->name_field_case =
+			PERFETTO__PROTOS__DEBUG_ANNOTATION__NAME_FIELD_NAME_IID;
+		x->name_iid = iid;
+	} else {
+		x->name_field_case =
+			PERFETTO__PROTOS__DEBUG_ANNOTATION__NAME_FIELD_NAME;
+		x->name = (char *)name;
+	}
+	a->p[a->n++] = x;
+	return x;
+}
+
+static void ann_str(struct pf *pf, struct anns *a, const char *name,
+		    const char *v)
+{
+	Ann *x = ann(pf, a, name);
+
+	x->value_case = PERFETTO__PROTOS__DEBUG_ANNOTATION__VALUE_STRING_VALUE;
+	x->string_value = (char *)v;
+}
+
+static void ann_int(struct pf *pf, struct anns *a, const char *name,
+		    int64_t v)
+{
+	Ann *x = ann(pf, a, name);
+
+	x->value_case = PERFETTO__PROTOS__DEBUG_ANNOTATION__VALUE_INT_VALUE;
+	x->int_value = v;
+}
+
+static void ann_ptr(struct pf *pf, struct anns *a, const char *name,
+		    uint64_t v)
+{
+	Ann *x = ann(pf, a, name);
+
+	x->value_case = PERFETTO__PROTOS__DEBUG_ANNOTATION__VALUE_POINTER_VALUE;
+	x->pointer_value = v;
+}
+
+/* a TrackEvent: type, track, name (interned) and category (interned) */
+static void event_init(struct pf *pf, TrackEvent *te, uint64_t *cat_iid,
+		       int type, uint64_t track, const char *name,
+		       enum ana_tl_cat cat)
+{
+	uint64_t iid;
+
+	perfetto__protos__track_event__init(te);
+	te->has_type = 1;
+	te->type = type;
+	te->has_track_uuid = 1;
+	te->track_uuid = track;
+	if (type == PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END ||
+	    type == PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER)
+		return;		/* END repeats nothing of its BEGIN */
+	iid = intern(pf, IN_NAME, name);
+	if (iid) {
+		te->name_field_case =
+			PERFETTO__PROTOS__TRACK_EVENT__NAME_FIELD_NAME_IID;
+		te->name_iid = iid;
+	} else {
+		te->name_field_case =
+			PERFETTO__PROTOS__TRACK_EVENT__NAME_FIELD_NAME;
+		te->name = (char *)name;
+	}
+	*cat_iid = intern(pf, IN_CAT, ana_tl_palette[cat].cat);
+	if (*cat_iid) {
+		te->n_category_iids = 1;
+		te->category_iids = cat_iid;
+	}
+}
+
+static void put_event(struct pf *pf, uint64_t ts, TrackEvent *te)
+{
+	Packet pk = PERFETTO__PROTOS__TRACE_PACKET__INIT;
+
+	pk.has_timestamp = 1;
+	pk.timestamp = ts;
+	pk.data_case = PERFETTO__PROTOS__TRACE_PACKET__DATA_TRACK_EVENT;
+	pk.track_event = te;
+	put(pf, &pk);
+}
+
+static void put_track(struct pf *pf, TrackDesc *td)
+{
+	Packet pk = PERFETTO__PROTOS__TRACE_PACKET__INIT;
+
+	pk.data_case = PERFETTO__PROTOS__TRACE_PACKET__DATA_TRACK_DESCRIPTOR;
+	pk.track_descriptor = td;
+	put(pf, &pk);
+}
+
+/* ---- tracks ---- */
+
+static void process_track(struct pf *pf, struct ana_tl_proc *p)
+{
+	Perfetto__Protos__ProcessDescriptor pd =
+		PERFETTO__PROTOS__PROCESS_DESCRIPTOR__INIT;
+	TrackDesc td = PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
+	char name[256];
+	char **argv = NULL;
+	uint32_t i;
+
+	pd.has_pid = 1;
+	pd.pid = p->p->pid;
+	pd.process_name = (char *)ana_tl_proc_name(p, name, sizeof(name));
+	if (p->p->argc) {
+		argv = xcalloc(p->p->argc, sizeof(*argv));
+		for (i = 0; i < p->p->argc; i++)
+			argv[i] = p->p->argv[i]->s;
+		pd.n_cmdline = p->p->argc;
+		pd.cmdline = argv;
+	}
+	td.has_uuid = 1;
+	td.uuid = p->uuid;
+	td.process = &pd;
+	put_track(pf, &td);
+	free(argv);
+}
+
+static void thread_track(struct pf *pf, struct ana_tl_thread *th,
+			 const char *name)
+{
+	Perfetto__Protos__ThreadDescriptor d =
+		PERFETTO__PROTOS__THREAD_DESCRIPTOR__INIT;
+	TrackDesc td = PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
+
+	d.has_pid = 1;
+	d.pid = th->proc->p->pid;
+	d.has_tid = 1;
+	d.tid = th->tid;
+	d.thread_name = (char *)name;
+	td.has_uuid = 1;
+	td.uuid = th->uuid;
+	td.has_parent_uuid = 1;
+	td.parent_uuid = th->proc->uuid;
+	td.thread = &d;
+	put_track(pf, &td);
+}
+
+/* a child track of the process (task, counter), described once; its
+ * uuid is above the timeline's (which count processes and threads) */
+static uint64_t child_track(struct pf *pf, struct ana_tl_proc *p,
+			    uint64_t key, const char *name, int unit)
+{
+	Perfetto__Protos__CounterDescriptor cd =
+		PERFETTO__PROTOS__COUNTER_DESCRIPTOR__INIT;
+	TrackDesc td = PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
+	uint64_t k = key * 0x9e3779b97f4a7c15ull ^ p->uuid, uuid;
+
+	uuid = (uintptr_t)ana_map_get(&pf->tracks, k);
+	if (uuid)
+		return uuid;
+	uuid = (1ull << 32) + ++pf->child_tracks;
+	ana_map_put(&pf->tracks, k, (void *)(uintptr_t)uuid);
+	td.has_uuid = 1;
+	td.uuid = uuid;
+	td.has_parent_uuid = 1;
+	td.parent_uuid = p->uuid;
+	td.name = (char *)name;
+	if (unit) {
+		cd.has_unit = 1;
+		cd.unit = unit;
+		td.counter = &cd;
+	}
+	put_track(pf, &td);
+	return uuid;
+}
+
+/* ---- timeline callbacks ---- */
+
+static void pf_process(void *u, struct ana_tl_proc *p)
+{
+	process_track(u, p);
+}
+
+static void pf_thread(void *u, struct ana_tl_thread *th)
+{
+	thread_track(u, th, NULL);
+}
+
+static void slice_anns(struct pf *pf, struct anns *a,
+		       const struct ana_tl_slice *s, char *stack, size_t size)
+{
+	const struct ana_block *b = s->b;
+	char *nl;
+
+	if (b->has_fd) {
+		ann_int(pf, a, "fd", (int64_t)b->obj);
+		if (s->fd_name)
+			ann_str(pf, a, "fd_name", s->fd_name);
+	} else if (b->obj) {
+		ann_ptr(pf, a, "object", b->obj);
+	}
+	if (b->bytes >= 0)
+		ann_int(pf, a, "bytes", b->bytes);
+	ann_int(pf, a, "result", b->result);
+	if (b->holder)
+		ann_int(pf, a, "holder", b->holder);
+	if (b->waker)
+		ann_int(pf, a, "waker", b->waker);
+	if (s->stack && s->stack->n) {
+		ana_tl_stack_str(pf->tl, s->stack, "\n", stack, size);
+		if (s->stack->n > 1)
+			ann_str(pf, a, "stack", stack);
+		nl = strchr(stack, '\n');
+		if (nl)
+			*nl = 0;
+		ann_str(pf, a, "callsite", stack);
+	}
+}
+
+static void pf_slice(void *u, struct ana_tl_thread *th,
+		     const struct ana_tl_slice *s)
+{
+	struct pf *pf = u;
+	char stack[4096];
+	struct anns a = { .n = 0 };
+	TrackEvent te;
+	uint64_t cat;
+
+	event_init(pf, &te, &cat,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN,
+		   th->uuid, s->name, s->cat);
+	slice_anns(pf, &a, s, stack, sizeof(stack));
+	te.n_debug_annotations = a.n;
+	te.debug_annotations = a.p;
+	put_event(pf, s->b->start, &te);
+	event_init(pf, &te, &cat,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END,
+		   th->uuid, NULL, s->cat);
+	put_event(pf, s->b->start + s->b->dur, &te);
+}
+
+static void pf_region(void *u, struct ana_tl_thread *th, int begin,
+		      uint64_t ts, const char *name)
+{
+	struct pf *pf = u;
+	TrackEvent te;
+	uint64_t cat;
+
+	event_init(pf, &te, &cat, begin ?
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN :
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END,
+		   th->uuid, name, TL_USER);
+	put_event(pf, ts, &te);
+}
+
+static void pf_task(void *u, struct ana_tl_proc *p, int begin, uint64_t ts,
+		    uint64_t id, const char *name)
+{
+	struct pf *pf = u;
+	char tname[128];
+	struct anns a = { .n = 0 };
+	TrackEvent te;
+	uint64_t cat, track;
+
+	snprintf(tname, sizeof(tname), "task %llu %s", (unsigned long long)id,
+		 name);
+	track = child_track(pf, p, id * 4 + 3, tname, 0);
+	event_init(pf, &te, &cat, begin ?
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN :
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END,
+		   track, name, TL_USER);
+	if (begin) {
+		ann_int(pf, &a, "task", id);
+		te.n_debug_annotations = a.n;
+		te.debug_annotations = a.p;
+	}
+	put_event(pf, ts, &te);
+}
+
+static void pf_instant(void *u, struct ana_tl_proc *p,
+		       struct ana_tl_thread *th, uint64_t ts,
+		       enum ana_tl_cat cat, const char *name,
+		       const char *detail)
+{
+	struct pf *pf = u;
+	struct anns a = { .n = 0 };
+	TrackEvent te;
+	uint64_t ciid;
+
+	event_init(pf, &te, &ciid,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_INSTANT,
+		   th ? th->uuid : p->uuid, name, cat);
+	if (detail && *detail) {
+		ann_str(pf, &a, cat == TL_USER ? "message" : "detail", detail);
+		te.n_debug_annotations = a.n;
+		te.debug_annotations = a.p;
+	}
+	put_event(pf, ts, &te);
+}
+
+static void pf_flow(void *u, enum ana_tl_cat kind, uint64_t id,
+		    struct ana_tl_thread *from, uint64_t ts0,
+		    struct ana_tl_thread *to, uint64_t ts1)
+{
+	struct pf *pf = u;
+	int create = kind == TL_THREAD;
+	TrackEvent te;
+	uint64_t cat;
+
+	event_init(pf, &te, &cat,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_INSTANT,
+		   from->uuid, create ? "thread_create" : "wake", kind);
+	te.n_flow_ids = 1;
+	te.flow_ids = &id;
+	put_event(pf, ts0, &te);
+	event_init(pf, &te, &cat,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_INSTANT,
+		   to->uuid, create ? "thread_start" : "woken", kind);
+	te.n_terminating_flow_ids = 1;
+	te.terminating_flow_ids = &id;
+	put_event(pf, ts1, &te);
+}
+
+static void pf_counter(void *u, struct ana_tl_proc *p,
+		       enum ana_tl_counter c, uint64_t ts, int64_t value)
+{
+	struct pf *pf = u;
+	TrackEvent te;
+	uint64_t cat;
+
+	event_init(pf, &te, &cat,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER,
+		   child_track(pf, p, c * 4 + 1, ana_tl_counter_name[c],
+			       c == TL_CNT_HEAP ?
+			       PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_SIZE_BYTES :
+			       PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_COUNT),
+		   NULL, TL_HEAP);
+	te.counter_value_field_case =
+		PERFETTO__PROTOS__TRACK_EVENT__COUNTER_VALUE_FIELD_COUNTER_VALUE;
+	te.counter_value = value;
+	put_event(pf, ts, &te);
+}
+
+/* names are known only now: describe the named threads again */
+static void pf_done(void *u)
+{
+	struct pf *pf = u;
+	struct ana_tl *tl = pf->tl;
+	size_t i, j;
+
+	for (i = 0; i < tl->nprocs; i++)
+		for (j = 0; j < tl->procs[i]->nthreads; j++) {
+			struct ana_tl_thread *th = tl->procs[i]->threads[j];
+
+			if (ana_tl_thread_name(th))
+				thread_track(pf, th, ana_tl_thread_name(th));
+		}
+}
+
+int ana_export_perfetto(struct ana_tl *tl, const char *out)
+{
+	static const struct ana_tl_ops ops = {
+		.process = pf_process,
+		.thread = pf_thread,
+		.slice = pf_slice,
+		.region = pf_region,
+		.task = pf_task,
+		.instant = pf_instant,
+		.flow = pf_flow,
+		.counter = pf_counter,
+		.done = pf_done,
+	};
+	struct pf pf = { 0 };
+	Packet first = PERFETTO__PROTOS__TRACE_PACKET__INIT;
+	int status, k;
+	size_t i;
+
+	pf.path = out;
+	pf.tl = tl;
+	pf.f = ana_tl_out(out);
+	put(&pf, &first);	/* clears the sequence's incremental state */
+	status = ana_tl_run(tl, &ops, &pf);
+	ana_tl_close(pf.f, out);
+	for (k = 0; k < IN_KINDS; k++) {
+		for (i = 0; i < pf.intern[k].cap; i++)
+			free(pf.intern[k].ents[i].val);
+		ana_map_free(&pf.intern[k]);
+	}
+	ana_map_free(&pf.tracks);
+	free(pf.buf);
+	return status;
+}
+
+/*
+ * ctrace export [--format perfetto|json] [-o <out>] <file>
+ * The output defaults to <file>.pftrace or <file>.json; "-" is stdout.
+ */
+int ana_cmd_export(int argc, char **argv)
+{
+	const char *usage = "ctrace-analyze export [--format perfetto|json] "
+			    "[-o <out>] <file>";
+	const char *out = NULL, *format = "perfetto", *in;
+	struct ana_tl tl;
+	char *def = NULL;
+	int json, status;
+
+	in = ana_tl_args(argc, argv, usage, &out, &format);
+	json = !strcmp(format, "json");
+	if (!json && strcmp(format, "perfetto"))
+		die(EXIT_USAGE, "export: unknown format '%s' (perfetto, json)",
+		    format);
+	if (!out) {
+		if (!strcmp(in, "-"))
+			die(EXIT_USAGE, "export: reading stdin needs -o");
+		def = xmalloc(strlen(in) + 16);
+		sprintf(def, "%s.%s", in, json ? "json" : "pftrace");
+		out = def;
+	}
+	ana_tl_open(&tl, in);
+	status = json ? ana_export_json(&tl, out) :
+		 ana_export_perfetto(&tl, out);
+	free(def);
+	return status;
+}

@@ -1,0 +1,628 @@
+/*
+ * html.c - `ctrace html`: one self-contained page for people.
+ *
+ * The page is analyzer/html/report.html with report.css, report.js (all
+ * three embedded in this program by scripts/embed.sh) and the trace's data
+ * as JSON put in its place.  It needs no network and opens from file://.
+ *
+ * The data: a summary (duration, processes, threads, time by state, lost
+ * events, integrity), per thread its blocked intervals and its time by
+ * state, per process the running-thread and live-heap counters, and the
+ * stacks of the intervals and of three flame graphs (sync, io: ns blocked
+ * per stack; heap: bytes allocated per stack) with every frame already a
+ * string (symbols.h), so the page does no symbolizing.
+ *
+ * Size is bounded for big traces: past INTERVAL_BUDGET intervals, those
+ * shorter than a bucket (first 1/100000th of the trace, widened until the
+ * budget holds) are merged into per-thread, per-bucket summaries (the
+ * dominant state, the busy fraction, a count), and a counter of more than
+ * COUNTER_POINTS values keeps the largest value per time bucket.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "log.h"
+#include "symbols.h"
+#include "timeline.h"
+
+#define INTERVAL_BUDGET	200000
+#define COUNTER_POINTS	8000
+#define FLAME_KINDS	3	/* sync, io, heap */
+
+/* embedded by scripts/embed.sh */
+struct ana_asset {
+	const char *name;
+	const unsigned char *data;
+	size_t len;
+};
+extern const struct ana_asset ana_assets[];
+
+struct iv {
+	uint64_t start, dur;
+	uint64_t obj, waker, wake_ts, holder, stack;
+	int64_t result, bytes;
+	const char *name, *fd_name;
+	uint8_t cat, has_fd;
+};
+
+struct hthread {
+	struct iv *iv;
+	size_t n, cap;
+};
+
+struct point {
+	uint64_t ts;
+	int64_t v;
+};
+
+struct hproc {
+	struct point *pt[TL_NCOUNTERS];
+	size_t npt[TL_NCOUNTERS], cappt[TL_NCOUNTERS];
+};
+
+struct html {
+	FILE *f;
+	struct ana_tl *tl;
+	struct ana_map flame[FLAME_KINDS];	/* stack id -> value */
+	struct ana_map stack_idx;		/* stack id -> index + 1 */
+	struct ana_map frame_idx;		/* (image, addr) -> index + 1 */
+	const struct ana_stack **stacks;	/* in index order */
+	size_t nstacks;
+	char **frames;
+	size_t nframes;
+	uint64_t total;				/* intervals */
+	int status;
+};
+
+static const char *const flame_name[FLAME_KINDS] = { "sync", "io", "heap" };
+
+static void *grow(void *p, size_t *cap, size_t n, size_t size)
+{
+	if (n < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 256;
+	return xrealloc(p, *cap * size);
+}
+
+/* ---- collecting ---- */
+
+static void flame_add(struct html *h, int kind, uint64_t stack, uint64_t v)
+{
+	uintptr_t *cell;
+
+	if (!stack || !v)
+		return;
+	/* values live in the map as pointers to heap cells */
+	cell = ana_map_get(&h->flame[kind], stack);
+	if (!cell) {
+		cell = xcalloc(1, sizeof(*cell));
+		ana_map_put(&h->flame[kind], stack, cell);
+	}
+	*cell += v;
+}
+
+static void h_thread(void *u, struct ana_tl_thread *th)
+{
+	th->user = xcalloc(1, sizeof(struct hthread));
+}
+
+static void h_process(void *u, struct ana_tl_proc *p)
+{
+	p->user = xcalloc(1, sizeof(struct hproc));
+}
+
+static void h_slice(void *u, struct ana_tl_thread *th,
+		    const struct ana_tl_slice *s)
+{
+	struct html *h = u;
+	struct hthread *ht = th->user;
+	const struct ana_block *b = s->b;
+	struct iv *v;
+
+	ht->iv = grow(ht->iv, &ht->cap, ht->n, sizeof(*ht->iv));
+	v = &ht->iv[ht->n++];
+	*v = (struct iv){ b->start, b->dur, b->obj, b->waker, b->wake_ts,
+			  b->holder, b->stack, b->result, b->bytes, s->name,
+			  s->fd_name, s->cat, b->has_fd };
+	h->total++;
+	if (s->cat == TL_SYNC || s->cat == TL_JOIN)
+		flame_add(h, 0, b->stack, b->dur);
+	else if (s->cat == TL_IO || s->cat == TL_WAIT)
+		flame_add(h, 1, b->stack, b->dur);
+}
+
+static void h_event(void *u, struct ana_tl_thread *th,
+		    const struct fmt_event *ev)
+{
+	const struct fmt_event_info *in = fmt_event_info(ev->type);
+
+	/* ALLOC: addr size call stack; REALLOC: addr old size stack */
+	if (ev->type == FMT_EV_ALLOC && in->stack_field >= 0)
+		flame_add(u, 2, ev->f[in->stack_field], ev->f[1]);
+	else if (ev->type == FMT_EV_REALLOC && in->stack_field >= 0)
+		flame_add(u, 2, ev->f[in->stack_field], ev->f[2]);
+}
+
+static void h_counter(void *u, struct ana_tl_proc *p, enum ana_tl_counter c,
+		      uint64_t ts, int64_t value)
+{
+	struct hproc *hp = p->user;
+
+	hp->pt[c] = grow(hp->pt[c], &hp->cappt[c], hp->npt[c],
+			 sizeof(*hp->pt[c]));
+	hp->pt[c][hp->npt[c]++] = (struct point){ ts, value };
+}
+
+/* ---- stacks and frames ---- */
+
+static size_t frame_index(struct html *h, uint64_t image, uint64_t addr)
+{
+	uint64_t key = (image * 0x9e3779b97f4a7c15ull) ^ addr;
+	uintptr_t i = (uintptr_t)ana_map_get(&h->frame_idx, key);
+	char buf[512];
+
+	if (i)
+		return i - 1;
+	ana_frame_str(&h->tl->t, image, addr, buf, sizeof(buf));
+	h->frames = xrealloc(h->frames, (h->nframes + 1) * sizeof(*h->frames));
+	h->frames[h->nframes++] = xstrdup(buf);
+	ana_map_put(&h->frame_idx, key, (void *)(uintptr_t)h->nframes);
+	return h->nframes - 1;
+}
+
+/* @return the index of stack id in the page's table, or -1 */
+static long stack_index(struct html *h, uint64_t id)
+{
+	uintptr_t i = (uintptr_t)ana_map_get(&h->stack_idx, id);
+	const struct ana_stack *s;
+
+	if (i)
+		return (long)i - 1;
+	s = id ? ana_stack(&h->tl->t, id) : NULL;
+	if (!s || !s->n)
+		return -1;
+	h->stacks = xrealloc(h->stacks, (h->nstacks + 1) * sizeof(*h->stacks));
+	h->stacks[h->nstacks++] = s;
+	ana_map_put(&h->stack_idx, id, (void *)(uintptr_t)h->nstacks);
+	return (long)h->nstacks - 1;
+}
+
+/* ---- writing ---- */
+
+static void str(struct html *h, const char *s)
+{
+	ana_tl_json_str(h->f, s ? s : "");
+}
+
+static int64_t rel(struct html *h, uint64_t ts)
+{
+	return ana_rel_ts(&h->tl->t, ts);
+}
+
+/*
+ * The bucket width: intervals at least this long are kept one by one,
+ * shorter ones merged per bucket.  0 keeps everything.
+ */
+static uint64_t bucket_width(struct html *h)
+{
+	struct ana_tl *tl = h->tl;
+	uint64_t w = (tl->end - tl->begin) / 100000 + 1, count, last;
+	size_t i, j, k;
+	int tries;
+
+	if (h->total <= INTERVAL_BUDGET)
+		return 0;
+	for (tries = 0; tries < 40; tries++, w *= 2) {
+		count = 0;
+		for (i = 0; i < tl->nprocs; i++)
+			for (j = 0; j < tl->procs[i]->nthreads; j++) {
+				struct hthread *ht =
+					tl->procs[i]->threads[j]->user;
+
+				last = UINT64_MAX;
+				for (k = 0; k < ht->n; k++) {
+					uint64_t b = (ht->iv[k].start -
+						      tl->begin) / w;
+
+					if (ht->iv[k].dur >= w)
+						count++;
+					else if (b != last)
+						count++, last = b;
+				}
+			}
+		if (count <= INTERVAL_BUDGET)
+			break;
+	}
+	return w;
+}
+
+static void put_iv(struct html *h, const struct iv *v, int *first)
+{
+	long st = stack_index(h, v->stack);
+
+	fprintf(h->f, "%s[%" PRId64 ",%" PRIu64 ",%u,", *first ? "" : ",",
+		rel(h, v->start), v->dur, v->cat);
+	*first = 0;
+	str(h, v->name);
+	if (v->has_fd)
+		fprintf(h->f, ",\"fd %" PRId64 "\",", (int64_t)v->obj);
+	else if (v->obj)
+		fprintf(h->f, ",\"0x%" PRIx64 "\",", v->obj);
+	else
+		fprintf(h->f, ",\"\",");
+	str(h, v->fd_name);
+	fprintf(h->f, ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+		",%ld,%" PRIu64 "]", v->waker,
+		v->wake_ts ? rel(h, v->wake_ts) : -1, v->result, v->bytes,
+		st, v->holder);
+}
+
+/* merged buckets: [start, width, dominant state, busy ns, count] */
+static void put_bucket(struct html *h, uint64_t b, uint64_t w,
+		       const uint64_t *busy, uint64_t n, int *first)
+{
+	uint64_t sum = 0;
+	int s, best = 1;
+
+	for (s = 1; s < ANA_NSTATES; s++) {
+		sum += busy[s];
+		if (busy[s] > busy[best])
+			best = s;
+	}
+	fprintf(h->f, "%s[%" PRId64 ",%" PRIu64 ",%d,%" PRIu64 ",%" PRIu64 "]",
+		*first ? "" : ",", rel(h, h->tl->begin + b * w), w, best, sum,
+		n);
+	*first = 0;
+}
+
+static void put_intervals(struct html *h, struct hthread *ht, uint64_t w)
+{
+	uint64_t busy[ANA_NSTATES] = { 0 }, b, last = UINT64_MAX, n = 0;
+	int first = 1, bfirst = 1;
+	size_t k;
+
+	fprintf(h->f, ",\"iv\":[");
+	for (k = 0; k < ht->n; k++)
+		if (!w || ht->iv[k].dur >= w)
+			put_iv(h, &ht->iv[k], &first);
+	fprintf(h->f, "],\"bk\":[");
+	for (k = 0; w && k < ht->n; k++) {
+		if (ht->iv[k].dur >= w)
+			continue;
+		b = (ht->iv[k].start - h->tl->begin) / w;
+		if (b != last && n) {
+			put_bucket(h, last, w, busy, n, &bfirst);
+			memset(busy, 0, sizeof(busy));
+			n = 0;
+		}
+		last = b;
+		busy[ht->iv[k].cat] += ht->iv[k].dur;
+		n++;
+	}
+	if (n)
+		put_bucket(h, last, w, busy, n, &bfirst);
+	fprintf(h->f, "]");
+}
+
+static void put_thread(struct html *h, struct ana_tl_thread *th, uint64_t w)
+{
+	const char *name = ana_tl_thread_name(th);
+	int s;
+
+	fprintf(h->f, "{\"pid\":%" PRIu64 ",\"tid\":%" PRIu64 ",\"name\":",
+		th->proc->p->pid, th->tid);
+	str(h, name);
+	fprintf(h->f, ",\"proc\":%zu,\"first\":%" PRId64 ",\"last\":%" PRId64
+		",\"time\":[", th->proc->index, rel(h, th->first),
+		rel(h, th->last));
+	for (s = 0; s < ANA_NSTATES; s++)
+		fprintf(h->f, "%s%" PRIu64, s ? "," : "", th->time[s]);
+	fprintf(h->f, "],\"n\":%" PRIu64, th->nblocks);
+	put_intervals(h, th->user, w);
+	fprintf(h->f, "}");
+}
+
+static void put_counter(struct html *h, const struct point *pt, size_t n)
+{
+	uint64_t b0 = h->tl->begin, span = h->tl->end - b0 + 1, b, last;
+	int64_t best = 0;
+	size_t i;
+	int first = 1, have = 0;
+
+	fprintf(h->f, "[");
+	last = UINT64_MAX;
+	for (i = 0; i < n; i++) {
+		b = n > COUNTER_POINTS ?
+		    (uint64_t)((double)(pt[i].ts - b0) / span *
+			       (COUNTER_POINTS / 2)) : i;
+		if (b != last && have) {
+			fprintf(h->f, "%s%" PRId64, first ? "" : ",", best);
+			first = 0;
+			have = 0;
+		}
+		if (!have) {
+			fprintf(h->f, "%s%" PRId64, first ? "" : ",",
+				rel(h, pt[i].ts));
+			first = 0;
+			best = pt[i].v;
+			have = 1;
+		}
+		if (pt[i].v > best)
+			best = pt[i].v;
+		last = b;
+	}
+	if (have)
+		fprintf(h->f, "%s%" PRId64, first ? "" : ",", best);
+	fprintf(h->f, "]");
+}
+
+static void put_proc(struct html *h, struct ana_tl_proc *p)
+{
+	struct hproc *hp = p->user;
+	char buf[256];
+	uint32_t i;
+	int c;
+
+	fprintf(h->f, "{\"pid\":%" PRIu64 ",\"name\":", p->p->pid);
+	str(h, ana_tl_proc_name(p, buf, sizeof(buf)));
+	fprintf(h->f, ",\"argv\":[");
+	for (i = 0; i < p->p->argc; i++) {
+		fprintf(h->f, i ? "," : "");
+		str(h, p->p->argv[i]->s);
+	}
+	fprintf(h->f, "],\"peak_heap\":%" PRId64 ",\"counters\":[",
+		p->peak_heap);
+	for (c = 0; c < TL_NCOUNTERS; c++) {
+		fprintf(h->f, c ? "," : "");
+		put_counter(h, hp->pt[c], hp->npt[c]);
+	}
+	fprintf(h->f, "]}");
+}
+
+static void put_summary(struct html *h)
+{
+	struct ana_tl *tl = h->tl;
+	uint64_t states[ANA_NSTATES] = { 0 }, life;
+	char buf[512];
+	size_t i, j;
+	int s;
+
+	for (i = 0; i < tl->nprocs; i++)
+		for (j = 0; j < tl->procs[i]->nthreads; j++) {
+			struct ana_tl_thread *th = tl->procs[i]->threads[j];
+
+			if (!th->th)
+				continue;
+			life = th->last - th->first;
+			for (s = 1; s < ANA_NSTATES; s++) {
+				states[s] += th->time[s];
+				life -= th->time[s] < life ? th->time[s] : life;
+			}
+			states[0] += life;
+		}
+	fprintf(h->f, "\"summary\":{\"trace\":");
+	str(h, tl->t.path);
+	fprintf(h->f, ",\"begin\":%" PRId64 ",\"end\":%" PRId64
+		",\"processes\":%zu,\"threads\":%zu,\"events\":%" PRIu64
+		",\"lost\":%" PRIu64 ",\"integrity\":",
+		rel(h, tl->begin), rel(h, tl->end), tl->nprocs, tl->nthreads,
+		tl->t.st.events, tl->t.st.lost);
+	str(h, ana_integrity(&tl->t, buf, sizeof(buf)));
+	fprintf(h->f, ",\"states\":[");
+	for (s = 0; s < ANA_NSTATES; s++)
+		fprintf(h->f, "%s%" PRIu64, s ? "," : "", states[s]);
+	fprintf(h->f, "]}");
+}
+
+static int by_value(const void *a, const void *b)
+{
+	const struct ana_map_ent *x = a, *y = b;
+	uintptr_t vx = x->val ? *(uintptr_t *)x->val : 0;
+	uintptr_t vy = y->val ? *(uintptr_t *)y->val : 0;
+
+	return vx < vy ? 1 : vx > vy ? -1 : 0;
+}
+
+static void put_flames(struct html *h)
+{
+	int k, first;
+	size_t i;
+	long st;
+
+	fprintf(h->f, ",\"flame\":{");
+	for (k = 0; k < FLAME_KINDS; k++) {
+		struct ana_map *m = &h->flame[k];
+
+		fprintf(h->f, "%s\"%s\":[", k ? "," : "", flame_name[k]);
+		/* the biggest first; the map is not used after this */
+		qsort(m->ents, m->cap, sizeof(*m->ents), by_value);
+		first = 1;
+		for (i = 0; i < m->cap && m->ents[i].val && i < 20000; i++) {
+			st = stack_index(h, m->ents[i].key);
+			if (st < 0)
+				continue;
+			fprintf(h->f, "%s[%ld,%" PRIuPTR "]", first ? "" : ",",
+				st, *(uintptr_t *)m->ents[i].val);
+			first = 0;
+		}
+		fprintf(h->f, "]");
+	}
+	fprintf(h->f, "}");
+}
+
+/* stacks last: the intervals and flames above named the ones needed */
+static void put_stacks(struct html *h)
+{
+	size_t i, k;
+	uint32_t j;
+
+	fprintf(h->f, ",\"stacks\":[");
+	for (i = 0; i < h->nstacks; i++) {
+		fprintf(h->f, "%s[", i ? "," : "");
+		for (j = 0; j < h->stacks[i]->n; j++)
+			fprintf(h->f, "%s%zu", j ? "," : "",
+				frame_index(h, h->stacks[i]->image,
+					    h->stacks[i]->frames[j]));
+		fprintf(h->f, "]");
+	}
+	fprintf(h->f, "],\"frames\":[");
+	for (k = 0; k < h->nframes; k++) {
+		fprintf(h->f, k ? "," : "");
+		str(h, h->frames[k]);
+	}
+	fprintf(h->f, "]");
+}
+
+static void put_palette(struct html *h)
+{
+	int c;
+
+	fprintf(h->f, ",\"palette\":[");
+	for (c = 0; c < TL_NCATS; c++)
+		fprintf(h->f, "%s[\"%s\",\"%s\"]", c ? "," : "",
+			ana_tl_palette[c].cat, ana_tl_palette[c].rgb);
+	fprintf(h->f, "],\"counters\":[\"%s\",\"%s\"]",
+		ana_tl_counter_name[0], ana_tl_counter_name[1]);
+}
+
+static void put_data(struct html *h)
+{
+	struct ana_tl *tl = h->tl;
+	uint64_t w = bucket_width(h);
+	size_t i, j;
+	int first = 1;
+
+	fprintf(h->f, "{");
+	put_summary(h);
+	put_palette(h);
+	fprintf(h->f, ",\"bucket\":%" PRIu64 ",\"procs\":[", w);
+	for (i = 0; i < tl->nprocs; i++) {
+		fprintf(h->f, i ? "," : "");
+		put_proc(h, tl->procs[i]);
+	}
+	fprintf(h->f, "],\"threads\":[");
+	for (i = 0; i < tl->nprocs; i++)
+		for (j = 0; j < tl->procs[i]->nthreads; j++) {
+			fprintf(h->f, first ? "" : ",\n");
+			first = 0;
+			put_thread(h, tl->procs[i]->threads[j], w);
+		}
+	fprintf(h->f, "]");
+	put_flames(h);
+	put_stacks(h);
+	fprintf(h->f, "}");
+}
+
+static const struct ana_asset *asset(const char *name)
+{
+	const struct ana_asset *a;
+
+	for (a = ana_assets; a->name; a++)
+		if (!strcmp(a->name, name))
+			return a;
+	die(EXIT_FAIL, "html: %s is not built in", name);
+}
+
+/* the template with @CSS@, @DATA@ and @JS@ replaced, in that order */
+static void h_done(void *u)
+{
+	static const char *const marks[] = { "@CSS@", "@DATA@", "@JS@" };
+	struct html *h = u;
+	const struct ana_asset *tpl = asset("report.html");
+	const char *p = (const char *)tpl->data, *end = p + tpl->len, *m;
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		m = strstr(p, marks[k]);
+		if (!m)
+			die(EXIT_FAIL, "html: template has no %s", marks[k]);
+		fwrite(p, 1, m - p, h->f);
+		if (k == 0)
+			fwrite(asset("report.css")->data, 1,
+			       asset("report.css")->len, h->f);
+		else if (k == 1)
+			put_data(h);
+		else
+			fwrite(asset("report.js")->data, 1,
+			       asset("report.js")->len, h->f);
+		p = m + strlen(marks[k]);
+	}
+	fwrite(p, 1, end - p, h->f);
+}
+
+static void free_all(struct html *h, struct ana_tl *tl)
+{
+	size_t i, j;
+	int k;
+
+	for (k = 0; k < FLAME_KINDS; k++) {
+		for (i = 0; i < h->flame[k].cap; i++)
+			free(h->flame[k].ents[i].val);
+		ana_map_free(&h->flame[k]);
+	}
+	for (i = 0; i < tl->nprocs; i++) {
+		struct hproc *hp = tl->procs[i]->user;
+
+		for (k = 0; k < TL_NCOUNTERS; k++)
+			free(hp->pt[k]);
+		free(hp);
+		for (j = 0; j < tl->procs[i]->nthreads; j++) {
+			struct hthread *ht = tl->procs[i]->threads[j]->user;
+
+			free(ht->iv);
+			free(ht);
+		}
+	}
+	for (i = 0; i < h->nframes; i++)
+		free(h->frames[i]);
+	free(h->frames);
+	free(h->stacks);
+	ana_map_free(&h->stack_idx);
+	ana_map_free(&h->frame_idx);
+}
+
+/* everything is written from done(), while the trace's tables live */
+static void h_done_free(void *u)
+{
+	struct html *h = u;
+
+	h_done(h);
+	free_all(h, h->tl);
+}
+
+/* ctrace html [-o <out.html>] <file>; the output defaults to <file>.html */
+int ana_cmd_html(int argc, char **argv)
+{
+	static const struct ana_tl_ops ops = {
+		.process = h_process,
+		.thread = h_thread,
+		.slice = h_slice,
+		.counter = h_counter,
+		.event = h_event,
+		.done = h_done_free,
+	};
+	const char *usage = "ctrace-analyze html [-o <out.html>] <file>";
+	const char *out = NULL, *in;
+	struct html h = { 0 };
+	struct ana_tl tl;
+	char *def = NULL;
+	int status;
+
+	in = ana_tl_args(argc, argv, usage, &out, NULL);
+	if (!out) {
+		if (!strcmp(in, "-"))
+			die(EXIT_USAGE, "html: reading stdin needs -o");
+		def = xmalloc(strlen(in) + 8);
+		sprintf(def, "%s.html", in);
+		out = def;
+	}
+	ana_tl_open(&tl, in);
+	h.tl = &tl;
+	h.f = ana_tl_out(out);
+	status = ana_tl_run(&tl, &ops, &h);
+	ana_tl_close(h.f, out);
+	free(def);
+	return status;
+}

@@ -1,0 +1,844 @@
+/*
+ * profile.c - `ctrace profile KIND`: time or bytes by stack.
+ *
+ * The accumulation (samples by stack, contended objects, live heap) is
+ * shared with `ctrace report`; the text and folded outputs are here and
+ * the pprof one in pprof.c.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "log.h"
+#include "out.h"
+#include "profile.h"
+#include "symbols.h"
+
+/* field indexes in the schemas of events.h */
+#define ALLOC_ADDR	0	/* ALLOC: addr size call stack */
+#define ALLOC_SIZE	1
+#define ALLOC_STACK	3
+#define FREE_ADDR	0	/* FREE: addr call */
+#define REALLOC_ADDR	0	/* REALLOC: addr old size stack */
+#define REALLOC_OLD	1
+#define REALLOC_SIZE	2
+#define REALLOC_STACK	3
+
+#define TEXT_TOP	20	/* stacks the text output shows */
+#define TEXT_OBJS	10	/* objects it shows */
+#define TEXT_BY		3	/* holders per object */
+
+static const char *const kind_names[ANA_PROF_NKINDS] = {
+	"sync", "io", "syscall", "sleep", "wakeup", "heap", "leaks", "block",
+};
+
+int ana_prof_kind_of(const char *name)
+{
+	int k;
+
+	/* "block" is report's: not a KIND users pass */
+	for (k = 0; k < ANA_PROF_BLOCK; k++)
+		if (!strcmp(name, kind_names[k]))
+			return k;
+	return -1;
+}
+
+const char *ana_prof_kind_name(enum ana_prof_kind kind)
+{
+	return kind < ANA_PROF_NKINDS ? kind_names[kind] : "?";
+}
+
+/* ---- live allocations: open addressing with deletion ---- */
+
+struct hent {
+	uint64_t key;		/* 0: empty */
+	uint64_t size, stack, ts;
+	struct ana_proc *p;
+};
+
+struct ana_htab {
+	struct hent *e;
+	size_t cap, len;	/* cap: a power of two */
+};
+
+/* one key per (image, address): user addresses fit in 48 bits */
+static uint64_t hkey(const struct ana_proc *p, uint64_t addr)
+{
+	return (p->image & 0xffff) << 48 | (addr & 0xffffffffffffull);
+}
+
+static size_t hslot(uint64_t key, size_t cap)
+{
+	key ^= key >> 31;
+	key *= 0x9e3779b97f4a7c15ull;
+	key ^= key >> 29;
+	return key & (cap - 1);
+}
+
+static struct hent *hfind(const struct ana_htab *h, uint64_t key)
+{
+	size_t i;
+
+	if (!h->cap)
+		return NULL;
+	for (i = hslot(key, h->cap); h->e[i].key; i = (i + 1) & (h->cap - 1))
+		if (h->e[i].key == key)
+			return &h->e[i];
+	return NULL;
+}
+
+static struct hent *hput(struct ana_htab *h, uint64_t key);
+
+static void hgrow(struct ana_htab *h)
+{
+	struct ana_htab old = *h;
+	size_t i;
+
+	h->cap = old.cap ? old.cap * 2 : 1024;
+	h->e = xcalloc(h->cap, sizeof(*h->e));
+	h->len = 0;
+	for (i = 0; i < old.cap; i++)
+		if (old.e[i].key)
+			*hput(h, old.e[i].key) = old.e[i];
+	free(old.e);
+}
+
+/* the entry for key, new (key set, rest zero) if absent */
+static struct hent *hput(struct ana_htab *h, uint64_t key)
+{
+	size_t i;
+
+	if ((h->len + 1) * 10 > h->cap * 7)
+		hgrow(h);
+	for (i = hslot(key, h->cap); h->e[i].key; i = (i + 1) & (h->cap - 1))
+		if (h->e[i].key == key)
+			return &h->e[i];
+	h->len++;
+	memset(&h->e[i], 0, sizeof(h->e[i]));
+	h->e[i].key = key;
+	return &h->e[i];
+}
+
+/* remove e, shifting back the entries its slot displaced */
+static void hdel(struct ana_htab *h, struct hent *e)
+{
+	size_t i = e - h->e, j = i, k, mask = h->cap - 1;
+
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!h->e[j].key)
+			break;
+		k = hslot(h->e[j].key, h->cap);
+		/* j's entry may move to i if its home is not in (i, j] */
+		if (j > i ? k <= i || k > j : k <= i && k > j) {
+			h->e[i] = h->e[j];
+			i = j;
+		}
+	}
+	h->e[i].key = 0;
+	h->len--;
+}
+
+/* ---- samples and objects ---- */
+
+void ana_prof_init(struct ana_prof *pr, enum ana_prof_kind kind)
+{
+	static const unsigned masks[ANA_PROF_NKINDS] = {
+		[ANA_PROF_SYNC] = 1 << ANA_SYNC,
+		[ANA_PROF_IO] = 1 << ANA_IO,
+		[ANA_PROF_SYSCALL] = 1 << ANA_IO | 1 << ANA_WAIT |
+				     1 << ANA_SLEEP,
+		[ANA_PROF_SLEEP] = 1 << ANA_SLEEP,
+		[ANA_PROF_BLOCK] = 1 << ANA_SYNC | 1 << ANA_IO |
+				   1 << ANA_WAIT | 1 << ANA_SLEEP |
+				   1 << ANA_JOIN,
+	};
+
+	memset(pr, 0, sizeof(*pr));
+	pr->kind = kind;
+	pr->mask = masks[kind];
+	if (kind == ANA_PROF_HEAP || kind == ANA_PROF_LEAKS ||
+	    kind == ANA_PROF_BLOCK) {
+		pr->live = xcalloc(1, sizeof(*pr->live));
+		pr->pending = xcalloc(1, sizeof(*pr->pending));
+	}
+}
+
+static struct ana_psample *sample(struct ana_prof *pr, uint64_t stack,
+				  unsigned type)
+{
+	uint64_t key = stack ? stack : 1ull << 63 | type;
+	struct ana_psample *s = ana_map_get(&pr->samples, key);
+
+	if (!s) {
+		s = xcalloc(1, sizeof(*s));
+		s->stack = stack;
+		s->type = type;
+		ana_map_put(&pr->samples, key, s);
+		pr->nsamples++;
+	}
+	return s;
+}
+
+static void add_by(struct ana_pobj *o, uint64_t tid, uint64_t ns)
+{
+	size_t i;
+
+	for (i = 0; i < o->nby; i++)
+		if (o->by[i].tid == tid)
+			break;
+	if (i == o->nby) {
+		o->by = xrealloc(o->by, (o->nby + 1) * sizeof(*o->by));
+		memset(&o->by[o->nby++], 0, sizeof(*o->by));
+	}
+	o->by[i].tid = tid;
+	o->by[i].ns += ns;
+	o->by[i].count++;
+}
+
+static void object(struct ana_prof *pr, struct ana_proc *p,
+		   const struct fmt_event *ev, const struct ana_block *b)
+{
+	uint64_t key = p->pid << 48 | (b->obj & 0xffffffffffffull);
+	struct ana_pobj *o = ana_map_get(&pr->objs, key);
+	uint64_t by;
+
+	if (!o) {
+		o = xcalloc(1, sizeof(*o));
+		o->p = p;
+		o->obj = b->obj;
+		o->type = ev->type;
+		ana_map_put(&pr->objs, key, o);
+		pr->nobjs++;
+	}
+	o->ns += b->dur;
+	o->count++;
+	by = ev->type == FMT_EV_MUTEX_BLOCK ? b->holder : b->waker;
+	if (by)
+		add_by(o, by, b->dur);
+}
+
+const char *ana_prof_by_word(const struct ana_pobj *o)
+{
+	return o->type == FMT_EV_MUTEX_BLOCK ? "held by" : "woken by";
+}
+
+/* ---- heap ---- */
+
+static void heap_alloc(struct ana_prof *pr, struct ana_proc *p,
+		       uint64_t addr, uint64_t size, uint64_t stack,
+		       const struct fmt_event *ev)
+{
+	uint64_t key = hkey(p, addr);
+	struct ana_heap_stats *hs = &pr->hs;
+	struct ana_psample *s;
+	struct hent *e;
+
+	hs->allocs++;
+	hs->alloc_bytes += size;
+	if (pr->kind == ANA_PROF_HEAP) {
+		s = sample(pr, stack, ev->type);
+		s->v[0]++;
+		s->v[1] += size;
+	}
+	/* its free was read first: another thread's batch came earlier */
+	e = hfind(pr->pending, key);
+	if (e && e->ts >= ev->ts) {
+		hdel(pr->pending, e);
+		return;
+	}
+	e = hput(pr->live, key);
+	if (e->size || e->p) {
+		/* the free of the previous block here was not recorded */
+		hs->live--;
+		hs->live_bytes -= e->size;
+	}
+	e->size = size;
+	e->stack = stack ? stack : 1ull << 63 | ev->type;
+	e->ts = ev->ts;
+	e->p = p;
+	hs->live++;
+	hs->live_bytes += size;
+	if (hs->live_bytes > hs->peak_bytes)
+		hs->peak_bytes = hs->live_bytes;
+}
+
+static void heap_free(struct ana_prof *pr, struct ana_proc *p, uint64_t addr,
+		      uint64_t ts)
+{
+	uint64_t key = hkey(p, addr);
+	struct hent *e = hfind(pr->live, key);
+
+	pr->hs.frees++;
+	if (e && e->ts <= ts) {
+		pr->hs.live--;
+		pr->hs.live_bytes -= e->size;
+		hdel(pr->live, e);
+		return;
+	}
+	e = hput(pr->pending, key);
+	if (ts > e->ts)
+		e->ts = ts;
+}
+
+static void heap_event(struct ana_prof *pr, struct ana_proc *p,
+		       const struct fmt_event *ev)
+{
+	const uint64_t *f = ev->f;
+
+	pr->hs.seen = 1;
+	switch (ev->type) {
+	case FMT_EV_ALLOC:
+		if (f[ALLOC_ADDR])
+			heap_alloc(pr, p, f[ALLOC_ADDR], f[ALLOC_SIZE],
+				   f[ALLOC_STACK], ev);
+		break;
+	case FMT_EV_FREE:
+		if (f[FREE_ADDR])
+			heap_free(pr, p, f[FREE_ADDR], ev->ts);
+		break;
+	case FMT_EV_REALLOC:
+		/* a failed realloc (addr 0, size > 0) keeps the old block */
+		if (f[REALLOC_OLD] && (f[REALLOC_ADDR] || !f[REALLOC_SIZE]))
+			heap_free(pr, p, f[REALLOC_OLD], ev->ts);
+		if (f[REALLOC_ADDR])
+			heap_alloc(pr, p, f[REALLOC_ADDR], f[REALLOC_SIZE],
+				   f[REALLOC_STACK], ev);
+		break;
+	}
+}
+
+void ana_prof_event(struct ana_prof *pr, struct ana_proc *p,
+		    struct ana_thread *th, const struct fmt_event *ev,
+		    const struct ana_block *b)
+{
+	struct ana_psample *s;
+
+	if (b) {
+		if (!(pr->mask & 1u << b->state))
+			return;
+		s = sample(pr, b->stack, ev->type);
+		s->v[0]++;
+		s->v[1] += b->dur;
+		if (b->state == ANA_SYNC)
+			object(pr, p, ev, b);
+		return;
+	}
+	if (pr->live && ev->type >= FMT_EV_ALLOC &&
+	    ev->type <= FMT_EV_REALLOC)
+		heap_event(pr, p, ev);
+}
+
+void ana_prof_edge(void *arg, const struct ana_edge *e)
+{
+	struct ana_prof *pr = arg;
+	struct ana_psample *s = sample(pr, e->stack, e->type);
+
+	s->v[0]++;
+	s->v[1] += e->resume_ts - e->wake_ts;
+}
+
+void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
+{
+	struct ana_psample *s;
+	struct hent *e;
+	size_t i;
+	int j;
+
+	for (i = 0; pr->live && i < pr->live->cap; i++) {
+		e = &pr->live->e[i];
+		/* exec discards a heap without leaking it */
+		if (!e->key || (e->p->ended && e->p->how == FMT_PEND_EXEC))
+			continue;
+		pr->hs.leaked++;
+		pr->hs.leaked_bytes += e->size;
+		if (pr->kind != ANA_PROF_HEAP && pr->kind != ANA_PROF_LEAKS)
+			continue;
+		s = sample(pr, e->stack >> 63 ? 0 : e->stack,
+			   e->stack >> 63 ? (unsigned)e->stack : 0);
+		j = pr->kind == ANA_PROF_HEAP ? 2 : 0;
+		s->v[j]++;
+		s->v[j + 1] += e->size;
+	}
+	if (pr->pending)
+		pr->hs.unmatched_frees = pr->pending->len;
+	for (i = 0; i < pr->samples.cap; i++) {
+		s = pr->samples.ents[i].val;
+		for (j = 0; s && j < ANA_PROF_NV; j++)
+			pr->total[j] += s->v[j];
+	}
+	(void)t;
+}
+
+/* ---- sorting ---- */
+
+static int by_value(const void *a, const void *b)
+{
+	const struct ana_psample *x = *(void *const *)a, *y = *(void *const *)b;
+
+	if (x->v[1] != y->v[1])
+		return x->v[1] < y->v[1] ? 1 : -1;
+	if (x->v[0] != y->v[0])
+		return x->v[0] < y->v[0] ? 1 : -1;
+	if (x->stack != y->stack)
+		return x->stack < y->stack ? -1 : 1;
+	return (int)x->type - (int)y->type;
+}
+
+static void **values(const struct ana_map *m, size_t n)
+{
+	void **arr = xcalloc(n + 1, sizeof(*arr));
+	size_t i, k = 0;
+
+	for (i = 0; i < m->cap && k < n; i++)
+		if (m->ents[i].val)
+			arr[k++] = m->ents[i].val;
+	return arr;
+}
+
+struct ana_psample **ana_prof_sorted(const struct ana_prof *pr)
+{
+	void **arr = values(&pr->samples, pr->nsamples);
+
+	qsort(arr, pr->nsamples, sizeof(*arr), by_value);
+	return (struct ana_psample **)arr;
+}
+
+static int obj_cmp(const void *a, const void *b)
+{
+	const struct ana_pobj *x = *(void *const *)a, *y = *(void *const *)b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? 1 : -1;
+	if (x->p->pid != y->p->pid)
+		return x->p->pid < y->p->pid ? -1 : 1;
+	return x->obj < y->obj ? -1 : x->obj > y->obj;
+}
+
+struct ana_pobj **ana_prof_objs_sorted(const struct ana_prof *pr)
+{
+	void **arr = values(&pr->objs, pr->nobjs);
+
+	qsort(arr, pr->nobjs, sizeof(*arr), obj_cmp);
+	return (struct ana_pobj **)arr;
+}
+
+static int holder_cmp(const void *a, const void *b)
+{
+	const struct ana_holder *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? 1 : -1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+void ana_prof_sort_holders(struct ana_pobj *o)
+{
+	qsort(o->by, o->nby, sizeof(*o->by), holder_cmp);
+}
+
+void ana_prof_free(struct ana_prof *pr)
+{
+	struct ana_pobj *o;
+	size_t i;
+
+	for (i = 0; i < pr->samples.cap; i++)
+		free(pr->samples.ents[i].val);
+	ana_map_free(&pr->samples);
+	for (i = 0; i < pr->objs.cap; i++) {
+		o = pr->objs.ents[i].val;
+		if (o)
+			free(o->by);
+		free(o);
+	}
+	ana_map_free(&pr->objs);
+	if (pr->live) {
+		free(pr->live->e);
+		free(pr->pending->e);
+	}
+	free(pr->live);
+	free(pr->pending);
+	memset(pr, 0, sizeof(*pr));
+}
+
+/* ---- output ---- */
+
+struct popts {
+	enum ana_prof_kind kind;
+	enum { OUT_TEXT, OUT_PPROF, OUT_FOLDED } format;
+	const char *out, *path;
+};
+
+/* frames of a sample, leaf first, as the trace names them */
+static size_t frames_of(const struct ana_trace *t, const struct ana_psample *s,
+			const uint64_t **fr, uint64_t *image)
+{
+	const struct ana_stack *st = s->stack ? ana_stack(t, s->stack) : NULL;
+
+	if (!st)
+		return 0;
+	*fr = st->frames;
+	*image = st->image;
+	return st->n;
+}
+
+/* "[mutex_block]": the frame of a sample without a stack */
+static void put_pseudo(struct fmt_buf *b, const struct ana_psample *s)
+{
+	const struct fmt_event_info *in = fmt_event_info(s->type);
+
+	ana_put(b, "[");
+	ana_put(b, in ? in->name : "?");
+	ana_put(b, s->stack ? " stack not recorded]" : "]");
+}
+
+/* a frame for folded lines: the function alone, no ';' */
+static void put_folded_frame(struct fmt_buf *b, const struct ana_trace *t,
+			     uint64_t image, uint64_t addr)
+{
+	const struct ana_sym *sym = ana_symbol(t, image, addr);
+	char buf[512], *c;
+
+	if (sym && sym->func)
+		snprintf(buf, sizeof(buf), "%s", sym->func);
+	else
+		ana_frame_str(t, image, addr, buf, sizeof(buf));
+	for (c = buf; *c; c++)
+		if (*c == ';' || *c == '\n')
+			*c = ':';
+	ana_put(b, buf);
+}
+
+static void write_folded(const struct ana_trace *t, const struct ana_prof *pr,
+			 FILE *f)
+{
+	struct ana_psample **arr = ana_prof_sorted(pr);
+	struct fmt_buf b = { 0 };
+	const uint64_t *fr;
+	uint64_t image;
+	size_t i, n, k;
+
+	for (i = 0; i < pr->nsamples; i++) {
+		if (arr[i]->v[1] <= 0)
+			continue;
+		n = frames_of(t, arr[i], &fr, &image);
+		if (!n)
+			put_pseudo(&b, arr[i]);
+		for (k = n; k-- > 0;) {
+			put_folded_frame(&b, t, image, fr[k]);
+			if (k)
+				ana_put(&b, ";");
+		}
+		ana_put(&b, " ");
+		ana_put_u64(&b, arr[i]->v[1]);
+		ana_put(&b, "\n");
+		ana_write(&b, f);
+	}
+	fmt_buf_free(&b);
+	free(arr);
+}
+
+static int is_bytes(enum ana_prof_kind k)
+{
+	return k == ANA_PROF_HEAP || k == ANA_PROF_LEAKS;
+}
+
+static void put_value(struct fmt_buf *b, enum ana_prof_kind k, int64_t v,
+		      int w)
+{
+	char tmp[32];
+	int n;
+
+	if (!is_bytes(k)) {
+		ana_put_dur(b, v, w);
+		return;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%" PRId64, v);
+	while (n++ < w)
+		ana_put(b, " ");
+	ana_put(b, tmp);
+}
+
+static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
+			FILE *f)
+{
+	static const char *const what[ANA_PROF_NKINDS] = {
+		"time blocked on locks, condition variables, semaphores, "
+		"barriers and futexes",
+		"time blocked in reads, writes, accepts and connects",
+		"time blocked in i/o, poll/select/epoll and sleep calls",
+		"time asleep in sleep calls",
+		"wakeup latency: from the waker's signal, unlock, post, wake, "
+		"thread end or create to the waiter's return or start",
+		"allocations by stack (bytes allocated; bytes still live at "
+		"the end)",
+		"allocations still live when their process ended",
+		"time blocked",
+	};
+	const struct ana_heap_stats *hs = &pr->hs;
+	struct fmt_buf b = { 0 };
+
+	fprintf(f, "profile %s: %s\ntrace: %s\n", kind_names[pr->kind],
+	       what[pr->kind], t->path);
+	if (pr->kind == ANA_PROF_HEAP || pr->kind == ANA_PROF_LEAKS) {
+		if (!hs->seen) {
+			fprintf(f, "no heap events in this trace (record with "
+			       "CTRACE_EVENTS including heap)\n");
+			return;
+		}
+		fprintf(f, "total: %" PRIu64 " allocations, %" PRIu64 " bytes; "
+		       "%" PRIu64 " frees; peak live %" PRIu64 " bytes; "
+		       "live at the end: %" PRIu64 " allocations, %" PRIu64
+		       " bytes\n", hs->allocs, hs->alloc_bytes, hs->frees,
+		       hs->peak_bytes, hs->leaked, hs->leaked_bytes);
+		return;
+	}
+	ana_put_dur(&b, pr->total[1], 0);
+	fprintf(f, "total: %" PRId64 " %s, %.*s s %s\n", pr->total[0],
+		pr->kind == ANA_PROF_WAKEUP ? "wakeups" : "blocking calls",
+		(int)b.len, (const char *)b.p,
+		pr->kind == ANA_PROF_WAKEUP ? "latency" : "blocked");
+	fmt_buf_free(&b);
+}
+
+/* one sample: value, percent, count, then its frames */
+static void text_sample(const struct ana_trace *t, const struct ana_prof *pr,
+			const struct ana_psample *s, struct fmt_buf *b)
+{
+	const uint64_t *fr;
+	uint64_t image;
+	char buf[512], pct[16];
+	size_t n, k;
+
+	put_value(b, pr->kind, s->v[1], 14);
+	snprintf(pct, sizeof(pct), " %6.1f%%", pr->total[1] > 0 ?
+		 100.0 * s->v[1] / pr->total[1] : 0.0);
+	ana_put(b, pct);
+	snprintf(pct, sizeof(pct), " %9" PRId64 "  ", s->v[0]);
+	ana_put(b, pct);
+	n = frames_of(t, s, &fr, &image);
+	if (!n)
+		put_pseudo(b, s);
+	for (k = 0; k < n; k++) {
+		if (k)
+			ana_put(b, "\n                                    ");
+		ana_put(b, ana_frame_str(t, image, fr[k], buf, sizeof(buf)));
+	}
+	ana_put(b, "\n");
+}
+
+static void text_objects(const struct ana_prof *pr, struct fmt_buf *b,
+			 FILE *f)
+{
+	struct ana_pobj **arr = ana_prof_objs_sorted(pr);
+	char tmp[64];
+	size_t i, k;
+
+	fprintf(f, "\ncontended objects (top %d of %zu by time blocked):\n"
+	       "  %-8s %-18s %14s %9s  %s\n", TEXT_OBJS, pr->nobjs, "pid",
+	       "object", "blocked(s)", "count", "held by / woken by");
+	for (i = 0; i < pr->nobjs && i < TEXT_OBJS; i++) {
+		ana_prof_sort_holders(arr[i]);
+		snprintf(tmp, sizeof(tmp), "  %-8" PRIu64 " 0x%-16" PRIx64
+			 " ", arr[i]->p->pid, arr[i]->obj);
+		ana_put(b, tmp);
+		ana_put_dur(b, arr[i]->ns, 14);
+		snprintf(tmp, sizeof(tmp), " %9" PRIu64 "  %s", arr[i]->count,
+			 ana_prof_by_word(arr[i]));
+		ana_put(b, tmp);
+		for (k = 0; k < arr[i]->nby && k < TEXT_BY; k++) {
+			snprintf(tmp, sizeof(tmp), "%s tid %" PRIu64 " ",
+				 k ? "," : "", arr[i]->by[k].tid);
+			ana_put(b, tmp);
+			ana_put_dur(b, arr[i]->by[k].ns, 0);
+			snprintf(tmp, sizeof(tmp), " s (%" PRIu64 ")",
+				 arr[i]->by[k].count);
+			ana_put(b, tmp);
+		}
+		if (!arr[i]->nby)
+			ana_put(b, " (unknown)");
+		ana_put(b, "\n");
+		ana_write(b, f);
+	}
+	free(arr);
+}
+
+static void write_text(const struct ana_trace *t, const struct ana_prof *pr,
+		       FILE *f)
+{
+	static const char *const vname[ANA_PROF_NKINDS] = {
+		"blocked(s)", "blocked(s)", "blocked(s)", "asleep(s)",
+		"latency(s)", "bytes", "bytes", "blocked(s)",
+	};
+	struct ana_psample **arr = ana_prof_sorted(pr);
+	struct fmt_buf b = { 0 };
+	size_t i, shown = 0;
+
+	text_header(t, pr, f);
+	for (i = 0; i < pr->nsamples; i++)
+		shown += arr[i]->v[1] > 0;
+	fprintf(f, "\ntop %d of %zu stacks:\n%14s %7s %9s  %s\n", TEXT_TOP,
+		shown, vname[pr->kind], "%",
+	       pr->kind == ANA_PROF_HEAP ? "allocs" :
+	       pr->kind == ANA_PROF_LEAKS ? "objects" : "count",
+	       "stack (innermost frame first)");
+	for (i = 0, shown = 0; i < pr->nsamples && shown < TEXT_TOP; i++) {
+		if (arr[i]->v[1] <= 0)
+			continue;
+		text_sample(t, pr, arr[i], &b);
+		ana_write(&b, f);
+		shown++;
+	}
+	if (pr->kind == ANA_PROF_SYNC && pr->nobjs)
+		text_objects(pr, &b, f);
+	fmt_buf_free(&b);
+	free(arr);
+}
+
+/* ---- the command ---- */
+
+static void prof_usage(FILE *f)
+{
+	fprintf(f, "usage: ctrace-analyze profile sync|io|syscall|sleep|"
+		"wakeup|heap|leaks [--format text|pprof|folded] [-o <out>] "
+		"<file>\n");
+}
+
+static void parse(int argc, char **argv, struct popts *o)
+{
+	const char *fmt = "text", *kind = NULL;
+	int i, k, dashdash = 0;
+
+	memset(o, 0, sizeof(*o));
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (!dashdash && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
+			prof_usage(stdout);
+			exit(EXIT_OK);
+		} else if (!dashdash && !strcmp(a, "--")) {
+			dashdash = 1;
+		} else if (!dashdash && !strncmp(a, "--format=", 9)) {
+			fmt = a + 9;
+		} else if (!dashdash && (!strcmp(a, "--format") ||
+					 !strcmp(a, "-o"))) {
+			if (++i == argc)
+				die(EXIT_USAGE, "profile: %s needs a value", a);
+			*(a[1] == 'o' ? &o->out : &fmt) = argv[i];
+		} else if (!dashdash && a[0] == '-' && a[1]) {
+			die(EXIT_USAGE, "profile: unknown option '%s'", a);
+		} else if (!kind) {
+			kind = a;
+		} else if (!o->path) {
+			o->path = a;
+		} else {
+			prof_usage(stderr);
+			exit(EXIT_USAGE);
+		}
+	}
+	if (!kind || !o->path) {
+		prof_usage(stderr);
+		exit(EXIT_USAGE);
+	}
+	k = ana_prof_kind_of(kind);
+	if (k < 0)
+		die(EXIT_USAGE, "profile: unknown kind '%s' (sync, io, "
+		    "syscall, sleep, wakeup, heap or leaks)", kind);
+	o->kind = k;
+	if (!strcmp(fmt, "text"))
+		o->format = OUT_TEXT;
+	else if (!strcmp(fmt, "pprof"))
+		o->format = OUT_PPROF;
+	else if (!strcmp(fmt, "folded"))
+		o->format = OUT_FOLDED;
+	else
+		die(EXIT_USAGE, "profile: unknown format '%s' (text, pprof or "
+		    "folded)", fmt);
+}
+
+struct pctx {
+	struct ana_prof pr;
+	struct ana_states st;
+	int need_states;
+};
+
+static void prof_event(struct ana_trace *t, struct ana_proc *p,
+		       struct ana_thread *th, const struct fmt_event *ev)
+{
+	struct pctx *c = t->data;
+	struct ana_block b;
+	int blk = ana_block_of(ev, &b);
+
+	ana_progress(t);
+	if (c->need_states)
+		ana_states_event(&c->st, p, th, ev, blk ? &b : NULL);
+	else
+		ana_prof_event(&c->pr, p, th, ev, blk ? &b : NULL);
+}
+
+static void prof_done(struct ana_trace *t)
+{
+	struct pctx *c = t->data;
+
+	ana_progress_end();
+	if (c->need_states)
+		ana_states_done(&c->st, t);
+	ana_prof_done(&c->pr, t);
+}
+
+static const struct ana_ops prof_ops = {
+	.event = prof_event,
+	.done = prof_done,
+};
+
+static FILE *open_out(const struct popts *o)
+{
+	FILE *f;
+
+	if (!o->out || !strcmp(o->out, "-"))
+		return stdout;
+	f = fopen(o->out, "wb");
+	if (!f)
+		die(EXIT_OUTPUT, "cannot write %s: %s", o->out,
+		    strerror(errno));
+	return f;
+}
+
+int ana_cmd_profile(int argc, char **argv)
+{
+	struct pctx c = { 0 };
+	struct ana_trace t;
+	struct popts o;
+	FILE *f;
+	int status, err = 0;
+
+	parse(argc, argv, &o);
+	ana_trace_open(&t, o.path);
+	f = open_out(&o);
+	ana_prof_init(&c.pr, o.kind);
+	if (o.kind == ANA_PROF_WAKEUP) {
+		ana_states_init(&c.st);
+		c.need_states = 1;
+		c.st.edge = ana_prof_edge;
+		c.st.arg = &c.pr;
+	}
+	t.data = &c;
+	status = ana_trace_read(&t, &prof_ops);
+	if (o.format == OUT_PPROF)
+		err = ana_pprof_write(&t, &c.pr, f);
+	else if (o.format == OUT_FOLDED)
+		write_folded(&t, &c.pr, f);
+	else
+		write_text(&t, &c.pr, f);
+	if (err || fflush(f) || ferror(f) || (f != stdout && fclose(f)))
+		die(EXIT_OUTPUT, "cannot write %s: %s",
+		    o.out ? o.out : "output", strerror(errno));
+	if (c.need_states)
+		ana_states_free(&c.st);
+	ana_prof_free(&c.pr);
+	ana_trace_close(&t);
+	return status;
+}

@@ -1,0 +1,121 @@
+/*
+ * profile.h - time or bytes by stack: the data of `ctrace profile` and of
+ * the blocking and heap parts of `ctrace report`.
+ *
+ * One streaming pass feeds ana_prof_event() (and ana_prof_edge() for
+ * wakeups); samples are keyed by stack id, so memory follows the number
+ * of distinct stacks, contended objects and live allocations.
+ *
+ * Values of a sample, by kind:
+ *   sync io syscall sleep block   v[0] count, v[1] ns blocked
+ *   wakeup                        v[0] count, v[1] ns from wake to return
+ *   heap                          v[0] allocations, v[1] bytes allocated,
+ *                                 v[2] live at the end, v[3] bytes live
+ *   leaks                         v[0] allocations live at the end,
+ *                                 v[1] their bytes
+ * v[1] is what outputs rank and fold by.
+ */
+#ifndef ANA_PROFILE_H
+#define ANA_PROFILE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "map.h"
+#include "model.h"
+#include "states.h"
+#include "trace.h"
+
+enum ana_prof_kind {
+	ANA_PROF_SYNC,
+	ANA_PROF_IO,
+	ANA_PROF_SYSCALL,	/* io + wait + sleep */
+	ANA_PROF_SLEEP,
+	ANA_PROF_WAKEUP,
+	ANA_PROF_HEAP,
+	ANA_PROF_LEAKS,
+	ANA_PROF_BLOCK,		/* every blocked state, and the heap: report */
+	ANA_PROF_NKINDS
+};
+
+#define ANA_PROF_NV	4
+
+struct ana_psample {
+	uint64_t stack;		/* stack id, 0 = the event had none */
+	unsigned type;		/* its event type (names a stack-less one) */
+	int64_t v[ANA_PROF_NV];
+};
+
+/* who held a contended mutex, or woke the waiters of another object */
+struct ana_holder {
+	uint64_t tid, ns, count;
+};
+
+struct ana_pobj {
+	struct ana_proc *p;
+	uint64_t obj;
+	unsigned type;		/* event type of its first wait */
+	uint64_t ns, count;
+	struct ana_holder *by;
+	size_t nby;
+};
+
+struct ana_heap_stats {
+	int seen;			/* the trace has heap events */
+	uint64_t allocs, alloc_bytes, frees;
+	uint64_t live, live_bytes, peak_bytes;
+	uint64_t leaked, leaked_bytes;	/* live when their process ended */
+	uint64_t unmatched_frees;	/* of memory no event allocated */
+};
+
+struct ana_htab;
+
+struct ana_prof {
+	enum ana_prof_kind kind;
+	unsigned mask;			/* 1 << ana_state summed, block kinds */
+	struct ana_map samples;		/* key -> ana_psample */
+	struct ana_map objs;		/* (pid, address) -> ana_pobj */
+	struct ana_htab *live, *pending;	/* heap: allocations, frees */
+	struct ana_heap_stats hs;
+	int64_t total[ANA_PROF_NV];
+	size_t nsamples, nobjs;
+};
+
+/* ana_prof_kind_of() : the kind named name, or -1 */
+int ana_prof_kind_of(const char *name);
+const char *ana_prof_kind_name(enum ana_prof_kind kind);
+
+void ana_prof_init(struct ana_prof *pr, enum ana_prof_kind kind);
+
+/* ana_prof_event() : account ev; b is its ana_block_of() or NULL */
+void ana_prof_event(struct ana_prof *pr, struct ana_proc *p,
+		    struct ana_thread *th, const struct fmt_event *ev,
+		    const struct ana_block *b);
+
+/* ana_prof_edge() : a wake edge from states.h (arg is the ana_prof) */
+void ana_prof_edge(void *arg, const struct ana_edge *e);
+
+/* ana_prof_done() : live allocations into the samples, totals */
+void ana_prof_done(struct ana_prof *pr, struct ana_trace *t);
+
+/* samples / objects sorted by v[1] (objects: ns), largest first;
+ * the array is the caller's to free */
+struct ana_psample **ana_prof_sorted(const struct ana_prof *pr);
+struct ana_pobj **ana_prof_objs_sorted(const struct ana_prof *pr);
+
+/* holders of o sorted by ns, in place */
+void ana_prof_sort_holders(struct ana_pobj *o);
+
+void ana_prof_free(struct ana_prof *pr);
+
+/* "held by" for mutexes, "woken by" for other objects */
+const char *ana_prof_by_word(const struct ana_pobj *o);
+
+/*
+ * ana_pprof_write() : pr as a gzipped pprof profile.proto into f.
+ * @return 0, or -1 if it could not be written (errno tells)
+ */
+int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
+		    FILE *f);
+
+#endif

@@ -1,0 +1,344 @@
+/*
+ * report.c - `ctrace report`: one screen about a trace.
+ *
+ * Duration, processes and threads; where the threads' time went; the top
+ * blocking sites and contended locks; the heap; parallelism over time
+ * (how many threads were running: the MMU analogue); what was lost or
+ * cut.  One streaming pass feeds states.c and profile.c.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "log.h"
+#include "out.h"
+#include "profile.h"
+#include "states.h"
+#include "symbols.h"
+
+#define TOP_SITES	5
+#define TOP_LOCKS	5
+#define PAR_ROWS	20
+#define PAR_WIDTH	40
+
+struct rctx {
+	struct ana_states st;
+	struct ana_prof pr;
+};
+
+/* one blocking site: frame 0 of the stacks blocked there */
+struct site {
+	uint64_t image, addr;
+	unsigned type;
+	uint64_t count, ns;
+};
+
+/* seconds with 6 decimals, right-aligned in w columns */
+static void secs_w(uint64_t ns, int w)
+{
+	struct fmt_buf b = { 0 };
+
+	ana_put_dur(&b, ns, w);
+	ana_write(&b, stdout);
+	fmt_buf_free(&b);
+}
+
+static void secs(uint64_t ns)
+{
+	secs_w(ns, 0);
+}
+
+static const char *state_of_type(unsigned type)
+{
+	const struct fmt_event_info *in = fmt_event_info(type);
+
+	if (type == FMT_EV_THREAD_JOIN)
+		return "join";
+	switch (in ? in->family : 0) {
+	case FMT_FAM_SYNC:	return "sync";
+	case FMT_FAM_IO:	return "io";
+	case FMT_FAM_WAIT:	return "wait";
+	case FMT_FAM_SLEEP:	return "sleep";
+	}
+	return "?";
+}
+
+/* ---- sections ---- */
+
+static void overview(struct ana_trace *t, struct rctx *c)
+{
+	char buf[256];
+	size_t i, images = 0, pids = 0;
+
+	for (i = 0; i < t->nprocs; i++) {
+		images++;
+		pids += !(t->procs[i]->flags & FMT_PROC_EXEC);
+	}
+	printf("trace: %s\nstart: %s\nduration: ", t->path,
+	       ana_iso8601(t->h.start_realtime, buf, sizeof(buf)));
+	secs(t->st.have_ts ? t->st.last_ts - t->st.first_ts : 0);
+	printf(" s\nprocesses: %zu (%zu images), threads: %zu, events: %"
+	       PRIu64 "\n", pids, images, c->st.n, t->st.events);
+}
+
+static void time_split(struct rctx *c)
+{
+	uint64_t tot[ANA_NSTATES] = { 0 }, life = 0;
+	size_t i;
+	int j;
+
+	for (i = 0; i < c->st.n; i++) {
+		life += c->st.list[i]->lifetime;
+		for (j = 0; j < ANA_NSTATES; j++)
+			tot[j] += c->st.list[i]->blocked[j];
+	}
+	printf("\nwhere the time went (%zu threads, ", c->st.n);
+	secs(life);
+	printf(" s of thread lifetime):\n");
+	for (j = 0; j < ANA_NSTATES; j++) {
+		printf("  %-8s ", ana_state_name(j));
+		secs_w(tot[j], 14);
+		printf(" s %5.1f%%%s\n", life ? 100.0 * tot[j] / life : 0.0,
+		       j ? "" : "  (on-CPU or runnable: not split, no "
+		       "scheduler data)");
+	}
+}
+
+static int site_addr_cmp(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+
+	if (x->image != y->image)
+		return x->image < y->image ? -1 : 1;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return (int)x->type - (int)y->type;
+}
+
+static int site_ns_cmp(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+
+	if (x->ns != y->ns)
+		return x->ns < y->ns ? 1 : -1;
+	return site_addr_cmp(a, b);
+}
+
+/* samples merged by their innermost frame (stack-less ones by type) */
+static struct site *sites(struct ana_trace *t, struct ana_prof *pr,
+			  size_t *nsites)
+{
+	struct site *s = xcalloc(pr->nsamples + 1, sizeof(*s));
+	const struct ana_psample *ps;
+	const struct ana_stack *st;
+	size_t i, n = 0, k;
+
+	for (i = 0; i < pr->samples.cap; i++) {
+		ps = pr->samples.ents[i].val;
+		if (!ps)
+			continue;
+		st = ps->stack ? ana_stack(t, ps->stack) : NULL;
+		s[n].image = st && st->n ? st->image : UINT64_MAX;
+		s[n].addr = st && st->n ? st->frames[0] : 0;
+		s[n].type = ps->type;
+		s[n].count = ps->v[0];
+		s[n].ns = ps->v[1];
+		n++;
+	}
+	qsort(s, n, sizeof(*s), site_addr_cmp);
+	for (i = 0, k = 0; i < n; i++) {
+		if (k && !site_addr_cmp(&s[k - 1], &s[i])) {
+			s[k - 1].count += s[i].count;
+			s[k - 1].ns += s[i].ns;
+		} else {
+			s[k++] = s[i];
+		}
+	}
+	qsort(s, k, sizeof(*s), site_ns_cmp);
+	*nsites = k;
+	return s;
+}
+
+static void top_sites(struct ana_trace *t, struct rctx *c)
+{
+	const struct fmt_event_info *in;
+	struct site *s;
+	size_t i, n;
+	char buf[512];
+
+	s = sites(t, &c->pr, &n);
+	printf("\ntop blocking sites (%zu):\n", n);
+	for (i = 0; i < n && i < TOP_SITES; i++) {
+		printf("  ");
+		secs_w(s[i].ns, 14);
+		in = fmt_event_info(s[i].type);
+		printf(" s %9" PRIu64 " calls  %-5s %-14s %s\n", s[i].count,
+		       state_of_type(s[i].type), in ? in->name : "?",
+		       s[i].image == UINT64_MAX ? "(no stack)" :
+		       ana_frame_str(t, s[i].image, s[i].addr, buf,
+				     sizeof(buf)));
+	}
+	free(s);
+}
+
+static void top_locks(struct rctx *c)
+{
+	struct ana_pobj **o = ana_prof_objs_sorted(&c->pr);
+	const struct fmt_event_info *in;
+	size_t i;
+
+	printf("\ntop contended objects (%zu):\n", c->pr.nobjs);
+	for (i = 0; i < c->pr.nobjs && i < TOP_LOCKS; i++) {
+		ana_prof_sort_holders(o[i]);
+		in = fmt_event_info(o[i]->type);
+		printf("  pid %-7" PRIu64 " 0x%-14" PRIx64 " %-13s ",
+		       o[i]->p->pid, o[i]->obj, in ? in->name : "?");
+		secs(o[i]->ns);
+		printf(" s in %" PRIu64 " waits", o[i]->count);
+		if (o[i]->nby) {
+			printf(", most %s tid %" PRIu64 " (",
+			       ana_prof_by_word(o[i]), o[i]->by[0].tid);
+			secs(o[i]->by[0].ns);
+			printf(" s)");
+		}
+		printf("\n");
+	}
+	free(o);
+}
+
+static void heap(struct rctx *c)
+{
+	const struct ana_heap_stats *hs = &c->pr.hs;
+
+	if (!hs->seen) {
+		printf("\nheap: no heap events\n");
+		return;
+	}
+	printf("\nheap: peak %" PRIu64 " bytes live; %" PRIu64 " bytes in %"
+	       PRIu64 " allocations, %" PRIu64 " frees; leaked (live at "
+	       "exit) %" PRIu64 " bytes in %" PRIu64 " allocations\n",
+	       hs->peak_bytes, hs->alloc_bytes, hs->allocs, hs->frees,
+	       hs->leaked_bytes, hs->leaked);
+	if (hs->unmatched_frees)
+		printf("  %" PRIu64 " frees of blocks allocated before "
+		       "tracing or not recorded\n", hs->unmatched_frees);
+}
+
+static void parallelism(struct ana_trace *t, struct rctx *c)
+{
+	uint64_t a = t->st.first_ts, span, lo, hi;
+	double run, alive, max = 0;
+	int i, k;
+
+	if (!t->st.have_ts || t->st.last_ts <= a || !c->st.alive.started) {
+		printf("\nparallelism: no time span\n");
+		return;
+	}
+	span = (t->st.last_ts - a + PAR_ROWS - 1) / PAR_ROWS;
+	for (i = 0; i < PAR_ROWS; i++) {
+		alive = ana_hist_avg(&c->st.alive, a + i * span,
+				     a + (i + 1) * span);
+		if (alive > max)
+			max = alive;
+	}
+	printf("\nparallelism: threads running (avg; # = running, . = "
+	       "alive but blocked)\n  %12s %12s %7s %7s\n", "from(s)", "to(s)",
+	       "running", "alive");
+	for (i = 0; i < PAR_ROWS; i++) {
+		lo = a + i * span;
+		hi = lo + span;
+		run = ana_hist_avg(&c->st.running, lo, hi);
+		alive = ana_hist_avg(&c->st.alive, lo, hi);
+		if (run < 0)
+			run = 0;
+		printf("  %12.6f %12.6f %7.2f %7.2f ",
+		       ana_rel_ts(t, lo) / 1e9, ana_rel_ts(t, hi) / 1e9,
+		       run, alive);
+		for (k = 0; max > 0 && k < (int)(alive / max * PAR_WIDTH + 0.5);
+		     k++)
+			putchar(k < (int)(run / max * PAR_WIDTH + 0.5) ?
+				'#' : '.');
+		putchar('\n');
+	}
+}
+
+static void wakes(struct rctx *c)
+{
+	printf("\nwake edges: %" PRIu64 " wakes (signal, unlock, post, "
+	       "futex wake), %" PRIu64 " thread ends to joins, %" PRIu64
+	       " creates to starts\n", c->st.edges[ANA_EDGE_WAKE],
+	       c->st.edges[ANA_EDGE_JOIN], c->st.edges[ANA_EDGE_CREATE]);
+}
+
+static void losses(struct ana_trace *t)
+{
+	char buf[256];
+	uint64_t r;
+
+	printf("\nlost events: %" PRIu64, t->st.lost);
+	for (r = 1; r < ANA_LOST_REASONS; r++)
+		if (t->st.lost_by_reason[r])
+			printf(", %" PRIu64 " %s", t->st.lost_by_reason[r],
+			       ana_reason_name(r));
+	printf("\nintegrity: %s\n", ana_integrity(t, buf, sizeof(buf)));
+	if (t->st.bad_records)
+		printf("damaged: %" PRIu64 " records could not be read\n",
+		       t->st.bad_records);
+}
+
+/* ---- the command ---- */
+
+static void report_event(struct ana_trace *t, struct ana_proc *p,
+			 struct ana_thread *th, const struct fmt_event *ev)
+{
+	struct rctx *c = t->data;
+	struct ana_block b;
+	int blk = ana_block_of(ev, &b);
+
+	ana_progress(t);
+	ana_states_event(&c->st, p, th, ev, blk ? &b : NULL);
+	ana_prof_event(&c->pr, p, th, ev, blk ? &b : NULL);
+}
+
+static void report_done(struct ana_trace *t)
+{
+	struct rctx *c = t->data;
+
+	ana_progress_end();
+	ana_states_done(&c->st, t);
+	ana_prof_done(&c->pr, t);
+	overview(t, c);
+	time_split(c);
+	top_sites(t, c);
+	top_locks(c);
+	heap(c);
+	wakes(c);
+	parallelism(t, c);
+	losses(t);
+	fflush(stdout);
+}
+
+static const struct ana_ops report_ops = {
+	.event = report_event,
+	.done = report_done,
+};
+
+int ana_cmd_report(int argc, char **argv)
+{
+	const char *path = ana_file_arg(argc, argv);
+	struct rctx c;
+	struct ana_trace t;
+	int status;
+
+	ana_trace_open(&t, path);
+	ana_states_init(&c.st);
+	ana_prof_init(&c.pr, ANA_PROF_BLOCK);
+	t.data = &c;
+	status = ana_trace_read(&t, &report_ops);
+	ana_prof_free(&c.pr);
+	ana_states_free(&c.st);
+	ana_trace_close(&t);
+	return status;
+}

@@ -1,0 +1,465 @@
+/*
+ * states.c - what every thread did with its time, in one streaming pass.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "states.h"
+#include "symbols.h"
+
+/* field indexes in the schemas of events.h */
+#define CREATE_HANDLE	0	/* THREAD_CREATE: handle routine result stack */
+#define CREATE_ROUTINE	1
+#define CREATE_RESULT	2
+#define CREATE_STACK	3
+#define START_ROUTINE	2	/* THREAD_START: parent handle routine */
+#define JOIN_HANDLE	1	/* THREAD_JOIN: dur handle kind result stack */
+#define JOIN_RESULT	3
+
+/* a create whose thread has not started yet (in file order) */
+struct pending_create {
+	struct ana_proc *p;
+	uint64_t ts, stack, tid, routine;
+	int matched;
+	struct pending_create *next;
+};
+
+/* a join whose thread's end has not been read yet */
+struct pending_join {
+	struct ana_proc *p;
+	uint64_t handle, tid, resume_ts, stack;
+};
+
+/* ---- histograms ---- */
+
+static void hist_flatten(struct ana_hist *h)
+{
+	int64_t c = 0;
+	size_t i;
+
+	for (i = 0; i < h->n; i++) {
+		c += h->full[i];
+		h->part[i] += c * (int64_t)h->span;
+		h->full[i] = 0;
+	}
+}
+
+static void hist_merge(struct ana_hist *h)
+{
+	size_t i;
+
+	hist_flatten(h);
+	for (i = 0; i < h->n; i++)
+		h->part[i / 2] = i % 2 ? h->part[i / 2] + h->part[i] :
+				 h->part[i];
+	h->n = (h->n + 1) / 2;
+	memset(h->part + h->n, 0, (ANA_HIST_MAX - h->n) * sizeof(*h->part));
+	h->span *= 2;
+}
+
+static void hist_prepend(struct ana_hist *h, size_t k)
+{
+	hist_flatten(h);
+	memmove(h->part + k, h->part, h->n * sizeof(*h->part));
+	memset(h->part, 0, k * sizeof(*h->part));
+	h->n += k;
+	h->origin -= k * h->span;
+}
+
+/* add sign * (1 over [a, b)) */
+static void hist_add(struct ana_hist *h, uint64_t a, uint64_t b, int sign)
+{
+	size_t ka, kb, k;
+
+	if (b <= a)
+		return;
+	if (!h->started) {
+		h->started = 1;
+		h->span = ANA_HIST_BASE;
+		h->origin = a - a % ANA_HIST_BASE;
+		h->part = xcalloc(ANA_HIST_MAX + 1, sizeof(*h->part));
+		h->full = xcalloc(ANA_HIST_MAX + 1, sizeof(*h->full));
+	}
+	while (a < h->origin) {
+		k = (h->origin - a + h->span - 1) / h->span;
+		if (k > h->origin / h->span)
+			k = h->origin / h->span;	/* never below 0 */
+		if (!k) {
+			a = h->origin;
+			if (b <= a)
+				return;
+			break;
+		}
+		if (h->n + k > ANA_HIST_MAX)
+			hist_merge(h);
+		else
+			hist_prepend(h, k);
+	}
+	while ((b - 1 - h->origin) / h->span >= ANA_HIST_MAX)
+		hist_merge(h);
+	ka = (a - h->origin) / h->span;
+	kb = (b - 1 - h->origin) / h->span;
+	if (kb >= h->n)
+		h->n = kb + 1;
+	if (ka == kb) {
+		h->part[ka] += sign * (int64_t)(b - a);
+		return;
+	}
+	h->part[ka] += sign * (int64_t)(h->origin + (ka + 1) * h->span - a);
+	h->part[kb] += sign * (int64_t)(b - (h->origin + kb * h->span));
+	h->full[ka + 1] += sign;
+	h->full[kb] -= sign;
+}
+
+double ana_hist_avg(const struct ana_hist *h, uint64_t a, uint64_t b)
+{
+	uint64_t lo, hi, s, e;
+	double sum = 0;
+	size_t i;
+
+	if (!h->started || b <= a)
+		return 0;
+	for (i = 0; i < h->n; i++) {
+		s = h->origin + i * h->span;
+		e = s + h->span;
+		lo = a > s ? a : s;
+		hi = b < e ? b : e;
+		if (hi > lo)
+			sum += (double)h->part[i] * (hi - lo) / h->span;
+	}
+	return sum / (b - a);
+}
+
+/* ---- threads ---- */
+
+void ana_states_init(struct ana_states *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+static struct ana_tstate *tstate(struct ana_states *s, struct ana_proc *p,
+				 struct ana_thread *th)
+{
+	struct ana_tstate *ts;
+
+	if (th == s->last_th)
+		return s->last;
+	ts = ana_map_get(&s->by_thread, (uintptr_t)th);
+	if (!ts) {
+		ts = xcalloc(1, sizeof(*ts));
+		ts->p = p;
+		ts->th = th;
+		ts->is_main = th->tid == p->pid;
+		ana_map_put(&s->by_thread, (uintptr_t)th, ts);
+		s->list = xrealloc(s->list, (s->n + 1) * sizeof(*s->list));
+		s->list[s->n++] = ts;
+	}
+	s->last_th = th;
+	s->last = ts;
+	return ts;
+}
+
+static void edge(struct ana_states *s, enum ana_edge_kind kind,
+		 struct ana_proc *p, uint64_t waker, uint64_t waiter,
+		 uint64_t wake_ts, uint64_t resume_ts, uint64_t stack,
+		 unsigned type)
+{
+	struct ana_edge e = {
+		kind, p, waker, waiter, wake_ts,
+		resume_ts > wake_ts ? resume_ts : wake_ts, stack, type,
+	};
+
+	s->edges[kind]++;
+	if (s->edge)
+		s->edge(s->arg, &e);
+}
+
+/* a thread started: pair it with the create that made it, if read */
+static void thread_start(struct ana_states *s, struct ana_tstate *ts,
+			 const struct fmt_event *ev)
+{
+	struct pending_create *c, *best = NULL;
+
+	ts->routine = ev->f[START_ROUTINE];
+	ts->same_handle = ana_map_put(&s->handles, ts->th->handle, ts);
+	for (c = ana_map_get(&s->creates, ts->th->handle); c; c = c->next)
+		if (c->p == ts->p && !c->matched && c->ts <= ev->ts &&
+		    (!best || c->ts > best->ts))
+			best = c;
+	if (!best)
+		return;
+	best->matched = 1;
+	ts->created = 1;
+	if (!ts->routine)
+		ts->routine = best->routine;
+	edge(s, ANA_EDGE_CREATE, ts->p, best->tid, ts->th->tid, best->ts,
+	     ev->ts, best->stack, FMT_EV_THREAD_CREATE);
+}
+
+/* a create: pair it with its thread's start if read, else keep it */
+static void thread_create(struct ana_states *s, struct ana_proc *p,
+			  struct ana_thread *th, const struct fmt_event *ev)
+{
+	uint64_t handle = ev->f[CREATE_HANDLE];
+	struct pending_create *c, *head;
+	struct ana_tstate *o;
+
+	if (ev->f[CREATE_RESULT])
+		return;
+	for (o = ana_map_get(&s->handles, handle); o; o = o->same_handle) {
+		if (o->p == p && !o->created && o->th->start_ts >= ev->ts) {
+			o->created = 1;
+			edge(s, ANA_EDGE_CREATE, p, th->tid, o->th->tid,
+			     ev->ts, o->th->start_ts, ev->f[CREATE_STACK],
+			     FMT_EV_THREAD_CREATE);
+			return;
+		}
+	}
+	head = ana_map_get(&s->creates, handle);
+	for (c = head; c; c = c->next)
+		if (c->matched)
+			break;		/* reuse a settled one */
+	if (!c) {
+		c = xcalloc(1, sizeof(*c));
+		c->next = head;
+		ana_map_put(&s->creates, handle, c);
+	}
+	c->p = p;
+	c->ts = ev->ts;
+	c->stack = ev->f[CREATE_STACK];
+	c->tid = th->tid;
+	c->routine = ev->f[CREATE_ROUTINE];
+	c->matched = 0;
+}
+
+/* the thread a join on handle waited for: ended by resume, latest start */
+static struct ana_tstate *joined(struct ana_states *s, struct ana_proc *p,
+				 uint64_t handle, uint64_t resume)
+{
+	struct ana_tstate *o, *best = NULL;
+
+	for (o = ana_map_get(&s->handles, handle); o; o = o->same_handle)
+		if (o->p == p && o->has_end && o->end_ts <= resume &&
+		    (!best || o->th->start_ts > best->th->start_ts))
+			best = o;
+	return best;
+}
+
+static void thread_join(struct ana_states *s, struct ana_tstate *ts,
+			const struct fmt_event *ev, const struct ana_block *b)
+{
+	uint64_t resume = b->start + b->dur, handle = ev->f[JOIN_HANDLE];
+	struct ana_tstate *o;
+	struct pending_join *j;
+
+	if (ev->f[JOIN_RESULT])
+		return;
+	o = joined(s, ts->p, handle, resume);
+	if (o) {
+		edge(s, ANA_EDGE_JOIN, ts->p, o->th->tid, ts->th->tid,
+		     o->end_ts, resume, b->stack, ev->type);
+		return;
+	}
+	s->joins = xrealloc(s->joins, (s->njoins + 1) * sizeof(*s->joins));
+	j = &s->joins[s->njoins++];
+	j->p = ts->p;
+	j->handle = handle;
+	j->tid = ts->th->tid;
+	j->resume_ts = resume;
+	j->stack = b->stack;
+}
+
+/* settle the pending joins that o's end, or any end (o NULL), explains */
+static void settle_joins(struct ana_states *s, struct ana_tstate *o)
+{
+	struct pending_join *j;
+	struct ana_tstate *w;
+	size_t i = 0;
+
+	while (i < s->njoins) {
+		j = &s->joins[i];
+		w = o ? o : joined(s, j->p, j->handle, j->resume_ts);
+		if (!w || w->p != j->p || w->th->handle != j->handle ||
+		    !w->has_end || w->end_ts > j->resume_ts) {
+			i++;
+			continue;
+		}
+		edge(s, ANA_EDGE_JOIN, j->p, w->th->tid, j->tid, w->end_ts,
+		     j->resume_ts, j->stack, FMT_EV_THREAD_JOIN);
+		*j = s->joins[--s->njoins];
+	}
+}
+
+void ana_states_event(struct ana_states *s, struct ana_proc *p,
+		      struct ana_thread *th, const struct fmt_event *ev,
+		      const struct ana_block *b)
+{
+	struct ana_tstate *ts = tstate(s, p, th);
+
+	if (b) {
+		ts->blocked[b->state] += b->dur;
+		ts->nblocks[b->state]++;
+		hist_add(&s->running, b->start, b->start + b->dur, -1);
+		if (b->waker && b->wake_ts)
+			edge(s, ANA_EDGE_WAKE, p, b->waker, th->tid,
+			     b->wake_ts, b->start + b->dur, b->stack,
+			     ev->type);
+		if (ev->type == FMT_EV_THREAD_JOIN)
+			thread_join(s, ts, ev, b);
+		if (b->start + b->dur > ts->end)
+			ts->end = b->start + b->dur;
+		return;
+	}
+	switch (ev->type) {
+	case FMT_EV_THREAD_START:
+		/* the reader keeps the first START's handle */
+		if (!ts->started++)
+			thread_start(s, ts, ev);
+		break;
+	case FMT_EV_THREAD_CREATE:
+		thread_create(s, p, th, ev);
+		break;
+	case FMT_EV_THREAD_END:
+		ts->has_end = 1;
+		ts->end_ts = ev->ts;
+		if (s->njoins && th->has_start)
+			settle_joins(s, ts);
+		break;
+	}
+}
+
+/* lifetime: start (or process start, or first event) to end (or process
+ * end, or the trace's last timestamp) */
+static void lifetime(struct ana_trace *t, struct ana_tstate *ts)
+{
+	const struct ana_thread *th = ts->th;
+	const struct ana_proc *p = ts->p;
+	uint64_t last_block = ts->end, blocked = 0;
+	int i;
+
+	ts->begin = th->has_start ? th->start_ts : th->first_ts;
+	if (ts->is_main && !p->stub && p->ts < ts->begin)
+		ts->begin = p->ts;
+	ts->end = ts->has_end ? ts->end_ts :
+		  p->ended ? p->end_ts : t->st.last_ts;
+	if (ts->end < th->last_ts)
+		ts->end = th->last_ts;
+	if (ts->end < last_block)
+		ts->end = last_block;
+	ts->lifetime = ts->end - ts->begin;
+	for (i = 1; i < ANA_NSTATES; i++)
+		blocked += ts->blocked[i];
+	ts->blocked[ANA_RUNNING] = blocked < ts->lifetime ?
+				   ts->lifetime - blocked : 0;
+}
+
+void ana_states_done(struct ana_states *s, struct ana_trace *t)
+{
+	struct ana_tstate *ts;
+	size_t i;
+
+	if (s->njoins)
+		settle_joins(s, NULL);
+	for (i = 0; i < s->n; i++) {
+		ts = s->list[i];
+		lifetime(t, ts);
+		hist_add(&s->alive, ts->begin, ts->end, 1);
+		hist_add(&s->running, ts->begin, ts->end, 1);
+	}
+	if (s->alive.started)
+		hist_flatten(&s->alive);
+	if (s->running.started)
+		hist_flatten(&s->running);
+}
+
+void ana_states_free(struct ana_states *s)
+{
+	struct pending_create *c, *next;
+	size_t i;
+
+	for (i = 0; i < s->creates.cap; i++)
+		for (c = s->creates.ents[i].val; c; c = next) {
+			next = c->next;
+			free(c);
+		}
+	ana_map_free(&s->creates);
+	ana_map_free(&s->handles);
+	for (i = 0; i < s->n; i++)
+		free(s->list[i]);
+	free(s->list);
+	ana_map_free(&s->by_thread);
+	free(s->joins);
+	free(s->alive.part);
+	free(s->alive.full);
+	free(s->running.part);
+	free(s->running.full);
+	memset(s, 0, sizeof(*s));
+}
+
+const char *ana_states_routine(const struct ana_trace *t,
+			       const struct ana_tstate *ts, char *buf,
+			       size_t size)
+{
+	if (ts->is_main)
+		snprintf(buf, size, "main");
+	else if (ts->routine)
+		ana_frame_str(t, ts->p->image, ts->routine, buf, size);
+	else
+		snprintf(buf, size, "? (start not recorded)");
+	return buf;
+}
+
+/* ---- output helpers ---- */
+
+static struct timespec progress_t0;
+static unsigned long progress_n;
+static int progress_shown;
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+void ana_progress(const struct ana_trace *t)
+{
+	if (progress_n++ & 0xfffff)
+		return;
+	if (progress_n == 1) {
+		clock_gettime(CLOCK_MONOTONIC, &progress_t0);
+		return;
+	}
+	if (since(&progress_t0) < 1 || !isatty(2))
+		return;
+	fprintf(stderr, "\r%s: reading %s: %.1f M events", log_prog,
+		t->path, t->st.events / 1e6);
+	progress_shown = 1;
+}
+
+void ana_progress_end(void)
+{
+	if (progress_shown)
+		fprintf(stderr, "\r\033[K");
+	progress_shown = 0;
+	progress_n = 0;
+}
+
+void ana_put_dur(struct fmt_buf *b, uint64_t ns, int w)
+{
+	char tmp[32];
+	int n;
+
+	n = snprintf(tmp, sizeof(tmp), "%" PRIu64 ".%06" PRIu64,
+		     ns / 1000000000, ns % 1000000000 / 1000);
+	while (n++ < w)
+		fmt_buf_bytes(b, " ", 1);
+	fmt_buf_bytes(b, tmp, strlen(tmp));
+}

@@ -1,0 +1,220 @@
+/*
+ * threads.c - `ctrace threads`: where each thread's time went, grouped
+ * by start routine (the goroutine analysis of go tool trace).
+ *
+ *   ctrace-analyze threads [--per-thread] <file>
+ *
+ * Per group: threads, total lifetime, and the time in each state of
+ * model.h, in seconds and as a percentage of the lifetime.  "running" is
+ * lifetime minus blocked time (on-CPU or runnable: the trace has no
+ * scheduler data to split them).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "log.h"
+#include "out.h"
+#include "states.h"
+
+struct group {
+	char *name;
+	uint64_t n, lifetime, t[ANA_NSTATES];
+};
+
+struct tctx {
+	struct ana_states st;
+	int per_thread;
+};
+
+/* ---- the table ---- */
+
+static void put_cells(struct fmt_buf *b, uint64_t lifetime,
+		      const uint64_t *t)
+{
+	char pct[16];
+	int i;
+
+	ana_put_dur(b, lifetime, 14);
+	for (i = 0; i < ANA_NSTATES; i++) {
+		ana_put_dur(b, t[i], 13);
+		snprintf(pct, sizeof(pct), " %5.1f%%", lifetime ?
+			 100.0 * t[i] / lifetime : 0.0);
+		ana_put(b, pct);
+	}
+	ana_put(b, "\n");
+}
+
+/* the header of put_cells' columns, after `first` */
+static void put_head(struct fmt_buf *b, const char *first)
+{
+	char tmp[32], label[24];
+	int i;
+
+	ana_put(b, first);
+	snprintf(tmp, sizeof(tmp), "%14s", "lifetime(s)");
+	ana_put(b, tmp);
+	for (i = 0; i < ANA_NSTATES; i++) {
+		snprintf(label, sizeof(label), "%s(s)", ana_state_name(i));
+		snprintf(tmp, sizeof(tmp), "%13s %6s", label, "%");
+		ana_put(b, tmp);
+	}
+	ana_put(b, "\n");
+}
+
+static int group_cmp(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+
+	if (x->lifetime != y->lifetime)
+		return x->lifetime < y->lifetime ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* groups by routine name: few distinct routines, so a linear search */
+static struct group *build_groups(struct ana_trace *t, struct ana_states *s,
+				  size_t *ngroups)
+{
+	struct group *g = NULL;
+	const struct ana_tstate *ts;
+	char name[512];
+	size_t i, k, n = 0;
+	int j;
+
+	for (i = 0; i < s->n; i++) {
+		ts = s->list[i];
+		ana_states_routine(t, ts, name, sizeof(name));
+		for (k = 0; k < n; k++)
+			if (!strcmp(g[k].name, name))
+				break;
+		if (k == n) {
+			g = xrealloc(g, (n + 1) * sizeof(*g));
+			memset(&g[n], 0, sizeof(*g));
+			g[n++].name = xstrdup(name);
+		}
+		g[k].n++;
+		g[k].lifetime += ts->lifetime;
+		for (j = 0; j < ANA_NSTATES; j++)
+			g[k].t[j] += ts->blocked[j];
+	}
+	qsort(g, n, sizeof(*g), group_cmp);
+	*ngroups = n;
+	return g;
+}
+
+static void show_groups(struct ana_trace *t, struct ana_states *s)
+{
+	struct group *g, all = { 0 };
+	struct fmt_buf b = { 0 };
+	size_t i, n;
+	char tmp[64];
+	int j;
+
+	g = build_groups(t, s, &n);
+	put_head(&b, "group                          threads");
+	for (i = 0; i < n; i++) {
+		snprintf(tmp, sizeof(tmp), "%-30.30s %7" PRIu64, g[i].name,
+			 g[i].n);
+		ana_put(&b, tmp);
+		put_cells(&b, g[i].lifetime, g[i].t);
+		all.n += g[i].n;
+		all.lifetime += g[i].lifetime;
+		for (j = 0; j < ANA_NSTATES; j++)
+			all.t[j] += g[i].t[j];
+		free(g[i].name);
+	}
+	snprintf(tmp, sizeof(tmp), "%-30s %7" PRIu64, "all", all.n);
+	ana_put(&b, tmp);
+	put_cells(&b, all.lifetime, all.t);
+	ana_write(&b, stdout);
+	fmt_buf_free(&b);
+	free(g);
+}
+
+static void show_threads(struct ana_trace *t, struct ana_states *s)
+{
+	struct fmt_buf b = { 0 };
+	const struct ana_tstate *ts;
+	char name[512], tmp[600];
+	size_t i;
+
+	printf("\nper thread:\n");
+	snprintf(tmp, sizeof(tmp), "%-8s %-8s %-16s %-30s", "pid", "tid",
+		 "name", "routine");
+	put_head(&b, tmp);
+	for (i = 0; i < s->n; i++) {
+		ts = s->list[i];
+		snprintf(tmp, sizeof(tmp), "%-8" PRIu64 " %-8" PRIu64
+			 " %-16.16s %-30.30s", ts->p->pid, ts->th->tid,
+			 ts->th->name ? ts->th->name->s : "-",
+			 ana_states_routine(t, ts, name, sizeof(name)));
+		ana_put(&b, tmp);
+		put_cells(&b, ts->lifetime, ts->blocked);
+		ana_write(&b, stdout);
+	}
+	fmt_buf_free(&b);
+}
+
+/* ---- the command ---- */
+
+static void threads_event(struct ana_trace *t, struct ana_proc *p,
+			  struct ana_thread *th, const struct fmt_event *ev)
+{
+	struct tctx *c = t->data;
+	struct ana_block b;
+
+	ana_progress(t);
+	ana_states_event(&c->st, p, th, ev, ana_block_of(ev, &b) ? &b : NULL);
+}
+
+static void threads_done(struct ana_trace *t)
+{
+	struct tctx *c = t->data;
+
+	ana_progress_end();
+	ana_states_done(&c->st, t);
+	printf("threads: %zu; times in seconds and %% of lifetime\n"
+	       "running = on-CPU or runnable: not split, the trace has no "
+	       "scheduler data\n\n", c->st.n);
+	show_groups(t, &c->st);
+	if (c->per_thread)
+		show_threads(t, &c->st);
+	fflush(stdout);
+}
+
+static const struct ana_ops threads_ops = {
+	.event = threads_event,
+	.done = threads_done,
+};
+
+int ana_cmd_threads(int argc, char **argv)
+{
+	struct tctx c = { 0 };
+	struct ana_trace t;
+	char *args[4] = { argv[0] };
+	int i, n = 1, status;
+
+	/* take --per-thread out, leave "threads <file>" */
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--per-thread"))
+			c.per_thread = 1;
+		else if (n < 3)
+			args[n++] = argv[i];
+		else
+			n++;
+	}
+	if (n > 3) {
+		fprintf(stderr, "usage: ctrace-analyze threads [--per-thread] "
+			"<file>\n");
+		return EXIT_USAGE;
+	}
+	ana_trace_open(&t, ana_file_arg(n, args));
+	ana_states_init(&c.st);
+	t.data = &c;
+	status = ana_trace_read(&t, &threads_ops);
+	ana_states_free(&c.st);
+	ana_trace_close(&t);
+	return status;
+}

@@ -1,0 +1,456 @@
+/*
+ * gen-trace - write a synthetic trace for the analyzer's benchmarks and
+ * tests, through the format module's writer (never a second encoder).
+ *
+ *   gen-trace [-n EVENTS] [-t THREADS] [-s SEED] OUT
+ *
+ * One process: a main thread that creates THREADS workers and joins them,
+ * and workers that do a fixed mix of contended mutexes, condvar waits and
+ * signals, reads and writes, polls, sleeps, futex waits and mallocs/frees,
+ * in batches of 1024 events written round robin, like the collector does.
+ * Deterministic for a seed.  Prints what an analysis must find:
+ *   events=N allocs=A alloc_bytes=B leaked=L leaked_bytes=LB
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "file.h"
+
+#define BATCH		1024
+#define NSTACKS		64
+#define NFUNCS		24
+#define RING		64	/* live allocations per worker */
+#define IMAGE		1
+#define PID		1000
+#define HANDLE(i)	(0x7f0000000000ull + (uint64_t)(i) * 0x800000)
+#define ROUTINE		0x401000ull
+#define LOCK(i)		(0x404000ull + (uint64_t)(i) * 0x40)
+
+static struct fmt_writer *w;
+static struct fmt_buf rec;
+static uint64_t rng_state;
+static uint64_t nevents, nallocs, alloc_bytes;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+static void put(unsigned type)
+{
+	if (fmt_buf_failed(&rec) ||
+	    fmt_writer_record(w, type, rec.p, rec.len)) {
+		fprintf(stderr, "gen-trace: cannot write the trace\n");
+		exit(1);
+	}
+	fmt_buf_reset(&rec);
+}
+
+static void put_string(uint64_t id, const char *s)
+{
+	fmt_buf_uvar(&rec, id);
+	fmt_buf_bytes(&rec, s, strlen(s));
+	put(FMT_REC_STRING);
+}
+
+static uint64_t func_addr(unsigned f)
+{
+	return ROUTINE + f * 0x100;
+}
+
+/* stack s: depth 2..5 frames inside the functions, leaf first */
+static unsigned stack_frames(unsigned s, uint64_t *fr)
+{
+	unsigned n = 2 + s % 4, i;
+
+	for (i = 0; i < n; i++)
+		fr[i] = func_addr((s * 7 + i * 5) % NFUNCS) + 0x10 + i * 4;
+	fr[n - 1] = func_addr(0) + 0x20;	/* every stack ends in worker */
+	return n;
+}
+
+/* strings, symbols and stacks, defined before any use */
+static void put_tables(void)
+{
+	uint64_t fr[8];
+	char name[32];
+	unsigned f, s, i, n;
+
+	put_string(1, "gen.c");
+	for (f = 0; f < NFUNCS; f++) {
+		snprintf(name, sizeof(name), f ? "fn_%u" : "worker", f);
+		put_string(2 + f, name);
+	}
+	fmt_buf_uvar(&rec, IMAGE);		/* the start routine */
+	fmt_buf_uvar(&rec, ROUTINE);
+	fmt_buf_uvar(&rec, 2);
+	fmt_buf_uvar(&rec, 1);
+	fmt_buf_uvar(&rec, 10);
+	fmt_buf_uvar(&rec, 0);
+	put(FMT_REC_SYMBOL);
+	for (s = 0; s < NSTACKS; s++) {
+		n = stack_frames(s, fr);
+		for (i = 0; i < n; i++) {
+			f = (fr[i] - ROUTINE) / 0x100;
+			fmt_buf_uvar(&rec, IMAGE);	/* SYMBOL */
+			fmt_buf_uvar(&rec, fr[i]);
+			fmt_buf_uvar(&rec, 2 + f);
+			fmt_buf_uvar(&rec, 1);
+			fmt_buf_uvar(&rec, 10 + f * 20 + (fr[i] & 0xff) / 4);
+			fmt_buf_uvar(&rec, fr[i] - func_addr(f));
+			put(FMT_REC_SYMBOL);
+		}
+		fmt_buf_uvar(&rec, s + 1);		/* STACK */
+		fmt_buf_uvar(&rec, IMAGE);
+		fmt_buf_uvar(&rec, n);
+		for (i = 0; i < n; i++)
+			fmt_buf_uvar(&rec, fr[i]);
+		put(FMT_REC_STACK);
+	}
+}
+
+struct worker {
+	uint64_t tid, ts;
+	uint64_t live[RING], live_size[RING];
+	uint64_t next_addr;
+	unsigned slot;
+};
+
+struct batch {
+	uint8_t *p;
+	uint64_t prev, n;
+	struct fmt_buf b;
+};
+
+static void batch_begin(struct batch *bt, uint64_t tid, uint64_t ts)
+{
+	fmt_buf_reset(&bt->b);
+	bt->prev = ts;
+	bt->n = 0;
+	fmt_buf_reserve(&bt->b, 64);
+	(void)tid;
+}
+
+static void emit(struct batch *bt, struct fmt_event *ev)
+{
+	if (fmt_buf_reserve(&bt->b, FMT_EVENT_MAX_BYTES)) {
+		fprintf(stderr, "gen-trace: out of memory\n");
+		exit(1);
+	}
+	bt->b.len = fmt_encode_event(bt->b.p + bt->b.len, ev, FMT_FILE,
+				     &bt->prev) - bt->b.p;
+	bt->n++;
+	nevents++;
+}
+
+static void batch_end(struct batch *bt, uint64_t tid, uint64_t base)
+{
+	fmt_buf_uvar(&rec, PID);
+	fmt_buf_uvar(&rec, IMAGE);
+	fmt_buf_uvar(&rec, tid);
+	fmt_buf_uvar(&rec, bt->n);
+	fmt_buf_uvar(&rec, base);
+	fmt_buf_bytes(&rec, bt->b.p, bt->b.len);
+	put(FMT_REC_EVENTS);
+}
+
+static uint64_t stk(void)
+{
+	return 1 + rnd() % NSTACKS;
+}
+
+static void ev_block(struct fmt_event *ev, struct worker *wk,
+		     uint64_t nthreads)
+{
+	uint64_t r = rnd(), dur = 1000 + r % 50000;
+	uint64_t other = 1001 + (wk->tid - 1000 + r % (nthreads - 1)) %
+			 nthreads;
+
+	ev->type = FMT_EV_MUTEX_BLOCK;
+	ev->f[0] = dur;
+	ev->f[1] = LOCK(r >> 20 & 3);
+	ev->f[2] = other;
+	ev->f[3] = 0;
+	ev->f[4] = other;
+	ev->f[5] = 500 + (r >> 24) % 1000;
+	ev->f[6] = stk();
+}
+
+static void ev_alloc(struct fmt_event *ev, struct batch *bt,
+		     struct worker *wk)
+{
+	unsigned s = wk->slot++ % RING;
+
+	if (wk->live[s]) {
+		ev->type = FMT_EV_FREE;
+		ev->ts = wk->ts;
+		ev->f[0] = wk->live[s];
+		ev->f[1] = FMT_CALL_free;
+		emit(bt, ev);
+		wk->ts += 50;
+	}
+	wk->live[s] = wk->next_addr;
+	wk->live_size[s] = 16 + rnd() % 4096;
+	wk->next_addr += 0x2000;
+	nallocs++;
+	alloc_bytes += wk->live_size[s];
+	ev->type = FMT_EV_ALLOC;
+	ev->f[0] = wk->live[s];
+	ev->f[1] = wk->live_size[s];
+	ev->f[2] = FMT_CALL_malloc;
+	ev->f[3] = stk();
+}
+
+/* one event of the mix into ev (the free of a reused slot goes first) */
+static void next_event(struct fmt_event *ev, struct batch *bt,
+		       struct worker *wk, uint64_t nthreads)
+{
+	uint64_t r = rnd() % 100, dur;
+
+	memset(ev, 0, sizeof(*ev));
+	if (r < 25) {
+		ev_block(ev, wk, nthreads);
+	} else if (r < 40) {
+		ev->type = FMT_EV_MUTEX_WAKE;
+		ev->f[0] = LOCK(r & 3);
+		ev->f[1] = stk();
+	} else if (r < 45) {
+		dur = 10000 + rnd() % 200000;
+		ev->type = FMT_EV_COND_WAIT;
+		ev->f[0] = dur;
+		ev->f[1] = LOCK(8);
+		ev->f[2] = LOCK(0);
+		ev->f[4] = 1001 + rnd() % nthreads;
+		ev->f[5] = 2000;
+		ev->f[6] = stk();
+	} else if (r < 50) {
+		ev->type = FMT_EV_COND_SIGNAL;
+		ev->f[0] = LOCK(8);
+		ev->f[2] = stk();
+	} else if (r < 65) {
+		ev->type = r & 1 ? FMT_EV_READ : FMT_EV_WRITE;
+		ev->f[0] = 2000 + rnd() % 20000;
+		ev->f[1] = 3 + r % 5;
+		ev->f[2] = 4096;
+		ev->f[3] = 4096;
+		ev->f[4] = r & 1 ? FMT_CALL_read : FMT_CALL_write;
+		ev->f[5] = stk();
+	} else if (r < 68) {
+		ev->type = FMT_EV_POLL;
+		ev->f[0] = 10000 + rnd() % 100000;
+		ev->f[1] = (uint64_t)-1;
+		ev->f[2] = 2;
+		ev->f[3] = 1000000;
+		ev->f[4] = 1;
+		ev->f[5] = FMT_CALL_poll;
+		ev->f[6] = stk();
+	} else if (r < 70) {
+		ev->type = FMT_EV_SLEEP;
+		ev->f[0] = 100000;
+		ev->f[1] = 100000;
+		ev->f[3] = FMT_CALL_usleep;
+		ev->f[4] = stk();
+	} else if (r < 72) {
+		ev->type = FMT_EV_FUTEX_WAIT;
+		ev->f[0] = 5000;
+		ev->f[1] = LOCK(12);
+		ev->f[5] = 1001 + rnd() % nthreads;
+		ev->f[6] = 100;
+		ev->f[7] = stk();
+	} else {
+		ev_alloc(ev, bt, wk);
+	}
+	ev->ts = wk->ts;
+	dur = fmt_event_info(ev->type)->kinds[0] == 'd' ? ev->f[0] : 0;
+	wk->ts += dur + 200 + rnd() % 2000;
+}
+
+/* the main thread: creates at the start, joins (in order) at the end */
+static void main_thread(uint64_t start, uint64_t nthreads, int end,
+			struct worker *wk)
+{
+	struct fmt_event ev;
+	struct batch bt = { 0 };
+	uint64_t i, ts = end ? wk[0].ts - 5000 : start, base = ts, stop;
+
+	batch_begin(&bt, PID, ts);
+	for (i = 0; i < nthreads; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.ts = ts;
+		if (end) {
+			stop = (wk[i].ts > ts ? wk[i].ts : ts) + 100;
+			ev.type = FMT_EV_THREAD_JOIN;
+			ev.f[0] = stop - ts;
+			ev.f[1] = HANDLE(i);
+			ev.f[4] = 1;
+			ts = stop;
+		} else {
+			ev.type = FMT_EV_THREAD_CREATE;
+			ev.f[0] = HANDLE(i);
+			ev.f[1] = ROUTINE;
+			ev.f[3] = 1;
+			ts += 1000;
+		}
+		emit(&bt, &ev);
+	}
+	batch_end(&bt, PID, base);
+	fmt_buf_free(&bt.b);
+}
+
+static void put_header(int fd)
+{
+	struct fmt_file_header h = { 0 };
+	int err;
+
+	h.features = FMT_FEAT_STACKS;
+	h.start_realtime = 1700000000000000000ull;
+	h.start_monotonic = 1000000000ull;
+	h.clock_id = 1;
+	h.collector_pid = 999;
+	w = fmt_writer_open(fd, &h, &err);
+	if (!w) {
+		fprintf(stderr, "gen-trace: %s\n", fmt_strerror(err));
+		exit(1);
+	}
+}
+
+static void put_process(uint64_t ts)
+{
+	fmt_buf_uvar(&rec, PID);
+	fmt_buf_uvar(&rec, 1);
+	fmt_buf_uvar(&rec, IMAGE);
+	fmt_buf_uvar(&rec, ts);
+	fmt_buf_uvar(&rec, FMT_PROC_ROOT);
+	fmt_buf_str(&rec, "/usr/bin/gen", 12);
+	fmt_buf_uvar(&rec, 1);
+	fmt_buf_str(&rec, "gen", 3);
+	put(FMT_REC_PROCESS);
+}
+
+static void worker_batch(struct worker *wk, uint64_t nthreads, int first)
+{
+	struct fmt_event ev;
+	static struct batch bt;
+	uint64_t base = wk->ts, i;
+
+	batch_begin(&bt, wk->tid, base);
+	if (first) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = FMT_EV_THREAD_START;
+		ev.ts = wk->ts;
+		ev.f[0] = PID;
+		ev.f[1] = HANDLE(wk->tid - 1001);
+		ev.f[2] = ROUTINE;
+		emit(&bt, &ev);
+	}
+	for (i = 0; i < BATCH; i++) {
+		next_event(&ev, &bt, wk, nthreads);
+		emit(&bt, &ev);
+	}
+	batch_end(&bt, wk->tid, base);
+}
+
+static void worker_end(struct worker *wk)
+{
+	struct fmt_event ev = { 0 };
+	struct batch bt = { 0 };
+
+	batch_begin(&bt, wk->tid, wk->ts);
+	ev.type = FMT_EV_THREAD_END;
+	ev.ts = wk->ts;
+	emit(&bt, &ev);
+	batch_end(&bt, wk->tid, wk->ts);
+	fmt_buf_free(&bt.b);
+}
+
+static void put_end(uint64_t ts)
+{
+	fmt_buf_uvar(&rec, PID);	/* PROCESS_END */
+	fmt_buf_uvar(&rec, IMAGE);
+	fmt_buf_uvar(&rec, ts);
+	fmt_buf_uvar(&rec, 0);
+	fmt_buf_uvar(&rec, FMT_PEND_EXIT);
+	put(FMT_REC_PROCESS_END);
+	fmt_buf_uvar(&rec, ts);		/* END */
+	fmt_buf_uvar(&rec, nevents);
+	fmt_buf_uvar(&rec, 0);
+	fmt_buf_uvar(&rec, 1);
+	put(FMT_REC_END);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: gen-trace [-n EVENTS] [-t THREADS] "
+		"[-s SEED] OUT\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t target = 50000000, nthreads = 16, i, leaked = 0, lbytes = 0;
+	uint64_t start = 2000000000ull, last = 0;
+	struct worker *wk;
+	int opt, fd, r;
+
+	rng_state = 42;
+	while ((opt = getopt(argc, argv, "n:t:s:")) != -1) {
+		if (opt == 'n')
+			target = strtoull(optarg, NULL, 0);
+		else if (opt == 't')
+			nthreads = strtoull(optarg, NULL, 0);
+		else if (opt == 's')
+			rng_state = strtoull(optarg, NULL, 0) | 1;
+		else
+			usage();
+	}
+	if (optind != argc - 1 || nthreads < 2 || nthreads > 4096)
+		usage();
+	fd = open(argv[optind], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0) {
+		perror(argv[optind]);
+		return 1;
+	}
+	put_header(fd);
+	put_process(start);
+	put_tables();
+	wk = calloc(nthreads, sizeof(*wk));
+	main_thread(start + 1000, nthreads, 0, wk);
+	for (i = 0; i < nthreads; i++) {
+		wk[i].tid = 1001 + i;
+		wk[i].ts = start + 10000 + i * 1000;
+		wk[i].next_addr = 0x10000000 * (i + 1);
+	}
+	for (r = 0; nevents < target; r++)
+		for (i = 0; i < nthreads; i++)
+			worker_batch(&wk[i], nthreads, r == 0);
+	for (i = 0; i < nthreads; i++) {
+		worker_end(&wk[i]);
+		for (r = 0; r < RING; r++)
+			if (wk[i].live[r]) {
+				leaked++;
+				lbytes += wk[i].live_size[r];
+			}
+	}
+	main_thread(0, nthreads, 1, wk);
+	for (i = 0; i < nthreads; i++)
+		if (wk[i].ts > last)
+			last = wk[i].ts;
+	last += 100 * nthreads;
+	put_end(last + 100000);
+	if (fmt_writer_close(w) || close(fd)) {
+		fprintf(stderr, "gen-trace: cannot write the trace\n");
+		return 1;
+	}
+	printf("events=%" PRIu64 " allocs=%" PRIu64 " alloc_bytes=%" PRIu64
+	       " leaked=%" PRIu64 " leaked_bytes=%" PRIu64 "\n", nevents,
+	       nallocs, alloc_bytes, leaked, lbytes);
+	return 0;
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# ctrace report and ctrace threads: state accounting over real fixtures,
+# a generated trace with known totals, cut traces and bad input
+
+load helpers
+
+# sync seconds of thread TID in `threads --per-thread` output: the
+# columns after the routine (which may hold spaces) are fixed
+sync_of() {
+	printf '%s\n' "$1" | awk -v t="$2" '$2 == t && NF > 13 { print $(NF - 9) }'
+}
+
+@test "threads: the condvar waiter is ~100 ms blocked in sync" {
+	record t.trace "$FIX/ana-condwait"
+	assert_success
+	waiter=${output#waiter=}
+	run "$CTRACE" threads --per-thread t.trace
+	assert_success
+	assert_output --partial "running = on-CPU or runnable"
+	assert_output --regexp "waiter \(ana-condwait.c:[0-9]+\) +1 "
+	assert_output --regexp "(^|
+)main +1 "
+	s=$(sync_of "$output" "$waiter")
+	echo "waiter $waiter sync $s"
+	# the program sleeps 100 ms while the waiter waits: a lower bound
+	awk -v s="$s" 'BEGIN { exit !(s >= 0.1 && s < 1.0) }'
+}
+
+@test "threads groups every thread once and sums to the all row" {
+	record t.trace "$FIX/mutex8"
+	assert_success
+	run "$CTRACE" threads t.trace
+	assert_success
+	assert_output --regexp "worker \(mutex8.c:[0-9]+\) +8 "
+	assert_output --regexp "(^|
+)all +9 "
+}
+
+@test "report: duration, threads, blocking site, lock holder, heap" {
+	record t.trace "$FIX/ana-block200"
+	assert_success
+	holder=${output#holder=}
+	run "$CTRACE" report t.trace
+	assert_success
+	assert_output --partial "processes: 1 (1 images), threads: 3"
+	assert_output --partial "where the time went (3 threads"
+	assert_output --regexp "sync +mutex_block +blocked_locker"
+	assert_output --regexp "mutex_block +0\.[0-9]+ s in 1 waits, most held by tid $holder "
+	assert_output --regexp "heap: (peak|no heap events)"
+	assert_output --partial "thread ends to joins"
+	assert_output --partial "parallelism: threads running"
+	assert_output --partial "lost events: 0"
+	assert_output --partial "integrity: clean"
+	# the blocked site's time is the ~200 ms the holder slept
+	s=$(printf '%s\n' "$output" | awk '/blocked_locker/ { print $1; exit }')
+	awk -v s="$s" 'BEGIN { exit !(s >= 0.19 && s < 0.4) }'
+}
+
+@test "report on a cut trace says what was cut and still reports" {
+	record t.trace "$FIX/condpingpong"
+	size=$(stat -c %s t.trace)
+	head -c $((size - 10)) t.trace > cut.trace
+	run "$CTRACE" report cut.trace
+	assert_success
+	assert_output --regexp "integrity: (trace cut|trace was not closed)"
+	assert_output --partial "where the time went"
+}
+
+@test "report: known totals of a generated trace" {
+	gen="$CTRACE_BUILD/bench/gen-trace"
+	line=$("$gen" -n 200000 -t 8 g.trace)
+	leaked=$(printf '%s\n' "$line" | sed 's/.* leaked=\([0-9]*\).*/\1/')
+	lbytes=$(printf '%s\n' "$line" | sed 's/.*leaked_bytes=\([0-9]*\).*/\1/')
+	allocs=$(printf '%s\n' "$line" | sed 's/.* allocs=\([0-9]*\).*/\1/')
+	run "$CTRACE" report g.trace
+	assert_success
+	assert_output --partial "threads: 9, events: "
+	assert_output --partial "in $allocs allocations"
+	assert_output --partial "leaked (live at exit) $lbytes bytes in $leaked allocations"
+	assert_output --partial "8 thread ends to joins, 8 creates to starts"
+}
+
+@test "bad input: report and threads" {
+	: > empty
+	head -c 5000 /dev/urandom > random
+	for cmd in report threads; do
+		run "$CTRACE" $cmd /nonexistent/trace
+		assert_failure 3
+		[ "${#lines[@]}" -eq 1 ]
+		for f in empty random; do
+			run "$CTRACE" $cmd $f
+			assert_failure 4
+			assert_output --partial "not a ctrace trace"
+			[ "${#lines[@]}" -eq 1 ]
+		done
+		run "$CTRACE" $cmd
+		assert_failure 2
+		run "$CTRACE" $cmd a b
+		assert_failure 2
+		run "$CTRACE" $cmd --bogus t.trace
+		assert_failure 2
+	done
+}
+
+@test "damaged traces never crash report or threads" {
+	record t.trace "$FIX/condpingpong"
+	head -c 40 t.trace > hdr.trace
+	run "$CTRACE" report hdr.trace
+	assert_failure 5
+	size=$(stat -c %s t.trace)
+	RANDOM=11
+	for i in $(seq 30); do
+		cp t.trace bad.trace
+		off=$(( 64 + (RANDOM * 32768 + RANDOM) % (size - 64) ))
+		printf '\377' | dd of=bad.trace bs=1 seek=$off conv=notrunc 2>/dev/null
+		for cmd in report threads; do
+			run "$CTRACE" $cmd bad.trace
+			case $status in 0|5) ;; *) echo "$cmd: status $status at $off"; false ;; esac
+		done
+	done
+}
