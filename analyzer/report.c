@@ -3,8 +3,9 @@
  *
  * Duration, processes and threads; where the threads' time went; the top
  * blocking sites and contended locks; the heap; parallelism over time
- * (how many threads were running: the MMU analogue); what was lost or
- * cut.  One streaming pass feeds states.c and profile.c.
+ * (how many threads were running: the MMU analogue); user tasks, regions
+ * and logs; what was lost or cut.  One streaming pass feeds states.c,
+ * profile.c and tasks.c.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,15 +18,18 @@
 #include "profile.h"
 #include "states.h"
 #include "symbols.h"
+#include "tasks.h"
 
 #define TOP_SITES	5
 #define TOP_LOCKS	5
 #define PAR_ROWS	20
 #define PAR_WIDTH	40
+#define TOP_TYPES	10
 
 struct rctx {
 	struct ana_states st;
 	struct ana_prof pr;
+	struct ana_tasks tk;
 };
 
 /* one blocking site: frame 0 of the stacks blocked there */
@@ -264,6 +268,21 @@ static void parallelism(struct ana_trace *t, struct rctx *c)
 	}
 }
 
+/* tasks, regions and logs: only for traces with user events */
+static void tasks(struct rctx *c)
+{
+	uint64_t life = 0;
+	size_t i;
+
+	if (!ana_tasks_seen(&c->tk))
+		return;
+	for (i = 0; i < c->st.n; i++)
+		life += c->st.list[i]->lifetime;
+	printf("\n");
+	fflush(stdout);
+	ana_tasks_print(&c->tk, life, TOP_TYPES, stdout);
+}
+
 static void wakes(struct rctx *c)
 {
 	printf("\nwake edges: %" PRIu64 " wakes (signal, unlock, post, "
@@ -300,6 +319,7 @@ static void report_event(struct ana_trace *t, struct ana_proc *p,
 	ana_progress(t);
 	ana_states_event(&c->st, p, th, ev, blk ? &b : NULL);
 	ana_prof_event(&c->pr, p, th, ev, blk ? &b : NULL);
+	ana_tasks_event(&c->tk, t, p, th, ev);
 }
 
 static void report_done(struct ana_trace *t)
@@ -309,11 +329,13 @@ static void report_done(struct ana_trace *t)
 	ana_progress_end();
 	ana_states_done(&c->st, t);
 	ana_prof_done(&c->pr, t);
+	ana_tasks_done(&c->tk, t);
 	overview(t, c);
 	time_split(c);
 	top_sites(t, c);
 	top_locks(c);
 	heap(c);
+	tasks(c);
 	wakes(c);
 	parallelism(t, c);
 	losses(t);
@@ -335,9 +357,11 @@ int ana_cmd_report(int argc, char **argv)
 	ana_trace_open(&t, path);
 	ana_states_init(&c.st);
 	ana_prof_init(&c.pr, ANA_PROF_BLOCK);
+	ana_tasks_init(&c.tk);
 	t.data = &c;
 	status = ana_trace_read(&t, &report_ops);
 	ana_prof_free(&c.pr);
+	ana_tasks_free(&c.tk);
 	ana_states_free(&c.st);
 	ana_trace_close(&t);
 	return status;

@@ -7,7 +7,9 @@
  * Per group: threads, total lifetime, and the time in each state of
  * model.h, in seconds and as a percentage of the lifetime.  "running" is
  * lifetime minus blocked time (on-CPU or runnable: the trace has no
- * scheduler data to split them).
+ * scheduler data to split them).  When the trace has user regions
+ * (include/ctrace.h), a last column gives the time inside them (nested
+ * regions count once), which overlaps the states.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,37 +20,48 @@
 #include "log.h"
 #include "out.h"
 #include "states.h"
+#include "tasks.h"
 
 struct group {
 	char *name;
-	uint64_t n, lifetime, t[ANA_NSTATES];
+	uint64_t n, lifetime, t[ANA_NSTATES], regions;
 };
 
 struct tctx {
 	struct ana_states st;
+	struct ana_tasks tk;
 	int per_thread;
+	int regions;		/* the trace has user regions: a column */
 };
 
 /* ---- the table ---- */
 
-static void put_cells(struct fmt_buf *b, uint64_t lifetime,
-		      const uint64_t *t)
+static void put_cell(struct fmt_buf *b, uint64_t ns, uint64_t lifetime)
 {
 	char pct[16];
+
+	ana_put_dur(b, ns, 13);
+	snprintf(pct, sizeof(pct), " %5.1f%%", lifetime ?
+		 100.0 * ns / lifetime : 0.0);
+	ana_put(b, pct);
+}
+
+/* regions: time in user regions, or NULL for no such column */
+static void put_cells(struct fmt_buf *b, uint64_t lifetime,
+		      const uint64_t *t, const uint64_t *regions)
+{
 	int i;
 
 	ana_put_dur(b, lifetime, 14);
-	for (i = 0; i < ANA_NSTATES; i++) {
-		ana_put_dur(b, t[i], 13);
-		snprintf(pct, sizeof(pct), " %5.1f%%", lifetime ?
-			 100.0 * t[i] / lifetime : 0.0);
-		ana_put(b, pct);
-	}
+	for (i = 0; i < ANA_NSTATES; i++)
+		put_cell(b, t[i], lifetime);
+	if (regions)
+		put_cell(b, *regions, lifetime);
 	ana_put(b, "\n");
 }
 
 /* the header of put_cells' columns, after `first` */
-static void put_head(struct fmt_buf *b, const char *first)
+static void put_head(struct fmt_buf *b, const char *first, int regions)
 {
 	char tmp[32], label[24];
 	int i;
@@ -59,6 +72,10 @@ static void put_head(struct fmt_buf *b, const char *first)
 	for (i = 0; i < ANA_NSTATES; i++) {
 		snprintf(label, sizeof(label), "%s(s)", ana_state_name(i));
 		snprintf(tmp, sizeof(tmp), "%13s %6s", label, "%");
+		ana_put(b, tmp);
+	}
+	if (regions) {
+		snprintf(tmp, sizeof(tmp), "%13s %6s", "regions(s)", "%");
 		ana_put(b, tmp);
 	}
 	ana_put(b, "\n");
@@ -74,9 +91,10 @@ static int group_cmp(const void *a, const void *b)
 }
 
 /* groups by routine name: few distinct routines, so a linear search */
-static struct group *build_groups(struct ana_trace *t, struct ana_states *s,
+static struct group *build_groups(struct ana_trace *t, struct tctx *c,
 				  size_t *ngroups)
 {
+	struct ana_states *s = &c->st;
 	struct group *g = NULL;
 	const struct ana_tstate *ts;
 	char name[512];
@@ -96,6 +114,7 @@ static struct group *build_groups(struct ana_trace *t, struct ana_states *s,
 		}
 		g[k].n++;
 		g[k].lifetime += ts->lifetime;
+		g[k].regions += ana_tasks_in_regions(&c->tk, ts->th);
 		for (j = 0; j < ANA_NSTATES; j++)
 			g[k].t[j] += ts->blocked[j];
 	}
@@ -104,38 +123,47 @@ static struct group *build_groups(struct ana_trace *t, struct ana_states *s,
 	return g;
 }
 
-static void show_groups(struct ana_trace *t, struct ana_states *s)
+static void show_groups(struct ana_trace *t, struct tctx *c)
 {
 	struct group *g, all = { 0 };
 	struct fmt_buf b = { 0 };
 	size_t i, n;
-	char tmp[64];
-	int j;
+	char tmp[600];
+	int j, w = 30;
 
-	g = build_groups(t, s, &n);
-	put_head(&b, "group                          threads");
+	g = build_groups(t, c, &n);
+	/* a routine's name is the answer: widen the column, never cut it */
+	for (i = 0; i < n; i++)
+		if ((int)strlen(g[i].name) > w)
+			w = strlen(g[i].name);
+	snprintf(tmp, sizeof(tmp), "%-*s threads", w, "group");
+	put_head(&b, tmp, c->regions);
 	for (i = 0; i < n; i++) {
-		snprintf(tmp, sizeof(tmp), "%-30.30s %7" PRIu64, g[i].name,
+		snprintf(tmp, sizeof(tmp), "%-*s %7" PRIu64, w, g[i].name,
 			 g[i].n);
 		ana_put(&b, tmp);
-		put_cells(&b, g[i].lifetime, g[i].t);
+		put_cells(&b, g[i].lifetime, g[i].t,
+			  c->regions ? &g[i].regions : NULL);
 		all.n += g[i].n;
 		all.lifetime += g[i].lifetime;
+		all.regions += g[i].regions;
 		for (j = 0; j < ANA_NSTATES; j++)
 			all.t[j] += g[i].t[j];
 		free(g[i].name);
 	}
-	snprintf(tmp, sizeof(tmp), "%-30s %7" PRIu64, "all", all.n);
+	snprintf(tmp, sizeof(tmp), "%-*s %7" PRIu64, w, "all", all.n);
 	ana_put(&b, tmp);
-	put_cells(&b, all.lifetime, all.t);
+	put_cells(&b, all.lifetime, all.t, c->regions ? &all.regions : NULL);
 	ana_write(&b, stdout);
 	fmt_buf_free(&b);
 	free(g);
 }
 
-static void show_threads(struct ana_trace *t, struct ana_states *s)
+static void show_threads(struct ana_trace *t, struct tctx *c)
 {
+	struct ana_states *s = &c->st;
 	struct fmt_buf b = { 0 };
+	uint64_t reg;
 	const struct ana_tstate *ts;
 	char name[512], tmp[600];
 	size_t i;
@@ -143,7 +171,7 @@ static void show_threads(struct ana_trace *t, struct ana_states *s)
 	printf("\nper thread:\n");
 	snprintf(tmp, sizeof(tmp), "%-8s %-8s %-16s %-30s", "pid", "tid",
 		 "name", "routine");
-	put_head(&b, tmp);
+	put_head(&b, tmp, c->regions);
 	for (i = 0; i < s->n; i++) {
 		ts = s->list[i];
 		snprintf(tmp, sizeof(tmp), "%-8" PRIu64 " %-8" PRIu64
@@ -151,7 +179,9 @@ static void show_threads(struct ana_trace *t, struct ana_states *s)
 			 ts->th->name ? ts->th->name->s : "-",
 			 ana_states_routine(t, ts, name, sizeof(name)));
 		ana_put(&b, tmp);
-		put_cells(&b, ts->lifetime, ts->blocked);
+		reg = ana_tasks_in_regions(&c->tk, ts->th);
+		put_cells(&b, ts->lifetime, ts->blocked,
+			  c->regions ? &reg : NULL);
 		ana_write(&b, stdout);
 	}
 	fmt_buf_free(&b);
@@ -167,6 +197,7 @@ static void threads_event(struct ana_trace *t, struct ana_proc *p,
 
 	ana_progress(t);
 	ana_states_event(&c->st, p, th, ev, ana_block_of(ev, &b) ? &b : NULL);
+	ana_tasks_event(&c->tk, t, p, th, ev);
 }
 
 static void threads_done(struct ana_trace *t)
@@ -175,12 +206,18 @@ static void threads_done(struct ana_trace *t)
 
 	ana_progress_end();
 	ana_states_done(&c->st, t);
+	ana_tasks_done(&c->tk, t);
+	c->regions = c->tk.regions.n > 0;
 	printf("threads: %zu; times in seconds and %% of lifetime\n"
 	       "running = on-CPU or runnable: not split, the trace has no "
-	       "scheduler data\n\n", c->st.n);
-	show_groups(t, &c->st);
+	       "scheduler data\n", c->st.n);
+	if (c->regions)
+		printf("regions = inside user regions (overlaps the states; "
+		       "nested regions count once)\n");
+	printf("\n");
+	show_groups(t, c);
 	if (c->per_thread)
-		show_threads(t, &c->st);
+		show_threads(t, c);
 	fflush(stdout);
 }
 
@@ -212,8 +249,10 @@ int ana_cmd_threads(int argc, char **argv)
 	}
 	ana_trace_open(&t, ana_file_arg(n, args));
 	ana_states_init(&c.st);
+	ana_tasks_init(&c.tk);
 	t.data = &c;
 	status = ana_trace_read(&t, &threads_ops);
+	ana_tasks_free(&c.tk);
 	ana_states_free(&c.st);
 	ana_trace_close(&t);
 	return status;
