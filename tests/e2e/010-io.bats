@@ -3,25 +3,6 @@
 
 load helpers
 
-# call_code NAME: the number `ctrace dump` prints as call=N for NAME
-# (position in FMT_CALL_LIST of format/events.h, counted from 1)
-call_code() {
-	awk -v n="$1" '
-	/^#define FMT_CALL_LIST/ { on = 1 }
-	on {
-		s = $0
-		while (match(s, /X\([a-z_0-9]+\)/)) {
-			i++
-			if (substr(s, RSTART + 2, RLENGTH - 3) == n) {
-				print i
-				exit
-			}
-			s = substr(s, RSTART + RLENGTH)
-		}
-	}
-	on && !/\\$/ { exit }' "$CTRACE_TOP/format/events.h"
-}
-
 # tdump FILE: the dump in time order (the file is in batch order, and
 # another thread's batch may precede the one naming an fd)
 tdump() {
@@ -71,7 +52,7 @@ out() {
 	# both ends named pipe:[INODE] by the one pipe() call
 	run sh -c "'$CTRACE' dump t.trace | awk '\$4 == \"fd_open\"'"
 	assert_equal "$(echo "$output" | wc -l)" 2
-	assert_equal "$(echo "$output" | grep -c " call=$(call_code pipe) ")" 2
+	assert_equal "$(echo "$output" | grep -c " call=pipe ")" 2
 	pname=$(echo "$output" | sed -n 's/.*name="\(pipe:\[[0-9]*\]\)".*/\1/p' | sort -u)
 	[ -n "$pname" ] && [ "$(echo "$pname" | wc -l)" = 1 ]
 	for ev in read write poll; do
@@ -83,7 +64,7 @@ out() {
 	assert_equal "$(fsum t.trace write result)" 64000
 	# each poll: one fd, no timeout, one ready
 	assert_equal "$("$CTRACE" dump t.trace | awk '$4 == "poll"' |
-		grep -c " nfds=1 timeout=-1 result=1 call=$(call_code poll) ")" 1000
+		grep -c " nfds=1 timeout=-1 result=1 call=poll ")" 1000
 }
 
 @test "file read in 4 KiB chunks: reads attributed to its path" {
@@ -114,8 +95,8 @@ out() {
 	name="socketpair unix [$(out cfd),$(out sfd)]"
 	assert_equal "$(io_names t.trace read | sort | uniq -c | awk '{$1=$1};1')" "$reads $name"
 	assert_equal "$(io_names t.trace write | sort | uniq -c | awk '{$1=$1};1')" "$writes $name"
-	assert_equal "$("$CTRACE" dump t.trace | awk '$4 == "read"' | grep -c " call=$(call_code recv) ")" "$(out recv)"
-	assert_equal "$("$CTRACE" dump t.trace | awk '$4 == "write"' | grep -c " call=$(call_code send) ")" "$(out send)"
+	assert_equal "$("$CTRACE" dump t.trace | awk '$4 == "read"' | grep -c " call=recv ")" "$(out recv)"
+	assert_equal "$("$CTRACE" dump t.trace | awk '$4 == "write"' | grep -c " call=send ")" "$(out send)"
 	assert_equal "$(fsum t.trace write result)" 6400
 	assert_equal "$(fsum t.trace read result)" 6400
 }
@@ -130,11 +111,11 @@ out() {
 	sfd=$(out sfd)
 	"$CTRACE" dump t.trace > d
 	# socket() names, connect renames the client, accept names the server side
-	grep -q " fd_open fd=$lfd call=$(call_code socket) from=0x0 name=\"socket tcp\" " d
+	grep -q " fd_open fd=$lfd call=socket from=0x0 name=\"socket tcp\" " d
 	grep -q " connect dur=[0-9]* fd=$cfd result=0 peer=\"tcp 127.0.0.1:$port\" " d
-	grep -q " fd_open fd=$cfd call=$(call_code connect) from=0x0 name=\"tcp 127.0.0.1:$port\" " d
-	grep -q " accept dur=[0-9]* fd=$lfd result=$sfd call=$(call_code accept) " d
-	grep -q " fd_open fd=$sfd call=$(call_code accept) from=$(printf '0x%x' "$lfd") name=\"tcp 127.0.0.1:$cport\" " d
+	grep -q " fd_open fd=$cfd call=connect from=0x0 name=\"tcp 127.0.0.1:$port\" " d
+	grep -q " accept dur=[0-9]* fd=$lfd result=$sfd call=accept " d
+	grep -q " fd_open fd=$sfd call=accept from=$(printf '0x%x' "$lfd") name=\"tcp 127.0.0.1:$cport\" " d
 	assert_equal "$(events t.trace accept)" 1
 	assert_equal "$(events t.trace connect)" 1
 	# every read and write on one of the two connection ends
@@ -150,7 +131,7 @@ out() {
 	assert_output --partial "fwrite=100 fflush=1 fgets=40 getline=30"
 	freads=$(out fread)
 	"$CTRACE" dump t.trace > d
-	n() { awk -v e="$1" '$4 == e' d | grep -c " call=$(call_code "$2") "; }
+	n() { awk -v e="$1" '$4 == e' d | grep -c " call=$2 "; }
 	assert_equal "$(n write fwrite)" 100
 	assert_equal "$(n write fflush)" 1
 	assert_equal "$(n read fgets)" 40
@@ -159,10 +140,10 @@ out() {
 	assert_equal "$(events t.trace read)" $((70 + freads))
 	assert_equal "$(io_names t.trace read | sort -u)" "$T/s"
 	assert_equal "$(io_names t.trace write | sort -u)" "$T/s"
-	assert_equal "$(grep -c " fd_open .* call=$(call_code fopen) .*name=\"$T/s\"" d)" 2
+	assert_equal "$(grep -c " fd_open .* call=fopen .*name=\"$T/s\"" d)" 2
 	assert_equal "$(events t.trace fd_close)" 2
 	assert_equal "$(fsum t.trace read result)" 5000
-	assert_equal "$(grep " call=$(call_code fwrite) " d |
+	assert_equal "$(grep " call=fwrite " d |
 		sed -n 's/.* result=\([0-9]*\) .*/\1/p' |
 		awk '{ s += $1 } END { print s }')" 5000
 }
@@ -258,10 +239,10 @@ PY
 	assert_output --partial "echoed"
 	"$CTRACE" dump "$T/same.trace" > d
 	grep -q ' connect dur=[0-9]* fd=[0-9]* result=0 peer="tcp 127.0.0.1:[0-9]*" ' d
-	grep -q ' fd_open fd=[0-9]* call='"$(call_code accept4)"' .*name="tcp 127.0.0.1:[0-9]*" ' d
+	grep -q ' fd_open fd=[0-9]* call=accept4 .*name="tcp 127.0.0.1:[0-9]*" ' d
 	# the server's recv and the client's send: at least one per message
-	[ "$(awk '$4 == "read"' d | grep -c " call=$(call_code recv) ")" -ge 200 ]
-	[ "$(awk '$4 == "write"' d | grep -c " call=$(call_code send) ")" -ge 200 ]
+	[ "$(awk '$4 == "read"' d | grep -c " call=recv ")" -ge 200 ]
+	[ "$(awk '$4 == "write"' d | grep -c " call=send ")" -ge 200 ]
 	run "$CTRACE" info "$T/same.trace"
 	assert_success
 }

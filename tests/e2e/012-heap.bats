@@ -7,7 +7,8 @@ load helpers
 # heap_stats TRACE: what the dump shows between the fixture's markers, in
 # the fixture's own output format, plus badstack=<allocations without a
 # call site>.  A stack prints as 0x<callsite> or, symbolized, as
-# function+0xoff(file:line), followed by +N when N more frames follow.  `call` may be printed as a name or as its FMT_CALL_ code.
+# function+0xoff(file:line), followed by +N when N more frames follow;
+# `call` is the libc entry point's name.
 heap_stats() {
 	"$CTRACE" dump "$1" | awk '
 	function v(k,   i) {
@@ -16,18 +17,12 @@ heap_stats() {
 				return substr($i, length(k) + 2)
 		return ""
 	}
-	BEGIN {
-		split("malloc calloc realloc reallocarray free posix_memalign aligned_alloc memalign valloc pvalloc", nm, " ")
-		for (i = 1; i <= 10; i++)
-			map[47 + i] = nm[i]
-	}
 	$4 == "alloc" && v("size") == 999999 { on = 1; skip = v("addr"); next }
 	$4 == "alloc" && v("size") == 999998 { on = 0; next }
 	!on { next }
 	$4 == "free" && v("addr") == skip { next }
 	$4 == "alloc" {
-		c = v("call"); if (c in map) c = map[c]
-		n[c]++
+		n[v("call")]++
 		a = v("addr"); s = v("size")
 		if (a != "0x0") { live[a] = s; bytes += s }
 		st = v("stack")
