@@ -170,18 +170,6 @@ static int on_hello(struct col_client *c, struct fmt_cursor *cur)
 
 /* ---- EVENTS ---- */
 
-static int check_events(const uint8_t *p, const uint8_t *end, uint64_t n,
-			uint64_t base)
-{
-	struct fmt_event ev;
-	uint64_t prev = base, i;
-
-	for (i = 0; i < n; i++)
-		if (fmt_decode_event(&p, end, FMT_WIRE, &prev, &ev, stackbuf))
-			return -1;
-	return p != end;
-}
-
 /* index of the start routine field of each event type, or -1 */
 static int8_t routine_field[FMT_EV_MAX];
 
@@ -206,48 +194,85 @@ static void find_routines(void)
 	}
 }
 
+static uint64_t intern_stack(void *image, const uint64_t *frames,
+			     uint32_t n)
+{
+	return col_intern_stack(*(uint64_t *)image, frames, n);
+}
+
+static uint64_t intern_string(void *ctx, const char *s, uint32_t n)
+{
+	(void)ctx;
+	return col_intern_string(s, n);
+}
+
 /*
  * wire form -> file form, stacks and strings replaced by table ids; the
- * code addresses (stack frames, start routines) get their names first
+ * code addresses (stack frames, start routines) get their names first.
+ * One pass that checks as it goes (fmt_transcode_event): the plain fields
+ * are copied, not decoded.  The rare events with a start routine take the
+ * full decode/encode path to name it.  A batch that turns out malformed
+ * is dropped whole (the stacks and strings of its good prefix may already
+ * be in the tables, which costs nothing).  0, or -1 when malformed.
  */
-static void write_events(struct col_client *c, uint64_t tid, uint64_t n,
-			 uint64_t base, const uint8_t *p, const uint8_t *end)
+static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
+			uint64_t base, const uint8_t *p, const uint8_t *end)
 {
 	const struct fmt_event_info *in;
 	struct fmt_event ev;
 	uint64_t prev_in = base, prev_out = base, i;
 	uint64_t image = col_image_id(c->img);
+	struct fmt_interner intern = { &image, intern_stack, intern_string };
+	uint8_t *out;
 
+	if (!n)
+		return p != end ? -1 : 0;
+	/* each event takes 2 bytes at least: a bigger n is garbage */
+	if (n > (uint64_t)(end - p) / 2)
+		return -1;
 	fmt_buf_reset(&rec);
 	fmt_buf_uvar(&rec, col_image_pid(c->img));
 	fmt_buf_uvar(&rec, image);
 	fmt_buf_uvar(&rec, tid);
 	fmt_buf_uvar(&rec, n);
 	fmt_buf_uvar(&rec, base);
+	if (fmt_buf_reserve(&rec, (end - p) + n * FMT_TRANSCODE_GROWTH +
+				  FMT_EVENT_MAX_BYTES))
+		die(EXIT_FAIL, "out of memory");
 	find_routines();
 	col_sym_batch();
+	out = rec.p + rec.len;
 	for (i = 0; i < n; i++) {
-		fmt_decode_event(&p, end, FMT_WIRE, &prev_in, &ev, stackbuf);
-		in = fmt_event_info(ev.type);
-		if (routine_field[ev.type] >= 0)
+		if (p < end && *p < FMT_EV_MAX && routine_field[*p] >= 0) {
+			prev_out = prev_in;
+			if (fmt_decode_event(&p, end, FMT_WIRE, &prev_in, &ev,
+					     stackbuf))
+				return -1;
+			in = fmt_event_info(ev.type);
 			col_sym_addr(image, ev.f[routine_field[ev.type]], 1);
-		if (in->stack_field >= 0)
-			ev.f[in->stack_field] =
-				col_intern_stack(image, ev.stack, ev.nstack);
-		if (in->str_field >= 0)
-			ev.f[in->str_field] =
-				col_intern_string(ev.str, ev.slen);
-		if (in->str2_field >= 0)
-			ev.f[in->str2_field] =
-				col_intern_string(ev.str2, ev.slen2);
-		if (fmt_buf_reserve(&rec, FMT_EVENT_MAX_BYTES))
-			break;
-		rec.len = fmt_encode_event(rec.p + rec.len, &ev, FMT_FILE,
-					   &prev_out) - rec.p;
+			if (in->stack_field >= 0)
+				ev.f[in->stack_field] = col_intern_stack(
+					image, ev.stack, ev.nstack);
+			if (in->str_field >= 0)
+				ev.f[in->str_field] =
+					col_intern_string(ev.str, ev.slen);
+			if (in->str2_field >= 0)
+				ev.f[in->str2_field] =
+					col_intern_string(ev.str2, ev.slen2);
+			out = fmt_encode_event(out, &ev, FMT_FILE, &prev_out);
+			continue;
+		}
+		if (fmt_transcode_event(&p, end, &prev_in, &out, &intern,
+					stackbuf))
+			return -1;
 	}
+	if (p != end)
+		return -1;
+	rec.len = out - rec.p;
 	col_write(FMT_REC_EVENTS, &rec);
 	col_counts.nevents += n;
 	col_image_seen(c->img, prev_in);
+	return 0;
 }
 
 static void write_lost(pid_t pid, uint64_t tid, uint64_t count,
@@ -273,14 +298,12 @@ static int on_events(struct col_client *c, struct fmt_cursor *cur)
 	base = fmt_cur_uvar(cur);
 	if (cur->err)
 		return -1;
-	if (check_events(cur->p, cur->end, n, base)) {
+	if (write_events(c, tid, n, base, cur->p, cur->end)) {
 		/* a count no datagram could hold is garbage, not a count */
 		if (n && n <= FMT_WIRE_MAX_MSG / 2)
 			write_lost(client_pid(c), tid, n, FMT_LOST_BAD);
 		return -1;
 	}
-	if (n)
-		write_events(c, tid, n, base, cur->p, cur->end);
 	return 0;
 }
 

@@ -101,15 +101,52 @@ static struct entry *insert(struct table *t, struct entry *e, uint64_t hash,
 	return e;
 }
 
+/*
+ * Most events carry a one-frame stack (the call site) that was interned
+ * long ago: a direct-mapped cache (image, frame) -> id answers those
+ * without hashing the key or comparing it in the table.  Image ids start
+ * at 1, so a zeroed slot never matches.
+ */
+#define ONE_BITS	12
+
+static struct {
+	uint64_t image, frame, id;
+} one_cache[1u << ONE_BITS];
+
+static inline unsigned one_slot(uint64_t image, uint64_t frame)
+{
+	return (unsigned)(((frame ^ image << 40) * 0x9e3779b97f4a7c15ull) >>
+			  (64 - ONE_BITS));
+}
+
+static uint64_t intern_stack_slow(uint64_t image, const uint64_t *frames,
+				  uint32_t n);
+
 uint64_t col_intern_stack(uint64_t image, const uint64_t *frames, uint32_t n)
+{
+	unsigned k;
+	uint64_t id;
+
+	if (n != 1)
+		return n ? intern_stack_slow(image, frames, n) : 0;
+	k = one_slot(image, frames[0]);
+	if (one_cache[k].image == image && one_cache[k].frame == frames[0])
+		return one_cache[k].id;
+	id = intern_stack_slow(image, frames, 1);
+	one_cache[k].image = image;
+	one_cache[k].frame = frames[0];
+	one_cache[k].id = id;
+	return id;
+}
+
+static uint64_t intern_stack_slow(uint64_t image, const uint64_t *frames,
+				  uint32_t n)
 {
 	struct fmt_buf b = { 0 };
 	struct entry *e;
 	uint64_t h = mix(image, n);
 	uint32_t i;
 
-	if (!n)
-		return 0;
 	for (i = 0; i < n; i++)
 		h = mix(h, frames[i]);
 	e = find(&stacks, h, image, frames, n, sizeof(*frames));

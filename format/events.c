@@ -89,39 +89,8 @@ const char *fmt_field_name(const struct fmt_event_info *info, unsigned i,
 uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
 			  enum fmt_form form, uint64_t *prev_ts)
 {
-	const struct fmt_event_info *in = fmt_event_info(ev->type);
-	unsigned i, j;
-
-	*p++ = ev->type;
-	p = fmt_put_uvar(p, ev->ts - *prev_ts);
-	*prev_ts = ev->ts;
-	for (i = 0; i < in->nfields; i++) {
-		char k = in->kinds[i];
-
-		if (form == FMT_WIRE && k == 'k') {
-			uint32_t n = ev->nstack < FMT_MAX_STACK ?
-				     ev->nstack : FMT_MAX_STACK;
-
-			p = fmt_put_uvar(p, n);
-			for (j = 0; j < n; j++)
-				p = fmt_put_uvar(p, ev->stack[j]);
-		} else if (form == FMT_WIRE && k == 'n') {
-			int second = (int)i == in->str2_field;
-			const char *str = second ? ev->str2 : ev->str;
-			uint32_t n = second ? ev->slen2 : ev->slen;
-
-			if (n > FMT_MAX_STR)
-				n = FMT_MAX_STR;
-			p = fmt_put_uvar(p, n);
-			memcpy(p, str, n);
-			p += n;
-		} else if (k == 's') {
-			p = fmt_put_uvar(p, fmt_zigzag((int64_t)ev->f[i]));
-		} else {
-			p = fmt_put_uvar(p, ev->f[i]);
-		}
-	}
-	return p;
+	return fmt_encode_kinds(p, ev, fmt_event_info(ev->type)->kinds, form,
+				prev_ts);
 }
 
 static int decode_inline(const uint8_t **pp, const uint8_t *end, char kind,
@@ -201,6 +170,136 @@ int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 			ev->f[i] = (uint64_t)fmt_unzigzag(ev->f[i]);
 	}
 	*prev_ts = ev->ts;
+	*pp = p;
+	return 0;
+}
+
+/*
+ * Word-at-a-time varints for the transcoder: with 8 readable bytes, the
+ * first byte without its high bit ends the varint, found with one load
+ * and a count of trailing zeros instead of a loop (addresses and stack
+ * frames take 6 or 7 bytes).  Anything else takes fmt_get_uvar(), which
+ * also defines what a valid varint is.
+ */
+#define FMT_STOP_BITS	0x8080808080808080ull
+
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
+}
+
+/* skip_uvar() : end of the varint at p, NULL where fmt_get_uvar() fails */
+static inline const uint8_t *skip_uvar(const uint8_t *p, const uint8_t *end)
+{
+	uint64_t stop, v;
+
+	if (end - p >= 8) {
+		stop = ~load64(p) & FMT_STOP_BITS;
+		if (stop)
+			return p + __builtin_ctzll(stop) / 8 + 1;
+	}
+	return fmt_get_uvar(&p, end, &v) ? NULL : p;
+}
+
+/* get_uvar() : fmt_get_uvar(), one step for varints of up to 8 bytes */
+static inline int get_uvar(const uint8_t **pp, const uint8_t *end,
+			   uint64_t *out)
+{
+	const uint8_t *p = *pp;
+	uint64_t x, stop;
+	unsigned bits;
+
+	if (end - p >= 8) {
+		x = load64(p);
+		stop = ~x & FMT_STOP_BITS;
+		if (stop) {
+			bits = __builtin_ctzll(stop) + 1;	/* 8 per byte */
+			if (bits < 64)
+				x &= (1ull << bits) - 1;
+			x &= 0x7f7f7f7f7f7f7f7full;
+			/* pack the 7-bit groups: 14, 28, then 56 bits */
+			x = (x & 0x007f007f007f007full) |
+			    (x & 0x7f007f007f007f00ull) >> 1;
+			x = (x & 0x00003fff00003fffull) |
+			    (x & 0x3fff00003fff0000ull) >> 2;
+			x = (x & 0x000000000fffffffull) |
+			    (x & 0x0fffffff00000000ull) >> 4;
+			*out = x;
+			*pp = p + bits / 8;
+			return 0;
+		}
+	}
+	return fmt_get_uvar(pp, end, out);
+}
+
+/* copy_run() : copy n bytes; a short run as one 16-byte move where both
+ * sides have room for it (the output's slack is FMT_TRANSCODE_GROWTH) */
+static inline uint8_t *copy_run(uint8_t *out, const uint8_t *run, size_t n,
+				const uint8_t *end)
+{
+	if (n <= 16 && end - run >= 16)
+		memcpy(out, run, 16);
+	else
+		memcpy(out, run, n);
+	return out + n;
+}
+
+int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
+			uint64_t *prev_ts, uint8_t **outp,
+			const struct fmt_interner *intern, uint64_t *stackbuf)
+{
+	const uint8_t *p = *pp, *run = *pp;
+	const struct fmt_event_info *in;
+	uint8_t *out = *outp;
+	uint64_t dts, n, j, id;
+	unsigned i;
+
+	if (p >= end)
+		return FMT_ETRUNC;
+	in = fmt_event_info(*p++);
+	if (!in)
+		return FMT_ETYPE;
+	if (fmt_get_uvar(&p, end, &dts))
+		return FMT_ETRUNC;
+	if (*prev_ts + dts < *prev_ts)
+		return FMT_ECORRUPT;
+	/* run: the bytes since the last inline field, copied as they are */
+	for (i = 0; i < in->nfields; i++) {
+		if (!(in->inline_mask & (1u << i))) {
+			p = skip_uvar(p, end);
+			if (!p)
+				return FMT_ETRUNC;
+			continue;
+		}
+		out = copy_run(out, run, p - run, end);
+		if (fmt_get_uvar(&p, end, &n))
+			return FMT_ETRUNC;
+		if (in->kinds[i] == 'k') {
+			if (n > FMT_MAX_STACK)
+				return FMT_ECORRUPT;
+			for (j = 0; j < n; j++)
+				if (get_uvar(&p, end, &stackbuf[j]))
+					return FMT_ETRUNC;
+			id = intern->stack(intern->ctx, stackbuf, n);
+		} else {
+			if (n > FMT_MAX_STR)
+				return FMT_ECORRUPT;
+			if ((size_t)(end - p) < n)
+				return FMT_ETRUNC;
+			id = intern->string(intern->ctx, (const char *)p, n);
+			p += n;
+		}
+		out = fmt_put_uvar(out, id);
+		run = p;
+	}
+	*outp = copy_run(out, run, p - run, end);
+	*prev_ts += dts;
 	*pp = p;
 	return 0;
 }

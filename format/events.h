@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "varint.h"
 
@@ -218,6 +219,87 @@ uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
 			  enum fmt_form form, uint64_t *prev_ts);
 
 /*
+ * The kinds string of each type as a constant (fmt_kinds_ALLOC = "auuk"),
+ * for fmt_encode_kinds() below.
+ */
+#define FMT_X(name, code, fam, kinds, names)				\
+	static const char fmt_kinds_##name[] = kinds;
+FMT_EVENT_LIST(FMT_X)
+#undef FMT_X
+
+/*
+ * fmt_encode_kinds() : fmt_encode_event() with the schema's kinds string
+ * of ev->type given by the caller.  It is the body of fmt_encode_event(),
+ * which passes the kinds it looks up; a caller that passes a constant
+ * (fmt_kinds_ALLOC) gets the loop unrolled into straight-line stores for
+ * that one type, the preload's hot path, from the same code.
+ */
+static inline __attribute__((always_inline)) uint8_t *
+fmt_encode_kinds(uint8_t *p, const struct fmt_event *ev, const char *kinds,
+		 enum fmt_form form, uint64_t *prev_ts)
+{
+	unsigned i, j, nstr = 0;
+
+	*p++ = ev->type;
+	p = fmt_put_uvar(p, ev->ts - *prev_ts);
+	*prev_ts = ev->ts;
+	/* a constant trip count, so that a constant kinds unrolls fully */
+#pragma GCC unroll 8
+	for (i = 0; i < FMT_MAX_FIELDS; i++) {
+		char k = kinds[i];
+
+		if (!k)
+			break;
+		if (form == FMT_WIRE && k == 'k') {
+			uint32_t n = ev->nstack < FMT_MAX_STACK ?
+				     ev->nstack : FMT_MAX_STACK;
+
+			p = fmt_put_uvar(p, n);
+			for (j = 0; j < n; j++)
+				p = fmt_put_uvar(p, ev->stack[j]);
+		} else if (form == FMT_WIRE && k == 'n') {
+			const char *str = nstr ? ev->str2 : ev->str;
+			uint32_t n = nstr++ ? ev->slen2 : ev->slen;
+
+			if (n > FMT_MAX_STR)
+				n = FMT_MAX_STR;
+			p = fmt_put_uvar(p, n);
+			memcpy(p, str, n);
+			p += n;
+		} else if (k == 's') {
+			p = fmt_put_uvar(p, fmt_zigzag((int64_t)ev->f[i]));
+		} else {
+			p = fmt_put_uvar(p, ev->f[i]);
+		}
+	}
+	return p;
+}
+
+/* fmt_kinds_bound() : bytes fmt_encode_kinds() may write for ev (wire) */
+static inline __attribute__((always_inline)) size_t
+fmt_kinds_bound(const struct fmt_event *ev, const char *kinds)
+{
+	size_t n = 1 + FMT_VARINT_MAX, nstr = 0;
+	unsigned i;
+
+#pragma GCC unroll 8
+	for (i = 0; i < FMT_MAX_FIELDS; i++) {
+		if (!kinds[i])
+			break;
+		n += FMT_VARINT_MAX;
+		if (kinds[i] == 'k')
+			n += FMT_VARINT_MAX * (ev->nstack < FMT_MAX_STACK ?
+					       ev->nstack : FMT_MAX_STACK);
+		if (kinds[i] == 'n') {
+			uint32_t l = nstr++ ? ev->slen2 : ev->slen;
+
+			n += l < FMT_MAX_STR ? l : FMT_MAX_STR;
+		}
+	}
+	return n;
+}
+
+/*
  * fmt_decode_event() : decode one event from [*pp, end) in `form`.
  * Stacks are decoded into stackbuf (FMT_MAX_STACK entries), strings point
  * into the input.
@@ -226,6 +308,43 @@ uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
 int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 		     enum fmt_form form, uint64_t *prev_ts,
 		     struct fmt_event *ev, uint64_t *stackbuf);
+
+/*
+ * The collector turns every wire batch into file form.  Both forms carry
+ * the type byte, the timestamp delta and every plain field as the same
+ * bytes (the same values from the same base); only 'k' and 'n' fields
+ * differ: inline data on the wire, a table id in the file.  So instead of
+ * decoding and re-encoding every field, fmt_transcode_event() checks the
+ * plain ones in place, copies them as they are, and asks the caller for
+ * the ids of the inline ones.
+ */
+struct fmt_interner {
+	void *ctx;
+	/* id of a stack (n frames, n may be 0) / of a string of n bytes */
+	uint64_t (*stack)(void *ctx, const uint64_t *frames, uint32_t n);
+	uint64_t (*string)(void *ctx, const char *s, uint32_t n);
+};
+
+/* bytes one event can grow by in fmt_transcode_event(): each inline field
+ * (at least its 1-byte length) becomes one id; and 16 bytes of slack it
+ * may scribble on past the end of its output (copies of short runs) */
+#define FMT_TRANSCODE_GROWTH	(3 * (FMT_VARINT_MAX - 1) + 16)
+
+/*
+ * fmt_transcode_event() : one wire-form event from [*pp, end) to file
+ * form at *outp, which needs room for the input event plus
+ * FMT_TRANSCODE_GROWTH.  It accepts and refuses exactly what
+ * fmt_decode_event(FMT_WIRE) does, with the same codes, so the output is
+ * what decoding, interning and fmt_encode_event(FMT_FILE) would give
+ * (byte for byte when the input's varints are minimal, as encoders write
+ * them).  The interner is called for the inline fields before the event
+ * is known to be whole: on an error the caller drops the output, and ids
+ * already handed out stay valid.  stackbuf: FMT_MAX_STACK entries.
+ * @return 0 and advances *pp, *outp and *prev_ts, or a negative FMT_E*.
+ */
+int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
+			uint64_t *prev_ts, uint8_t **outp,
+			const struct fmt_interner *in, uint64_t *stackbuf);
 
 /* error codes shared by the whole format module; never printed by it */
 enum {
