@@ -11,12 +11,13 @@
  * is SOCK_SEQPACKET: concurrent sends from many threads stay whole
  * datagrams without a lock, and there is no global lock on the hot path.
  *
- * Ownership of a buffer is one word, busy: the owning thread takes it
- * (IDLE -> OWNER) around each append or flush; exit() and exec, which
- * must flush buffers of threads that are about to vanish, take it
- * (IDLE -> FLUSHER) for the time of one send.  Whoever holds the word
- * sends and resets the buffer, so a batch is never sent twice.  After the
- * final flush of exit the buffers are DEAD and their owners drop events.
+ * Ownership of a buffer: the owning thread appends and flushes it;
+ * exit() and exec, which must flush buffers of threads that are about to
+ * vanish, steal them for the time of one send.  Whoever holds a buffer
+ * sends and resets it, so a batch is never sent twice nor torn.  After
+ * the final flush of exit the buffers are DEAD and their owners drop
+ * events.  The owner pays no atomic instruction per event for this: see
+ * "ownership" below.
  *
  * A registry (list of every buffer in use) is protected by a spin lock
  * taken only at thread registration/unregistration, around fork and by
@@ -27,7 +28,9 @@
 #include <sched.h>
 #include <stddef.h>
 #include <string.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "pl.h"
@@ -36,12 +39,15 @@
 #define PL_BUF_SIZE	(32 * 1024)
 #define PL_PREFIX	(FMT_WIRE_HDR_SIZE + 3 * FMT_VARINT_MAX)
 #define PL_POOL_MAX	64	/* idle buffers kept for thread churn */
+#define PL_SLOW_FN	__attribute__((noinline, cold))
 
-enum { PL_B_IDLE, PL_B_OWNER, PL_B_FLUSHER, PL_B_DEAD };
+/* pl_buf.claim, written by flushers only */
+enum { PL_C_NONE, PL_C_FLUSHER, PL_C_DEAD };
 
 struct pl_buf {
 	struct pl_buf *next, *prev;	/* registry or pool */
-	int busy;			/* PL_B_* */
+	int in;				/* the owner is using it: owner writes */
+	int claim;			/* PL_C_*: flushers write */
 	int tid;
 	int registered;
 	uint32_t len;			/* bytes of encoded events */
@@ -193,48 +199,131 @@ static struct pl_buf *self_buf(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* ownership word                                                       */
+/* ownership                                                            */
 
-/* own() : take b for the owner thread; 0 if it is dead */
-static int own(struct pl_buf *b)
+/*
+ * Two words per buffer, each with one kind of writer: `in`, set by the
+ * owner while it appends or flushes, and `claim`, set by a flusher (exit,
+ * exec: one at a time, under the registry lock) while it sends the
+ * buffer, or DEAD after the final flush.  This is Dekker's mutual
+ * exclusion, made asymmetric:
+ *
+ *   owner:   in = 1;  (compiler barrier)  if claim: in = 0, wait, retry
+ *            ... append or send ...       in = 0 (release)
+ *   flusher: claim = FLUSHER;  membarrier();  wait until in == 0
+ *            ... send ...                 claim = NONE or DEAD (release)
+ *
+ * Dekker needs a store-load fence between each side's store and its load
+ * of the other's word.  The owner, on every event, has only a compiler
+ * barrier; the flusher, once per exit or exec, has membarrier(PRIVATE_
+ * EXPEDITED), which runs a full memory barrier on every CPU running one
+ * of our threads (and a thread that is not running is not between the
+ * two).  So either the owner's in = 1 is visible to the flusher after
+ * membarrier() returns, and the flusher waits, or the owner's load that
+ * follows it sees FLUSHER, and the owner backs off: they never both
+ * proceed.  The flusher's wait is an acquire and the owner's in = 0 a
+ * release, so the flusher sees every byte the owner wrote; the flusher's
+ * claim = NONE is a release and the owner's load an acquire, so the
+ * owner sees the reset buffer.  Without membarrier (old kernels,
+ * seccomp) the owner adds a full fence (asym_ok = 0).
+ */
+static int asym_ok;
+
+static long membarrier(int cmd)
 {
-	int idle;
-
-	for (;;) {
-		idle = PL_B_IDLE;
-		if (__atomic_compare_exchange_n(&b->busy, &idle, PL_B_OWNER, 0,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
-			return 1;
-		if (idle == PL_B_DEAD)
-			return 0;
-		sched_yield();		/* an exit/exec flush holds it */
-	}
+	return syscall(SYS_membarrier, cmd, 0, 0);
 }
 
-/* steal() : take another thread's b for a flush, giving up after a while
- * (its owner could be stopped by a debugger or a signal) */
+/* register for membarrier: at start and in every fork child (new mm) */
+static void asym_init(void)
+{
+	asym_ok = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+}
+
+static PL_SLOW_FN int own_slow(struct pl_buf *b);
+
+/* own() : take b for the owner thread; 0 if it is dead */
+static inline int own(struct pl_buf *b)
+{
+	__atomic_store_n(&b->in, 1, __ATOMIC_RELAXED);
+	if (PL_LIKELY(asym_ok))
+		pl_barrier();
+	else
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (PL_LIKELY(!__atomic_load_n(&b->claim, __ATOMIC_ACQUIRE)))
+		return 1;
+	return own_slow(b);
+}
+
+/* a flusher holds b or b is dead: step back, wait for it, retry */
+static PL_SLOW_FN int own_slow(struct pl_buf *b)
+{
+	int e = errno, c;
+
+	for (;;) {
+		__atomic_store_n(&b->in, 0, __ATOMIC_RELEASE);
+		while ((c = __atomic_load_n(&b->claim, __ATOMIC_ACQUIRE)) ==
+		       PL_C_FLUSHER)
+			sched_yield();
+		if (c == PL_C_DEAD)
+			break;
+		__atomic_store_n(&b->in, 1, __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&b->claim, __ATOMIC_ACQUIRE)) {
+			errno = e;
+			return 1;
+		}
+	}
+	errno = e;
+	return 0;
+}
+
+static inline void disown(struct pl_buf *b)
+{
+	__atomic_store_n(&b->in, 0, __ATOMIC_RELEASE);
+}
+
+/* claim_all() : announce a flush of every other registered buffer (under
+ * the registry lock); 0 if the owners cannot be made to see it */
+static int claim_all(void)
+{
+	struct pl_buf *b;
+
+	for (b = reg_head; b; b = b->next)
+		if (b != pl_tls.buf &&
+		    __atomic_load_n(&b->claim, __ATOMIC_RELAXED) != PL_C_DEAD)
+			__atomic_store_n(&b->claim, PL_C_FLUSHER,
+					 __ATOMIC_RELAXED);
+	if (asym_ok && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
+		return 1;
+	if (!asym_ok) {
+		/* the owners fence: one here completes Dekker */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		return 1;
+	}
+	return 0;
+}
+
+/* steal() : wait for b's owner to step out (claim_all() done), giving up
+ * after a while (its owner could be stopped by a debugger or a signal) */
 static int steal(struct pl_buf *b)
 {
-	int i, idle;
+	int i;
 
+	if (__atomic_load_n(&b->claim, __ATOMIC_RELAXED) != PL_C_FLUSHER)
+		return 0;
 	for (i = 0; i < 1000; i++) {
-		idle = PL_B_IDLE;
-		if (__atomic_compare_exchange_n(&b->busy, &idle,
-						PL_B_FLUSHER, 0,
-						__ATOMIC_ACQUIRE,
-						__ATOMIC_RELAXED))
+		if (!__atomic_load_n(&b->in, __ATOMIC_ACQUIRE))
 			return 1;
-		if (idle == PL_B_DEAD)
-			return 0;
 		sched_yield();
 	}
 	return 0;
 }
 
-static void release(struct pl_buf *b, int state)
+static void unclaim(struct pl_buf *b, int state)
 {
-	__atomic_store_n(&b->busy, state, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&b->claim, __ATOMIC_RELAXED) != PL_C_DEAD)
+		__atomic_store_n(&b->claim, state, __ATOMIC_RELEASE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -300,43 +389,52 @@ static void send_reentry_lost(int can_drop)
 /* ------------------------------------------------------------------ */
 /* appending                                                            */
 
-static size_t event_bound(const struct fmt_event *ev)
-{
-	size_t ns = ev->nstack < FMT_MAX_STACK ? ev->nstack : FMT_MAX_STACK;
-	size_t sl = (ev->slen < FMT_MAX_STR ? ev->slen : FMT_MAX_STR) +
-		    (ev->slen2 < FMT_MAX_STR ? ev->slen2 : FMT_MAX_STR);
-
-	return 2 + FMT_VARINT_MAX * (2 + FMT_MAX_FIELDS + ns) + sl;
-}
-
 /*
  * Timestamps in a batch must not decrease.  A blocking event carries its
  * start time but is recorded at its end, so an event a signal handler
  * recorded during the block is newer than the block's start.  Clamp the
  * start forward and shorten dur so the end time stays right.
  */
-static void clamp_ts(struct pl_buf *b, struct fmt_event *ev)
+static inline void clamp_ts(struct pl_buf *b, struct fmt_event *ev,
+			    const char *kinds)
 {
-	const struct fmt_event_info *in;
 	uint64_t d;
 
-	if (!b->nevents || ev->ts >= b->last_ts)
+	if (PL_LIKELY(!b->nevents || ev->ts >= b->last_ts))
 		return;
 	d = b->last_ts - ev->ts;
 	ev->ts = b->last_ts;
-	in = fmt_event_info(ev->type);
-	if (in && in->kinds[0] == 'd')
+	if (kinds[0] == 'd')
 		ev->f[0] = ev->f[0] > d ? ev->f[0] - d : 0;
 }
 
-static void append(struct pl_buf *b, struct fmt_event *ev, uint64_t now)
+/* send_buf() out of the hot path, errno kept: the program's errno must
+ * survive our send() */
+static PL_SLOW_FN void send_buf_keep_errno(struct pl_buf *b)
+{
+	int e = errno;
+
+	send_buf(b, 1);
+	if (PL_UNLIKELY(pl_tls.lost_reentry))
+		send_reentry_lost(1);
+	errno = e;
+}
+
+/*
+ * append() : encode ev at the end of b (held).  Always inlined: with a
+ * constant kinds string (pl_emit_alloc() ...) the bound and the encoder
+ * unroll into straight-line code for that one type.
+ */
+static inline __attribute__((always_inline)) void
+append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
+       const char *kinds)
 {
 	uint64_t prev;
 	uint8_t *p;
 
-	clamp_ts(b, ev);
-	if (b->len + event_bound(ev) > PL_CAP)
-		send_buf(b, 1);
+	clamp_ts(b, ev, kinds);
+	if (PL_UNLIKELY(b->len + fmt_kinds_bound(ev, kinds) > PL_CAP))
+		send_buf_keep_errno(b);
 	if (!b->nevents) {
 		b->base_ts = ev->ts;
 		b->last_ts = ev->ts;
@@ -344,32 +442,69 @@ static void append(struct pl_buf *b, struct fmt_event *ev, uint64_t now)
 	}
 	prev = b->last_ts;
 	p = b->msg + PL_PREFIX + b->len;
-	p = fmt_encode_event(p, ev, FMT_WIRE, &prev);
+	p = fmt_encode_kinds(p, ev, kinds, FMT_WIRE, &prev);
 	b->last_ts = prev;
 	b->len = p - (b->msg + PL_PREFIX);
 	b->nevents++;
-	if (now - b->first_now >= pl_conf.flush_ns)
-		send_buf(b, 1);
+	if (PL_UNLIKELY(now - b->first_now >= pl_conf.flush_ns))
+		send_buf_keep_errno(b);
+}
+
+/* self_buf() out of the hot path, errno kept (mmap may set it) */
+static PL_SLOW_FN struct pl_buf *new_buf_keep_errno(void)
+{
+	int e = errno;
+	struct pl_buf *b = self_buf();
+
+	errno = e;
+	return b;
+}
+
+/*
+ * emit() : the body of every pl_emit*().  Nothing on the common path
+ * (guard, own, encode, disown) can change errno; the rare calls that
+ * can (send, mmap, sched_yield) keep it themselves.
+ */
+static inline __attribute__((always_inline)) void
+emit(struct fmt_event *ev, uint64_t now, const char *kinds)
+{
+	struct pl_buf *b;
+
+	if (PL_UNLIKELY(!pl_enter())) {
+		pl_tls.lost_reentry++;
+		return;
+	}
+	b = pl_tls.buf;
+	if (PL_UNLIKELY(!b))
+		b = new_buf_keep_errno();
+	if (PL_LIKELY(b != NULL) && own(b)) {
+		append(b, ev, now, kinds);
+		disown(b);
+	}
+	pl_leave();
 }
 
 void pl_emit(struct fmt_event *ev, uint64_t now)
 {
-	struct pl_buf *b;
-	int e = errno;
+	emit(ev, now, fmt_event_info(ev->type)->kinds);
+}
 
-	if (!pl_enter()) {
-		pl_tls.lost_reentry++;
-		return;
-	}
-	b = self_buf();
-	if (b && own(b)) {
-		append(b, ev, now);
-		release(b, PL_B_IDLE);
-		if (PL_UNLIKELY(pl_tls.lost_reentry) && !b->nevents)
-			send_reentry_lost(1);
-	}
-	pl_leave();
-	errno = e;
+void pl_emit_alloc(struct fmt_event *ev, uint64_t now)
+{
+	emit(ev, now, fmt_kinds_ALLOC);
+}
+
+void pl_emit_free(struct fmt_event *ev, uint64_t now)
+{
+	emit(ev, now, fmt_kinds_FREE);
+}
+
+void pl_emit_rw(struct fmt_event *ev, uint64_t now)
+{
+	if (ev->type == FMT_EV_READ)
+		emit(ev, now, fmt_kinds_READ);
+	else
+		emit(ev, now, fmt_kinds_WRITE);
 }
 
 void pl_flush_self(void)
@@ -381,25 +516,40 @@ void pl_flush_self(void)
 		return;
 	if (b && own(b)) {
 		send_buf(b, 1);
-		release(b, PL_B_IDLE);
+		disown(b);
 	}
 	send_reentry_lost(1);
 	pl_leave();
 	errno = e;
 }
 
+/*
+ * pl_flush_all() : every buffer, ours as its owner, the others claimed
+ * all at once so that one membarrier() covers them (see "ownership").
+ */
 void pl_flush_all(int final)
 {
-	struct pl_buf *b;
-	int e = errno;
+	struct pl_buf *b, *self = pl_tls.buf;
+	int e = errno, claimed;
 
 	if (!pl_enter())
 		return;
 	lock_reg();
+	if (self && self->registered && own(self)) {
+		send_buf(self, 0);
+		disown(self);
+		if (final)
+			unclaim(self, PL_C_DEAD);
+	}
+	claimed = claim_all();
 	for (b = reg_head; b; b = b->next) {
-		if (b == pl_tls.buf ? own(b) : steal(b)) {
+		if (b == self)
+			continue;
+		if (claimed && steal(b)) {
 			send_buf(b, 0);
-			release(b, final ? PL_B_DEAD : PL_B_IDLE);
+			unclaim(b, final ? PL_C_DEAD : PL_C_NONE);
+		} else {
+			unclaim(b, PL_C_NONE);
 		}
 	}
 	unlock_reg();
@@ -419,7 +569,7 @@ static void drop_self(void)
 		return;
 	if (own(b)) {
 		send_buf(b, 0);
-		release(b, PL_B_IDLE);
+		disown(b);
 	}
 	send_reentry_lost(0);
 	lock_reg();
@@ -467,6 +617,7 @@ static void thread_exit_cb(void *p)
 
 void pl_emit_init(void)
 {
+	asym_init();
 	tsd_ok = pthread_key_create(&tsd_key, thread_exit_cb) == 0;
 }
 
@@ -495,6 +646,7 @@ void pl_emit_postfork_child(void)
 	struct pl_buf *b, *next, *self = pl_tls.buf;
 
 	reg_lock = 0;
+	asym_init();		/* registration belongs to the old mm */
 	for (b = reg_head; b; b = next) {
 		next = b->next;
 		if (b != self)

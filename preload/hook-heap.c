@@ -317,7 +317,7 @@ rec_alloc(void *p, size_t n, unsigned call, void *ra)
 	ev.stack = st;
 	ev.nstack = pl_stack_n(st, ra, depth);
 	ev.slen = ev.slen2 = 0;
-	pl_emit(&ev, ev.ts);
+	pl_emit_alloc(&ev, ev.ts);
 }
 
 static void emit_free(void *p, unsigned call)
@@ -330,7 +330,7 @@ static void emit_free(void *p, unsigned call)
 	ev.f[1] = call;
 	ev.nstack = 0;
 	ev.slen = ev.slen2 = 0;
-	pl_emit(&ev, ev.ts);
+	pl_emit_free(&ev, ev.ts);
 }
 
 /* rec_free() : called before the real free, see the header comment */

@@ -61,7 +61,7 @@ static void rw_done(unsigned type, int fd, uint64_t bytes, uint64_t res,
 	ev.stack = st;
 	ev.nstack = ev.f[0] >= IO_BLOCKED_NS ? pl_stack_block(st, ra) :
 		    pl_stack(st, ra);
-	pl_emit(&ev, t1);
+	pl_emit_rw(&ev, t1);
 }
 
 /*

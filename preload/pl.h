@@ -369,6 +369,11 @@ void pl_mod_sync_dirty(void);
  * when the thread is already inside ctrace.
  */
 void pl_emit(struct fmt_event *ev, uint64_t now);
+/* the same for one type known at the call (an encoder unrolled for it):
+ * ALLOC, FREE, READ or WRITE */
+void pl_emit_alloc(struct fmt_event *ev, uint64_t now);
+void pl_emit_free(struct fmt_event *ev, uint64_t now);
+void pl_emit_rw(struct fmt_event *ev, uint64_t now);
 void pl_flush_self(void);
 /* pl_flush_all() : flush every registered buffer, best effort; with
  * final, other threads' buffers stay closed afterwards */
