@@ -35,6 +35,15 @@
 /* frames of ctrace between the unwinder and the hook's caller */
 #define SKIP_MAX	8
 
+/* our own code, from the linker: its frames are never the program's */
+extern const char __ehdr_start[] __attribute__((visibility("hidden")));
+extern const char etext[] __attribute__((visibility("hidden")));
+
+static int in_ctrace(const void *pc)
+{
+	return (const char *)pc >= __ehdr_start && (const char *)pc < etext;
+}
+
 static int (*unw_bt)(void **, int);
 
 /* pl_stack_init() : load the unwinder if any stack may be deeper than 1 */
@@ -71,7 +80,10 @@ unsigned pl_unwind(uint64_t *st, void *ra, unsigned depth)
 			break;
 	if (i >= n || i >= SKIP_MAX)
 		return 1;	/* the call site is not among them: odd */
-	for (j = 1, i++; i < n && j < (int)depth; i++, j++)
-		st[j] = (uintptr_t)buf[i];
+	/* our wrappers can sit inside the program's stack too (main is
+	 * called from ours): leave them out, the program never called them */
+	for (j = 1, i++; i < n && j < (int)depth; i++)
+		if (!in_ctrace(buf[i]))
+			st[j++] = (uintptr_t)buf[i];
 	return j;
 }

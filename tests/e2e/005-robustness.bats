@@ -30,6 +30,11 @@ load helpers
 	# the block really was unwound deeper than its callsite
 	line=$("$CTRACE" dump t.trace | awk '$4 == "mutex_block"' | head -1)
 	[[ "$(field "$line" stack)" == *+[0-9]* ]]
+	# down to main, and no frame of ctrace's own wrappers on the way
+	run "$CTRACE" profile sync --format folded t.trace
+	assert_output --regexp "(^|;)main"
+	refute_output --partial "pl_"
+	refute_output --partial "hook-"
 }
 
 @test "SIGKILL mid-run: events up to the last flush, info says what may be missing" {
