@@ -7,6 +7,8 @@ bindir  ?= $(PREFIX)/bin
 libdir  ?= $(PREFIX)/lib
 includedir ?= $(PREFIX)/include
 mandir  ?= $(PREFIX)/share/man
+pkgconfigdir ?= $(libdir)/pkgconfig
+VERSION  = 0.1
 O       ?= build
 
 CC      ?= cc
@@ -186,10 +188,17 @@ demo: all $(FIXTURES)
 install: all
 	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) \
 		$(DESTDIR)$(includedir) $(DESTDIR)$(mandir)/man1 \
-		$(DESTDIR)$(mandir)/man3 $(DESTDIR)$(mandir)/man5
+		$(DESTDIR)$(mandir)/man3 $(DESTDIR)$(mandir)/man5 \
+		$(DESTDIR)$(pkgconfigdir)
 	$(INSTALL) -m 755 $(FRONTEND) $(COLLECTOR) $(ANALYZER) $(DESTDIR)$(bindir)
 	$(INSTALL) -m 755 $(LIB) $(DESTDIR)$(libdir)
 	$(INSTALL) -m 644 include/ctrace.h $(DESTDIR)$(includedir)
+	# pkg-config file for programs that include ctrace.h, written with
+	# this install's paths (-ldl: dlsym is in libdl before glibc 2.34)
+	sed -e 's|@prefix@|$(PREFIX)|' -e 's|@includedir@|$(includedir)|' \
+		-e 's|@version@|$(VERSION)|' include/ctrace.pc.in \
+		> $(DESTDIR)$(pkgconfigdir)/ctrace.pc
+	chmod 644 $(DESTDIR)$(pkgconfigdir)/ctrace.pc
 	$(INSTALL) -m 644 man/*.1 $(DESTDIR)$(mandir)/man1
 	$(INSTALL) -m 644 man/*.3 $(DESTDIR)$(mandir)/man3
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(mandir)/man5
@@ -197,7 +206,7 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/ctrace $(DESTDIR)$(bindir)/ctrace-collector \
 		$(DESTDIR)$(bindir)/ctrace-analyze $(DESTDIR)$(libdir)/libctrace.so \
-		$(DESTDIR)$(includedir)/ctrace.h
+		$(DESTDIR)$(includedir)/ctrace.h $(DESTDIR)$(pkgconfigdir)/ctrace.pc
 	cd man && for f in *.1; do rm -f $(DESTDIR)$(mandir)/man1/$$f; done
 	cd man && for f in *.3; do rm -f $(DESTDIR)$(mandir)/man3/$$f; done
 	cd man && for f in *.5; do rm -f $(DESTDIR)$(mandir)/man5/$$f; done
