@@ -71,15 +71,7 @@ one_line_error() {
 
 @test "corrupted bytes are detected: status 5 or a clean refusal" {
 	record t.trace "$FIX/condpingpong"
-	size=$(stat -c %s t.trace)
-	RANDOM=7
-	for i in $(seq 50); do
-		cp t.trace bad.trace
-		off=$(( 64 + (RANDOM * 32768 + RANDOM) % (size - 64) ))
-		printf '\377' | dd of=bad.trace bs=1 seek=$off conv=notrunc 2>/dev/null
-		run "$CTRACE" info bad.trace
-		[ "$status" -lt 128 ] || { echo "crash at $off"; false; }
-	done
+	corrupt_runs t.trace 7 50 info dump
 }
 
 @test "usage errors: status 2 and one line" {

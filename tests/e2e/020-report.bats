@@ -107,15 +107,5 @@ sync_of() {
 	head -c 40 t.trace > hdr.trace
 	run "$CTRACE" report hdr.trace
 	assert_failure 5
-	size=$(stat -c %s t.trace)
-	RANDOM=11
-	for i in $(seq 30); do
-		cp t.trace bad.trace
-		off=$(( 64 + (RANDOM * 32768 + RANDOM) % (size - 64) ))
-		printf '\377' | dd of=bad.trace bs=1 seek=$off conv=notrunc 2>/dev/null
-		for cmd in report threads; do
-			run "$CTRACE" $cmd bad.trace
-			case $status in 0|5) ;; *) echo "$cmd: status $status at $off"; false ;; esac
-		done
-	done
+	corrupt_runs t.trace 11 30 report threads
 }

@@ -34,6 +34,29 @@ field() {
 	printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
+# corrupt_runs TRACE SEED N SUBCOMMAND...: N copies of TRACE, each with one
+# byte past the header overwritten at a seeded random place; every
+# SUBCOMMAND must read each copy with status 0 or 5 (damage reported),
+# never crash or fail otherwise
+corrupt_runs() {
+	local trace=$1 n=$3 size off i cmd
+	size=$(stat -c %s "$trace")
+	RANDOM=$2
+	shift 3
+	for i in $(seq "$n"); do
+		cp "$trace" bad.trace
+		off=$(( 64 + (RANDOM * 32768 + RANDOM) % (size - 64) ))
+		printf '\377' | dd of=bad.trace bs=1 seek=$off conv=notrunc 2>/dev/null
+		for cmd in "$@"; do
+			run "$CTRACE" $cmd bad.trace
+			case $status in
+			0|5) ;;
+			*) echo "$cmd: status $status at offset $off"; return 1 ;;
+			esac
+		done
+	done
+}
+
 # same_run CMD...: CMD traced and untraced give the same stdout and status
 same_run() {
 	local ref_out ref_st
