@@ -6,21 +6,11 @@
 #include "log.h"
 #include "map.h"
 
-static size_t slot(uint64_t key, size_t cap)
+void *ana_map_get_probe(const struct ana_map *m, uint64_t key, size_t i)
 {
-	key ^= key >> 33;
-	key *= 0xff51afd7ed558ccdULL;
-	key ^= key >> 33;
-	return key & (cap - 1);
-}
-
-void *ana_map_get(const struct ana_map *m, uint64_t key)
-{
-	size_t i;
-
-	if (!m->cap)
-		return NULL;
-	for (i = slot(key, m->cap); m->ents[i].val; i = (i + 1) & (m->cap - 1))
+	/* slot i is taken by another key: go on from the next one */
+	for (i = (i + 1) & (m->cap - 1); m->ents[i].val;
+	     i = (i + 1) & (m->cap - 1))
 		if (m->ents[i].key == key)
 			return m->ents[i].val;
 	return NULL;
@@ -48,7 +38,8 @@ void *ana_map_put(struct ana_map *m, uint64_t key, void *val)
 
 	if ((m->len + 1) * 4 > m->cap * 3)
 		grow(m);
-	for (i = slot(key, m->cap); m->ents[i].val; i = (i + 1) & (m->cap - 1)) {
+	for (i = ana_map_slot(key, m->cap); m->ents[i].val;
+	     i = (i + 1) & (m->cap - 1)) {
 		e = &m->ents[i];
 		if (e->key == key) {
 			prev = e->val;

@@ -21,8 +21,34 @@ struct ana_map {
 	size_t cap, len;	/* cap is 0 or a power of two */
 };
 
-/* ana_map_get() : the value stored under key, or NULL */
-void *ana_map_get(const struct ana_map *m, uint64_t key);
+/* ana_map_slot() : the home slot of key in a table of cap (a power of two) */
+static inline size_t ana_map_slot(uint64_t key, size_t cap)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdULL;
+	key ^= key >> 33;
+	return key & (cap - 1);
+}
+
+/* the probe past key's home slot: ana_map_get()'s rare case */
+void *ana_map_get_probe(const struct ana_map *m, uint64_t key, size_t i);
+
+/*
+ * ana_map_get() : the value stored under key, or NULL.  Inline because
+ * the analyses look up several tables per event and most lookups end at
+ * the home slot (load factor <= 3/4): a hit or an empty slot.
+ */
+static inline void *ana_map_get(const struct ana_map *m, uint64_t key)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	i = ana_map_slot(key, m->cap);
+	if (!m->ents[i].val || m->ents[i].key == key)
+		return m->ents[i].val;
+	return ana_map_get_probe(m, key, i);
+}
 
 /*
  * ana_map_put() : store val (not NULL) under key.

@@ -10,10 +10,13 @@
 /* per event type: state (or -1) and the position of each field we use */
 struct layout {
 	int8_t state, dur, obj, fd, waker, wake_dt, holder, result, bytes;
-	int8_t ready;
+	int8_t stack;
 };
 
+/* filled for every type at the first call: ana_block_of() runs for every
+ * event, so its fast path is one table load and no per-type check */
 static struct layout layouts[FMT_EV_MAX];
+static int layouts_ready;
 
 int ana_field(unsigned type, const char *name)
 {
@@ -46,11 +49,15 @@ static int state_of(unsigned type)
 	return -1;
 }
 
-static const struct layout *layout_of(unsigned type)
+static void init_layouts(void)
 {
-	struct layout *l = &layouts[type];
+	const struct fmt_event_info *in;
+	struct layout *l;
+	unsigned type;
 
-	if (!l->ready) {
+	for (type = 0; type < FMT_EV_MAX; type++) {
+		l = &layouts[type];
+		in = fmt_event_info(type);
 		l->state = state_of(type);
 		l->dur = ana_field(type, "dur");
 		l->obj = ana_field(type, "obj");
@@ -60,41 +67,40 @@ static const struct layout *layout_of(unsigned type)
 		l->holder = ana_field(type, "holder");
 		l->result = ana_field(type, "result");
 		l->bytes = ana_field(type, "bytes");
-		l->ready = 1;
+		l->stack = in ? in->stack_field : -1;
 	}
-	return l;
+	layouts_ready = 1;
 }
 
 int ana_block_of(const struct fmt_event *ev, struct ana_block *b)
 {
-	const struct fmt_event_info *in;
 	const struct layout *l;
+	const uint64_t *f = ev->f;
 
+	if (!layouts_ready)
+		init_layouts();
 	if (ev->type >= FMT_EV_MAX)
 		return 0;
-	l = layout_of(ev->type);
+	l = &layouts[ev->type];
 	if (l->state < 0)
 		return 0;
-	in = fmt_event_info(ev->type);
-	memset(b, 0, sizeof(*b));
+	/* every member is set: no memset of the whole block per event */
 	b->state = l->state;
 	b->start = ev->ts;
-	b->dur = ev->f[l->dur];
-	if (l->obj >= 0) {
-		b->obj = ev->f[l->obj];
-	} else if (l->fd >= 0) {
-		b->obj = ev->f[l->fd];
-		b->has_fd = 1;
-	}
-	b->stack = in->stack_field >= 0 ? ev->f[in->stack_field] : 0;
-	if (l->waker >= 0 && ev->f[l->waker]) {
-		b->waker = ev->f[l->waker];
+	b->dur = f[l->dur];
+	b->has_fd = l->obj < 0 && l->fd >= 0;
+	b->obj = l->obj >= 0 ? f[l->obj] : b->has_fd ? f[l->fd] : 0;
+	b->stack = l->stack >= 0 ? f[l->stack] : 0;
+	b->waker = 0;
+	b->wake_ts = 0;
+	if (l->waker >= 0 && f[l->waker]) {
+		b->waker = f[l->waker];
 		if (l->wake_dt >= 0)
-			b->wake_ts = ev->ts + b->dur - ev->f[l->wake_dt];
+			b->wake_ts = ev->ts + b->dur - f[l->wake_dt];
 	}
-	b->holder = l->holder >= 0 ? ev->f[l->holder] : 0;
-	b->result = l->result >= 0 ? (int64_t)ev->f[l->result] : 0;
-	b->bytes = l->bytes >= 0 ? (int64_t)ev->f[l->bytes] : -1;
+	b->holder = l->holder >= 0 ? f[l->holder] : 0;
+	b->result = l->result >= 0 ? (int64_t)f[l->result] : 0;
+	b->bytes = l->bytes >= 0 ? (int64_t)f[l->bytes] : -1;
 	return 1;
 }
 

@@ -51,17 +51,29 @@ const char *ana_prof_kind_name(enum ana_prof_kind kind)
 	return kind < ANA_PROF_NKINDS ? kind_names[kind] : "?";
 }
 
-/* ---- live allocations: open addressing with deletion ---- */
+/* ---- live allocations: open addressing with deletion ----
+ *
+ * Every alloc and free of a trace comes here, so the table is laid out
+ * for the probe: keys in an array of their own (8 to a cache line, the
+ * whole table's keys in L1 for the usual few thousand live blocks), the
+ * rest of an entry read only on a hit.  A delete shifts back the entries
+ * its slot displaced, so there are no tombstones to pile up under the
+ * constant churn of a heap.
+ */
 
-struct hent {
-	uint64_t key;		/* 0: empty */
+#define HNONE	SIZE_MAX	/* no such entry */
+#define HMUL	0x9e3779b97f4a7c15ull	/* 2^64 / golden ratio */
+
+struct hval {
 	uint64_t size, stack, ts;
 	struct ana_proc *p;
 };
 
 struct ana_htab {
-	struct hent *e;
-	size_t cap, len;	/* cap: a power of two */
+	uint64_t *key;		/* 0: empty */
+	struct hval *v;		/* v[i] goes with key[i] */
+	size_t cap, len;	/* cap: 0 or a power of two */
+	unsigned shift;		/* 64 - log2(cap) */
 };
 
 /* one key per (image, address): user addresses fit in 48 bits */
@@ -70,75 +82,82 @@ static uint64_t hkey(const struct ana_proc *p, uint64_t addr)
 	return (p->image & 0xffff) << 48 | (addr & 0xffffffffffffull);
 }
 
-static size_t hslot(uint64_t key, size_t cap)
+/* multiplicative hashing: the top bits of the product depend on every
+ * bit of the key, one multiply per probe start or shifted entry */
+static size_t hslot(const struct ana_htab *h, uint64_t key)
 {
-	key ^= key >> 31;
-	key *= 0x9e3779b97f4a7c15ull;
-	key ^= key >> 29;
-	return key & (cap - 1);
+	return (key * HMUL) >> h->shift;
 }
 
-static struct hent *hfind(const struct ana_htab *h, uint64_t key)
+/* the slot of key, or HNONE */
+static size_t hfind(const struct ana_htab *h, uint64_t key)
 {
-	size_t i;
+	size_t i, mask = h->cap - 1;
 
-	if (!h->cap)
-		return NULL;
-	for (i = hslot(key, h->cap); h->e[i].key; i = (i + 1) & (h->cap - 1))
-		if (h->e[i].key == key)
-			return &h->e[i];
-	return NULL;
+	if (!h->len)
+		return HNONE;
+	for (i = hslot(h, key); h->key[i]; i = (i + 1) & mask)
+		if (h->key[i] == key)
+			return i;
+	return HNONE;
 }
 
-static struct hent *hput(struct ana_htab *h, uint64_t key);
+static size_t hput(struct ana_htab *h, uint64_t key);
 
 static void hgrow(struct ana_htab *h)
 {
 	struct ana_htab old = *h;
-	size_t i;
+	size_t i, j;
 
 	h->cap = old.cap ? old.cap * 2 : 1024;
-	h->e = xcalloc(h->cap, sizeof(*h->e));
+	h->shift = 64 - __builtin_ctzll(h->cap);
+	h->key = xcalloc(h->cap, sizeof(*h->key));
+	h->v = xcalloc(h->cap, sizeof(*h->v));
 	h->len = 0;
 	for (i = 0; i < old.cap; i++)
-		if (old.e[i].key)
-			*hput(h, old.e[i].key) = old.e[i];
-	free(old.e);
+		if (old.key[i]) {
+			j = hput(h, old.key[i]);
+			h->v[j] = old.v[i];
+		}
+	free(old.key);
+	free(old.v);
 }
 
-/* the entry for key, new (key set, rest zero) if absent */
-static struct hent *hput(struct ana_htab *h, uint64_t key)
+/* the slot of key, new (key set, value zero) if absent */
+static size_t hput(struct ana_htab *h, uint64_t key)
 {
-	size_t i;
+	size_t i, mask;
 
 	if ((h->len + 1) * 10 > h->cap * 7)
 		hgrow(h);
-	for (i = hslot(key, h->cap); h->e[i].key; i = (i + 1) & (h->cap - 1))
-		if (h->e[i].key == key)
-			return &h->e[i];
+	mask = h->cap - 1;
+	for (i = hslot(h, key); h->key[i]; i = (i + 1) & mask)
+		if (h->key[i] == key)
+			return i;
 	h->len++;
-	memset(&h->e[i], 0, sizeof(h->e[i]));
-	h->e[i].key = key;
-	return &h->e[i];
+	h->key[i] = key;
+	memset(&h->v[i], 0, sizeof(h->v[i]));
+	return i;
 }
 
-/* remove e, shifting back the entries its slot displaced */
-static void hdel(struct ana_htab *h, struct hent *e)
+/* remove slot i, shifting back the entries it displaced */
+static void hdel(struct ana_htab *h, size_t i)
 {
-	size_t i = e - h->e, j = i, k, mask = h->cap - 1;
+	size_t j = i, k, mask = h->cap - 1;
 
 	for (;;) {
 		j = (j + 1) & mask;
-		if (!h->e[j].key)
+		if (!h->key[j])
 			break;
-		k = hslot(h->e[j].key, h->cap);
+		k = hslot(h, h->key[j]);
 		/* j's entry may move to i if its home is not in (i, j] */
 		if (j > i ? k <= i || k > j : k <= i && k > j) {
-			h->e[i] = h->e[j];
+			h->key[i] = h->key[j];
+			h->v[i] = h->v[j];
 			i = j;
 		}
 	}
-	h->e[i].key = 0;
+	h->key[i] = 0;
 	h->len--;
 }
 
@@ -183,18 +202,41 @@ static struct ana_psample *sample(struct ana_prof *pr, uint64_t stack,
 	return s;
 }
 
+/* the slot of tid in o's holders */
+static size_t by_slot(const struct ana_pobj *o, uint64_t tid)
+{
+	size_t i, mask = o->bycap - 1;
+
+	for (i = (tid * HMUL) >> 40 & mask; o->by[i].tid && o->by[i].tid != tid;
+	     i = (i + 1) & mask)
+		;
+	return i;
+}
+
+/*
+ * Holders are a small open-addressing table keyed by tid (0: empty):
+ * every contended wait comes here, and a scan of a lock's dozen holders
+ * costs a mispredicted exit each time.  ana_prof_sort_holders() packs
+ * the table into a sorted array.
+ */
 static void add_by(struct ana_pobj *o, uint64_t tid, uint64_t ns)
 {
-	size_t i;
+	struct ana_holder *old = o->by;
+	size_t i, oldcap = o->bycap;
 
-	for (i = 0; i < o->nby; i++)
-		if (o->by[i].tid == tid)
-			break;
-	if (i == o->nby) {
-		o->by = xrealloc(o->by, (o->nby + 1) * sizeof(*o->by));
-		memset(&o->by[o->nby++], 0, sizeof(*o->by));
+	if ((o->nby + 1) * 4 > o->bycap * 3) {
+		o->bycap = oldcap ? oldcap * 2 : 8;
+		o->by = xcalloc(o->bycap, sizeof(*o->by));
+		for (i = 0; i < oldcap; i++)
+			if (old[i].tid)
+				o->by[by_slot(o, old[i].tid)] = old[i];
+		free(old);
 	}
-	o->by[i].tid = tid;
+	i = by_slot(o, tid);
+	if (!o->by[i].tid) {
+		o->by[i].tid = tid;
+		o->nby++;
+	}
 	o->by[i].ns += ns;
 	o->by[i].count++;
 }
@@ -235,7 +277,8 @@ static void heap_alloc(struct ana_prof *pr, struct ana_proc *p,
 	uint64_t key = hkey(p, addr);
 	struct ana_heap_stats *hs = &pr->hs;
 	struct ana_psample *s;
-	struct hent *e;
+	struct hval *e;
+	size_t i;
 
 	hs->allocs++;
 	hs->alloc_bytes += size;
@@ -245,12 +288,13 @@ static void heap_alloc(struct ana_prof *pr, struct ana_proc *p,
 		s->v[1] += size;
 	}
 	/* its free was read first: another thread's batch came earlier */
-	e = hfind(pr->pending, key);
-	if (e && e->ts >= ev->ts) {
-		hdel(pr->pending, e);
+	i = hfind(pr->pending, key);
+	if (i != HNONE && pr->pending->v[i].ts >= ev->ts) {
+		hdel(pr->pending, i);
 		return;
 	}
-	e = hput(pr->live, key);
+	i = hput(pr->live, key);	/* may grow: v after it */
+	e = &pr->live->v[i];
 	if (e->size || e->p) {
 		/* the free of the previous block here was not recorded */
 		hs->live--;
@@ -270,16 +314,18 @@ static void heap_free(struct ana_prof *pr, struct ana_proc *p, uint64_t addr,
 		      uint64_t ts)
 {
 	uint64_t key = hkey(p, addr);
-	struct hent *e = hfind(pr->live, key);
+	size_t i = hfind(pr->live, key);
+	struct hval *e;
 
 	pr->hs.frees++;
-	if (e && e->ts <= ts) {
+	if (i != HNONE && pr->live->v[i].ts <= ts) {
 		pr->hs.live--;
-		pr->hs.live_bytes -= e->size;
-		hdel(pr->live, e);
+		pr->hs.live_bytes -= pr->live->v[i].size;
+		hdel(pr->live, i);
 		return;
 	}
-	e = hput(pr->pending, key);
+	i = hput(pr->pending, key);	/* may grow: v after it */
+	e = &pr->pending->v[i];
 	if (ts > e->ts)
 		e->ts = ts;
 }
@@ -344,14 +390,15 @@ void ana_prof_edge(void *arg, const struct ana_edge *e)
 void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
 {
 	struct ana_psample *s;
-	struct hent *e;
+	struct hval *e;
 	size_t i;
 	int j;
 
 	for (i = 0; pr->live && i < pr->live->cap; i++) {
-		e = &pr->live->e[i];
+		e = &pr->live->v[i];
 		/* exec discards a heap without leaking it */
-		if (!e->key || (e->p->ended && e->p->how == FMT_PEND_EXEC))
+		if (!pr->live->key[i] ||
+		    (e->p->ended && e->p->how == FMT_PEND_EXEC))
 			continue;
 		pr->hs.leaked++;
 		pr->hs.leaked_bytes += e->size;
@@ -437,9 +484,17 @@ static int holder_cmp(const void *a, const void *b)
 
 void ana_prof_sort_holders(struct ana_pobj *o)
 {
+	size_t i, n = 0;
+
+	/* pack the table's holders to the front, in any order: the sort
+	 * orders them fully (by ns, then tid) */
+	for (i = 0; i < o->bycap; i++)
+		if (o->by[i].tid)
+			o->by[n++] = o->by[i];
+	/* a full table now: a later add_by() grows it, rehashing them */
+	o->bycap = o->nby;
 	qsort(o->by, o->nby, sizeof(*o->by), holder_cmp);
 }
-
 void ana_prof_free(struct ana_prof *pr)
 {
 	struct ana_pobj *o;
@@ -456,8 +511,10 @@ void ana_prof_free(struct ana_prof *pr)
 	}
 	ana_map_free(&pr->objs);
 	if (pr->live) {
-		free(pr->live->e);
-		free(pr->pending->e);
+		free(pr->live->key);
+		free(pr->live->v);
+		free(pr->pending->key);
+		free(pr->pending->v);
 	}
 	free(pr->live);
 	free(pr->pending);

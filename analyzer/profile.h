@@ -56,8 +56,9 @@ struct ana_pobj {
 	uint64_t obj;
 	unsigned type;		/* event type of its first wait */
 	uint64_t ns, count;
-	struct ana_holder *by;
-	size_t nby;
+	struct ana_holder *by;	/* a table by tid until sorted, see
+				 * ana_prof_sort_holders() */
+	size_t nby, bycap;	/* holders, slots */
 };
 
 struct ana_heap_stats {
@@ -103,7 +104,7 @@ void ana_prof_done(struct ana_prof *pr, struct ana_trace *t);
 struct ana_psample **ana_prof_sorted(const struct ana_prof *pr);
 struct ana_pobj **ana_prof_objs_sorted(const struct ana_prof *pr);
 
-/* holders of o sorted by ns, in place */
+/* holders of o sorted by ns into o->by[0 .. nby), in place */
 void ana_prof_sort_holders(struct ana_pobj *o);
 
 void ana_prof_free(struct ana_prof *pr);

@@ -61,6 +61,8 @@ static void hist_merge(struct ana_hist *h)
 	h->n = (h->n + 1) / 2;
 	memset(h->part + h->n, 0, (ANA_HIST_MAX - h->n) * sizeof(*h->part));
 	h->span *= 2;
+	h->last_lo = h->origin;
+	h->last_k = 0;
 }
 
 static void hist_prepend(struct ana_hist *h, size_t k)
@@ -70,6 +72,22 @@ static void hist_prepend(struct ana_hist *h, size_t k)
 	memset(h->part, 0, k * sizeof(*h->part));
 	h->n += k;
 	h->origin -= k * h->span;
+	h->last_lo = h->origin;
+	h->last_k = 0;
+}
+
+/*
+ * The bucket of ts (>= origin).  Divisions were most of hist_add()'s
+ * time, and a thread's events come in batches whose blocks mostly fall
+ * in the bucket of the one before, so the last bucket is kept.
+ */
+static size_t hist_bucket(struct ana_hist *h, uint64_t ts)
+{
+	if (ts - h->last_lo >= h->span) {	/* unsigned: also ts < last_lo */
+		h->last_k = (ts - h->origin) / h->span;
+		h->last_lo = h->origin + h->last_k * h->span;
+	}
+	return h->last_k;
 }
 
 /* add sign * (1 over [a, b)) */
@@ -85,6 +103,8 @@ static void hist_add(struct ana_hist *h, uint64_t a, uint64_t b, int sign)
 		h->origin = a - a % ANA_HIST_BASE;
 		h->part = xcalloc(ANA_HIST_MAX + 1, sizeof(*h->part));
 		h->full = xcalloc(ANA_HIST_MAX + 1, sizeof(*h->full));
+		h->last_lo = h->origin;
+		h->last_k = 0;
 	}
 	while (a < h->origin) {
 		k = (h->origin - a + h->span - 1) / h->span;
@@ -101,10 +121,13 @@ static void hist_add(struct ana_hist *h, uint64_t a, uint64_t b, int sign)
 		else
 			hist_prepend(h, k);
 	}
-	while ((b - 1 - h->origin) / h->span >= ANA_HIST_MAX)
+	/* (b - 1 - origin) / span >= ANA_HIST_MAX, without a division (past
+	 * the span bound the product would wrap, and the quotient is small) */
+	while (h->span <= UINT64_MAX / ANA_HIST_MAX &&
+	       b - 1 - h->origin >= ANA_HIST_MAX * h->span)
 		hist_merge(h);
-	ka = (a - h->origin) / h->span;
-	kb = (b - 1 - h->origin) / h->span;
+	ka = hist_bucket(h, a);
+	kb = hist_bucket(h, b - 1);
 	if (kb >= h->n)
 		h->n = kb + 1;
 	if (ka == kb) {

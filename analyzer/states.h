@@ -35,6 +35,8 @@ struct ana_hist {
 	int64_t *full;		/* difference array of whole-bucket counts */
 	size_t n;		/* buckets in use, <= ANA_HIST_MAX */
 	int started;
+	uint64_t last_lo;	/* cache: the last bucket found, its start */
+	size_t last_k;		/* and index (valid for origin and span) */
 };
 
 struct ana_tstate {
