@@ -125,55 +125,6 @@ static int decode_inline(const uint8_t **pp, const uint8_t *end, char kind,
 	return 0;
 }
 
-int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
-		     enum fmt_form form, uint64_t *prev_ts,
-		     struct fmt_event *ev, uint64_t *stackbuf)
-{
-	const uint8_t *p = *pp;
-	const struct fmt_event_info *in;
-	unsigned i, inl;
-	uint64_t dts;
-	int err;
-
-	if (p >= end)
-		return FMT_ETRUNC;
-	ev->type = *p++;
-	in = fmt_event_info(ev->type);
-	if (!in)
-		return FMT_ETYPE;
-	if (fmt_get_uvar(&p, end, &dts))
-		return FMT_ETRUNC;
-	ev->ts = *prev_ts + dts;
-	if (ev->ts < *prev_ts)
-		return FMT_ECORRUPT;
-	/* the hottest loop of every analysis: clear only what no field sets */
-	memset(ev->f + in->nfields, 0,
-	       (FMT_MAX_FIELDS - in->nfields) * sizeof(ev->f[0]));
-	ev->stack = NULL;
-	ev->nstack = 0;
-	ev->str = ev->str2 = NULL;
-	ev->slen = ev->slen2 = 0;
-	inl = form == FMT_WIRE ? in->inline_mask : 0;
-	for (i = 0; i < in->nfields; i++) {
-		if (inl & (1u << i)) {
-			ev->f[i] = 0;	/* the data is in stack/str */
-			err = decode_inline(&p, end, in->kinds[i],
-					    (int)i == in->str2_field, ev,
-					    stackbuf);
-			if (err)
-				return err;
-			continue;
-		}
-		if (fmt_get_uvar(&p, end, &ev->f[i]))
-			return FMT_ETRUNC;
-		if (in->signed_mask & (1u << i))
-			ev->f[i] = (uint64_t)fmt_unzigzag(ev->f[i]);
-	}
-	*prev_ts = ev->ts;
-	*pp = p;
-	return 0;
-}
-
 /*
  * Word-at-a-time varints for the transcoder: with 8 readable bytes, the
  * first byte without its high bit ends the varint, found with one load
@@ -215,6 +166,12 @@ static inline int get_uvar(const uint8_t **pp, const uint8_t *end,
 	uint64_t x, stop;
 	unsigned bits;
 
+	/* small values (ids, codes, counts) are one byte: no packing */
+	if (p < end && *p < 0x80) {
+		*out = *p;
+		*pp = p + 1;
+		return 0;
+	}
 	if (end - p >= 8) {
 		x = load64(p);
 		stop = ~x & FMT_STOP_BITS;
@@ -237,6 +194,65 @@ static inline int get_uvar(const uint8_t **pp, const uint8_t *end,
 	}
 	return fmt_get_uvar(pp, end, out);
 }
+
+int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
+		     enum fmt_form form, uint64_t *prev_ts,
+		     struct fmt_event *ev, uint64_t *stackbuf)
+{
+	const uint8_t *p = *pp;
+	const struct fmt_event_info *in;
+	unsigned i, n, m;
+	uint64_t dts;
+	int err;
+
+	if (p >= end)
+		return FMT_ETRUNC;
+	ev->type = *p++;
+	in = fmt_event_info(ev->type);
+	if (!in)
+		return FMT_ETYPE;
+	if (get_uvar(&p, end, &dts))
+		return FMT_ETRUNC;
+	ev->ts = *prev_ts + dts;
+	if (ev->ts < *prev_ts)
+		return FMT_ECORRUPT;
+	/*
+	 * The hottest loop of every analysis.  A constant-size clear is a few
+	 * stores, cheaper than a memset call sized by the type; fields of the
+	 * file form are all plain varints, read word-at-a-time.
+	 */
+	memset(ev->f, 0, sizeof(ev->f));
+	ev->stack = NULL;
+	ev->nstack = 0;
+	ev->str = ev->str2 = NULL;
+	ev->slen = ev->slen2 = 0;
+	n = in->nfields;
+	if (form == FMT_FILE || !in->inline_mask) {
+		for (i = 0; i < n; i++)
+			if (get_uvar(&p, end, &ev->f[i]))
+				return FMT_ETRUNC;
+	} else {
+		for (i = 0; i < n; i++) {
+			if (in->inline_mask & (1u << i))
+				err = decode_inline(&p, end, in->kinds[i],
+						    (int)i == in->str2_field,
+						    ev, stackbuf);
+			else
+				err = get_uvar(&p, end, &ev->f[i]) ?
+				      FMT_ETRUNC : 0;
+			if (err)
+				return err;
+		}
+	}
+	for (m = in->signed_mask; m; m &= m - 1) {
+		i = __builtin_ctz(m);
+		ev->f[i] = (uint64_t)fmt_unzigzag(ev->f[i]);
+	}
+	*prev_ts = ev->ts;
+	*pp = p;
+	return 0;
+}
+
 
 /* copy_run() : copy n bytes; a short run as one 16-byte move where both
  * sides have room for it (the output's slack is FMT_TRANSCODE_GROWTH) */
