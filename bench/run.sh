@@ -50,10 +50,10 @@ row bench-heap churn 1000000
 # the analyzer: events/s and peak memory on a generated trace of
 # ANA_EVENTS events (default 50 M over 16 threads, bench/gen-trace.c);
 # `info` is the reader alone, the others add their analysis
-ana_row() {	# ana_row SUBCOMMAND...: best of 3 by user+sys time
+ana_row() {	# ana_row SUBCOMMAND...: best of 3 by user+sys time on $ana_trace
 	for i in 1 2 3; do
 		/usr/bin/time -f '%U %S %M' -o "$tmp/time" \
-			"$B/bin/ctrace-analyze" "$@" "$tmp/gen.trace" >/dev/null 2>&1
+			"$B/bin/ctrace-analyze" "$@" "$ana_trace" >/dev/null 2>&1
 		cat "$tmp/time"
 	done | awk -v n="$*" -v e="$ana_events" '
 		{ t = $1 + $2; if (!best || t < best) { best = t; kb = $3 } }
@@ -62,8 +62,9 @@ ana_row() {	# ana_row SUBCOMMAND...: best of 3 by user+sys time
 }
 
 if [ -x "$B/bench/gen-trace" ] && [ -x /usr/bin/time ]; then
+	ana_trace="$tmp/gen.trace"
 	ana_events=$("$B/bench/gen-trace" -n "${ANA_EVENTS:-50000000}" \
-		     "$tmp/gen.trace" | sed 's/^events=\([0-9]*\).*/\1/')
+		     "$ana_trace" | sed 's/^events=\([0-9]*\).*/\1/')
 	printf '\n%-22s %10s %8s %10s %10s\n' analyzer events "cpu s" \
 		"M ev/s" "peak MB"
 	ana_row info
@@ -73,4 +74,15 @@ if [ -x "$B/bench/gen-trace" ] && [ -x /usr/bin/time ]; then
 	ana_row profile wakeup
 	ana_row profile heap
 	rm -f "$tmp/gen.trace"
+	# the generator draws random values (the varint decoder's worst
+	# case); a recorded trace repeats itself as real programs do
+	ana_trace="$tmp/real.trace"
+	"$CTRACE" record -q -o "$ana_trace" -- "$B/bench/bench-heap" pairs \
+		2000000 >/dev/null
+	ana_events=$("$CTRACE" info "$ana_trace" | sed -n 's/^events: //p')
+	printf '%s\n' "recorded: bench-heap pairs 2000000"
+	ana_row info
+	ana_row report
+	ana_row threads
+	ana_row profile heap
 fi
