@@ -17,6 +17,13 @@
  * budget holds) are merged into per-thread, per-bucket summaries (the
  * dominant state, the busy fraction, a count), and a counter of more than
  * COUNTER_POINTS values keeps the largest value per time bucket.
+ *
+ * User regions are drawn on their thread's row, by nesting depth; past
+ * REGION_BUDGET, the short ones are merged per thread, depth and bucket
+ * the same way.  Instants (process start, exec, fork, exit, end, logs)
+ * mark the process rows; past INSTANT_BUDGET, an even sample of them is
+ * kept.  Either cap is said in the page ("caps").  Tasks are not drawn:
+ * the page has their table (tasks.h, as `ctrace report` prints it).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -25,9 +32,12 @@
 #include "analyze.h"
 #include "log.h"
 #include "symbols.h"
+#include "tasks.h"
 #include "timeline.h"
 
 #define INTERVAL_BUDGET	200000
+#define REGION_BUDGET	100000
+#define INSTANT_BUDGET	20000
 #define COUNTER_POINTS	8000
 #define FLAME_KINDS	3	/* sync, io, heap */
 
@@ -47,9 +57,33 @@ struct iv {
 	uint8_t cat, has_fd;
 };
 
+/* a user region; n > 1: n short ones merged, dur is their total */
+struct region {
+	uint64_t start, dur;
+	const char *name;
+	uint32_t depth, n;
+};
+
+struct open_region {
+	uint64_t start;
+	const char *name;
+};
+
 struct hthread {
 	struct iv *iv;
 	size_t n, cap;
+	struct region *rg;
+	size_t nrg, caprg;
+	struct open_region *open;	/* the region stack */
+	size_t nopen, capopen;
+	uint64_t cr_tid, cr_ts, st_ts;	/* created by cr_tid at cr_ts */
+};
+
+struct instant {
+	uint64_t ts, tid;
+	const char *name, *detail;
+	char *own;			/* detail, when it had to be copied */
+	uint8_t cat;
 };
 
 struct point {
@@ -60,6 +94,8 @@ struct point {
 struct hproc {
 	struct point *pt[TL_NCOUNTERS];
 	size_t npt[TL_NCOUNTERS], cappt[TL_NCOUNTERS];
+	struct instant *in;
+	size_t nin, capin;
 };
 
 struct html {
@@ -73,6 +109,12 @@ struct html {
 	char **frames;
 	size_t nframes;
 	uint64_t total;				/* intervals */
+	uint64_t nregions, ninstants;
+	uint64_t kept_regions, kept_instants;
+	struct ana_map name_idx;		/* name pointer -> index + 1 */
+	const char **names;
+	size_t nnames;
+	struct ana_tasks tk;
 	int status;
 };
 
@@ -137,12 +179,84 @@ static void h_event(void *u, struct ana_tl_thread *th,
 		    const struct fmt_event *ev)
 {
 	const struct fmt_event_info *in = fmt_event_info(ev->type);
+	struct html *h = u;
+
+	ana_tasks_event(&h->tk, &h->tl->t, th->proc->p,
+			(struct ana_thread *)th->th, ev);
 
 	/* ALLOC: addr size call stack; REALLOC: addr old size stack */
 	if (ev->type == FMT_EV_ALLOC && in->stack_field >= 0)
 		flame_add(u, 2, ev->f[in->stack_field], ev->f[1]);
 	else if (ev->type == FMT_EV_REALLOC && in->stack_field >= 0)
 		flame_add(u, 2, ev->f[in->stack_field], ev->f[2]);
+}
+
+static void region_close(struct html *h, struct hthread *ht, size_t i,
+			 uint64_t end)
+{
+	struct open_region *o = &ht->open[i];
+	struct region *r;
+
+	ht->rg = grow(ht->rg, &ht->caprg, ht->nrg, sizeof(*ht->rg));
+	r = &ht->rg[ht->nrg++];
+	*r = (struct region){ o->start, end > o->start ? end - o->start : 0,
+			      o->name, (uint32_t)i, 1 };
+	h->nregions++;
+}
+
+/* an end pops the nearest region of its name and those above it */
+static void h_region(void *u, struct ana_tl_thread *th, int begin,
+		     uint64_t ts, const char *name)
+{
+	struct hthread *ht = th->user;
+	size_t i;
+
+	if (begin) {
+		ht->open = grow(ht->open, &ht->capopen, ht->nopen,
+				sizeof(*ht->open));
+		ht->open[ht->nopen++] = (struct open_region){ ts, name };
+		return;
+	}
+	for (i = ht->nopen; i-- > 0;)
+		if (!strcmp(ht->open[i].name, name))
+			break;
+	if (i == (size_t)-1)
+		return;		/* no such region open: unmatched */
+	while (ht->nopen > i)
+		region_close(u, ht, --ht->nopen, ts);
+}
+
+static void h_instant(void *u, struct ana_tl_proc *p,
+		      struct ana_tl_thread *th, uint64_t ts,
+		      enum ana_tl_cat cat, const char *name,
+		      const char *detail)
+{
+	struct html *h = u;
+	struct hproc *hp = p->user;
+	struct instant *in;
+
+	hp->in = grow(hp->in, &hp->capin, hp->nin, sizeof(*hp->in));
+	in = &hp->in[hp->nin++];
+	*in = (struct instant){ ts, th ? th->tid : 0, name, detail, NULL,
+				(uint8_t)cat };
+	/* logs point into the trace's strings; the rest is a stack buffer */
+	if (cat != TL_USER)
+		in->detail = in->own = xstrdup(detail ? detail : "");
+	h->ninstants++;
+}
+
+static void h_flow(void *u, enum ana_tl_cat kind, uint64_t id,
+		   struct ana_tl_thread *from, uint64_t ts0,
+		   struct ana_tl_thread *to, uint64_t ts1)
+{
+	struct hthread *ht = to->user;
+
+	/* wakeups are in the intervals already (waker, wake_ts) */
+	if (kind != TL_THREAD)
+		return;
+	ht->cr_tid = from->tid;
+	ht->cr_ts = ts0;
+	ht->st_ts = ts1;
 }
 
 static void h_counter(void *u, struct ana_tl_proc *p, enum ana_tl_counter c,
@@ -306,7 +420,135 @@ static void put_intervals(struct html *h, struct hthread *ht, uint64_t w)
 	fprintf(h->f, "]");
 }
 
-static void put_thread(struct html *h, struct ana_tl_thread *th, uint64_t w)
+static size_t name_index(struct html *h, const char *name)
+{
+	uintptr_t i = (uintptr_t)ana_map_get(&h->name_idx, (uintptr_t)name);
+
+	if (i)
+		return i - 1;
+	h->names = xrealloc(h->names, (h->nnames + 1) * sizeof(*h->names));
+	h->names[h->nnames++] = name;
+	ana_map_put(&h->name_idx, (uintptr_t)name,
+		    (void *)(uintptr_t)h->nnames);
+	return h->nnames - 1;
+}
+
+static int by_depth_start(const void *a, const void *b)
+{
+	const struct region *x = a, *y = b;
+
+	if (x->depth != y->depth)
+		return x->depth < y->depth ? -1 : 1;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* close what is still open at the thread's last event; sort by depth */
+static void regions_end(struct html *h)
+{
+	struct ana_tl *tl = h->tl;
+	size_t i, j;
+
+	for (i = 0; i < tl->nprocs; i++)
+		for (j = 0; j < tl->procs[i]->nthreads; j++) {
+			struct ana_tl_thread *th = tl->procs[i]->threads[j];
+			struct hthread *ht = th->user;
+
+			while (ht->nopen)
+				region_close(h, ht, --ht->nopen, th->last);
+			qsort(ht->rg, ht->nrg, sizeof(*ht->rg),
+			      by_depth_start);
+		}
+}
+
+/* the rows a width w makes of a thread's regions (merged: per bucket) */
+static uint64_t region_rows(struct html *h, struct hthread *ht, uint64_t w)
+{
+	uint64_t count = 0, b, last = UINT64_MAX, depth = UINT64_MAX;
+	size_t k;
+
+	for (k = 0; k < ht->nrg; k++) {
+		b = (ht->rg[k].start - h->tl->begin) / w;
+		if (ht->rg[k].dur >= w)
+			count++;
+		else if (b != last || ht->rg[k].depth != depth)
+			count++, last = b, depth = ht->rg[k].depth;
+	}
+	return count;
+}
+
+/* like bucket_width(), for regions: 0 keeps them all */
+static uint64_t region_width(struct html *h)
+{
+	struct ana_tl *tl = h->tl;
+	uint64_t w = (tl->end - tl->begin) / 100000 + 1, count;
+	size_t i, j;
+	int tries;
+
+	if (h->nregions <= REGION_BUDGET)
+		return 0;
+	for (tries = 0; tries < 40; tries++, w *= 2) {
+		count = 0;
+		for (i = 0; i < tl->nprocs; i++)
+			for (j = 0; j < tl->procs[i]->nthreads; j++)
+				count += region_rows(h,
+					tl->procs[i]->threads[j]->user, w);
+		if (count <= REGION_BUDGET)
+			break;
+	}
+	return w;
+}
+
+/* [start, dur, depth, name, n]; n > 1: merged, dur is their total */
+static void put_region(struct html *h, const struct region *r, int *first)
+{
+	fprintf(h->f, "%s[%" PRId64 ",%" PRIu64 ",%u,%zu,%u]",
+		*first ? "" : ",", rel(h, r->start), r->dur, r->depth,
+		name_index(h, r->name), r->n);
+	*first = 0;
+	h->kept_regions += r->n;
+}
+
+static void put_regions(struct html *h, struct hthread *ht, uint64_t w)
+{
+	struct region m = { 0 };
+	uint64_t b;
+	size_t k;
+	int first = 1;
+
+	fprintf(h->f, ",\"rg\":[");
+	for (k = 0; k < ht->nrg; k++) {
+		const struct region *r = &ht->rg[k];
+
+		if (!w || r->dur >= w) {
+			/* flush the merged ones: starts stay sorted */
+			if (m.n)
+				put_region(h, &m, &first);
+			m.n = 0;
+			put_region(h, r, &first);
+			continue;
+		}
+		b = (r->start - h->tl->begin) / w;
+		if (m.n && (m.start != h->tl->begin + b * w ||
+			    m.depth != r->depth)) {
+			put_region(h, &m, &first);
+			m.n = 0;
+		}
+		if (!m.n)
+			m = (struct region){ h->tl->begin + b * w, 0, r->name,
+					     r->depth, 0 };
+		m.dur += r->dur;
+		m.n++;
+	}
+	if (m.n)
+		put_region(h, &m, &first);
+	fprintf(h->f, "]");
+	if (ht->cr_ts)
+		fprintf(h->f, ",\"cr\":[%" PRIu64 ",%" PRId64 ",%" PRId64 "]",
+			ht->cr_tid, rel(h, ht->cr_ts), rel(h, ht->st_ts));
+}
+
+static void put_thread(struct html *h, struct ana_tl_thread *th, uint64_t w,
+		       uint64_t rw)
 {
 	const char *name = ana_tl_thread_name(th);
 	int s;
@@ -321,6 +563,7 @@ static void put_thread(struct html *h, struct ana_tl_thread *th, uint64_t w)
 		fprintf(h->f, "%s%" PRIu64, s ? "," : "", th->time[s]);
 	fprintf(h->f, "],\"n\":%" PRIu64, th->nblocks);
 	put_intervals(h, th->user, w);
+	put_regions(h, th->user, rw);
 	fprintf(h->f, "}");
 }
 
@@ -358,7 +601,52 @@ static void put_counter(struct html *h, const struct point *pt, size_t n)
 	fprintf(h->f, "]");
 }
 
-static void put_proc(struct html *h, struct ana_tl_proc *p)
+static int by_instant_ts(const void *a, const void *b)
+{
+	const struct instant *x = a, *y = b;
+
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+/* a process's own start, exec and end are always kept */
+static int instant_kept(struct html *h, const struct instant *in,
+			uint64_t *acc)
+{
+	if (h->ninstants <= INSTANT_BUDGET)
+		return 1;
+	if (in->cat == TL_PROCESS && !in->tid)
+		return 1;
+	*acc += INSTANT_BUDGET;
+	if (*acc < h->ninstants)
+		return 0;
+	*acc -= h->ninstants;
+	return 1;
+}
+
+/* [ts, category, name, detail, tid (0: the process)] */
+static void put_instants(struct html *h, struct hproc *hp, uint64_t *acc)
+{
+	size_t i;
+	int first = 1;
+
+	qsort(hp->in, hp->nin, sizeof(*hp->in), by_instant_ts);
+	fprintf(h->f, ",\"in\":[");
+	for (i = 0; i < hp->nin; i++) {
+		struct instant *in = &hp->in[i];
+
+		if (!instant_kept(h, in, acc))
+			continue;
+		fprintf(h->f, "%s[%" PRId64 ",%u,%zu,", first ? "" : ",",
+			rel(h, in->ts), in->cat, name_index(h, in->name));
+		str(h, in->detail);
+		fprintf(h->f, ",%" PRIu64 "]", in->tid);
+		first = 0;
+		h->kept_instants++;
+	}
+	fprintf(h->f, "]");
+}
+
+static void put_proc(struct html *h, struct ana_tl_proc *p, uint64_t *acc)
 {
 	struct hproc *hp = p->user;
 	char buf[256];
@@ -378,7 +666,9 @@ static void put_proc(struct html *h, struct ana_tl_proc *p)
 		fprintf(h->f, c ? "," : "");
 		put_counter(h, hp->pt[c], hp->npt[c]);
 	}
-	fprintf(h->f, "]}");
+	fprintf(h->f, "]");
+	put_instants(h, hp, acc);
+	fprintf(h->f, "}");
 }
 
 static void put_summary(struct html *h)
@@ -475,6 +765,48 @@ static void put_stacks(struct html *h)
 	fprintf(h->f, "]");
 }
 
+/* [name, count, unfinished, moved, total, p50, p90, p99, max] */
+static void put_utypes(struct html *h, const char *key,
+		       const struct ana_utypes *ts)
+{
+	static const double q[] = { 0.5, 0.9, 0.99 };
+	size_t i;
+	int k;
+
+	fprintf(h->f, ",\"%s\":[", key);
+	for (i = 0; i < ts->n; i++) {
+		const struct ana_utype *t = ts->list[i];
+
+		fprintf(h->f, "%s[", i ? "," : "");
+		str(h, t->name);
+		fprintf(h->f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+			t->count, t->unfinished, t->moved, t->d.sum);
+		for (k = 0; k < 3; k++)
+			fprintf(h->f, ",%" PRIu64, ana_dhist_pct(&t->d, q[k]));
+		fprintf(h->f, ",%" PRIu64 "]", t->d.max);
+	}
+	fprintf(h->f, "]");
+}
+
+/* after everything that named a name */
+static void put_user(struct html *h, uint64_t rw)
+{
+	size_t i;
+
+	put_utypes(h, "tasks", &h->tk.tasks);
+	put_utypes(h, "region_types", &h->tk.regions);
+	fprintf(h->f, ",\"caps\":{\"regions\":[%" PRIu64 ",%" PRIu64
+		",%" PRIu64 "],\"instants\":[%" PRIu64 ",%" PRIu64 "]}",
+		h->kept_regions, h->nregions, rw, h->kept_instants,
+		h->ninstants);
+	fprintf(h->f, ",\"names\":[");
+	for (i = 0; i < h->nnames; i++) {
+		fprintf(h->f, i ? "," : "");
+		str(h, h->names[i]);
+	}
+	fprintf(h->f, "]");
+}
+
 static void put_palette(struct html *h)
 {
 	int c;
@@ -490,9 +822,12 @@ static void put_palette(struct html *h)
 static void put_data(struct html *h)
 {
 	struct ana_tl *tl = h->tl;
-	uint64_t w = bucket_width(h);
+	uint64_t w = bucket_width(h), rw, acc = 0;
 	size_t i, j;
 	int first = 1;
+
+	regions_end(h);
+	rw = region_width(h);
 
 	fprintf(h->f, "{");
 	put_summary(h);
@@ -500,16 +835,17 @@ static void put_data(struct html *h)
 	fprintf(h->f, ",\"bucket\":%" PRIu64 ",\"procs\":[", w);
 	for (i = 0; i < tl->nprocs; i++) {
 		fprintf(h->f, i ? "," : "");
-		put_proc(h, tl->procs[i]);
+		put_proc(h, tl->procs[i], &acc);
 	}
 	fprintf(h->f, "],\"threads\":[");
 	for (i = 0; i < tl->nprocs; i++)
 		for (j = 0; j < tl->procs[i]->nthreads; j++) {
 			fprintf(h->f, first ? "" : ",\n");
 			first = 0;
-			put_thread(h, tl->procs[i]->threads[j], w);
+			put_thread(h, tl->procs[i]->threads[j], w, rw);
 		}
 	fprintf(h->f, "]");
+	put_user(h, rw);
 	put_flames(h);
 	put_stacks(h);
 	fprintf(h->f, "}");
@@ -567,11 +903,16 @@ static void free_all(struct html *h, struct ana_tl *tl)
 
 		for (k = 0; k < TL_NCOUNTERS; k++)
 			free(hp->pt[k]);
+		for (j = 0; j < hp->nin; j++)
+			free(hp->in[j].own);
+		free(hp->in);
 		free(hp);
 		for (j = 0; j < tl->procs[i]->nthreads; j++) {
 			struct hthread *ht = tl->procs[i]->threads[j]->user;
 
 			free(ht->iv);
+			free(ht->rg);
+			free(ht->open);
 			free(ht);
 		}
 	}
@@ -581,6 +922,9 @@ static void free_all(struct html *h, struct ana_tl *tl)
 	free(h->stacks);
 	ana_map_free(&h->stack_idx);
 	ana_map_free(&h->frame_idx);
+	ana_map_free(&h->name_idx);
+	free(h->names);
+	ana_tasks_free(&h->tk);
 }
 
 /* everything is written from done(), while the trace's tables live */
@@ -588,6 +932,7 @@ static void h_done_free(void *u)
 {
 	struct html *h = u;
 
+	ana_tasks_done(&h->tk, &h->tl->t);
 	h_done(h);
 	free_all(h, h->tl);
 }
@@ -599,6 +944,9 @@ int ana_cmd_html(int argc, char **argv)
 		.process = h_process,
 		.thread = h_thread,
 		.slice = h_slice,
+		.region = h_region,
+		.instant = h_instant,
+		.flow = h_flow,
 		.counter = h_counter,
 		.event = h_event,
 		.done = h_done_free,
@@ -620,6 +968,7 @@ int ana_cmd_html(int argc, char **argv)
 	}
 	ana_tl_open(&tl, in);
 	h.tl = &tl;
+	ana_tasks_init(&h.tk);
 	h.f = ana_tl_out(out);
 	status = ana_tl_run(&tl, &ops, &h);
 	ana_tl_close(h.f, out);

@@ -1,5 +1,6 @@
-/* report.js - the page of `ctrace html`: summary, timeline, flame graphs,
- * thread table.  Reads the JSON that ctrace-analyze embedded (html.c says
+/* report.js - the page of `ctrace html`: summary, timeline (states, user
+ * regions, instants, wake and create arrows), flame graphs, thread and
+ * task tables.  Reads the JSON that ctrace-analyze embedded (html.c says
  * what is in it); needs nothing else.  Times are ns since the trace began.
  */
 'use strict';
@@ -9,8 +10,28 @@ const D = JSON.parse(document.getElementById('ctrace-data').textContent);
 const PAL = D.palette.map(p => p[1]);
 const CAT = D.palette.map(p => p[0]);
 const NSTATES = 6;
+const USER = 6, THREAD = 7, PROCESS = 8;	/* palette rows after the states */
 const LEFT = 180;			/* width of the row labels */
+const RB = 4, MAXD = 4;			/* region band: px per depth, depths */
+const SLICE_H = 16;			/* the states' part of a thread row */
 const $ = id => document.getElementById(id);
+/* what is selected, for people and tests: the arrow drawn, the row */
+const state = { arrow: null, sel: -1, details: null };
+window.ctraceState = state;
+
+/* per thread: regions split by depth (each sorted by start, so their ends
+ * are sorted too: a depth's regions never overlap) */
+const byTid = new Map();
+D.threads.forEach((t, ti) => {
+	byTid.set(t.pid + ':' + t.tid, ti);
+	t.rgd = [];
+	for (const r of t.rg || []) {
+		if (r[2] >= MAXD) continue;
+		while (t.rgd.length <= r[2]) t.rgd.push([]);
+		t.rgd[r[2]].push(r);
+	}
+});
+const threadOf = (pid, tid) => byTid.has(pid + ':' + tid) ? byTid.get(pid + ':' + tid) : -1;
 
 function fmtNs(ns) {
 	const a = Math.abs(ns);
@@ -81,6 +102,24 @@ function summary() {
 		sp.append(sw, document.createTextNode(CAT[i]));
 		$('legend').append(sp);
 	}
+	const sp = el('span'), sw = el('i', { class: 'band' });
+	sw.style.background = PAL[USER];
+	sp.append(sw, document.createTextNode('user region (band above the row)'));
+	const si = el('span'), tri = el('b', { class: 'tri' });
+	tri.style.borderTopColor = PAL[PROCESS];
+	si.append(tri, document.createTextNode('instant (process row)'));
+	$('legend').append(sp, si);
+	/* what the caps left out */
+	const c = D.caps, notes = [];
+	if (c.regions[2])
+		notes.push(c.regions[1] + ' user regions: those shorter than ' + fmtNs(c.regions[2]) +
+			' are merged per ' + fmtNs(c.regions[2]) + ' window');
+	if (c.instants[0] < c.instants[1])
+		notes.push('instants: ' + c.instants[0] + ' of ' + c.instants[1] +
+			' shown (process start, exec and end, then an even sample)');
+	if (D.bucket)
+		notes.push('blocked intervals shorter than ' + fmtNs(D.bucket) + ' are merged per window');
+	if (notes.length) $('caps').textContent = 'Capped for size: ' + notes.join('; ') + '.';
 }
 
 /* ---- timeline ---- */
@@ -102,6 +141,12 @@ function layout() {
 		l.style.lineHeight = r.h + 'px';
 		if (r.kind === 'thread') {
 			l.dataset.tid = D.threads[r.t].tid;
+			l.dataset.ti = r.t;
+			if (r.band) {
+				l.style.lineHeight = SLICE_H + 'px';
+				l.style.paddingTop = r.band + 'px';
+				l.style.height = SLICE_H + 'px';
+			}
 			l.title = threadLabel(D.threads[r.t]);
 		}
 		labels.append(l);
@@ -115,7 +160,8 @@ function layout() {
 		});
 		D.threads.forEach((t, ti) => {
 			if (t.proc === pi)
-				add({ kind: 'thread', t: ti, h: 16 }, 'thread', threadLabel(t));
+				add({ kind: 'thread', t: ti, band: RB * t.rgd.length,
+					h: SLICE_H + RB * t.rgd.length }, 'thread', threadLabel(t));
 		});
 	});
 	H = y;
@@ -147,7 +193,7 @@ function firstEnding(a, ns) {
 
 let acc = new Float64Array(0);
 function drawThread(r) {
-	const t = D.threads[r.t], y = r.y + 1, h = r.h - 2;
+	const t = D.threads[r.t], y = r.y + r.band + 1, h = SLICE_H - 2;
 	const npx = W - LEFT, nsPerPx = (view1 - view0) / npx;
 	if (acc.length < npx * NSTATES) acc = new Float64Array(npx * NSTATES);
 	else acc.fill(0, 0, npx * NSTATES);
@@ -195,6 +241,97 @@ function drawThread(r) {
 	ctx.globalAlpha = 1;
 }
 
+/* the user regions of a thread: one thin lane per nesting depth */
+let cols = new Uint8Array(0);
+function drawRegions(r) {
+	const t = D.threads[r.t], npx = W - LEFT;
+	if (cols.length < npx) cols = new Uint8Array(npx);
+	t.rgd.forEach((a, d) => {
+		const y = r.y + 1 + d * RB, h = RB - 1;
+		let dirty = false;
+		cols.fill(0, 0, npx);
+		ctx.fillStyle = PAL[USER];
+		for (let i = firstEnding(a, view0); i < a.length && a[i][0] <= view1; i++) {
+			const x0 = X(a[i][0]), x1 = X(a[i][0] + (a[i][4] > 1 ? D.caps.regions[2] : a[i][1]));
+			if (x1 - x0 >= 1) {
+				const l = Math.max(LEFT, x0), w = Math.min(W, x1) - l;
+				ctx.globalAlpha = a[i][4] > 1 ? Math.max(0.3, a[i][1] / (D.caps.regions[2] || 1)) : 1 - 0.15 * d;
+				ctx.fillRect(l, y, w, h);
+				/* an edge, so that regions side by side read apart */
+				if (w >= 4) ctx.clearRect(l, y, 1, h);
+			} else {
+				cols[Math.max(0, Math.min(npx - 1, Math.floor(x0 - LEFT)))] = 1;
+				dirty = true;
+			}
+		}
+		ctx.globalAlpha = 0.8;
+		for (let c = 0; dirty && c < npx; c++)
+			if (cols[c]) ctx.fillRect(LEFT + c, y, 1, h);
+		ctx.globalAlpha = 1;
+	});
+}
+
+/* instants: small triangles along the bottom of the process row */
+function drawInstants(r) {
+	const inst = D.procs[r.p].in, y = r.y + r.h - 8;
+	let last = -1, lastCat = -1;
+	for (let i = firstInstant(inst, view0); i < inst.length && inst[i][0] <= view1; i++) {
+		const x = Math.round(X(inst[i][0]));
+		if (x === last && inst[i][1] === lastCat) continue;
+		last = x;
+		lastCat = inst[i][1];
+		ctx.fillStyle = PAL[inst[i][1]];
+		ctx.beginPath();
+		ctx.moveTo(x - 3, y);
+		ctx.lineTo(x + 3, y);
+		ctx.lineTo(x, y + 7);
+		ctx.closePath();
+		ctx.fill();
+	}
+}
+
+function firstInstant(a, ns) {
+	let lo = 0, hi = a.length;
+	while (lo < hi) {
+		const m = (lo + hi) >> 1;
+		if (a[m][0] < ns) lo = m + 1; else hi = m;
+	}
+	return lo;
+}
+
+const threadRow = ti => rows.find(r => r.kind === 'thread' && r.t === ti);
+
+/* the arrow of the selection: waker -> woken, creator -> started */
+function drawArrow() {
+	const a = state.arrow;
+	if (!a) return;
+	const rf = threadRow(a.from), rt = threadRow(a.to);
+	if (!rf || !rt) return;
+	const x0 = X(a.ts0), y0 = rf.y + rf.band + SLICE_H / 2;
+	const x1 = X(a.ts1), y1 = rt.y + rt.band + SLICE_H / 2;
+	ctx.save();
+	ctx.beginPath();
+	ctx.rect(LEFT, 0, W - LEFT, H);
+	ctx.clip();
+	ctx.strokeStyle = ctx.fillStyle = '#212121';
+	ctx.lineWidth = 1.5;
+	ctx.beginPath();
+	ctx.arc(x0, y0, 2.5, 0, 2 * Math.PI);
+	ctx.fill();
+	ctx.beginPath();
+	ctx.moveTo(x0, y0);
+	ctx.lineTo(x1, y1);
+	ctx.stroke();
+	const ang = Math.atan2(y1 - y0, x1 - x0);
+	ctx.beginPath();
+	ctx.moveTo(x1, y1);
+	ctx.lineTo(x1 - 8 * Math.cos(ang - 0.4), y1 - 8 * Math.sin(ang - 0.4));
+	ctx.lineTo(x1 - 8 * Math.cos(ang + 0.4), y1 - 8 * Math.sin(ang + 0.4));
+	ctx.closePath();
+	ctx.fill();
+	ctx.restore();
+}
+
 function drawCounter(r) {
 	const c = D.procs[r.p].counters[r.c], y = r.y + 2, h = r.h - 4;
 	let max = 1;
@@ -224,8 +361,14 @@ function draw() {
 		if (r.kind === 'proc') {
 			ctx.fillStyle = '#f5f5f5';
 			ctx.fillRect(0, r.y, W, r.h);
+			drawInstants(r);
 		} else if (r.kind === 'thread') {
+			if (r.t === state.sel) {
+				ctx.fillStyle = '#fff59d';
+				ctx.fillRect(LEFT, r.y, W - LEFT, r.h);
+			}
 			drawThread(r);
+			drawRegions(r);
 		} else {
 			drawCounter(r);
 		}
@@ -243,6 +386,7 @@ function draw() {
 		ctx.fillRect(x, 0, 1, 4);
 		ctx.fillText(fmtNs(t), x + 2, 12);
 	}
+	drawArrow();
 }
 
 /* ---- details ---- */
@@ -251,8 +395,25 @@ function stackLines(si) {
 	return D.stacks[si].map(f => D.frames[f]);
 }
 
-function hit(r, x) {
-	const t = D.threads[r.t], ns = T(x), tol = 2 * (view1 - view0) / (W - LEFT);
+/* what is under (x, y) of row r: a slice, bucket, region, start, instant */
+function hit(r, x, y) {
+	const ns = T(x), tol = 2 * (view1 - view0) / (W - LEFT);
+	if (r.kind === 'proc') {
+		const inst = D.procs[r.p].in;
+		let best = null;
+		for (let i = firstInstant(inst, ns - 2 * tol); i < inst.length && inst[i][0] <= ns + 2 * tol; i++)
+			if (!best || Math.abs(inst[i][0] - ns) < Math.abs(best[0] - ns)) best = inst[i];
+		return best ? { inst: best } : null;
+	}
+	if (r.kind !== 'thread') return null;
+	const t = D.threads[r.t];
+	if (y < r.y + r.band) {
+		const a = t.rgd[Math.floor((y - r.y) / RB)] || [];
+		const i = firstEnding(a, ns - tol);
+		if (i < a.length && a[i][0] <= ns + tol) return { rg: a[i] };
+		return null;
+	}
+	if (t.cr && Math.abs(X(t.cr[2]) - x) <= 3) return { start: t.cr };
 	let i = firstEnding(t.iv, ns - tol);
 	if (i < t.iv.length && t.iv[i][0] <= ns + tol) return { iv: t.iv[i] };
 	i = firstEnding(t.bk, ns - tol);
@@ -260,16 +421,87 @@ function hit(r, x) {
 	return null;
 }
 
+/* a link that selects thread ti's row (and brings ns into view) */
+function threadLink(ti, tid, ns) {
+	const a = el('a', { href: '#', class: 'thread-link', 'data-ti': ti },
+		'tid ' + tid + ' at ' + fmtNs(ns));
+	a.onclick = e => {
+		e.preventDefault();
+		selectRow(ti, ns);
+	};
+	return a;
+}
+
+function selectRow(ti, ns) {
+	state.sel = ti;
+	for (const l of document.querySelectorAll('.row-label.sel')) l.classList.remove('sel');
+	const l = document.querySelector('.row-label[data-ti="' + ti + '"]');
+	if (l) {
+		l.classList.add('sel');
+		l.scrollIntoView({ block: 'nearest' });
+	}
+	if (ns !== undefined && (ns < view0 || ns > view1)) {
+		const span = view1 - view0;
+		view0 = ns - span / 2;
+		view1 = ns + span / 2;
+	}
+	draw();
+}
+
 function details(r, h) {
-	const t = D.threads[r.t], box = $('details');
+	const box = $('details');
 	box.textContent = '';
 	const tab = el('table');
 	const row = (k, v) => {
 		const tr = el('tr');
-		tr.append(el('td', {}, k), el('td', {}, v));
+		tr.append(el('td', {}, k), typeof v === 'string' ? el('td', {}, v) : el('td', {}));
+		if (typeof v !== 'string') tr.lastChild.append(v);
 		tab.append(tr);
 	};
+	state.details = Object.keys(h)[0];
+	const arrow = state.arrow;
+	state.arrow = null;
+	if (h.inst) {
+		const v = h.inst, p = D.procs[r.p];
+		row('instant', D.names[v[2]]);
+		row('category', CAT[v[1]]);
+		row('process', p.name + ' (' + p.pid + ')');
+		if (v[4]) row('thread', 'tid ' + v[4]);
+		row('time', fmtNs(v[0]));
+		if (v[3]) row(v[1] === USER ? 'message' : 'detail', v[3]);
+		box.append(tab);
+		if (arrow) draw();
+		return;
+	}
+	const t = D.threads[r.t];
 	row('thread', threadLabel(t) + ' (pid ' + t.pid + ')');
+	if (h.rg) {
+		const g = h.rg;
+		if (g[4] > 1) {
+			row('regions', g[4] + ' short regions merged (first: ' + D.names[g[3]] + ')');
+			row('start', fmtNs(g[0]));
+			row('window', fmtNs(D.caps.regions[2]));
+			row('inside', fmtNs(g[1]));
+		} else {
+			row('region', D.names[g[3]]);
+			row('depth', String(g[2]));
+			row('start', fmtNs(g[0]));
+			row('duration', fmtNs(g[1]));
+		}
+		box.append(tab);
+		if (arrow) draw();
+		return;
+	}
+	if (h.start) {
+		const c = h.start, from = threadOf(t.pid, c[0]);
+		row('thread start', fmtNs(c[2]));
+		row('created by', from >= 0 ? threadLink(from, c[0], c[1]) : 'tid ' + c[0]);
+		if (from >= 0)
+			state.arrow = { kind: 'create', from, ts0: c[1], to: r.t, ts1: c[2] };
+		box.append(tab);
+		draw();
+		return;
+	}
 	if (h.bk) {
 		const b = h.bk;
 		row('state', CAT[b[2]] + ' (' + b[4] + ' short intervals merged)');
@@ -277,6 +509,7 @@ function details(r, h) {
 		row('window', fmtNs(b[1]));
 		row('blocked', fmtNs(b[3]));
 		box.append(tab);
+		if (arrow) draw();
 		return;
 	}
 	const v = h.iv;
@@ -286,7 +519,13 @@ function details(r, h) {
 	row('duration', fmtNs(v[1]));
 	if (v[4]) row('object', v[4]);
 	if (v[5]) row('fd name', v[5]);
-	if (v[6]) row('waker', 'thread ' + v[6] + (v[7] >= 0 ? ' at ' + fmtNs(v[7]) : ''));
+	const wi = v[6] ? threadOf(t.pid, v[6]) : -1;
+	if (v[6] && wi >= 0 && v[7] >= 0 && v[6] !== t.tid) {
+		row('waker', threadLink(wi, v[6], v[7]));
+		state.arrow = { kind: 'wake', from: wi, ts0: v[7], to: r.t, ts1: v[0] + v[1] };
+	} else if (v[6]) {
+		row('waker', 'tid ' + v[6] + (v[7] >= 0 ? ' at ' + fmtNs(v[7]) : ''));
+	}
 	if (v[11]) row('holder', 'thread ' + v[11]);
 	row('result', String(v[8]));
 	if (v[9] >= 0) row('bytes', String(v[9]));
@@ -296,6 +535,7 @@ function details(r, h) {
 		box.append(el('div', {}, 'stack:'));
 		box.append(el('pre', { id: 'stack' }, frames.join('\n')));
 	}
+	if (arrow || state.arrow) draw();
 }
 
 function rowAt(y) {
@@ -338,9 +578,22 @@ function events() {
 		const rect = canvas.getBoundingClientRect();
 		const x = e.clientX - rect.left, y = e.clientY - rect.top;
 		const r = rowAt(y);
-		if (!r || r.kind !== 'thread' || x < LEFT) return;
-		const h = hit(r, x);
+		if (!r || x < LEFT) return;
+		const h = hit(r, x, y);
 		if (h) details(r, h);
+	});
+	/* hover: the name of a region or instant */
+	canvas.addEventListener('mousemove', e => {
+		if (drag) return;
+		const r = rowAt(e.offsetY);
+		let tip = '';
+		if (r && e.offsetX >= LEFT && (r.kind === 'proc' || e.offsetY < r.y + r.band)) {
+			const h = hit(r, e.offsetX, e.offsetY);
+			if (h && h.rg) tip = (h.rg[4] > 1 ? h.rg[4] + ' regions' : D.names[h.rg[3]]) +
+				' ' + fmtNs(h.rg[1]);
+			else if (h && h.inst) tip = D.names[h.inst[2]] + (h.inst[3] ? ': ' + h.inst[3] : '');
+		}
+		if (canvas.title !== tip) canvas.title = tip;
 	});
 	canvas.addEventListener('dblclick', () => {
 		view0 = D.summary.begin;
@@ -451,20 +704,54 @@ function threadTable() {
 	render();
 }
 
+/* ---- tasks and region types (tasks.h, as `ctrace report` has them) ---- */
+function userTables() {
+	if (!D.tasks.length && !D.region_types.length) return;
+	$('tasks-section').hidden = false;
+	/* regions never move: no such column for them */
+	const put = (tab, list, first, moved) => {
+		const cols = [first, 'count', 'unfinished', 'moved', 'total', 'p50', 'p90', 'p99', 'max'];
+		const hr = el('tr');
+		cols.forEach((c, i) => { if (moved || i !== 3) hr.append(el('th', {}, c)); });
+		tab.append(hr);
+		for (const u of list) {
+			const tr = el('tr', { class: 'utype-row', 'data-name': u[0] });
+			u.forEach((v, i) => {
+				if (moved || i !== 3)
+					tr.append(el('td', {}, i <= 3 ? String(v) : fmtNs(v)));
+			});
+			tab.append(tr);
+		}
+	};
+	if (D.tasks.length) put($('tasks'), D.tasks, 'task type', true);
+	else $('tasks').replaceWith(el('em', {}, 'no tasks in this trace'));
+	if (D.region_types.length) put($('region-types'), D.region_types, 'region type', false);
+}
+
 summary();
 layout();
 events();
 resize();
 flames();
 threadTable();
+userTables();
 /* for scripts and tests: where things are drawn */
 window.ctraceReport = {
 	data: D,
 	renderMs: performance.now() - t0,
 	xOf: ns => canvas.getBoundingClientRect().left + X(ns),
 	rowY: ti => {
-		const r = rows.find(r => r.kind === 'thread' && r.t === ti);
-		return r ? canvas.getBoundingClientRect().top + r.y + r.h / 2 : -1;
+		const r = threadRow(ti);
+		return r ? canvas.getBoundingClientRect().top + r.y + r.band + SLICE_H / 2 : -1;
+	},
+	/* y of depth d of thread ti's region band, -1 if it has none */
+	bandY: (ti, d) => {
+		const r = threadRow(ti);
+		return r && d < r.band / RB ? canvas.getBoundingClientRect().top + r.y + d * RB + RB / 2 : -1;
+	},
+	procY: pi => {
+		const r = rows.find(r => r.kind === 'proc' && r.p === pi);
+		return r ? canvas.getBoundingClientRect().top + r.y + r.h - 5 : -1;
 	},
 	zoom: (a, b) => { view0 = a; view1 = b; draw(); },
 };

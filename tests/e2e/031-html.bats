@@ -45,6 +45,51 @@ setup_file() {
 	[ -s w.png ]
 }
 
+@test "html: user regions, tasks and instants of user-tasks (exact counts)" {
+	record t.trace "$FIX/user-tasks"
+	"$CTRACE" html -o t.html t.trace
+	run node "$HTML_DIR/check.js" t.html
+	echo "$output"
+	assert_success
+	assert_line "errors 0"
+	# the 3 workers have regions (outer, inner nested); main has none
+	assert_line "region_bands 3"
+	assert_line "region_shown yes"
+	assert_line "create_arrow yes"
+	assert_line "instant_shown yes"
+	# start, end, exit of the process, 30 progress logs and one done log
+	assert_line "instants 34"
+	assert_line "task job 30"
+	assert_line "task main 1"
+	# nothing capped at this size
+	grep -q '"caps":{"regions":\[60,60,0\],"instants":\[34,34\]}' t.html
+}
+
+@test "html: tl-workers: a band per annotated worker, the worker tasks" {
+	record w.trace "$FIX/tl-workers" 4
+	"$CTRACE" html -o w.html w.trace
+	run node "$HTML_DIR/check.js" w.html
+	echo "$output"
+	assert_success
+	assert_line "region_bands 4"
+	assert_line "task worker 4"
+	assert_line "create_arrow yes"
+}
+
+@test "html: clicking a woken slice draws the arrow from its waker" {
+	record p.trace "$FIX/tl-workers" pingpong 50
+	"$CTRACE" html -o p.html p.trace
+	run node "$HTML_DIR/check.js" p.html
+	echo "$output"
+	assert_success
+	assert_line "errors 0"
+	assert_line "wake_arrow yes"
+	assert_line "waker_link yes"
+	assert_line "region_bands 0"
+	# no user tasks: no tasks table rows
+	refute_line --partial "task "
+}
+
 @test "html: many processes and threads (mutex8) render too" {
 	record m.trace "$FIX/mutex8"
 	"$CTRACE" html -o m.html m.trace

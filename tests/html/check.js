@@ -5,7 +5,15 @@
 // Prints one "key value" line per finding and exits 1 if the page logged
 // an error, lacks a timeline row for a thread of its data, or does not
 // show the stack of a blocked interval in its details panel when that
-// interval is clicked.  Chromium is Debian's (/usr/bin/chromium, or
+// interval is clicked.  When the data has them, it also clicks (and
+// fails if the page does not answer):
+//   a user region (its name in the details: region_shown yes),
+//   a blocked interval with a waker (window.ctraceState.arrow from the
+//     waker's row: wake_arrow yes; its "waker" link selects that row:
+//     waker_link yes), a thread's start (create_arrow yes),
+//   an instant on a process row (instant_shown yes),
+// and prints region_bands (threads with a region band), instants, and
+// per task type "task NAME COUNT" as the tasks table shows it.  Chromium is Debian's (/usr/bin/chromium, or
 // $CHROMIUM); playwright-core only drives it and downloads nothing.
 'use strict';
 const { chromium } = require('playwright-core');
@@ -75,6 +83,7 @@ async function main() {
 		console.log('stack_shown', 'none-in-data');
 		ok = false;
 	}
+	ok = await user_checks(page) && ok;
 	if (shot) {
 		await page.evaluate(() => { const D = window.ctraceReport.data;
 			window.ctraceReport.zoom(D.summary.begin, D.summary.end); });
@@ -86,4 +95,125 @@ async function main() {
 	await browser.close();
 	process.exit(ok ? 0 : 1);
 }
+// click at (x, y) of the document: scroll there first
+async function click_at(page, p) {
+	await page.evaluate(y => window.scrollTo(0, Math.max(0, y - 300)), p.y + 0);
+	const sy = await page.evaluate(() => window.scrollY);
+	await page.mouse.click(p.x, p.y - sy);
+}
+
+// positions are taken with the page scrolled to the top
+async function place(page, fn, arg) {
+	await page.evaluate(() => window.scrollTo(0, 0));
+	return page.evaluate(fn, arg);
+}
+
+async function user_checks(page) {
+	let ok = true;
+	const bands = await page.evaluate(() => {
+		const R = window.ctraceReport, D = R.data;
+		let n = 0, want = 0;
+		D.threads.forEach((t, ti) => {
+			if (t.rg.length) want++;
+			if (t.rg.length && R.bandY(ti, 0) >= 0) n++;
+		});
+		return { n, want };
+	});
+	console.log('region_bands', bands.n);
+	if (bands.n !== bands.want) ok = false;
+
+	// the longest region: zoom on it, click its band
+	const rg = await place(page, () => {
+		const R = window.ctraceReport, D = R.data;
+		let best = null;
+		D.threads.forEach((t, ti) => t.rg.forEach(r => {
+			if (r[4] === 1 && (!best || r[1] > best.r[1])) best = { ti, r };
+		}));
+		if (!best) return null;
+		const r = best.r;
+		R.zoom(r[0] - r[1] / 2, r[0] + r[1] * 1.5);
+		return { x: R.xOf(r[0] + r[1] / 2), y: R.bandY(best.ti, r[2]), name: D.names[r[3]] };
+	});
+	if (rg) {
+		await click_at(page, rg);
+		const txt = await page.locator('#details').textContent();
+		const shown = txt.includes('region' + rg.name);
+		console.log('region_shown', shown ? 'yes' : 'no');
+		if (!shown) ok = false;
+	}
+
+	// the longest blocked interval with a waker on another thread
+	const wk = await place(page, () => {
+		const R = window.ctraceReport, D = R.data;
+		let best = null;
+		D.threads.forEach((t, ti) => t.iv.forEach(v => {
+			if (v[6] && v[6] !== t.tid && v[7] >= 0 && (!best || v[1] > best.v[1]))
+				best = { ti, v, t };
+		}));
+		if (!best) return null;
+		const v = best.v;
+		const from = D.threads.findIndex(o => o.pid === best.t.pid && o.tid === v[6]);
+		const a = Math.min(v[0], v[7]), b = Math.max(v[0] + v[1], v[7]);
+		R.zoom(a - (b - a) / 2, b + (b - a) / 2);
+		return { x: R.xOf(v[0] + v[1] / 2), y: R.rowY(best.ti), from, to: best.ti,
+			ts0: v[7], ts1: v[0] + v[1] };
+	});
+	if (wk) {
+		await click_at(page, wk);
+		const a = await page.evaluate(() => window.ctraceState.arrow);
+		const good = a && a.kind === 'wake' && a.from === wk.from && a.to === wk.to &&
+			a.ts0 === wk.ts0 && a.ts1 === wk.ts1;
+		console.log('wake_arrow', good ? 'yes' : 'no');
+		if (!good) ok = false;
+		await page.locator('#details a.thread-link').click();
+		const sel = await page.evaluate(() => window.ctraceState.sel);
+		const lab = await page.locator('.row-label.sel').getAttribute('data-ti').catch(() => null);
+		const linked = sel === wk.from && lab === String(wk.from);
+		console.log('waker_link', linked ? 'yes' : 'no');
+		if (!linked) ok = false;
+	}
+
+	// a started thread: click its start, expect the create arrow
+	const st = await place(page, () => {
+		const R = window.ctraceReport, D = R.data;
+		const ti = D.threads.findIndex(t => t.cr);
+		if (ti < 0) return null;
+		const c = D.threads[ti].cr, span = Math.max(1000, c[2] - c[1]);
+		R.zoom(c[1] - span / 2, c[2] + span / 2);
+		return { x: R.xOf(c[2]), y: R.rowY(ti), ti };
+	});
+	if (st) {
+		await click_at(page, st);
+		const a = await page.evaluate(() => window.ctraceState.arrow);
+		const good = a && a.kind === 'create' && a.to === st.ti;
+		console.log('create_arrow', good ? 'yes' : 'no');
+		if (!good) ok = false;
+	}
+
+	// the first instant of the first process
+	const inst = await place(page, () => {
+		const R = window.ctraceReport, D = R.data;
+		const n = D.procs.reduce((a, p) => a + p.in.length, 0);
+		if (!n) return { n };
+		const v = D.procs[0].in[0];
+		R.zoom(v[0] - 1e6, v[0] + 1e6);
+		return { n, x: R.xOf(v[0]), y: R.procY(0), name: D.names[v[2]] };
+	});
+	console.log('instants', inst.n);
+	if (inst.n) {
+		await click_at(page, inst);
+		const txt = await page.locator('#details').textContent();
+		const shown = txt.includes('instant' + inst.name);
+		console.log('instant_shown', shown ? 'yes' : 'no');
+		if (!shown) ok = false;
+	}
+
+	// the tasks table, as shown
+	const rows = await page.$$eval('#tasks tr.utype-row', trs =>
+		trs.map(tr => [...tr.children].slice(0, 2).map(td => td.textContent)));
+	for (const [name, count] of rows) console.log('task', name, count);
+	await page.evaluate(() => window.scrollTo(0, 0));
+	return ok;
+}
+
 main().catch(e => { console.log('error', String(e)); process.exit(1); });
