@@ -153,7 +153,7 @@ $(O)/bench/%: bench/%.c | deps-ok
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -o $@ $< -pthread
 
 # examples are user programs too, built against only include/ctrace.h
-$(O)/examples/%: examples/%.c include/ctrace.h | deps-ok
+$(O)/examples/%: examples/%.c examples/common.h include/ctrace.h | deps-ok
 	$(QP) CC $<
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -o $@ $< -pthread -lpng -lm
