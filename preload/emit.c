@@ -607,12 +607,8 @@ static void thread_exit_cb(void *p)
 		ev.f[0] = FMT_END_PTHREAD_EXIT;
 		pl_emit(&ev, ev.ts);
 	}
-	pl_tls.ended = 1;
-	if (!pl_enter())
-		return;
-	drop_self();
-	pl_leave();
 	errno = e;
+	pl_thread_ended();
 }
 
 void pl_emit_init(void)
