@@ -157,20 +157,26 @@ static void drain_proc(struct col_proc *p)
 			col_client_drain(img->conn);
 }
 
-/* a new image of p's pid: every earlier image was replaced by exec */
-static void exec_images(struct col_proc *p, uint64_t ts)
+/* end every image of p still open: by its BYE if it sent one, else how */
+static void end_open_images(struct col_proc *p, unsigned how, uint64_t ts)
 {
 	struct col_image *img;
 
-	drain_proc(p);
 	for (img = p->images; img; img = img->next) {
 		if (img->ended)
 			continue;
 		if (img->bye)
 			end_by_bye(img);
 		else
-			image_end(img, FMT_PEND_EXEC, 0, ts);
+			image_end(img, how, 0, ts);
 	}
+}
+
+/* a new image of p's pid: every earlier image was replaced by exec */
+static void exec_images(struct col_proc *p, uint64_t ts)
+{
+	drain_proc(p);
+	end_open_images(p, FMT_PEND_EXEC, ts);
 }
 
 static int has_open_images(const struct col_proc *p)
@@ -370,20 +376,11 @@ void col_procs_settle(void)
 /* the collector stops: whatever still runs is cut off here */
 void col_procs_cut(void)
 {
-	struct col_image *img;
 	struct col_proc *p;
 	uint64_t now = col_now();
 
-	for (p = procs; p; p = p->next) {
-		for (img = p->images; img; img = img->next) {
-			if (img->ended)
-				continue;
-			if (img->bye)
-				end_by_bye(img);
-			else
-				image_end(img, FMT_PEND_CUT, 0, now);
-		}
-	}
+	for (p = procs; p; p = p->next)
+		end_open_images(p, FMT_PEND_CUT, now);
 }
 
 static void unhash(struct col_proc *p)
