@@ -34,6 +34,8 @@
 #define FMT_FAM_SLEEP	0x20
 #define FMT_FAM_HEAP	0x40
 #define FMT_FAM_USER	0x80
+#define FMT_FAM_CPU	0x100
+#define FMT_FAM_ALL	0x1ff
 
 /*
  * X(NAME, code, family, kinds, field names)
@@ -54,6 +56,12 @@
 	  "dur handle kind result stack")				\
 	X(THREAD_DETACH, 5, FMT_FAM_THREAD, "as", "handle result")	\
 	X(THREAD_NAME, 6, FMT_FAM_THREAD, "an", "handle name")		\
+	/* a blocking call still in progress when its process exited or	\
+	 * exec'ed: `type` is the event code the call records when it	\
+	 * returns, obj/fd/call as that event has them (0/-1/0 where it	\
+	 * has none), stack the call site; recorded by the exiting thread */ \
+	X(UNFINISHED, 7, FMT_FAM_THREAD, "duasuk",			\
+	  "dur type obj fd call stack")					\
 	/* sync */							\
 	X(MUTEX_BLOCK, 16, FMT_FAM_SYNC, "datstdk",			\
 	  "dur obj holder result waker wake_dt stack")			\
@@ -110,7 +118,14 @@
 	X(TASK_END, 113, FMT_FAM_USER, "u", "id")			\
 	X(REGION_BEGIN, 114, FMT_FAM_USER, "un", "task type")		\
 	X(REGION_END, 115, FMT_FAM_USER, "un", "task type")		\
-	X(LOG, 116, FMT_FAM_USER, "unn", "task category message")
+	X(LOG, 116, FMT_FAM_USER, "unn", "task category message")	\
+	/* cpu: `src` says where run/wait come from (FMT_SCHED_SRC_*);	\
+	 * run and wait are the thread's cumulative ns on a CPU and	\
+	 * waiting on a run queue; period is the CPU ns the sample stands \
+	 * for (the timer's interval times 1 + its overruns) */		\
+	X(CPU_SAMPLE, 120, FMT_FAM_CPU, "uuuuk",			\
+	  "period src run wait stack")					\
+	X(SCHED, 121, FMT_FAM_CPU, "uuuu", "why src run wait")
 
 enum fmt_event_type {
 #define FMT_X(name, code, fam, kinds, names) FMT_EV_##name = code,
@@ -124,6 +139,22 @@ enum { FMT_END_RETURN, FMT_END_PTHREAD_EXIT, FMT_END_PROCESS };
 enum { FMT_EXIT_EXIT, FMT_EXIT__EXIT, FMT_EXIT_MAIN_RETURN };
 enum { FMT_FORK_FORK, FMT_FORK_VFORK };
 enum { FMT_JOIN_JOIN, FMT_JOIN_TRY, FMT_JOIN_TIMED };
+
+/* CPU_SAMPLE.src, SCHED.src: the kernel's accounting that was read */
+enum {
+	FMT_SCHED_SRC_NONE,	/* nothing could be read: run, wait 0 */
+	FMT_SCHED_SRC_SCHEDSTAT,	/* /proc/thread-self/schedstat */
+	FMT_SCHED_SRC_CPUCLOCK,	/* CLOCK_THREAD_CPUTIME_ID: wait unknown */
+};
+
+/* SCHED.why: the moment of the reading */
+enum {
+	FMT_SCHED_START,	/* the thread (or the process) started */
+	FMT_SCHED_END,		/* the thread is ending */
+	FMT_SCHED_BLOCK,	/* a long blocking call returned */
+	FMT_SCHED_EXIT,		/* the process exits or execs (read for
+				 * every thread by the exiting one) */
+};
 
 /*
  * `call` of io, wait, sleep and heap events: which libc entry point.
@@ -165,7 +196,7 @@ struct fmt_event_info {
 	const char *name;	/* lower case, as `ctrace dump` prints it */
 	const char *kinds;	/* one letter per field, see above */
 	const char *fields;	/* space-separated field names */
-	uint8_t family;
+	uint16_t family;
 	uint8_t nfields;
 	int8_t stack_field;	/* index of the 'k' field or -1 */
 	int8_t str_field;	/* index of the first 'n' field or -1 */
