@@ -36,7 +36,7 @@ static int state_of(unsigned type)
 {
 	const struct fmt_event_info *in = fmt_event_info(type);
 
-	if (!in || in->kinds[0] != 'd')
+	if (!in || in->kinds[0] != 'd' || type == FMT_EV_UNFINISHED)
 		return -1;	/* blocking events start with their duration */
 	if (type == FMT_EV_THREAD_JOIN)
 		return ANA_JOIN;
@@ -72,6 +72,34 @@ static void init_layouts(void)
 	layouts_ready = 1;
 }
 
+/* UNFINISHED fields: dur type obj fd call stack */
+enum { UNF_DUR, UNF_TYPE, UNF_OBJ, UNF_FD, UNF_CALL, UNF_STACK };
+
+/* a call blocked at its process's exit, as the state its own event has */
+static int unfinished_block(const struct fmt_event *ev, struct ana_block *b)
+{
+	const uint64_t *f = ev->f;
+	const struct layout *l;
+
+	if (f[UNF_TYPE] >= FMT_EV_MAX || layouts[f[UNF_TYPE]].state < 0)
+		return 0;
+	l = &layouts[f[UNF_TYPE]];
+	b->state = l->state;
+	b->type = f[UNF_TYPE];
+	b->unfinished = 1;
+	b->start = ev->ts;
+	b->dur = f[UNF_DUR];
+	b->has_fd = l->obj < 0 && l->fd >= 0;
+	b->obj = b->has_fd ? f[UNF_FD] : f[UNF_OBJ];
+	b->stack = f[UNF_STACK];
+	b->waker = 0;
+	b->wake_ts = 0;
+	b->holder = 0;
+	b->result = 0;
+	b->bytes = -1;
+	return 1;
+}
+
 int ana_block_of(const struct fmt_event *ev, struct ana_block *b)
 {
 	const struct layout *l;
@@ -83,9 +111,12 @@ int ana_block_of(const struct fmt_event *ev, struct ana_block *b)
 		return 0;
 	l = &layouts[ev->type];
 	if (l->state < 0)
-		return 0;
+		return ev->type == FMT_EV_UNFINISHED ? unfinished_block(ev, b)
+						     : 0;
 	/* every member is set: no memset of the whole block per event */
 	b->state = l->state;
+	b->type = ev->type;
+	b->unfinished = 0;
 	b->start = ev->ts;
 	b->dur = f[l->dur];
 	b->has_fd = l->obj < 0 && l->fd >= 0;
@@ -107,8 +138,49 @@ int ana_block_of(const struct fmt_event *ev, struct ana_block *b)
 const char *ana_state_name(enum ana_state s)
 {
 	static const char *const names[ANA_NSTATES] = {
-		"running", "sync", "io", "wait", "sleep", "join",
+		"running", "runnable", "sync", "io", "wait", "sleep", "join",
+		"unknown",
 	};
 
 	return s < ANA_NSTATES ? names[s] : "?";
+}
+
+/* CPU_SAMPLE: period src run wait stack; SCHED: why src run wait */
+int ana_sched_of(const struct fmt_event *ev, struct ana_sched *r)
+{
+	const uint64_t *f = ev->f;
+
+	if (ev->type != FMT_EV_CPU_SAMPLE && ev->type != FMT_EV_SCHED)
+		return 0;
+	r->src = f[1];
+	r->ts = ev->ts;
+	r->run = f[2];
+	r->wait = f[3];
+	return 1;
+}
+
+static uint64_t delta(uint64_t a, uint64_t b)
+{
+	return b > a ? b - a : 0;
+}
+
+void ana_sched_split(const struct ana_sched *a, const struct ana_sched *b,
+		     uint64_t blocked, struct ana_split *out)
+{
+	uint64_t wall = delta(a->ts, b->ts), left, run, wait;
+
+	left = blocked < wall ? wall - blocked : 0;
+	out->running = out->runnable = 0;
+	if (a->src != FMT_SCHED_SRC_NONE && b->src != FMT_SCHED_SRC_NONE) {
+		run = delta(a->run, b->run);
+		out->running = run < left ? run : left;
+		left -= out->running;
+	}
+	if (a->src == FMT_SCHED_SRC_SCHEDSTAT &&
+	    b->src == FMT_SCHED_SRC_SCHEDSTAT) {
+		wait = delta(a->wait, b->wait);
+		out->runnable = wait < left ? wait : left;
+		left -= out->runnable;
+	}
+	out->unknown = left;
 }
