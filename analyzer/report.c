@@ -121,8 +121,8 @@ static void time_split(struct rctx *c)
 		printf(" s %5.1f%%  %s\n", life ? 100.0 * tot[j] / life : 0.0,
 		       state_help[j]);
 	}
-	printf("  execution and sched-wait: %s; %" PRIu64 " calls "
-	       "unfinished (blocked at their process's exit)\n",
+	printf("  execution and sched-wait: %s; calls unfinished (blocked "
+	       "at their process's exit): %" PRIu64 "\n",
 	       ana_states_source(&c->st, src, sizeof(src)),
 	       c->st.nunfinished);
 }

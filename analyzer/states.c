@@ -422,10 +422,13 @@ static void reading(struct ana_states *s, struct ana_tstate *ts,
 		s->nreadings[r->src]++;
 		ts->nreadings[r->src]++;
 	}
-	/* out of order (recorded by another thread): older than what was
-	 * split on, or than a block read before it; dropping it only makes
-	 * the intervals coarser, the counters are cumulative */
-	if ((ts->has_last && r->ts < ts->last.r.ts) || r->ts < ts->blk_start)
+	/* a reading of nothing (a sample deferred while the thread was in
+	 * ctrace) would leave both its intervals unexplained; one out of
+	 * order: older than what was split on, or than a block read before
+	 * it.  Dropping either only makes the intervals coarser: the
+	 * counters are cumulative */
+	if (r->src == FMT_SCHED_SRC_NONE ||
+	    (ts->has_last && r->ts < ts->last.r.ts) || r->ts < ts->blk_start)
 		return;
 	if (ts->nheld == ANA_READINGS_HELD)
 		split_held(s, ts, 1);
@@ -457,6 +460,7 @@ static void block(struct ana_states *s, struct ana_tstate *ts,
 	ts->blk_start = b->start;
 	ts->blk_end = end;
 	ts->blk_state = b->state;
+	ts->blk_unfinished = b->unfinished;
 	split_held(s, ts, ts->nheld);
 }
 
@@ -532,17 +536,23 @@ static uint64_t take(uint64_t *v, uint64_t n)
 }
 
 /*
- * The states of one thread, final: blocked time past the lifetime's end
- * (a call unfinished at an exit recorded a little later than the
- * process's end) is cut, the splits are capped by the residue (they are
- * already, interval by interval, unless readings came out of order), and
- * what is left is unknown.  The states then sum to the lifetime exactly.
+ * The states of one thread, final.  A call unfinished at its process's
+ * exit was recorded up to the exit's flush, a little before the
+ * process's end: it stays blocked to the end.  Blocked time past the
+ * lifetime's end is cut; the splits are capped by the residue (they are
+ * already, interval by interval, unless readings came out of order); what
+ * is left is unknown.  The states then sum to the lifetime exactly.
  */
 static void settle(struct ana_tstate *ts)
 {
 	uint64_t blocked = 0, over;
 	int i;
 
+	if (ts->blk_unfinished && ts->blk_end < ts->end &&
+	    ts->blk_start < ts->end) {
+		ts->ns[ts->blk_state] += ts->end - ts->blk_end;
+		ts->blk_end = ts->end;
+	}
 	if (ts->blk_end > ts->end)
 		take(&ts->ns[ts->blk_state], blocked_after(ts, ts->end));
 	for (i = ANA_FIRST_BLOCKED; i <= ANA_LAST_BLOCKED; i++)

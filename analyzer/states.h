@@ -86,6 +86,7 @@ struct ana_tstate {
 	uint64_t blocked;		/* ns of all blocks read */
 	uint64_t blk_start, blk_end;	/* the latest block read */
 	unsigned blk_state;
+	int blk_unfinished;
 };
 
 enum ana_edge_kind { ANA_EDGE_WAKE, ANA_EDGE_JOIN, ANA_EDGE_CREATE };

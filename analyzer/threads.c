@@ -218,8 +218,8 @@ static void threads_done(struct ana_trace *t)
 	       "CPU; %s\n"
 	       "unknown = outside hooked calls and not explained by a "
 	       "scheduler reading\n"
-	       "unfinished = %" PRIu64 " calls still blocked when their "
-	       "process exited, blocked to the exit\n", c->st.n,
+	       "unfinished = calls still blocked when their process "
+	       "exited, blocked to the exit: %" PRIu64 "\n", c->st.n,
 	       ana_states_source(&c->st, src, sizeof(src)),
 	       c->st.nunfinished);
 	if (c->regions)

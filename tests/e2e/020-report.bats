@@ -82,7 +82,7 @@ sync_of() {
 	assert_output --partial "8 thread ends to joins, 8 creates to starts"
 	# no CPU samples, no readings: nothing is called running
 	assert_output --regexp "execution +0\.000000 s +0\.0%"
-	assert_output --partial "execution and sched-wait: no scheduler data: residue is unknown; 0 calls unfinished"
+	assert_output --partial "execution and sched-wait: no scheduler data: residue is unknown; calls unfinished (blocked at their process's exit): 0"
 	assert_output --partial "parallelism: cannot be drawn, no scheduler data"
 	refute_output --regexp "^  +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ #"
 }

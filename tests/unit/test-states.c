@@ -225,11 +225,18 @@ static void test_residue_edges(void)
 	sched(&w, 2, 0, FMT_SCHED_SRC_NONE, 0, 0);
 	sched(&w, 2, 1000, FMT_SCHED_SRC_NONE, 0, 0);
 	end(&w, 2, 1000);
+	start(&w, 3, 0);
+	sched(&w, 3, 0, FMT_SCHED_SRC_SCHEDSTAT, 0, 0);
+	sched(&w, 3, 400, FMT_SCHED_SRC_NONE, 0, 0);
+	sched(&w, 3, 1000, FMT_SCHED_SRC_SCHEDSTAT, 600, 300);
+	end(&w, 3, 1000);
 	ana_states_done(&w.s, &w.t);
 	ok(is(ts_of(&w, 1), 1000, 300, 100, 0, 0, 600),
 	   "before the first and after the last reading: unknown");
 	ok(is(ts_of(&w, 2), 1000, 0, 0, 0, 0, 1000),
 	   "readings without a source explain nothing");
+	ok(is(ts_of(&w, 3), 1000, 600, 300, 0, 0, 100),
+	   "a reading without a source between two is passed over");
 	ana_states_free(&w.s);
 }
 
@@ -275,12 +282,19 @@ static void test_unfinished(void)
 	sched(&w, 1, 100, FMT_SCHED_SRC_SCHEDSTAT, 0, 0);
 	sched(&w, 1, 1000, FMT_SCHED_SRC_SCHEDSTAT, 150, 20);
 	unfinished(&w, 1, 300, 1200 - 300);
+	/* flushed at 980, before the process's end: blocked to the end */
+	start(&w, 2, 100);
+	sched(&w, 2, 100, FMT_SCHED_SRC_SCHEDSTAT, 0, 0);
+	unfinished(&w, 2, 300, 980 - 300);
+	sched(&w, 2, 980, FMT_SCHED_SRC_SCHEDSTAT, 150, 20);
 	ana_states_done(&w.s, &w.t);
 	ts = ts_of(&w, 1);
 	ok(is(ts, 900, 150, 20, 700, 0, 30) && ts->begin == 100 &&
 	   ts->end == 1000, "unfinished: blocked to the process's end");
+	ok(is(ts_of(&w, 2), 900, 150, 20, 700, 0, 30),
+	   "unfinished: recorded before the process's end, blocked to it");
 	ok(ts && ts->nunfinished == 1 && ts->nblocks[ANA_SYNC] == 1 &&
-	   w.s.nunfinished == 1, "unfinished: counted");
+	   w.s.nunfinished == 2, "unfinished: counted");
 	ts = ts_of(&w, 0);
 	ok(ts && ts->begin == 50 && ts->end == 1000 && ts->lifetime == 950 &&
 	   sum(ts) == 950 && ts->ns[ANA_RUNNING] == 0,
