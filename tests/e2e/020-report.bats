@@ -123,6 +123,15 @@ sync_of() {
 	done
 }
 
+@test "threads -h: the usage, with --per-thread" {
+	run "$CTRACE" threads -h
+	assert_success
+	assert_output "usage: ctrace-analyze threads [--per-thread] <file>"
+	run "$CTRACE" threads --per-thread
+	assert_failure 2
+	assert_output --partial "[--per-thread]"
+}
+
 @test "damaged traces never crash report or threads" {
 	record t.trace "$FIX/condpingpong"
 	head -c 40 t.trace > hdr.trace
