@@ -382,10 +382,24 @@ static struct ana_pthread *cpu_thread(struct ana_prof *pr, struct ana_proc *p,
 	return pt;
 }
 
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	uint64_t t;
+
+	while (b) {
+		t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
 /*
  * A CPU_SAMPLE is one expiry of the thread's CPU-time timer: its period
- * is the CPU time it stands for, more than one interval when the timer
- * overran, so the smallest period seen is the interval itself.  The
+ * is the CPU time it stands for, the interval times 1 + the timer's
+ * overruns, so the interval is the periods' greatest common divisor.
+ * (Not the smallest period: the kernel checks CPU timers at its tick,
+ * and at 1000 Hz on a 250 Hz kernel every sample overruns.)  The
  * readings (samples and SCHED) give the kernel's own count of the
  * thread's CPU time to compare the samples with.
  */
@@ -408,8 +422,8 @@ static void cpu_event(struct ana_prof *pr, struct ana_proc *p,
 	if (ev->type != FMT_EV_CPU_SAMPLE)
 		return;
 	period = ev->f[CPU_PERIOD];
-	if (period && (!pr->cs.period || period < pr->cs.period))
-		pr->cs.period = period;
+	if (period)
+		pr->cs.period = gcd(period, pr->cs.period);
 	s = sample(pr, ev->f[CPU_STACK], ev->type);
 	s->v[0]++;
 	s->v[1] += period;

@@ -91,7 +91,7 @@ struct ana_pthread {
 
 struct ana_cpu_stats {
 	uint64_t period;		/* the sampling interval (ns): the
-					 * smallest period of a sample */
+					 * periods' greatest common divisor */
 	struct ana_map threads;		/* ana_thread -> ana_pthread */
 	size_t nthreads;		/* with samples or readings */
 	uint64_t readings;		/* CPU_SAMPLE and SCHED events */

@@ -124,6 +124,19 @@ resolved() {
 	grep -q 'string_table: "burn_three"' cpu.txt
 }
 
+@test "CTRACE_CPU_HZ=50: the rate and the period follow it" {
+	CTRACE_CPU_HZ=50 record t.trace "$FIX/cpu-split" 0.4
+	assert_success
+	run "$CTRACE" profile cpu t.trace
+	assert_success
+	assert_output --regexp "sampled: [0-9]+ samples at 50 Hz of CPU time \(one per 20 ms on a CPU\)"
+	command -v protoc >/dev/null || return 0
+	"$CTRACE" profile cpu --format pprof -o cpu.pb.gz t.trace
+	decode cpu.pb.gz > cpu.txt
+	run resolved cpu.txt
+	assert_line "period 20000000"
+}
+
 @test "go tool pprof -top names the text output's top function" {
 	command -v go >/dev/null || skip "go (golang-go) not installed"
 	record t.trace "$FIX/cpu-split" 0.6
