@@ -912,6 +912,7 @@ static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 			pr->unfinished == 1 ? " was" : "s were");
 		ana_put_dur(&b, pr->unfinished_ns, 0);
 		ana_write(&b, f);
+		fmt_buf_free(&b);
 		fprintf(f, " s of the total)\n");
 	}
 }
