@@ -38,6 +38,7 @@ struct site {
 	uint64_t image, addr;
 	unsigned type;
 	uint64_t count, ns;
+	uint64_t unfinished;	/* of count, still blocked at exit */
 };
 
 /* seconds with 6 decimals, right-aligned in w columns */
@@ -166,6 +167,7 @@ static struct site *sites(struct ana_trace *t, struct ana_prof *pr,
 		s[n].type = ps->type;
 		s[n].count = ps->v[0];
 		s[n].ns = ps->v[1];
+		s[n].unfinished = ps->unfinished;
 		n++;
 	}
 	qsort(s, n, sizeof(*s), site_addr_cmp);
@@ -173,6 +175,7 @@ static struct site *sites(struct ana_trace *t, struct ana_prof *pr,
 		if (k && !site_addr_cmp(&s[k - 1], &s[i])) {
 			s[k - 1].count += s[i].count;
 			s[k - 1].ns += s[i].ns;
+			s[k - 1].unfinished += s[i].unfinished;
 		} else {
 			s[k++] = s[i];
 		}
@@ -195,11 +198,14 @@ static void top_sites(struct ana_trace *t, struct rctx *c)
 		printf("  ");
 		secs_w(s[i].ns, 14);
 		in = fmt_event_info(s[i].type);
-		printf(" s %9" PRIu64 " calls  %-5s %-14s %s\n", s[i].count,
+		printf(" s %9" PRIu64 " calls  %-5s %-14s %s", s[i].count,
 		       state_of_type(s[i].type), in ? in->name : "?",
 		       s[i].image == UINT64_MAX ? "(no stack)" :
 		       ana_frame_str(t, s[i].image, s[i].addr, buf,
 				     sizeof(buf)));
+		if (s[i].unfinished)
+			printf("  [%" PRIu64 " unfinished]", s[i].unfinished);
+		printf("\n");
 	}
 	free(s);
 }
@@ -218,6 +224,8 @@ static void top_locks(struct rctx *c)
 		       o[i]->p->pid, o[i]->obj, in ? in->name : "?");
 		secs(o[i]->ns);
 		printf(" s in %" PRIu64 " waits", o[i]->count);
+		if (o[i]->unfinished)
+			printf(" [%" PRIu64 " unfinished]", o[i]->unfinished);
 		if (o[i]->nby) {
 			printf(", most %s tid %" PRIu64 " (",
 			       ana_prof_by_word(o[i]), o[i]->by[0].tid);

@@ -143,4 +143,9 @@ check_pinned() {
 	run "$CTRACE" report t.trace
 	assert_success
 	assert_output --partial "; calls unfinished (blocked at their process's exit): 1"
+	# the blocking site and the condvar say so too
+	assert_output --regexp "calls  sync  cond_wait +[^ ].*  \[1 unfinished\]"
+	assert_output --regexp "cond_wait +[0-9.]+ s in 1 waits \[1 unfinished\]"
+	run "$CTRACE" profile sync t.trace
+	assert_output --partial "unfinished"
 }
