@@ -928,14 +928,94 @@ static void put_unfinished(struct fmt_buf *b, uint64_t n)
 	ana_put(b, tmp);
 }
 
-/* one sample: value, percent, count, then its frames */
-static void text_sample(const struct ana_trace *t, const struct ana_prof *pr,
-			const struct ana_psample *s, struct fmt_buf *b)
+/*
+ * A stack as text: frames innermost first, one a line.  Stacks that
+ * differ only in addresses the names do not tell apart (two pcs on one
+ * line of a CPU sample's leaf, two call sites on one line) print the
+ * same, and are shown as one: the text output merges them.
+ */
+struct tstack {
+	char *text;			/* first line, then "\n" + indent ... */
+	int64_t v[ANA_PROF_NV];
+	uint64_t unfinished;
+};
+
+#define TEXT_INDENT "\n                                    "
+
+static char *stack_text(const struct ana_trace *t, const struct ana_psample *s)
 {
+	struct fmt_buf b = { 0 };
 	const uint64_t *fr;
 	uint64_t image;
-	char buf[512], pct[16];
+	char buf[512];
 	size_t n, k;
+
+	n = frames_of(t, s, &fr, &image);
+	if (!n)
+		put_pseudo(&b, s);
+	for (k = 0; k < n; k++) {
+		if (k)
+			ana_put(&b, TEXT_INDENT);
+		ana_put(&b, ana_frame_str(t, image, fr[k], buf, sizeof(buf)));
+	}
+	fmt_buf_bytes(&b, "", 1);
+	return fmt_buf_failed(&b) ? xstrdup("?") : (char *)b.p;
+}
+
+static int tstack_text_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct tstack *)a)->text,
+		      ((const struct tstack *)b)->text);
+}
+
+static int tstack_value_cmp(const void *a, const void *b)
+{
+	const struct tstack *x = a, *y = b;
+
+	if (x->v[1] != y->v[1])
+		return x->v[1] < y->v[1] ? 1 : -1;
+	return strcmp(x->text, y->text);
+}
+
+/* the samples with a value, merged by their text, largest first */
+static struct tstack *text_stacks(const struct ana_trace *t,
+				  struct ana_psample **arr, size_t nsamples,
+				  size_t *np)
+{
+	struct tstack *ts = xcalloc(nsamples + 1, sizeof(*ts));
+	size_t i, j, n = 0, k = 0;
+
+	for (i = 0; i < nsamples; i++) {
+		if (arr[i]->v[1] <= 0)
+			continue;
+		ts[n].text = stack_text(t, arr[i]);
+		memcpy(ts[n].v, arr[i]->v, sizeof(ts[n].v));
+		ts[n++].unfinished = arr[i]->unfinished;
+	}
+	if (n)
+		qsort(ts, n, sizeof(*ts), tstack_text_cmp);
+	for (i = 0; i < n; i++) {
+		if (k && !strcmp(ts[k - 1].text, ts[i].text)) {
+			for (j = 0; j < ANA_PROF_NV; j++)
+				ts[k - 1].v[j] += ts[i].v[j];
+			ts[k - 1].unfinished += ts[i].unfinished;
+			free(ts[i].text);
+		} else {
+			ts[k++] = ts[i];
+		}
+	}
+	if (k)
+		qsort(ts, k, sizeof(*ts), tstack_value_cmp);
+	*np = k;
+	return ts;
+}
+
+/* one stack: value, percent, count, then its frames */
+static void text_sample(const struct ana_prof *pr, const struct tstack *s,
+			struct fmt_buf *b)
+{
+	const char *nl = strchr(s->text, '\n');
+	char pct[16];
 
 	put_value(b, pr->kind, s->v[1], 14);
 	snprintf(pct, sizeof(pct), " %6.1f%%", pr->total[1] > 0 ?
@@ -943,18 +1023,10 @@ static void text_sample(const struct ana_trace *t, const struct ana_prof *pr,
 	ana_put(b, pct);
 	snprintf(pct, sizeof(pct), " %9" PRId64 "  ", s->v[0]);
 	ana_put(b, pct);
-	n = frames_of(t, s, &fr, &image);
-	if (!n)
-		put_pseudo(b, s);
-	for (k = 0; k < n; k++) {
-		if (k)
-			ana_put(b, "\n                                    ");
-		ana_put(b, ana_frame_str(t, image, fr[k], buf, sizeof(buf)));
-		if (!k)
-			put_unfinished(b, s->unfinished);
-	}
-	if (!n)
-		put_unfinished(b, s->unfinished);
+	fmt_buf_bytes(b, s->text, nl ? (size_t)(nl - s->text) : strlen(s->text));
+	put_unfinished(b, s->unfinished);
+	if (nl)
+		ana_put(b, nl);
 	ana_put(b, "\n");
 }
 
@@ -1161,7 +1233,8 @@ static void write_text(const struct ana_trace *t, const struct ana_prof *pr,
 	};
 	struct ana_psample **arr = ana_prof_sorted(pr);
 	struct fmt_buf b = { 0 };
-	size_t i, shown = 0;
+	struct tstack *ts = NULL;
+	size_t i, n = 0;
 
 	text_header(t, pr, f);
 	if (pr->kind == ANA_PROF_CPU) {
@@ -1169,24 +1242,23 @@ static void write_text(const struct ana_trace *t, const struct ana_prof *pr,
 			goto out;
 		cpu_flat(t, pr, arr, f);
 	}
-	for (i = 0; i < pr->nsamples; i++)
-		shown += arr[i]->v[1] > 0;
+	ts = text_stacks(t, arr, pr->nsamples, &n);
 	fprintf(f, "\ntop %d of %zu stacks:\n%14s %7s %9s  %s\n", TEXT_TOP,
-		shown, vname[pr->kind], "%",
+		n, vname[pr->kind], "%",
 	       pr->kind == ANA_PROF_HEAP ? "allocs" :
 	       pr->kind == ANA_PROF_LEAKS ? "objects" :
 	       pr->kind == ANA_PROF_CPU ? "samples" : "count",
 	       "stack (innermost frame first)");
-	for (i = 0, shown = 0; i < pr->nsamples && shown < TEXT_TOP; i++) {
-		if (arr[i]->v[1] <= 0)
-			continue;
-		text_sample(t, pr, arr[i], &b);
+	for (i = 0; i < n && i < TEXT_TOP; i++) {
+		text_sample(pr, &ts[i], &b);
 		ana_write(&b, f);
-		shown++;
 	}
 	if (pr->kind == ANA_PROF_SYNC && pr->nobjs)
 		text_objects(pr, &b, f);
 out:
+	for (i = 0; i < n; i++)
+		free(ts[i].text);
+	free(ts);
 	fmt_buf_free(&b);
 	free(arr);
 }

@@ -241,3 +241,25 @@ resolved() {
 	assert_success
 	assert_output --partial "no CPU samples in this trace"
 }
+
+@test "profile cpu text: stacks that print the same are one entry" {
+	# samples at different pcs of one line of pixel() are different
+	# stacks in the trace, and the same lines to a reader
+	record t.trace "$CTRACE_BUILD/examples/mandelbrot" -m seq -w 768 -h 768 -o m.png
+	assert_success
+	run "$CTRACE" profile cpu t.trace
+	assert_success
+	printf '%s\n' "$output" | awk '
+		/^top [0-9]+ of [0-9]+ stacks:/ { on = 1; next }
+		!on || /^ +cpu\(s\)/ { next }
+		/^ +[0-9.]+ +[0-9.]+% +[0-9]+  / {
+			if (cur != "") seen[cur]++
+			sub(/^ +[0-9.]+ +[0-9.]+% +[0-9]+  /, ""); cur = $0; next
+		}
+		{ cur = cur "|" $0 }
+		END {
+			if (cur != "") seen[cur]++
+			for (k in seen) { n++; if (seen[k] > 1) { print "twice: " k; bad = 1 } }
+			exit bad || n < 1
+		}'
+}
