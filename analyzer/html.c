@@ -88,7 +88,7 @@ struct instant {
 
 struct point {
 	uint64_t ts;
-	int64_t v;
+	double v;
 };
 
 struct hproc {
@@ -260,7 +260,7 @@ static void h_flow(void *u, enum ana_tl_cat kind, uint64_t id,
 }
 
 static void h_counter(void *u, struct ana_tl_proc *p, enum ana_tl_counter c,
-		      uint64_t ts, int64_t value)
+		      uint64_t ts, double value)
 {
 	struct hproc *hp = p->user;
 
@@ -570,7 +570,7 @@ static void put_thread(struct html *h, struct ana_tl_thread *th, uint64_t w,
 static void put_counter(struct html *h, const struct point *pt, size_t n)
 {
 	uint64_t b0 = h->tl->begin, span = h->tl->end - b0 + 1, b, last;
-	int64_t best = 0;
+	double best = 0;
 	size_t i;
 	int first = 1, have = 0;
 
@@ -581,7 +581,7 @@ static void put_counter(struct html *h, const struct point *pt, size_t n)
 		    (uint64_t)((double)(pt[i].ts - b0) / span *
 			       (COUNTER_POINTS / 2)) : i;
 		if (b != last && have) {
-			fprintf(h->f, "%s%" PRId64, first ? "" : ",", best);
+			fprintf(h->f, "%s%.3f", first ? "" : ",", best);
 			first = 0;
 			have = 0;
 		}
@@ -597,7 +597,7 @@ static void put_counter(struct html *h, const struct point *pt, size_t n)
 		last = b;
 	}
 	if (have)
-		fprintf(h->f, "%s%" PRId64, first ? "" : ",", best);
+		fprintf(h->f, "%s%.3f", first ? "" : ",", best);
 	fprintf(h->f, "]");
 }
 
