@@ -5,6 +5,7 @@
 load helpers
 
 PROTO="$CTRACE_TOP/analyzer/proto/perfetto_trace.proto"
+HTML_DIR="$CTRACE_TOP/tests/html"
 
 # one recording for the file: the checks compare outputs of one trace
 setup_file() {
@@ -237,4 +238,31 @@ PY
 	[ "$(sed -n 's/^residue unknown //p' got)" -ge 3 ]
 	! grep -Eq '^residue (running|runnable) ' got
 	! grep -q oncpu_nonzero got
+}
+
+@test "html: sample ticks on the spinner's row, a cpu flame graph, unfinished details, threads' lifetimes" {
+	[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || skip "chromium is not installed"
+	[ -d "$HTML_DIR/node_modules/playwright-core" ] ||
+		(cd "$HTML_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&3 2>&1 ||
+		skip "npm could not install playwright-core"
+	"$CTRACE" html -o c.html c.trace
+	run node "$HTML_DIR/check.js" c.html c.png
+	echo "$output"
+	assert_success
+	assert_line "errors 0"
+	assert_line "rows 3"
+	# check.js fails when a thread without samples has ticks: only the
+	# spinner's and main's rows may have them
+	spinner=$(grep -o '"tid":[0-9]*,"name":"spinner"' c.html | grep -o '[0-9]*' | head -1)
+	[ "$(sed -n "s/^ticks $spinner //p" <<< "$output")" -ge 1 ]
+	assert_line "cpu_tab yes"
+	[[ "$(sed -n 's/^cpu_path //p' <<< "$output")" == *spin* ]]
+	assert_line "unfinished_shown yes"
+	assert_line --regexp '^residue_shown (running|runnable|unknown)$'
+	# the table's lifetimes are threads' (seconds with 6 decimals)
+	sed -n 's/^life //p' <<< "$output" |
+		awk '{ printf "%s %d.%06d\n", $1, $2 / 1e9, ($2 % 1e9) / 1e3 }' | sort > got
+	per_thread | sort > want
+	assert_equal "$(cat got)" "$(cat want)"
+	[ -s c.png ]
 }
