@@ -209,7 +209,14 @@ static int rec_string(struct ana_trace *t, const struct fmt_record *rec)
 
 	if (c.err || c.end - c.p > UINT32_MAX - 1)
 		return -1;
-	free(ana_map_put(&t->strings, id, new_str(c.p, c.end - c.p)));
+	/* symbols and stacks point at the text: a second definition (the
+	 * collector never writes one) must not free it under them */
+	if (ana_map_get(&t->strings, id)) {
+		bad_record(t, FMT_REC_STRING, "string %" PRIu64 " defined "
+			   "again; the first definition is kept", id);
+		return 0;
+	}
+	ana_map_put(&t->strings, id, new_str(c.p, c.end - c.p));
 	return 0;
 }
 
@@ -232,7 +239,13 @@ static int rec_stack(struct ana_trace *t, const struct fmt_record *rec)
 		free(s);
 		return -1;
 	}
-	free(ana_map_put(&t->stacks, id, s));
+	if (ana_map_get(&t->stacks, id)) {
+		free(s);
+		bad_record(t, FMT_REC_STACK, "stack %" PRIu64 " defined again; "
+			   "the first definition is kept", id);
+		return 0;
+	}
+	ana_map_put(&t->stacks, id, s);
 	return 0;
 }
 

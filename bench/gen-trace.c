@@ -2,7 +2,10 @@
  * gen-trace - write a synthetic trace for the analyzer's benchmarks and
  * tests, through the format module's writer (never a second encoder).
  *
- *   gen-trace [-n EVENTS] [-t THREADS] [-s SEED] OUT
+ *   gen-trace [-n EVENTS] [-t THREADS] [-s SEED] [-r] OUT
+ *
+ * -r defines string 2 and stack 1 a second time after the tables (a
+ * damaged trace: readers keep the first definitions and say so).
  *
  * One process: a main thread that creates THREADS workers and joins them,
  * and workers that do a fixed mix of contended mutexes, condvar waits and
@@ -115,6 +118,17 @@ static void put_tables(void)
 			fmt_buf_uvar(&rec, fr[i]);
 		put(FMT_REC_STACK);
 	}
+}
+
+/* -r: string 2 (a function's name) and stack 1 once more, different */
+static void put_redefinitions(void)
+{
+	put_string(2, "redefined_name_that_is_longer_than_the_first");
+	fmt_buf_uvar(&rec, 1);
+	fmt_buf_uvar(&rec, IMAGE);
+	fmt_buf_uvar(&rec, 1);
+	fmt_buf_uvar(&rec, func_addr(3));
+	put(FMT_REC_STACK);
 }
 
 struct worker {
@@ -389,7 +403,7 @@ static void put_end(uint64_t ts)
 static void usage(void)
 {
 	fprintf(stderr, "usage: gen-trace [-n EVENTS] [-t THREADS] "
-		"[-s SEED] OUT\n");
+		"[-s SEED] [-r] OUT\n");
 	exit(2);
 }
 
@@ -398,16 +412,18 @@ int main(int argc, char **argv)
 	uint64_t target = 50000000, nthreads = 16, i, leaked = 0, lbytes = 0;
 	uint64_t start = 2000000000ull, last = 0;
 	struct worker *wk;
-	int opt, fd, r;
+	int opt, fd, r, redefine = 0;
 
 	rng_state = 42;
-	while ((opt = getopt(argc, argv, "n:t:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:s:r")) != -1) {
 		if (opt == 'n')
 			target = strtoull(optarg, NULL, 0);
 		else if (opt == 't')
 			nthreads = strtoull(optarg, NULL, 0);
 		else if (opt == 's')
 			rng_state = strtoull(optarg, NULL, 0) | 1;
+		else if (opt == 'r')
+			redefine = 1;
 		else
 			usage();
 	}
@@ -421,6 +437,8 @@ int main(int argc, char **argv)
 	put_header(fd);
 	put_process(start);
 	put_tables();
+	if (redefine)
+		put_redefinitions();
 	wk = calloc(nthreads, sizeof(*wk));
 	main_thread(start + 1000, nthreads, 0, wk);
 	for (i = 0; i < nthreads; i++) {

@@ -46,6 +46,19 @@ row bench-io read1 2000000
 row bench-io fgets 2000000
 row bench-heap pairs 1000000
 row bench-heap churn 1000000
+row bench-cpu mandel 1024
+
+# one CPU sample: the handler times itself under CTRACE_DEBUG=cpu (the
+# kernel's signal delivery comes on top), on 2 threads at 1000 Hz
+sample_cost() {
+	CTRACE_DEBUG=cpu CTRACE_CPU_HZ=1000 "$CTRACE" record -q \
+		-o "$tmp/b.trace" -- "$B/bench/bench-cpu" mandel 1024 2>&1 >/dev/null |
+	sed -n 's/.*: \([0-9]*\) samples, \([0-9]*\) ns of CPU each.*/\1 \2/p' |
+	awk '{ n += $1; ns += $1 * $2 } END {
+		if (n) printf "%-22s %10.0f ns of CPU in the handler (%d samples)\n",
+			"cpu sample", ns / n, n }'
+}
+sample_cost
 
 # the analyzer: events/s and peak memory on a generated trace of
 # ANA_EVENTS events (default 50 M over 16 threads, bench/gen-trace.c);

@@ -151,9 +151,9 @@ enum {
 enum {
 	FMT_SCHED_START,	/* the thread (or the process) started */
 	FMT_SCHED_END,		/* the thread is ending */
-	FMT_SCHED_BLOCK,	/* a long blocking call returned */
-	FMT_SCHED_EXIT,		/* the process exits or execs (read for
-				 * every thread by the exiting one) */
+	FMT_SCHED_BLOCK,	/* a blocking call of 10 ms or more returned */
+	FMT_SCHED_EXIT,		/* the process exits (read for every
+				 * thread by the exiting one) */
 };
 
 /*

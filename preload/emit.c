@@ -56,6 +56,7 @@ struct pl_buf {
 	uint64_t last_ts;		/* ts of the last event: deltas */
 	uint64_t first_now;		/* clock at the first append */
 	uint64_t lost_full;		/* events dropped, not yet reported */
+	struct pl_tls *tls;		/* the owner's, for the exit flush */
 	/* thread start, filled by pthread_create for the trampoline */
 	void *(*fn)(void *);
 	void *arg;
@@ -180,10 +181,22 @@ void pl_buf_get_start(struct pl_buf *b, void *(**fn)(void *), void **arg,
 void pl_thread_adopt(struct pl_buf *b)
 {
 	b->tid = pl_tid();
+	b->tls = &pl_tls;
 	pl_tls.buf = b;
 	reg_add(b);
 	if (tsd_ok)
 		pthread_setspecific(tsd_key, b);
+}
+
+void pl_each_thread(void (*fn)(struct pl_tls *tls, void *arg), void *arg)
+{
+	struct pl_buf *b;
+
+	lock_reg();
+	for (b = reg_head; b; b = b->next)
+		if (b->tls)
+			fn(b->tls, arg);
+	unlock_reg();
 }
 
 static struct pl_buf *self_buf(void)
@@ -482,6 +495,11 @@ emit(struct fmt_event *ev, uint64_t now, const char *kinds)
 		disown(b);
 	}
 	pl_leave();
+	/* a long block ends a stretch the scheduler's accounting can
+	 * split: read it (a few us against at least a millisecond) */
+	if (kinds[0] == 'd' && PL_UNLIKELY(ev->f[0] >= PL_CPU_BLOCK_NS) &&
+	    pl_on(FMT_FAM_CPU))
+		pl_cpu_after_block();
 }
 
 void pl_emit(struct fmt_event *ev, uint64_t now)
@@ -523,9 +541,43 @@ void pl_flush_self(void)
 	errno = e;
 }
 
+/* the process ends: b's thread (held) is cut wherever it is */
+static void at_exit(struct pl_buf *b)
+{
+	struct fmt_event ev = { .type = FMT_EV_UNFINISHED };
+	const struct pl_pend *pd = &b->tls->pend;
+	uint64_t ra, ts = __atomic_load_n(&pd->ts, __ATOMIC_ACQUIRE);
+	uint64_t now = pl_now();
+
+	if (b->nevents && now < b->last_ts)
+		now = b->last_ts;
+
+	if (ts && ts <= now) {
+		ra = (uintptr_t)pd->ra;
+		ev.ts = ts;
+		ev.f[0] = now - ts;
+		ev.f[1] = pd->type;
+		ev.f[2] = pd->obj;
+		ev.f[3] = (uint64_t)pd->fd;
+		ev.f[4] = pd->call;
+		ev.stack = &ra;
+		ev.nstack = 1;
+		append(b, &ev, now, fmt_kinds_UNFINISHED);
+	}
+	if (pl_on(FMT_FAM_CPU)) {
+		ev = (struct fmt_event){ .type = FMT_EV_SCHED, .ts = now };
+		ev.f[0] = FMT_SCHED_EXIT;
+		ev.f[1] = pl_cpu_read(b == pl_tls.buf ? 0 : b->tid, &ev.f[2],
+				      &ev.f[3]);
+		append(b, &ev, now, fmt_kinds_SCHED);
+	}
+}
+
 /*
  * pl_flush_all() : every buffer, ours as its owner, the others claimed
  * all at once so that one membarrier() covers them (see "ownership").
+ * The final flush of exit first records, for every thread, the call it
+ * is blocked in and its last scheduler reading.
  */
 void pl_flush_all(int final)
 {
@@ -536,6 +588,8 @@ void pl_flush_all(int final)
 		return;
 	lock_reg();
 	if (self && self->registered && own(self)) {
+		if (final && self->tls)
+			at_exit(self);
 		send_buf(self, 0);
 		disown(self);
 		if (final)
@@ -546,6 +600,8 @@ void pl_flush_all(int final)
 		if (b == self)
 			continue;
 		if (claimed && steal(b)) {
+			if (final && b->tls)
+				at_exit(b);
 			send_buf(b, 0);
 			unclaim(b, final ? PL_C_DEAD : PL_C_NONE);
 		} else {
@@ -584,6 +640,7 @@ void pl_thread_ended(void)
 {
 	int e = errno;
 
+	pl_cpu_stop_self();
 	pl_tls.ended = 1;
 	if (!pl_enter())
 		return;
@@ -602,6 +659,7 @@ static void thread_exit_cb(void *p)
 	struct fmt_event ev = { .type = FMT_EV_THREAD_END };
 	int e = errno;
 
+	pl_cpu_thread_end();
 	if (!pl_tls.ended && pl_tls.started && pl_on(FMT_FAM_THREAD)) {
 		ev.ts = pl_now();
 		ev.f[0] = FMT_END_PTHREAD_EXIT;
@@ -654,6 +712,7 @@ void pl_emit_postfork_child(void)
 	if (self) {
 		memset(self, 0, offsetof(struct pl_buf, msg));
 		self->tid = pl_tid();
+		self->tls = &pl_tls;
 		reg_add(self);
 	}
 }

@@ -15,7 +15,23 @@
 #ifndef CTRACE_GUARD_H
 #define CTRACE_GUARD_H
 
+#include <stdint.h>
+
 struct pl_buf;
+
+/*
+ * The blocking call a thread is inside, written by the hook before the
+ * real call and cleared when it returns, so that the exit's final flush
+ * (emit.c) can record a call that never returned as UNFINISHED.  ts is
+ * written last and is the "in a call" flag.
+ */
+struct pl_pend {
+	uint64_t ts;		/* start of the call; 0 = none */
+	uint64_t obj;
+	int64_t fd;
+	void *ra;
+	uint16_t type, call;	/* FMT_EV_*, FMT_CALL_* */
+};
 
 struct pl_tls {
 	int guard;		/* nonzero while inside ctrace */
@@ -24,6 +40,8 @@ struct pl_tls {
 	int started;		/* started by our trampoline (THREAD_START) */
 	unsigned lost_reentry;	/* events lost to the guard, not reported */
 	struct pl_buf *buf;	/* this thread's buffer, NULL = none yet */
+	struct pl_pend pend;	/* the blocking call in progress, if any */
+	int cpu_timer;		/* its CPU-time timer id + 1; 0 = none */
 };
 
 extern __thread struct pl_tls pl_tls __attribute__((tls_model("initial-exec")));
@@ -49,6 +67,25 @@ static inline void pl_leave(void)
 static inline int pl_inside(void)
 {
 	return pl_tls.guard;
+}
+
+/* pl_pend() : the thread enters a blocking call that started at t0 */
+static inline void pl_pend(unsigned type, uint64_t t0, uint64_t obj,
+			   int64_t fd, unsigned call, void *ra)
+{
+	pl_tls.pend.type = type;
+	pl_tls.pend.obj = obj;
+	pl_tls.pend.fd = fd;
+	pl_tls.pend.call = call;
+	pl_tls.pend.ra = ra;
+	pl_barrier();
+	pl_tls.pend.ts = t0;
+}
+
+/* pl_unpend() : the call returned */
+static inline void pl_unpend(void)
+{
+	pl_tls.pend.ts = 0;
 }
 
 #endif

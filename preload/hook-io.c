@@ -52,6 +52,7 @@ static void rw_done(unsigned type, int fd, uint64_t bytes, uint64_t res,
 	struct fmt_event ev = { .type = type };
 	uint64_t st[PL_STACK_MAX], t1 = pl_now();
 
+	pl_unpend();
 	ev.ts = t0;
 	ev.f[0] = t1 - t0;
 	ev.f[1] = (uint64_t)(int64_t)fd;
@@ -77,6 +78,8 @@ static void rw_done(unsigned type, int fd, uint64_t bytes, uint64_t res,
 		if (!io_on(FMT_FAM_IO))					\
 			return expr;					\
 		t0_ = pl_now();						\
+		pl_pend(FMT_EV_##type, t0_, 0, fd, FMT_CALL_##call,	\
+			RA());						\
 		r = expr;						\
 		e_ = errno;						\
 		rw_done(FMT_EV_##type, fd, bytes, io_res(r, e_),	\
@@ -359,6 +362,7 @@ PL_EXPORT int recvmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags,
 	if (!io_on(FMT_FAM_IO))
 		return REAL(recvmmsg)(fd, v, vlen, flags, tmo);
 	t0 = pl_now();
+	pl_pend(FMT_EV_READ, t0, 0, fd, FMT_CALL_recvmmsg, RA());
 	r = REAL(recvmmsg)(fd, v, vlen, flags, tmo);
 	e = errno;
 	mmsg_done(FMT_EV_READ, fd, v, vlen, r, e, FMT_CALL_recvmmsg, t0, RA());
@@ -374,6 +378,7 @@ PL_EXPORT int sendmmsg(int fd, struct mmsghdr *v, unsigned vlen, int flags)
 	if (!io_on(FMT_FAM_IO))
 		return REAL(sendmmsg)(fd, v, vlen, flags);
 	t0 = pl_now();
+	pl_pend(FMT_EV_WRITE, t0, 0, fd, FMT_CALL_sendmmsg, RA());
 	r = REAL(sendmmsg)(fd, v, vlen, flags);
 	e = errno;
 	mmsg_done(FMT_EV_WRITE, fd, v, vlen, r, e, FMT_CALL_sendmmsg, t0,
@@ -411,6 +416,8 @@ static inline uint64_t stream_res(int failed, FILE *f, int e, uint64_t got)
 		e0_ = errno;						\
 		errno = 0;						\
 		t0_ = pl_now();						\
+		pl_pend(FMT_EV_##type, t0_, 0, stream_fd(f),		\
+			FMT_CALL_##call, RA());				\
 		r = expr;						\
 		e_ = errno;						\
 		rw_done(FMT_EV_##type, stream_fd(f), bytes,		\
@@ -508,6 +515,7 @@ PL_EXPORT int fflush(FILE *f)
 	errno = 0;
 	n = pending(f);
 	t0 = pl_now();
+	pl_pend(FMT_EV_WRITE, t0, 0, stream_fd(f), FMT_CALL_fflush, RA());
 	r = REAL(fflush)(f);
 	e = errno;
 	rw_done(FMT_EV_WRITE, stream_fd(f), n,
@@ -557,6 +565,7 @@ static void accept_done(int lfd, int r, int e, struct sockaddr *sa,
 	uint64_t st[PL_STACK_MAX], t1 = pl_now();
 	socklen_t len = 0;
 
+	pl_unpend();
 	ev.ts = t0;
 	ev.f[0] = t1 - t0;
 	ev.f[1] = (uint64_t)(int64_t)lfd;
@@ -585,6 +594,7 @@ PL_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 	if (!io_on(FMT_FAM_IO))
 		return REAL(accept)(fd, sa, len);
 	t0 = pl_now();
+	pl_pend(FMT_EV_ACCEPT, t0, 0, fd, FMT_CALL_accept, RA());
 	r = REAL(accept)(fd, sa, len);
 	e = errno;
 	accept_done(fd, r, e, sa, len, len0, FMT_CALL_accept, t0, RA());
@@ -602,6 +612,7 @@ PL_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len, int flags)
 	if (!io_on(FMT_FAM_IO))
 		return REAL(accept4)(fd, sa, len, flags);
 	t0 = pl_now();
+	pl_pend(FMT_EV_ACCEPT, t0, 0, fd, FMT_CALL_accept4, RA());
 	r = REAL(accept4)(fd, sa, len, flags);
 	e = errno;
 	accept_done(fd, r, e, sa, len, len0, FMT_CALL_accept4, t0, RA());
@@ -616,6 +627,7 @@ static void connect_done(int fd, const struct sockaddr *sa, socklen_t len,
 	uint64_t st[PL_STACK_MAX], t1 = pl_now();
 	char peer[160];
 
+	pl_unpend();
 	if (sa && e != EFAULT && len >= sizeof(sa_family_t))
 		io_peer_str(peer, sizeof(peer), sa, len, io_sock_type(fd));
 	else
@@ -642,6 +654,7 @@ PL_EXPORT int connect(int fd, __CONST_SOCKADDR_ARG addr, socklen_t len)
 	if (!io_on(FMT_FAM_IO))
 		return REAL(connect)(fd, sa, len);
 	t0 = pl_now();
+	pl_pend(FMT_EV_CONNECT, t0, 0, fd, FMT_CALL_connect, RA());
 	r = REAL(connect)(fd, sa, len);
 	e = errno;
 	connect_done(fd, sa, len, r, r < 0 ? e : 0, t0, RA());

@@ -78,6 +78,8 @@ static pid_t do_fork(pid_t (*real)(void), unsigned kind, void *ra)
 	pl_leave();
 	if (pid != 0)
 		record_fork(pid, e, kind, ts, ra);
+	else
+		pl_cpu_thread_start(0);
 	errno = e;
 	return pid;
 }

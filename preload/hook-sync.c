@@ -154,6 +154,7 @@ static void blocked(struct fmt_event *ev, uint64_t t0, void *ra, int wi,
 {
 	uint64_t st[PL_STACK_MAX], t1 = pl_now();
 
+	pl_unpend();
 	ev->ts = t0;
 	ev->f[0] = t1 - t0;
 	if (wi > 0)
@@ -188,6 +189,7 @@ static PL_SLOW int mutex_slow(pthread_mutex_t *m, int how, clockid_t clk,
 	uint64_t t0 = pl_now();
 	int r, e;
 
+	pl_pend(FMT_EV_MUTEX_BLOCK, t0, (uintptr_t)m, -1, 0, ra);
 	if (how == LK_PLAIN)
 		r = REAL(pthread_mutex_lock)(m);
 	else if (how == LK_TIMED)
@@ -292,6 +294,7 @@ static PL_SLOW int rw_slow(pthread_rwlock_t *l, int wr, int how, clockid_t clk,
 	uint64_t t0 = pl_now();
 	int r, e;
 
+	pl_pend(FMT_EV_RWLOCK_BLOCK, t0, (uintptr_t)l, -1, 0, ra);
 	if (how == LK_PLAIN)
 		r = wr ? REAL(pthread_rwlock_wrlock)(l) :
 			 REAL(pthread_rwlock_rdlock)(l);
@@ -395,6 +398,7 @@ PL_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 	if (!pl_on(FMT_FAM_SYNC))
 		return REAL(pthread_cond_wait)(c, m);
 	t0 = pl_now();
+	pl_pend(FMT_EV_COND_WAIT, t0, (uintptr_t)c, -1, 0, RA());
 	return cond_done(REAL(pthread_cond_wait)(c, m), c, m, t0, RA());
 }
 
@@ -406,6 +410,7 @@ PL_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 	if (!pl_on(FMT_FAM_SYNC))
 		return REAL(pthread_cond_timedwait)(c, m, abs);
 	t0 = pl_now();
+	pl_pend(FMT_EV_COND_WAIT, t0, (uintptr_t)c, -1, 0, RA());
 	return cond_done(REAL(pthread_cond_timedwait)(c, m, abs), c, m, t0,
 			 RA());
 }
@@ -420,6 +425,7 @@ PL_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
 	if (!pl_on(FMT_FAM_SYNC))
 		return REAL(pthread_cond_clockwait)(c, m, clk, abs);
 	t0 = pl_now();
+	pl_pend(FMT_EV_COND_WAIT, t0, (uintptr_t)c, -1, 0, RA());
 	return cond_done(REAL(pthread_cond_clockwait)(c, m, clk, abs), c, m,
 			 t0, RA());
 }
@@ -464,6 +470,7 @@ static PL_SLOW int sem_slow(sem_t *s, int how, clockid_t clk,
 	uint64_t t0 = pl_now();
 	int r, e;
 
+	pl_pend(FMT_EV_SEM_WAIT, t0, (uintptr_t)s, -1, 0, ra);
 	if (how == LK_PLAIN)
 		r = REAL(sem_wait)(s);
 	else if (how == LK_TIMED)
@@ -562,6 +569,7 @@ PL_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 	if (!pl_on(FMT_FAM_SYNC))
 		return REAL(pthread_barrier_wait)(b);
 	t0 = pl_now();
+	pl_pend(FMT_EV_BARRIER_WAIT, t0, (uintptr_t)b, -1, 0, RA());
 	r = REAL(pthread_barrier_wait)(b);
 	e = errno;
 	ev.f[1] = (uintptr_t)b;
@@ -575,8 +583,11 @@ static PL_SLOW int spin_slow(pthread_spinlock_t *l, void *ra)
 {
 	struct fmt_event ev = { .type = FMT_EV_SPIN_BLOCK };
 	uint64_t t0 = pl_now();
-	int r = REAL(pthread_spin_lock)(l), e = errno;
+	int r, e;
 
+	pl_pend(FMT_EV_SPIN_BLOCK, t0, (uintptr_t)l, -1, 0, ra);
+	r = REAL(pthread_spin_lock)(l);
+	e = errno;
 	ev.f[1] = (uintptr_t)l;
 	blocked(&ev, t0, ra, 0, NULL);
 	errno = e;
@@ -606,9 +617,12 @@ static PL_SLOW long futex_wait(long *a, void *ra)
 {
 	struct fmt_event ev = { .type = FMT_EV_FUTEX_WAIT };
 	uint64_t t0 = pl_now();
-	long r = REAL(syscall)(SYS_futex, a[0], a[1], a[2], a[3], a[4], a[5]);
-	int e = errno;
+	long r;
+	int e;
 
+	pl_pend(FMT_EV_FUTEX_WAIT, t0, (uint64_t)a[0], -1, 0, ra);
+	r = REAL(syscall)(SYS_futex, a[0], a[1], a[2], a[3], a[4], a[5]);
+	e = errno;
 	ev.f[1] = (uint64_t)a[0];
 	ev.f[2] = (uint32_t)a[1];
 	ev.f[3] = (uint32_t)a[2];

@@ -33,6 +33,7 @@ static void thread_end(unsigned how)
 
 	if (pl_tls.ended)
 		return;
+	pl_cpu_thread_end();
 	if (pl_on(FMT_FAM_THREAD)) {
 		ev.ts = pl_now();
 		ev.f[0] = how;
@@ -62,6 +63,7 @@ static void *trampoline(void *p)
 		ev.f[2] = (uintptr_t)fn;
 		pl_emit(&ev, ev.ts);
 	}
+	pl_cpu_thread_start(1);
 	ret = fn(arg);
 	thread_end(FMT_END_RETURN);
 	return ret;
@@ -76,7 +78,8 @@ PL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	struct pl_buf *b = NULL;
 	int r, e;
 
-	if (!pl_on(FMT_FAM_THREAD))
+	/* the trampoline also arms the new thread's CPU sampling */
+	if (!pl_on(FMT_FAM_THREAD | FMT_FAM_CPU))
 		return REAL(pthread_create)(th, attr, fn, arg);
 	if (pl_enter()) {
 		b = pl_buf_alloc();
@@ -93,6 +96,10 @@ PL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	if (r && pl_enter()) {
 		pl_buf_free(b);
 		pl_leave();
+	}
+	if (!pl_on(FMT_FAM_THREAD)) {
+		errno = e;
+		return r;
 	}
 	ev.f[0] = r ? 0 : (uintptr_t)*th;
 	ev.f[1] = (uintptr_t)fn;
@@ -119,6 +126,7 @@ static int join_done(int r, pthread_t th, unsigned kind, uint64_t t0,
 	uint64_t st[PL_STACK_MAX], now = pl_now();
 	int e = errno;
 
+	pl_unpend();
 	ev.ts = t0;
 	ev.f[0] = now - t0;
 	ev.f[1] = (uintptr_t)th;
@@ -139,6 +147,7 @@ PL_EXPORT int pthread_join(pthread_t th, void **ret)
 	if (!pl_on(FMT_FAM_THREAD))
 		return REAL(pthread_join)(th, ret);
 	t0 = pl_now();
+	pl_pend(FMT_EV_THREAD_JOIN, t0, (uintptr_t)th, -1, 0, ra);
 	return join_done(REAL(pthread_join)(th, ret), th, FMT_JOIN_JOIN, t0,
 			 ra);
 }
@@ -164,6 +173,7 @@ PL_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret,
 	if (!pl_on(FMT_FAM_THREAD))
 		return REAL(pthread_timedjoin_np)(th, ret, abs);
 	t0 = pl_now();
+	pl_pend(FMT_EV_THREAD_JOIN, t0, (uintptr_t)th, -1, 0, ra);
 	return join_done(REAL(pthread_timedjoin_np)(th, ret, abs), th,
 			 FMT_JOIN_TIMED, t0, ra);
 }
@@ -179,6 +189,7 @@ PL_EXPORT int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
 	if (!pl_on(FMT_FAM_THREAD))
 		return REAL(pthread_clockjoin_np)(th, ret, clk, abs);
 	t0 = pl_now();
+	pl_pend(FMT_EV_THREAD_JOIN, t0, (uintptr_t)th, -1, 0, ra);
 	return join_done(REAL(pthread_clockjoin_np)(th, ret, clk, abs), th,
 			 FMT_JOIN_TIMED, t0, ra);
 }

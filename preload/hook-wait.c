@@ -57,6 +57,7 @@ static void poll_done(int fd, uint64_t nfds, int64_t tmo, long r, int e,
 	struct fmt_event ev = { .type = FMT_EV_POLL };
 	uint64_t st[PL_STACK_MAX], t1 = pl_now();
 
+	pl_unpend();
 	ev.ts = t0;
 	ev.f[0] = t1 - t0;
 	ev.f[1] = (uint64_t)(int64_t)fd;
@@ -81,6 +82,8 @@ static void poll_done(int fd, uint64_t nfds, int64_t tmo, long r, int e,
 		fd_ = (fd);						\
 		tmo_ = (tmo);						\
 		t0_ = pl_now();						\
+		pl_pend(FMT_EV_POLL, t0_, 0, fd_, FMT_CALL_##call,	\
+			RA());						\
 		r = expr;						\
 		e_ = errno;						\
 		poll_done(fd_, nfds, tmo_, r, e_, FMT_CALL_##call, t0_,	\
@@ -195,6 +198,7 @@ static void slept(int64_t req, uint64_t res, unsigned call, uint64_t t0,
 	struct fmt_event ev = { .type = FMT_EV_SLEEP };
 	uint64_t st[PL_STACK_MAX], t1 = pl_now();
 
+	pl_unpend();
 	ev.ts = t0;
 	ev.f[0] = t1 - t0;
 	ev.f[1] = req < 0 ? 0 : (uint64_t)req;
@@ -220,6 +224,8 @@ static void slept(int64_t req, uint64_t res, unsigned call, uint64_t t0,
 		req_ = (req);						\
 		in_sleep = 1;						\
 		t0_ = pl_now();						\
+		pl_pend(FMT_EV_SLEEP, t0_, 0, -1, FMT_CALL_##call,	\
+			RA());						\
 		r = expr;						\
 		e_ = errno;						\
 		in_sleep = 0;						\

@@ -107,19 +107,19 @@ static unsigned long env_num(const char *name, unsigned long def)
 static void read_conf(void)
 {
 	static const char *const fams[] = { "thread", "sync", "process", "io",
-		"wait", "sleep", "heap", "user", "all" };
+		"wait", "sleep", "heap", "user", "cpu", "all" };
 	static const unsigned fbits[] = { FMT_FAM_THREAD, FMT_FAM_SYNC,
 		FMT_FAM_PROCESS, FMT_FAM_IO, FMT_FAM_WAIT, FMT_FAM_SLEEP,
-		FMT_FAM_HEAP, FMT_FAM_USER, 0xff };
+		FMT_FAM_HEAP, FMT_FAM_USER, FMT_FAM_CPU, FMT_FAM_ALL };
 	static const char *const doms[] = { "init", "hook", "emit", "sock",
-		"all" };
+		"cpu", "all" };
 	static const unsigned dbits[] = { PL_DBG_INIT, PL_DBG_HOOK,
-		PL_DBG_EMIT, PL_DBG_SOCK, 0xff };
+		PL_DBG_EMIT, PL_DBG_SOCK, PL_DBG_CPU, 0xff };
 	const char *s;
 	unsigned long v;
 
 	s = getenv("CTRACE_EVENTS");
-	pl_conf.fam = s ? list_bits(s, fams, fbits, 9) : 0xff;
+	pl_conf.fam = s ? list_bits(s, fams, fbits, 10) : FMT_FAM_ALL;
 	s = getenv("CTRACE_ON_FULL");
 	pl_conf.drop = s && !strcmp(s, "drop");
 	pl_conf.flush_ns = env_num("CTRACE_FLUSH_MS", 100) * 1000000ull;
@@ -130,8 +130,12 @@ static void read_conf(void)
 	pl_conf.stack_depth = v ? v : 1;
 	pl_conf.stack_block = v ? v : 16;
 	pl_conf.stack_sampled = v ? v : 16;
+	pl_conf.stack_cpu = v ? v : PL_STACK_MAX;
 	pl_conf.heap_sample = env_num("CTRACE_HEAP_SAMPLE", 0);
-	pl_conf.debug = list_bits(getenv("CTRACE_DEBUG"), doms, dbits, 5);
+	/* samples per CPU second of each thread; 0: readings only */
+	v = env_num("CTRACE_CPU_HZ", 100);
+	pl_conf.cpu_hz = v > 10000 ? 10000 : v;
+	pl_conf.debug = list_bits(getenv("CTRACE_DEBUG"), doms, dbits, 6);
 }
 
 /* ------------------------------------------------------------------ */
@@ -401,6 +405,7 @@ void pl_finish(int status, unsigned how, void *ra)
 	if (how == FMT_EXIT__EXIT)
 		record_exit(status, how);
 	pl_mod_sync_dirty();
+	pl_cpu_report();
 	pl_flush_all(1);
 	if (pl_on(PL_CONNECTED))
 		send_bye(status, how);
@@ -482,10 +487,14 @@ __attribute__((constructor)) static void pl_init(void)
 	pl_mod_send_all();
 	pthread_atfork(NULL, NULL, atfork_child);
 	on_exit(on_exit_cb, NULL);
+	pl_cpu_init();
 	pl_dbg(PL_DBG_INIT, "tracing, families 0x%x, fd %d", pl_conf.fam,
 	       pl_fd);
 	__atomic_store_n(&pl_live, pl_conf.fam | PL_CONNECTED,
 			 __ATOMIC_RELEASE);
+	pl_leave();
+	pl_cpu_thread_start(0);
+	return;
 out:
 	pl_leave();
 }
@@ -535,10 +544,12 @@ static void fork_child(int newfd, pid_t ppid)
 	__atomic_store_n(&pl_fd, newfd, __ATOMIC_RELAXED);
 	if (old >= 0)
 		REAL(close)(old);
-	if (newfd < 0 || pl_send_hello(FMT_HELLO_FORK, ppid) < 0)
+	if (newfd < 0 || pl_send_hello(FMT_HELLO_FORK, ppid) < 0) {
 		pl_disable();
-	else
-		pl_mod_send_all();
+		return;
+	}
+	pl_mod_send_all();
+	pl_cpu_postfork_child();
 }
 
 void pl_fork_child(pid_t ppid)
@@ -557,6 +568,8 @@ static void atfork_child(void)
 		return;
 	g = pl_enter();
 	fork_child(-1, pl_pid);		/* still the parent's pid here */
-	if (g)
+	if (g) {
 		pl_leave();
+		pl_cpu_thread_start(0);
+	}
 }

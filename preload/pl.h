@@ -130,6 +130,14 @@ typedef int (*pl_main_fn)(int, char **, char **);
 	X(int, open, (const char *, int, ...))				\
 	X(ssize_t, read, (int, void *, size_t))				\
 	X(ssize_t, write, (int, const void *, size_t))			\
+	/* signals: the CPU sampler's (cpu.c) */			\
+	X(int, sigaction, (int, const struct sigaction *,		\
+			   struct sigaction *))				\
+	X(sighandler_t, signal, (int, sighandler_t))			\
+	X(sighandler_t, sysv_signal, (int, sighandler_t))		\
+	X(sighandler_t, sigset, (int, sighandler_t))			\
+	X(int, sigprocmask, (int, const sigset_t *, sigset_t *))	\
+	X(int, pthread_sigmask, (int, const sigset_t *, sigset_t *))	\
 	PL_REAL_HEAP(X)							\
 	PL_REAL_IO(X)
 
@@ -274,11 +282,14 @@ struct pl_conf {
 	unsigned stack_block;	/* blocking events: it, or 16 */
 	unsigned stack_sampled;	/* sampled allocations: it, or 16 */
 	uint64_t heap_sample;	/* CTRACE_HEAP_SAMPLE bytes, 0 = exact */
+	unsigned cpu_hz;	/* CTRACE_CPU_HZ: samples per CPU second */
+	unsigned stack_cpu;	/* CPU samples: CTRACE_STACK_DEPTH, or 32 */
 	unsigned debug;		/* CTRACE_DEBUG as PL_DBG_* bits */
 	char sock[108];		/* CTRACE_SOCKET, for fork's new connection */
 };
 
-enum { PL_DBG_INIT = 1, PL_DBG_HOOK = 2, PL_DBG_EMIT = 4, PL_DBG_SOCK = 8 };
+enum { PL_DBG_INIT = 1, PL_DBG_HOOK = 2, PL_DBG_EMIT = 4, PL_DBG_SOCK = 8,
+       PL_DBG_CPU = 16 };
 
 extern struct pl_conf pl_conf;
 
@@ -290,7 +301,7 @@ extern struct pl_conf pl_conf;
 extern unsigned pl_live;
 /* pl_live bit meaning "connected": process bookkeeping (fork, BYE) needs
  * it even when CTRACE_EVENTS selects no family */
-#define PL_CONNECTED	0x100
+#define PL_CONNECTED	0x10000
 extern pid_t pl_pid;		/* the pid our connection belongs to */
 
 static inline int pl_on(unsigned fam)
@@ -351,6 +362,27 @@ static inline unsigned pl_stack_block(uint64_t *st, void *ra)
 	return pl_stack_n(st, ra, pl_conf.stack_block);
 }
 
+/*
+ * cpu.c: CPU samples and scheduler readings.  pl_cpu_init() picks the
+ * signal and installs the handler (constructor); pl_cpu_thread_start()
+ * arms the calling thread's CPU-time timer and records a SCHED reading,
+ * pl_cpu_thread_end() records the last one, pl_cpu_stop_self() disarms
+ * (from pl_thread_ended()); pl_cpu_after_block() is the reading after a
+ * long blocking call (emit.c); pl_cpu_read() reads any thread's
+ * accounting (tid 0: the caller); pl_cpu_postfork_child() forgets the
+ * parent's timer in a fork child, whose thread then starts anew.
+ */
+#define PL_CPU_BLOCK_NS	10000000	/* a "long" blocking call */
+void pl_cpu_init(void);
+void pl_cpu_thread_start(int new);
+void pl_cpu_thread_end(void);
+void pl_cpu_stop_self(void);
+void pl_cpu_after_block(void);
+unsigned pl_cpu_read(int tid, uint64_t *run, uint64_t *wait);
+void pl_cpu_postfork_child(void);
+/* pl_cpu_report() : CTRACE_DEBUG=cpu: samples and the handler's cost */
+void pl_cpu_report(void);
+
 /* heap (hook-heap.c), modules (modules.c) */
 void pl_heap_postfork_child(void);
 /* pl_mod_send_all() : MODULES with every loaded object (after HELLO) */
@@ -389,6 +421,10 @@ void pl_buf_get_start(struct pl_buf *b, void *(**fn)(void *), void **arg,
 		      int *parent);
 void pl_thread_adopt(struct pl_buf *b);
 void pl_thread_ended(void);
+/* pl_each_thread() : fn for every registered thread, registry locked
+ * (guard held by the caller): the CPU sampler's back-off */
+struct pl_tls;
+void pl_each_thread(void (*fn)(struct pl_tls *tls, void *arg), void *arg);
 void pl_emit_init(void);
 /* fork support: hold the registry across fork, reset in the child */
 void pl_emit_prefork(void);

@@ -52,7 +52,9 @@ void pl_stack_init(void)
 	void *h;
 
 	if (pl_conf.stack_depth <= 1 && pl_conf.stack_block <= 1 &&
-	    (pl_conf.stack_sampled <= 1 || !pl_conf.heap_sample))
+	    (pl_conf.stack_sampled <= 1 || !pl_conf.heap_sample) &&
+	    (pl_conf.stack_cpu <= 1 || !(pl_conf.fam & FMT_FAM_CPU) ||
+	     !pl_conf.cpu_hz))
 		return;
 	h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	if (h)

@@ -90,3 +90,18 @@ one_line_error() {
 	assert_failure 6
 	assert_output --partial "/nonexistent/dir/t.trace"
 }
+
+@test "a string or stack defined twice keeps its first definition and is reported" {
+	# a damaged trace once freed the first text while symbols and
+	# stacks still pointed at it (a use after free in every reader)
+	"$CTRACE_BUILD/bench/gen-trace" -n 20000 -t 4 -r r.trace >/dev/null
+	for cmd in dump threads "profile sync" "export --format json -o j.json"; do
+		run "$CTRACE" $cmd r.trace
+		[ "$status" -eq 5 ] || { echo "$cmd: $status"; false; }
+	done
+	run "$CTRACE" dump r.trace
+	assert_output --partial "string 2 defined again; the first definition is kept"
+	assert_output --partial "stack 1 defined again; the first definition is kept"
+	refute_output --partial "redefined_name"
+	assert_output --partial "fn_1"
+}

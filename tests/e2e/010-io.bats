@@ -160,7 +160,10 @@ out() {
 	# CTRACE_STACK_DEPTH=1: no unwinder, whose own probes of memory
 	# (libunwind reads and writes a pipe once) strace would count; under
 	# ptrace every call is slow enough to take the deep-stack path.
-	CTRACE_STACK_DEPTH=1 run strace -f -qq -o s.log \
+	# No cpu family: its scheduler readings (after every call of 1 ms
+	# or more, which under ptrace is most) read /proc themselves.
+	CTRACE_STACK_DEPTH=1 CTRACE_EVENTS=thread,sync,process,io,wait,sleep,heap,user \
+		run strace -f -qq -o s.log \
 		-e trace=read,write,umask \
 		"$CTRACE" record -q -o t.trace -- "$FIX/io-rw"
 	assert_success
