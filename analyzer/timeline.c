@@ -98,6 +98,9 @@ struct ana_tl_res {
 	size_t nq, capq;
 	struct ana_tl_residue open;	/* the slice being extended */
 	int has_open;
+	struct ana_block unf;		/* an unfinished call, held */
+	const char *unf_fd;
+	int has_unf;
 };
 
 /* THREAD_CREATE or THREAD_START, matched by handle at the end */
@@ -326,45 +329,65 @@ static void res_emit(struct ana_tl *tl, struct ana_tl_thread *th,
 	o->measured = measured;
 }
 
-/* x * num / den without overflow (num <= den) */
-static uint64_t scale(uint64_t x, uint64_t num, uint64_t den)
+static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
 {
-	return den ? (uint64_t)((unsigned __int128)x * num / den) : 0;
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * part : a gap of len ns's share of `left`, what is left to hand out of
+ * an interval's split over its gaps of `rest` ns (len included): about
+ * proportional, each part summing to len and all of them to the split.
+ */
+static void part_of(struct ana_split *left, uint64_t rest, uint64_t len,
+		    struct ana_split *part)
+{
+	uint64_t q = left->runnable, u = left->unknown;
+	uint64_t want = (uint64_t)((unsigned __int128)left->running * len / rest);
+
+	/* what this gap leaves must fit the others, and the others' too */
+	part->running = clamp(want, len > q + u ? len - q - u : 0,
+			      left->running < len ? left->running : len);
+	len -= part->running;
+	want = (uint64_t)((unsigned __int128)q * (len + part->running) / rest);
+	part->runnable = clamp(want, len > u ? len - u : 0, q < len ? q : len);
+	part->unknown = len - part->runnable;
+	left->running -= part->running;
+	left->runnable -= part->runnable;
+	left->unknown -= part->unknown;
 }
 
 /*
  * The gaps since the last reading, now that one ends them (rd) or none
  * will (NULL: the thread's end).  The interval's split is spread over its
- * gaps by length (rounded so that the parts sum to it): no gap is said
- * to be more on-CPU than another, and a thread's slices sum to its split.
+ * gaps by length: no gap is said to be more on-CPU than another, and a
+ * thread's slices sum to its split.
  */
 static void res_close(struct ana_tl *tl, struct ana_tl_thread *th,
 		      const struct ana_sched *rd)
 {
 	struct ana_tl_res *r = th->res;
-	struct ana_split sp = { 0 }, part, done = { 0 }, cum;
-	uint64_t total = 0, at = 0, len;
+	struct ana_split sp = { 0 }, left, part;
+	uint64_t rest = 0, len;
 	int measured = r->has_prev && rd;
 	size_t i;
 
 	for (i = 0; i < r->npend; i++)
-		total += r->pend[i].b - r->pend[i].a;
+		rest += r->pend[i].b - r->pend[i].a;
 	if (measured)
 		ana_sched_split(&r->prev, rd, r->blocked, &sp);
+	/* the split covers the gaps exactly; never hand out more anyway */
+	left.running = sp.running < rest ? sp.running : rest;
+	left.runnable = sp.runnable < rest - left.running ? sp.runnable :
+			rest - left.running;
+	left.unknown = rest - left.running - left.runnable;
 	for (i = 0; i < r->npend; i++) {
 		len = r->pend[i].b - r->pend[i].a;
-		at += len;
-		if (!measured) {
+		if (measured)
+			part_of(&left, rest, len, &part);
+		else
 			part = (struct ana_split){ 0, 0, len };
-		} else {
-			cum.running = scale(sp.running, at, total);
-			cum.runnable = scale(sp.runnable, at, total);
-			cum.unknown = scale(sp.unknown, at, total);
-			part.running = cum.running - done.running;
-			part.runnable = cum.runnable - done.runnable;
-			part.unknown = cum.unknown - done.unknown;
-			done = cum;
-		}
+		rest -= len;
 		res_emit(tl, th, &r->pend[i], &part,
 			 measured ? dominant(&sp) : ANA_UNKNOWN, measured);
 	}
@@ -499,11 +522,12 @@ static const char *str_of(struct ana_tl *tl, uint64_t id)
 	return s ? s->s : "";
 }
 
-static void on_block(struct ana_tl *tl, struct ana_tl_thread *th,
-		     const struct fmt_event *ev, struct ana_block *b)
+/* a blocked interval, fd_name as its fd was named when it was read */
+static void put_block(struct ana_tl *tl, struct ana_tl_thread *th,
+		      const struct fmt_event *ev, struct ana_block *b,
+		      const char *fd_name)
 {
 	struct ana_tl_proc *tp = th->proc;
-	const struct ana_str *fd = NULL;
 	struct ana_tl_slice s;
 	struct ana_tl_thread *w;
 	uint64_t end = b->start + b->dur, floor = th->last_end;
@@ -525,12 +549,10 @@ static void on_block(struct ana_tl *tl, struct ana_tl_thread *th,
 	th->time[b->state] += b->dur;
 	th->nblocks++;
 	tl->nslices++;
-	if (b->has_fd)
-		fd = ana_map_get(&tp->fds, b->obj);
 	s.cat = (enum ana_tl_cat)b->state;
 	s.name = fmt_event_info(b->type)->name;
 	s.b = b;
-	s.fd_name = fd && fd != &closed_fd ? fd->s : NULL;
+	s.fd_name = fd_name;
 	s.stack = b->stack ? ana_stack(&tl->t, b->stack) : NULL;
 	s.ev = ev;
 	if (tl->ops->slice)
@@ -541,6 +563,43 @@ static void on_block(struct ana_tl *tl, struct ana_tl_thread *th,
 			tl->ops->flow(tl->u, (enum ana_tl_cat)b->state,
 				      ++tl->nflows, w, b->wake_ts, th, end);
 	}
+}
+
+/*
+ * A call unfinished at exit was recorded up to the exit's flush, a little
+ * before its process's end; it stays blocked to the end of the thread's
+ * lifetime (as states.c has it), known only at the end: held till then.
+ */
+static void put_unfinished(struct ana_tl *tl, struct ana_tl_thread *th)
+{
+	struct ana_tl_res *r = th->res;
+	uint64_t end = th->ts ? th->ts->end : 0;
+
+	if (!r || !r->has_unf)
+		return;
+	r->has_unf = 0;
+	if (r->unf.start < end && r->unf.start + r->unf.dur < end)
+		r->unf.dur = end - r->unf.start;
+	put_block(tl, th, NULL, &r->unf, r->unf_fd);
+}
+
+static void on_block(struct ana_tl *tl, struct ana_tl_thread *th,
+		     const struct fmt_event *ev, struct ana_block *b)
+{
+	const struct ana_str *fd = NULL;
+	const char *fd_name;
+
+	if (b->has_fd)
+		fd = ana_map_get(&th->proc->fds, b->obj);
+	fd_name = fd && fd != &closed_fd ? fd->s : NULL;
+	if (!b->unfinished || !th->res) {
+		put_block(tl, th, ev, b, fd_name);
+		return;
+	}
+	put_unfinished(tl, th);		/* an earlier one: as it was */
+	th->res->unf = *b;
+	th->res->unf_fd = fd_name;
+	th->res->has_unf = 1;
 }
 
 /* CPU_SAMPLE: period src run wait stack */
@@ -859,6 +918,7 @@ static void on_done(struct ana_trace *t)
 			if (th->th)
 				th->ts = ana_map_get(&tl->st.by_thread,
 						     (uintptr_t)th->th);
+			put_unfinished(tl, th);
 			if (th->res)
 				res_end(tl, th);
 		}

@@ -3,8 +3,8 @@
  *
  * `ctrace export` (Perfetto, JSON) and `ctrace html` show the same things:
  * per process image a track, per thread a child track holding its blocked
- * intervals (model.h; a call still blocked at exit is one too, to the
- * exit, marked unfinished), the residue between them cut into slices of
+ * intervals (model.h; a call still blocked at exit is one too, marked
+ * unfinished, to the end of the thread's lifetime), the residue between them cut into slices of
  * on-CPU, runnable or unknown time, its CPU samples, user regions, tasks
  * and instants, two counters per process (on-CPU threads, live heap bytes)
  * and two kinds of arrows (thread create -> start, waker -> woken).
@@ -30,7 +30,7 @@
  * before its malloc) and come at the end, in time order, before done().
  * Residue slices come in time order per thread, as the readings and
  * blocks that bound them are read, the last ones of every thread at the
- * end (before the flows).  Thread names are known from done() on (trace.c
+ * end (before the flows), with its unfinished call if it has one.  Thread names are known from done() on (trace.c
  * resolves them last).
  */
 #ifndef ANA_TIMELINE_H
@@ -133,8 +133,7 @@ struct ana_tl_slice {
 	const struct ana_block *b;	/* start/dur already clipped */
 	const char *fd_name;		/* b->has_fd and FD_OPEN named it */
 	const struct ana_stack *stack;	/* NULL if none */
-	const struct fmt_event *ev;	/* for an unfinished call: the
-					 * UNFINISHED event (b->unfinished) */
+	const struct fmt_event *ev;	/* NULL for an unfinished call */
 };
 
 /*
