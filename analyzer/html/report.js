@@ -666,14 +666,16 @@ function events() {
 }
 
 /* ---- flame graphs ---- */
-function flameTree(kind) {
+/* callers above callees from the outermost frame; inverted: from the
+ * innermost (where the samples or calls were), callers below */
+function flameTree(kind, inverted) {
 	const root = { name: 'all', v: 0, kids: new Map() };
 	for (const [si, v] of D.flame[kind]) {
 		let n = root;
 		root.v += v;
 		const fr = D.stacks[si];
-		for (let i = fr.length - 1; i >= 0; i--) {
-			const name = D.frames[fr[i]];
+		for (let j = 0; j < fr.length; j++) {
+			const name = D.frames[fr[inverted ? j : fr.length - 1 - j]];
 			let k = n.kids.get(name);
 			if (!k) n.kids.set(name, k = { name, v: 0, kids: new Map() });
 			k.v += v;
@@ -692,9 +694,11 @@ function flameColour(name) {
 function flame(kind) {
 	const box = $('flame');
 	box.textContent = '';
-	const root = flameTree(kind), width = box.clientWidth || 800;
+	const inv = $('flame-inv').checked;
+	const root = flameTree(kind, inv), width = box.clientWidth || 800;
 	const fmt = kind === 'heap' ? fmtBytes : fmtNs;
 	state.flame = kind;
+	state.inverted = inv;
 	let depth = 0;
 	const put = (n, x, d) => {
 		const w = width * n.v / root.v;
@@ -734,6 +738,12 @@ function flames() {
 		tabs.append(b);
 		if (!first && D.flame[k].length) first = b;
 	}
+	const inv = el('input', { type: 'checkbox', id: 'flame-inv' });
+	const lab = el('label', { for: 'flame-inv', title: 'the innermost frames (where the CPU ' +
+		'samples landed, or the blocking calls) at the root, their callers below' });
+	lab.append(inv, document.createTextNode(' inverted'));
+	inv.onchange = () => flame(state.flame);
+	tabs.append(lab);
 	(first || tabs.firstChild).click();
 }
 

@@ -266,7 +266,10 @@ PY
 	spinner=$(grep -o '"tid":[0-9]*,"name":"spinner"' c.html | grep -o '[0-9]*' | head -1)
 	[ "$(sed -n "s/^ticks $spinner //p" <<< "$output")" -ge 1 ]
 	assert_line "cpu_tab yes"
-	[[ "$(sed -n 's/^cpu_path //p' <<< "$output")" == *spin* ]]
+	# the widest path of the cpu flame graph ends in spin(), which is,
+	# inverted (leaf functions at the root), the widest root child
+	[[ "$(sed -n 's/^cpu_path //p' <<< "$output")" == *\;spin ]]
+	assert_line "cpu_inverted_root_child spin"
 	assert_line "unfinished_shown yes"
 	assert_line --regexp '^residue_shown (running|runnable|unknown)$'
 	# the table's lifetimes are threads' (seconds with 6 decimals)

@@ -18,7 +18,9 @@
 // (pixel columns of its sample lane the canvas has a tick drawn in, the
 // whole trace in view; fails if a thread with samples has none or one
 // without has any), the cpu flame graph tab ("cpu_tab yes", its widest
-// path from the root: "cpu_path F1;F2;..."), the longest residue slice
+// path from the root: "cpu_path F1;F2;...", and inverted, leaf functions
+// at the root, the widest box under it: "cpu_inverted_root_child F"),
+// the longest residue slice
 // clicked ("residue_shown STATE" when the details give its shares), an
 // unfinished call clicked ("unfinished_shown yes" when the details say
 // it was still blocked at exit), and per row of the thread table
@@ -273,6 +275,16 @@ async function cpu_checks(page) {
 		const shown = await page.locator('#flame .fl').count();
 		console.log('cpu_path', path.join(';'));
 		if (on !== 'on' || (path.length && !shown)) ok = false;
+		// inverted, as drawn: the widest box under the root, by width
+		await page.locator('#flame-inv').check();
+		const top = await page.$$eval('#flame .fl', els => {
+			let best = null;
+			for (const e of els)
+				if (e.style.top === '17px' && (!best || e.offsetWidth > best.offsetWidth)) best = e;
+			return best ? best.textContent : '';
+		});
+		console.log('cpu_inverted_root_child', top || '-');
+		await page.locator('#flame-inv').uncheck();
 	} else {
 		console.log('cpu_tab', 'no');
 		ok = false;
