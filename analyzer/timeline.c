@@ -41,8 +41,9 @@ const char *const ana_tl_counter_name[TL_NCOUNTERS] = {
 };
 
 /* readings kept unplaced per thread at most: past it, the oldest is
- * taken to be outside any call (about 2.5 s of CPU at 100 Hz) */
-#define RES_QUEUE	256
+ * taken to be outside any call (0.64 s of CPU at 100 Hz; samples do not
+ * land inside blocking calls since Linux 5.11, see preload/cpu.c) */
+#define RES_QUEUE	64
 /* the on-CPU counter adds shares in millionths, so that they cancel */
 #define SHARE_ONE	1000000
 

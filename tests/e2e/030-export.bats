@@ -140,12 +140,37 @@ for e in d['traceEvents']:
         c['blocked'] += 1
     if e['ph'] in 'sf':
         c[e['ph'] + ' ' + e['cat']] += 1
+# per thread, slices (X, and B/E regions) are nested or apart, never
+# partly overlapping: residue slices are cut at region boundaries
+spans, open_ = collections.defaultdict(list), collections.defaultdict(list)
+ns = lambda t: round(t * 1000)
+for e in d['traceEvents']:
+    k = (e['pid'], e['tid'])
+    if e['ph'] == 'X':
+        spans[k].append((ns(e['ts']), ns(e['ts']) + ns(e['dur'])))
+    elif e['ph'] == 'B':
+        open_[k].append(ns(e['ts']))
+    elif e['ph'] == 'E':
+        spans[k].append((open_[k].pop(), ns(e['ts'])))
+bad = 0
+for l in spans.values():
+    l.sort(key=lambda s: (s[0], -s[1]))
+    st = []
+    for s in l:
+        while st and st[-1][1] <= s[0]:
+            st.pop()
+        bad += bool(st and s[1] > st[-1][1])
+        st.append(s)
+c['partial_overlaps'] = bad
 for k, v in sorted(c.items()):
     print(k, v)
 PY
 	assert_equal "$(sed -n 's/^M thread_name //p' js)" "$(tids w.trace | wc -l)"
 	# residue slices between the blocked ones, named by their state
 	[ "$(grep -Ec '^X (running|runnable|unknown) ' js)" -ge 1 ]
+	# the workers' regions and residue slices nest on their tracks
+	assert_equal "$(sed -n 's/^B //p' js)" 4
+	assert_equal "$(sed -n 's/^partial_overlaps //p' js)" 0
 	assert_equal "$(sed -n 's/^M process_name //p' js)" 1
 	assert_equal "$(sed -n 's/^blocked //p' js)" "$(blocking w.trace)"
 	assert_equal "$(sed -n 's/^s thread //p' js)" 4

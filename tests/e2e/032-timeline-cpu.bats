@@ -226,6 +226,35 @@ PY
 	grep -qx 'unfinished reader read to_exit 1' got
 }
 
+@test "json: past 64 readings held without a block (1000 Hz) the slices still tile and add up" {
+	CTRACE_CPU_HZ=1000 "$CTRACE" record -q -o k.trace -- "$FIX/tl-cpu" 400 >/dev/null
+	# 1 s of CPU, at the tick rate or 1000 Hz: the spinner's readings
+	# outnumber what timeline.c holds for a thread (RES_QUEUE)
+	[ "$(events k.trace cpu_sample)" -gt 64 ]
+	"$CTRACE" threads --per-thread k.trace > threads.txt
+	"$CTRACE" export --format json -o k.json k.trace
+	per_thread split > want
+	python3 - k.json > got <<'PY'
+import json, sys, collections
+tile, split = collections.Counter(), collections.defaultdict(collections.Counter)
+sec = lambda ns: '%d.%06d' % (ns // 10**9, ns % 10**9 // 1000)
+for e in json.load(open(sys.argv[1]))['traceEvents']:
+    a = e.get('args', {})
+    if e['ph'] != 'X' or not (e['cat'] in ('running', 'runnable', 'unknown') or 'result' in a):
+        continue
+    tile[e['tid']] += round(e['dur'] * 1000)
+    for k in ('running', 'runnable', 'unknown'):
+        split[e['tid']][k] += a.get(k + '_ns', 0)
+for tid, ns in sorted(tile.items()):
+    print(tid, sec(ns), *(sec(split[tid][k]) for k in ('running', 'runnable', 'unknown')))
+PY
+	if grep -q '^execution = on a CPU' threads.txt; then
+		assert_equal "$(sort got)" "$(sort want)"
+	else
+		assert_equal "$(cut -d' ' -f1,2 got | sort)" "$(cut -d' ' -f1,2 want | sort)"
+	fi
+}
+
 @test "json: without cpu events nothing is measured: all residue is unknown" {
 	CTRACE_EVENTS=thread,sync,io "$CTRACE" record -q -o n.trace -- "$FIX/tl-cpu" 20
 	assert_equal "$(events n.trace cpu_sample)" 0
