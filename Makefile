@@ -141,6 +141,14 @@ $(O)/tests/%: tests/unit/%.c $(SHARED_OBJ) tests/unit/tap.h
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
 
+# test-states runs the analyzer's state accounting on made-up events
+STATES_UNIT_OBJ = $(call obj,analyzer/states.c analyzer/model.c \
+		  analyzer/map.c analyzer/symbols.c analyzer/trace.c)
+$(O)/tests/test-states: tests/unit/test-states.c $(STATES_UNIT_OBJ) $(SHARED_OBJ) tests/unit/tap.h
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATES_UNIT_OBJ) $(SHARED_OBJ) $(LIBS)
+
 # fixtures are the user's programs: built plainly, as a user would
 $(O)/fixtures/%: tests/fixtures/%.c | deps-ok
 	$(QP) CC $<

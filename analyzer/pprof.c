@@ -2,9 +2,10 @@
  * pprof.c - a profile as pprof's profile.proto, gzip-compressed, for
  * `go tool pprof` and the tools that read it.
  *
- * Block profiles look like Go's (contentions/count, delay/nanoseconds),
- * heap profiles like Go's heap profile (alloc_objects, alloc_space,
- * inuse_objects, inuse_space).  Each distinct (image, address) is one
+ * CPU profiles look like Go's (samples/count, cpu/nanoseconds, the period
+ * in cpu/nanoseconds), block profiles like Go's (contentions/count,
+ * delay/nanoseconds), heap profiles like Go's heap profile (alloc_objects,
+ * alloc_space, inuse_objects, inuse_space).  Each distinct (image, address) is one
  * Location; a Location has a Line and a Function when the trace names
  * the address, and only its address otherwise.  Messages are built with
  * protobuf-c's generated code (analyzer/proto/profile.proto).
@@ -159,6 +160,9 @@ static uint64_t loc_id(struct builder *bd, uint64_t image, uint64_t addr,
 /* sample types by kind: {type, unit} pairs */
 static size_t sample_types(enum ana_prof_kind kind, const char **names)
 {
+	static const char *const cpu[] = {
+		"samples", "count", "cpu", "nanoseconds",
+	};
 	static const char *const block[] = {
 		"contentions", "count", "delay", "nanoseconds",
 	};
@@ -172,7 +176,9 @@ static size_t sample_types(enum ana_prof_kind kind, const char **names)
 	const char *const *src = block;
 	size_t n = 2;
 
-	if (kind == ANA_PROF_WAKEUP) {
+	if (kind == ANA_PROF_CPU) {
+		src = cpu;
+	} else if (kind == ANA_PROF_WAKEUP) {
 		src = wakeup;
 	} else if (kind == ANA_PROF_HEAP) {
 		src = heap;
@@ -293,9 +299,15 @@ int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
 	perftools__profiles__value_type__init(&period);
 	period.type = vt[0].type;
 	period.unit = vt[0].unit;
+	prof.period = 1;
 	if (pr->kind == ANA_PROF_HEAP || pr->kind == ANA_PROF_LEAKS) {
 		period.type = str_id(&bd, "space");
 		period.unit = str_id(&bd, "bytes");
+	} else if (pr->kind == ANA_PROF_CPU) {
+		/* as Go's: one sample per period ns of CPU time */
+		period.type = vt[1].type;
+		period.unit = vt[1].unit;
+		prof.period = pr->cs.period;
 	}
 	prof.n_sample_type = nv;
 	prof.sample_type = vtp;
@@ -306,7 +318,6 @@ int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
 	prof.n_function = bd.nfns;
 	prof.function = fp;
 	prof.period_type = &period;
-	prof.period = 1;
 	prof.time_nanos = t->h.start_realtime;
 	prof.duration_nanos = t->st.have_ts ? t->st.last_ts - t->st.first_ts :
 			      0;

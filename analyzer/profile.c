@@ -26,13 +26,18 @@
 #define REALLOC_OLD	1
 #define REALLOC_SIZE	2
 #define REALLOC_STACK	3
+#define CPU_PERIOD	0	/* CPU_SAMPLE: period src run wait stack */
+#define CPU_STACK	4
 
 #define TEXT_TOP	20	/* stacks the text output shows */
 #define TEXT_OBJS	10	/* objects it shows */
 #define TEXT_BY		3	/* holders per object */
+#define TEXT_FUNCS	20	/* functions the cpu flat table shows */
+#define TEXT_THREADS	10	/* threads the cpu header shows */
 
 static const char *const kind_names[ANA_PROF_NKINDS] = {
-	"sync", "io", "syscall", "sleep", "wakeup", "heap", "leaks", "block",
+	"cpu", "sync", "io", "syscall", "sleep", "wakeup", "heap", "leaks",
+	"block",
 };
 
 int ana_prof_kind_of(const char *name)
@@ -242,7 +247,7 @@ static void add_by(struct ana_pobj *o, uint64_t tid, uint64_t ns)
 }
 
 static void object(struct ana_prof *pr, struct ana_proc *p,
-		   const struct fmt_event *ev, const struct ana_block *b)
+		   const struct ana_block *b)
 {
 	uint64_t key = p->pid << 48 | (b->obj & 0xffffffffffffull);
 	struct ana_pobj *o = ana_map_get(&pr->objs, key);
@@ -252,13 +257,15 @@ static void object(struct ana_prof *pr, struct ana_proc *p,
 		o = xcalloc(1, sizeof(*o));
 		o->p = p;
 		o->obj = b->obj;
-		o->type = ev->type;
+		o->type = b->type;
 		ana_map_put(&pr->objs, key, o);
 		pr->nobjs++;
 	}
 	o->ns += b->dur;
 	o->count++;
-	by = ev->type == FMT_EV_MUTEX_BLOCK ? b->holder : b->waker;
+	o->unfinished += b->unfinished;
+	/* an unfinished wait has neither: nobody ended it */
+	by = b->type == FMT_EV_MUTEX_BLOCK ? b->holder : b->waker;
 	if (by)
 		add_by(o, by, b->dur);
 }
@@ -357,6 +364,73 @@ static void heap_event(struct ana_prof *pr, struct ana_proc *p,
 	}
 }
 
+/* ---- cpu ---- */
+
+static struct ana_pthread *cpu_thread(struct ana_prof *pr, struct ana_proc *p,
+				      struct ana_thread *th)
+{
+	uint64_t key = (uint64_t)(uintptr_t)th;
+	struct ana_pthread *pt = ana_map_get(&pr->cs.threads, key);
+
+	if (!pt) {
+		pt = xcalloc(1, sizeof(*pt));
+		pt->p = p;
+		pt->th = th;
+		ana_map_put(&pr->cs.threads, key, pt);
+		pr->cs.nthreads++;
+	}
+	return pt;
+}
+
+static uint64_t gcd(uint64_t a, uint64_t b)
+{
+	uint64_t t;
+
+	while (b) {
+		t = a % b;
+		a = b;
+		b = t;
+	}
+	return a;
+}
+
+/*
+ * A CPU_SAMPLE is one expiry of the thread's CPU-time timer: its period
+ * is the CPU time it stands for, the interval times 1 + the timer's
+ * overruns, so the interval is the periods' greatest common divisor.
+ * (Not the smallest period: the kernel checks CPU timers at its tick,
+ * and at 1000 Hz on a 250 Hz kernel every sample overruns.)  The
+ * readings (samples and SCHED) give the kernel's own count of the
+ * thread's CPU time to compare the samples with.
+ */
+static void cpu_event(struct ana_prof *pr, struct ana_proc *p,
+		      struct ana_thread *th, const struct fmt_event *ev)
+{
+	struct ana_pthread *pt;
+	struct ana_psample *s;
+	struct ana_sched r;
+	uint64_t period;
+
+	if (!ana_sched_of(ev, &r))
+		return;
+	pr->cs.readings++;
+	pt = cpu_thread(pr, p, th);
+	if (r.src != FMT_SCHED_SRC_NONE && r.run >= pt->run) {
+		pt->run = r.run;
+		pt->src = r.src;
+	}
+	if (ev->type != FMT_EV_CPU_SAMPLE)
+		return;
+	period = ev->f[CPU_PERIOD];
+	if (period)
+		pr->cs.period = gcd(period, pr->cs.period);
+	s = sample(pr, ev->f[CPU_STACK], ev->type);
+	s->v[0]++;
+	s->v[1] += period;
+	pt->samples++;
+	pt->ns += period;
+}
+
 void ana_prof_event(struct ana_prof *pr, struct ana_proc *p,
 		    struct ana_thread *th, const struct fmt_event *ev,
 		    const struct ana_block *b)
@@ -366,11 +440,22 @@ void ana_prof_event(struct ana_prof *pr, struct ana_proc *p,
 	if (b) {
 		if (!(pr->mask & 1u << b->state))
 			return;
-		s = sample(pr, b->stack, ev->type);
+		/* b->type, not ev->type: UNFINISHED for a call blocked at
+		 * exit, which counts as the call it is */
+		s = sample(pr, b->stack, b->type);
 		s->v[0]++;
 		s->v[1] += b->dur;
+		if (b->unfinished) {
+			s->unfinished++;
+			pr->unfinished++;
+			pr->unfinished_ns += b->dur;
+		}
 		if (b->state == ANA_SYNC)
-			object(pr, p, ev, b);
+			object(pr, p, b);
+		return;
+	}
+	if (pr->kind == ANA_PROF_CPU) {
+		cpu_event(pr, p, th, ev);
 		return;
 	}
 	if (pr->live && ev->type >= FMT_EV_ALLOC &&
@@ -473,6 +558,27 @@ struct ana_pobj **ana_prof_objs_sorted(const struct ana_prof *pr)
 	return (struct ana_pobj **)arr;
 }
 
+static int pthread_cmp(const void *a, const void *b)
+{
+	const struct ana_pthread *x = *(void *const *)a, *y = *(void *const *)b;
+
+	if (x->samples != y->samples)
+		return x->samples < y->samples ? 1 : -1;
+	if (x->p->pid != y->p->pid)
+		return x->p->pid < y->p->pid ? -1 : 1;
+	return x->th->tid < y->th->tid ? -1 : x->th->tid > y->th->tid;
+}
+
+struct ana_pthread **ana_prof_threads_sorted(const struct ana_prof *pr,
+					     size_t *n)
+{
+	void **arr = values(&pr->cs.threads, pr->cs.nthreads);
+
+	qsort(arr, pr->cs.nthreads, sizeof(*arr), pthread_cmp);
+	*n = pr->cs.nthreads;
+	return (struct ana_pthread **)arr;
+}
+
 static int holder_cmp(const void *a, const void *b)
 {
 	const struct ana_holder *x = a, *y = b;
@@ -510,6 +616,9 @@ void ana_prof_free(struct ana_prof *pr)
 		free(o);
 	}
 	ana_map_free(&pr->objs);
+	for (i = 0; i < pr->cs.threads.cap; i++)
+		free(pr->cs.threads.ents[i].val);
+	ana_map_free(&pr->cs.threads);
 	if (pr->live) {
 		free(pr->live->key);
 		free(pr->live->v);
@@ -573,13 +682,16 @@ static void write_folded(const struct ana_trace *t, const struct ana_prof *pr,
 			 FILE *f)
 {
 	struct ana_psample **arr = ana_prof_sorted(pr);
+	/* cpu folds by samples, the count flame graph tools expect of a
+	 * sampled profile; the others by their ns or bytes */
+	int vi = pr->kind == ANA_PROF_CPU ? 0 : 1;
 	struct fmt_buf b = { 0 };
 	const uint64_t *fr;
 	uint64_t image;
 	size_t i, n, k;
 
 	for (i = 0; i < pr->nsamples; i++) {
-		if (arr[i]->v[1] <= 0)
+		if (arr[i]->v[vi] <= 0)
 			continue;
 		n = frames_of(t, arr[i], &fr, &image);
 		if (!n)
@@ -590,7 +702,7 @@ static void write_folded(const struct ana_trace *t, const struct ana_prof *pr,
 				ana_put(&b, ";");
 		}
 		ana_put(&b, " ");
-		ana_put_u64(&b, arr[i]->v[1]);
+		ana_put_u64(&b, arr[i]->v[vi]);
 		ana_put(&b, "\n");
 		ana_write(&b, f);
 	}
@@ -619,10 +731,141 @@ static void put_value(struct fmt_buf *b, enum ana_prof_kind k, int64_t v,
 	ana_put(b, tmp);
 }
 
+/* "1.234567 s" */
+static void put_secs(struct fmt_buf *b, int64_t ns)
+{
+	ana_put_dur(b, ns > 0 ? ns : 0, 0);
+	ana_put(b, " s");
+}
+
+static const char *src_name(unsigned src)
+{
+	return src == FMT_SCHED_SRC_SCHEDSTAT ? "schedstat" :
+	       src == FMT_SCHED_SRC_CPUCLOCK ? "CPU clock" : "none";
+}
+
+/* the kernel's CPU time of the threads, to weigh the samples against */
+static void cpu_kernel(const struct ana_prof *pr, struct fmt_buf *b)
+{
+	struct ana_pthread *pt;
+	uint64_t run = 0, n = 0;
+	unsigned srcs = 0;
+	size_t i;
+	char tmp[96];
+
+	for (i = 0; i < pr->cs.threads.cap; i++) {
+		pt = pr->cs.threads.ents[i].val;
+		if (!pt || pt->src == FMT_SCHED_SRC_NONE)
+			continue;
+		run += pt->run;
+		n++;
+		srcs |= 1u << pt->src;
+	}
+	if (!n) {
+		ana_put(b, "kernel accounting: not read (no scheduler "
+			"reading in the trace)\n");
+		return;
+	}
+	ana_put(b, "kernel accounting: ");
+	put_secs(b, run);
+	snprintf(tmp, sizeof(tmp), " on a CPU in %" PRIu64 " thread%s (%s)\n",
+		 n, n == 1 ? "" : "s",
+		 srcs == 1u << FMT_SCHED_SRC_SCHEDSTAT ? "schedstat" :
+		 srcs == 1u << FMT_SCHED_SRC_CPUCLOCK ? "CPU clock" :
+		 "schedstat and CPU clock");
+	ana_put(b, tmp);
+}
+
+/* its name, else the program's for a main thread, else "-" */
+static const char *thread_name(const struct ana_pthread *pt)
+{
+	const char *s;
+
+	if (pt->th->name)
+		return pt->th->name->s;
+	if (pt->th->tid != pt->p->pid || !pt->p->exe)
+		return "-";
+	s = strrchr(pt->p->exe->s, '/');
+	return s ? s + 1 : pt->p->exe->s;
+}
+
+static void cpu_threads(const struct ana_prof *pr, struct fmt_buf *b, FILE *f)
+{
+	struct ana_pthread **arr;
+	size_t i, n, shown = 0;
+	char tmp[160];
+
+	arr = ana_prof_threads_sorted(pr, &n);
+	for (i = 0; i < n; i++)
+		shown += arr[i]->samples > 0;
+	fprintf(f, "by thread (top %d of %zu sampled):\n", TEXT_THREADS,
+		shown);
+	for (i = 0; i < n && i < TEXT_THREADS && arr[i]->samples; i++) {
+		snprintf(tmp, sizeof(tmp), "  pid %-7" PRIu64 " tid %-7" PRIu64
+			 " %-16s %9" PRIu64 " samples ", arr[i]->p->pid,
+			 arr[i]->th->tid, thread_name(arr[i]), arr[i]->samples);
+		ana_put(b, tmp);
+		put_secs(b, arr[i]->ns);
+		if (arr[i]->src != FMT_SCHED_SRC_NONE) {
+			ana_put(b, " (kernel: ");
+			put_secs(b, arr[i]->run);
+			ana_put(b, " on a CPU, ");
+			ana_put(b, src_name(arr[i]->src));
+			ana_put(b, ")");
+		}
+		ana_put(b, "\n");
+		ana_write(b, f);
+	}
+	free(arr);
+}
+
+/*
+ * Samples are counts of timer expiries, so what they say is scaled: each
+ * stands for its period of CPU time.  The header says so, with the rate,
+ * and sets the kernel's own accounting beside it.
+ */
+static void cpu_header(const struct ana_prof *pr, FILE *f)
+{
+	const struct ana_cpu_stats *cs = &pr->cs;
+	struct fmt_buf b = { 0 };
+	uint64_t extra;
+	char tmp[160];
+
+	if (!pr->total[0]) {
+		fprintf(f, "no CPU samples in this trace (record with cpu in "
+			"CTRACE_EVENTS and CTRACE_CPU_HZ above 0; a thread is "
+			"sampled once per period of CPU time it runs)\n");
+		if (cs->readings)
+			cpu_kernel(pr, &b);
+		ana_write(&b, f);
+		fmt_buf_free(&b);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "sampled: %" PRId64 " samples at %.6g Hz "
+		 "of CPU time (one per %.6g ms on a CPU), standing for ",
+		 pr->total[0], 1e9 / cs->period, cs->period / 1e6);
+	ana_put(&b, tmp);
+	put_secs(&b, pr->total[1]);
+	ana_put(&b, " of CPU time\n");
+	/* an overrun sample stands for more than one interval */
+	extra = (uint64_t)pr->total[1] / cs->period - pr->total[0];
+	if (extra) {
+		snprintf(tmp, sizeof(tmp), "timer overruns: %" PRIu64 " more "
+			 "period%s counted in the samples that overran\n",
+			 extra, extra == 1 ? "" : "s");
+		ana_put(&b, tmp);
+	}
+	cpu_kernel(pr, &b);
+	ana_write(&b, f);
+	cpu_threads(pr, &b, f);
+	fmt_buf_free(&b);
+}
+
 static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 			FILE *f)
 {
 	static const char *const what[ANA_PROF_NKINDS] = {
+		"CPU time by stack, sampled",
 		"time blocked on locks, condition variables, semaphores, "
 		"barriers and futexes",
 		"time blocked in reads, writes, accepts and connects",
@@ -653,12 +896,36 @@ static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 		       hs->peak_bytes, hs->leaked, hs->leaked_bytes);
 		return;
 	}
+	if (pr->kind == ANA_PROF_CPU) {
+		cpu_header(pr, f);
+		return;
+	}
 	ana_put_dur(&b, pr->total[1], 0);
 	fprintf(f, "total: %" PRId64 " %s, %.*s s %s\n", pr->total[0],
 		pr->kind == ANA_PROF_WAKEUP ? "wakeups" : "blocking calls",
 		(int)b.len, (const char *)b.p,
 		pr->kind == ANA_PROF_WAKEUP ? "latency" : "blocked");
 	fmt_buf_free(&b);
+	if (pr->unfinished) {
+		fprintf(f, "%" PRIu64 " call%s still blocked at exit "
+			"(counted to the exit: ", pr->unfinished,
+			pr->unfinished == 1 ? " was" : "s were");
+		ana_put_dur(&b, pr->unfinished_ns, 0);
+		ana_write(&b, f);
+		fmt_buf_free(&b);
+		fprintf(f, " s of the total)\n");
+	}
+}
+
+/* "  [2 unfinished]" after a stack's innermost frame, when it has any */
+static void put_unfinished(struct fmt_buf *b, uint64_t n)
+{
+	char tmp[48];
+
+	if (!n)
+		return;
+	snprintf(tmp, sizeof(tmp), "  [%" PRIu64 " unfinished]", n);
+	ana_put(b, tmp);
 }
 
 /* one sample: value, percent, count, then its frames */
@@ -683,7 +950,11 @@ static void text_sample(const struct ana_trace *t, const struct ana_prof *pr,
 		if (k)
 			ana_put(b, "\n                                    ");
 		ana_put(b, ana_frame_str(t, image, fr[k], buf, sizeof(buf)));
+		if (!k)
+			put_unfinished(b, s->unfinished);
 	}
+	if (!n)
+		put_unfinished(b, s->unfinished);
 	ana_put(b, "\n");
 }
 
@@ -717,17 +988,175 @@ static void text_objects(const struct ana_prof *pr, struct fmt_buf *b,
 		}
 		if (!arr[i]->nby)
 			ana_put(b, " (unknown)");
+		put_unfinished(b, arr[i]->unfinished);
 		ana_put(b, "\n");
 		ana_write(b, f);
 	}
 	free(arr);
 }
 
+/* ---- cpu: time by function ---- */
+
+struct fnrow {
+	char *name;
+	int64_t flat, cum;
+	size_t seen;		/* 1 + the sample that last added to cum */
+};
+
+struct fntab {
+	struct ana_map ids;	/* hash of name -> fnrow */
+	struct fnrow **rows;
+	size_t n;
+};
+
+static uint64_t fnv(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
+	return h;
+}
+
+static struct fnrow *fn_row(struct fntab *ft, const char *name)
+{
+	uint64_t key = fnv(name);
+	struct fnrow *r;
+
+	/* names that hash alike probe on */
+	while ((r = ana_map_get(&ft->ids, key)) && strcmp(r->name, name))
+		key = key * 0x9e3779b97f4a7c15ull + 1;
+	if (r)
+		return r;
+	r = xcalloc(1, sizeof(*r));
+	r->name = xstrdup(name);
+	ana_map_put(&ft->ids, key, r);
+	ft->rows = xrealloc(ft->rows, (ft->n + 1) * sizeof(*ft->rows));
+	ft->rows[ft->n++] = r;
+	return r;
+}
+
+/* a frame as a function: its name; an address the trace does not name
+ * counts under its module, "[libz.so.1]", or alone when in none */
+static const char *fn_name(const struct ana_trace *t, uint64_t image,
+			   uint64_t addr, char *buf, size_t size)
+{
+	const struct ana_sym *sym = ana_symbol(t, image, addr);
+	const char *mod;
+
+	if (sym && sym->name)
+		return sym->name;
+	if (sym && sym->module) {
+		mod = strrchr(sym->module, '/');
+		snprintf(buf, size, "[%s]", mod ? mod + 1 : sym->module);
+		return buf;
+	}
+	return ana_frame_str(t, image, addr, buf, size);
+}
+
+static int fnrow_cmp(const void *a, const void *b)
+{
+	const struct fnrow *x = *(void *const *)a, *y = *(void *const *)b;
+
+	if (x->flat != y->flat)
+		return x->flat < y->flat ? 1 : -1;
+	if (x->cum != y->cum)
+		return x->cum < y->cum ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/* flat: the samples a function was the leaf of; cum: those it was
+ * anywhere on the stack of, once per sample however deep it recursed */
+static void fn_fill(const struct ana_trace *t, const struct ana_prof *pr,
+		    struct ana_psample **arr, struct fntab *ft)
+{
+	const struct fmt_event_info *in;
+	const uint64_t *fr;
+	struct fnrow *r;
+	uint64_t image;
+	size_t i, k, n;
+	char buf[512];
+
+	for (i = 0; i < pr->nsamples; i++) {
+		n = frames_of(t, arr[i], &fr, &image);
+		if (!n) {
+			/* the frame put_pseudo() names it by */
+			in = fmt_event_info(arr[i]->type);
+			snprintf(buf, sizeof(buf), "[%s%s]", in ? in->name : "?",
+				 arr[i]->stack ? " stack not recorded" : "");
+			r = fn_row(ft, buf);
+			r->flat += arr[i]->v[1];
+			r->cum += arr[i]->v[1];
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			r = fn_row(ft, fn_name(t, image, fr[k], buf,
+					       sizeof(buf)));
+			if (!k)
+				r->flat += arr[i]->v[1];
+			if (r->seen != i + 1)
+				r->cum += arr[i]->v[1];
+			r->seen = i + 1;
+		}
+	}
+	qsort(ft->rows, ft->n, sizeof(*ft->rows), fnrow_cmp);
+}
+
+static void fn_free(struct fntab *ft)
+{
+	size_t i;
+
+	for (i = 0; i < ft->n; i++) {
+		free(ft->rows[i]->name);
+		free(ft->rows[i]);
+	}
+	free(ft->rows);
+	ana_map_free(&ft->ids);
+}
+
+static double pct_of(int64_t v, int64_t total)
+{
+	return total > 0 ? 100.0 * v / total : 0.0;
+}
+
+/* the table of `go tool pprof -top`: by function, most flat CPU first */
+static void cpu_flat(const struct ana_trace *t, const struct ana_prof *pr,
+		     struct ana_psample **arr, FILE *f)
+{
+	struct fntab ft = { 0 };
+	struct fmt_buf b = { 0 };
+	int64_t sum = 0, tot = pr->total[1];
+	char tmp[64];
+	size_t i;
+
+	fn_fill(t, pr, arr, &ft);
+	fprintf(f, "\nby function (top %d of %zu, by CPU time as the "
+		"innermost frame):\n%12s %7s %7s %12s %7s  %s\n", TEXT_FUNCS,
+		ft.n, "flat(s)", "flat%", "sum%", "cum(s)", "cum%",
+		"function");
+	for (i = 0; i < ft.n && i < TEXT_FUNCS; i++) {
+		sum += ft.rows[i]->flat;
+		ana_put_dur(&b, ft.rows[i]->flat, 12);
+		snprintf(tmp, sizeof(tmp), " %6.2f%% %6.2f%% ",
+			 pct_of(ft.rows[i]->flat, tot), pct_of(sum, tot));
+		ana_put(&b, tmp);
+		ana_put_dur(&b, ft.rows[i]->cum, 12);
+		snprintf(tmp, sizeof(tmp), " %6.2f%%  ",
+			 pct_of(ft.rows[i]->cum, tot));
+		ana_put(&b, tmp);
+		ana_put(&b, ft.rows[i]->name);
+		ana_put(&b, "\n");
+		ana_write(&b, f);
+	}
+	fmt_buf_free(&b);
+	fn_free(&ft);
+}
+
 static void write_text(const struct ana_trace *t, const struct ana_prof *pr,
 		       FILE *f)
 {
 	static const char *const vname[ANA_PROF_NKINDS] = {
-		"blocked(s)", "blocked(s)", "blocked(s)", "asleep(s)",
+		"cpu(s)", "blocked(s)", "blocked(s)", "blocked(s)", "asleep(s)",
 		"latency(s)", "bytes", "bytes", "blocked(s)",
 	};
 	struct ana_psample **arr = ana_prof_sorted(pr);
@@ -735,12 +1164,18 @@ static void write_text(const struct ana_trace *t, const struct ana_prof *pr,
 	size_t i, shown = 0;
 
 	text_header(t, pr, f);
+	if (pr->kind == ANA_PROF_CPU) {
+		if (!pr->total[0])
+			goto out;
+		cpu_flat(t, pr, arr, f);
+	}
 	for (i = 0; i < pr->nsamples; i++)
 		shown += arr[i]->v[1] > 0;
 	fprintf(f, "\ntop %d of %zu stacks:\n%14s %7s %9s  %s\n", TEXT_TOP,
 		shown, vname[pr->kind], "%",
 	       pr->kind == ANA_PROF_HEAP ? "allocs" :
-	       pr->kind == ANA_PROF_LEAKS ? "objects" : "count",
+	       pr->kind == ANA_PROF_LEAKS ? "objects" :
+	       pr->kind == ANA_PROF_CPU ? "samples" : "count",
 	       "stack (innermost frame first)");
 	for (i = 0, shown = 0; i < pr->nsamples && shown < TEXT_TOP; i++) {
 		if (arr[i]->v[1] <= 0)
@@ -751,6 +1186,7 @@ static void write_text(const struct ana_trace *t, const struct ana_prof *pr,
 	}
 	if (pr->kind == ANA_PROF_SYNC && pr->nobjs)
 		text_objects(pr, &b, f);
+out:
 	fmt_buf_free(&b);
 	free(arr);
 }
@@ -759,7 +1195,7 @@ static void write_text(const struct ana_trace *t, const struct ana_prof *pr,
 
 static void prof_usage(FILE *f)
 {
-	fprintf(f, "usage: ctrace-analyze profile sync|io|syscall|sleep|"
+	fprintf(f, "usage: ctrace-analyze profile cpu|sync|io|syscall|sleep|"
 		"wakeup|heap|leaks [--format text|pprof|folded] [-o <out>] "
 		"<file>\n");
 }
@@ -802,7 +1238,7 @@ static void parse(int argc, char **argv, struct popts *o)
 	}
 	k = ana_prof_kind_of(kind);
 	if (k < 0)
-		die(EXIT_USAGE, "profile: unknown kind '%s' (sync, io, "
+		die(EXIT_USAGE, "profile: unknown kind '%s' (cpu, sync, io, "
 		    "syscall, sleep, wakeup, heap or leaks)", kind);
 	o->kind = k;
 	if (!strcmp(fmt, "text"))

@@ -7,13 +7,19 @@
  * of distinct stacks, contended objects and live allocations.
  *
  * Values of a sample, by kind:
+ *   cpu                           v[0] CPU_SAMPLEs, v[1] CPU ns they stand
+ *                                 for (the sum of their periods)
  *   sync io syscall sleep block   v[0] count, v[1] ns blocked
  *   wakeup                        v[0] count, v[1] ns from wake to return
  *   heap                          v[0] allocations, v[1] bytes allocated,
  *                                 v[2] live at the end, v[3] bytes live
  *   leaks                         v[0] allocations live at the end,
  *                                 v[1] their bytes
- * v[1] is what outputs rank and fold by.
+ * v[1] is what outputs rank by; folded lines carry v[1], or for cpu v[0]
+ * (samples).
+ * A call still blocked when its process exited (an UNFINISHED event)
+ * counts in the blocking kinds with its time to the exit, and in
+ * `unfinished`.
  */
 #ifndef ANA_PROFILE_H
 #define ANA_PROFILE_H
@@ -27,6 +33,7 @@
 #include "trace.h"
 
 enum ana_prof_kind {
+	ANA_PROF_CPU,
 	ANA_PROF_SYNC,
 	ANA_PROF_IO,
 	ANA_PROF_SYSCALL,	/* io + wait + sleep */
@@ -42,8 +49,10 @@ enum ana_prof_kind {
 
 struct ana_psample {
 	uint64_t stack;		/* stack id, 0 = the event had none */
-	unsigned type;		/* its event type (names a stack-less one) */
+	unsigned type;		/* its event type (names a stack-less one);
+				 * the call's for an unfinished block */
 	int64_t v[ANA_PROF_NV];
+	uint64_t unfinished;	/* blocks of v[0] still blocked at exit */
 };
 
 /* who held a contended mutex, or woke the waiters of another object */
@@ -56,6 +65,7 @@ struct ana_pobj {
 	uint64_t obj;
 	unsigned type;		/* event type of its first wait */
 	uint64_t ns, count;
+	uint64_t unfinished;	/* waits still blocked at exit */
 	struct ana_holder *by;	/* a table by tid until sorted, see
 				 * ana_prof_sort_holders() */
 	size_t nby, bycap;	/* holders, slots */
@@ -69,6 +79,24 @@ struct ana_heap_stats {
 	uint64_t unmatched_frees;	/* of memory no event allocated */
 };
 
+/* cpu: one thread's samples and the kernel's count of its CPU time */
+struct ana_pthread {
+	struct ana_proc *p;
+	struct ana_thread *th;
+	uint64_t samples;
+	int64_t ns;		/* the periods of its samples */
+	uint64_t run;		/* its latest reading's ns on a CPU */
+	unsigned src;		/* FMT_SCHED_SRC_* of that reading */
+};
+
+struct ana_cpu_stats {
+	uint64_t period;		/* the sampling interval (ns): the
+					 * periods' greatest common divisor */
+	struct ana_map threads;		/* ana_thread -> ana_pthread */
+	size_t nthreads;		/* with samples or readings */
+	uint64_t readings;		/* CPU_SAMPLE and SCHED events */
+};
+
 struct ana_htab;
 
 struct ana_prof {
@@ -78,7 +106,10 @@ struct ana_prof {
 	struct ana_map objs;		/* (pid, address) -> ana_pobj */
 	struct ana_htab *live, *pending;	/* heap: allocations, frees */
 	struct ana_heap_stats hs;
+	struct ana_cpu_stats cs;
 	int64_t total[ANA_PROF_NV];
+	uint64_t unfinished;		/* blocks still blocked at exit */
+	uint64_t unfinished_ns;		/* their time, to the exit */
 	size_t nsamples, nobjs;
 };
 
@@ -98,6 +129,11 @@ void ana_prof_edge(void *arg, const struct ana_edge *e);
 
 /* ana_prof_done() : live allocations into the samples, totals */
 void ana_prof_done(struct ana_prof *pr, struct ana_trace *t);
+
+/* cpu: its threads sorted by samples, largest first, the caller's to
+ * free; *n their number */
+struct ana_pthread **ana_prof_threads_sorted(const struct ana_prof *pr,
+					     size_t *n);
 
 /* samples / objects sorted by v[1] (objects: ns), largest first;
  * the array is the caller's to free */

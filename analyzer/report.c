@@ -3,7 +3,8 @@
  *
  * Duration, processes and threads; where the threads' time went; the top
  * blocking sites and contended locks; the heap; parallelism over time
- * (how many threads were running: the MMU analogue); user tasks, regions
+ * (how many threads were on a CPU, from the scheduler readings: the MMU
+ * analogue); user tasks, regions
  * and logs; what was lost or cut.  One streaming pass feeds states.c,
  * profile.c and tasks.c.
  */
@@ -87,27 +88,43 @@ static void overview(struct ana_trace *t, struct rctx *c)
 	       PRIu64 "\n", pids, images, c->st.n, t->st.events);
 }
 
+/* what each state of the breakdown means */
+static const char *const state_help[ANA_NSTATES] = {
+	[ANA_RUNNING] = "on a CPU",
+	[ANA_RUNNABLE] = "runnable, waiting for a CPU",
+	[ANA_SYNC] = "locks, condvars, semaphores, barriers, futexes",
+	[ANA_IO] = "read, write, accept, connect and kin",
+	[ANA_WAIT] = "poll, select, epoll",
+	[ANA_SLEEP] = "sleep, nanosleep and kin",
+	[ANA_JOIN] = "pthread_join and kin",
+	[ANA_UNKNOWN] = "not measured: outside hooked calls, no reading",
+};
+
 static void time_split(struct rctx *c)
 {
 	uint64_t tot[ANA_NSTATES] = { 0 }, life = 0;
+	char src[160];
 	size_t i;
 	int j;
 
 	for (i = 0; i < c->st.n; i++) {
 		life += c->st.list[i]->lifetime;
 		for (j = 0; j < ANA_NSTATES; j++)
-			tot[j] += c->st.list[i]->blocked[j];
+			tot[j] += c->st.list[i]->ns[j];
 	}
 	printf("\nwhere the time went (%zu threads, ", c->st.n);
 	secs(life);
 	printf(" s of thread lifetime):\n");
 	for (j = 0; j < ANA_NSTATES; j++) {
-		printf("  %-8s ", ana_state_name(j));
+		printf("  %-10s ", ana_state_label(j));
 		secs_w(tot[j], 14);
-		printf(" s %5.1f%%%s\n", life ? 100.0 * tot[j] / life : 0.0,
-		       j ? "" : "  (on-CPU or runnable: not split, no "
-		       "scheduler data)");
+		printf(" s %5.1f%%  %s\n", life ? 100.0 * tot[j] / life : 0.0,
+		       state_help[j]);
 	}
+	printf("  execution and sched-wait: %s; calls unfinished (blocked "
+	       "at their process's exit): %" PRIu64 "\n",
+	       ana_states_source(&c->st, src, sizeof(src)),
+	       c->st.nunfinished);
 }
 
 static int site_addr_cmp(const void *a, const void *b)
@@ -230,14 +247,34 @@ static void heap(struct rctx *c)
 		       "tracing or not recorded\n", hs->unmatched_frees);
 }
 
+/* one bar: '#' on a CPU, '+' runnable, '.' the rest of the alive */
+static void par_bar(double run, double rq, double alive, double max)
+{
+	int k, n_run, n_rq, n_alive;
+
+	if (max <= 0)
+		return;
+	n_run = (int)(run / max * PAR_WIDTH + 0.5);
+	n_rq = (int)((run + rq) / max * PAR_WIDTH + 0.5);
+	n_alive = (int)(alive / max * PAR_WIDTH + 0.5);
+	for (k = 0; k < n_alive || k < n_rq; k++)
+		putchar(k < n_run ? '#' : k < n_rq ? '+' : '.');
+}
+
 static void parallelism(struct ana_trace *t, struct rctx *c)
 {
 	uint64_t a = t->st.first_ts, span, lo, hi;
-	double run, alive, max = 0;
-	int i, k;
+	double run, rq, alive, max = 0;
+	int i;
 
 	if (!t->st.have_ts || t->st.last_ts <= a || !c->st.alive.started) {
 		printf("\nparallelism: no time span\n");
+		return;
+	}
+	/* alive minus blocked would count unknown time as running */
+	if (!ana_states_have_sched(&c->st)) {
+		printf("\nparallelism: cannot be drawn, no scheduler data (no "
+		       "CPU samples or scheduler readings in the trace)\n");
 		return;
 	}
 	span = (t->st.last_ts - a + PAR_ROWS - 1) / PAR_ROWS;
@@ -247,23 +284,19 @@ static void parallelism(struct ana_trace *t, struct rctx *c)
 		if (alive > max)
 			max = alive;
 	}
-	printf("\nparallelism: threads running (avg; # = running, . = "
-	       "alive but blocked)\n  %12s %12s %7s %7s\n", "from(s)", "to(s)",
-	       "running", "alive");
+	printf("\nparallelism: threads on a CPU over time (avg; # = on a "
+	       "CPU, + = runnable, . = alive, neither)\n  %12s %12s %7s %8s "
+	       "%7s\n", "from(s)", "to(s)", "on-cpu", "runnable", "alive");
 	for (i = 0; i < PAR_ROWS; i++) {
 		lo = a + i * span;
 		hi = lo + span;
 		run = ana_hist_avg(&c->st.running, lo, hi);
+		rq = ana_hist_avg(&c->st.runnable, lo, hi);
 		alive = ana_hist_avg(&c->st.alive, lo, hi);
-		if (run < 0)
-			run = 0;
-		printf("  %12.6f %12.6f %7.2f %7.2f ",
+		printf("  %12.6f %12.6f %7.2f %8.2f %7.2f ",
 		       ana_rel_ts(t, lo) / 1e9, ana_rel_ts(t, hi) / 1e9,
-		       run, alive);
-		for (k = 0; max > 0 && k < (int)(alive / max * PAR_WIDTH + 0.5);
-		     k++)
-			putchar(k < (int)(run / max * PAR_WIDTH + 0.5) ?
-				'#' : '.');
+		       run, rq, alive);
+		par_bar(run, rq, alive, max);
 		putchar('\n');
 	}
 }

@@ -90,30 +90,32 @@ static size_t hist_bucket(struct ana_hist *h, uint64_t ts)
 	return h->last_k;
 }
 
-/* add sign * (1 over [a, b)) */
-static void hist_add(struct ana_hist *h, uint64_t a, uint64_t b, int sign)
+/*
+ * Make room for [a, b) (b > a): start the histogram, grow it to the left,
+ * merge buckets until b fits.  @return 0, or -1 if nothing of [a, b) is
+ * left at or after ts 0 (*a is moved up to the origin).
+ */
+static int hist_range(struct ana_hist *h, uint64_t *a, uint64_t b)
 {
-	size_t ka, kb, k;
+	size_t k;
 
-	if (b <= a)
-		return;
 	if (!h->started) {
 		h->started = 1;
 		h->span = ANA_HIST_BASE;
-		h->origin = a - a % ANA_HIST_BASE;
+		h->origin = *a - *a % ANA_HIST_BASE;
 		h->part = xcalloc(ANA_HIST_MAX + 1, sizeof(*h->part));
 		h->full = xcalloc(ANA_HIST_MAX + 1, sizeof(*h->full));
 		h->last_lo = h->origin;
 		h->last_k = 0;
 	}
-	while (a < h->origin) {
-		k = (h->origin - a + h->span - 1) / h->span;
+	while (*a < h->origin) {
+		k = (h->origin - *a + h->span - 1) / h->span;
 		if (k > h->origin / h->span)
 			k = h->origin / h->span;	/* never below 0 */
 		if (!k) {
-			a = h->origin;
-			if (b <= a)
-				return;
+			*a = h->origin;
+			if (b <= *a)
+				return -1;
 			break;
 		}
 		if (h->n + k > ANA_HIST_MAX)
@@ -126,6 +128,16 @@ static void hist_add(struct ana_hist *h, uint64_t a, uint64_t b, int sign)
 	while (h->span <= UINT64_MAX / ANA_HIST_MAX &&
 	       b - 1 - h->origin >= ANA_HIST_MAX * h->span)
 		hist_merge(h);
+	return 0;
+}
+
+/* add sign * (1 over [a, b)) */
+static void hist_add(struct ana_hist *h, uint64_t a, uint64_t b, int sign)
+{
+	size_t ka, kb;
+
+	if (b <= a || hist_range(h, &a, b))
+		return;
 	ka = hist_bucket(h, a);
 	kb = hist_bucket(h, b - 1);
 	if (kb >= h->n)
@@ -138,6 +150,34 @@ static void hist_add(struct ana_hist *h, uint64_t a, uint64_t b, int sign)
 	h->part[kb] += sign * (int64_t)(b - (h->origin + kb * h->span));
 	h->full[ka + 1] += sign;
 	h->full[kb] -= sign;
+}
+
+/*
+ * add w ns spread evenly over [a, b): bucket k gets w times its share of
+ * [a, b), rounded so that the shares sum to w exactly.  One step per
+ * bucket covered, and the buckets are bounded.
+ */
+static void hist_spread(struct ana_hist *h, uint64_t a, uint64_t b,
+			uint64_t w)
+{
+	uint64_t len, lo, hi, cover = 0, given = 0, share;
+	size_t k, ka, kb;
+
+	if (b <= a || !w || hist_range(h, &a, b))
+		return;
+	len = b - a;
+	ka = hist_bucket(h, a);
+	kb = hist_bucket(h, b - 1);
+	if (kb >= h->n)
+		h->n = kb + 1;
+	for (k = ka; k <= kb; k++) {
+		lo = h->origin + k * h->span;
+		hi = lo + h->span;
+		cover += (hi < b ? hi : b) - (lo > a ? lo : a);
+		share = (unsigned __int128)w * cover / len - given;
+		h->part[k] += (int64_t)share;
+		given += share;
+	}
 }
 
 double ana_hist_avg(const struct ana_hist *h, uint64_t a, uint64_t b)
@@ -319,24 +359,126 @@ static void settle_joins(struct ana_states *s, struct ana_tstate *o)
 	}
 }
 
+/* ---- the residue's split ---- */
+
+/* ns of the latest block read that lie after ts */
+static uint64_t blocked_after(const struct ana_tstate *ts, uint64_t t)
+{
+	if (ts->blk_end <= t)
+		return 0;
+	return ts->blk_end - (ts->blk_start > t ? ts->blk_start : t);
+}
+
+/*
+ * Split the interval from the last reading to r: its on-CPU and runnable
+ * ns go to the thread and to the histograms.  The histograms spread them
+ * evenly over the whole interval, blocked parts included: where in the
+ * interval the residue lay is not kept, and the chart averages over
+ * rows far wider than a reading interval (10 ms at 100 Hz).
+ */
+static void split_at(struct ana_states *s, struct ana_tstate *ts,
+		     const struct ana_reading *r)
+{
+	const struct ana_reading *a = &ts->last;
+	struct ana_split sp;
+
+	if (ts->has_last) {
+		ana_sched_split(&a->r, &r->r, r->blocked > a->blocked ?
+				r->blocked - a->blocked : 0, &sp);
+		ts->ns[ANA_RUNNING] += sp.running;
+		ts->ns[ANA_RUNNABLE] += sp.runnable;
+		hist_spread(&s->running, a->r.ts, r->r.ts, sp.running);
+		hist_spread(&s->runnable, a->r.ts, r->r.ts, sp.runnable);
+	}
+	ts->last = *r;
+	ts->has_last = 1;
+}
+
+static void split_held(struct ana_states *s, struct ana_tstate *ts,
+		       size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		split_at(s, ts, &ts->held[i]);
+	memmove(ts->held, ts->held + n, (ts->nheld - n) * sizeof(*ts->held));
+	ts->nheld -= n;
+}
+
+/*
+ * A reading is held until the thread's next block is read: blocks are
+ * recorded when they end, so a reading taken inside a call (a CPU sample
+ * while it spins, the exit's reading of a thread still blocked) is read
+ * before the block that holds it, and the blocked time up to it is only
+ * known then.  A later block starts after the earlier one was recorded,
+ * so one block settles every held reading.
+ */
+static void reading(struct ana_states *s, struct ana_tstate *ts,
+		    const struct ana_sched *r)
+{
+	size_t i;
+
+	if (r->src < 3) {
+		s->nreadings[r->src]++;
+		ts->nreadings[r->src]++;
+	}
+	/* a reading of nothing (a sample deferred while the thread was in
+	 * ctrace) would leave both its intervals unexplained; one out of
+	 * order: older than what was split on, or than a block read before
+	 * it.  Dropping either only makes the intervals coarser: the
+	 * counters are cumulative */
+	if (r->src == FMT_SCHED_SRC_NONE ||
+	    (ts->has_last && r->ts < ts->last.r.ts) || r->ts < ts->blk_start)
+		return;
+	if (ts->nheld == ANA_READINGS_HELD)
+		split_held(s, ts, 1);
+	for (i = ts->nheld; i > 0 && ts->held[i - 1].r.ts > r->ts; i--)
+		ts->held[i] = ts->held[i - 1];
+	ts->held[i].r = *r;
+	ts->held[i].blocked = ts->blocked - blocked_after(ts, r->ts);
+	ts->nheld++;
+}
+
+static void block(struct ana_states *s, struct ana_tstate *ts,
+		  const struct ana_block *b)
+{
+	uint64_t end = b->start + b->dur, t;
+	size_t i;
+
+	ts->ns[b->state] += b->dur;
+	ts->nblocks[b->state]++;
+	if (b->unfinished) {
+		ts->nunfinished++;
+		s->nunfinished++;
+	}
+	for (i = 0; i < ts->nheld; i++) {
+		t = ts->held[i].r.ts;
+		if (t > b->start)
+			ts->held[i].blocked += (t < end ? t : end) - b->start;
+	}
+	ts->blocked += b->dur;
+	ts->blk_start = b->start;
+	ts->blk_end = end;
+	ts->blk_state = b->state;
+	ts->blk_unfinished = b->unfinished;
+	split_held(s, ts, ts->nheld);
+}
+
 void ana_states_event(struct ana_states *s, struct ana_proc *p,
 		      struct ana_thread *th, const struct fmt_event *ev,
 		      const struct ana_block *b)
 {
 	struct ana_tstate *ts = tstate(s, p, th);
+	struct ana_sched r;
 
 	if (b) {
-		ts->blocked[b->state] += b->dur;
-		ts->nblocks[b->state]++;
-		hist_add(&s->running, b->start, b->start + b->dur, -1);
+		block(s, ts, b);
 		if (b->waker && b->wake_ts)
 			edge(s, ANA_EDGE_WAKE, p, b->waker, th->tid,
 			     b->wake_ts, b->start + b->dur, b->stack,
 			     ev->type);
 		if (ev->type == FMT_EV_THREAD_JOIN)
 			thread_join(s, ts, ev, b);
-		if (b->start + b->dur > ts->end)
-			ts->end = b->start + b->dur;
 		return;
 	}
 	switch (ev->type) {
@@ -354,32 +496,81 @@ void ana_states_event(struct ana_states *s, struct ana_proc *p,
 		if (s->njoins && th->has_start)
 			settle_joins(s, ts);
 		break;
+	case FMT_EV_CPU_SAMPLE:
+	case FMT_EV_SCHED:
+		if (ana_sched_of(ev, &r))
+			reading(s, ts, &r);
+		break;
 	}
 }
 
-/* lifetime: start (or process start, or first event) to end (or process
- * end, or the trace's last timestamp) */
+/* see struct ana_tstate */
 static void lifetime(struct ana_trace *t, struct ana_tstate *ts)
 {
 	const struct ana_thread *th = ts->th;
 	const struct ana_proc *p = ts->p;
-	uint64_t last_block = ts->end, blocked = 0;
-	int i;
+	uint64_t last;
 
 	ts->begin = th->has_start ? th->start_ts : th->first_ts;
 	if (ts->is_main && !p->stub && p->ts < ts->begin)
 		ts->begin = p->ts;
 	ts->end = ts->has_end ? ts->end_ts :
 		  p->ended ? p->end_ts : t->st.last_ts;
-	if (ts->end < th->last_ts)
-		ts->end = th->last_ts;
-	if (ts->end < last_block)
-		ts->end = last_block;
+	last = th->last_ts > ts->blk_end ? th->last_ts : ts->blk_end;
+	if (ts->end < last)
+		ts->end = last;
+	if (p->ended && ts->end > p->end_ts)
+		ts->end = p->end_ts;
+	if (ts->end < ts->begin)
+		ts->end = ts->begin;
 	ts->lifetime = ts->end - ts->begin;
-	for (i = 1; i < ANA_NSTATES; i++)
-		blocked += ts->blocked[i];
-	ts->blocked[ANA_RUNNING] = blocked < ts->lifetime ?
-				   ts->lifetime - blocked : 0;
+}
+
+/* take up to n ns off *v; @return what is left of n */
+static uint64_t take(uint64_t *v, uint64_t n)
+{
+	uint64_t k = *v < n ? *v : n;
+
+	*v -= k;
+	return n - k;
+}
+
+/*
+ * The states of one thread, final.  A call unfinished at its process's
+ * exit was recorded up to the exit's flush, a little before the
+ * process's end: it stays blocked to the end.  Blocked time past the
+ * lifetime's end is cut; the splits are capped by the residue (they are
+ * already, interval by interval, unless readings came out of order); what
+ * is left is unknown.  The states then sum to the lifetime exactly.
+ */
+static void settle(struct ana_tstate *ts)
+{
+	uint64_t blocked = 0, over;
+	int i;
+
+	if (ts->blk_unfinished && ts->blk_end < ts->end &&
+	    ts->blk_start < ts->end) {
+		ts->ns[ts->blk_state] += ts->end - ts->blk_end;
+		ts->blk_end = ts->end;
+	}
+	if (ts->blk_end > ts->end)
+		take(&ts->ns[ts->blk_state], blocked_after(ts, ts->end));
+	for (i = ANA_FIRST_BLOCKED; i <= ANA_LAST_BLOCKED; i++)
+		blocked += ts->ns[i];
+	if (blocked > ts->lifetime) {	/* overlapping blocks: never seen */
+		over = blocked - ts->lifetime;
+		for (i = ANA_LAST_BLOCKED; i >= ANA_FIRST_BLOCKED; i--)
+			over = take(&ts->ns[i], over);
+		blocked = ts->lifetime;
+	}
+	over = ts->ns[ANA_RUNNING] + ts->ns[ANA_RUNNABLE];
+	if (over > ts->lifetime - blocked) {
+		over -= ts->lifetime - blocked;
+		over = take(&ts->ns[ANA_RUNNABLE], over);
+		take(&ts->ns[ANA_RUNNING], over);
+	}
+	ts->ns[ANA_UNKNOWN] = ts->lifetime - blocked - ts->ns[ANA_RUNNING] -
+			      ts->ns[ANA_RUNNABLE];
 }
 
 void ana_states_done(struct ana_states *s, struct ana_trace *t)
@@ -391,14 +582,17 @@ void ana_states_done(struct ana_states *s, struct ana_trace *t)
 		settle_joins(s, NULL);
 	for (i = 0; i < s->n; i++) {
 		ts = s->list[i];
+		split_held(s, ts, ts->nheld);
 		lifetime(t, ts);
+		settle(ts);
 		hist_add(&s->alive, ts->begin, ts->end, 1);
-		hist_add(&s->running, ts->begin, ts->end, 1);
 	}
 	if (s->alive.started)
 		hist_flatten(&s->alive);
 	if (s->running.started)
 		hist_flatten(&s->running);
+	if (s->runnable.started)
+		hist_flatten(&s->runnable);
 }
 
 void ana_states_free(struct ana_states *s)
@@ -422,7 +616,46 @@ void ana_states_free(struct ana_states *s)
 	free(s->alive.full);
 	free(s->running.part);
 	free(s->running.full);
+	free(s->runnable.part);
+	free(s->runnable.full);
 	memset(s, 0, sizeof(*s));
+}
+
+const char *ana_state_label(enum ana_state s)
+{
+	static const char *const labels[ANA_NSTATES] = {
+		"execution", "sched-wait", "sync", "io", "wait", "sleep",
+		"join", "unknown",
+	};
+
+	return s < ANA_NSTATES ? labels[s] : "?";
+}
+
+int ana_states_have_sched(const struct ana_states *s)
+{
+	return s->nreadings[FMT_SCHED_SRC_SCHEDSTAT] ||
+	       s->nreadings[FMT_SCHED_SRC_CPUCLOCK];
+}
+
+const char *ana_states_source(const struct ana_states *s, char *buf,
+			      size_t size)
+{
+	uint64_t st = s->nreadings[FMT_SCHED_SRC_SCHEDSTAT];
+	uint64_t cc = s->nreadings[FMT_SCHED_SRC_CPUCLOCK];
+
+	if (st && cc)
+		snprintf(buf, size, "from schedstat (%" PRIu64 " readings) and "
+			 "the CPU clock only (%" PRIu64 " readings: no "
+			 "run-queue time)", st, cc);
+	else if (st)
+		snprintf(buf, size, "from schedstat (%" PRIu64 " readings)",
+			 st);
+	else if (cc)
+		snprintf(buf, size, "from the CPU clock only (%" PRIu64
+			 " readings; no run-queue time, sched-wait is 0)", cc);
+	else
+		snprintf(buf, size, "no scheduler data: residue is unknown");
+	return buf;
 }
 
 const char *ana_states_routine(const struct ana_trace *t,

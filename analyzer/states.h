@@ -2,13 +2,17 @@
  * states.h - per-thread state accounting, wake edges and parallelism.
  *
  * Fed every event of one streaming pass (ana_states_event), it keeps per
- * thread the time spent in each blocked state (model.h), the thread's
- * lifetime, and two histograms over time: threads alive and threads
- * running.  Memory follows the number of threads and of histogram buckets
- * (bounded), never the length of the trace.
+ * thread the time spent in each state of model.h, the thread's lifetime,
+ * and histograms over time: threads alive, on a CPU and runnable.  Memory
+ * follows the number of threads and of histogram buckets (bounded), never
+ * the length of the trace.
  *
- * "Running" is lifetime minus blocked time: on-CPU or runnable, not split,
- * since the trace has no scheduler data.
+ * Blocked states are the hooks' blocks, exact.  The rest of the lifetime
+ * (the residue) is split between consecutive scheduler readings of the
+ * thread (CPU_SAMPLE, SCHED) by ana_sched_split(): on-CPU, runnable, and
+ * what the readings do not explain, unknown.  The residue before a
+ * thread's first reading and after its last one is unknown too.  For
+ * every thread the states sum to its lifetime exactly.
  *
  * It also pairs the wake edges the events do not carry themselves: a
  * thread's end with the join that waited for it, a create with the start
@@ -39,18 +43,50 @@ struct ana_hist {
 	size_t last_k;		/* and index (valid for origin and span) */
 };
 
+/* a reading not yet split: a block still to be read may overlap it */
+struct ana_reading {
+	struct ana_sched r;
+	uint64_t blocked;	/* ns blocked from the thread's first block
+				 * to r.ts, as far as read */
+};
+
+#define ANA_READINGS_HELD	8	/* per thread, before the oldest is
+					 * split without waiting */
+
 struct ana_tstate {
 	struct ana_proc *p;
 	struct ana_thread *th;
-	uint64_t blocked[ANA_NSTATES];	/* ns; [ANA_RUNNING] set by done */
+	/* ns in each state, in model.h's order: blocked ones as they are
+	 * read, ANA_RUNNING and ANA_RUNNABLE from the readings, all of
+	 * them final (clipped to the lifetime, ANA_UNKNOWN the rest) only
+	 * after ana_states_done() */
+	uint64_t ns[ANA_NSTATES];
 	uint64_t nblocks[ANA_NSTATES];
-	uint64_t begin, end, lifetime;	/* set by done */
+	uint64_t nunfinished;		/* blocks still blocked at exit */
+	uint64_t nreadings[3];		/* by FMT_SCHED_SRC_* */
+	/*
+	 * The lifetime, set by done: from the thread's THREAD_START (the
+	 * process's start for the main thread, else its first event) to its
+	 * THREAD_END, else its process's PROCESS_END, else the trace's last
+	 * timestamp; stretched to cover the thread's own events, but never
+	 * past its process's end.
+	 */
+	uint64_t begin, end, lifetime;
 	int has_end, is_main;
 	uint64_t end_ts;		/* THREAD_END */
 	uint64_t routine;		/* THREAD_START or its create */
 	int started;			/* its THREAD_START was seen */
 	int created;			/* a create was paired with its start */
 	struct ana_tstate *same_handle;	/* earlier thread with the handle */
+	/* internal to states.c: the split as it streams */
+	struct ana_reading held[ANA_READINGS_HELD];
+	size_t nheld;
+	struct ana_reading last;	/* the last reading split on */
+	int has_last;
+	uint64_t blocked;		/* ns of all blocks read */
+	uint64_t blk_start, blk_end;	/* the latest block read */
+	unsigned blk_state;
+	int blk_unfinished;
 };
 
 enum ana_edge_kind { ANA_EDGE_WAKE, ANA_EDGE_JOIN, ANA_EDGE_CREATE };
@@ -76,7 +112,9 @@ struct ana_states {
 	struct ana_map creates;		/* (image, handle) -> pending create */
 	struct pending_join *joins;	/* joins whose thread end is unseen */
 	size_t njoins;
-	struct ana_hist alive, running;
+	struct ana_hist alive, running, runnable;
+	uint64_t nreadings[3];		/* by FMT_SCHED_SRC_*, all threads */
+	uint64_t nunfinished;		/* all threads */
 	uint64_t edges[3];		/* by ana_edge_kind */
 	void (*edge)(void *arg, const struct ana_edge *e);
 	void *arg;
@@ -89,16 +127,37 @@ void ana_states_event(struct ana_states *s, struct ana_proc *p,
 		      struct ana_thread *th, const struct fmt_event *ev,
 		      const struct ana_block *b);
 
-/* ana_states_done() : lifetimes, running time, histograms, late edges */
+/* ana_states_done() : lifetimes, final state times, histograms, late
+ * edges */
 void ana_states_done(struct ana_states *s, struct ana_trace *t);
 
 void ana_states_free(struct ana_states *s);
 
 /*
  * ana_hist_avg() : average value per ns over [a, b) (for the running
- * histogram: the average number of threads running).
+ * histogram: the average number of threads on a CPU).
  */
 double ana_hist_avg(const struct ana_hist *h, uint64_t a, uint64_t b);
+
+/*
+ * ana_state_label() : the state as go tool trace users know it:
+ * "execution", "sched-wait", "sync", "io", "wait", "sleep", "join",
+ * "unknown"
+ */
+const char *ana_state_label(enum ana_state s);
+
+/* ana_states_have_sched() : 1 if some reading explains anything (a source
+ * other than FMT_SCHED_SRC_NONE) */
+int ana_states_have_sched(const struct ana_states *s);
+
+/*
+ * ana_states_source() : where execution and sched-wait came from, in
+ * words, into buf: "from schedstat (N readings)", "from the CPU clock
+ * only (N readings; no run-queue time, sched-wait is 0)", both, or "no
+ * scheduler data: residue is unknown".  @return buf
+ */
+const char *ana_states_source(const struct ana_states *s, char *buf,
+			      size_t size);
 
 /* ana_states_routine() : "main", the start routine's name, or "?" */
 const char *ana_states_routine(const struct ana_trace *t,

@@ -5,11 +5,13 @@
  *   ctrace-analyze threads [--per-thread] <file>
  *
  * Per group: threads, total lifetime, and the time in each state of
- * model.h, in seconds and as a percentage of the lifetime.  "running" is
- * lifetime minus blocked time (on-CPU or runnable: the trace has no
- * scheduler data to split them).  When the trace has user regions
- * (include/ctrace.h), a last column gives the time inside them (nested
- * regions count once), which overlaps the states.
+ * model.h (states.c: execution, sched-wait, the blocked states, unknown),
+ * in seconds and as a percentage of the lifetime.  The legend says where
+ * execution and sched-wait came from and how many calls were unfinished
+ * (still blocked when their process exited).  When the trace has user
+ * regions (include/ctrace.h), a last column gives the time inside them
+ * (nested regions count once), which overlaps the states.  --per-thread
+ * adds a row per thread, with its count of unfinished calls.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -40,7 +42,7 @@ static void put_cell(struct fmt_buf *b, uint64_t ns, uint64_t lifetime)
 {
 	char pct[16];
 
-	ana_put_dur(b, ns, 13);
+	ana_put_dur(b, ns, 14);
 	snprintf(pct, sizeof(pct), " %5.1f%%", lifetime ?
 		 100.0 * ns / lifetime : 0.0);
 	ana_put(b, pct);
@@ -70,12 +72,12 @@ static void put_head(struct fmt_buf *b, const char *first, int regions)
 	snprintf(tmp, sizeof(tmp), "%14s", "lifetime(s)");
 	ana_put(b, tmp);
 	for (i = 0; i < ANA_NSTATES; i++) {
-		snprintf(label, sizeof(label), "%s(s)", ana_state_name(i));
-		snprintf(tmp, sizeof(tmp), "%13s %6s", label, "%");
+		snprintf(label, sizeof(label), "%s(s)", ana_state_label(i));
+		snprintf(tmp, sizeof(tmp), "%14s %6s", label, "%");
 		ana_put(b, tmp);
 	}
 	if (regions) {
-		snprintf(tmp, sizeof(tmp), "%13s %6s", "regions(s)", "%");
+		snprintf(tmp, sizeof(tmp), "%14s %6s", "regions(s)", "%");
 		ana_put(b, tmp);
 	}
 	ana_put(b, "\n");
@@ -116,7 +118,7 @@ static struct group *build_groups(struct ana_trace *t, struct tctx *c,
 		g[k].lifetime += ts->lifetime;
 		g[k].regions += ana_tasks_in_regions(&c->tk, ts->th);
 		for (j = 0; j < ANA_NSTATES; j++)
-			g[k].t[j] += ts->blocked[j];
+			g[k].t[j] += ts->ns[j];
 	}
 	qsort(g, n, sizeof(*g), group_cmp);
 	*ngroups = n;
@@ -169,18 +171,19 @@ static void show_threads(struct ana_trace *t, struct tctx *c)
 	size_t i;
 
 	printf("\nper thread:\n");
-	snprintf(tmp, sizeof(tmp), "%-8s %-8s %-16s %-30s", "pid", "tid",
-		 "name", "routine");
+	snprintf(tmp, sizeof(tmp), "%-8s %-8s %-16s %-30s %10s", "pid", "tid",
+		 "name", "routine", "unfinished");
 	put_head(&b, tmp, c->regions);
 	for (i = 0; i < s->n; i++) {
 		ts = s->list[i];
 		snprintf(tmp, sizeof(tmp), "%-8" PRIu64 " %-8" PRIu64
-			 " %-16.16s %-30.30s", ts->p->pid, ts->th->tid,
-			 ts->th->name ? ts->th->name->s : "-",
-			 ana_states_routine(t, ts, name, sizeof(name)));
+			 " %-16.16s %-30.30s %10" PRIu64, ts->p->pid,
+			 ts->th->tid, ts->th->name ? ts->th->name->s : "-",
+			 ana_states_routine(t, ts, name, sizeof(name)),
+			 ts->nunfinished);
 		ana_put(&b, tmp);
 		reg = ana_tasks_in_regions(&c->tk, ts->th);
-		put_cells(&b, ts->lifetime, ts->blocked,
+		put_cells(&b, ts->lifetime, ts->ns,
 			  c->regions ? &reg : NULL);
 		ana_write(&b, stdout);
 	}
@@ -203,14 +206,22 @@ static void threads_event(struct ana_trace *t, struct ana_proc *p,
 static void threads_done(struct ana_trace *t)
 {
 	struct tctx *c = t->data;
+	char src[160];
 
 	ana_progress_end();
 	ana_states_done(&c->st, t);
 	ana_tasks_done(&c->tk, t);
 	c->regions = c->tk.regions.n > 0;
-	printf("threads: %zu; times in seconds and %% of lifetime\n"
-	       "running = on-CPU or runnable: not split, the trace has no "
-	       "scheduler data\n", c->st.n);
+	printf("threads: %zu; times in seconds and %% of lifetime (the "
+	       "thread's start to its end, or its process's)\n"
+	       "execution = on a CPU, sched-wait = runnable, waiting for a "
+	       "CPU; %s\n"
+	       "unknown = outside hooked calls and not explained by a "
+	       "scheduler reading\n"
+	       "unfinished = calls still blocked when their process "
+	       "exited, blocked to the exit: %" PRIu64 "\n", c->st.n,
+	       ana_states_source(&c->st, src, sizeof(src)),
+	       c->st.nunfinished);
 	if (c->regions)
 		printf("regions = inside user regions (overlaps the states; "
 		       "nested regions count once)\n");
@@ -226,28 +237,38 @@ static const struct ana_ops threads_ops = {
 	.done = threads_done,
 };
 
+static int usage(FILE *f, int status)
+{
+	fprintf(f, "usage: ctrace-analyze threads [--per-thread] <file>\n");
+	return status;
+}
+
 int ana_cmd_threads(int argc, char **argv)
 {
 	struct tctx c = { 0 };
 	struct ana_trace t;
-	char *args[4] = { argv[0] };
-	int i, n = 1, status;
+	const char *file = NULL;
+	int i, nfiles = 0, dashdash = 0, status;
 
-	/* take --per-thread out, leave "threads <file>" */
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--per-thread"))
+		if (dashdash || !strcmp(argv[i], "-") || argv[i][0] != '-') {
+			file = argv[i];
+			nfiles++;
+		} else if (!strcmp(argv[i], "--")) {
+			dashdash = 1;
+		} else if (!strcmp(argv[i], "--per-thread")) {
 			c.per_thread = 1;
-		else if (n < 3)
-			args[n++] = argv[i];
-		else
-			n++;
+		} else if (!strcmp(argv[i], "-h") ||
+			   !strcmp(argv[i], "--help")) {
+			return usage(stdout, EXIT_OK);
+		} else {
+			die(EXIT_USAGE, "threads: unknown option '%s'",
+			    argv[i]);
+		}
 	}
-	if (n > 3) {
-		fprintf(stderr, "usage: ctrace-analyze threads [--per-thread] "
-			"<file>\n");
-		return EXIT_USAGE;
-	}
-	ana_trace_open(&t, ana_file_arg(n, args));
+	if (nfiles != 1)
+		return usage(stderr, EXIT_USAGE);
+	ana_trace_open(&t, file);
 	ana_states_init(&c.st);
 	ana_tasks_init(&c.tk);
 	t.data = &c;

@@ -211,7 +211,10 @@ static uint64_t intern_string(void *ctx, const char *s, uint32_t n)
  * code addresses (stack frames, start routines) get their names first.
  * One pass that checks as it goes (fmt_transcode_event): the plain fields
  * are copied, not decoded.  The rare events with a start routine take the
- * full decode/encode path to name it.  A batch that turns out malformed
+ * full decode/encode path to name it, and so do CPU samples (100 a second
+ * per busy thread): the innermost frame of theirs is the interrupted pc,
+ * not a return address, named as it is before the stack's other frames
+ * are (an address is named once, at its first use).  A batch that turns out malformed
  * is dropped whole (the stacks and strings of its good prefix may already
  * be in the tables, which costs nothing).  0, or -1 when malformed.
  */
@@ -243,13 +246,18 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	col_sym_batch();
 	out = rec.p + rec.len;
 	for (i = 0; i < n; i++) {
-		if (p < end && *p < FMT_EV_MAX && routine_field[*p] >= 0) {
+		if (p < end && *p < FMT_EV_MAX && (routine_field[*p] >= 0 ||
+						    *p == FMT_EV_CPU_SAMPLE)) {
 			prev_out = prev_in;
 			if (fmt_decode_event(&p, end, FMT_WIRE, &prev_in, &ev,
 					     stackbuf))
 				return -1;
 			in = fmt_event_info(ev.type);
-			col_sym_addr(image, ev.f[routine_field[ev.type]], 1);
+			if (routine_field[ev.type] >= 0)
+				col_sym_addr(image,
+					     ev.f[routine_field[ev.type]], 1);
+			else if (ev.nstack)
+				col_sym_addr(image, ev.stack[0], 1);
 			if (in->stack_field >= 0)
 				ev.f[in->stack_field] = col_intern_stack(
 					image, ev.stack, ev.nstack);

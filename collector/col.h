@@ -119,8 +119,8 @@ void col_sym_batch(void);
  * col_sym_addr() : make sure the trace names addr of image: writes the
  * MODULE record of its object and a SYMBOL record (with their strings)
  * the first time, before the caller writes the record that uses it.
- * exact: addr is a function's entry (a start routine), not a return
- * address.
+ * exact: addr is the instruction itself (a start routine, the pc a CPU
+ * sample interrupted), not a return address.
  */
 void col_sym_addr(uint64_t image, uint64_t addr, int exact);
 

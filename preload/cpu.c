@@ -62,9 +62,11 @@ static int no_schedstat;
 static __thread struct {
 	uint64_t ts, ns, pc;
 } deferred __attribute__((tls_model("initial-exec")));
-/* samples this thread took: a thread that ran long enough for one pays
- * for a schedstat reading at its end, others read their CPU clock */
+/* samples this thread took and when it started: a thread that was
+ * sampled or lived 10 ms pays for a schedstat reading at its end, a
+ * shorter one reads its CPU clock */
 static __thread unsigned long nsamples __attribute__((tls_model("initial-exec")));
+static __thread uint64_t started __attribute__((tls_model("initial-exec")));
 
 /* ------------------------------------------------------------------ */
 /* readings                                                             */
@@ -154,9 +156,10 @@ unsigned pl_cpu_read(int tid, uint64_t *run, uint64_t *wait)
  * 20 us of CPU when readings are 10 ms apart (3.5 us back to back).
  * Readings are therefore taken where that is noise: at each sample
  * (0.2% of the CPU it measures), after blocking calls of 10 ms or more,
- * at the end of a thread that was sampled, and at exit.  A new thread
- * needs none at its start (the kernel zeroes its counters when it is
- * created), and a short one reads its CPU clock at its end (300 ns).
+ * at the end of a thread that was sampled or lived 10 ms, and at exit.
+ * A new thread needs none at its start (the kernel zeroes its counters
+ * when it is created), and a shorter one reads its CPU clock at its end
+ * (300 ns).
  */
 static void emit_reading(unsigned why, unsigned src, uint64_t run,
 			 uint64_t wait)
@@ -237,7 +240,7 @@ static void sample(const siginfo_t *si, const void *uc)
 
 	if (pl_inside()) {
 		if (!deferred.ns) {
-			deferred.ts = pl_now();
+			deferred.ts = pl_tls.hold_ts ? pl_tls.hold_ts : pl_now();
 			deferred.pc = pc;
 		}
 		deferred.ns += ns;
@@ -248,7 +251,7 @@ static void sample(const siginfo_t *si, const void *uc)
 	nsamples++;
 	ev.f[0] = ns;
 	ev.f[1] = pl_cpu_read(0, &ev.f[2], &ev.f[3]);
-	ev.ts = pl_now();
+	ev.ts = pl_tls.hold_ts ? pl_tls.hold_ts : pl_now();
 	ev.stack = st;
 	ev.nstack = pc ? pl_stack_n(st, (void *)(uintptr_t)pc,
 				    pl_conf.stack_cpu) : 0;
@@ -369,6 +372,7 @@ void pl_cpu_thread_start(int new)
 	if (!pl_on(FMT_FAM_CPU))
 		return;
 	nsamples = 0;
+	started = pl_now();
 	if (new && !no_schedstat)
 		emit_reading(FMT_SCHED_START, FMT_SCHED_SRC_SCHEDSTAT, 0, 0);
 	else
@@ -386,7 +390,7 @@ void pl_cpu_thread_end(void)
 	disarm(&pl_tls.cpu_timer);
 	if (deferred.ns)
 		emit_deferred();
-	if (nsamples)
+	if (nsamples || pl_now() - started >= PL_CPU_BLOCK_NS)
 		reading(FMT_SCHED_END);
 	else
 		cheap_reading(FMT_SCHED_END);

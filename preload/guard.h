@@ -41,6 +41,8 @@ struct pl_tls {
 	unsigned lost_reentry;	/* events lost to the guard, not reported */
 	struct pl_buf *buf;	/* this thread's buffer, NULL = none yet */
 	struct pl_pend pend;	/* the blocking call in progress, if any */
+	uint64_t hold_ts;	/* an instant event's time, taken before the
+				 * real call and recorded after it; 0 = none */
 	int cpu_timer;		/* its CPU-time timer id + 1; 0 = none */
 };
 
@@ -86,6 +88,22 @@ static inline void pl_pend(unsigned type, uint64_t t0, uint64_t obj,
 static inline void pl_unpend(void)
 {
 	pl_tls.pend.ts = 0;
+}
+
+/*
+ * pl_hold() : an event at ts is coming once the real call returns.  A
+ * CPU sample taken meanwhile is dated ts too: dated later, it would push
+ * the event's time forward (times in a batch never decrease), and a wake
+ * event must keep the time its waiter links to.  pl_release() after it.
+ */
+static inline void pl_hold(uint64_t ts)
+{
+	pl_tls.hold_ts = ts;
+}
+
+static inline void pl_release(void)
+{
+	pl_tls.hold_ts = 0;
 }
 
 #endif

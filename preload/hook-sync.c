@@ -91,6 +91,7 @@ static void wake_note(const void *obj, uint64_t ts)
 	struct pl_wslot *s = wslot(obj);
 	uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
 
+	pl_hold(ts);
 	if ((seq & 1) ||
 	    !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
@@ -174,6 +175,7 @@ static void waking(struct fmt_event *ev, uint64_t ts, void *ra)
 	ev->stack = st;
 	ev->nstack = pl_stack(st, ra);
 	pl_emit(ev, ts);
+	pl_release();
 }
 
 /* ------------------------------------------------------------------ */
@@ -268,8 +270,10 @@ static PL_SLOW int mutex_unlock_slow(pthread_mutex_t *m, void *ra)
 
 	wake_note(m, ts);
 	r = REAL(pthread_mutex_unlock)(m);
-	if (r)
+	if (r) {
+		pl_release();
 		return r;
+	}
 	e = errno;
 	ev.f[0] = (uintptr_t)m;
 	waking(&ev, ts, ra);
@@ -546,6 +550,7 @@ static PL_SLOW int sem_post_slow(sem_t *s, void *ra)
 		ev.f[0] = (uintptr_t)s;
 		waking(&ev, ts, ra);
 	}
+	pl_release();
 	errno = e;
 	return r;
 }

@@ -91,8 +91,10 @@ PL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 		return REAL(pthread_create)(th, attr, fn, arg);
 	pl_buf_set_start(b, fn, arg, pl_tid());
 	ev.ts = pl_now();
+	pl_hold(ev.ts);
 	r = REAL(pthread_create)(th, attr, trampoline, b);
 	e = errno;
+	pl_release();
 	if (r && pl_enter()) {
 		pl_buf_free(b);
 		pl_leave();

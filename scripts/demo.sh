@@ -34,6 +34,8 @@ say "mandelbrot 1024x1024, one thread (seq) and a pool of 2 workers fed by an un
 trace mandelbrot-seq "$ex/mandelbrot" -m seq -o "$out/seq.png"
 trace mandelbrot-workers "$ex/mandelbrot" -m workers -n 2 -o "$out/workers.png"
 cmp "$out/seq.png" "$out/workers.png" && echo "both modes wrote the same PNG"
+# the tutorials' first step: where the CPU goes, then what the threads did
+show "$ctrace" profile cpu "$out/mandelbrot-seq.trace"
 show "$ctrace" threads "$out/mandelbrot-seq.trace"
 show "$ctrace" threads "$out/mandelbrot-workers.trace"
 

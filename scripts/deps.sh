@@ -11,12 +11,13 @@ set -u
 # protoc (decodes Perfetto exports), chromium (the html page, driven by
 # node and npm with tests/html's playwright-core when they are there),
 # GNU time (make bench: the analyzer's peak memory), redis (an epoll
-# server under load) and strace (io counts compared with ctrace's)
+# server under load), strace (io counts compared with ctrace's) and Go
+# (go tool pprof reads the pprof profiles)
 PKGS="gcc make libc6-dev liblz4-dev libelf-dev libdw-dev zlib1g-dev libpng-dev
 protobuf-c-compiler libprotobuf-c-dev pkg-config libunwind8
 bats bats-support bats-assert python3 xz-utils pigz sqlite3 procps
 protobuf-compiler chromium time
-redis-server redis-tools strace"
+redis-server redis-tools strace golang-go"
 
 missing=""
 for p in $PKGS; do

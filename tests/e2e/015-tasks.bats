@@ -122,7 +122,7 @@ ns() {
 	run "$CTRACE" threads --per-thread t.trace
 	assert_success
 	assert_output --partial "regions = inside user regions"
-	assert_output --regexp "join\(s\) +% +regions\(s\) +%"
+	assert_output --regexp "unknown\(s\) +% +regions\(s\) +%"
 	# 3 workers ran every region; main ran none
 	assert_output --regexp "worker \(user-tasks.c:[0-9]+\) +3 "
 	main=$(printf '%s\n' "$output" | awk '$1 == "main" { print $NF, $(NF - 1) }')
@@ -138,8 +138,8 @@ ns() {
 	run "$CTRACE" threads --per-thread t.trace
 	assert_success
 	refute_output --partial "regions"
-	# lifetime and the six states: 13 fields after the group and count
-	printf '%s\n' "$output" | awk '$1 == "all" { exit !(NF == 15) }'
+	# lifetime and the eight states: 17 fields after the group and count
+	printf '%s\n' "$output" | awk '$1 == "all" { exit !(NF == 19) }'
 }
 
 @test "damaged traces with user events never crash report or threads" {

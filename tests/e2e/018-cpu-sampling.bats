@@ -129,6 +129,8 @@ eintr 0"
 	[ "$(events t.trace cpu_sample)" -gt 20 ]
 	# the main thread's 60 and the feeder's 120
 	assert_equal "$(events t.trace sleep)" 180
+	# reads: main's 60 of the data pipe, the feeder's 60 acks
+	assert_equal "$(events t.trace read)" 120
 }
 
 @test "a call blocked when its process exits is recorded unfinished, to the exit" {

@@ -5,9 +5,10 @@
 load helpers
 
 # sync seconds of thread TID in `threads --per-thread` output: the
-# columns after the routine (which may hold spaces) are fixed
+# columns after the routine (which may hold spaces) are fixed: unfinished,
+# lifetime, then seconds and % of the 8 states, sync the third
 sync_of() {
-	printf '%s\n' "$1" | awk -v t="$2" '$2 == t && NF > 13 { print $(NF - 9) }'
+	printf '%s\n' "$1" | awk -v t="$2" '$2 == t && NF > 19 { print $(NF - 11) }'
 }
 
 @test "threads: the condvar waiter is ~100 ms blocked in sync" {
@@ -16,7 +17,8 @@ sync_of() {
 	waiter=${output#waiter=}
 	run "$CTRACE" threads --per-thread t.trace
 	assert_success
-	assert_output --partial "running = on-CPU or runnable"
+	assert_output --partial "execution = on a CPU, sched-wait = runnable"
+	assert_output --partial "unknown = outside hooked calls"
 	assert_output --regexp "waiter \(ana-condwait.c:[0-9]+\) +1 "
 	assert_output --regexp "(^|
 )main +1 "
@@ -48,7 +50,7 @@ sync_of() {
 	assert_output --regexp "mutex_block +0\.[0-9]+ s in 1 waits, most held by tid $holder "
 	assert_output --regexp "heap: (peak|no heap events)"
 	assert_output --partial "thread ends to joins"
-	assert_output --partial "parallelism: threads running"
+	assert_output --partial "parallelism: threads on a CPU over time"
 	assert_output --partial "lost events: 0"
 	assert_output --partial "integrity: clean"
 	# the blocked site's time is the ~200 ms the holder slept
@@ -78,6 +80,25 @@ sync_of() {
 	assert_output --partial "in $allocs allocations"
 	assert_output --partial "leaked (live at exit) $lbytes bytes in $leaked allocations"
 	assert_output --partial "8 thread ends to joins, 8 creates to starts"
+	# no CPU samples, no readings: nothing is called running
+	assert_output --regexp "execution +0\.000000 s +0\.0%"
+	assert_output --partial "execution and sched-wait: no scheduler data: residue is unknown; calls unfinished (blocked at their process's exit): 0"
+	assert_output --partial "parallelism: cannot be drawn, no scheduler data"
+	refute_output --regexp "^  +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ #"
+}
+
+@test "threads: every thread's states sum to its lifetime" {
+	"$CTRACE_BUILD/bench/gen-trace" -n 200000 -t 8 g.trace
+	run "$CTRACE" threads --per-thread g.trace
+	assert_success
+	assert_output --partial "no scheduler data: residue is unknown"
+	# per thread: lifetime = the 8 states, to the printed 6 decimals
+	printf '%s\n' "$output" | awk '/^per thread:/ { s = 1; next }
+		s && $1 != "pid" && NF > 19 { n++; sum = 0
+			for (i = NF - 15; i <= NF; i += 2) sum += $i
+			d = sum - $(NF - 16); if (d < 0) d = -d
+			if (d > 0.000008) { print "off by " d ": " $0; bad++ } }
+		END { exit !(n == 9 && !bad) }'
 }
 
 @test "bad input: report and threads" {
@@ -100,6 +121,15 @@ sync_of() {
 		run "$CTRACE" $cmd --bogus t.trace
 		assert_failure 2
 	done
+}
+
+@test "threads -h: the usage, with --per-thread" {
+	run "$CTRACE" threads -h
+	assert_success
+	assert_output "usage: ctrace-analyze threads [--per-thread] <file>"
+	run "$CTRACE" threads --per-thread
+	assert_failure 2
+	assert_output --partial "[--per-thread]"
 }
 
 @test "damaged traces never crash report or threads" {
