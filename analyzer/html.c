@@ -760,7 +760,7 @@ static void put_thread(struct html *h, struct ana_tl_thread *th, uint64_t w,
 		rel(h, th->first), rel(h, th->last), ts ? ts->lifetime : 0);
 	for (s = 0; s < ANA_NSTATES; s++)
 		fprintf(h->f, "%s%" PRIu64, s ? "," : "",
-			ts ? ts->blocked[s] : 0);
+			ts ? ts->ns[s] : 0);
 	fprintf(h->f, "],\"n\":%" PRIu64 ",\"ns\":%" PRIu64, th->nblocks,
 		th->nsamples);
 	put_intervals(h, th->user, w);
@@ -891,7 +891,7 @@ static void put_summary(struct html *h)
 				tl->procs[i]->threads[j]->ts;
 
 			for (s = 0; ts && s < ANA_NSTATES; s++)
-				states[s] += ts->blocked[s];
+				states[s] += ts->ns[s];
 		}
 	fprintf(h->f, "\"summary\":{\"trace\":");
 	str(h, tl->t.path);

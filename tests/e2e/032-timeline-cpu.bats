@@ -208,15 +208,10 @@ for k, v in sorted(c.items()):
 PY
 	cat got
 	assert_equal "$(grep -c '^life ' got)" 3
-	# lifetimes: what threads says of each thread; so are the residue's
-	# parts once threads splits the residue with the readings too
+	# lifetimes and the residue's parts (on-CPU, runnable, unknown):
+	# what threads says of each thread, from the same readings
 	! grep -q parts_not_dur got
-	if grep -q '^execution = on a CPU' threads.txt; then
-		assert_equal "$(sed -n 's/^life //p' got | sort)" "$(sort want)"
-	else
-		assert_equal "$(sed -n 's/^life //p' got | cut -d' ' -f1,2 | sort)" \
-			"$(cut -d' ' -f1,2 want | sort)"
-	fi
+	assert_equal "$(sed -n 's/^life //p' got | sort)" "$(sort want)"
 	assert_equal "$(sed -n 's/^partial_overlaps //p' got)" 0
 	assert_equal "$(sed -n 's/^samples //p' got)" "$(events c.trace cpu_sample)"
 	grep -qx 'top_leaf spinner spin' got
@@ -248,11 +243,7 @@ for e in json.load(open(sys.argv[1]))['traceEvents']:
 for tid, ns in sorted(tile.items()):
     print(tid, sec(ns), *(sec(split[tid][k]) for k in ('running', 'runnable', 'unknown')))
 PY
-	if grep -q '^execution = on a CPU' threads.txt; then
-		assert_equal "$(sort got)" "$(sort want)"
-	else
-		assert_equal "$(cut -d' ' -f1,2 got | sort)" "$(cut -d' ' -f1,2 want | sort)"
-	fi
+	assert_equal "$(sort got)" "$(sort want)"
 }
 
 @test "json: without cpu events nothing is measured: all residue is unknown" {
