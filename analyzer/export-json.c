@@ -4,10 +4,16 @@
  *
  * Same content as the Perfetto export (export-perfetto.c): "M" metadata
  * names every process and thread, "X" complete events are the blocked
- * intervals, "B"/"E" the user regions, "b"/"e" the tasks (async, by id),
- * "i" the instants, "C" the counters.  Arrows are v1 flow events: "s" at
- * the source and "f" with "bp":"e" at the target, each inside a 1 ns "X"
- * slice made for it so both bind to a slice of their own thread.
+ * intervals (a call blocked at exit: to the exit, "unfinished" in its
+ * args) and the residue slices between them (named running, runnable or
+ * unknown, their shares in args), "B"/"E" the user regions, "b"/"e" the
+ * tasks (async, by id), "i" the instants and the CPU samples (named
+ * cpu_sample, the interrupted function in args), "C" the counters.
+ * Arrows are v1 flow events: "s" at the source and "f" with "bp":"e" at
+ * the target, each inside a 1 ns "X" slice made for it so both bind to a
+ * slice of their own thread.  Slices of a thread nest and never overlap
+ * partially: residue slices end at blocked ones and are cut at region
+ * boundaries (timeline.h).
  * Timestamps are microseconds since the trace started, with three
  * decimals (ns).  Written as a stream, one event per line.
  */
@@ -123,6 +129,44 @@ static void js_slice(void *u, struct ana_tl_thread *th,
 		out(j, ",\"callsite\":");
 		str(j, stack);
 	}
+	if (b->unfinished)
+		out(j, ",\"unfinished\":\"still blocked at exit\"");
+	out(j, "}}");
+}
+
+static void js_residue(void *u, struct ana_tl_thread *th,
+		       const struct ana_tl_residue *r)
+{
+	struct js *j = u;
+	double pct[3];
+
+	ana_tl_pct(&r->split, pct);
+	begin(j, "X", pid_of(th), th->tid, r->start);
+	out(j, ",\"dur\":%" PRIu64 ".%03u", r->dur / 1000,
+	    (unsigned)(r->dur % 1000));
+	name_cat(j, ana_state_name(r->state), (enum ana_tl_cat)r->state);
+	out(j, ",\"args\":{\"running\":\"%.0f%%\",\"runnable\":\"%.0f%%\","
+	    "\"unknown\":\"%.0f%%\",\"running_ns\":%" PRIu64 ",\"runnable_ns\":%"
+	    PRIu64 ",\"unknown_ns\":%" PRIu64 ",\"readings\":\"%s\"}}", pct[0],
+	    pct[1], pct[2], r->split.running, r->split.runnable,
+	    r->split.unknown, r->measured ? "between two" : "none on one side");
+}
+
+static void js_sample(void *u, struct ana_tl_thread *th,
+		      const struct ana_tl_sample *s)
+{
+	struct js *j = u;
+	char leaf[512];
+
+	begin(j, "i", pid_of(th), th->tid, s->ts);
+	name_cat(j, "cpu_sample", TL_CPU);
+	out(j, ",\"s\":\"t\",\"args\":{\"period_ns\":%" PRIu64, s->period);
+	if (s->stack && s->stack->n) {
+		out(j, ",\"leaf\":");
+		str(j, ana_tl_frame_name(j->tl, s->stack->image,
+					 s->stack->frames[0], leaf,
+					 sizeof(leaf)));
+	}
 	out(j, "}}");
 }
 
@@ -186,15 +230,15 @@ static void js_flow(void *u, enum ana_tl_cat kind, uint64_t id,
 }
 
 static void js_counter(void *u, struct ana_tl_proc *p,
-		       enum ana_tl_counter c, uint64_t t, int64_t value)
+		       enum ana_tl_counter c, uint64_t t, double value)
 {
 	struct js *j = u;
 
 	begin(j, "C", p->p->pid, p->p->pid, t);
-	out(j, ",\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"value\":%" PRId64
-	    "}}", ana_tl_counter_name[c],
+	out(j, ",\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"value\":%.*f}}",
+	    ana_tl_counter_name[c],
 	    ana_tl_palette[c == TL_CNT_HEAP ? TL_HEAP : TL_RUNNING].cat,
-	    value);
+	    c == TL_CNT_HEAP ? 0 : 6, value);
 }
 
 static void meta(struct js *j, const char *what, uint64_t pid, uint64_t tid,
@@ -222,16 +266,9 @@ static void js_done(void *u)
 		     ana_tl_proc_name(p, buf, sizeof(buf)));
 		for (k = 0; k < p->nthreads; k++) {
 			struct ana_tl_thread *th = p->threads[k];
-			const char *n = ana_tl_thread_name(th);
 
-			if (!n && th->tid == p->p->pid)
-				n = ana_tl_proc_name(p, buf, sizeof(buf));
-			if (!n) {
-				snprintf(buf, sizeof(buf), "thread %" PRIu64,
-					 th->tid);
-				n = buf;
-			}
-			meta(j, "thread_name", p->p->pid, th->tid, n);
+			meta(j, "thread_name", p->p->pid, th->tid,
+			     ana_tl_thread_label(tl, th, buf, sizeof(buf)));
 		}
 	}
 }
@@ -240,6 +277,8 @@ int ana_export_json(struct ana_tl *tl, const char *path)
 {
 	static const struct ana_tl_ops ops = {
 		.slice = js_slice,
+		.residue = js_residue,
+		.sample = js_sample,
 		.region = js_region,
 		.task = js_task,
 		.instant = js_instant,

@@ -8,14 +8,25 @@
  * and memory does not grow with the trace.
  *
  * Tracks: one process track per process image (pid, exe, argv), its threads
- * as child thread tracks (pid, tid, name), an async track per user task and
- * two counter tracks per process.  On a thread track: a slice per blocked
- * interval (category sync/io/wait/sleep/join, debug annotations for the
- * object, fd and its name, bytes, result, waker, call site and stack) and
- * the user regions.  Regions enclose the calls made inside them and a call
- * never encloses a region, so both nest properly on one track.  Arrows are
- * flows between two instants: thread_create -> thread_start and
+ * as child thread tracks (pid, tid, name: its own, or its process's for a
+ * main thread, or its start routine's), an async track per user task and
+ * two counter tracks per process (on-CPU threads, live heap bytes).  On a
+ * thread track: a slice per blocked interval (category sync/io/wait/
+ * sleep/join, debug annotations for the object, fd and its name, bytes,
+ * result, waker, call site and stack; "unfinished" for a call still
+ * blocked at exit, whose slice ends there), a slice per residue slice
+ * (named and categorised running, runnable or unknown, its shares as
+ * annotations), and the user regions.  Regions enclose the calls made
+ * inside them and a call never encloses a region, and residue slices are
+ * cut at region boundaries, so all nest properly on one track.  Arrows
+ * are flows between two instants: thread_create -> thread_start and
  * wake -> woken (at the end of the woken thread's slice).
+ *
+ * CPU samples are PerfSample packets (pid, tid, callstack), the form
+ * Perfetto's own CPU profiler writes, which the UI shows on the thread
+ * and sums into flame graphs.  Their callstacks, frames (function name,
+ * module and address in it) and modules are interned on the sequence
+ * like the names, in the sample packet that first uses them.
  *
  * Everything is on one packet sequence.  Its first packet clears the
  * incremental state; names, categories and annotation names are interned
@@ -29,6 +40,7 @@
 #include "analyze.h"
 #include "log.h"
 #include "perfetto_trace.pb-c.h"
+#include "symbols.h"
 #include "timeline.h"
 
 #define SEQ_ID		1
@@ -40,7 +52,27 @@ typedef Perfetto__Protos__TrackEvent TrackEvent;
 typedef Perfetto__Protos__TrackDescriptor TrackDesc;
 typedef Perfetto__Protos__DebugAnnotation Ann;
 
-enum { IN_NAME, IN_CAT, IN_ANN, IN_KINDS };
+/* strings interned for events, then for the profile (which has no
+ * inline form: those are probed past a hash collision) */
+enum { IN_NAME, IN_CAT, IN_ANN, IN_FUNC, IN_PATH, IN_KINDS };
+
+typedef Perfetto__Protos__InternedString IStr;
+
+/* a frame or a callstack, interned by (image, address) or stack id */
+struct prof_ent {
+	uint64_t iid, image, addr;
+};
+
+/* what one sample packet adds to the profile's tables */
+struct prof_new {
+	IStr funcs[FMT_MAX_STACK], paths[FMT_MAX_STACK];
+	Perfetto__Protos__Mapping maps[FMT_MAX_STACK];
+	uint64_t map_path[FMT_MAX_STACK];
+	Perfetto__Protos__Frame frames[FMT_MAX_STACK];
+	Perfetto__Protos__Callstack stack;
+	uint64_t stack_frames[FMT_MAX_STACK];
+	size_t nfuncs, npaths, nmaps, nframes, nstacks;
+};
 
 struct intern_ent {
 	uint64_t iid;
@@ -64,6 +96,11 @@ struct pf {
 	uint64_t packets;
 	struct ana_map tracks;		/* child track key -> uuid */
 	uint64_t child_tracks;
+	struct ana_map frames, stacks;	/* -> prof_ent */
+	struct ana_map maps;		/* path iid -> mapping iid */
+	uint64_t next_frame, next_stack, next_map;
+	struct prof_new *pn;		/* for the packet being built */
+	uint64_t samples;
 };
 
 /* debug annotations of one event */
@@ -84,6 +121,9 @@ static void put_varint(FILE *f, uint64_t v)
 	putc(v, f);
 }
 
+static void prof_interned(struct pf *pf,
+			  Perfetto__Protos__InternedData *id, Packet *pk);
+
 /* append pk as field 1 of Trace, with the interned data it introduced */
 static void put(struct pf *pf, Packet *pk)
 {
@@ -99,7 +139,8 @@ static void put(struct pf *pf, Packet *pk)
 		pk->has_sequence_flags = 1;
 		pk->sequence_flags =
 			PERFETTO__PROTOS__TRACE_PACKET__SEQUENCE_FLAGS__SEQ_INCREMENTAL_STATE_CLEARED;
-	} else if (pk->data_case == PERFETTO__PROTOS__TRACE_PACKET__DATA_TRACK_EVENT) {
+	} else if (pk->data_case == PERFETTO__PROTOS__TRACE_PACKET__DATA_TRACK_EVENT ||
+		   pk->data_case == PERFETTO__PROTOS__TRACE_PACKET__DATA_PERF_SAMPLE) {
 		pk->has_sequence_flags = 1;
 		pk->sequence_flags =
 			PERFETTO__PROTOS__TRACE_PACKET__SEQUENCE_FLAGS__SEQ_NEEDS_INCREMENTAL_STATE;
@@ -114,6 +155,8 @@ static void put(struct pf *pf, Packet *pk)
 		id.debug_annotation_names = (void *)pf->pending[IN_ANN];
 		pk->interned_data = &id;
 	}
+	if (pk->data_case == PERFETTO__PROTOS__TRACE_PACKET__DATA_PERF_SAMPLE)
+		prof_interned(pf, &id, pk);
 	len = perfetto__protos__trace_packet__get_packed_size(pk);
 	if (len > pf->cap) {
 		pf->cap = len * 2;
@@ -125,6 +168,9 @@ static void put(struct pf *pf, Packet *pk)
 	fwrite(pf->buf, 1, len, pf->f);
 	pf->packets++;
 	memset(pf->npending, 0, sizeof(pf->npending));
+	if (pf->pn)
+		pf->pn->nfuncs = pf->pn->npaths = pf->pn->nmaps =
+			pf->pn->nframes = pf->pn->nstacks = 0;
 }
 
 static uint64_t hash_str(const char *s)
@@ -177,6 +223,156 @@ static uint64_t intern(struct pf *pf, int kind, const char *s)
 	}
 	pf->npending[kind]++;
 	return e->iid;
+}
+
+/* ---- the profile: callstacks of the CPU samples ---- */
+
+/*
+ * prof_str() : the iid of s among the profile's strings (IN_FUNC,
+ * IN_PATH), added to the packet being built if new.  A hash collision
+ * probes the next key: these have no inline form to fall back on.
+ */
+static uint64_t prof_str(struct pf *pf, int kind, const char *s)
+{
+	struct prof_new *pn = pf->pn;
+	uint64_t h = hash_str(s);
+	struct intern_ent *e;
+	IStr *x;
+
+	while ((e = ana_map_get(&pf->intern[kind], h)) && strcmp(e->s, s))
+		h++;
+	if (e)
+		return e->iid;
+	e = xmalloc(sizeof(*e) + strlen(s) + 1);
+	e->iid = ++pf->next_iid[kind];
+	strcpy(e->s, s);
+	ana_map_put(&pf->intern[kind], h, e);
+	x = kind == IN_FUNC ? &pn->funcs[pn->nfuncs++] :
+			      &pn->paths[pn->npaths++];
+	perfetto__protos__interned_string__init(x);
+	x->has_iid = 1;
+	x->iid = e->iid;
+	x->has_str = 1;
+	x->str.len = strlen(e->s);
+	x->str.data = (uint8_t *)e->s;
+	return e->iid;
+}
+
+/* a module, by its path: one mapping each (no build id, no range) */
+static uint64_t prof_map(struct pf *pf, const char *path)
+{
+	struct prof_new *pn = pf->pn;
+	uint64_t piid = prof_str(pf, IN_PATH, path), iid;
+	Perfetto__Protos__Mapping *m;
+
+	iid = (uintptr_t)ana_map_get(&pf->maps, piid);
+	if (iid)
+		return iid;
+	iid = ++pf->next_map;
+	ana_map_put(&pf->maps, piid, (void *)(uintptr_t)iid);
+	m = &pn->maps[pn->nmaps];
+	pn->map_path[pn->nmaps++] = piid;
+	perfetto__protos__mapping__init(m);
+	m->has_iid = 1;
+	m->iid = iid;
+	m->n_path_string_ids = 1;
+	m->path_string_ids = &pn->map_path[pn->nmaps - 1];
+	return iid;
+}
+
+/* a frame: its function's name, and its module and offset when known */
+static uint64_t prof_frame(struct pf *pf, uint64_t image, uint64_t addr)
+{
+	struct prof_new *pn = pf->pn;
+	uint64_t k = image * 0x9e3779b97f4a7c15ull ^ addr;
+	const struct ana_sym *sym;
+	Perfetto__Protos__Frame *f;
+	struct prof_ent *e;
+	char name[512];
+
+	while ((e = ana_map_get(&pf->frames, k)) &&
+	       (e->image != image || e->addr != addr))
+		k++;
+	if (e)
+		return e->iid;
+	e = xmalloc(sizeof(*e));
+	*e = (struct prof_ent){ ++pf->next_frame, image, addr };
+	ana_map_put(&pf->frames, k, e);
+	f = &pn->frames[pn->nframes++];
+	perfetto__protos__frame__init(f);
+	f->has_iid = 1;
+	f->iid = e->iid;
+	f->has_function_name_id = 1;
+	f->function_name_id = prof_str(pf, IN_FUNC,
+		ana_tl_frame_name(pf->tl, image, addr, name, sizeof(name)));
+	sym = ana_symbol(&pf->tl->t, image, addr);
+	if (sym && sym->module) {
+		f->has_mapping_id = 1;
+		f->mapping_id = prof_map(pf, sym->module);
+		f->has_rel_pc = 1;
+		f->rel_pc = sym->module_off;
+	}
+	return e->iid;
+}
+
+/* a sample's stack: interned once per stack id, outermost frame first */
+static uint64_t prof_stack(struct pf *pf, const struct ana_stack *st,
+			   uint64_t id)
+{
+	struct prof_new *pn = pf->pn;
+	uint64_t iid = (uintptr_t)ana_map_get(&pf->stacks, id);
+	uint32_t n = st->n < FMT_MAX_STACK ? st->n : FMT_MAX_STACK, i;
+
+	if (iid)
+		return iid;
+	iid = ++pf->next_stack;
+	ana_map_put(&pf->stacks, id, (void *)(uintptr_t)iid);
+	for (i = 0; i < n; i++)
+		pn->stack_frames[n - 1 - i] = prof_frame(pf, st->image,
+							 st->frames[i]);
+	perfetto__protos__callstack__init(&pn->stack);
+	pn->stack.has_iid = 1;
+	pn->stack.iid = iid;
+	pn->stack.n_frame_ids = n;
+	pn->stack.frame_ids = pn->stack_frames;
+	pn->nstacks = 1;
+	return iid;
+}
+
+/* the profile's new entries into the packet's InternedData */
+static void prof_interned(struct pf *pf,
+			  Perfetto__Protos__InternedData *id, Packet *pk)
+{
+	static IStr *funcs[FMT_MAX_STACK], *paths[FMT_MAX_STACK];
+	static Perfetto__Protos__Mapping *maps[FMT_MAX_STACK];
+	static Perfetto__Protos__Frame *frames[FMT_MAX_STACK];
+	static Perfetto__Protos__Callstack *stack;
+	struct prof_new *pn = pf->pn;
+	size_t i;
+
+	if (!pn->nfuncs && !pn->npaths && !pn->nmaps && !pn->nframes &&
+	    !pn->nstacks)
+		return;
+	for (i = 0; i < pn->nfuncs; i++)
+		funcs[i] = &pn->funcs[i];
+	for (i = 0; i < pn->npaths; i++)
+		paths[i] = &pn->paths[i];
+	for (i = 0; i < pn->nmaps; i++)
+		maps[i] = &pn->maps[i];
+	for (i = 0; i < pn->nframes; i++)
+		frames[i] = &pn->frames[i];
+	stack = &pn->stack;
+	id->n_function_names = pn->nfuncs;
+	id->function_names = funcs;
+	id->n_mapping_paths = pn->npaths;
+	id->mapping_paths = paths;
+	id->n_mappings = pn->nmaps;
+	id->mappings = maps;
+	id->n_frames = pn->nframes;
+	id->frames = frames;
+	id->n_callstacks = pn->nstacks;
+	id->callstacks = &stack;
+	pk->interned_data = id;
 }
 
 /* ---- events ---- */
@@ -397,6 +593,8 @@ static void slice_anns(struct pf *pf, struct anns *a,
 			*nl = 0;
 		ann_str(pf, a, "callsite", stack);
 	}
+	if (b->unfinished)
+		ann_str(pf, a, "unfinished", "still blocked at exit");
 }
 
 static void pf_slice(void *u, struct ana_tl_thread *th,
@@ -419,6 +617,67 @@ static void pf_slice(void *u, struct ana_tl_thread *th,
 		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END,
 		   th->uuid, NULL, s->cat);
 	put_event(pf, s->b->start + s->b->dur, &te);
+}
+
+static void pf_residue(void *u, struct ana_tl_thread *th,
+		       const struct ana_tl_residue *r)
+{
+	static const char *const share[3] = { "running", "runnable",
+					      "unknown" };
+	static const char *const share_ns[3] = { "running_ns", "runnable_ns",
+						 "unknown_ns" };
+	const uint64_t ns[3] = { r->split.running, r->split.runnable,
+				 r->split.unknown };
+	struct pf *pf = u;
+	struct anns a = { .n = 0 };
+	char pct[3][16];
+	double v[3];
+	TrackEvent te;
+	uint64_t cat;
+	int k;
+
+	event_init(pf, &te, &cat,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN,
+		   th->uuid, ana_state_name(r->state), (enum ana_tl_cat)r->state);
+	ana_tl_pct(&r->split, v);
+	for (k = 0; k < 3; k++) {
+		snprintf(pct[k], sizeof(pct[k]), "%.0f%%", v[k]);
+		ann_str(pf, &a, share[k], pct[k]);
+	}
+	for (k = 0; k < 3; k++)
+		ann_int(pf, &a, share_ns[k], (int64_t)ns[k]);
+	ann_str(pf, &a, "readings", r->measured ? "between two" :
+		"none on one side");
+	te.n_debug_annotations = a.n;
+	te.debug_annotations = a.p;
+	put_event(pf, r->start, &te);
+	event_init(pf, &te, &cat,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END,
+		   th->uuid, NULL, (enum ana_tl_cat)r->state);
+	put_event(pf, r->start + r->dur, &te);
+}
+
+static void pf_sample(void *u, struct ana_tl_thread *th,
+		      const struct ana_tl_sample *s)
+{
+	Perfetto__Protos__PerfSample ps = PERFETTO__PROTOS__PERF_SAMPLE__INIT;
+	Packet pk = PERFETTO__PROTOS__TRACE_PACKET__INIT;
+	struct pf *pf = u;
+
+	ps.has_pid = 1;
+	ps.pid = th->proc->p->pid;
+	ps.has_tid = 1;
+	ps.tid = th->tid;
+	if (s->stack && s->stack->n) {
+		ps.has_callstack_iid = 1;
+		ps.callstack_iid = prof_stack(pf, s->stack, s->stack_id);
+	}
+	pk.has_timestamp = 1;
+	pk.timestamp = s->ts;
+	pk.data_case = PERFETTO__PROTOS__TRACE_PACKET__DATA_PERF_SAMPLE;
+	pk.perf_sample = &ps;
+	put(pf, &pk);
+	pf->samples++;
 }
 
 static void pf_region(void *u, struct ana_tl_thread *th, int begin,
@@ -504,7 +763,7 @@ static void pf_flow(void *u, enum ana_tl_cat kind, uint64_t id,
 }
 
 static void pf_counter(void *u, struct ana_tl_proc *p,
-		       enum ana_tl_counter c, uint64_t ts, int64_t value)
+		       enum ana_tl_counter c, uint64_t ts, double value)
 {
 	struct pf *pf = u;
 	TrackEvent te;
@@ -517,25 +776,32 @@ static void pf_counter(void *u, struct ana_tl_proc *p,
 			       PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_SIZE_BYTES :
 			       PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_COUNT),
 		   NULL, TL_HEAP);
-	te.counter_value_field_case =
-		PERFETTO__PROTOS__TRACK_EVENT__COUNTER_VALUE_FIELD_COUNTER_VALUE;
-	te.counter_value = value;
+	if (c == TL_CNT_HEAP) {
+		te.counter_value_field_case =
+			PERFETTO__PROTOS__TRACK_EVENT__COUNTER_VALUE_FIELD_COUNTER_VALUE;
+		te.counter_value = (int64_t)value;
+	} else {
+		te.counter_value_field_case =
+			PERFETTO__PROTOS__TRACK_EVENT__COUNTER_VALUE_FIELD_DOUBLE_COUNTER_VALUE;
+		te.double_counter_value = value;
+	}
 	put_event(pf, ts, &te);
 }
 
-/* names are known only now: describe the named threads again */
+/* names are known only now: describe every thread again, named */
 static void pf_done(void *u)
 {
 	struct pf *pf = u;
 	struct ana_tl *tl = pf->tl;
+	char name[256];
 	size_t i, j;
 
 	for (i = 0; i < tl->nprocs; i++)
 		for (j = 0; j < tl->procs[i]->nthreads; j++) {
 			struct ana_tl_thread *th = tl->procs[i]->threads[j];
 
-			if (ana_tl_thread_name(th))
-				thread_track(pf, th, ana_tl_thread_name(th));
+			thread_track(pf, th, ana_tl_thread_label(tl, th, name,
+								 sizeof(name)));
 		}
 }
 
@@ -545,6 +811,8 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
 		.process = pf_process,
 		.thread = pf_thread,
 		.slice = pf_slice,
+		.residue = pf_residue,
+		.sample = pf_sample,
 		.region = pf_region,
 		.task = pf_task,
 		.instant = pf_instant,
@@ -559,6 +827,7 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
 
 	pf.path = out;
 	pf.tl = tl;
+	pf.pn = xcalloc(1, sizeof(*pf.pn));
 	pf.f = ana_tl_out(out);
 	put(&pf, &first);	/* clears the sequence's incremental state */
 	status = ana_tl_run(tl, &ops, &pf);
@@ -569,6 +838,12 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
 		ana_map_free(&pf.intern[k]);
 	}
 	ana_map_free(&pf.tracks);
+	for (i = 0; i < pf.frames.cap; i++)
+		free(pf.frames.ents[i].val);
+	ana_map_free(&pf.frames);
+	ana_map_free(&pf.stacks);
+	ana_map_free(&pf.maps);
+	free(pf.pn);
 	free(pf.buf);
 	return status;
 }

@@ -6,17 +6,23 @@
  * as JSON put in its place.  It needs no network and opens from file://.
  *
  * The data: a summary (duration, processes, threads, time by state, lost
- * events, integrity), per thread its blocked intervals and its time by
- * state, per process the running-thread and live-heap counters, and the
- * stacks of the intervals and of three flame graphs (sync, io: ns blocked
- * per stack; heap: bytes allocated per stack) with every frame already a
- * string (symbols.h), so the page does no symbolizing.
+ * events, integrity), per thread its blocked intervals (a call blocked at
+ * exit marked unfinished), its residue slices (timeline.h: running,
+ * runnable or unknown, with their shares), its CPU sample times, its
+ * lifetime and time by state as `ctrace threads` has them (states.h, fed
+ * the same events), per process the on-CPU and live-heap counters, and
+ * the stacks of the intervals and of four flame graphs (cpu: CPU ns per
+ * sampled stack, by function; sync, io: ns blocked per stack; heap: bytes
+ * allocated per stack) with every frame already a string (symbols.h), so
+ * the page does no symbolizing.
  *
- * Size is bounded for big traces: past INTERVAL_BUDGET intervals, those
- * shorter than a bucket (first 1/100000th of the trace, widened until the
- * budget holds) are merged into per-thread, per-bucket summaries (the
- * dominant state, the busy fraction, a count), and a counter of more than
- * COUNTER_POINTS values keeps the largest value per time bucket.
+ * Size is bounded for big traces: past INTERVAL_BUDGET slices (blocked
+ * and residue), those shorter than a bucket (first 1/100000th of the
+ * trace, widened until the budget holds) are merged into per-thread,
+ * per-bucket summaries (the dominant state, the busy fraction, a count),
+ * past SAMPLE_BUDGET samples their times are counted per bucket instead
+ * of listed, and a counter of more than COUNTER_POINTS values keeps the
+ * largest value per time bucket.
  *
  * User regions are drawn on their thread's row, by nesting depth; past
  * REGION_BUDGET, the short ones are merged per thread, depth and bucket
@@ -38,8 +44,10 @@
 #define INTERVAL_BUDGET	200000
 #define REGION_BUDGET	100000
 #define INSTANT_BUDGET	20000
+#define SAMPLE_BUDGET	200000
 #define COUNTER_POINTS	8000
-#define FLAME_KINDS	3	/* sync, io, heap */
+#define FLAME_KINDS	4	/* cpu, sync, io, heap */
+enum { FL_CPU, FL_SYNC, FL_IO, FL_HEAP };
 
 /* embedded by scripts/embed.sh */
 struct ana_asset {
@@ -54,7 +62,14 @@ struct iv {
 	uint64_t obj, waker, wake_ts, holder, stack;
 	int64_t result, bytes;
 	const char *name, *fd_name;
-	uint8_t cat, has_fd;
+	uint8_t cat, has_fd, unfinished;
+};
+
+/* a residue slice (timeline.h) */
+struct rsl {
+	uint64_t start, dur;
+	struct ana_split split;
+	uint8_t state, measured;
 };
 
 /* a user region; n > 1: n short ones merged, dur is their total */
@@ -72,6 +87,10 @@ struct open_region {
 struct hthread {
 	struct iv *iv;
 	size_t n, cap;
+	struct rsl *rs;
+	size_t nrs, caprs;
+	uint64_t *cs;			/* CPU sample times */
+	size_t ncs, capcs;
 	struct region *rg;
 	size_t nrg, caprg;
 	struct open_region *open;	/* the region stack */
@@ -88,7 +107,7 @@ struct instant {
 
 struct point {
 	uint64_t ts;
-	int64_t v;
+	double v;
 };
 
 struct hproc {
@@ -104,11 +123,15 @@ struct html {
 	struct ana_map flame[FLAME_KINDS];	/* stack id -> value */
 	struct ana_map stack_idx;		/* stack id -> index + 1 */
 	struct ana_map frame_idx;		/* (image, addr) -> index + 1 */
+	struct ana_map cstack_idx;		/* cpu stacks: id -> index + 1 */
+	struct ana_map fn_idx;			/* function name -> index + 1 */
 	const struct ana_stack **stacks;	/* in index order */
+	uint8_t *by_fn;				/* stack i: frames by function */
 	size_t nstacks;
 	char **frames;
 	size_t nframes;
-	uint64_t total;				/* intervals */
+	uint64_t total;				/* slices */
+	uint64_t samples;
 	uint64_t nregions, ninstants;
 	uint64_t kept_regions, kept_instants;
 	struct ana_map name_idx;		/* name pointer -> index + 1 */
@@ -118,7 +141,9 @@ struct html {
 	int status;
 };
 
-static const char *const flame_name[FLAME_KINDS] = { "sync", "io", "heap" };
+static const char *const flame_name[FLAME_KINDS] = {
+	"cpu", "sync", "io", "heap",
+};
 
 static void *grow(void *p, size_t *cap, size_t n, size_t size)
 {
@@ -167,12 +192,37 @@ static void h_slice(void *u, struct ana_tl_thread *th,
 	v = &ht->iv[ht->n++];
 	*v = (struct iv){ b->start, b->dur, b->obj, b->waker, b->wake_ts,
 			  b->holder, b->stack, b->result, b->bytes, s->name,
-			  s->fd_name, s->cat, b->has_fd };
+			  s->fd_name, s->cat, b->has_fd, b->unfinished };
 	h->total++;
 	if (s->cat == TL_SYNC || s->cat == TL_JOIN)
-		flame_add(h, 0, b->stack, b->dur);
+		flame_add(h, FL_SYNC, b->stack, b->dur);
 	else if (s->cat == TL_IO || s->cat == TL_WAIT)
-		flame_add(h, 1, b->stack, b->dur);
+		flame_add(h, FL_IO, b->stack, b->dur);
+}
+
+static void h_residue(void *u, struct ana_tl_thread *th,
+		      const struct ana_tl_residue *r)
+{
+	struct html *h = u;
+	struct hthread *ht = th->user;
+
+	ht->rs = grow(ht->rs, &ht->caprs, ht->nrs, sizeof(*ht->rs));
+	ht->rs[ht->nrs++] = (struct rsl){ r->start, r->dur, r->split,
+					  (uint8_t)r->state,
+					  (uint8_t)r->measured };
+	h->total++;
+}
+
+static void h_sample(void *u, struct ana_tl_thread *th,
+		     const struct ana_tl_sample *s)
+{
+	struct html *h = u;
+	struct hthread *ht = th->user;
+
+	ht->cs = grow(ht->cs, &ht->capcs, ht->ncs, sizeof(*ht->cs));
+	ht->cs[ht->ncs++] = s->ts;
+	h->samples++;
+	flame_add(h, FL_CPU, s->stack ? s->stack_id : 0, s->period);
 }
 
 static void h_event(void *u, struct ana_tl_thread *th,
@@ -186,9 +236,9 @@ static void h_event(void *u, struct ana_tl_thread *th,
 
 	/* ALLOC: addr size call stack; REALLOC: addr old size stack */
 	if (ev->type == FMT_EV_ALLOC && in->stack_field >= 0)
-		flame_add(u, 2, ev->f[in->stack_field], ev->f[1]);
+		flame_add(u, FL_HEAP, ev->f[in->stack_field], ev->f[1]);
 	else if (ev->type == FMT_EV_REALLOC && in->stack_field >= 0)
-		flame_add(u, 2, ev->f[in->stack_field], ev->f[2]);
+		flame_add(u, FL_HEAP, ev->f[in->stack_field], ev->f[2]);
 }
 
 static void region_close(struct html *h, struct hthread *ht, size_t i,
@@ -260,7 +310,7 @@ static void h_flow(void *u, enum ana_tl_cat kind, uint64_t id,
 }
 
 static void h_counter(void *u, struct ana_tl_proc *p, enum ana_tl_counter c,
-		      uint64_t ts, int64_t value)
+		      uint64_t ts, double value)
 {
 	struct hproc *hp = p->user;
 
@@ -286,10 +336,35 @@ static size_t frame_index(struct html *h, uint64_t image, uint64_t addr)
 	return h->nframes - 1;
 }
 
-/* @return the index of stack id in the page's table, or -1 */
-static long stack_index(struct html *h, uint64_t id)
+/* a function's name as a frame of the cpu flame graph, by string */
+static size_t fn_index(struct html *h, const char *name)
 {
-	uintptr_t i = (uintptr_t)ana_map_get(&h->stack_idx, id);
+	uint64_t key = 0xcbf29ce484222325ull;
+	const unsigned char *c;
+	uintptr_t i;
+
+	for (c = (const unsigned char *)name; *c; c++)
+		key = (key ^ *c) * 0x100000001b3ull;
+	while ((i = (uintptr_t)ana_map_get(&h->fn_idx, key)) &&
+	       strcmp(h->frames[i - 1], name))
+		key++;
+	if (i)
+		return i - 1;
+	h->frames = xrealloc(h->frames, (h->nframes + 1) * sizeof(*h->frames));
+	h->frames[h->nframes++] = xstrdup(name);
+	ana_map_put(&h->fn_idx, key, (void *)(uintptr_t)h->nframes);
+	return h->nframes - 1;
+}
+
+/*
+ * @return the index of stack id in the page's table, or -1.  by_fn: its
+ * frames named by function only (the cpu flame graph: samples anywhere
+ * in a function are one frame), else as frame strings (call sites).
+ */
+static long stack_index_as(struct html *h, uint64_t id, int by_fn)
+{
+	struct ana_map *m = by_fn ? &h->cstack_idx : &h->stack_idx;
+	uintptr_t i = (uintptr_t)ana_map_get(m, id);
 	const struct ana_stack *s;
 
 	if (i)
@@ -298,9 +373,16 @@ static long stack_index(struct html *h, uint64_t id)
 	if (!s || !s->n)
 		return -1;
 	h->stacks = xrealloc(h->stacks, (h->nstacks + 1) * sizeof(*h->stacks));
+	h->by_fn = xrealloc(h->by_fn, h->nstacks + 1);
+	h->by_fn[h->nstacks] = (uint8_t)by_fn;
 	h->stacks[h->nstacks++] = s;
-	ana_map_put(&h->stack_idx, id, (void *)(uintptr_t)h->nstacks);
+	ana_map_put(m, id, (void *)(uintptr_t)h->nstacks);
 	return (long)h->nstacks - 1;
+}
+
+static long stack_index(struct html *h, uint64_t id)
+{
+	return stack_index_as(h, id, 0);
 }
 
 /* ---- writing ---- */
@@ -315,15 +397,45 @@ static int64_t rel(struct html *h, uint64_t ts)
 	return ana_rel_ts(&h->tl->t, ts);
 }
 
+/* a thread's slices, blocked and residue, in start order (each list is
+ * sorted and they never overlap) */
+struct walk {
+	const struct hthread *ht;
+	size_t i, j;
+	uint64_t start, dur;
+	int cat, residue;
+};
+
+static int walk_next(struct walk *w)
+{
+	const struct hthread *ht = w->ht;
+
+	if (w->i >= ht->n && w->j >= ht->nrs)
+		return 0;
+	w->residue = w->i >= ht->n || (w->j < ht->nrs &&
+		     ht->rs[w->j].start < ht->iv[w->i].start);
+	if (w->residue) {
+		w->start = ht->rs[w->j].start;
+		w->dur = ht->rs[w->j].dur;
+		w->cat = ht->rs[w->j++].state;
+	} else {
+		w->start = ht->iv[w->i].start;
+		w->dur = ht->iv[w->i].dur;
+		w->cat = ht->iv[w->i++].cat;
+	}
+	return 1;
+}
+
 /*
- * The bucket width: intervals at least this long are kept one by one,
+ * The bucket width: slices at least this long are kept one by one,
  * shorter ones merged per bucket.  0 keeps everything.
  */
 static uint64_t bucket_width(struct html *h)
 {
 	struct ana_tl *tl = h->tl;
-	uint64_t w = (tl->end - tl->begin) / 100000 + 1, count, last;
-	size_t i, j, k;
+	uint64_t w = (tl->end - tl->begin) / 100000 + 1, count, last, b;
+	struct walk k;
+	size_t i, j;
 	int tries;
 
 	if (h->total <= INTERVAL_BUDGET)
@@ -332,15 +444,11 @@ static uint64_t bucket_width(struct html *h)
 		count = 0;
 		for (i = 0; i < tl->nprocs; i++)
 			for (j = 0; j < tl->procs[i]->nthreads; j++) {
-				struct hthread *ht =
-					tl->procs[i]->threads[j]->user;
-
+				k = (struct walk){ .ht = tl->procs[i]->threads[j]->user };
 				last = UINT64_MAX;
-				for (k = 0; k < ht->n; k++) {
-					uint64_t b = (ht->iv[k].start -
-						      tl->begin) / w;
-
-					if (ht->iv[k].dur >= w)
+				while (walk_next(&k)) {
+					b = (k.start - tl->begin) / w;
+					if (k.dur >= w)
 						count++;
 					else if (b != last)
 						count++, last = b;
@@ -352,6 +460,8 @@ static uint64_t bucket_width(struct html *h)
 	return w;
 }
 
+/* [start, dur, state, call, object, fd name, waker, wake ts, result,
+ *  bytes, stack, holder, unfinished] */
 static void put_iv(struct html *h, const struct iv *v, int *first)
 {
 	long st = stack_index(h, v->stack);
@@ -368,9 +478,19 @@ static void put_iv(struct html *h, const struct iv *v, int *first)
 		fprintf(h->f, ",\"\",");
 	str(h, v->fd_name);
 	fprintf(h->f, ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRId64
-		",%ld,%" PRIu64 "]", v->waker,
+		",%ld,%" PRIu64 ",%u]", v->waker,
 		v->wake_ts ? rel(h, v->wake_ts) : -1, v->result, v->bytes,
-		st, v->holder);
+		st, v->holder, v->unfinished);
+}
+
+/* [start, dur, state, running ns, runnable ns, unknown ns, measured] */
+static void put_rs(struct html *h, const struct rsl *r, int *first)
+{
+	fprintf(h->f, "%s[%" PRId64 ",%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64
+		",%" PRIu64 ",%u]", *first ? "" : ",", rel(h, r->start),
+		r->dur, r->state, r->split.running, r->split.runnable,
+		r->split.unknown, r->measured);
+	*first = 0;
 }
 
 /* merged buckets: [start, width, dominant state, busy ns, count] */
@@ -378,9 +498,9 @@ static void put_bucket(struct html *h, uint64_t b, uint64_t w,
 		       const uint64_t *busy, uint64_t n, int *first)
 {
 	uint64_t sum = 0;
-	int s, best = 1;
+	int s, best = 0;
 
-	for (s = 1; s < ANA_NSTATES; s++) {
+	for (s = 0; s < ANA_NSTATES; s++) {
 		sum += busy[s];
 		if (busy[s] > busy[best])
 			best = s;
@@ -395,28 +515,103 @@ static void put_intervals(struct html *h, struct hthread *ht, uint64_t w)
 {
 	uint64_t busy[ANA_NSTATES] = { 0 }, b, last = UINT64_MAX, n = 0;
 	int first = 1, bfirst = 1;
-	size_t k;
+	struct walk k = { .ht = ht };
+	size_t i;
 
 	fprintf(h->f, ",\"iv\":[");
-	for (k = 0; k < ht->n; k++)
-		if (!w || ht->iv[k].dur >= w)
-			put_iv(h, &ht->iv[k], &first);
+	for (i = 0; i < ht->n; i++)
+		if (!w || ht->iv[i].dur >= w)
+			put_iv(h, &ht->iv[i], &first);
+	fprintf(h->f, "],\"rs\":[");
+	first = 1;
+	for (i = 0; i < ht->nrs; i++)
+		if (!w || ht->rs[i].dur >= w)
+			put_rs(h, &ht->rs[i], &first);
 	fprintf(h->f, "],\"bk\":[");
-	for (k = 0; w && k < ht->n; k++) {
-		if (ht->iv[k].dur >= w)
+	while (w && walk_next(&k)) {
+		if (k.dur >= w)
 			continue;
-		b = (ht->iv[k].start - h->tl->begin) / w;
+		b = (k.start - h->tl->begin) / w;
 		if (b != last && n) {
 			put_bucket(h, last, w, busy, n, &bfirst);
 			memset(busy, 0, sizeof(busy));
 			n = 0;
 		}
 		last = b;
-		busy[ht->iv[k].cat] += ht->iv[k].dur;
+		busy[k.cat] += k.dur;
 		n++;
 	}
 	if (n)
 		put_bucket(h, last, w, busy, n, &bfirst);
+	fprintf(h->f, "]");
+}
+
+/* the width samples are counted per (0: listed one by one) */
+static uint64_t sample_width(struct html *h)
+{
+	struct ana_tl *tl = h->tl;
+	uint64_t w = (tl->end - tl->begin) / 100000 + 1, count, last, b;
+	size_t i, j, k;
+	int tries;
+
+	if (h->samples <= SAMPLE_BUDGET)
+		return 0;
+	for (tries = 0; tries < 40; tries++, w *= 2) {
+		count = 0;
+		for (i = 0; i < tl->nprocs; i++)
+			for (j = 0; j < tl->procs[i]->nthreads; j++) {
+				struct hthread *ht =
+					tl->procs[i]->threads[j]->user;
+
+				last = UINT64_MAX;
+				for (k = 0; k < ht->ncs; k++) {
+					b = (ht->cs[k] - tl->begin) / w;
+					if (b != last)
+						count++, last = b;
+				}
+			}
+		if (count <= SAMPLE_BUDGET)
+			break;
+	}
+	return w;
+}
+
+static int by_u64(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/* "cs": sample times; past the budget, [bucket start, count] pairs */
+static void put_samples(struct html *h, struct hthread *ht, uint64_t w)
+{
+	uint64_t b, last = UINT64_MAX, n = 0;
+	size_t k;
+	int first = 1;
+
+	qsort(ht->cs, ht->ncs, sizeof(*ht->cs), by_u64);
+	fprintf(h->f, ",\"cs\":[");
+	for (k = 0; k < ht->ncs; k++) {
+		if (!w) {
+			fprintf(h->f, "%s%" PRId64, first ? "" : ",",
+				rel(h, ht->cs[k]));
+			first = 0;
+			continue;
+		}
+		b = (ht->cs[k] - h->tl->begin) / w;
+		if (b != last && n) {
+			fprintf(h->f, "%s%" PRId64 ",%" PRIu64, first ? "" : ",",
+				rel(h, h->tl->begin + last * w), n);
+			first = 0;
+			n = 0;
+		}
+		last = b;
+		n++;
+	}
+	if (n)
+		fprintf(h->f, "%s%" PRId64 ",%" PRIu64, first ? "" : ",",
+			rel(h, h->tl->begin + last * w), n);
 	fprintf(h->f, "]");
 }
 
@@ -547,30 +742,39 @@ static void put_regions(struct html *h, struct hthread *ht, uint64_t w)
 			ht->cr_tid, rel(h, ht->cr_ts), rel(h, ht->st_ts));
 }
 
+/* life, st: the lifetime and ns by state of states.h (`ctrace threads`) */
 static void put_thread(struct html *h, struct ana_tl_thread *th, uint64_t w,
-		       uint64_t rw)
+		       uint64_t rw, uint64_t sw)
 {
-	const char *name = ana_tl_thread_name(th);
+	const struct ana_tstate *ts = th->ts;
+	char label[256];
 	int s;
 
 	fprintf(h->f, "{\"pid\":%" PRIu64 ",\"tid\":%" PRIu64 ",\"name\":",
 		th->proc->p->pid, th->tid);
-	str(h, name);
+	str(h, ana_tl_thread_name(th));
+	fprintf(h->f, ",\"label\":");
+	str(h, ana_tl_thread_label(h->tl, th, label, sizeof(label)));
 	fprintf(h->f, ",\"proc\":%zu,\"first\":%" PRId64 ",\"last\":%" PRId64
-		",\"time\":[", th->proc->index, rel(h, th->first),
-		rel(h, th->last));
+		",\"life\":%" PRIu64 ",\"st\":[", th->proc->index,
+		rel(h, th->first), rel(h, th->last), ts ? ts->lifetime : 0);
 	for (s = 0; s < ANA_NSTATES; s++)
-		fprintf(h->f, "%s%" PRIu64, s ? "," : "", th->time[s]);
-	fprintf(h->f, "],\"n\":%" PRIu64, th->nblocks);
+		fprintf(h->f, "%s%" PRIu64, s ? "," : "",
+			ts ? ts->ns[s] : 0);
+	fprintf(h->f, "],\"n\":%" PRIu64 ",\"ns\":%" PRIu64, th->nblocks,
+		th->nsamples);
 	put_intervals(h, th->user, w);
+	put_samples(h, th->user, sw);
 	put_regions(h, th->user, rw);
 	fprintf(h->f, "}");
 }
 
-static void put_counter(struct html *h, const struct point *pt, size_t n)
+/* [ts, value, ts, value...]: on-CPU threads with 3 decimals */
+static void put_counter(struct html *h, const struct point *pt, size_t n,
+			int decimals)
 {
 	uint64_t b0 = h->tl->begin, span = h->tl->end - b0 + 1, b, last;
-	int64_t best = 0;
+	double best = 0;
 	size_t i;
 	int first = 1, have = 0;
 
@@ -581,7 +785,8 @@ static void put_counter(struct html *h, const struct point *pt, size_t n)
 		    (uint64_t)((double)(pt[i].ts - b0) / span *
 			       (COUNTER_POINTS / 2)) : i;
 		if (b != last && have) {
-			fprintf(h->f, "%s%" PRId64, first ? "" : ",", best);
+			fprintf(h->f, "%s%.*f", first ? "" : ",", decimals,
+				best);
 			first = 0;
 			have = 0;
 		}
@@ -597,7 +802,7 @@ static void put_counter(struct html *h, const struct point *pt, size_t n)
 		last = b;
 	}
 	if (have)
-		fprintf(h->f, "%s%" PRId64, first ? "" : ",", best);
+		fprintf(h->f, "%s%.*f", first ? "" : ",", decimals, best);
 	fprintf(h->f, "]");
 }
 
@@ -664,41 +869,37 @@ static void put_proc(struct html *h, struct ana_tl_proc *p, uint64_t *acc)
 		p->peak_heap);
 	for (c = 0; c < TL_NCOUNTERS; c++) {
 		fprintf(h->f, c ? "," : "");
-		put_counter(h, hp->pt[c], hp->npt[c]);
+		put_counter(h, hp->pt[c], hp->npt[c], c == TL_CNT_HEAP ? 0 : 3);
 	}
 	fprintf(h->f, "]");
 	put_instants(h, hp, acc);
 	fprintf(h->f, "}");
 }
 
+/* thread time by state, summed over the threads as states.h has them */
 static void put_summary(struct html *h)
 {
 	struct ana_tl *tl = h->tl;
-	uint64_t states[ANA_NSTATES] = { 0 }, life;
+	uint64_t states[ANA_NSTATES] = { 0 };
 	char buf[512];
 	size_t i, j;
 	int s;
 
 	for (i = 0; i < tl->nprocs; i++)
 		for (j = 0; j < tl->procs[i]->nthreads; j++) {
-			struct ana_tl_thread *th = tl->procs[i]->threads[j];
+			const struct ana_tstate *ts =
+				tl->procs[i]->threads[j]->ts;
 
-			if (!th->th)
-				continue;
-			life = th->last - th->first;
-			for (s = 1; s < ANA_NSTATES; s++) {
-				states[s] += th->time[s];
-				life -= th->time[s] < life ? th->time[s] : life;
-			}
-			states[0] += life;
+			for (s = 0; ts && s < ANA_NSTATES; s++)
+				states[s] += ts->ns[s];
 		}
 	fprintf(h->f, "\"summary\":{\"trace\":");
 	str(h, tl->t.path);
 	fprintf(h->f, ",\"begin\":%" PRId64 ",\"end\":%" PRId64
 		",\"processes\":%zu,\"threads\":%zu,\"events\":%" PRIu64
-		",\"lost\":%" PRIu64 ",\"integrity\":",
+		",\"lost\":%" PRIu64 ",\"samples\":%" PRIu64 ",\"integrity\":",
 		rel(h, tl->begin), rel(h, tl->end), tl->nprocs, tl->nthreads,
-		tl->t.st.events, tl->t.st.lost);
+		tl->t.st.events, tl->t.st.lost, tl->nsamples);
 	str(h, ana_integrity(&tl->t, buf, sizeof(buf)));
 	fprintf(h->f, ",\"states\":[");
 	for (s = 0; s < ANA_NSTATES; s++)
@@ -730,7 +931,7 @@ static void put_flames(struct html *h)
 		qsort(m->ents, m->cap, sizeof(*m->ents), by_value);
 		first = 1;
 		for (i = 0; i < m->cap && m->ents[i].val && i < 20000; i++) {
-			st = stack_index(h, m->ents[i].key);
+			st = stack_index_as(h, m->ents[i].key, k == FL_CPU);
 			if (st < 0)
 				continue;
 			fprintf(h->f, "%s[%ld,%" PRIuPTR "]", first ? "" : ",",
@@ -748,13 +949,18 @@ static void put_stacks(struct html *h)
 	size_t i, k;
 	uint32_t j;
 
+	const struct ana_stack *s;
+	char fn[512];
+
 	fprintf(h->f, ",\"stacks\":[");
 	for (i = 0; i < h->nstacks; i++) {
+		s = h->stacks[i];
 		fprintf(h->f, "%s[", i ? "," : "");
-		for (j = 0; j < h->stacks[i]->n; j++)
-			fprintf(h->f, "%s%zu", j ? "," : "",
-				frame_index(h, h->stacks[i]->image,
-					    h->stacks[i]->frames[j]));
+		for (j = 0; j < s->n; j++)
+			fprintf(h->f, "%s%zu", j ? "," : "", h->by_fn[i] ?
+				fn_index(h, ana_tl_frame_name(h->tl, s->image,
+					 s->frames[j], fn, sizeof(fn))) :
+				frame_index(h, s->image, s->frames[j]));
 		fprintf(h->f, "]");
 	}
 	fprintf(h->f, "],\"frames\":[");
@@ -815,14 +1021,14 @@ static void put_palette(struct html *h)
 	for (c = 0; c < TL_NCATS; c++)
 		fprintf(h->f, "%s[\"%s\",\"%s\"]", c ? "," : "",
 			ana_tl_palette[c].cat, ana_tl_palette[c].rgb);
-	fprintf(h->f, "],\"counters\":[\"%s\",\"%s\"]",
-		ana_tl_counter_name[0], ana_tl_counter_name[1]);
+	fprintf(h->f, "],\"nstates\":%d,\"counters\":[\"%s\",\"%s\"]",
+		ANA_NSTATES, ana_tl_counter_name[0], ana_tl_counter_name[1]);
 }
 
 static void put_data(struct html *h)
 {
 	struct ana_tl *tl = h->tl;
-	uint64_t w = bucket_width(h), rw, acc = 0;
+	uint64_t w = bucket_width(h), sw = sample_width(h), rw, acc = 0;
 	size_t i, j;
 	int first = 1;
 
@@ -832,7 +1038,8 @@ static void put_data(struct html *h)
 	fprintf(h->f, "{");
 	put_summary(h);
 	put_palette(h);
-	fprintf(h->f, ",\"bucket\":%" PRIu64 ",\"procs\":[", w);
+	fprintf(h->f, ",\"bucket\":%" PRIu64 ",\"sbucket\":%" PRIu64
+		",\"procs\":[", w, sw);
 	for (i = 0; i < tl->nprocs; i++) {
 		fprintf(h->f, i ? "," : "");
 		put_proc(h, tl->procs[i], &acc);
@@ -842,7 +1049,7 @@ static void put_data(struct html *h)
 		for (j = 0; j < tl->procs[i]->nthreads; j++) {
 			fprintf(h->f, first ? "" : ",\n");
 			first = 0;
-			put_thread(h, tl->procs[i]->threads[j], w, rw);
+			put_thread(h, tl->procs[i]->threads[j], w, rw, sw);
 		}
 	fprintf(h->f, "]");
 	put_user(h, rw);
@@ -911,6 +1118,8 @@ static void free_all(struct html *h, struct ana_tl *tl)
 			struct hthread *ht = tl->procs[i]->threads[j]->user;
 
 			free(ht->iv);
+			free(ht->rs);
+			free(ht->cs);
 			free(ht->rg);
 			free(ht->open);
 			free(ht);
@@ -920,7 +1129,10 @@ static void free_all(struct html *h, struct ana_tl *tl)
 		free(h->frames[i]);
 	free(h->frames);
 	free(h->stacks);
+	free(h->by_fn);
 	ana_map_free(&h->stack_idx);
+	ana_map_free(&h->cstack_idx);
+	ana_map_free(&h->fn_idx);
 	ana_map_free(&h->frame_idx);
 	ana_map_free(&h->name_idx);
 	free(h->names);
@@ -944,6 +1156,8 @@ int ana_cmd_html(int argc, char **argv)
 		.process = h_process,
 		.thread = h_thread,
 		.slice = h_slice,
+		.residue = h_residue,
+		.sample = h_sample,
 		.region = h_region,
 		.instant = h_instant,
 		.flow = h_flow,

@@ -1,5 +1,14 @@
 /*
  * timeline.c - a trace as timeline items (see timeline.h).
+ *
+ * What is kept while reading: per process its threads, fd names, tasks,
+ * the changes of the on-CPU count (two per residue piece) and the heap
+ * operations (both replayed in time order at the end), creates and
+ * starts; per thread the residue not yet placed: the gaps since its last
+ * reading (until the next one says what they were) and the readings read
+ * since its last blocked interval ended (a reading recorded before a
+ * call's event may lie inside that call: blocking events are recorded
+ * when they return), at most RES_QUEUE of them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,21 +21,31 @@
 #include "timeline.h"
 
 const struct ana_tl_colour ana_tl_palette[TL_NCATS] = {
-	[TL_RUNNING] = { "running", "thread_state_running", "#7cb342" },
+	[TL_RUNNING] = { "running", "thread_state_running", "#43a047" },
+	[TL_RUNNABLE] = { "runnable", "thread_state_runnable", "#4dd0e1" },
 	[TL_SYNC] = { "sync", "terrible", "#e53935" },
 	[TL_IO] = { "io", "thread_state_iowait", "#fb8c00" },
 	[TL_WAIT] = { "wait", "thread_state_sleeping", "#8e24aa" },
 	[TL_SLEEP] = { "sleep", "grey", "#9e9e9e" },
 	[TL_JOIN] = { "join", "thread_state_uninterruptible", "#3949ab" },
+	[TL_UNKNOWN] = { "unknown", "thread_state_unknown", "#d7ccc8" },
 	[TL_USER] = { "user", "rail_animation", "#00897b" },
 	[TL_THREAD] = { "thread", "generic_work", "#1e88e5" },
 	[TL_PROCESS] = { "process", "black", "#424242" },
 	[TL_HEAP] = { "heap", "yellow", "#fdd835" },
+	[TL_CPU] = { "cpu", "olive", "#263238" },
 };
 
 const char *const ana_tl_counter_name[TL_NCOUNTERS] = {
-	"running threads", "live heap bytes",
+	"on-CPU threads", "live heap bytes",
 };
+
+/* readings kept unplaced per thread at most: past it, the oldest is
+ * taken to be outside any call (0.64 s of CPU at 100 Hz; samples do not
+ * land inside blocking calls since Linux 5.11, see preload/cpu.c) */
+#define RES_QUEUE	64
+/* the on-CPU counter adds shares in millionths, so that they cancel */
+#define SHARE_ONE	1000000
 
 /* field indexes in the schemas of events.h */
 #define CREATE_HANDLE	0	/* THREAD_CREATE: handle routine result */
@@ -50,10 +69,39 @@ const char *const ana_tl_counter_name[TL_NCOUNTERS] = {
 #define SPAWN_CHILD	0
 #define EXECFAIL_PATH	0
 
-/* a change of the running-thread count */
+/* a change of the on-CPU count, in SHARE_ONE units */
 struct ana_tl_run {
 	uint64_t ts;
 	int64_t delta;
+};
+
+/* a reading, or a region boundary (cut), not placed yet */
+struct res_point {
+	struct ana_sched r;
+	int cut;
+};
+
+/* a gap, or part of one; cut: not to be merged with the one before */
+struct res_span {
+	uint64_t a, b;
+	int cut;
+};
+
+struct ana_tl_res {
+	uint64_t from;			/* residue before this is placed */
+	struct ana_sched prev;		/* the last reading placed */
+	int has_prev;
+	uint64_t blocked;		/* ns blocked since prev */
+	struct res_span *pend;		/* gaps since prev */
+	size_t npend, cappend;
+	int cut_next;
+	struct res_point *q;		/* at or after from, by ts */
+	size_t nq, capq;
+	struct ana_tl_residue open;	/* the slice being extended */
+	int has_open;
+	struct ana_block unf;		/* an unfinished call, held */
+	const char *unf_fd;
+	int has_unf;
 };
 
 /* THREAD_CREATE or THREAD_START, matched by handle at the end */
@@ -127,6 +175,42 @@ const char *ana_tl_thread_name(const struct ana_tl_thread *th)
 	return th->th && th->th->name ? th->th->name->s : NULL;
 }
 
+const char *ana_tl_frame_name(const struct ana_tl *tl, uint64_t image,
+			      uint64_t addr, char *buf, size_t size)
+{
+	const struct ana_sym *s = ana_symbol(&tl->t, image, addr);
+	const char *m;
+
+	if (s && s->name) {
+		snprintf(buf, size, "%s", s->name);
+	} else if (s && s->module) {
+		m = strrchr(s->module, '/');
+		snprintf(buf, size, "%s+0x%" PRIx64, m ? m + 1 : s->module,
+			 s->module_off);
+	} else {
+		snprintf(buf, size, "0x%" PRIx64, addr);
+	}
+	return buf;
+}
+
+const char *ana_tl_thread_label(const struct ana_tl *tl,
+				const struct ana_tl_thread *th, char *buf,
+				size_t size)
+{
+	const char *n = ana_tl_thread_name(th);
+
+	if (n)
+		snprintf(buf, size, "%s", n);
+	else if (th->tid == th->proc->p->pid)
+		ana_tl_proc_name(th->proc, buf, size);
+	else if (th->ts && th->ts->routine)
+		ana_tl_frame_name(tl, th->proc->p->image, th->ts->routine, buf,
+				  size);
+	else
+		snprintf(buf, size, "thread %" PRIu64, th->tid);
+	return buf;
+}
+
 const char *ana_tl_proc_name(const struct ana_tl_proc *p, char *buf,
 			     size_t size)
 {
@@ -178,6 +262,258 @@ static void run_delta(struct ana_tl_proc *tp, uint64_t ts, int64_t d)
 	tp->run[tp->nrun++].delta = d;
 }
 
+/* ---- the residue: gaps between blocked intervals, by readings ---- */
+
+static void split_add(struct ana_split *a, const struct ana_split *b)
+{
+	a->running += b->running;
+	a->runnable += b->runnable;
+	a->unknown += b->unknown;
+}
+
+/* the largest; ties go to the less committal state */
+static enum ana_state dominant(const struct ana_split *s)
+{
+	if (s->unknown >= s->runnable && s->unknown >= s->running)
+		return ANA_UNKNOWN;
+	return s->runnable >= s->running ? ANA_RUNNABLE : ANA_RUNNING;
+}
+
+void ana_tl_pct(const struct ana_split *s, double pct[3])
+{
+	double sum = (double)s->running + s->runnable + s->unknown;
+
+	pct[0] = sum > 0 ? 100.0 * s->running / sum : 0;
+	pct[1] = sum > 0 ? 100.0 * s->runnable / sum : 0;
+	pct[2] = sum > 0 ? 100.0 * s->unknown / sum : 0;
+}
+
+static void res_flush(struct ana_tl *tl, struct ana_tl_thread *th)
+{
+	struct ana_tl_res *r = th->res;
+
+	if (!r->has_open)
+		return;
+	r->has_open = 0;
+	th->time[r->open.state] += r->open.dur;
+	tl->nresidue++;
+	if (tl->ops->residue)
+		tl->ops->residue(tl->u, th, &r->open);
+}
+
+/* one gap piece and its part of its interval's split */
+static void res_emit(struct ana_tl *tl, struct ana_tl_thread *th,
+		     const struct res_span *g, const struct ana_split *sp,
+		     enum ana_state state, int measured)
+{
+	struct ana_tl_res *r = th->res;
+	struct ana_tl_residue *o = &r->open;
+	int64_t share = (int64_t)(((unsigned __int128)sp->running * SHARE_ONE +
+				   (g->b - g->a) / 2) / (g->b - g->a));
+
+	if (share) {
+		run_delta(th->proc, g->a, share);
+		run_delta(th->proc, g->b, -share);
+	}
+	if (r->has_open && !g->cut && o->start + o->dur == g->a &&
+	    o->measured == measured && o->state == state) {
+		o->dur = g->b - o->start;
+		split_add(&o->split, sp);
+		return;
+	}
+	res_flush(tl, th);
+	r->has_open = 1;
+	o->state = state;
+	o->start = g->a;
+	o->dur = g->b - g->a;
+	o->split = *sp;
+	o->measured = measured;
+}
+
+static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/*
+ * part : a gap of len ns's share of `left`, what is left to hand out of
+ * an interval's split over its gaps of `rest` ns (len included): about
+ * proportional, each part summing to len and all of them to the split.
+ */
+static void part_of(struct ana_split *left, uint64_t rest, uint64_t len,
+		    struct ana_split *part)
+{
+	uint64_t q = left->runnable, u = left->unknown;
+	uint64_t want = (uint64_t)((unsigned __int128)left->running * len / rest);
+
+	/* what this gap leaves must fit the others, and the others' too */
+	part->running = clamp(want, len > q + u ? len - q - u : 0,
+			      left->running < len ? left->running : len);
+	len -= part->running;
+	want = (uint64_t)((unsigned __int128)q * (len + part->running) / rest);
+	part->runnable = clamp(want, len > u ? len - u : 0, q < len ? q : len);
+	part->unknown = len - part->runnable;
+	left->running -= part->running;
+	left->runnable -= part->runnable;
+	left->unknown -= part->unknown;
+}
+
+/*
+ * The gaps since the last reading, now that one ends them (rd) or none
+ * will (NULL: the thread's end).  The interval's split is spread over its
+ * gaps by length: no gap is said to be more on-CPU than another, and a
+ * thread's slices sum to its split.
+ */
+static void res_close(struct ana_tl *tl, struct ana_tl_thread *th,
+		      const struct ana_sched *rd)
+{
+	struct ana_tl_res *r = th->res;
+	struct ana_split sp = { 0 }, left, part;
+	uint64_t rest = 0, len;
+	int measured = r->has_prev && rd;
+	size_t i;
+
+	for (i = 0; i < r->npend; i++)
+		rest += r->pend[i].b - r->pend[i].a;
+	if (measured)
+		ana_sched_split(&r->prev, rd, r->blocked, &sp);
+	/* the split covers the gaps exactly; never hand out more anyway */
+	left.running = sp.running < rest ? sp.running : rest;
+	left.runnable = sp.runnable < rest - left.running ? sp.runnable :
+			rest - left.running;
+	left.unknown = rest - left.running - left.runnable;
+	for (i = 0; i < r->npend; i++) {
+		len = r->pend[i].b - r->pend[i].a;
+		if (measured)
+			part_of(&left, rest, len, &part);
+		else
+			part = (struct ana_split){ 0, 0, len };
+		rest -= len;
+		res_emit(tl, th, &r->pend[i], &part,
+			 measured ? dominant(&sp) : ANA_UNKNOWN, measured);
+	}
+	r->npend = 0;
+	r->blocked = 0;
+	if (rd) {
+		r->prev = *rd;
+		r->has_prev = 1;
+	}
+}
+
+/* residue [r->from, to) */
+static void res_gap(struct ana_tl_res *r, uint64_t to)
+{
+	if (to <= r->from)
+		return;
+	r->pend = grow(r->pend, &r->cappend, r->npend, sizeof(*r->pend));
+	r->pend[r->npend++] = (struct res_span){ r->from, to, r->cut_next };
+	r->cut_next = 0;
+	r->from = to;
+}
+
+static void res_block(struct ana_tl_res *r, uint64_t to)
+{
+	if (to <= r->from)
+		return;
+	r->blocked += to - r->from;
+	r->from = to;
+}
+
+/* a point outside any blocked interval: the gap up to it is known */
+static void res_place(struct ana_tl *tl, struct ana_tl_thread *th,
+		      const struct res_point *pt)
+{
+	struct ana_tl_res *r = th->res;
+
+	res_gap(r, pt->r.ts);
+	if (pt->cut)
+		r->cut_next = 1;
+	else
+		res_close(tl, th, &pt->r);
+}
+
+static void res_drop(struct ana_tl_res *r, size_t n)
+{
+	memmove(r->q, r->q + n, (r->nq - n) * sizeof(*r->q));
+	r->nq -= n;
+}
+
+/* a reading or cut at pt->r.ts, in order among the unplaced ones */
+static void res_point(struct ana_tl *tl, struct ana_tl_thread *th,
+		      const struct res_point *pt)
+{
+	struct ana_tl_res *r = th->res;
+	size_t i;
+
+	if (!r || pt->r.ts < r->from)
+		return;		/* inside what is placed: no use any more */
+	if (r->nq == RES_QUEUE) {
+		res_place(tl, th, &r->q[0]);
+		res_drop(r, 1);
+	}
+	r->q = grow(r->q, &r->capq, r->nq, sizeof(*r->q));
+	for (i = r->nq; i > 0 && r->q[i - 1].r.ts > pt->r.ts; i--)
+		r->q[i] = r->q[i - 1];
+	r->q[i] = *pt;
+	r->nq++;
+}
+
+/* a blocked interval [s, e): the readings before s were in the gap,
+ * those up to e inside the call */
+static void res_interval(struct ana_tl *tl, struct ana_tl_thread *th,
+			 uint64_t s, uint64_t e)
+{
+	struct ana_tl_res *r = th->res;
+	size_t i = 0;
+
+	while (i < r->nq && r->q[i].r.ts < s)
+		res_place(tl, th, &r->q[i++]);
+	res_gap(r, s);
+	for (; i < r->nq && r->q[i].r.ts <= e; i++) {
+		res_block(r, r->q[i].r.ts);
+		if (!r->q[i].cut)
+			res_close(tl, th, &r->q[i].r);
+	}
+	res_block(r, e);
+	res_drop(r, i);
+}
+
+/* where a thread's residue starts: as states.c's lifetime does */
+static void res_start(struct ana_tl_thread *th, const struct ana_thread *at,
+		      const struct ana_proc *p, uint64_t ts)
+{
+	struct ana_tl_res *r = xcalloc(1, sizeof(*r));
+
+	r->from = at->has_start ? at->start_ts : ts;
+	if (at->tid == p->pid && !p->stub && p->ts < r->from)
+		r->from = p->ts;
+	th->res = r;
+}
+
+/* the end of a thread's lifetime: what is left, then unknown */
+static void res_end(struct ana_tl *tl, struct ana_tl_thread *th)
+{
+	struct ana_tl_res *r = th->res;
+	uint64_t end = th->ts ? th->ts->end : th->last;
+	size_t i;
+
+	for (i = 0; i < r->nq; i++)
+		res_place(tl, th, &r->q[i]);
+	r->nq = 0;
+	res_gap(r, end);
+	res_close(tl, th, NULL);
+	res_flush(tl, th);
+}
+
+static void res_free(struct ana_tl_res *r)
+{
+	if (!r)
+		return;
+	free(r->pend);
+	free(r->q);
+	free(r);
+}
+
 /* ---- events ---- */
 
 static const char *str_of(struct ana_tl *tl, uint64_t id)
@@ -187,35 +523,37 @@ static const char *str_of(struct ana_tl *tl, uint64_t id)
 	return s ? s->s : "";
 }
 
-static void on_block(struct ana_tl *tl, struct ana_tl_thread *th,
-		     const struct fmt_event *ev, struct ana_block *b)
+/* a blocked interval, fd_name as its fd was named when it was read */
+static void put_block(struct ana_tl *tl, struct ana_tl_thread *th,
+		      const struct fmt_event *ev, struct ana_block *b,
+		      const char *fd_name)
 {
 	struct ana_tl_proc *tp = th->proc;
-	const struct ana_str *fd = NULL;
 	struct ana_tl_slice s;
 	struct ana_tl_thread *w;
-	uint64_t end = b->start + b->dur;
+	uint64_t end = b->start + b->dur, floor = th->last_end;
 
 	/* intervals of a thread never overlap; a clock step must not make
-	 * a viewer nest one inside the other */
-	if (b->start < th->last_end) {
-		b->start = th->last_end;
+	 * a viewer nest one inside the other, nor a residue slice already
+	 * given out (a reading taken for outside any call: RES_QUEUE) */
+	if (th->res && th->res->from > floor)
+		floor = th->res->from;
+	if (b->start < floor) {
+		b->start = floor;
 		b->dur = end > b->start ? end - b->start : 0;
 		end = b->start + b->dur;
 	}
 	th->last_end = end;
+	if (th->res)
+		res_interval(tl, th, b->start, end);
 	see(tl, th, end);
 	th->time[b->state] += b->dur;
 	th->nblocks++;
 	tl->nslices++;
-	run_delta(tp, b->start, -1);
-	run_delta(tp, end, 1);
-	if (b->has_fd)
-		fd = ana_map_get(&tp->fds, b->obj);
 	s.cat = (enum ana_tl_cat)b->state;
-	s.name = fmt_event_info(ev->type)->name;
+	s.name = fmt_event_info(b->type)->name;
 	s.b = b;
-	s.fd_name = fd && fd != &closed_fd ? fd->s : NULL;
+	s.fd_name = fd_name;
 	s.stack = b->stack ? ana_stack(&tl->t, b->stack) : NULL;
 	s.ev = ev;
 	if (tl->ops->slice)
@@ -226,6 +564,66 @@ static void on_block(struct ana_tl *tl, struct ana_tl_thread *th,
 			tl->ops->flow(tl->u, (enum ana_tl_cat)b->state,
 				      ++tl->nflows, w, b->wake_ts, th, end);
 	}
+}
+
+/*
+ * A call unfinished at exit was recorded up to the exit's flush, a little
+ * before its process's end; it stays blocked to the end of the thread's
+ * lifetime (as states.c has it), known only at the end: held till then.
+ */
+static void put_unfinished(struct ana_tl *tl, struct ana_tl_thread *th)
+{
+	struct ana_tl_res *r = th->res;
+	uint64_t end = th->ts ? th->ts->end : 0;
+
+	if (!r || !r->has_unf)
+		return;
+	r->has_unf = 0;
+	if (r->unf.start < end && r->unf.start + r->unf.dur < end)
+		r->unf.dur = end - r->unf.start;
+	put_block(tl, th, NULL, &r->unf, r->unf_fd);
+}
+
+static void on_block(struct ana_tl *tl, struct ana_tl_thread *th,
+		     const struct fmt_event *ev, struct ana_block *b)
+{
+	const struct ana_str *fd = NULL;
+	const char *fd_name;
+
+	if (b->has_fd)
+		fd = ana_map_get(&th->proc->fds, b->obj);
+	fd_name = fd && fd != &closed_fd ? fd->s : NULL;
+	if (!b->unfinished || !th->res) {
+		put_block(tl, th, ev, b, fd_name);
+		return;
+	}
+	put_unfinished(tl, th);		/* an earlier one: as it was */
+	th->res->unf = *b;
+	th->res->unf_fd = fd_name;
+	th->res->has_unf = 1;
+}
+
+/* CPU_SAMPLE: period src run wait stack */
+#define SAMPLE_PERIOD	0
+#define SAMPLE_STACK	4
+
+static void on_reading(struct ana_tl *tl, struct ana_tl_thread *th,
+		       const struct fmt_event *ev, const struct ana_sched *r)
+{
+	struct res_point pt = { *r, 0 };
+	struct ana_tl_sample s;
+
+	res_point(tl, th, &pt);
+	if (ev->type != FMT_EV_CPU_SAMPLE)
+		return;
+	th->nsamples++;
+	tl->nsamples++;
+	s.ts = ev->ts;
+	s.period = ev->f[SAMPLE_PERIOD];
+	s.stack_id = ev->f[SAMPLE_STACK];
+	s.stack = s.stack_id ? ana_stack(&tl->t, s.stack_id) : NULL;
+	if (tl->ops->sample)
+		tl->ops->sample(tl->u, th, &s);
 }
 
 static void add_start(struct ana_tl_start **v, size_t *n, uint64_t ts,
@@ -262,6 +660,7 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 {
 	struct ana_tl_proc *tp = th->proc;
 	const uint64_t *f = ev->f;
+	struct res_point cut = { .cut = 1 };
 	const struct ana_str *s;
 	char d[64];
 
@@ -311,6 +710,8 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 		break;
 	case FMT_EV_REGION_BEGIN:
 	case FMT_EV_REGION_END:
+		cut.r.ts = ev->ts;
+		res_point(tl, th, &cut);
 		if (tl->ops->region)
 			tl->ops->region(tl->u, th,
 					ev->type == FMT_EV_REGION_BEGIN,
@@ -346,12 +747,20 @@ static void on_event(struct ana_trace *t, struct ana_proc *p,
 {
 	struct ana_tl *tl = (struct ana_tl *)t;
 	struct ana_tl_thread *th = tl_thread(tl, tl_proc(tl, p), at->tid);
+	struct ana_sched r;
 	struct ana_block b;
+	int blk = ana_block_of(ev, &b);
 
+	/* the block as read: on_block() may clip it */
+	ana_states_event(&tl->st, p, at, ev, blk ? &b : NULL);
 	th->th = at;
+	if (!th->res)
+		res_start(th, at, p, ev->ts);
 	see(tl, th, ev->ts);
-	if (ana_block_of(ev, &b))
+	if (blk)
 		on_block(tl, th, ev, &b);
+	else if (ana_sched_of(ev, &r))
+		on_reading(tl, th, ev, &r);
 	else
 		on_other(tl, th, ev);
 	if (tl->ops->event)
@@ -430,25 +839,19 @@ static int by_ts(const void *a, const void *b)
 	return x->ts < y->ts ? -1 : x->ts > y->ts;
 }
 
-static void running_counter(struct ana_tl *tl, struct ana_tl_proc *tp)
+static void oncpu_counter(struct ana_tl *tl, struct ana_tl_proc *tp)
 {
 	int64_t v = 0;
 	size_t i;
 
-	for (i = 0; i < tp->nthreads; i++) {
-		if (!tp->threads[i]->th)
-			continue;	/* named as a waker only */
-		run_delta(tp, tp->threads[i]->first, 1);
-		run_delta(tp, tp->threads[i]->last, -1);
-	}
 	qsort(tp->run, tp->nrun, sizeof(*tp->run), by_ts);
 	for (i = 0; i < tp->nrun; i++) {
 		v += tp->run[i].delta;
 		if (i + 1 < tp->nrun && tp->run[i + 1].ts == tp->run[i].ts)
 			continue;
 		if (tl->ops->counter)
-			tl->ops->counter(tl->u, tp, TL_CNT_RUNNING,
-					 tp->run[i].ts, v < 0 ? 0 : v);
+			tl->ops->counter(tl->u, tp, TL_CNT_ONCPU, tp->run[i].ts,
+					 v < 0 ? 0 : (double)v / SHARE_ONE);
 	}
 }
 
@@ -494,20 +897,37 @@ static void heap_counter(struct ana_tl *tl, struct ana_tl_proc *tp)
 		if (i + 1 < tp->nheap && tp->heap[i + 1].ts == h->ts)
 			continue;
 		if (tl->ops->counter)
-			tl->ops->counter(tl->u, tp, TL_CNT_HEAP, h->ts, v);
+			tl->ops->counter(tl->u, tp, TL_CNT_HEAP, h->ts,
+					 (double)v);
 	}
 	ana_map_free(&live);
 }
 
+/* lifetimes first: the last residue of each thread runs to its end */
 static void on_done(struct ana_trace *t)
 {
 	struct ana_tl *tl = (struct ana_tl *)t;
-	size_t i;
+	struct ana_tl_proc *tp;
+	struct ana_tl_thread *th;
+	size_t i, j;
 
+	ana_states_done(&tl->st, t);
+	for (i = 0; i < tl->nprocs; i++) {
+		tp = tl->procs[i];
+		for (j = 0; j < tp->nthreads; j++) {
+			th = tp->threads[j];
+			if (th->th)
+				th->ts = ana_map_get(&tl->st.by_thread,
+						     (uintptr_t)th->th);
+			put_unfinished(tl, th);
+			if (th->res)
+				res_end(tl, th);
+		}
+	}
 	for (i = 0; i < tl->nprocs; i++)
 		create_flows(tl, tl->procs[i]);
 	for (i = 0; i < tl->nprocs; i++) {
-		running_counter(tl, tl->procs[i]);
+		oncpu_counter(tl, tl->procs[i]);
 		heap_counter(tl, tl->procs[i]);
 	}
 	if (tl->ops->done)
@@ -518,8 +938,10 @@ static void free_proc(struct ana_tl_proc *tp)
 {
 	size_t i;
 
-	for (i = 0; i < tp->nthreads; i++)
+	for (i = 0; i < tp->nthreads; i++) {
+		res_free(tp->threads[i]->res);
 		free(tp->threads[i]);
+	}
 	free(tp->threads);
 	ana_map_free(&tp->by_tid);
 	ana_map_free(&tp->fds);
@@ -535,6 +957,7 @@ void ana_tl_open(struct ana_tl *tl, const char *path)
 {
 	memset(tl, 0, sizeof(*tl));
 	ana_trace_open(&tl->t, path);
+	ana_states_init(&tl->st);
 }
 
 int ana_tl_run(struct ana_tl *tl, const struct ana_tl_ops *ops, void *u)
@@ -554,6 +977,7 @@ int ana_tl_run(struct ana_tl *tl, const struct ana_tl_ops *ops, void *u)
 	for (i = 0; i < tl->nprocs; i++)
 		free_proc(tl->procs[i]);
 	free(tl->procs);
+	ana_states_free(&tl->st);
 	ana_trace_close(&tl->t);
 	return status;
 }

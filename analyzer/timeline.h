@@ -3,17 +3,35 @@
  *
  * `ctrace export` (Perfetto, JSON) and `ctrace html` show the same things:
  * per process image a track, per thread a child track holding its blocked
- * intervals (model.h), user regions, tasks and instants, two counters per
- * process (running threads, live heap bytes) and two kinds of arrows
- * (thread create -> start, waker -> woken).  ana_tl_run() reads the trace
- * once and hands these items to one writer's callbacks, so the three
- * outputs cannot disagree on what a trace contains.
+ * intervals (model.h; a call still blocked at exit is one too, marked
+ * unfinished, to the end of the thread's lifetime), the residue between them cut into slices of
+ * on-CPU, runnable or unknown time, its CPU samples, user regions, tasks
+ * and instants, two counters per process (on-CPU threads, live heap bytes)
+ * and two kinds of arrows (thread create -> start, waker -> woken).
+ * ana_tl_run() reads the trace once and hands these items to one writer's
+ * callbacks, so the three outputs cannot disagree on what a trace contains.
+ *
+ * The residue: a thread's lifetime (states.h, as `ctrace threads` has it)
+ * minus its blocked intervals is a row of gaps.  Its scheduler readings
+ * (CPU_SAMPLE, SCHED: ana_sched_of()) cut it into intervals; over each,
+ * ana_sched_split() says how much of the interval's residue was on a CPU,
+ * on a run queue or not measured, but not when, so every gap (or part of
+ * a gap) inside one interval gets the interval's dominant state as its
+ * name, and its length's part of the interval's split (the same shares
+ * for every gap of it; the parts of a thread sum to its split).  Time
+ * before a thread's first reading or after its last is unknown.  Adjacent
+ * parts of one gap (split by a reading) of the same state make one slice,
+ * with the sum of their parts; region boundaries also cut, so that
+ * regions and residue slices nest on one track.
  *
  * Items come in file order (not time order) as the trace is read, except
  * the create -> start flows and the counters, which need the whole trace
  * (a creator's batch may come after its child's; a free may be read
  * before its malloc) and come at the end, in time order, before done().
- * Thread names are known from done() on (trace.c resolves them last).
+ * Residue slices come in time order per thread, as the readings and
+ * blocks that bound them are read, the last ones of every thread at the
+ * end (before the flows), with its unfinished call if it has one.  Thread names are known from done() on (trace.c
+ * resolves them last).
  */
 #ifndef ANA_TIMELINE_H
 #define ANA_TIMELINE_H
@@ -23,20 +41,24 @@
 
 #include "map.h"
 #include "model.h"
+#include "states.h"
 #include "trace.h"
 
 /* categories of timeline items: the first ANA_NSTATES are the states */
 enum ana_tl_cat {
 	TL_RUNNING = ANA_RUNNING,
+	TL_RUNNABLE = ANA_RUNNABLE,
 	TL_SYNC = ANA_SYNC,
 	TL_IO = ANA_IO,
 	TL_WAIT = ANA_WAIT,
 	TL_SLEEP = ANA_SLEEP,
 	TL_JOIN = ANA_JOIN,
+	TL_UNKNOWN = ANA_UNKNOWN,
 	TL_USER = ANA_NSTATES,	/* regions, tasks, logs */
 	TL_THREAD,		/* create, start */
 	TL_PROCESS,		/* start, exec, fork, exit, end */
 	TL_HEAP,
+	TL_CPU,			/* CPU samples */
 	TL_NCATS
 };
 
@@ -53,8 +75,13 @@ struct ana_tl_colour {
 
 extern const struct ana_tl_colour ana_tl_palette[TL_NCATS];
 
-/* the two counters of a process */
-enum ana_tl_counter { TL_CNT_RUNNING, TL_CNT_HEAP, TL_NCOUNTERS };
+/*
+ * The two counters of a process.  On-CPU threads: the sum over its
+ * threads of the on-CPU share of the residue slice each is in (so the
+ * counter's integral over time is the on-CPU time the readings measured,
+ * spread evenly over the gaps of each interval); unmeasured time counts 0.
+ */
+enum ana_tl_counter { TL_CNT_ONCPU, TL_CNT_HEAP, TL_NCOUNTERS };
 extern const char *const ana_tl_counter_name[TL_NCOUNTERS];
 
 struct ana_tl_proc;
@@ -66,15 +93,19 @@ struct ana_tl_thread {
 	const struct ana_thread *th;	/* NULL: only named as a waker */
 	uint64_t first, last;		/* span of its events, blocks included */
 	uint64_t last_end;		/* end of its latest blocked interval */
-	uint64_t time[ANA_NSTATES];	/* ns blocked, by state */
-	uint64_t nblocks;
+	uint64_t time[ANA_NSTATES];	/* ns by state: blocked, and the
+					 * residue slices' by their state */
+	uint64_t nblocks, nsamples;
 	size_t index;			/* order of appearance in the trace */
+	struct ana_tl_res *res;		/* the residue being cut: timeline.c */
+	const struct ana_tstate *ts;	/* its states (lifetime), from done() */
 	void *user;
 };
 
 struct ana_tl_run;
 struct ana_tl_start;
 struct ana_tl_heapop;
+struct ana_tl_res;
 
 struct ana_tl_proc {
 	struct ana_proc *p;
@@ -85,7 +116,7 @@ struct ana_tl_proc {
 	struct ana_map by_tid;		/* tid -> ana_tl_thread */
 	struct ana_map fds;		/* fd -> ana_str name */
 	struct ana_map tasks;		/* task id -> ana_str type */
-	struct ana_tl_run *run;		/* running-thread count changes */
+	struct ana_tl_run *run;		/* on-CPU count changes */
 	size_t nrun, caprun;
 	struct ana_tl_heapop *heap;	/* alloc/free/realloc, replayed */
 	size_t nheap, capheap;
@@ -102,7 +133,28 @@ struct ana_tl_slice {
 	const struct ana_block *b;	/* start/dur already clipped */
 	const char *fd_name;		/* b->has_fd and FD_OPEN named it */
 	const struct ana_stack *stack;	/* NULL if none */
-	const struct fmt_event *ev;
+	const struct fmt_event *ev;	/* NULL for an unfinished call */
+};
+
+/*
+ * A piece of the residue (see above).  split: its part of the splits of
+ * the intervals between readings it lies in (for an unmeasured one, all
+ * of it unknown), summing to dur; state: the largest of the three in its
+ * intervals' split (ties: unknown, then runnable, before running).
+ */
+struct ana_tl_residue {
+	enum ana_state state;		/* RUNNING, RUNNABLE or UNKNOWN */
+	uint64_t start, dur;
+	struct ana_split split;
+	int measured;			/* 0: no reading on one side */
+};
+
+/* a CPU_SAMPLE: the thread was on a CPU at ts, interrupted in stack */
+struct ana_tl_sample {
+	uint64_t ts;
+	uint64_t period;		/* CPU ns it stands for */
+	uint64_t stack_id;		/* 0: none */
+	const struct ana_stack *stack;	/* innermost frame first, or NULL */
 };
 
 struct ana_tl_ops {
@@ -112,6 +164,12 @@ struct ana_tl_ops {
 	void (*thread)(void *u, struct ana_tl_thread *th);
 	void (*slice)(void *u, struct ana_tl_thread *th,
 		      const struct ana_tl_slice *s);
+	/* a residue slice: between two blocked intervals (or a thread's
+	 * start or end), never overlapping one */
+	void (*residue)(void *u, struct ana_tl_thread *th,
+			const struct ana_tl_residue *r);
+	void (*sample)(void *u, struct ana_tl_thread *th,
+		       const struct ana_tl_sample *s);
 	/* REGION_BEGIN/END: begin 1/0; name is the region's type */
 	void (*region)(void *u, struct ana_tl_thread *th, int begin,
 		       uint64_t ts, const char *name);
@@ -131,7 +189,7 @@ struct ana_tl_ops {
 		     struct ana_tl_thread *to, uint64_t ts1);
 	/* counter values, in time order per process and counter */
 	void (*counter)(void *u, struct ana_tl_proc *p,
-			enum ana_tl_counter c, uint64_t ts, int64_t value);
+			enum ana_tl_counter c, uint64_t ts, double value);
 	/* every event, after the items above were made from it */
 	void (*event)(void *u, struct ana_tl_thread *th,
 		      const struct fmt_event *ev);
@@ -144,9 +202,10 @@ struct ana_tl {
 	void *u;
 	struct ana_tl_proc **procs;
 	size_t nprocs, nthreads;
-	uint64_t nflows, nslices;
+	uint64_t nflows, nslices, nresidue, nsamples;
 	uint64_t uuids;			/* last track uuid given out */
 	uint64_t begin, end;		/* span of the whole trace */
+	struct ana_states st;		/* lifetimes, as `ctrace threads` */
 };
 
 /*
@@ -173,6 +232,26 @@ const char *ana_tl_args(int argc, char **argv, const char *usage,
 
 /* the thread's name, or NULL (valid from done() on) */
 const char *ana_tl_thread_name(const struct ana_tl_thread *th);
+
+/*
+ * ana_tl_thread_label() : what to call a thread (from done() on): its
+ * name, else the process's name for a main thread, else its start
+ * routine's function, else "thread <tid>".  @return buf
+ */
+const char *ana_tl_thread_label(const struct ana_tl *tl,
+				const struct ana_tl_thread *th, char *buf,
+				size_t size);
+
+/* ana_tl_pct() : the three shares of a split in %, summing to 100 (or
+ * all 0 for an empty one) */
+void ana_tl_pct(const struct ana_split *s, double pct[3]);
+
+/*
+ * ana_tl_frame_name() : a frame as a profile names it: the function's
+ * short name, else "module+0x1234", else "0x7f12...".  @return buf
+ */
+const char *ana_tl_frame_name(const struct ana_tl *tl, uint64_t image,
+			      uint64_t addr, char *buf, size_t size);
 
 /* "demo" for /usr/bin/demo, "pid 123" when the exe is unknown */
 const char *ana_tl_proc_name(const struct ana_tl_proc *p, char *buf,

@@ -1,6 +1,7 @@
-/* report.js - the page of `ctrace html`: summary, timeline (states, user
- * regions, instants, wake and create arrows), flame graphs, thread and
- * task tables.  Reads the JSON that ctrace-analyze embedded (html.c says
+/* report.js - the page of `ctrace html`: summary, timeline (states:
+ * blocked, and the residue as on-CPU, runnable or unknown; CPU sample
+ * ticks, user regions, instants, wake and create arrows), flame graphs
+ * (cpu, sync, io, heap), thread and task tables.  Reads the JSON that ctrace-analyze embedded (html.c says
  * what is in it); needs nothing else.  Times are ns since the trace began.
  */
 'use strict';
@@ -9,11 +10,16 @@ const t0 = performance.now();
 const D = JSON.parse(document.getElementById('ctrace-data').textContent);
 const PAL = D.palette.map(p => p[1]);
 const CAT = D.palette.map(p => p[0]);
-const NSTATES = 6;
-const USER = 6, THREAD = 7, PROCESS = 8;	/* palette rows after the states */
+const NSTATES = D.nstates;		/* palette rows 0..NSTATES-1 */
+const USER = CAT.indexOf('user'), PROCESS = CAT.indexOf('process');
+const HEAP = CAT.indexOf('heap'), CPU = CAT.indexOf('cpu');
+const UNKNOWN = CAT.indexOf('unknown');
+const STATE_TEXT = { running: 'running (on-CPU)', runnable: 'runnable (waiting for a CPU)',
+	unknown: 'unknown (not measured)' };
 const LEFT = 180;			/* width of the row labels */
 const RB = 4, MAXD = 4;			/* region band: px per depth, depths */
 const SLICE_H = 16;			/* the states' part of a thread row */
+const TICK_H = 4;			/* the CPU sample lane below it */
 const $ = id => document.getElementById(id);
 /* what is selected, for people and tests: the arrow drawn, the row */
 const state = { arrow: null, sel: -1, details: null };
@@ -53,9 +59,9 @@ function el(tag, attrs, text) {
 	return e;
 }
 function threadLabel(t) {
-	return (t.name || (t.tid === t.pid ? D.procs[t.proc].name : 'thread')) +
-		' ' + t.tid;
+	return (t.label || t.name || 'thread') + ' ' + t.tid;
 }
+const pct = (v, sum) => (100 * v / (sum || 1)).toFixed(0) + '%';
 
 /* ---- summary ---- */
 function summary() {
@@ -72,6 +78,7 @@ function summary() {
 	row('threads', String(s.threads));
 	row('events', String(s.events));
 	row('lost events', String(s.lost));
+	row('CPU samples', String(s.samples));
 	row('integrity', s.integrity);
 	let total = 0;
 	for (const v of s.states) total += v;
@@ -102,6 +109,10 @@ function summary() {
 		sp.append(sw, document.createTextNode(CAT[i]));
 		$('legend').append(sp);
 	}
+	const sc = el('span'), tk = el('i', { class: 'tick' });
+	tk.style.background = PAL[CPU];
+	sc.append(tk, document.createTextNode('CPU sample (lane below the row)'));
+	$('legend').append(sc);
 	const sp = el('span'), sw = el('i', { class: 'band' });
 	sw.style.background = PAL[USER];
 	sp.append(sw, document.createTextNode('user region (band above the row)'));
@@ -118,7 +129,9 @@ function summary() {
 		notes.push('instants: ' + c.instants[0] + ' of ' + c.instants[1] +
 			' shown (process start, exec and end, then an even sample)');
 	if (D.bucket)
-		notes.push('blocked intervals shorter than ' + fmtNs(D.bucket) + ' are merged per window');
+		notes.push('slices shorter than ' + fmtNs(D.bucket) + ' are merged per window');
+	if (D.sbucket)
+		notes.push('CPU samples are counted per ' + fmtNs(D.sbucket) + ' window');
 	if (notes.length) $('caps').textContent = 'Capped for size: ' + notes.join('; ') + '.';
 }
 
@@ -145,7 +158,7 @@ function layout() {
 			if (r.band) {
 				l.style.lineHeight = SLICE_H + 'px';
 				l.style.paddingTop = r.band + 'px';
-				l.style.height = SLICE_H + 'px';
+				l.style.height = (SLICE_H + TICK_H) + 'px';
 			}
 			l.title = threadLabel(D.threads[r.t]);
 		}
@@ -161,7 +174,7 @@ function layout() {
 		D.threads.forEach((t, ti) => {
 			if (t.proc === pi)
 				add({ kind: 'thread', t: ti, band: RB * t.rgd.length,
-					h: SLICE_H + RB * t.rgd.length }, 'thread', threadLabel(t));
+					h: SLICE_H + TICK_H + RB * t.rgd.length }, 'thread', threadLabel(t));
 		});
 	});
 	H = y;
@@ -198,37 +211,39 @@ function drawThread(r) {
 	if (acc.length < npx * NSTATES) acc = new Float64Array(npx * NSTATES);
 	else acc.fill(0, 0, npx * NSTATES);
 	let dirty = false;
-	/* alive: running unless a slice says otherwise */
-	const a0 = Math.max(LEFT, X(t.first)), a1 = Math.min(W, X(t.last));
-	if (a1 > a0) {
-		ctx.globalAlpha = 0.35;
-		ctx.fillStyle = PAL[0];
-		ctx.fillRect(a0, y, Math.max(1, a1 - a0), h);
-		ctx.globalAlpha = 1;
-	}
-	const put = (s, d, cat, busy) => {
+	const put = (s, d, cat, busy, unf) => {
 		const x0 = X(s), x1 = X(s + d);
 		if (x1 < LEFT || x0 > W) return;
 		if (x1 - x0 >= 1) {
+			const l = Math.max(LEFT, x0), w = Math.min(W, x1) - l;
 			ctx.globalAlpha = busy < d ? Math.max(0.25, busy / d) : 1;
 			ctx.fillStyle = PAL[cat];
-			ctx.fillRect(Math.max(LEFT, x0), y, Math.min(W, x1) - Math.max(LEFT, x0), h);
+			ctx.fillRect(l, y, w, h);
 			ctx.globalAlpha = 1;
+			/* unfinished: blocked to the exit, a dark end and stripes */
+			if (unf) {
+				ctx.fillStyle = '#212121';
+				for (let sx = l; sx < l + w; sx += 8) ctx.fillRect(sx, y + h / 2, Math.min(4, l + w - sx), 1);
+				if (x1 <= W) ctx.fillRect(Math.max(LEFT, x1 - 2), y, 2, h);
+			}
 		} else {
 			const c = Math.max(0, Math.min(npx - 1, Math.floor(x0 - LEFT)));
 			acc[c * NSTATES + cat] += busy;
 			dirty = true;
 		}
 	};
+	/* the residue first: blocked slices never overlap it */
+	for (let i = firstEnding(t.rs, view0); i < t.rs.length && t.rs[i][0] <= view1; i++)
+		put(t.rs[i][0], t.rs[i][1], t.rs[i][2], t.rs[i][1], 0);
 	for (let i = firstEnding(t.iv, view0); i < t.iv.length && t.iv[i][0] <= view1; i++)
-		put(t.iv[i][0], t.iv[i][1], t.iv[i][2], t.iv[i][1]);
+		put(t.iv[i][0], t.iv[i][1], t.iv[i][2], t.iv[i][1], t.iv[i][12]);
 	for (let i = firstEnding(t.bk, view0); i < t.bk.length && t.bk[i][0] <= view1; i++)
-		put(t.bk[i][0], t.bk[i][1], t.bk[i][2], t.bk[i][3]);
+		put(t.bk[i][0], t.bk[i][1], t.bk[i][2], t.bk[i][3], 0);
 	if (!dirty) return;
 	/* coarse zoom: per pixel column, the state it spent most time in */
 	for (let c = 0; c < npx; c++) {
 		let best = 0, sum = 0;
-		for (let s = 1; s < NSTATES; s++) {
+		for (let s = 0; s < NSTATES; s++) {
 			const v = acc[c * NSTATES + s];
 			sum += v;
 			if (v > acc[c * NSTATES + best]) best = s;
@@ -239,6 +254,35 @@ function drawThread(r) {
 		ctx.fillRect(LEFT + c, y, 1, h);
 	}
 	ctx.globalAlpha = 1;
+}
+
+/* CPU samples: a thin mark per sample, per pixel column past one each */
+let ticks = new Float64Array(0);
+function drawTicks(r) {
+	const t = D.threads[r.t], cs = t.cs, y = r.y + r.band + SLICE_H, npx = W - LEFT;
+	const step = D.sbucket ? 2 : 1;
+	if (ticks.length < npx) ticks = new Float64Array(npx);
+	else ticks.fill(0, 0, npx);
+	let lo = 0, hi = cs.length / step;
+	while (lo < hi) {
+		const m = (lo + hi) >> 1;
+		if (cs[m * step] < view0 - (D.sbucket || 0)) lo = m + 1; else hi = m;
+	}
+	let n = 0;
+	for (let i = lo * step; i < cs.length && cs[i] <= view1; i += step) {
+		const x = X(cs[i]);
+		if (x < LEFT || x >= W) continue;
+		ticks[Math.floor(x - LEFT)] += step === 2 ? cs[i + 1] : 1;
+	}
+	ctx.fillStyle = PAL[CPU];
+	for (let c = 0; c < npx; c++) {
+		if (!ticks[c]) continue;
+		ctx.globalAlpha = Math.min(1, 0.55 + 0.15 * ticks[c]);
+		ctx.fillRect(LEFT + c, y, 1, TICK_H - 1);
+		n++;
+	}
+	ctx.globalAlpha = 1;
+	r.tickCols = n;
 }
 
 /* the user regions of a thread: one thin lane per nesting depth */
@@ -336,7 +380,7 @@ function drawCounter(r) {
 	const c = D.procs[r.p].counters[r.c], y = r.y + 2, h = r.h - 4;
 	let max = 1;
 	for (let i = 1; i < c.length; i += 2) if (c[i] > max) max = c[i];
-	ctx.fillStyle = r.c === 0 ? PAL[0] : PAL[9];
+	ctx.fillStyle = r.c === 0 ? PAL[0] : PAL[HEAP];
 	ctx.beginPath();
 	ctx.moveTo(LEFT, y + h);
 	let last = 0;
@@ -352,7 +396,7 @@ function drawCounter(r) {
 	ctx.fill();
 	ctx.fillStyle = '#424242';
 	ctx.font = '10px sans-serif';
-	ctx.fillText(r.c === 1 ? fmtBytes(max) : String(max), W - 60, y + 10);
+	ctx.fillText(r.c === 1 ? fmtBytes(max) : max.toFixed(2), W - 60, y + 10);
 }
 
 function draw() {
@@ -368,6 +412,7 @@ function draw() {
 				ctx.fillRect(LEFT, r.y, W - LEFT, r.h);
 			}
 			drawThread(r);
+			drawTicks(r);
 			drawRegions(r);
 		} else {
 			drawCounter(r);
@@ -416,6 +461,8 @@ function hit(r, x, y) {
 	if (t.cr && Math.abs(X(t.cr[2]) - x) <= 3) return { start: t.cr };
 	let i = firstEnding(t.iv, ns - tol);
 	if (i < t.iv.length && t.iv[i][0] <= ns + tol) return { iv: t.iv[i] };
+	i = firstEnding(t.rs, ns);
+	if (i < t.rs.length && t.rs[i][0] <= ns) return { rs: t.rs[i] };
 	i = firstEnding(t.bk, ns - tol);
 	if (i < t.bk.length && t.bk[i][0] <= ns + tol) return { bk: t.bk[i] };
 	return null;
@@ -504,10 +551,24 @@ function details(r, h) {
 	}
 	if (h.bk) {
 		const b = h.bk;
-		row('state', CAT[b[2]] + ' (' + b[4] + ' short intervals merged)');
+		row('state', CAT[b[2]] + ' (' + b[4] + ' short slices merged)');
 		row('start', fmtNs(b[0]));
 		row('window', fmtNs(b[1]));
-		row('blocked', fmtNs(b[3]));
+		row('in slices', fmtNs(b[3]));
+		box.append(tab);
+		if (arrow) draw();
+		return;
+	}
+	if (h.rs) {
+		const v = h.rs, sum = v[3] + v[4] + v[5];
+		row('state', STATE_TEXT[CAT[v[2]]] || CAT[v[2]]);
+		row('start', fmtNs(v[0]));
+		row('duration', fmtNs(v[1]));
+		row('shares', 'running ' + pct(v[3], sum) + ', runnable ' + pct(v[4], sum) +
+			', unknown ' + pct(v[5], sum));
+		row('readings', v[6] ? 'the shares are of the time outside blocking calls between the ' +
+			'scheduler readings around this slice; when inside it is not known' :
+			'no scheduler reading on one side: not measured');
 		box.append(tab);
 		if (arrow) draw();
 		return;
@@ -515,6 +576,7 @@ function details(r, h) {
 	const v = h.iv;
 	row('state', CAT[v[2]]);
 	row('call', v[3]);
+	if (v[12]) row('unfinished', 'unfinished (still blocked at exit)');
 	row('start', fmtNs(v[0]));
 	row('duration', fmtNs(v[1]));
 	if (v[4]) row('object', v[4]);
@@ -604,14 +666,16 @@ function events() {
 }
 
 /* ---- flame graphs ---- */
-function flameTree(kind) {
+/* callers above callees from the outermost frame; inverted: from the
+ * innermost (where the samples or calls were), callers below */
+function flameTree(kind, inverted) {
 	const root = { name: 'all', v: 0, kids: new Map() };
 	for (const [si, v] of D.flame[kind]) {
 		let n = root;
 		root.v += v;
 		const fr = D.stacks[si];
-		for (let i = fr.length - 1; i >= 0; i--) {
-			const name = D.frames[fr[i]];
+		for (let j = 0; j < fr.length; j++) {
+			const name = D.frames[fr[inverted ? j : fr.length - 1 - j]];
 			let k = n.kids.get(name);
 			if (!k) n.kids.set(name, k = { name, v: 0, kids: new Map() });
 			k.v += v;
@@ -630,8 +694,11 @@ function flameColour(name) {
 function flame(kind) {
 	const box = $('flame');
 	box.textContent = '';
-	const root = flameTree(kind), width = box.clientWidth || 800;
+	const inv = $('flame-inv').checked;
+	const root = flameTree(kind, inv), width = box.clientWidth || 800;
 	const fmt = kind === 'heap' ? fmtBytes : fmtNs;
+	state.flame = kind;
+	state.inverted = inv;
 	let depth = 0;
 	const put = (n, x, d) => {
 		const w = width * n.v / root.v;
@@ -653,6 +720,8 @@ function flame(kind) {
 	};
 	if (root.v) put(root, 0, 0);
 	else box.append(el('em', {}, 'no ' + kind + ' stacks in this trace'));
+	if (kind === 'cpu' && root.v)
+		box.title = 'CPU time from samples (each stands for the CPU time since the one before), by function';
 	box.style.height = Math.max(20, depth * 17) + 'px';
 }
 
@@ -669,20 +738,23 @@ function flames() {
 		tabs.append(b);
 		if (!first && D.flame[k].length) first = b;
 	}
+	const inv = el('input', { type: 'checkbox', id: 'flame-inv' });
+	const lab = el('label', { for: 'flame-inv', title: 'the innermost frames (where the CPU ' +
+		'samples landed, or the blocking calls) at the root, their callers below' });
+	lab.append(inv, document.createTextNode(' inverted'));
+	inv.onchange = () => flame(state.flame);
+	tabs.append(lab);
 	(first || tabs.firstChild).click();
 }
 
-/* ---- thread table ---- */
+/* ---- thread table: lifetime and states as `ctrace threads` has them ---- */
 function threadTable() {
 	const tab = $('threads');
-	const cols = ['thread', 'pid', 'lifetime', 'running', 'sync', 'io', 'wait', 'sleep', 'join', 'blocked calls'];
-	const data = D.threads.filter(t => t.last >= t.first).map(t => {
-		const life = t.last - t.first;
-		let blocked = 0;
-		for (let s = 1; s < NSTATES; s++) blocked += t.time[s];
-		return [threadLabel(t), t.pid, life, Math.max(0, life - blocked),
-			t.time[1], t.time[2], t.time[3], t.time[4], t.time[5], t.n];
-	});
+	const cols = ['thread', 'pid', 'lifetime'].concat(CAT.slice(0, NSTATES),
+		['blocked calls', 'CPU samples']);
+	const data = D.threads.filter(t => t.life > 0 || t.n).map(t =>
+		[threadLabel(t), t.pid, t.life].concat(t.st, [t.n, t.ns, t.tid]));
+	const isNs = i => i >= 2 && i < 3 + NSTATES;
 	let key = 2;
 	const render = () => {
 		tab.textContent = '';
@@ -695,9 +767,10 @@ function threadTable() {
 		tab.append(hr);
 		data.sort((a, b) => typeof a[key] === 'string' ? a[key].localeCompare(b[key]) : b[key] - a[key]);
 		for (const d of data) {
-			const tr = el('tr', { class: 'thread-row' });
-			d.forEach((v, i) => tr.append(el('td', {},
-				i >= 2 && i <= 8 ? fmtNs(v) : String(v))));
+			const tr = el('tr', { class: 'thread-row', 'data-tid': d[d.length - 1], 'data-pid': d[1] });
+			d.slice(0, cols.length).forEach((v, i) => tr.append(el('td', isNs(i) ?
+				{ 'data-ns': v, title: (v / 1e9).toFixed(6) + ' s' } : {},
+				isNs(i) ? fmtNs(v) : String(v))));
 			tab.append(tr);
 		}
 	};
@@ -754,6 +827,14 @@ window.ctraceReport = {
 		return r ? canvas.getBoundingClientRect().top + r.y + r.h - 5 : -1;
 	},
 	zoom: (a, b) => { view0 = a; view1 = b; draw(); },
+	/* y of the middle of thread ti's CPU sample lane; the columns with a
+	 * tick in the last drawing */
+	tickY: ti => {
+		const r = threadRow(ti);
+		return r ? canvas.getBoundingClientRect().top + r.y + r.band + SLICE_H + (TICK_H - 1) / 2 : -1;
+	},
+	tickCols: ti => { const r = threadRow(ti); return r ? r.tickCols : -1; },
+	flameTree,
 };
 document.body.dataset.ready = '1';
 })();

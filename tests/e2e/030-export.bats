@@ -85,17 +85,21 @@ tids() {
 	# named threads carry their names
 	[ "$(grep -c 'thread_name: "worker-' w.txt)" -eq 4 ]
 	grep -q 'process_name: "tl-workers"' w.txt
-	# slices: one begin and one end per blocking event in the dump
+	# slices: one begin and one end per blocking event in the dump, per
+	# region and per residue slice (running, runnable, unknown)
 	n=$(blocking w.trace)
 	[ "$n" -ge 4 ]
 	regions=$(awk '$1 == "cat" && $2 == "user" { n = $3 } END { print n + 0 }' sum)
-	assert_equal "$(awk '$1 == "slice_begin" { n = $2 } END { print n + 0 }' sum)" "$((n + ${regions:-0}))"
-	assert_equal "$(awk '$1 == "slice_end" { n = $2 } END { print n + 0 }' sum)" "$((n + ${regions:-0}))"
+	residue=$(awk '$1 == "cat" && ($2 == "running" || $2 == "runnable" || $2 == "unknown") { n += $3 } END { print n + 0 }' sum)
+	# each of the 5 threads has at least one gap between its calls
+	[ "$residue" -ge 5 ]
+	assert_equal "$(awk '$1 == "slice_begin" { n = $2 } END { print n + 0 }' sum)" "$((n + regions + residue))"
+	assert_equal "$(awk '$1 == "slice_end" { n = $2 } END { print n + 0 }' sum)" "$((n + regions + residue))"
 	assert_equal "$(awk '$1 == "cat" && $2 == "join" { n = $3 } END { print n + 0 }' sum)" 4
 	assert_equal "$(awk '$1 == "cat" && $2 == "sync" { n = $3 } END { print n + 0 }' sum)" \
 		"$("$CTRACE" dump w.trace | awk '$5 ~ /^dur=/ && $4 != "thread_join"' | wc -l)"
-	# counters: running threads (and their values)
-	grep -q '^counter_track running threads 1$' sum
+	# counters: on-CPU threads (and their values)
+	grep -q '^counter_track on-CPU threads 1$' sum
 	[ "$(awk '$1 == "counter" { n = $2 } END { print n + 0 }' sum)" -gt 10 ]
 	# flows: create -> start, one per thread created
 	assert_equal "$(awk '$1 == "flow_out" && $2 == "thread_create" { n = $3 } END { print n + 0 }' sum)" 4
@@ -130,14 +134,43 @@ for e in d['traceEvents']:
     c[e['ph']] += 1
     if e['ph'] == 'M':
         c['M ' + e['name']] += 1
+    if e['ph'] == 'X' and e['cat'] in ('running', 'runnable', 'unknown'):
+        c['X ' + e['name']] += 1
     if e['ph'] == 'X' and e.get('args', {}).get('result') is not None:
         c['blocked'] += 1
     if e['ph'] in 'sf':
         c[e['ph'] + ' ' + e['cat']] += 1
+# per thread, slices (X, and B/E regions) are nested or apart, never
+# partly overlapping: residue slices are cut at region boundaries
+spans, open_ = collections.defaultdict(list), collections.defaultdict(list)
+ns = lambda t: round(t * 1000)
+for e in d['traceEvents']:
+    k = (e['pid'], e['tid'])
+    if e['ph'] == 'X':
+        spans[k].append((ns(e['ts']), ns(e['ts']) + ns(e['dur'])))
+    elif e['ph'] == 'B':
+        open_[k].append(ns(e['ts']))
+    elif e['ph'] == 'E':
+        spans[k].append((open_[k].pop(), ns(e['ts'])))
+bad = 0
+for l in spans.values():
+    l.sort(key=lambda s: (s[0], -s[1]))
+    st = []
+    for s in l:
+        while st and st[-1][1] <= s[0]:
+            st.pop()
+        bad += bool(st and s[1] > st[-1][1])
+        st.append(s)
+c['partial_overlaps'] = bad
 for k, v in sorted(c.items()):
     print(k, v)
 PY
 	assert_equal "$(sed -n 's/^M thread_name //p' js)" "$(tids w.trace | wc -l)"
+	# residue slices between the blocked ones, named by their state
+	[ "$(grep -Ec '^X (running|runnable|unknown) ' js)" -ge 1 ]
+	# the workers' regions and residue slices nest on their tracks
+	assert_equal "$(sed -n 's/^B //p' js)" 4
+	assert_equal "$(sed -n 's/^partial_overlaps //p' js)" 0
 	assert_equal "$(sed -n 's/^M process_name //p' js)" 1
 	assert_equal "$(sed -n 's/^blocked //p' js)" "$(blocking w.trace)"
 	assert_equal "$(sed -n 's/^s thread //p' js)" 4

@@ -13,7 +13,18 @@
 //     waker_link yes), a thread's start (create_arrow yes),
 //   an instant on a process row (instant_shown yes),
 // and prints region_bands (threads with a region band), instants, and
-// per task type "task NAME COUNT" as the tasks table shows it.  Chromium is Debian's (/usr/bin/chromium, or
+// per task type "task NAME COUNT" as the tasks table shows it.
+// CPU and the residue (cpu_checks): per thread with samples "ticks TID N"
+// (pixel columns of its sample lane the canvas has a tick drawn in, the
+// whole trace in view; fails if a thread with samples has none or one
+// without has any), the cpu flame graph tab ("cpu_tab yes", its widest
+// path from the root: "cpu_path F1;F2;...", and inverted, leaf functions
+// at the root, the widest box under it: "cpu_inverted_root_child F"),
+// the longest residue slice
+// clicked ("residue_shown STATE" when the details give its shares), an
+// unfinished call clicked ("unfinished_shown yes" when the details say
+// it was still blocked at exit), and per row of the thread table
+// "life TID NS" (the lifetime it shows, in ns).  Chromium is Debian's (/usr/bin/chromium, or
 // $CHROMIUM); playwright-core only drives it and downloads nothing.
 'use strict';
 const { chromium } = require('playwright-core');
@@ -84,6 +95,7 @@ async function main() {
 		ok = false;
 	}
 	ok = await user_checks(page) && ok;
+	ok = await cpu_checks(page) && ok;
 	if (shot) {
 		await page.evaluate(() => { const D = window.ctraceReport.data;
 			window.ctraceReport.zoom(D.summary.begin, D.summary.end); });
@@ -212,6 +224,116 @@ async function user_checks(page) {
 	const rows = await page.$$eval('#tasks tr.utype-row', trs =>
 		trs.map(tr => [...tr.children].slice(0, 2).map(td => td.textContent)));
 	for (const [name, count] of rows) console.log('task', name, count);
+	await page.evaluate(() => window.scrollTo(0, 0));
+	return ok;
+}
+
+// thread ti's sample lane, whole trace in view: columns with a dark tick
+async function tick_columns(page, ti) {
+	return page.evaluate(ti => {
+		const R = window.ctraceReport, D = R.data;
+		window.ctraceState.arrow = null;	/* it may cross the lane */
+		R.zoom(D.summary.begin, D.summary.end);
+		const c = document.getElementById('canvas'), rect = c.getBoundingClientRect();
+		const dpr = window.devicePixelRatio || 1;
+		const y = Math.round((R.tickY(ti) - rect.top) * dpr);
+		const px = c.getContext('2d').getImageData(0, y, c.width, 1).data;
+		let n = 0;
+		for (let x = Math.round(180 * dpr); x < c.width; x++) {
+			const i = 4 * x;
+			if (px[i + 3] > 100 && px[i] + px[i + 1] + px[i + 2] < 400) n++;
+		}
+		return n;
+	}, ti);
+}
+
+async function cpu_checks(page) {
+	let ok = true;
+	const threads = await place(page, () => window.ctraceReport.data.threads.map(t =>
+		({ tid: t.tid, ns: t.ns })));
+	for (let ti = 0; ti < threads.length; ti++) {
+		const n = await tick_columns(page, ti);
+		if (threads[ti].ns) console.log('ticks', threads[ti].tid, n);
+		if (threads[ti].ns ? n === 0 : n !== 0) ok = false;
+	}
+
+	// the cpu flame graph: its tab, and the widest path down from the root
+	const tab = page.locator('#flame-tabs button[data-kind="cpu"]');
+	if (await tab.count()) {
+		console.log('cpu_tab', 'yes');
+		await tab.click();
+		const on = await tab.getAttribute('class');
+		const path = await page.evaluate(() => {
+			let n = window.ctraceReport.flameTree('cpu');
+			const names = [];
+			while (n.kids.size) {
+				n = [...n.kids.values()].sort((a, b) => b.v - a.v)[0];
+				names.push(n.name);
+			}
+			return names;
+		});
+		const shown = await page.locator('#flame .fl').count();
+		console.log('cpu_path', path.join(';'));
+		if (on !== 'on' || (path.length && !shown)) ok = false;
+		// inverted, as drawn: the widest box under the root, by width
+		await page.locator('#flame-inv').check();
+		const top = await page.$$eval('#flame .fl', els => {
+			let best = null;
+			for (const e of els)
+				if (e.style.top === '17px' && (!best || e.offsetWidth > best.offsetWidth)) best = e;
+			return best ? best.textContent : '';
+		});
+		console.log('cpu_inverted_root_child', top || '-');
+		await page.locator('#flame-inv').uncheck();
+	} else {
+		console.log('cpu_tab', 'no');
+		ok = false;
+	}
+
+	// the longest residue slice: its details give the three shares
+	const rs = await place(page, () => {
+		const R = window.ctraceReport, D = R.data;
+		let best = null;
+		D.threads.forEach((t, ti) => t.rs.forEach(v => {
+			if (!best || v[1] > best.v[1]) best = { ti, v };
+		}));
+		if (!best) return null;
+		const v = best.v;
+		R.zoom(v[0] - v[1] / 2, v[0] + v[1] * 1.5);
+		return { x: R.xOf(v[0] + v[1] / 2), y: R.rowY(best.ti), state: D.palette[v[2]][0] };
+	});
+	if (rs) {
+		await click_at(page, rs);
+		const txt = await page.locator('#details').textContent();
+		const good = /shares\s*running \d+%, runnable \d+%, unknown \d+%/.test(txt);
+		console.log('residue_shown', good ? rs.state : 'no');
+		if (!good) ok = false;
+	}
+
+	// an unfinished call: its details say so
+	const un = await place(page, () => {
+		const R = window.ctraceReport, D = R.data;
+		let best = null;
+		D.threads.forEach((t, ti) => t.iv.forEach(v => {
+			if (v[12] && (!best || v[1] > best.v[1])) best = { ti, v };
+		}));
+		if (!best) return null;
+		const v = best.v;
+		R.zoom(v[0] - v[1] / 2, v[0] + v[1] * 1.5);
+		return { x: R.xOf(v[0] + v[1] / 2), y: R.rowY(best.ti) };
+	});
+	if (un) {
+		await click_at(page, un);
+		const txt = await page.locator('#details').textContent();
+		const good = txt.includes('unfinished (still blocked at exit)');
+		console.log('unfinished_shown', good ? 'yes' : 'no');
+		if (!good) ok = false;
+	}
+
+	// the thread table's lifetimes
+	const lives = await page.$$eval('#threads tr.thread-row', trs =>
+		trs.map(tr => [tr.dataset.tid, tr.children[2].dataset.ns]));
+	for (const [tid, ns] of lives) console.log('life', tid, ns);
 	await page.evaluate(() => window.scrollTo(0, 0));
 	return ok;
 }
