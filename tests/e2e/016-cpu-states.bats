@@ -149,3 +149,43 @@ check_pinned() {
 	run "$CTRACE" profile sync t.trace
 	assert_output --partial "unfinished"
 }
+
+@test "xz -T2: no thread runs after its last event, the idle workers stay blocked" {
+	command -v xz >/dev/null || skip "xz not installed"
+	# 9 MB of random hex, three 3 MB blocks at -1: two workers, idle in
+	# a condvar when xz exits
+	python3 -c '
+import random
+r = random.Random(5)
+print("\n".join(" ".join("%x" % r.getrandbits(24) for _ in range(8)) for _ in range(170000)))' > data
+	ref=$(xz -T2 -1 -c data | sha256sum)
+	run "$CTRACE" record -q -o t.trace -- sh -c 'xz -T2 -1 -c data | sha256sum'
+	assert_success
+	assert_output "$ref"
+	"$CTRACE" dump t.trace > d
+	xzpid=$(awk '$4 == "thread_start" { print $2; exit }' d)
+	[ -n "$xzpid" ]
+	run "$CTRACE" threads --per-thread t.trace
+	assert_success
+	n=0
+	for tid in $(awk -v p="$xzpid" '$2 == p && $4 == "thread_start" { print $3 }' d); do
+		r=$(row "$tid")
+		echo "$r"
+		# what the kernel said it ran, at its last reading
+		ran=$(awk -v t="$tid" '$3 == t && ($4 == "sched" || $4 == "cpu_sample") {
+			for (i = 5; i <= NF; i++) if ($i ~ /^run=/) { sub("run=", "", $i); v = $i } }
+			END { print v / 1e9 }' d)
+		# a call still blocked at exit: blocked to the end
+		unf=$(awk -v t="$tid" '$3 == t && $4 == "unfinished" {
+			for (i = 5; i <= NF; i++) if ($i ~ /^dur=/) { sub("dur=", "", $i); s += $i } }
+			END { print s / 1e9 }' d)
+		# execution is never more than the kernel measured (the old
+		# residue gave a worker 99% "running" to the end)
+		awk -v e="$(cell "$r" execution)" -v k="$ran" 'BEGIN { exit !(e <= k + 0.001) }'
+		awk -v s="$(cell "$r" sync)" -v u="$unf" 'BEGIN { exit !(s + 0.001 >= u) }'
+		n=$((n + 1))
+	done
+	[ "$n" -eq 2 ]
+	# xz left its workers waiting when it exited
+	[ "$(awk -v p="$xzpid" '$2 == p && $4 == "unfinished"' d | wc -l)" -ge 1 ]
+}
