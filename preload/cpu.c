@@ -504,37 +504,33 @@ static sighandler_t prog_handler(void)
 	       prog_act.sa_handler;
 }
 
+/* signal(), sysv_signal(), sigset() on cpu_sig: the program's old
+ * handler, sampling off, then the real call */
+static sighandler_t claim(sighandler_t (*real)(int, sighandler_t), int sig,
+			  sighandler_t h)
+{
+	sighandler_t prev = prog_handler();
+
+	back_off();
+	return real(sig, h) == SIG_ERR ? SIG_ERR : prev;
+}
+
 PL_EXPORT sighandler_t signal(int sig, sighandler_t h)
 {
-	sighandler_t prev;
-
-	if (!ours(sig))
-		return REAL(signal)(sig, h);
-	prev = prog_handler();
-	back_off();
-	return REAL(signal)(sig, h) == SIG_ERR ? SIG_ERR : prev;
+	return ours(sig) ? claim(REAL(signal), sig, h) : REAL(signal)(sig, h);
 }
 
 PL_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
 {
-	sighandler_t prev;
-
-	if (!ours(sig))
-		return REAL(sysv_signal)(sig, h);
-	prev = prog_handler();
-	back_off();
-	return REAL(sysv_signal)(sig, h) == SIG_ERR ? SIG_ERR : prev;
+	return ours(sig) ? claim(REAL(sysv_signal), sig, h) :
+			   REAL(sysv_signal)(sig, h);
 }
 
 PL_EXPORT sighandler_t sigset(int sig, sighandler_t h)
 {
-	sighandler_t prev;
-
-	if (!ours(sig) || h == SIG_HOLD)
-		return REAL(sigset)(sig, h);
-	prev = prog_handler();
-	back_off();
-	return REAL(sigset)(sig, h) == SIG_ERR ? SIG_ERR : prev;
+	/* SIG_HOLD only blocks it (in this thread: samples wait) */
+	return ours(sig) && h != SIG_HOLD ? claim(REAL(sigset), sig, h) :
+					    REAL(sigset)(sig, h);
 }
 
 /* the mask the program asks for, without our signal */
