@@ -405,7 +405,9 @@ static void resolve(struct sym_res *r)
 		dm = demangle(name);
 		if (dm)
 			name = dm;
-		r->func = col_intern_string(name, strlen(name));
+		/* .symtab spells a versioned definition name@@VERSION (or
+		 * name@VERSION): the version is the linker's, not the name */
+		r->func = col_intern_string(name, strcspn(name, "@"));
 		r->offset = a - (q - off);
 		free(dm);
 	}

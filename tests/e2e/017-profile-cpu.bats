@@ -263,3 +263,12 @@ resolved() {
 			exit bad || n < 1
 		}'
 }
+
+@test "function names leave out the symbol version (__libc_start_main, not @@GLIBC)" {
+	record t.trace "$CTRACE_BUILD/examples/mandelbrot" -m seq -w 512 -h 512 -o m.png
+	assert_success
+	run "$CTRACE" profile cpu --format folded t.trace
+	assert_success
+	assert_output --partial "__libc_start_main;"
+	refute_output --partial "@"
+}
