@@ -80,8 +80,9 @@ static inline void pl_pend(unsigned type, uint64_t t0, uint64_t obj,
 	pl_tls.pend.fd = fd;
 	pl_tls.pend.call = call;
 	pl_tls.pend.ra = ra;
-	pl_barrier();
-	pl_tls.pend.ts = t0;
+	/* release: the exit's flusher, on another CPU, reads ts first
+	 * (acquire) and then the fields (a plain store on x86) */
+	__atomic_store_n(&pl_tls.pend.ts, t0, __ATOMIC_RELEASE);
 }
 
 /* pl_unpend() : the call returned */
