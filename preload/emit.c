@@ -496,7 +496,7 @@ emit(struct fmt_event *ev, uint64_t now, const char *kinds)
 	}
 	pl_leave();
 	/* a long block ends a stretch the scheduler's accounting can
-	 * split: read it (a few us against at least a millisecond) */
+	 * split: read it (about 20 us against at least 10 ms) */
 	if (kinds[0] == 'd' && PL_UNLIKELY(ev->f[0] >= PL_CPU_BLOCK_NS) &&
 	    pl_on(FMT_FAM_CPU))
 		pl_cpu_after_block();
