@@ -70,27 +70,54 @@ static void poll_done(int fd, uint64_t nfds, int64_t tmo, long r, int e,
 	pl_emit(&ev, t1);
 }
 
-/* WAIT(call, fd, nfds, tmo, expr) : the body of a wait hook, r = expr */
-#define WAIT(call, fd, nfds, tmo, expr)					\
+/* a call that failed because the caller's memory is bad */
+static inline int faulted(long r, int e)
+{
+	return r < 0 && e == EFAULT;
+}
+
+/*
+ * WAIT(call, pfd, fd, nfds, tmo, expr) : the body of a wait hook, r =
+ * expr.  fd may read the caller's memory (poll's first pollfd): it is
+ * evaluated after the call, and not at all when the call failed with
+ * EFAULT, so a bad pointer gets EFAULT as untraced instead of a crash in
+ * the hook.  pfd is the descriptor known without reading memory (for a
+ * call blocked at exit).  tmo is read before the call: an int, or a
+ * timeout glibc's own wrapper reads first (ppoll, select, pselect: a bad
+ * one faults there untraced too; select() then overwrites it).
+ * WAIT_TMO_AFTER, for epoll_pwait2, whose timeout only the kernel reads,
+ * reads it after the call, with fd.
+ */
+#define WAIT_(call, pfd, fd, nfds, tmo, tmo_first, expr)		\
 	do {								\
 		uint64_t t0_;						\
-		int64_t tmo_;						\
-		int e_, fd_;						\
+		int64_t tmo_ = -1;					\
+		int e_, fd_ = -1;					\
 									\
 		if (!io_on(FMT_FAM_WAIT))				\
 			return expr;					\
-		fd_ = (fd);						\
-		tmo_ = (tmo);						\
+		if (tmo_first)						\
+			tmo_ = (tmo);					\
 		t0_ = pl_now();						\
-		pl_pend(FMT_EV_POLL, t0_, 0, fd_, FMT_CALL_##call,	\
+		pl_pend(FMT_EV_POLL, t0_, 0, pfd, FMT_CALL_##call,	\
 			RA());						\
 		r = expr;						\
 		e_ = errno;						\
+		if (!faulted(r, e_)) {					\
+			fd_ = (fd);					\
+			if (!(tmo_first))				\
+				tmo_ = (tmo);				\
+		}							\
 		poll_done(fd_, nfds, tmo_, r, e_, FMT_CALL_##call, t0_,	\
 			  RA());					\
 		errno = e_;						\
 		return r;						\
 	} while (0)
+
+#define WAIT(call, pfd, fd, nfds, tmo, expr)				\
+	WAIT_(call, pfd, fd, nfds, tmo, 1, expr)
+#define WAIT_TMO_AFTER(call, pfd, fd, nfds, tmo, expr)			\
+	WAIT_(call, pfd, fd, nfds, tmo, 0, expr)
 
 /* glibc declares poll's fds write-only (access attribute); the fd
  * fields are the caller's input all the same */
@@ -105,14 +132,15 @@ PL_EXPORT int poll(struct pollfd *fds, nfds_t n, int tmo)
 {
 	int r;
 
-	WAIT(poll, one_fd(fds, n), n, ms_ns(tmo), REAL(poll)(fds, n, tmo));
+	WAIT(poll, -1, one_fd(fds, n), n, ms_ns(tmo),
+	     REAL(poll)(fds, n, tmo));
 }
 
 PL_EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int tmo, size_t len)
 {
 	int r;
 
-	WAIT(poll, one_fd(fds, n), n, ms_ns(tmo),
+	WAIT(poll, -1, one_fd(fds, n), n, ms_ns(tmo),
 	     REAL(__poll_chk)(fds, n, tmo, len));
 }
 
@@ -121,7 +149,7 @@ PL_EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
 {
 	int r;
 
-	WAIT(ppoll, one_fd(fds, n), n, ts_ns(tmo),
+	WAIT(ppoll, -1, one_fd(fds, n), n, ts_ns(tmo),
 	     REAL(ppoll)(fds, n, tmo, mask));
 }
 
@@ -131,19 +159,20 @@ PL_EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n,
 {
 	int r;
 
-	WAIT(ppoll, one_fd(fds, n), n, ts_ns(tmo),
+	WAIT(ppoll, -1, one_fd(fds, n), n, ts_ns(tmo),
 	     REAL(__ppoll_chk)(fds, n, tmo, mask, len));
 }
 
 #pragma GCC diagnostic pop
 
-/* select() may update *tmo: the timeout is read before the call */
+/* select() updates *tmo: the timeout is read before the call */
 PL_EXPORT int select(int n, fd_set *rd, fd_set *wr, fd_set *ex,
 		     struct timeval *tmo)
 {
 	int r;
 
-	WAIT(select, -1, n, tv_ns(tmo), REAL(select)(n, rd, wr, ex, tmo));
+	WAIT(select, -1, -1, n, tv_ns(tmo),
+	     REAL(select)(n, rd, wr, ex, tmo));
 }
 
 PL_EXPORT int pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex,
@@ -151,7 +180,7 @@ PL_EXPORT int pselect(int n, fd_set *rd, fd_set *wr, fd_set *ex,
 {
 	int r;
 
-	WAIT(pselect, -1, n, ts_ns(tmo),
+	WAIT(pselect, -1, -1, n, ts_ns(tmo),
 	     REAL(pselect)(n, rd, wr, ex, tmo, mask));
 }
 
@@ -159,7 +188,7 @@ PL_EXPORT int epoll_wait(int ep, struct epoll_event *evs, int max, int tmo)
 {
 	int r;
 
-	WAIT(epoll_wait, ep, max, ms_ns(tmo),
+	WAIT(epoll_wait, ep, ep, max, ms_ns(tmo),
 	     REAL(epoll_wait)(ep, evs, max, tmo));
 }
 
@@ -168,7 +197,7 @@ PL_EXPORT int epoll_pwait(int ep, struct epoll_event *evs, int max, int tmo,
 {
 	int r;
 
-	WAIT(epoll_pwait, ep, max, ms_ns(tmo),
+	WAIT(epoll_pwait, ep, ep, max, ms_ns(tmo),
 	     REAL(epoll_pwait)(ep, evs, max, tmo, mask));
 }
 
@@ -185,8 +214,8 @@ PL_EXPORT int epoll_pwait2(int ep, struct epoll_event *evs, int max,
 		errno = ENOSYS;
 		return -1;
 	}
-	WAIT(epoll_pwait2, ep, max, ts_ns(tmo),
-	     REAL(epoll_pwait2)(ep, evs, max, tmo, mask));
+	WAIT_TMO_AFTER(epoll_pwait2, ep, ep, max, ts_ns(tmo),
+		       REAL(epoll_pwait2)(ep, evs, max, tmo, mask));
 }
 
 /* ------------------------------------------------------------------ */
@@ -210,18 +239,19 @@ static void slept(int64_t req, uint64_t res, unsigned call, uint64_t t0,
 }
 
 /*
- * SLEEP(call, req, res, expr) : the body of a sleep hook, r = expr; res
- * (evaluated after the call, with e_ = its errno) is the result field.
+ * SLEEP(call, req, bad, res, expr) : the body of a sleep hook, r = expr;
+ * res (evaluated after the call, with e_ = its errno) is the result
+ * field.  req, which may read the caller's timespec, is evaluated after
+ * the call too, and not when bad (the call's EFAULT) says it is bad.
  */
-#define SLEEP(call, req, res, expr)					\
+#define SLEEP(call, req, bad, res, expr)				\
 	do {								\
 		uint64_t t0_;						\
-		int64_t req_;						\
+		int64_t req_ = -1;					\
 		int e_;							\
 									\
 		if (in_sleep || !io_on(FMT_FAM_SLEEP))			\
 			return expr;					\
-		req_ = (req);						\
 		in_sleep = 1;						\
 		t0_ = pl_now();						\
 		pl_pend(FMT_EV_SLEEP, t0_, 0, -1, FMT_CALL_##call,	\
@@ -229,6 +259,8 @@ static void slept(int64_t req, uint64_t res, unsigned call, uint64_t t0,
 		r = expr;						\
 		e_ = errno;						\
 		in_sleep = 0;						\
+		if (!(bad))						\
+			req_ = (req);					\
 		slept(req_, res, FMT_CALL_##call, t0_, RA());		\
 		errno = e_;						\
 		return r;						\
@@ -238,46 +270,48 @@ PL_EXPORT unsigned sleep(unsigned s)
 {
 	unsigned r;
 
-	SLEEP(sleep, (int64_t)s * 1000000000, r, REAL(sleep)(s));
+	SLEEP(sleep, (int64_t)s * 1000000000, 0, r, REAL(sleep)(s));
 }
 
 PL_EXPORT int usleep(useconds_t us)
 {
 	int r;
 
-	SLEEP(usleep, (int64_t)us * 1000, io_res(r, e_), REAL(usleep)(us));
+	SLEEP(usleep, (int64_t)us * 1000, 0, io_res(r, e_),
+	      REAL(usleep)(us));
 }
 
 PL_EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	int r;
 
-	SLEEP(nanosleep, ts_ns(req), io_res(r, e_),
+	SLEEP(nanosleep, ts_ns(req), faulted(r, e_), io_res(r, e_),
 	      REAL(nanosleep)(req, rem));
 }
 
-/* an absolute deadline as the time left to it */
-static int64_t until(clockid_t clk, int flags, const struct timespec *req)
+/* an absolute deadline as the time left to it when called (now, or
+ * NULL when the clock could not be read) */
+static int64_t until(int flags, const struct timespec *req,
+		     const struct timespec *now)
 {
-	struct timespec now;
-	int e = errno;
-	int64_t left;
-
 	if (!req)
 		return -1;
-	if (!(flags & TIMER_ABSTIME))
+	if (!(flags & TIMER_ABSTIME) || !now)
 		return ts_ns(req);
-	left = clock_gettime(clk, &now) ? ts_ns(req) : ts_ns(req) - ts_ns(&now);
-	errno = e;
-	return left;
+	return ts_ns(req) - ts_ns(now);
 }
 
 /* clock_nanosleep returns the error number, errno is untouched */
 PL_EXPORT int clock_nanosleep(clockid_t clk, int flags,
 			      const struct timespec *req, struct timespec *rem)
 {
-	int r;
+	struct timespec now;
+	int r, e = errno, have_now = 0;
 
-	SLEEP(clock_nanosleep, until(clk, flags, req), (uint64_t)-(int64_t)r,
+	if (flags & TIMER_ABSTIME)
+		have_now = !clock_gettime(clk, &now);
+	errno = e;
+	SLEEP(clock_nanosleep, until(flags, req, have_now ? &now : NULL),
+	      r == EFAULT, (uint64_t)-(int64_t)r,
 	      REAL(clock_nanosleep)(clk, flags, req, rem));
 }

@@ -109,3 +109,21 @@ calls() {
 	[ "$(awk '$4 == "accept"' d | wc -l)" -ge 10 ]
 	[ "$(grep -c ' fd_open .*name="tcp 127.0.0.1:[0-9]*"' d)" -ge 10 ]
 }
+
+@test "a bad pointer gets EFAULT traced as untraced, and the call is recorded" {
+	# the hooks read poll's fds and the sleeps' timespecs before the
+	# call: a bad pointer crashed the program where the kernel says EFAULT
+	ref=$("$FIX/badptr")
+	assert_equal "$ref" "poll -1 14
+ppoll fds -1 14
+nanosleep -1 14
+clock_nanosleep 14
+clock_nanosleep abs 14"
+	record t.trace "$FIX/badptr"
+	assert_success
+	assert_output "$ref"
+	"$CTRACE" dump t.trace > d
+	assert_equal "$(awk '$4 == "poll" && / fd=-1 / && / result=-14 /' d | wc -l)" 2
+	assert_equal "$(awk '$4 == "poll" && / call=poll / && / timeout=0 /' d | wc -l)" 1
+	assert_equal "$(awk '$4 == "sleep" && / req=0 result=-14 /' d | wc -l)" 3
+}
