@@ -272,3 +272,21 @@ resolved() {
 	assert_output --partial "__libc_start_main;"
 	refute_output --partial "@"
 }
+
+@test "mandelbrot: the pixel function is the top entry, in text and in go tool pprof" {
+	record t.trace "$CTRACE_BUILD/examples/mandelbrot" -m seq -w 768 -h 768 -o m.png
+	assert_success
+	run "$CTRACE" profile cpu t.trace
+	assert_success
+	top=$(printf '%s\n' "$output" | grep -A1 '^ *flat(s) *flat%' | awk 'NR == 2 { print $6 }')
+	echo "top: $top"
+	[[ "$top" == pixel* ]]
+	# and it is most of the work: at least 80% flat
+	awk -v p="$(flat_pct "$top")" 'BEGIN { exit !(p >= 80) }'
+	command -v go >/dev/null || skip "go (golang-go) not installed"
+	"$CTRACE" profile cpu --format pprof -o cpu.pb.gz t.trace
+	HOME="$T" run go tool pprof -top cpu.pb.gz
+	assert_success
+	go_top=$(printf '%s\n' "$output" | grep -A1 '^ *flat  *flat%' | awk 'NR == 2 { print $6 }')
+	assert_equal "$go_top" "$top"
+}
