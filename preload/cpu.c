@@ -131,21 +131,30 @@ static int read_schedstat(int tid, uint64_t *run, uint64_t *wait)
 	return parse2(buf, run, wait);
 }
 
+/* cpu_clock() : the calling thread's CPU time in *ns; 0, or -1 */
+static int cpu_clock(uint64_t *ns)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		return -1;
+	*ns = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+	return 0;
+}
+
 /* pl_cpu_read() : a FMT_SCHED_SRC_* and the values; keeps errno */
 unsigned pl_cpu_read(int tid, uint64_t *run, uint64_t *wait)
 {
-	struct timespec ts;
 	int e = errno;
 	unsigned src = FMT_SCHED_SRC_NONE;
 
 	*run = *wait = 0;
 	if (!no_schedstat && read_schedstat(tid, run, wait) == 0)
 		src = FMT_SCHED_SRC_SCHEDSTAT;
-	else if (!tid && !clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) {
-		*run = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-		*wait = 0;
+	else if (!tid && cpu_clock(run) == 0)
 		src = FMT_SCHED_SRC_CPUCLOCK;
-	}
+	else
+		*run = *wait = 0;
 	errno = e;
 	return src;
 }
@@ -184,14 +193,10 @@ static void reading(unsigned why)
 
 static void cheap_reading(unsigned why)
 {
-	struct timespec ts;
 	uint64_t run = 0;
-	unsigned src = FMT_SCHED_SRC_NONE;
+	unsigned src = cpu_clock(&run) ? FMT_SCHED_SRC_NONE :
+					 FMT_SCHED_SRC_CPUCLOCK;
 
-	if (!clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) {
-		run = (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-		src = FMT_SCHED_SRC_CPUCLOCK;
-	}
 	emit_reading(why, src, run, 0);
 }
 
@@ -283,18 +288,10 @@ static void foreign(int sig)
  * included), summed over all threads; wall time would count preemption */
 static uint64_t dbg_samples, dbg_ns;
 
-static uint64_t thread_cpu_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
 	int e = errno;
-	uint64_t t0;
+	uint64_t t0 = 0, t1 = 0;
 
 	if (si->si_code != SI_TIMER || si->si_value.sival_int != CPU_MAGIC) {
 		foreign(sig);
@@ -303,10 +300,10 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
 		if (PL_LIKELY(!(pl_conf.debug & PL_DBG_CPU))) {
 			sample(si, uc);
 		} else {
-			t0 = thread_cpu_ns();
+			cpu_clock(&t0);
 			sample(si, uc);
-			__atomic_fetch_add(&dbg_ns, thread_cpu_ns() - t0,
-					   __ATOMIC_RELAXED);
+			cpu_clock(&t1);
+			__atomic_fetch_add(&dbg_ns, t1 - t0, __ATOMIC_RELAXED);
 			__atomic_fetch_add(&dbg_samples, 1, __ATOMIC_RELAXED);
 		}
 	}
