@@ -1,9 +1,11 @@
 /*
  * sock.c - the connection to the collector, and keeping it ours.
  *
- * The connection fd sits at a high number (from 1000, or just below a low
- * RLIMIT_NOFILE) with FD_CLOEXEC, so the program's lowest-free-number
- * allocation never notices it.  The program cannot close it or dup over
+ * The connection fd sits at the top of the descriptor range (just below
+ * RLIMIT_NOFILE, at most 65535) with FD_CLOEXEC, so the program's
+ * lowest-free-number allocation never notices it, and when the program
+ * dup2s onto it, it moves down to the next free number from the top,
+ * never up into the numbers the program's next open() would get.  The program cannot close it or dup over
  * it: close_range() and closefrom() are hooked here, close(), dup2()
  * and dup3() in hook-fd.c (which also records them) call the pl_fd_*
  * functions below, and the raw syscall() equivalents route here from
@@ -30,19 +32,47 @@
 
 int pl_fd = -1;
 
-/* pl_fd_move_high() : fd moved above the program's usual numbers, CLOEXEC */
-int pl_fd_move_high(int fd)
+/*
+ * The top of the descriptor range: just below RLIMIT_NOFILE, so that the
+ * program, which gets the lowest free numbers, meets ours last.  Capped,
+ * because the kernel sizes a process's descriptor table (and copies it
+ * at every fork) to its highest open number, and soft limits of a million
+ * are common.
+ */
+#define PL_FD_TOP_MAX 65536
+
+static int fd_top(void)
 {
 	struct rlimit rl;
-	long base = 1000;
-	int nfd;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-	    rl.rlim_cur < 1024)
-		base = rl.rlim_cur > 64 ? (long)rl.rlim_cur - 16 : 10;
-	nfd = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, base);
-	if (nfd < 0)
-		nfd = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, 10);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > PL_FD_TOP_MAX)
+		return PL_FD_TOP_MAX;
+	return (int)rl.rlim_cur;
+}
+
+/*
+ * fd_park() : fd duplicated (close-on-exec) onto the highest free number
+ * below limit, searching down: one call when the top is free, as it
+ * nearly always is.  F_DUPFD takes the lowest free number from n up, so it
+ * never replaces a descriptor the program opened meanwhile.  -1 when no
+ * number from 3 up is free; errno is left as it was.
+ */
+static int fd_park(int fd, int limit)
+{
+	int n, r = -1, e = errno;
+
+	for (n = limit - 1; n > 2 && r < 0; n--)
+		r = REAL(fcntl)(fd, F_DUPFD_CLOEXEC, n);
+	errno = e;
+	return r;
+}
+
+/* pl_fd_move_high() : fd moved to the top of the descriptor range */
+int pl_fd_move_high(int fd)
+{
+	int nfd = fd_park(fd, fd_top());
+
 	if (nfd < 0)
 		return fd;
 	REAL(close)(fd);
@@ -157,7 +187,7 @@ int pl_fd_dup3(int old, int new, int flags, int is_dup2)
 		return -1;
 	}
 	if (ours(new) && old != new) {
-		nfd = REAL(fcntl)(new, F_DUPFD_CLOEXEC, new + 1);
+		nfd = fd_park(new, fd_top());
 		if (nfd < 0) {
 			pl_disable();
 			__atomic_store_n(&pl_fd, -1, __ATOMIC_RELAXED);

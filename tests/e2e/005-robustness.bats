@@ -37,6 +37,24 @@ load helpers
 	refute_output --partial "hook-"
 }
 
+@test "dup2 over fds 3..1023 leaves the program's next open at 1024" {
+	# ctrace's connection sits at the top of the range and, when the
+	# program dup2s onto it, moves down from the top, never up into 1024
+	ulimit -n 20000
+	run "$FIX/dupall"
+	assert_output "next fd 1024"
+	record t.trace "$FIX/dupall"
+	assert_success
+	assert_output "next fd 1024"
+	assert_equal "$("$CTRACE" dump t.trace | grep -c " call=dup2 ")" 1020
+	# with the limit at 1024 every number is the program's: tracing stops,
+	# the program's calls still do exactly what they do untraced
+	ulimit -n 1024
+	record t2.trace "$FIX/dupall"
+	assert_success
+	assert_output "next fd -1"
+}
+
 @test "SIGKILL mid-run: events up to the last flush, info says what may be missing" {
 	record t.trace "$FIX/selfkill"
 	assert_failure 137
