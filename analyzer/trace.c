@@ -11,6 +11,7 @@
 #include "log.h"
 #include "symbols.h"
 #include "trace.h"
+#include "wire.h"
 
 /* field indexes in the schemas of events.h */
 #define START_HANDLE	1	/* THREAD_START: parent handle routine */
@@ -325,17 +326,21 @@ static int rec_lost(struct ana_trace *t, const struct fmt_record *rec,
 {
 	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
 	struct ana_lost l;
+	struct ana_proc *p;
+	uint64_t *r;
 
 	l.pid = fmt_cur_uvar(&c);
 	l.tid = fmt_cur_uvar(&c);
 	l.count = fmt_cur_uvar(&c);
 	l.reason = fmt_cur_uvar(&c);
-	if (c.err)
+	/* no collector writes more than one message may count */
+	if (c.err || l.count > FMT_WIRE_MAX_LOST)
 		return -1;
-	t->st.lost += l.count;
-	t->st.lost_by_reason[l.reason < ANA_LOST_REASONS ? l.reason : 0] +=
-		l.count;
-	proc_of_pid(t, l.pid)->nlost += l.count;
+	r = &t->st.lost_by_reason[l.reason < ANA_LOST_REASONS ? l.reason : 0];
+	*r = fmt_lost_add(*r, l.count);
+	t->st.lost = fmt_lost_add(t->st.lost, l.count);
+	p = proc_of_pid(t, l.pid);
+	p->nlost = fmt_lost_add(p->nlost, l.count);
 	if (ops->lost)
 		ops->lost(t, &l);
 	return 0;

@@ -120,7 +120,16 @@ static const char *exe_of(const uint8_t *strs, size_t len)
 	return fmt_cur_str(&c, PATH_MAX, &n);
 }
 
-static int on_hello(struct col_client *c, struct fmt_cursor *cur)
+/*
+ * The pid a HELLO claims must be its sender's, as the kernel saw it
+ * (SCM_CREDENTIALS: the library asks for them on its socket with
+ * SO_PASSCRED, so every datagram carries them): otherwise any process of
+ * the user could claim pid 1 and keep `ctrace record` waiting for it, or
+ * claim a traced process's exec and rewrite its history.  A fork child
+ * sends its HELLO itself, on the connection its parent opened.
+ */
+static int on_hello(struct col_client *c, struct fmt_cursor *cur,
+		    pid_t sender)
 {
 	struct col_hello h;
 	uint64_t version, argc, i;
@@ -138,7 +147,7 @@ static int on_hello(struct col_client *c, struct fmt_cursor *cur)
 	fmt_cur_str(cur, PATH_MAX, &exe_len);
 	argc = fmt_cur_uvar(cur);
 	if (cur->err || c->img || version != FMT_WIRE_VERSION || !h.pid ||
-	    h.pid > INT_MAX || h.ppid > INT_MAX ||
+	    h.pid != (uint64_t)sender || h.ppid > INT_MAX ||
 	    argc > (uint64_t)(cur->end - cur->p))
 		return -1;
 	for (i = 0; i < argc; i++)
@@ -294,7 +303,7 @@ static void write_lost(pid_t pid, uint64_t tid, uint64_t count,
 	fmt_buf_uvar(&b, reason);
 	col_write(FMT_REC_LOST, &b);
 	fmt_buf_free(&b);
-	col_counts.nlost += count;
+	col_counts.nlost = fmt_lost_add(col_counts.nlost, count);
 }
 
 static int on_events(struct col_client *c, struct fmt_cursor *cur)
@@ -324,7 +333,7 @@ static int on_lost(struct col_client *c, struct fmt_cursor *cur)
 	tid = fmt_cur_uvar(cur);
 	count = fmt_cur_uvar(cur);
 	reason = fmt_cur_uvar(cur);
-	if (cur->err || cur->p != cur->end)
+	if (cur->err || cur->p != cur->end || count > FMT_WIRE_MAX_LOST)
 		return -1;
 	if (count)
 		write_lost(client_pid(c), tid, count, reason);
@@ -345,7 +354,7 @@ static int on_bye(struct col_client *c, struct fmt_cursor *cur)
 	return 0;
 }
 
-static int handle(struct col_client *c, uint32_t n)
+static int handle(struct col_client *c, uint32_t n, pid_t sender)
 {
 	struct fmt_msg_hdr h;
 	struct fmt_cursor cur;
@@ -356,7 +365,7 @@ static int handle(struct col_client *c, uint32_t n)
 	cur.end = msg + n;
 	cur.err = 0;
 	if (h.type == FMT_MSG_HELLO)
-		return on_hello(c, &cur);
+		return on_hello(c, &cur, sender);
 	if (!c->img)
 		return -1;
 	switch (h.type) {
@@ -373,15 +382,37 @@ static int handle(struct col_client *c, uint32_t n)
 }
 
 /* one datagram: 1 handled, 0 none queued, -1 the connection is gone */
+/* the sender's pid from the kernel's SCM_CREDENTIALS, or 0 */
+static pid_t sender_of(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	struct ucred cr;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len == CMSG_LEN(sizeof(cr))) {
+			memcpy(&cr, CMSG_DATA(cm), sizeof(cr));
+			return cr.pid;
+		}
+	return 0;
+}
+
 static int recv_one(struct col_client *c)
 {
 	struct iovec iov = { msg, sizeof(msg) };
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} ctl;
 	struct msghdr mh;
 	ssize_t n;
 
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
 	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
 	/* MSG_TRUNC: the real length, so an oversized datagram shows */
 	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
 	if (n < 0 && errno == EINTR)
@@ -393,7 +424,7 @@ static int recv_one(struct col_client *c)
 		return -1;
 	}
 	if ((size_t)n > sizeof(msg) || (mh.msg_flags & MSG_TRUNC) ||
-	    handle(c, n)) {
+	    handle(c, n, sender_of(&mh))) {
 		/* handle() may have closed it (drained by a later HELLO) */
 		if (!c->closed)
 			client_bad(c);

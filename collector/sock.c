@@ -140,7 +140,7 @@ int col_sock_accept(int lfd, pid_t *peer_pid)
 	static int warned;	/* EMFILE would repeat on every wakeup */
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
-	int fd;
+	int fd, one = 1;	/* SO_PASSCRED: each datagram's sender pid */
 
 	for (;;) {
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -153,7 +153,9 @@ int col_sock_accept(int lfd, pid_t *peer_pid)
 			return -1;
 		}
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 &&
-		    cr.uid == getuid()) {
+		    cr.uid == getuid() &&
+		    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one,
+			       sizeof(one)) == 0) {
 			*peer_pid = cr.pid;
 			return fd;
 		}

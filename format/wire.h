@@ -22,7 +22,9 @@ enum fmt_msg_type {
 	 * HELLO: first message of every connection.
 	 *   version pid ppid tid ts flags exe argc argv[argc]
 	 * (strings are uvar length + bytes).  A process that exec'ed sends a
-	 * new HELLO with FMT_HELLO_EXEC on a new connection.
+	 * new HELLO with FMT_HELLO_EXEC on a new connection.  pid must be the
+	 * sender's, as the datagram's SCM_CREDENTIALS say: the library sets
+	 * SO_PASSCRED on its socket so that every message carries them.
 	 */
 	FMT_MSG_HELLO = 1,
 	/*
@@ -57,6 +59,18 @@ enum {
 	FMT_HELLO_EXEC = 1,	/* this image replaced one already traced */
 	FMT_HELLO_FORK = 2,	/* a child forked from a traced process */
 };
+
+/*
+ * The most one LOST message may count: 2^48 events, days of dropping at
+ * the fastest rate, so that no message can wrap a total.
+ */
+#define FMT_WIRE_MAX_LOST	(1ull << 48)
+
+/* totals of lost events stop at UINT64_MAX rather than wrap */
+static inline uint64_t fmt_lost_add(uint64_t total, uint64_t count)
+{
+	return count > UINT64_MAX - total ? UINT64_MAX : total + count;
+}
 
 /* LOST.reason, REC_LOST.reason */
 enum {

@@ -79,11 +79,34 @@ int pl_fd_move_high(int fd)
 	return nfd;
 }
 
+/*
+ * The collector learns the program's exe, argv and every event: only a
+ * collector of the program's own user (or root) may have them, whoever
+ * set CTRACE_SOCKET.  SO_PEERCRED names the process that listens.
+ */
+static int trusted(int fd, const char *path)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
+	    len != sizeof(cr)) {
+		pl_dbg(PL_DBG_SOCK, "%s: no peer credentials: refused", path);
+		return 0;
+	}
+	if (cr.uid != 0 && cr.uid != geteuid()) {
+		pl_dbg(PL_DBG_SOCK, "%s: collector of uid %d refused", path,
+		       (int)cr.uid);
+		return 0;
+	}
+	return 1;
+}
+
 /* pl_conn_open() : a new connection to path, or -1 */
 int pl_conn_open(const char *path)
 {
 	struct sockaddr_un sa;
-	int fd, r;
+	int fd, r, one = 1;
 
 	if (!path || strlen(path) >= sizeof(sa.sun_path))
 		return -1;
@@ -93,12 +116,19 @@ int pl_conn_open(const char *path)
 	fd = REAL(socket)(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	/* every datagram carries our pid as the kernel knows it: the
+	 * collector believes no HELLO without it */
+	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
 	do
 		r = REAL(connect)(fd, (struct sockaddr *)&sa, sizeof(sa));
 	while (r < 0 && errno == EINTR);
 	if (r < 0) {
 		pl_dbg(PL_DBG_SOCK, "cannot connect %s: %s", path,
 		       strerror(errno));
+		REAL(close)(fd);
+		return -1;
+	}
+	if (!trusted(fd, path)) {
 		REAL(close)(fd);
 		return -1;
 	}

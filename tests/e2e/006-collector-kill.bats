@@ -3,6 +3,10 @@
 
 load helpers
 
+teardown() {
+	[ -z "${NB:-}" ] || rm -rf "$NB"
+}
+
 @test "collector SIGKILLed mid-run: output and status unchanged, trace readable" {
 	ref=$("$FIX/slowcount" 20) || true
 	eval "$("$CTRACE" collect -q -o "$T/c.trace" --daemon)"
@@ -50,4 +54,92 @@ PY
 	kill -TERM "$CTRACE_COLLECTOR_PID"
 	for i in $(seq 50); do kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break; sleep 0.1; done
 	assert_equal "$(events c.trace thread_create)" 8
+}
+
+@test "the library sends nothing to a collector of another user" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run a listener as another user"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
+	# a directory the other user can reach ($T's parents are root's)
+	NB=$(mktemp -d /tmp/ctrace-nb.XXXXXX)
+	chmod 0777 "$NB"
+	# a listener of uid 65534 that notes every byte anyone sends it
+	setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(sys.argv[1]); s.listen(8)
+s.settimeout(20)
+c, _ = s.accept()
+got = 0
+while True:
+    d = c.recv(1 << 16)
+    if not d: break
+    got += len(d)
+open(sys.argv[2], "w").write(str(got))
+' "$NB/sock" "$NB/got" &
+	for i in $(seq 50); do [ -S "$NB/sock" ] && break; sleep 0.1; done
+	[ -S "$NB/sock" ]
+	ref=$("$FIX/mutex8")
+	run env LD_PRELOAD="$LIBCTRACE" CTRACE_SOCKET="$NB/sock" \
+		CTRACE_DEBUG=sock "$FIX/mutex8"
+	assert_success
+	assert_line "$ref"
+	assert_line --regexp "/sock: collector of uid 65534 refused$"
+	wait
+	assert_equal "$(cat "$NB/got")" 0
+	# it traced into a private collector of its own instead
+	assert_equal "$(events ctrace.out thread_create)" 8
+}
+
+@test "a HELLO is believed only from the pid it names; LOST counts are bounded" {
+	eval "$("$CTRACE" collect -q -o "$T/c.trace" --daemon)"
+	unset LD_PRELOAD
+	python3 - "$CTRACE_SOCKET" <<'PY'
+import os, socket, struct, sys, time
+
+def uvar(v):
+    out = b""
+    while True:
+        b = v & 0x7f
+        v >>= 7
+        if v:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+def msg(kind, payload):
+    return struct.pack("<IHHI", 0x31575443, kind, 0, len(payload)) + payload
+
+def hello(pid, flags=0):
+    exe = b"/forged"
+    return msg(1, uvar(1) + uvar(pid) + uvar(0) + uvar(pid) +
+               uvar(time.monotonic_ns()) + uvar(flags) +
+               uvar(len(exe)) + exe + uvar(0))
+
+def conn():
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
+    s.connect(sys.argv[1])
+    return s
+
+# pid 1, and pid 1 "exec'ed": neither is this process
+for flags in (0, 1):
+    s = conn()
+    s.send(hello(1, flags))
+    time.sleep(0.1)
+    s.close()
+# its own pid is believed; a LOST of 2^64-1 then 5 must not wrap to 4
+s = conn()
+s.send(hello(os.getpid()))
+s.send(msg(3, uvar(os.getpid()) + uvar(2**64 - 1) + uvar(1)))
+s.send(msg(3, uvar(os.getpid()) + uvar(5) + uvar(1)))
+time.sleep(0.2)
+s.close()
+PY
+	kill -TERM "$CTRACE_COLLECTOR_PID"
+	for i in $(seq 50); do kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break; sleep 0.1; done
+	run "$CTRACE" info c.trace
+	assert_success
+	assert_line "processes: 1 (1 images)"
+	refute_output --partial "pid 1 "
+	assert_line --regexp "^lost: 0( |$)"
 }
