@@ -13,6 +13,7 @@
 
 #include "analyze.h"
 #include "log.h"
+#include "outfile.h"
 #include "out.h"
 #include "profile.h"
 #include "symbols.h"
@@ -1365,7 +1366,7 @@ static FILE *open_out(const struct popts *o)
 
 	if (!o->out || !strcmp(o->out, "-"))
 		return stdout;
-	f = fopen(o->out, "wb");
+	f = out_fopen(o->out);
 	if (!f)
 		die(EXIT_OUTPUT, "cannot write %s: %s", o->out,
 		    strerror(errno));

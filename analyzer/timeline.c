@@ -17,6 +17,7 @@
 
 #include "analyze.h"
 #include "log.h"
+#include "outfile.h"
 #include "symbols.h"
 #include "timeline.h"
 
@@ -1033,7 +1034,7 @@ FILE *ana_tl_out(const char *path)
 
 	if (!strcmp(path, "-"))
 		return stdout;
-	f = fopen(path, "w");
+	f = out_fopen(path);
 	if (!f)
 		die(EXIT_OUTPUT, "cannot create %s: %s", path, strerror(errno));
 	return f;

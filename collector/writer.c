@@ -11,13 +11,13 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "col.h"
 #include "file.h"
 #include "log.h"
+#include "outfile.h"
 
 struct col_counts col_counts;
 
@@ -37,12 +37,7 @@ static void write_failed(int err)
 
 void col_writer_open(const char *path)
 {
-	struct stat st;
-
-	/* open() would say EISDIR only with O_WRONLY; say it plainly */
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-		die(EXIT_OUTPUT, "cannot open %s: %s", path, strerror(EISDIR));
-	out_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	out_fd = out_create(path);
 	if (out_fd < 0)
 		die(EXIT_OUTPUT, "cannot open %s: %s", path, strerror(errno));
 }
