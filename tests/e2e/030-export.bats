@@ -180,6 +180,102 @@ PY
 	"$CTRACE" export --format=json -o - w.trace | python3 -m json.tool > /dev/null
 }
 
+# consumers: speedscope and the DevTools trace engine from npm
+# (tests/html/package.json), installed on first use as 031-html.bats does
+HTML_DIR="$CTRACE_TOP/tests/html"
+consumers() {
+	command -v node >/dev/null && command -v npm >/dev/null ||
+		skip "node and npm are needed for speedscope and the trace engine"
+	if [ ! -d "$HTML_DIR/node_modules/speedscope" ] ||
+	   [ ! -d "$HTML_DIR/node_modules/@paulirish/trace_engine" ]; then
+		(cd "$HTML_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&3 2>&1 ||
+			skip "npm could not install speedscope and the trace engine"
+	fi
+}
+
+# nesting TRACE: "TID DEPTH" per thread with events: 1 + its deepest
+# region nesting (calls and residue slices sit inside the regions)
+nesting() {
+	"$CTRACE" dump "$1" | awk '$3 != "-" { t[$3] = 1 }
+		$4 == "region_begin" { if (++d[$3] > m[$3]) m[$3] = d[$3] }
+		$4 == "region_end" { d[$3]-- }
+		END { for (k in t) print k, m[k] + 1 }' | sort
+}
+
+# lifetimes TRACE: "TID SECONDS" per thread as `threads --per-thread` has it
+lifetimes() {
+	"$CTRACE" threads --per-thread "$1" | python3 -c '
+import re, sys
+rows = False
+for l in sys.stdin:
+    if l.startswith("pid "):
+        rows = True
+        continue
+    f = l.split()
+    if rows and len(f) > 2 and f[0].isdigit():
+        print(f[1], next(x for x in f[2:] if re.fullmatch(r"\d+\.\d{6}", x)))
+' | sort
+}
+
+# secs NS...: as threads prints them, 6 decimals, truncated
+secs() {
+	awk '{ printf "%s %d.%06d\n", $1, int($2 / 1e9), int(($2 % 1e9) / 1e3) }'
+}
+
+@test "json: speedscope and the DevTools trace engine nest it as the trace does" {
+	consumers
+	# condpingpong: a wake arrow per round, what made the staircase;
+	# tl-workers: regions around the calls, a depth of 2
+	for fx in condpingpong "tl-workers 4"; do
+		record t.trace "$FIX"/$fx
+		"$CTRACE" export --format json -o t.json t.trace
+		run node "$HTML_DIR/json-check.js" t.json
+		assert_success
+		echo "$output" > seen
+		# speedscope: no end that misses its frame, depth as the trace
+		assert_equal "$(sed -n 's/^ss_warnings //p' seen)" 0
+		assert_equal "$(awk '$1 == "ss" { print $3, $4 }' seen | sort)" "$(nesting t.trace)"
+		assert_equal "$(awk '$1 == "te" { print $3, $5 }' seen | sort)" "$(nesting t.trace)"
+		# the trace engine keeps every slice in its tree, and every arrow
+		python3 - t.json > want <<'PY'
+import json, sys, collections
+d = json.load(open(sys.argv[1]))['traceEvents']
+# slices: X, and the regions' B/E pairs, which it makes complete events
+x = collections.Counter(e['tid'] for e in d if e['ph'] in 'XB')
+for t in sorted(x):
+    print('X', t, x[t])
+print('flows', sum(e['ph'] == 's' for e in d))
+PY
+		assert_equal "$(awk '$1 == "te" { print "X", $3, $4 }' seen | sort)" "$(grep '^X ' want | sort)"
+		flows=$(sed -n 's/^flows //p' want)
+		assert_equal "$(sed -n 's/^te_flows //p' seen)" "$flows"
+		# one arrow per wake with a waker (another thread) and per create
+		w=$("$CTRACE" dump t.trace | awk '$5 ~ /^dur=/' | grep -c ' waker=[1-9]' || true)
+		c=$("$CTRACE" dump t.trace | grep -c ' thread_start ' || true)
+		assert_equal "$flows" "$((w + c))"
+		# each thread's slices span its lifetime, as threads has it
+		assert_equal "$(awk '$1 == "ss" { print $3, $5 }' seen | secs | sort)" "$(lifetimes t.trace)"
+		assert_equal "$(awk '$1 == "te" { print $3, $7 - $6 }' seen | secs | sort)" "$(lifetimes t.trace)"
+	done
+}
+
+@test "json: an exec'ed child has one process_name and one thread_name" {
+	record t.trace "$FIX/forkexec"
+	"$CTRACE" export --format json -o t.json t.trace
+	python3 - t.json > names <<'PY'
+import json, sys, collections
+d = json.load(open(sys.argv[1]))['traceEvents']
+n = collections.Counter((e['name'], e['pid'], e['tid']) for e in d if e['ph'] == 'M')
+print('most', max(n.values()))
+for e in d:
+    if e['ph'] == 'M' and e['name'] == 'process_name':
+        print('process', e['args']['name'])
+PY
+	assert_equal "$(sed -n 's/^most //p' names)" 1
+	assert_equal "$(grep -c '^process forkexec → true$' names)" 3
+	assert_equal "$(grep -c '^process forkexec$' names)" 1
+}
+
 @test "export: bad input and usage" {
 	run "$CTRACE" export
 	assert_failure 2
