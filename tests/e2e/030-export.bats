@@ -122,6 +122,26 @@ tids() {
 	grep -q 'pointer_value: ' w.txt
 }
 
+@test "perfetto: timestamps say they are CLOCK_MONOTONIC" {
+	record w.trace "$FIX/tl-workers" 1
+	"$CTRACE" export -o w.pb w.trace
+	decode w.pb > w.txt
+	# the first packet sets the sequence's default clock: all packets
+	# are on that one sequence, none names another clock
+	python3 - w.txt <<'PY'
+import re, sys
+packets = open(sys.argv[1]).read().split('\npacket {')
+first = packets[0]
+assert 'sequence_flags: 1' in first, first
+m = re.search(r'trace_packet_defaults \{\s*timestamp_clock_id: (\d+)\s*\}', first)
+assert m and m.group(1) == '3', first          # BUILTIN_CLOCK_MONOTONIC
+assert all('trusted_packet_sequence_id: 1\n' in p for p in packets)
+assert sum('timestamp_clock_id' in p for p in packets) == 1
+PY
+	# and 3 is the monotonic clock in the proto the file is read with
+	grep -q 'BUILTIN_CLOCK_MONOTONIC = 3;' "$PROTO"
+}
+
 @test "json: parses, one thread_name per traced thread, same slices" {
 	record w.trace "$FIX/tl-workers" 4
 	run "$CTRACE" export --format json w.trace
