@@ -203,6 +203,7 @@ PY
 # consumers: speedscope and the DevTools trace engine from npm
 # (tests/html/package.json), installed on first use as 031-html.bats does
 HTML_DIR="$CTRACE_TOP/tests/html"
+EX_MANDEL="$CTRACE_BUILD/examples/mandelbrot"
 consumers() {
 	command -v node >/dev/null && command -v npm >/dev/null ||
 		skip "node and npm are needed for speedscope and the trace engine"
@@ -294,6 +295,84 @@ PY
 	assert_equal "$(sed -n 's/^most //p' names)" 1
 	assert_equal "$(grep -c '^process forkexec → true$' names)" 3
 	assert_equal "$(grep -c '^process forkexec$' names)" 1
+}
+
+# names TRACE: "TID NAME" per thread, as each output names it: "pf"
+# (Perfetto thread_name), "js" (JSON thread_name) and "ht" (the html
+# page's data), one line per output and thread
+names() {
+	"$CTRACE" export -o n.pb "$1"
+	"$CTRACE" export --format json -o n.json "$1"
+	"$CTRACE" html -o n.html "$1"
+	decode n.pb > n.txt
+	python3 - n.txt n.json n.html <<'PY'
+import json, re, sys
+pf = {}
+for m in re.finditer(r'thread \{\s*pid: \d+\s*tid: (\d+)\s*(?:thread_name: "([^"]*)")?', open(sys.argv[1]).read()):
+    if m.group(2) or m.group(1) not in pf:
+        pf[m.group(1)] = m.group(2) or ''
+for t, n in sorted(pf.items()):
+    print('pf', t, n)
+for e in json.load(open(sys.argv[2]))['traceEvents']:
+    if e['ph'] == 'M' and e['name'] == 'thread_name':
+        print('js', e['tid'], e['args']['name'])
+h = open(sys.argv[3]).read()
+h = h[h.index('id="ctrace-data">') + 17:]
+for t in json.loads(h[:h.index('</script>')])['threads']:
+    print('ht', t['tid'], t['label'])
+PY
+}
+
+@test "names: every thread of the demo's programs is named in Perfetto, JSON and html" {
+	EX="$CTRACE_BUILD/examples"
+	"$EX/findtopic" gen -d docs -n 20 -s 2000 > /dev/null
+	record 1.trace "$EX/mandelbrot" -m seq -w 128 -h 128 -o a.png
+	record 2.trace "$EX/mandelbrot" -m workers -n 2 -w 128 -h 128 -o b.png
+	record 3.trace "$EX/findtopic" find -d docs -v find
+	record 4.trace "$EX/findtopic" find -d docs -v tasks
+	record 5.trace "$FIX/tl-workers" 4
+	for t in 1 2 3 4 5; do
+		names $t.trace > n
+		n=$(tids $t.trace | wc -l)
+		for o in pf js ht; do
+			# one name per thread with events, none a placeholder
+			assert_equal "$(awk -v o=$o '$1 == o { print $2 }' n | sort)" "$(tids $t.trace)"
+			assert_equal "$(awk -v o=$o '$1 == o && NF > 2 && $3 != "thread" && $3 != "pid"' n | wc -l)" "$n"
+		done
+		# all three say the same
+		assert_equal "$(sed -n 's/^js //p' n | sort)" "$(sed -n 's/^pf //p' n | sort)"
+		assert_equal "$(sed -n 's/^ht //p' n | sort)" "$(sed -n 's/^pf //p' n | sort)"
+	done
+	# what they are called: the program, its start routine, the name
+	# it gave the thread
+	grep -q '^pf [0-9]* pool_worker$' <(names 2.trace)
+	assert_equal "$(names 5.trace | grep -c '^ht [0-9]* worker-[0-3]$')" 4
+	assert_equal "$(names 1.trace | grep -c '^js [0-9]* mandelbrot$')" 1
+}
+
+@test "lifetimes: html, JSON and threads agree for every thread, in ns" {
+	record t.trace "$EX_MANDEL" -m workers -n 2 -w 128 -h 128 -o b.png
+	"$CTRACE" html -o t.html t.trace
+	"$CTRACE" export --format json -o t.json t.trace
+	python3 - t.html t.json > lives <<'PY'
+import json, sys, collections
+h = open(sys.argv[1]).read()
+h = h[h.index('id="ctrace-data">') + 17:]
+for t in json.loads(h[:h.index('</script>')])['threads']:
+    print('ht', t['tid'], t['life'])
+# JSON: a thread's slices (blocked and residue) cover its lifetime
+lo, hi = {}, collections.defaultdict(int)
+for e in json.load(open(sys.argv[2]))['traceEvents']:
+    if e['ph'] == 'X':
+        a, b = round(e['ts'] * 1000), round((e['ts'] + e['dur']) * 1000)
+        lo[e['tid']] = min(lo.get(e['tid'], a), a)
+        hi[e['tid']] = max(hi[e['tid']], b)
+for t in lo:
+    print('js', t, hi[t] - lo[t])
+PY
+	assert_equal "$(grep -c '^ht ' lives)" 3
+	assert_equal "$(sed -n 's/^ht //p' lives | sort)" "$(sed -n 's/^js //p' lives | sort)"
+	assert_equal "$(sed -n 's/^ht //p' lives | secs | sort)" "$(lifetimes t.trace)"
 }
 
 @test "export: bad input and usage" {
