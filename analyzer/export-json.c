@@ -10,12 +10,12 @@
  * tasks (async, by id), "i" the instants and the CPU samples (named
  * cpu_sample, the interrupted function in args), "C" the counters.
  * Arrows are v1 flow events: "s" at the source and "f" with "bp":"e" at
- * the target, each inside a 1 ns "X" slice made for it so both bind to a
- * slice of their own thread.  Slices of a thread nest and never overlap
- * partially: residue slices end at blocked ones and are cut at region
- * boundaries (timeline.h).
- * Timestamps are microseconds since the trace started, with three
- * decimals (ns).  Written as a stream, one event per line.
+ * the target, each bound to an instant made for it (flow_end()).  Slices
+ * of a thread nest and never overlap partially: residue slices end at
+ * blocked ones and are cut at region boundaries (timeline.h), and times
+ * are written so that a consumer's doubles keep it so (ts()).
+ * Timestamps are microseconds since the trace started, on a 2^-11 µs
+ * grid.  Written as a stream, one event per line.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -56,14 +56,56 @@ static void str(struct js *j, const char *s)
 	j->bytes += ana_tl_json_str(j->f, s ? s : "");
 }
 
-/* µs since the start, as "12.345" (ns precision) */
-static void ts(struct js *j, uint64_t t)
+/*
+ * µs since the start.  Not as "12.345": a decimal fraction is no binary
+ * one, so a consumer's double ts + dur of a slice lands an ulp past the
+ * next slice's ts (2115.813 + 32.398 > 2148.211), and speedscope or the
+ * DevTools trace engine then nests the next slice in it or drops it.  A
+ * multiple of 2^-11 µs is exact in a double (up to 2^42 µs, 50 days), as
+ * are the sums and differences consumers take of such values, so slices
+ * that touch stay touching.  The grid (0.488 ns) is fine enough that a ts,
+ * and a dur as the difference of two, round to their exact ns.
+ */
+#define TS_BITS		11
+
+/* t as a signed count of 2^-11 µs since the start, rounded */
+static int64_t grid(const struct js *j, uint64_t t)
 {
 	int64_t ns = (int64_t)(t - j->start);
 	uint64_t a = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
+	int64_t r = (int64_t)(((a << TS_BITS) + 500) / 1000);
 
-	out(j, "%s%" PRIu64 ".%03u", ns < 0 ? "-" : "", a / 1000,
-	    (unsigned)(a % 1000));
+	return ns < 0 ? -r : r;
+}
+
+/* a grid value in µs, exactly: 2^-11 = 0.00048828125 */
+static void put_grid(struct js *j, int64_t r)
+{
+	uint64_t a = r < 0 ? -(uint64_t)r : (uint64_t)r;
+	uint64_t frac = (a & ((1u << TS_BITS) - 1)) * 48828125ull; /* 5^11 */
+	char digits[16];
+	int n;
+
+	out(j, "%s%" PRIu64, r < 0 ? "-" : "", a >> TS_BITS);
+	if (!frac)
+		return;
+	n = snprintf(digits, sizeof(digits), "%011" PRIu64, frac);
+	while (n > 0 && digits[n - 1] == '0')
+		digits[--n] = 0;
+	out(j, ".%s", digits);
+}
+
+static void ts(struct js *j, uint64_t t)
+{
+	put_grid(j, grid(j, t));
+}
+
+/* ,"dur": of [t, t + len): the difference of the two ends' grid values,
+ * so that ts + dur is the next slice's ts exactly */
+static void dur(struct js *j, uint64_t t, uint64_t len)
+{
+	out(j, ",\"dur\":");
+	put_grid(j, grid(j, t + len) - grid(j, t));
 }
 
 /* begin one event: {"ph":"X","pid":1,"tid":2,"ts":3.000 */
@@ -98,8 +140,7 @@ static void js_slice(void *u, struct ana_tl_thread *th,
 	char stack[4096], *nl;
 
 	begin(j, "X", pid_of(th), th->tid, b->start);
-	out(j, ",\"dur\":%" PRIu64 ".%03u", b->dur / 1000,
-	    (unsigned)(b->dur % 1000));
+	dur(j, b->start, b->dur);
 	name_cat(j, s->name, s->cat);
 	out(j, ",\"args\":{\"result\":%" PRId64, b->result);
 	if (b->has_fd) {
@@ -142,8 +183,7 @@ static void js_residue(void *u, struct ana_tl_thread *th,
 
 	ana_tl_pct(&r->split, pct);
 	begin(j, "X", pid_of(th), th->tid, r->start);
-	out(j, ",\"dur\":%" PRIu64 ".%03u", r->dur / 1000,
-	    (unsigned)(r->dur % 1000));
+	dur(j, r->start, r->dur);
 	name_cat(j, ana_state_name(r->state), (enum ana_tl_cat)r->state);
 	out(j, ",\"args\":{\"running\":\"%.0f%%\",\"runnable\":\"%.0f%%\","
 	    "\"unknown\":\"%.0f%%\",\"running_ns\":%" PRIu64 ",\"runnable_ns\":%"
@@ -204,15 +244,20 @@ static void js_instant(void *u, struct ana_tl_proc *p,
 	out(j, "}}");
 }
 
-/* a 1 ns slice holding one end of an arrow, and that end */
+/*
+ * One end of an arrow: an instant (no duration: it cannot overlap a
+ * slice, which a 1 ns slice did once ts were doubles) and the flow event
+ * at the same ts, pid, tid and category, which is how the DevTools trace
+ * engine binds the two; chrome://tracing and Perfetto bind "s" to the
+ * enclosing slice and "f" with "bp":"e" too, the instant just written.
+ */
 static void flow_end(struct js *j, const char *ph, const char *name,
 		     enum ana_tl_cat kind, uint64_t id,
 		     struct ana_tl_thread *th, uint64_t t)
 {
-	begin(j, "X", pid_of(th), th->tid, t);
-	out(j, ",\"dur\":0.001");
+	begin(j, "i", pid_of(th), th->tid, t);
 	name_cat(j, name, kind);
-	out(j, "}");
+	out(j, ",\"s\":\"t\"}");
 	begin(j, ph, pid_of(th), th->tid, t);
 	name_cat(j, kind == TL_THREAD ? "create" : "wakeup", kind);
 	out(j, ",\"id\":%" PRIu64 "%s}", id, *ph == 'f' ? ",\"bp\":\"e\"" : "");
@@ -251,26 +296,76 @@ static void meta(struct js *j, const char *what, uint64_t pid, uint64_t tid,
 	out(j, "}}");
 }
 
+/*
+ * The name of pid (one record per pid: an exec makes a second image of
+ * it): its images' names in order, "sh → demo", a
+ * repeated one once.
+ * Same for the threads: an exec keeps the main thread's tid.
+ */
+static void image_chain(struct js *j, size_t i, uint64_t tid, char *buf,
+			size_t size)
+{
+	struct ana_tl *tl = j->tl;
+	uint64_t pid = tl->procs[i]->p->pid;
+	char one[256], prev[256] = "";
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (; i < tl->nprocs && len + 1 < size; i++) {
+		struct ana_tl_proc *p = tl->procs[i];
+		struct ana_tl_thread *th;
+
+		if (p->p->pid != pid)
+			continue;
+		if (tid) {
+			th = ana_map_get(&p->by_tid, tid);
+			if (!th)
+				continue;
+			ana_tl_thread_label(tl, th, one, sizeof(one));
+		} else {
+			ana_tl_proc_name(p, one, sizeof(one));
+		}
+		if (!strcmp(one, prev))
+			continue;
+		len += snprintf(buf + len, size - len, "%s%s",
+				prev[0] ? " \xe2\x86\x92 " : "", one);
+		snprintf(prev, sizeof(prev), "%s", one);
+	}
+}
+
 /* names: thread names are resolved only once everything is read */
 static void js_done(void *u)
 {
 	struct js *j = u;
 	struct ana_tl *tl = j->tl;
-	char buf[256];
-	size_t i, k;
+	struct ana_map seen = { 0 };
+	char buf[1024];
+	size_t i, k, m;
 
 	for (i = 0; i < tl->nprocs; i++) {
 		struct ana_tl_proc *p = tl->procs[i];
+		uint64_t pid = p->p->pid;
 
-		meta(j, "process_name", p->p->pid, p->p->pid,
-		     ana_tl_proc_name(p, buf, sizeof(buf)));
+		/* threads first named by an earlier image of pid are done */
+		if (!ana_map_get(&seen, pid + 1)) {
+			ana_map_put(&seen, pid + 1, p);
+			image_chain(j, i, 0, buf, sizeof(buf));
+			meta(j, "process_name", pid, pid, buf);
+		}
 		for (k = 0; k < p->nthreads; k++) {
 			struct ana_tl_thread *th = p->threads[k];
 
-			meta(j, "thread_name", p->p->pid, th->tid,
-			     ana_tl_thread_label(tl, th, buf, sizeof(buf)));
+			for (m = 0; m < i; m++)
+				if (tl->procs[m]->p->pid == pid &&
+				    ana_map_get(&tl->procs[m]->by_tid, th->tid))
+					break;
+			if (m < i)
+				continue;
+			image_chain(j, i, th->tid, buf, sizeof(buf));
+			meta(j, "thread_name", pid, th->tid, buf);
 		}
 	}
+	ana_map_free(&seen);
 }
 
 int ana_export_json(struct ana_tl *tl, const char *path)

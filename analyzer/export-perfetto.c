@@ -29,10 +29,12 @@
  * like the names, in the sample packet that first uses them.
  *
  * Everything is on one packet sequence.  Its first packet clears the
- * incremental state; names, categories and annotation names are interned
- * in the packet that first uses them.  Timestamps are the trace's
- * CLOCK_MONOTONIC ns; Perfetto takes them as its default clock, which only
- * matters when merging with another trace.
+ * incremental state and sets the sequence's default clock to
+ * BUILTIN_CLOCK_MONOTONIC: timestamps are the trace's CLOCK_MONOTONIC ns
+ * (preload/pl.h), and without it Perfetto would take them for BOOTTIME,
+ * off by the time the machine slept from other data of the same machine.
+ * Names, categories and annotation names are interned in the packet that
+ * first uses them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -822,6 +824,8 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
 	};
 	struct pf pf = { 0 };
 	Packet first = PERFETTO__PROTOS__TRACE_PACKET__INIT;
+	Perfetto__Protos__TracePacketDefaults defaults =
+		PERFETTO__PROTOS__TRACE_PACKET_DEFAULTS__INIT;
 	int status, k;
 	size_t i;
 
@@ -829,6 +833,10 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
 	pf.tl = tl;
 	pf.pn = xcalloc(1, sizeof(*pf.pn));
 	pf.f = ana_tl_out(out);
+	defaults.has_timestamp_clock_id = 1;
+	defaults.timestamp_clock_id =
+		PERFETTO__PROTOS__BUILTIN_CLOCK__BUILTIN_CLOCK_MONOTONIC;
+	first.trace_packet_defaults = &defaults;
 	put(&pf, &first);	/* clears the sequence's incremental state */
 	status = ana_tl_run(tl, &ops, &pf);
 	ana_tl_close(pf.f, out);
