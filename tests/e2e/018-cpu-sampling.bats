@@ -9,11 +9,20 @@ samples_of() {
 	awk -v p="$2" '$2 == p && $4 == "cpu_sample"' "$1" | wc -l
 }
 
-# cpu_check D HZ [sum]: in dump file D (one thread), the samples' count
-# is within 15% of the thread's CPU time (between its first and last
-# reading) times HZ, and so is the CPU their periods add up to; with
-# "sum", only the latter (near the kernel's tick rate the timer overruns
-# and one sample carries several periods)
+# period_ms_of D P: the CPU ms the samples of pid P stand for
+period_ms_of() {
+	awk -v p="$2" '$2 == p && $4 == "cpu_sample" {
+		sub(".* period=", ""); sub(" .*", ""); ms += $0 / 1e6 }
+		END { printf "%d\n", ms }' "$1"
+}
+
+# cpu_check D HZ [sum]: in dump file D (one thread), the CPU the samples'
+# periods add up to is within 15% of the thread's CPU time (between its
+# first and last reading), and their count is from half of that time
+# times HZ to 15% over it: on a loaded machine the timer overruns, when
+# ticks land on other threads while this one runs, and one sample then
+# carries several periods; with "sum", only the periods are checked (near
+# the kernel's tick rate overruns are the rule)
 cpu_check() {
 	awk -v hz="$2" -v only_sum="${3:-}" '
 		$4 == "sched" || $4 == "cpu_sample" {
@@ -30,7 +39,7 @@ cpu_check() {
 			printf "samples %d, %.3f s of CPU, periods %.3f s\n", n, cpu, sum / 1e9
 			if (cpu < 0.1 || sum / 1e9 < 0.85 * cpu || sum / 1e9 > 1.15 * cpu)
 				exit 1
-			if (!only_sum && (n < 0.85 * cpu * hz || n > 1.15 * cpu * hz))
+			if (!only_sum && (n < 0.5 * cpu * hz || n > 1.15 * cpu * hz))
 				exit 1
 		}' "$1"
 }
@@ -83,11 +92,15 @@ cpu_check() {
 	assert_equal "$pids" 2
 	parent=$(awk '$4 == "fork" { print $2; exit }' d)
 	child=$(awk '$4 == "fork" { sub("child=", "", $5); print $5; exit }' d)
-	c=$(samples_of d "$child")
-	[ "$c" -ge 26 ] && [ "$c" -le 34 ]
+	# 300 ms of CPU each: samples standing for 260-345 ms of it (a
+	# loaded machine makes fewer samples of several periods each)
+	c=$(period_ms_of d "$child")
+	[ "$c" -ge 260 ] && [ "$c" -le 345 ]
+	[ "$(samples_of d "$child")" -ge 15 ]
 	# after the exec, the same pid burns 300 ms more in the new image
-	p=$(samples_of d "$parent")
-	[ "$p" -ge 26 ] && [ "$p" -le 36 ]
+	p=$(period_ms_of d "$parent")
+	[ "$p" -ge 260 ] && [ "$p" -le 360 ]
+	[ "$(samples_of d "$parent")" -ge 15 ]
 	run "$CTRACE" info t.trace
 	assert_output --partial "lost: 0"
 }
