@@ -19,20 +19,81 @@
  *                       THREAD_JOIN {dur, handle, kind, result, stack}
  *   pthread_detach      THREAD_DETACH {handle, result}
  *   pthread_setname_np  THREAD_NAME {handle, name} when it succeeds
+ *   prctl(PR_SET_NAME)  THREAD_NAME {pthread_self(), name} when it succeeds
+ *   (thread end)        THREAD_NAME {pthread_self(), comm} when a thread
+ *                       of ours that lived PL_CPU_BLOCK_NS or more ends
+ *                       with a kernel name (comm) of neither its own
+ *                       naming nor the process's: someone named it some
+ *                       other way (a raw prctl, /proc/.../comm)
  * result fields are the functions' return values (0 or an errno value).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <stdarg.h>
 #include <string.h>
 
 #include "pl.h"
 #include "guard.h"
 
+/* when our trampoline started this thread; 0 for others */
+static __thread uint64_t born __attribute__((tls_model("initial-exec")));
+/* it named itself through a hook: its comm holds nothing new */
+static __thread int named __attribute__((tls_model("initial-exec")));
+
+static void emit_name(pthread_t th, const char *name)
+{
+	struct fmt_event ev = { .type = FMT_EV_THREAD_NAME };
+
+	ev.ts = pl_now();
+	ev.f[0] = (uintptr_t)th;
+	ev.str = name;
+	ev.slen = strnlen(name, 64);
+	pl_emit(&ev, ev.ts);
+}
+
+/* the kernel's name of a thread ("/proc/thread-self/comm"), into buf[16] */
+static int read_comm(const char *path, char *buf)
+{
+	int fd = REAL(open)(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = REAL(read)(fd, buf, 15);
+	REAL(close)(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
+/*
+ * Two reads of procfs, a few µs: only for threads that lived long enough
+ * (the rule of the scheduler reading at their end) for that to be noise.
+ */
+static void name_from_comm(void)
+{
+	char comm[16], proc[16];
+
+	if (named || !born || pl_now() - born < PL_CPU_BLOCK_NS ||
+	    read_comm("/proc/thread-self/comm", comm) ||
+	    read_comm("/proc/self/comm", proc) || !strcmp(comm, proc))
+		return;
+	emit_name(pthread_self(), comm);
+}
+
 static void thread_end(unsigned how)
 {
 	struct fmt_event ev = { .type = FMT_EV_THREAD_END };
+	int e = errno;
 
 	if (pl_tls.ended)
 		return;
+	if (pl_on(FMT_FAM_THREAD))
+		name_from_comm();
+	errno = e;
 	pl_cpu_thread_end();
 	if (pl_on(FMT_FAM_THREAD)) {
 		ev.ts = pl_now();
@@ -62,6 +123,7 @@ static void *trampoline(void *p)
 		ev.f[1] = (uintptr_t)pthread_self();
 		ev.f[2] = (uintptr_t)fn;
 		pl_emit(&ev, ev.ts);
+		born = ev.ts;
 	}
 	pl_cpu_thread_start(1);
 	ret = fn(arg);
@@ -213,16 +275,42 @@ PL_EXPORT int pthread_detach(pthread_t th)
 
 PL_EXPORT int pthread_setname_np(pthread_t th, const char *name)
 {
-	struct fmt_event ev = { .type = FMT_EV_THREAD_NAME };
 	int r = REAL(pthread_setname_np)(th, name), e = errno;
 
 	if (r || !pl_on(FMT_FAM_THREAD))
 		return r;
-	ev.ts = pl_now();
-	ev.f[0] = (uintptr_t)th;
-	ev.str = name;
-	ev.slen = strnlen(name, 64);
-	pl_emit(&ev, ev.ts);
+	if (pthread_equal(th, pthread_self()))
+		named = 1;
+	emit_name(th, name);
+	errno = e;
+	return r;
+}
+
+/*
+ * prctl() is variadic; like glibc's own wrapper, pass on four words
+ * whatever the option (the kernel reads only those it takes).
+ */
+PL_EXPORT int prctl(int op, ...)
+{
+	unsigned long a[4];
+	char name[16];
+	va_list ap;
+	int r, e, i;
+
+	va_start(ap, op);
+	for (i = 0; i < 4; i++)
+		a[i] = va_arg(ap, unsigned long);
+	va_end(ap);
+	r = REAL(prctl)(op, a[0], a[1], a[2], a[3]);
+	if (r || op != PR_SET_NAME || !pl_on(FMT_FAM_THREAD))
+		return r;
+	e = errno;
+	/* the kernel kept at most 15 bytes of it: the same ones */
+	named = 1;
+	i = (int)strnlen((const char *)a[0], sizeof(name) - 1);
+	memcpy(name, (const char *)a[0], i);
+	name[i] = 0;
+	emit_name(pthread_self(), name);
 	errno = e;
 	return r;
 }

@@ -53,6 +53,8 @@ typedef int (*pl_main_fn)(int, char **, char **);
 				      const struct timespec *))		\
 	X(int, pthread_detach, (pthread_t))				\
 	X(int, pthread_setname_np, (pthread_t, const char *))		\
+	X(int, prctl, (int, unsigned long, unsigned long, unsigned long,	\
+		       unsigned long))					\
 	/* sync */							\
 	X(int, pthread_mutex_lock, (pthread_mutex_t *))			\
 	X(int, pthread_mutex_trylock, (pthread_mutex_t *))		\
@@ -448,7 +450,7 @@ int pl_conn_open(const char *path);
 int pl_send(const void *p, size_t n, int can_drop);
 /* the fd protection for raw syscall() users (hook-sync.c) */
 int pl_fd_close(int fd);
-/* pl_fd_move_high() : fd moved above the program's usual numbers, CLOEXEC */
+/* pl_fd_move_high() : fd moved to the top of the descriptor range, CLOEXEC */
 int pl_fd_move_high(int fd);
 int pl_fd_close_range(unsigned first, unsigned last, int flags);
 int pl_fd_dup3(int old, int new, int flags, int is_dup2);

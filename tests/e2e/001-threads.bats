@@ -57,3 +57,20 @@ load helpers
 	[ "$(field "$line" waker)" -gt 0 ]
 	[ "$(field "$line" dur)" -gt 10000000 ]
 }
+
+@test "threads named by prctl, pthread_setname_np or their comm are named so" {
+	record t.trace "$FIX/threadnames"
+	assert_success
+	assert_output "done"
+	assert_equal "$(events t.trace thread_name)" 3
+	run "$CTRACE" threads --per-thread t.trace
+	assert_success
+	# the kernel keeps 15 bytes of a name, and so does the trace
+	assert_output --regexp "  pr-worker-with-  by_prctl "
+	assert_output --regexp "  np-worker  +by_setname "
+	# a comm written some other way is read at the end of a 20 ms thread
+	assert_output --regexp "  comm-worker  +by_comm "
+	assert_output --regexp "  -  +unnamed_worker "
+	# not at the end of a thread too brief to pay two procfs reads for
+	assert_output --regexp "  -  +brief_worker "
+}
