@@ -149,6 +149,13 @@ $(O)/tests/test-states: tests/unit/test-states.c $(STATES_UNIT_OBJ) $(SHARED_OBJ
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATES_UNIT_OBJ) $(SHARED_OBJ) $(LIBS)
 
+# test-spill sorts records through the analyzer's external sort
+SPILL_UNIT_OBJ = $(call obj,analyzer/spill.c)
+$(O)/tests/test-spill: tests/unit/test-spill.c $(SPILL_UNIT_OBJ) $(SHARED_OBJ) tests/unit/tap.h
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SPILL_UNIT_OBJ) $(SHARED_OBJ) $(LIBS)
+
 # fixtures are the user's programs: built plainly, as a user would
 $(O)/fixtures/%: tests/fixtures/%.c | deps-ok
 	$(QP) CC $<

@@ -14,6 +14,13 @@
  * of a thread nest and never overlap partially: residue slices end at
  * blocked ones and are cut at region boundaries (timeline.h), and times
  * are written so that a consumer's doubles keep it so (ts()).
+ * A big trace is drawn at a resolution (timeline.h): a thread's slices
+ * shorter than a bucket become one "X" per bucket, "<n> short slices",
+ * its category the state with the most time, with count, total_ns and
+ * per state <state>_n and <state>_ns in args; the counters keep each
+ * bucket's minimum, maximum and last value; "otherData" (the trace's
+ * metadata in chrome://tracing) has the note saying so, the width and
+ * where bucket 0 starts.
  * Timestamps are microseconds since the trace started, on a 2^-11 µs
  * grid.  Written as a stream, one event per line.
  */
@@ -139,6 +146,8 @@ static void js_slice(void *u, struct ana_tl_thread *th,
 	const struct ana_block *b = s->b;
 	char stack[4096], *nl;
 
+	if (s->aggregated)
+		return;		/* in an aggregate: js_aggregate() */
 	begin(j, "X", pid_of(th), th->tid, b->start);
 	dur(j, b->start, b->dur);
 	name_cat(j, s->name, s->cat);
@@ -181,6 +190,8 @@ static void js_residue(void *u, struct ana_tl_thread *th,
 	struct js *j = u;
 	double pct[3];
 
+	if (r->aggregated)
+		return;
 	ana_tl_pct(&r->split, pct);
 	begin(j, "X", pid_of(th), th->tid, r->start);
 	dur(j, r->start, r->dur);
@@ -190,6 +201,27 @@ static void js_residue(void *u, struct ana_tl_thread *th,
 	    PRIu64 ",\"unknown_ns\":%" PRIu64 ",\"readings\":\"%s\"}}", pct[0],
 	    pct[1], pct[2], r->split.running, r->split.runnable,
 	    r->split.unknown, r->measured ? "between two" : "none on one side");
+}
+
+static void js_aggregate(void *u, struct ana_tl_thread *th,
+			 const struct ana_tl_agg *g)
+{
+	struct js *j = u;
+	char name[64];
+	int k;
+
+	begin(j, "X", pid_of(th), th->tid, g->start);
+	dur(j, g->start, g->dur);
+	snprintf(name, sizeof(name), "%" PRIu64 " short slices", g->count);
+	name_cat(j, name, (enum ana_tl_cat)g->state);
+	out(j, ",\"args\":{\"count\":%" PRIu64 ",\"total_ns\":%" PRIu64
+	    ",\"bucket_ns\":%" PRIu64, g->count, g->total, j->tl->width);
+	for (k = 0; k < ANA_NSTATES; k++)
+		if (g->n[k])
+			out(j, ",\"%s_n\":%" PRIu64 ",\"%s_ns\":%" PRIu64,
+			    ana_state_name(k), g->n[k], ana_state_name(k),
+			    g->ns[k]);
+	out(j, "}}");
 }
 
 static void js_sample(void *u, struct ana_tl_thread *th,
@@ -373,6 +405,7 @@ int ana_export_json(struct ana_tl *tl, const char *path)
 	static const struct ana_tl_ops ops = {
 		.slice = js_slice,
 		.residue = js_residue,
+		.aggregate = js_aggregate,
 		.sample = js_sample,
 		.region = js_region,
 		.task = js_task,
@@ -382,6 +415,7 @@ int ana_export_json(struct ana_tl *tl, const char *path)
 		.done = js_done,
 	};
 	struct js j = { 0 };
+	char note[512];
 	int status;
 
 	j.tl = tl;
@@ -389,7 +423,16 @@ int ana_export_json(struct ana_tl *tl, const char *path)
 	j.f = ana_tl_out(path);
 	out(&j, "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[");
 	status = ana_tl_run(tl, &ops, &j);
-	out(&j, "\n]}\n");
+	out(&j, "\n]");
+	if (tl->width) {
+		out(&j, ",\"otherData\":{\"resolution\":");
+		str(&j, ana_tl_note(tl, note, sizeof(note)));
+		out(&j, ",\"bucket_ns\":%" PRIu64 ",\"bucket_start\":",
+		    tl->width);
+		ts(&j, tl->wbegin);	/* where bucket 0 starts, as "ts" */
+		out(&j, "}");
+	}
+	out(&j, "}\n");
 	ana_tl_close(j.f, path);
 	if (j.bytes > BIG_OUTPUT)
 		warn_msg("%s: %" PRIu64 " MB: chrome://tracing may not load "

@@ -28,6 +28,13 @@
  * module and address in it) and modules are interned on the sequence
  * like the names, in the sample packet that first uses them.
  *
+ * A big trace is drawn at a resolution (timeline.h): the slices of a
+ * thread shorter than a bucket are one slice per bucket instead, named
+ * "<n> short slices", categorised by the state with the most time, with
+ * their count and ns by state as annotations; the counters keep each
+ * bucket's minimum, maximum and last value.  A track "ctrace" then holds
+ * one instant, "resolution", whose note says so.
+ *
  * Everything is on one packet sequence.  Its first packet clears the
  * incremental state and sets the sequence's default clock to
  * BUILTIN_CLOCK_MONOTONIC: timestamps are the trace's CLOCK_MONOTONIC ns
@@ -36,6 +43,7 @@
  * Names, categories and annotation names are interned in the packet that
  * first uses them.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -608,6 +616,8 @@ static void pf_slice(void *u, struct ana_tl_thread *th,
 	TrackEvent te;
 	uint64_t cat;
 
+	if (s->aggregated)
+		return;		/* in an aggregate: pf_aggregate() */
 	event_init(pf, &te, &cat,
 		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN,
 		   th->uuid, s->name, s->cat);
@@ -638,6 +648,8 @@ static void pf_residue(void *u, struct ana_tl_thread *th,
 	uint64_t cat;
 	int k;
 
+	if (r->aggregated)
+		return;
 	event_init(pf, &te, &cat,
 		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN,
 		   th->uuid, ana_state_name(r->state), (enum ana_tl_cat)r->state);
@@ -657,6 +669,50 @@ static void pf_residue(void *u, struct ana_tl_thread *th,
 		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END,
 		   th->uuid, NULL, (enum ana_tl_cat)r->state);
 	put_event(pf, r->start + r->dur, &te);
+}
+
+/* short slices of one bucket: a slice over them, their figures by state */
+static void pf_aggregate(void *u, struct ana_tl_thread *th,
+			 const struct ana_tl_agg *g)
+{
+	static const char *const n_name[ANA_NSTATES] = {
+		"running_n", "runnable_n", "sync_n", "io_n", "wait_n",
+		"sleep_n", "join_n", "unknown_n" };
+	static const char *const ns_name[ANA_NSTATES] = {
+		"running_ns", "runnable_ns", "sync_ns", "io_ns", "wait_ns",
+		"sleep_ns", "join_ns", "unknown_ns" };
+	struct pf *pf = u;
+	struct anns a = { .n = 0 };
+	char name[64];
+	TrackEvent te;
+	uint64_t cat;
+	int k;
+
+	_Static_assert(ANA_NSTATES == 8, "a name per state");
+	_Static_assert(MAX_ANNS >= 3 + 2 * 4, "annotations of an aggregate");
+	event_init(pf, &te, &cat,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_BEGIN,
+		   th->uuid, "short slices", (enum ana_tl_cat)g->state);
+	snprintf(name, sizeof(name), "%" PRIu64 " short slices", g->count);
+	te.name_field_case = PERFETTO__PROTOS__TRACK_EVENT__NAME_FIELD_NAME;
+	te.name = name;
+	ann_int(pf, &a, "count", (int64_t)g->count);
+	ann_int(pf, &a, "total_ns", (int64_t)g->total);
+	ann_int(pf, &a, "bucket_ns", (int64_t)pf->tl->width);
+	/* a bucket mixes at most a few states; the rest would be zeros */
+	for (k = 0; k < ANA_NSTATES && a.n + 2 <= MAX_ANNS; k++) {
+		if (!g->n[k])
+			continue;
+		ann_int(pf, &a, n_name[k], (int64_t)g->n[k]);
+		ann_int(pf, &a, ns_name[k], (int64_t)g->ns[k]);
+	}
+	te.n_debug_annotations = a.n;
+	te.debug_annotations = a.p;
+	put_event(pf, g->start, &te);
+	event_init(pf, &te, &cat,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_SLICE_END,
+		   th->uuid, NULL, (enum ana_tl_cat)g->state);
+	put_event(pf, g->start + g->dur, &te);
 }
 
 static void pf_sample(void *u, struct ana_tl_thread *th,
@@ -790,6 +846,31 @@ static void pf_counter(void *u, struct ana_tl_proc *p,
 	put_event(pf, ts, &te);
 }
 
+/* what the resolution did, as an instant on a track of its own */
+static void pf_note(struct pf *pf)
+{
+	TrackDesc td = PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
+	struct anns a = { .n = 0 };
+	char note[512];
+	TrackEvent te;
+	uint64_t cat;
+
+	if (!pf->tl->width)
+		return;
+	td.has_uuid = 1;
+	td.uuid = (1ull << 32) + ++pf->child_tracks;
+	td.name = "ctrace";
+	put_track(pf, &td);
+	event_init(pf, &te, &cat,
+		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_INSTANT, td.uuid,
+		   "resolution", TL_PROCESS);
+	ann_str(pf, &a, "note", ana_tl_note(pf->tl, note, sizeof(note)));
+	ann_int(pf, &a, "bucket_ns", (int64_t)pf->tl->width);
+	te.n_debug_annotations = a.n;
+	te.debug_annotations = a.p;
+	put_event(pf, pf->tl->begin, &te);
+}
+
 /* names are known only now: describe every thread again, named */
 static void pf_done(void *u)
 {
@@ -798,6 +879,7 @@ static void pf_done(void *u)
 	char name[256];
 	size_t i, j;
 
+	pf_note(pf);
 	for (i = 0; i < tl->nprocs; i++)
 		for (j = 0; j < tl->procs[i]->nthreads; j++) {
 			struct ana_tl_thread *th = tl->procs[i]->threads[j];
@@ -814,6 +896,7 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
 		.thread = pf_thread,
 		.slice = pf_slice,
 		.residue = pf_residue,
+		.aggregate = pf_aggregate,
 		.sample = pf_sample,
 		.region = pf_region,
 		.task = pf_task,
@@ -863,13 +946,14 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
 int ana_cmd_export(int argc, char **argv)
 {
 	const char *usage = "ctrace-analyze export [--format perfetto|json] "
-			    "[-o <out>] <file>";
+			    "[--buckets <n>] [-o <out>] <file>";
 	const char *out = NULL, *format = "perfetto", *in;
 	struct ana_tl tl;
 	char *def = NULL;
 	int json, status;
+	long buckets;
 
-	in = ana_tl_args(argc, argv, usage, &out, &format);
+	in = ana_tl_args(argc, argv, usage, &out, &format, &buckets);
 	json = !strcmp(format, "json");
 	if (!json && strcmp(format, "perfetto"))
 		die(EXIT_USAGE, "export: unknown format '%s' (perfetto, json)",
@@ -881,7 +965,7 @@ int ana_cmd_export(int argc, char **argv)
 		sprintf(def, "%s.%s", in, json ? "json" : "pftrace");
 		out = def;
 	}
-	ana_tl_open(&tl, in);
+	ana_tl_open(&tl, in, buckets);
 	status = json ? ana_export_json(&tl, out) :
 		 ana_export_perfetto(&tl, out);
 	free(def);

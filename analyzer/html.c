@@ -16,13 +16,14 @@
  * allocated per stack) with every frame already a string (symbols.h), so
  * the page does no symbolizing.
  *
- * Size is bounded for big traces: past INTERVAL_BUDGET slices (blocked
- * and residue), those shorter than a bucket (first 1/100000th of the
- * trace, widened until the budget holds) are merged into per-thread,
- * per-bucket summaries (the dominant state, the busy fraction, a count),
- * past SAMPLE_BUDGET samples their times are counted per bucket instead
- * of listed, and a counter of more than COUNTER_POINTS values keeps the
- * largest value per time bucket.
+ * Size and memory are bounded for big traces: the timeline's resolution
+ * (timeline.h) merges the slices shorter than its width into per-thread,
+ * per-bucket aggregates (the dominant state, their ns and count, and
+ * both by state), which are all a thread keeps of them, and the counters
+ * come as each bucket's minimum, maximum and last value; past
+ * SAMPLE_BUDGET samples their times are counted per bucket instead of
+ * listed, and a counter of more than COUNTER_POINTS values (a trace
+ * drawn exactly) keeps the largest value per time bucket.
  *
  * User regions are drawn on their thread's row, by nesting depth; past
  * REGION_BUDGET, the short ones are merged per thread, depth and bucket
@@ -41,11 +42,11 @@
 #include "tasks.h"
 #include "timeline.h"
 
-#define INTERVAL_BUDGET	200000
 #define REGION_BUDGET	100000
 #define INSTANT_BUDGET	20000
 #define SAMPLE_BUDGET	200000
-#define COUNTER_POINTS	8000
+/* above the three a bucket of a timeline drawn at a resolution */
+#define COUNTER_POINTS	(3 * ANA_TL_BUCKETS + 16)
 #define FLAME_KINDS	4	/* cpu, sync, io, heap */
 enum { FL_CPU, FL_SYNC, FL_IO, FL_HEAP };
 
@@ -79,6 +80,13 @@ struct region {
 	uint32_t depth, n;
 };
 
+/* short slices of a bucket (ana_tl_agg) */
+struct agg {
+	uint64_t start, dur, total, count;
+	uint64_t n[ANA_NSTATES], ns[ANA_NSTATES];
+	uint8_t state;
+};
+
 struct open_region {
 	uint64_t start;
 	const char *name;
@@ -89,6 +97,8 @@ struct hthread {
 	size_t n, cap;
 	struct rsl *rs;
 	size_t nrs, caprs;
+	struct agg *bk;
+	size_t nbk, capbk;
 	uint64_t *cs;			/* CPU sample times */
 	size_t ncs, capcs;
 	struct region *rg;
@@ -130,7 +140,6 @@ struct html {
 	size_t nstacks;
 	char **frames;
 	size_t nframes;
-	uint64_t total;				/* slices */
 	uint64_t samples;
 	uint64_t nregions, ninstants;
 	uint64_t kept_regions, kept_instants;
@@ -188,29 +197,47 @@ static void h_slice(void *u, struct ana_tl_thread *th,
 	const struct ana_block *b = s->b;
 	struct iv *v;
 
+	if (s->cat == TL_SYNC || s->cat == TL_JOIN)
+		flame_add(h, FL_SYNC, b->stack, b->dur);
+	else if (s->cat == TL_IO || s->cat == TL_WAIT)
+		flame_add(h, FL_IO, b->stack, b->dur);
+	if (s->aggregated)
+		return;		/* drawn in its bucket's aggregate */
 	ht->iv = grow(ht->iv, &ht->cap, ht->n, sizeof(*ht->iv));
 	v = &ht->iv[ht->n++];
 	*v = (struct iv){ b->start, b->dur, b->obj, b->waker, b->wake_ts,
 			  b->holder, b->stack, b->result, b->bytes, s->name,
 			  s->fd_name, s->cat, b->has_fd, b->unfinished };
-	h->total++;
-	if (s->cat == TL_SYNC || s->cat == TL_JOIN)
-		flame_add(h, FL_SYNC, b->stack, b->dur);
-	else if (s->cat == TL_IO || s->cat == TL_WAIT)
-		flame_add(h, FL_IO, b->stack, b->dur);
 }
 
 static void h_residue(void *u, struct ana_tl_thread *th,
 		      const struct ana_tl_residue *r)
 {
-	struct html *h = u;
 	struct hthread *ht = th->user;
 
+	if (r->aggregated)
+		return;
 	ht->rs = grow(ht->rs, &ht->caprs, ht->nrs, sizeof(*ht->rs));
 	ht->rs[ht->nrs++] = (struct rsl){ r->start, r->dur, r->split,
 					  (uint8_t)r->state,
 					  (uint8_t)r->measured };
-	h->total++;
+}
+
+static void h_aggregate(void *u, struct ana_tl_thread *th,
+			const struct ana_tl_agg *g)
+{
+	struct hthread *ht = th->user;
+	struct agg *a;
+
+	ht->bk = grow(ht->bk, &ht->capbk, ht->nbk, sizeof(*ht->bk));
+	a = &ht->bk[ht->nbk++];
+	a->start = g->start;
+	a->dur = g->dur;
+	a->total = g->total;
+	a->count = g->count;
+	a->state = (uint8_t)g->state;
+	memcpy(a->n, g->n, sizeof(a->n));
+	memcpy(a->ns, g->ns, sizeof(a->ns));
 }
 
 static void h_sample(void *u, struct ana_tl_thread *th,
@@ -397,69 +424,6 @@ static int64_t rel(struct html *h, uint64_t ts)
 	return ana_rel_ts(&h->tl->t, ts);
 }
 
-/* a thread's slices, blocked and residue, in start order (each list is
- * sorted and they never overlap) */
-struct walk {
-	const struct hthread *ht;
-	size_t i, j;
-	uint64_t start, dur;
-	int cat, residue;
-};
-
-static int walk_next(struct walk *w)
-{
-	const struct hthread *ht = w->ht;
-
-	if (w->i >= ht->n && w->j >= ht->nrs)
-		return 0;
-	w->residue = w->i >= ht->n || (w->j < ht->nrs &&
-		     ht->rs[w->j].start < ht->iv[w->i].start);
-	if (w->residue) {
-		w->start = ht->rs[w->j].start;
-		w->dur = ht->rs[w->j].dur;
-		w->cat = ht->rs[w->j++].state;
-	} else {
-		w->start = ht->iv[w->i].start;
-		w->dur = ht->iv[w->i].dur;
-		w->cat = ht->iv[w->i++].cat;
-	}
-	return 1;
-}
-
-/*
- * The bucket width: slices at least this long are kept one by one,
- * shorter ones merged per bucket.  0 keeps everything.
- */
-static uint64_t bucket_width(struct html *h)
-{
-	struct ana_tl *tl = h->tl;
-	uint64_t w = (tl->end - tl->begin) / 100000 + 1, count, last, b;
-	struct walk k;
-	size_t i, j;
-	int tries;
-
-	if (h->total <= INTERVAL_BUDGET)
-		return 0;
-	for (tries = 0; tries < 40; tries++, w *= 2) {
-		count = 0;
-		for (i = 0; i < tl->nprocs; i++)
-			for (j = 0; j < tl->procs[i]->nthreads; j++) {
-				k = (struct walk){ .ht = tl->procs[i]->threads[j]->user };
-				last = UINT64_MAX;
-				while (walk_next(&k)) {
-					b = (k.start - tl->begin) / w;
-					if (k.dur >= w)
-						count++;
-					else if (b != last)
-						count++, last = b;
-				}
-			}
-		if (count <= INTERVAL_BUDGET)
-			break;
-	}
-	return w;
-}
-
 /* [start, dur, state, call, object, fd name, waker, wake ts, result,
  *  bytes, stack, holder, unfinished] */
 static void put_iv(struct html *h, const struct iv *v, int *first)
@@ -493,56 +457,44 @@ static void put_rs(struct html *h, const struct rsl *r, int *first)
 	*first = 0;
 }
 
-/* merged buckets: [start, width, dominant state, busy ns, count] */
-static void put_bucket(struct html *h, uint64_t b, uint64_t w,
-		       const uint64_t *busy, uint64_t n, int *first)
+/*
+ * aggregates: [start, dur, dominant state, ns, count, [n by state],
+ * [ns by state]], from the first short slice's start to the last one's
+ * end
+ */
+static void put_bucket(struct html *h, const struct agg *a, int *first)
 {
-	uint64_t sum = 0;
-	int s, best = 0;
+	int s;
 
-	for (s = 0; s < ANA_NSTATES; s++) {
-		sum += busy[s];
-		if (busy[s] > busy[best])
-			best = s;
-	}
-	fprintf(h->f, "%s[%" PRId64 ",%" PRIu64 ",%d,%" PRIu64 ",%" PRIu64 "]",
-		*first ? "" : ",", rel(h, h->tl->begin + b * w), w, best, sum,
-		n);
+	fprintf(h->f, "%s[%" PRId64 ",%" PRIu64 ",%u,%" PRIu64 ",%" PRIu64
+		",[", *first ? "" : ",", rel(h, a->start), a->dur, a->state,
+		a->total, a->count);
+	for (s = 0; s < ANA_NSTATES; s++)
+		fprintf(h->f, "%s%" PRIu64, s ? "," : "", a->n[s]);
+	fprintf(h->f, "],[");
+	for (s = 0; s < ANA_NSTATES; s++)
+		fprintf(h->f, "%s%" PRIu64, s ? "," : "", a->ns[s]);
+	fprintf(h->f, "]]");
 	*first = 0;
 }
 
-static void put_intervals(struct html *h, struct hthread *ht, uint64_t w)
+/* every slice kept is drawn: the short ones went to aggregates */
+static void put_intervals(struct html *h, struct hthread *ht)
 {
-	uint64_t busy[ANA_NSTATES] = { 0 }, b, last = UINT64_MAX, n = 0;
-	int first = 1, bfirst = 1;
-	struct walk k = { .ht = ht };
+	int first = 1;
 	size_t i;
 
 	fprintf(h->f, ",\"iv\":[");
 	for (i = 0; i < ht->n; i++)
-		if (!w || ht->iv[i].dur >= w)
-			put_iv(h, &ht->iv[i], &first);
+		put_iv(h, &ht->iv[i], &first);
 	fprintf(h->f, "],\"rs\":[");
 	first = 1;
 	for (i = 0; i < ht->nrs; i++)
-		if (!w || ht->rs[i].dur >= w)
-			put_rs(h, &ht->rs[i], &first);
+		put_rs(h, &ht->rs[i], &first);
 	fprintf(h->f, "],\"bk\":[");
-	while (w && walk_next(&k)) {
-		if (k.dur >= w)
-			continue;
-		b = (k.start - h->tl->begin) / w;
-		if (b != last && n) {
-			put_bucket(h, last, w, busy, n, &bfirst);
-			memset(busy, 0, sizeof(busy));
-			n = 0;
-		}
-		last = b;
-		busy[k.cat] += k.dur;
-		n++;
-	}
-	if (n)
-		put_bucket(h, last, w, busy, n, &bfirst);
+	first = 1;
+	for (i = 0; i < ht->nbk; i++)
+		put_bucket(h, &ht->bk[i], &first);
 	fprintf(h->f, "]");
 }
 
@@ -743,7 +695,7 @@ static void put_regions(struct html *h, struct hthread *ht, uint64_t w)
 }
 
 /* life, st: the lifetime and ns by state of states.h (`ctrace threads`) */
-static void put_thread(struct html *h, struct ana_tl_thread *th, uint64_t w,
+static void put_thread(struct html *h, struct ana_tl_thread *th,
 		       uint64_t rw, uint64_t sw)
 {
 	const struct ana_tstate *ts = th->ts;
@@ -763,7 +715,7 @@ static void put_thread(struct html *h, struct ana_tl_thread *th, uint64_t w,
 			ts ? ts->ns[s] : 0);
 	fprintf(h->f, "],\"n\":%" PRIu64 ",\"ns\":%" PRIu64, th->nblocks,
 		th->nsamples);
-	put_intervals(h, th->user, w);
+	put_intervals(h, th->user);
 	put_samples(h, th->user, sw);
 	put_regions(h, th->user, rw);
 	fprintf(h->f, "}");
@@ -1028,7 +980,7 @@ static void put_palette(struct html *h)
 static void put_data(struct html *h)
 {
 	struct ana_tl *tl = h->tl;
-	uint64_t w = bucket_width(h), sw = sample_width(h), rw, acc = 0;
+	uint64_t w = tl->width, sw = sample_width(h), rw, acc = 0;
 	size_t i, j;
 	int first = 1;
 
@@ -1049,7 +1001,7 @@ static void put_data(struct html *h)
 		for (j = 0; j < tl->procs[i]->nthreads; j++) {
 			fprintf(h->f, first ? "" : ",\n");
 			first = 0;
-			put_thread(h, tl->procs[i]->threads[j], w, rw, sw);
+			put_thread(h, tl->procs[i]->threads[j], rw, sw);
 		}
 	fprintf(h->f, "]");
 	put_user(h, rw);
@@ -1119,6 +1071,7 @@ static void free_all(struct html *h, struct ana_tl *tl)
 
 			free(ht->iv);
 			free(ht->rs);
+			free(ht->bk);
 			free(ht->cs);
 			free(ht->rg);
 			free(ht->open);
@@ -1157,6 +1110,7 @@ int ana_cmd_html(int argc, char **argv)
 		.thread = h_thread,
 		.slice = h_slice,
 		.residue = h_residue,
+		.aggregate = h_aggregate,
 		.sample = h_sample,
 		.region = h_region,
 		.instant = h_instant,
@@ -1165,14 +1119,16 @@ int ana_cmd_html(int argc, char **argv)
 		.event = h_event,
 		.done = h_done_free,
 	};
-	const char *usage = "ctrace-analyze html [-o <out.html>] <file>";
+	const char *usage = "ctrace-analyze html [--buckets <n>] "
+			    "[-o <out.html>] <file>";
 	const char *out = NULL, *in;
 	struct html h = { 0 };
 	struct ana_tl tl;
 	char *def = NULL;
 	int status;
+	long buckets;
 
-	in = ana_tl_args(argc, argv, usage, &out, NULL);
+	in = ana_tl_args(argc, argv, usage, &out, NULL, &buckets);
 	if (!out) {
 		if (!strcmp(in, "-"))
 			die(EXIT_USAGE, "html: reading stdin needs -o");
@@ -1180,7 +1136,7 @@ int ana_cmd_html(int argc, char **argv)
 		sprintf(def, "%s.html", in);
 		out = def;
 	}
-	ana_tl_open(&tl, in);
+	ana_tl_open(&tl, in, buckets);
 	h.tl = &tl;
 	ana_tasks_init(&h.tk);
 	h.f = ana_tl_out(out);

@@ -2,13 +2,17 @@
  * timeline.c - a trace as timeline items (see timeline.h).
  *
  * What is kept while reading: per process its threads, fd names, tasks,
- * the changes of the on-CPU count (two per residue piece) and the heap
- * operations (both replayed in time order at the end), creates and
- * starts; per thread the residue not yet placed: the gaps since its last
- * reading (until the next one says what they were) and the readings read
- * since its last blocked interval ended (a reading recorded before a
- * call's event may lie inside that call: blocking events are recorded
- * when they return), at most RES_QUEUE of them.
+ * creates and starts; for all processes the changes of the on-CPU count
+ * (two per residue piece) and the heap operations, both replayed in time
+ * order at the end through an external sort (spill.h), so memory does
+ * not grow with them; per thread the residue not yet placed: the gaps
+ * since its last reading (until the next one says what they were; none
+ * before its first reading, which are unknown at once) and the readings
+ * read since its last blocked interval ended (a reading recorded before
+ * a call's event may lie inside that call: blocking events are recorded
+ * when they return), at most RES_QUEUE of them; with a width, its
+ * aggregates not yet complete and the region boundaries they may need.
+ * The heap replay keeps the live blocks of one process at a time.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,6 +20,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "file.h"
 #include "log.h"
 #include "outfile.h"
 #include "symbols.h"
@@ -70,10 +75,25 @@ const char *const ana_tl_counter_name[TL_NCOUNTERS] = {
 #define SPAWN_CHILD	0
 #define EXECFAIL_PATH	0
 
-/* a change of the on-CPU count, in SHARE_ONE units */
-struct ana_tl_run {
+/* a change of the on-CPU count, in SHARE_ONE units, of process proc */
+struct runrec {
 	uint64_t ts;
 	int64_t delta;
+	uint32_t proc;
+};
+
+/* a heap operation (a realloc is a free and an alloc), in file order */
+struct heaprec {
+	uint64_t ts, seq;
+	uint64_t addr, size;
+	uint32_t proc;
+	uint8_t free;
+};
+
+/* an aggregate being filled, of bucket b after region boundary seg */
+struct agg_open {
+	uint64_t b, seg;
+	struct ana_tl_agg a;
 };
 
 /* a reading, or a region boundary (cut), not placed yet */
@@ -103,6 +123,11 @@ struct ana_tl_res {
 	struct ana_block unf;		/* an unfinished call, held */
 	const char *unf_fd;
 	int has_unf;
+	uint64_t done;			/* residue handed out up to here */
+	struct agg_open *ag;		/* by (b, seg): not complete yet */
+	size_t nag, capag;
+	uint64_t *cuts;			/* region boundaries, ascending */
+	size_t ncuts, capcuts;
 };
 
 /* THREAD_CREATE or THREAD_START, matched by handle at the end */
@@ -110,12 +135,6 @@ struct ana_tl_start {
 	uint64_t ts, handle;
 	struct ana_tl_thread *th;
 	int used;
-};
-
-struct ana_tl_heapop {
-	uint64_t ts, seq;
-	uint64_t addr, old, size;	/* old: realloc's old address */
-	uint8_t type;
 };
 
 /* a closed fd's slot: the map cannot delete */
@@ -256,11 +275,124 @@ static void see(struct ana_tl *tl, struct ana_tl_thread *th, uint64_t ts)
 		tl->end = ts;
 }
 
-static void run_delta(struct ana_tl_proc *tp, uint64_t ts, int64_t d)
+static void run_delta(struct ana_tl *tl, struct ana_tl_proc *tp,
+		      uint64_t ts, int64_t d)
 {
-	tp->run = grow(tp->run, &tp->caprun, tp->nrun, sizeof(*tp->run));
-	tp->run[tp->nrun].ts = ts;
-	tp->run[tp->nrun++].delta = d;
+	struct runrec r = { ts, d, (uint32_t)tp->index };
+
+	ana_spill_add(&tl->run_sp, &r);
+	tp->nrun++;
+}
+
+/* ---- aggregates: the short slices of a thread, per bucket ---- */
+
+static uint64_t bucket_of(const struct ana_tl *tl, uint64_t ts)
+{
+	return ts > tl->wbegin ? (ts - tl->wbegin) / tl->width : 0;
+}
+
+/* the latest region boundary at or before ts (0: none) */
+static uint64_t seg_of(const struct ana_tl_res *r, uint64_t ts)
+{
+	size_t lo = 0, hi = r->ncuts, m;
+
+	while (lo < hi) {
+		m = (lo + hi) / 2;
+		if (r->cuts[m] <= ts)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo ? r->cuts[lo - 1] : 0;
+}
+
+static void agg_cut(struct ana_tl_res *r, uint64_t ts)
+{
+	if (r->ncuts && ts <= r->cuts[r->ncuts - 1])
+		return;		/* a clock step: keep them ascending */
+	r->cuts = grow(r->cuts, &r->capcuts, r->ncuts, sizeof(*r->cuts));
+	r->cuts[r->ncuts++] = ts;
+}
+
+static void agg_add(struct ana_tl *tl, struct ana_tl_thread *th,
+		    enum ana_state st, uint64_t start, uint64_t dur)
+{
+	struct ana_tl_res *r = th->res;
+	uint64_t b = bucket_of(tl, start), seg = seg_of(r, start);
+	struct ana_tl_agg *a;
+	size_t i = r->nag;
+
+	/* blocked slices come in time order, residue ones a little later */
+	while (i > 0 && (r->ag[i - 1].b > b ||
+			 (r->ag[i - 1].b == b && r->ag[i - 1].seg > seg)))
+		i--;
+	if (!i || r->ag[i - 1].b != b || r->ag[i - 1].seg != seg) {
+		r->ag = grow(r->ag, &r->capag, r->nag, sizeof(*r->ag));
+		memmove(r->ag + i + 1, r->ag + i,
+			(r->nag - i) * sizeof(*r->ag));
+		memset(&r->ag[i], 0, sizeof(r->ag[i]));
+		r->ag[i].b = b;
+		r->ag[i].seg = seg;
+		r->ag[i].a.start = start;
+		r->ag[i].a.bucket = tl->wbegin + b * tl->width;
+		r->nag++;
+		i++;
+	}
+	a = &r->ag[i - 1].a;
+	if (start < a->start) {
+		a->dur += a->start - start;
+		a->start = start;
+	}
+	if (start + dur > a->start + a->dur)
+		a->dur = start + dur - a->start;
+	a->n[st]++;
+	a->ns[st] += dur;
+	a->count++;
+	a->total += dur;
+	tl->naggregated++;
+}
+
+static void agg_put(struct ana_tl *tl, struct ana_tl_thread *th,
+		    struct ana_tl_agg *a)
+{
+	int s;
+
+	a->state = 0;
+	for (s = 1; s < ANA_NSTATES; s++)
+		if (a->ns[s] > a->ns[a->state])
+			a->state = s;
+	tl->naggregates++;
+	th->naggregates++;
+	if (tl->ops->aggregate)
+		tl->ops->aggregate(tl->u, th, a);
+}
+
+/*
+ * The residue is handed out up to `to`: every slice starting before it
+ * has been (blocked ones come first, and none may start before the
+ * residue placed: put_block()), so the buckets ending by then are
+ * complete.  to == UINT64_MAX: the thread's end.
+ */
+static void agg_done(struct ana_tl *tl, struct ana_tl_thread *th,
+		     uint64_t to)
+{
+	struct ana_tl_res *r = th->res;
+	size_t i = 0, k = 0;
+
+	while (i < r->nag && (to == UINT64_MAX ||
+	       tl->wbegin + (r->ag[i].b + 1) * tl->width <= to))
+		agg_put(tl, th, &r->ag[i++].a);
+	if (i) {
+		memmove(r->ag, r->ag + i, (r->nag - i) * sizeof(*r->ag));
+		r->nag -= i;
+	}
+	/* boundaries still needed: from the latest one at or before to */
+	while (k + 1 < r->ncuts && r->cuts[k + 1] <= to)
+		k++;
+	if (k) {
+		memmove(r->cuts, r->cuts + k, (r->ncuts - k) * sizeof(*r->cuts));
+		r->ncuts -= k;
+	}
 }
 
 /* ---- the residue: gaps between blocked intervals, by readings ---- */
@@ -298,8 +430,14 @@ static void res_flush(struct ana_tl *tl, struct ana_tl_thread *th)
 	r->has_open = 0;
 	th->time[r->open.state] += r->open.dur;
 	tl->nresidue++;
+	r->open.aggregated = tl->width && r->open.dur < tl->width;
+	if (r->open.aggregated)
+		agg_add(tl, th, r->open.state, r->open.start, r->open.dur);
 	if (tl->ops->residue)
 		tl->ops->residue(tl->u, th, &r->open);
+	r->done = r->open.start + r->open.dur;
+	if (tl->width)
+		agg_done(tl, th, r->done);
 }
 
 /* one gap piece and its part of its interval's split */
@@ -313,8 +451,8 @@ static void res_emit(struct ana_tl *tl, struct ana_tl_thread *th,
 				   (g->b - g->a) / 2) / (g->b - g->a));
 
 	if (share) {
-		run_delta(th->proc, g->a, share);
-		run_delta(th->proc, g->b, -share);
+		run_delta(tl, th->proc, g->a, share);
+		run_delta(tl, th->proc, g->b, -share);
 	}
 	if (r->has_open && !g->cut && o->start + o->dur == g->a &&
 	    o->measured == measured && o->state == state) {
@@ -329,6 +467,7 @@ static void res_emit(struct ana_tl *tl, struct ana_tl_thread *th,
 	o->dur = g->b - g->a;
 	o->split = *sp;
 	o->measured = measured;
+	o->aggregated = 0;
 }
 
 static uint64_t clamp(uint64_t v, uint64_t lo, uint64_t hi)
@@ -401,15 +540,29 @@ static void res_close(struct ana_tl *tl, struct ana_tl_thread *th,
 	}
 }
 
-/* residue [r->from, to) */
-static void res_gap(struct ana_tl_res *r, uint64_t to)
+/*
+ * residue [r->from, to): pending until the next reading, except before
+ * the thread's first, where it is unknown whatever comes (res_close()),
+ * so it is handed out at once and nothing piles up in a trace without
+ * readings
+ */
+static void res_gap(struct ana_tl *tl, struct ana_tl_thread *th,
+		    uint64_t to)
 {
+	struct ana_tl_res *r = th->res;
+	struct res_span g = { r->from, to, r->cut_next };
+	struct ana_split part = { 0, 0, to - r->from };
+
 	if (to <= r->from)
 		return;
-	r->pend = grow(r->pend, &r->cappend, r->npend, sizeof(*r->pend));
-	r->pend[r->npend++] = (struct res_span){ r->from, to, r->cut_next };
 	r->cut_next = 0;
 	r->from = to;
+	if (!r->has_prev) {
+		res_emit(tl, th, &g, &part, ANA_UNKNOWN, 0);
+		return;
+	}
+	r->pend = grow(r->pend, &r->cappend, r->npend, sizeof(*r->pend));
+	r->pend[r->npend++] = g;
 }
 
 static void res_block(struct ana_tl_res *r, uint64_t to)
@@ -426,7 +579,7 @@ static void res_place(struct ana_tl *tl, struct ana_tl_thread *th,
 {
 	struct ana_tl_res *r = th->res;
 
-	res_gap(r, pt->r.ts);
+	res_gap(tl, th, pt->r.ts);
 	if (pt->cut)
 		r->cut_next = 1;
 	else
@@ -448,6 +601,8 @@ static void res_point(struct ana_tl *tl, struct ana_tl_thread *th,
 
 	if (!r || pt->r.ts < r->from)
 		return;		/* inside what is placed: no use any more */
+	if (pt->cut && tl->width)
+		agg_cut(r, pt->r.ts);
 	if (r->nq == RES_QUEUE) {
 		res_place(tl, th, &r->q[0]);
 		res_drop(r, 1);
@@ -469,7 +624,7 @@ static void res_interval(struct ana_tl *tl, struct ana_tl_thread *th,
 
 	while (i < r->nq && r->q[i].r.ts < s)
 		res_place(tl, th, &r->q[i++]);
-	res_gap(r, s);
+	res_gap(tl, th, s);
 	for (; i < r->nq && r->q[i].r.ts <= e; i++) {
 		res_block(r, r->q[i].r.ts);
 		if (!r->q[i].cut)
@@ -501,9 +656,11 @@ static void res_end(struct ana_tl *tl, struct ana_tl_thread *th)
 	for (i = 0; i < r->nq; i++)
 		res_place(tl, th, &r->q[i]);
 	r->nq = 0;
-	res_gap(r, end);
+	res_gap(tl, th, end);
 	res_close(tl, th, NULL);
 	res_flush(tl, th);
+	if (tl->width)
+		agg_done(tl, th, UINT64_MAX);
 }
 
 static void res_free(struct ana_tl_res *r)
@@ -512,6 +669,8 @@ static void res_free(struct ana_tl_res *r)
 		return;
 	free(r->pend);
 	free(r->q);
+	free(r->ag);
+	free(r->cuts);
 	free(r);
 }
 
@@ -557,6 +716,9 @@ static void put_block(struct ana_tl *tl, struct ana_tl_thread *th,
 	s.fd_name = fd_name;
 	s.stack = b->stack ? ana_stack(&tl->t, b->stack) : NULL;
 	s.ev = ev;
+	s.aggregated = tl->width && b->dur < tl->width && th->res;
+	if (s.aggregated)
+		agg_add(tl, th, b->state, b->start, b->dur);
 	if (tl->ops->slice)
 		tl->ops->slice(tl->u, th, &s);
 	if (b->waker && b->wake_ts && b->waker != th->tid) {
@@ -635,15 +797,13 @@ static void add_start(struct ana_tl_start **v, size_t *n, uint64_t ts,
 	(*n)++;
 }
 
-static void add_heap(struct ana_tl_proc *tp, const struct fmt_event *ev,
-		     uint64_t addr, uint64_t old, uint64_t size)
+static void add_heap(struct ana_tl *tl, struct ana_tl_proc *tp,
+		     uint64_t ts, uint64_t addr, uint64_t size, int is_free)
 {
-	struct ana_tl_heapop *h;
+	struct heaprec h = { ts, tl->heap_sp.count, addr, size,
+			     (uint32_t)tp->index, (uint8_t)is_free };
 
-	tp->heap = grow(tp->heap, &tp->capheap, tp->nheap, sizeof(*tp->heap));
-	h = &tp->heap[tp->nheap];
-	*h = (struct ana_tl_heapop){ ev->ts, tp->nheap, addr, old, size,
-				     ev->type };
+	ana_spill_add(&tl->heap_sp, &h);
 	tp->nheap++;
 }
 
@@ -686,14 +846,16 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 				    (void *)&closed_fd);
 		break;
 	case FMT_EV_ALLOC:
-		add_heap(tp, ev, f[ALLOC_ADDR], 0, f[ALLOC_SIZE]);
+		add_heap(tl, tp, ev->ts, f[ALLOC_ADDR], f[ALLOC_SIZE], 0);
 		break;
 	case FMT_EV_FREE:
-		add_heap(tp, ev, f[0], 0, 0);
+		add_heap(tl, tp, ev->ts, f[0], 0, 1);
 		break;
 	case FMT_EV_REALLOC:
-		add_heap(tp, ev, f[REALLOC_ADDR], f[REALLOC_OLD],
-			 f[REALLOC_SIZE]);
+		/* the old block goes, then the new one comes (in place:
+		 * the same address) */
+		add_heap(tl, tp, ev->ts, f[REALLOC_OLD], 0, 1);
+		add_heap(tl, tp, ev->ts, f[REALLOC_ADDR], f[REALLOC_SIZE], 0);
 		break;
 	case FMT_EV_TASK_BEGIN:
 		s = ana_string(&tl->t, f[TASK_TYPE]);
@@ -833,75 +995,253 @@ static void create_flows(struct ana_tl *tl, struct ana_tl_proc *tp)
 	}
 }
 
-static int by_ts(const void *a, const void *b)
+static int run_cmp(const void *a, const void *b)
 {
-	const struct ana_tl_run *x = a, *y = b;
+	const struct runrec *x = a, *y = b;
 
-	return x->ts < y->ts ? -1 : x->ts > y->ts;
+	if (x->proc != y->proc)
+		return x->proc < y->proc ? -1 : 1;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->delta < y->delta ? -1 : x->delta > y->delta;
 }
 
-static void oncpu_counter(struct ana_tl *tl, struct ana_tl_proc *tp)
+static int heap_cmp(const void *a, const void *b)
 {
-	int64_t v = 0;
-	size_t i;
+	const struct heaprec *x = a, *y = b;
 
-	qsort(tp->run, tp->nrun, sizeof(*tp->run), by_ts);
-	for (i = 0; i < tp->nrun; i++) {
-		v += tp->run[i].delta;
-		if (i + 1 < tp->nrun && tp->run[i + 1].ts == tp->run[i].ts)
-			continue;
-		if (tl->ops->counter)
-			tl->ops->counter(tl->u, tp, TL_CNT_ONCPU, tp->run[i].ts,
-					 v < 0 ? 0 : (double)v / SHARE_ONE);
-	}
-}
-
-static int by_ts_seq(const void *a, const void *b)
-{
-	const struct ana_tl_heapop *x = a, *y = b;
-
+	if (x->proc != y->proc)
+		return x->proc < y->proc ? -1 : 1;
 	if (x->ts != y->ts)
 		return x->ts < y->ts ? -1 : 1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* sizes stored in a map of pointers: +1 so a 0-byte block is not NULL */
-static int64_t forget(struct ana_map *live, uint64_t addr)
-{
-	uintptr_t v = (uintptr_t)ana_map_get(live, addr);
+/*
+ * A counter's values in time order, one per timestamp, to the writer:
+ * all of them without a width, else per bucket the minimum, the maximum
+ * and the last, each at the time it was reached (in time order, one
+ * point for two of them at one time).
+ */
+struct downs {
+	struct ana_tl *tl;
+	struct ana_tl_proc *tp;
+	enum ana_tl_counter c;
+	int have;
+	uint64_t b;
+	uint64_t ts[3];			/* min, max, last */
+	double v[3];
+};
 
-	if (v > 1)
-		ana_map_put(live, addr, (void *)1);
-	return v > 1 ? (int64_t)(v - 1) : 0;
+static void downs_flush(struct downs *d)
+{
+	struct ana_tl *tl = d->tl;
+	uint64_t done = 0;
+	int k, m, any = 0;
+
+	if (!d->have)
+		return;
+	d->have = 0;
+	for (;;) {	/* the three by time, each time once */
+		m = -1;
+		for (k = 0; k < 3; k++)
+			if ((!any || d->ts[k] > done) &&
+			    (m < 0 || d->ts[k] < d->ts[m]))
+				m = k;
+		if (m < 0)
+			return;
+		/* at one time the last value is the one that stays */
+		if (d->ts[m] == d->ts[2])
+			m = 2;
+		any = 1;
+		done = d->ts[m];
+		tl->ncounter_out++;
+		if (tl->ops->counter)
+			tl->ops->counter(tl->u, d->tp, d->c, d->ts[m], d->v[m]);
+	}
 }
 
-static void heap_counter(struct ana_tl *tl, struct ana_tl_proc *tp)
+static void downs_point(struct downs *d, uint64_t ts, double v)
 {
-	struct ana_map live = { 0 };
+	struct ana_tl *tl = d->tl;
+	uint64_t b;
+
+	tl->ncounter_in++;
+	if (!tl->width) {
+		tl->ncounter_out++;
+		if (tl->ops->counter)
+			tl->ops->counter(tl->u, d->tp, d->c, ts, v);
+		return;
+	}
+	b = bucket_of(tl, ts);
+	if (d->have && b != d->b)
+		downs_flush(d);
+	if (!d->have) {
+		d->have = 1;
+		d->b = b;
+		d->ts[0] = d->ts[1] = ts;
+		d->v[0] = d->v[1] = v;
+	}
+	if (v < d->v[0]) {
+		d->v[0] = v;
+		d->ts[0] = ts;
+	}
+	if (v > d->v[1]) {
+		d->v[1] = v;
+		d->ts[1] = ts;
+	}
+	d->ts[2] = ts;
+	d->v[2] = v;
+}
+
+/* the on-CPU changes of process tp, from the sorted spill */
+static void oncpu_counter(struct ana_tl *tl, struct ana_tl_proc *tp,
+			  const struct runrec **next)
+{
+	struct downs d = { tl, tp, TL_CNT_ONCPU, 0, 0, { 0 }, { 0 } };
+	const struct runrec *r = *next;
+	uint64_t ts;
 	int64_t v = 0;
+
+	while (r && r->proc == tp->index) {
+		ts = r->ts;
+		v += r->delta;
+		r = ana_spill_next(&tl->run_sp);
+		if (r && r->proc == tp->index && r->ts == ts)
+			continue;
+		downs_point(&d, ts, v < 0 ? 0 : (double)v / SHARE_ONE);
+	}
+	downs_flush(&d);
+	*next = r;
+}
+
+/*
+ * The live blocks of one process, by address: a table that forgets
+ * freed blocks (linear probing, deletion by backward shift), so it holds
+ * the blocks live at once, not every address ever used.
+ */
+struct live {
+	uint64_t *addr, *size;		/* addr 0: empty (never a block) */
+	size_t cap, n;
+};
+
+static size_t live_slot(const struct live *l, uint64_t a)
+{
+	size_t i = ana_map_slot(a, l->cap);
+
+	while (l->addr[i] && l->addr[i] != a)
+		i = (i + 1) & (l->cap - 1);
+	return i;
+}
+
+static void live_put(struct live *l, uint64_t a, uint64_t size);
+
+static void live_grow(struct live *l)
+{
+	struct live o = *l;
 	size_t i;
 
-	qsort(tp->heap, tp->nheap, sizeof(*tp->heap), by_ts_seq);
-	for (i = 0; i < tp->nheap; i++) {
-		struct ana_tl_heapop *h = &tp->heap[i];
+	l->cap = o.cap ? o.cap * 2 : 1024;
+	l->addr = xcalloc(l->cap, sizeof(*l->addr));
+	l->size = xcalloc(l->cap, sizeof(*l->size));
+	l->n = 0;
+	for (i = 0; i < o.cap; i++)
+		if (o.addr[i])
+			live_put(l, o.addr[i], o.size[i]);
+	free(o.addr);
+	free(o.size);
+}
 
-		if (h->type == FMT_EV_FREE || h->type == FMT_EV_REALLOC)
-			v -= forget(&live, h->type == FMT_EV_FREE ? h->addr :
-				    h->old);
-		if (h->type != FMT_EV_FREE && h->addr) {
-			ana_map_put(&live, h->addr,
-				    (void *)(uintptr_t)(h->size + 1));
-			v += h->size;
+/* a block at a, replacing one whose free was not recorded */
+static void live_put(struct live *l, uint64_t a, uint64_t size)
+{
+	size_t i;
+
+	if ((l->n + 1) * 4 > l->cap * 3)
+		live_grow(l);
+	i = live_slot(l, a);
+	if (!l->addr[i])
+		l->n++;
+	l->addr[i] = a;
+	l->size[i] = size;
+}
+
+/* @return the size of the block at a, now forgotten, or 0 */
+static uint64_t live_take(struct live *l, uint64_t a)
+{
+	size_t i, j, h;
+	uint64_t size;
+
+	if (!l->cap || !a)
+		return 0;
+	i = live_slot(l, a);
+	if (!l->addr[i])
+		return 0;
+	size = l->size[i];
+	l->n--;
+	/* pull later entries of the probe run back into the hole */
+	for (j = (i + 1) & (l->cap - 1); l->addr[j];
+	     j = (j + 1) & (l->cap - 1)) {
+		h = ana_map_slot(l->addr[j], l->cap);
+		if ((j > i && (h <= i || h > j)) ||
+		    (j < i && h <= i && h > j)) {
+			l->addr[i] = l->addr[j];
+			l->size[i] = l->size[j];
+			i = j;
+		}
+	}
+	l->addr[i] = 0;
+	return size;
+}
+
+/* the heap operations of process tp, from the sorted spill */
+static void heap_counter(struct ana_tl *tl, struct ana_tl_proc *tp,
+			 const struct heaprec **next, struct live *live)
+{
+	struct downs d = { tl, tp, TL_CNT_HEAP, 0, 0, { 0 }, { 0 } };
+	const struct heaprec *h = *next;
+	uint64_t ts;
+	int64_t v = 0;
+
+	live->n = 0;
+	if (live->cap)
+		memset(live->addr, 0, live->cap * sizeof(*live->addr));
+	while (h && h->proc == tp->index) {
+		ts = h->ts;
+		if (h->free) {
+			v -= (int64_t)live_take(live, h->addr);
+		} else if (h->addr) {
+			live_put(live, h->addr, h->size);
+			v += (int64_t)h->size;
 		}
 		if (v > tp->peak_heap)
 			tp->peak_heap = v;
-		if (i + 1 < tp->nheap && tp->heap[i + 1].ts == h->ts)
+		h = ana_spill_next(&tl->heap_sp);
+		if (h && h->proc == tp->index && h->ts == ts)
 			continue;
-		if (tl->ops->counter)
-			tl->ops->counter(tl->u, tp, TL_CNT_HEAP, h->ts,
-					 (double)v);
+		downs_point(&d, ts, (double)v);
 	}
-	ana_map_free(&live);
+	downs_flush(&d);
+	*next = h;
+}
+
+static void counters(struct ana_tl *tl)
+{
+	const struct runrec *r;
+	const struct heaprec *h;
+	struct live live = { 0 };
+	size_t i;
+
+	ana_spill_sort(&tl->run_sp);
+	ana_spill_sort(&tl->heap_sp);
+	r = ana_spill_next(&tl->run_sp);
+	h = ana_spill_next(&tl->heap_sp);
+	for (i = 0; i < tl->nprocs; i++) {
+		oncpu_counter(tl, tl->procs[i], &r);
+		heap_counter(tl, tl->procs[i], &h, &live);
+	}
+	free(live.addr);
+	free(live.size);
 }
 
 /* lifetimes first: the last residue of each thread runs to its end */
@@ -927,10 +1267,7 @@ static void on_done(struct ana_trace *t)
 	}
 	for (i = 0; i < tl->nprocs; i++)
 		create_flows(tl, tl->procs[i]);
-	for (i = 0; i < tl->nprocs; i++) {
-		oncpu_counter(tl, tl->procs[i]);
-		heap_counter(tl, tl->procs[i]);
-	}
+	counters(tl);
 	if (tl->ops->done)
 		tl->ops->done(tl->u);
 }
@@ -947,18 +1284,126 @@ static void free_proc(struct ana_tl_proc *tp)
 	ana_map_free(&tp->by_tid);
 	ana_map_free(&tp->fds);
 	ana_map_free(&tp->tasks);
-	free(tp->run);
-	free(tp->heap);
 	free(tp->creates);
 	free(tp->starts);
 	free(tp);
 }
 
-void ana_tl_open(struct ana_tl *tl, const char *path)
+/* the first uvar of a record's payload (PROCESS_END: pid; END: ts) */
+static uint64_t rec_uvar(const struct fmt_record *rec, int skip)
 {
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	uint64_t v = 0;
+
+	while (skip-- >= 0)
+		v = fmt_cur_uvar(&c);
+	return c.err ? 0 : v;
+}
+
+static void span(uint64_t ts, uint64_t *lo, uint64_t *hi)
+{
+	if (!ts)
+		return;
+	if (!*lo || ts < *lo)
+		*lo = ts;
+	if (ts > *hi)
+		*hi = ts;
+}
+
+/*
+ * The trace's event count and span from its record headers alone (batch
+ * base times, processes, their ends, the end record): no event is
+ * decoded, and what cannot be read is left to the real pass to report.
+ */
+static uint64_t tl_scan(const char *path, uint64_t *lo, uint64_t *hi)
+{
+	struct fmt_reader *r;
+	struct fmt_record rec;
+	struct fmt_events e;
+	struct fmt_process p;
+	uint64_t events = 0;
+	int err;
+
+	r = fmt_reader_open(path, &err);
+	if (!r)
+		return 0;
+	while (fmt_reader_next(r, &rec)) {
+		if (rec.type == FMT_REC_EVENTS && !fmt_parse_events(&rec, &e)) {
+			events += e.nevents;
+			span(e.base_ts, lo, hi);
+		} else if (rec.type == FMT_REC_PROCESS &&
+			   !fmt_parse_process(&rec, &p)) {
+			span(p.ts, lo, hi);
+		} else if (rec.type == FMT_REC_PROCESS_END) {
+			span(rec_uvar(&rec, 2), lo, hi);	/* pid image ts */
+		} else if (rec.type == FMT_REC_END) {
+			span(rec_uvar(&rec, 0), lo, hi);
+		}
+	}
+	fmt_reader_close(r);
+	return events;
+}
+
+void ana_tl_open(struct ana_tl *tl, const char *path, long buckets)
+{
+	uint64_t lo = 0, hi = 0, events;
+
 	memset(tl, 0, sizeof(*tl));
 	ana_trace_open(&tl->t, path);
 	ana_states_init(&tl->st);
+	ana_spill_init(&tl->heap_sp, sizeof(struct heaprec), heap_cmp);
+	ana_spill_init(&tl->run_sp, sizeof(struct runrec), run_cmp);
+	if (!buckets)
+		return;
+	if (!strcmp(path, "-")) {
+		if (buckets != ANA_TL_AUTO)
+			die(EXIT_USAGE, "--buckets needs a trace file, not "
+			    "stdin");
+		return;
+	}
+	events = tl_scan(path, &lo, &hi);
+	if (buckets == ANA_TL_AUTO) {
+		if (events <= ANA_TL_EXACT)
+			return;
+		buckets = ANA_TL_BUCKETS;
+	}
+	tl->nbuckets = buckets;
+	tl->wbegin = lo;
+	tl->width = (hi - lo + buckets - 1) / buckets;
+	if (!tl->width)
+		tl->width = 1;
+}
+
+/* "1.5 ms": a width for people */
+static const char *dur_str(uint64_t ns, char *buf, size_t size)
+{
+	if (ns >= 1000000000)
+		snprintf(buf, size, "%.3g s", ns / 1e9);
+	else if (ns >= 1000000)
+		snprintf(buf, size, "%.3g ms", ns / 1e6);
+	else if (ns >= 1000)
+		snprintf(buf, size, "%.3g us", ns / 1e3);
+	else
+		snprintf(buf, size, "%" PRIu64 " ns", ns);
+	return buf;
+}
+
+const char *ana_tl_note(const struct ana_tl *tl, char *buf, size_t size)
+{
+	char w[32];
+
+	buf[0] = 0;
+	if (!tl->width)
+		return buf;
+	dur_str(tl->width, w, sizeof(w));
+	snprintf(buf, size, "drawn at a resolution of %s (%" PRIu64
+		 " buckets over the trace): %" PRIu64 " slices shorter than "
+		 "that are aggregated into %" PRIu64 " per-bucket slices with "
+		 "their exact count and time by state; counters keep the "
+		 "minimum, maximum and last value of each bucket (%" PRIu64
+		 " of %" PRIu64 " points)", w, tl->nbuckets, tl->naggregated,
+		 tl->naggregates, tl->ncounter_out, tl->ncounter_in);
+	return buf;
 }
 
 int ana_tl_run(struct ana_tl *tl, const struct ana_tl_ops *ops, void *u)
@@ -975,6 +1420,8 @@ int ana_tl_run(struct ana_tl *tl, const struct ana_tl_ops *ops, void *u)
 	tl->ops = ops;
 	tl->u = u;
 	status = ana_trace_read(&tl->t, &tops);
+	ana_spill_free(&tl->heap_sp);
+	ana_spill_free(&tl->run_sp);
 	for (i = 0; i < tl->nprocs; i++)
 		free_proc(tl->procs[i]);
 	free(tl->procs);
@@ -989,12 +1436,27 @@ static void __attribute__((noreturn)) bad_usage(const char *usage)
 	exit(EXIT_USAGE);
 }
 
+/* --buckets N: a count, or die naming the option */
+static long buckets_arg(const char *cmd, const char *v)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || end == v || *end || n < 0 || n > 100000000)
+		die(EXIT_USAGE, "%s: --buckets wants a count (0: draw every "
+		    "item), not '%s'", cmd, v);
+	return n;
+}
+
 const char *ana_tl_args(int argc, char **argv, const char *usage,
-			const char **out, const char **format)
+			const char **out, const char **format, long *buckets)
 {
 	const char *file = NULL, *a;
 	int i;
 
+	*buckets = ANA_TL_AUTO;
 	for (i = 1; i < argc; i++) {
 		a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -1008,10 +1470,15 @@ const char *ana_tl_args(int argc, char **argv, const char *usage,
 			*format = argv[++i];
 		} else if (format && !strncmp(a, "--format=", 9)) {
 			*format = a + 9;
+		} else if (!strcmp(a, "--buckets") && i + 1 < argc) {
+			*buckets = buckets_arg(argv[0], argv[++i]);
+		} else if (!strncmp(a, "--buckets=", 10)) {
+			*buckets = buckets_arg(argv[0], a + 10);
 		} else if (!strcmp(a, "--") && i + 2 == argc) {
 			file = argv[++i];
 		} else if (a[0] == '-' && a[1]) {
-			if (!strcmp(a, "-o") || !strcmp(a, "--format"))
+			if (!strcmp(a, "-o") || !strcmp(a, "--format") ||
+			    !strcmp(a, "--buckets"))
 				die(EXIT_USAGE, "%s: option '%s' needs a "
 				    "value", argv[0], a);
 			die(EXIT_USAGE, "%s: unknown option '%s'", argv[0], a);

@@ -32,6 +32,23 @@
  * blocks that bound them are read, the last ones of every thread at the
  * end (before the flows), with its unfinished call if it has one.  Thread names are known from done() on (trace.c
  * resolves them last).
+ *
+ * Resolution: a timeline of millions of items is more than a view can
+ * draw and more than a browser can load, so a big trace is drawn in
+ * buckets.  ana_tl_open() reads the trace's record headers once (event
+ * count and span, no decoding); a trace of more than ANA_TL_EXACT events
+ * (or any, given --buckets N) gets width = span / N (N = ANA_TL_BUCKETS
+ * by default), else width 0 and every item exact, as before.  With a
+ * width, per thread, the blocked and residue slices shorter than it are
+ * still handed out (so totals and flame graphs count them) but marked
+ * aggregated: the writers draw instead one aggregate per bucket (and
+ * region) holding their count and ns by state exactly, over the span
+ * from the first one's start to the last one's end, which no other
+ * slice of the thread crosses (slices of a thread never overlap, so
+ * none of width or more fits between two that start in one bucket).
+ * Counters keep, per bucket, the minimum, maximum and last value at the
+ * times they were reached, so no peak is lost.  Flows, samples,
+ * regions, tasks and instants stay exact.
  */
 #ifndef ANA_TIMELINE_H
 #define ANA_TIMELINE_H
@@ -41,8 +58,15 @@
 
 #include "map.h"
 #include "model.h"
+#include "spill.h"
 #include "states.h"
 #include "trace.h"
+
+/* buckets over the trace's span, and the size of a trace drawn exactly */
+#define ANA_TL_BUCKETS	4000
+#define ANA_TL_EXACT	200000
+/* ana_tl_args()' --buckets when none is given */
+#define ANA_TL_AUTO	(-1L)
 
 /* categories of timeline items: the first ANA_NSTATES are the states */
 enum ana_tl_cat {
@@ -98,13 +122,12 @@ struct ana_tl_thread {
 	uint64_t nblocks, nsamples;
 	size_t index;			/* order of appearance in the trace */
 	struct ana_tl_res *res;		/* the residue being cut: timeline.c */
+	uint64_t naggregates;		/* aggregates handed out */
 	const struct ana_tstate *ts;	/* its states (lifetime), from done() */
 	void *user;
 };
 
-struct ana_tl_run;
 struct ana_tl_start;
-struct ana_tl_heapop;
 struct ana_tl_res;
 
 struct ana_tl_proc {
@@ -116,10 +139,7 @@ struct ana_tl_proc {
 	struct ana_map by_tid;		/* tid -> ana_tl_thread */
 	struct ana_map fds;		/* fd -> ana_str name */
 	struct ana_map tasks;		/* task id -> ana_str type */
-	struct ana_tl_run *run;		/* on-CPU count changes */
-	size_t nrun, caprun;
-	struct ana_tl_heapop *heap;	/* alloc/free/realloc, replayed */
-	size_t nheap, capheap;
+	uint64_t nrun, nheap;		/* counter changes, in tl's spills */
 	struct ana_tl_start *creates, *starts;
 	size_t ncreates, nstarts;
 	int64_t peak_heap;
@@ -134,6 +154,8 @@ struct ana_tl_slice {
 	const char *fd_name;		/* b->has_fd and FD_OPEN named it */
 	const struct ana_stack *stack;	/* NULL if none */
 	const struct fmt_event *ev;	/* NULL for an unfinished call */
+	int aggregated;			/* shorter than the width: drawn in
+					 * an aggregate, not by itself */
 };
 
 /*
@@ -147,6 +169,21 @@ struct ana_tl_residue {
 	uint64_t start, dur;
 	struct ana_split split;
 	int measured;			/* 0: no reading on one side */
+	int aggregated;			/* as ana_tl_slice's */
+};
+
+/*
+ * The slices of one thread shorter than the width that start in one
+ * bucket (and between the same two region boundaries): n and ns by
+ * state, exact; [start, start + dur) from the first one's start to the
+ * last one's end; state: the one with the most ns (ties: the lower).
+ */
+struct ana_tl_agg {
+	uint64_t start, dur;
+	uint64_t bucket;		/* start of its bucket */
+	uint64_t n[ANA_NSTATES], ns[ANA_NSTATES];
+	uint64_t count, total;		/* the sums of n and ns */
+	enum ana_state state;
 };
 
 /* a CPU_SAMPLE: the thread was on a CPU at ts, interrupted in stack */
@@ -168,6 +205,10 @@ struct ana_tl_ops {
 	 * start or end), never overlapping one */
 	void (*residue)(void *u, struct ana_tl_thread *th,
 			const struct ana_tl_residue *r);
+	/* short slices of a thread, per bucket: after all of them, in
+	 * time order per thread */
+	void (*aggregate)(void *u, struct ana_tl_thread *th,
+			  const struct ana_tl_agg *a);
 	void (*sample)(void *u, struct ana_tl_thread *th,
 		       const struct ana_tl_sample *s);
 	/* REGION_BEGIN/END: begin 1/0; name is the region's type */
@@ -187,7 +228,8 @@ struct ana_tl_ops {
 	void (*flow)(void *u, enum ana_tl_cat kind, uint64_t id,
 		     struct ana_tl_thread *from, uint64_t ts0,
 		     struct ana_tl_thread *to, uint64_t ts1);
-	/* counter values, in time order per process and counter */
+	/* counter values, in time order per process and counter; with a
+	 * width, up to three a bucket (its minimum, maximum and last) */
 	void (*counter)(void *u, struct ana_tl_proc *p,
 			enum ana_tl_counter c, uint64_t ts, double value);
 	/* every event, after the items above were made from it */
@@ -206,14 +248,22 @@ struct ana_tl {
 	uint64_t uuids;			/* last track uuid given out */
 	uint64_t begin, end;		/* span of the whole trace */
 	struct ana_states st;		/* lifetimes, as `ctrace threads` */
+	uint64_t width;			/* bucket width, ns; 0: all exact */
+	uint64_t wbegin;		/* where bucket 0 starts */
+	uint64_t nbuckets;		/* what width was made from */
+	uint64_t naggregates, naggregated;	/* aggregates, slices in them */
+	uint64_t ncounter_in, ncounter_out;	/* counter points */
+	struct ana_spill heap_sp, run_sp;	/* counter changes, to sort */
 };
 
 /*
  * ana_tl_open() : open the trace at path (before the output is created,
- * so a bad input leaves no empty output behind).  Dies like
- * ana_trace_open() on a file it cannot read.
+ * so a bad input leaves no empty output behind) and choose the width
+ * from buckets (ANA_TL_AUTO, 0: all exact, or N; see above).  Dies like
+ * ana_trace_open() on a file it cannot read.  Stdin cannot be read
+ * twice: it is drawn exactly (--buckets N needs a file).
  */
-void ana_tl_open(struct ana_tl *tl, const char *path);
+void ana_tl_open(struct ana_tl *tl, const char *path, long buckets);
 
 /*
  * ana_tl_run() : walk the opened trace with ops (u is passed back), then
@@ -223,12 +273,20 @@ int ana_tl_run(struct ana_tl *tl, const struct ana_tl_ops *ops, void *u);
 
 /*
  * ana_tl_args() : the command line of export and html:
- *   <cmd> [--format <f>] [-o <out>] <file>
- * (--format only when format is not NULL).  Dies with EXIT_USAGE on
- * anything else; -h prints usage and exits.  @return <file>
+ *   <cmd> [--format <f>] [--buckets <n>] [-o <out>] <file>
+ * (--format only when format is not NULL; *buckets ANA_TL_AUTO unless
+ * given).  Dies with EXIT_USAGE on anything else; -h prints usage and
+ * exits.  @return <file>
  */
 const char *ana_tl_args(int argc, char **argv, const char *usage,
-			const char **out, const char **format);
+			const char **out, const char **format, long *buckets);
+
+/*
+ * ana_tl_note() : what the resolution did, for a legend ("slices shorter
+ * than 5 ms aggregated per 5 ms bucket (4000 over the trace)..."), or ""
+ * when everything is exact.  @return buf
+ */
+const char *ana_tl_note(const struct ana_tl *tl, char *buf, size_t size);
 
 /* the thread's name, or NULL (valid from done() on) */
 const char *ana_tl_thread_name(const struct ana_tl_thread *th);

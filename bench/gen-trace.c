@@ -2,10 +2,12 @@
  * gen-trace - write a synthetic trace for the analyzer's benchmarks and
  * tests, through the format module's writer (never a second encoder).
  *
- *   gen-trace [-n EVENTS] [-t THREADS] [-s SEED] [-r] OUT
+ *   gen-trace [-n EVENTS] [-t THREADS] [-s SEED] [-r] [-a] OUT
  *
  * -r defines string 2 and stack 1 a second time after the tables (a
  * damaged trace: readers keep the first definitions and say so).
+ * -a makes the workers do nothing but allocate and free (allocation
+ * churn: one heap counter change per event, the exporters' worst case).
  *
  * One process: a main thread that creates THREADS workers and joins them,
  * and workers that do a fixed mix of contended mutexes, condvar waits and
@@ -38,6 +40,7 @@ static struct fmt_writer *w;
 static struct fmt_buf rec;
 static uint64_t rng_state;
 static uint64_t nevents, nallocs, alloc_bytes;
+static int churn;		/* -a */
 
 static uint64_t rnd(void)
 {
@@ -230,7 +233,9 @@ static void next_event(struct fmt_event *ev, struct batch *bt,
 	uint64_t r = rnd() % 100, dur;
 
 	memset(ev, 0, sizeof(*ev));
-	if (r < 25) {
+	if (churn) {
+		ev_alloc(ev, bt, wk);
+	} else if (r < 25) {
 		ev_block(ev, wk, nthreads);
 	} else if (r < 40) {
 		ev->type = FMT_EV_MUTEX_WAKE;
@@ -403,7 +408,7 @@ static void put_end(uint64_t ts)
 static void usage(void)
 {
 	fprintf(stderr, "usage: gen-trace [-n EVENTS] [-t THREADS] "
-		"[-s SEED] [-r] OUT\n");
+		"[-s SEED] [-r] [-a] OUT\n");
 	exit(2);
 }
 
@@ -415,7 +420,7 @@ int main(int argc, char **argv)
 	int opt, fd, r, redefine = 0;
 
 	rng_state = 42;
-	while ((opt = getopt(argc, argv, "n:t:s:r")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:s:ra")) != -1) {
 		if (opt == 'n')
 			target = strtoull(optarg, NULL, 0);
 		else if (opt == 't')
@@ -424,6 +429,8 @@ int main(int argc, char **argv)
 			rng_state = strtoull(optarg, NULL, 0) | 1;
 		else if (opt == 'r')
 			redefine = 1;
+		else if (opt == 'a')
+			churn = 1;
 		else
 			usage();
 	}

@@ -91,6 +91,22 @@ if [ -x "$B/bench/gen-trace" ] && [ -x /usr/bin/time ]; then
 	ana_row profile wakeup
 	ana_row profile heap
 	rm -f "$tmp/gen.trace"
+	# the exporters on an allocation-churn trace (one heap counter change
+	# per event): peak memory and output bytes per event
+	ana_trace="$tmp/churn.trace"
+	ana_events=$("$B/bench/gen-trace" -a -n "${EXP_EVENTS:-20000000}" \
+		     "$ana_trace" | sed 's/^events=\([0-9]*\).*/\1/')
+	printf '\n%-22s %10s %8s %10s %10s\n' exporter events "wall s" \
+		"peak MB" "B/event"
+	for x in "html" "export --format perfetto" "export --format json"; do
+		/usr/bin/time -f '%e %M' -o "$tmp/time" \
+			"$B/bin/ctrace-analyze" $x -o "$tmp/out" "$ana_trace" \
+			>/dev/null 2>&1
+		awk -v n="$x" -v e="$ana_events" -v s="$(stat -c %s "$tmp/out")" \
+		    '{ printf "%-22s %10d %8.2f %10.1f %10.3f\n", n, e, $1,
+		       $2 / 1024, s / e }' "$tmp/time"
+	done
+	rm -f "$tmp/churn.trace" "$tmp/out"
 	# the generator draws random values (the varint decoder's worst
 	# case); a recorded trace repeats itself as real programs do
 	ana_trace="$tmp/real.trace"

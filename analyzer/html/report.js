@@ -129,7 +129,8 @@ function summary() {
 		notes.push('instants: ' + c.instants[0] + ' of ' + c.instants[1] +
 			' shown (process start, exec and end, then an even sample)');
 	if (D.bucket)
-		notes.push('slices shorter than ' + fmtNs(D.bucket) + ' are merged per window');
+		notes.push('slices shorter than ' + fmtNs(D.bucket) + ' are merged per window (their count and ' +
+			'time by state exact); counters keep each window\'s minimum, maximum and last value');
 	if (D.sbucket)
 		notes.push('CPU samples are counted per ' + fmtNs(D.sbucket) + ' window');
 	if (notes.length) $('caps').textContent = 'Capped for size: ' + notes.join('; ') + '.';
