@@ -456,6 +456,22 @@ static void build_sample(struct builder *bd, Sample *m,
 					       cpu && !i, 0);
 }
 
+/* heap: how it was recorded, for `go tool pprof -comments` */
+static size_t comments(struct builder *bd, const struct ana_prof *pr,
+		       int64_t *ids)
+{
+	char buf[96];
+	size_t n = 0;
+
+	if (pr->kind != ANA_PROF_HEAP && pr->kind != ANA_PROF_LEAKS)
+		return 0;
+	if (pr->sampled_heap && ana_heap_sampling(bd->t, buf, sizeof(buf)))
+		ids[n++] = str_id(bd, buf);
+	if (pr->hs.recorded && pr->hs.max_frames <= 1)
+		ids[n++] = str_id(bd, ANA_HEAP_ONE_FRAME);
+	return n;
+}
+
 /* gzip (deflate with a gzip header: windowBits 15 + 16) to f */
 static int gzip_to(const uint8_t *buf, size_t len, FILE *f)
 {
@@ -525,6 +541,7 @@ int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
 	Location **lp;
 	Function **fp;
 	Mapping **mp;
+	int64_t notes[2];
 	size_t nv, i, ns = 0, len;
 	uint8_t *buf;
 	int err;
@@ -585,6 +602,8 @@ int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
 	prof.n_function = bd.nfns;
 	prof.function = fp;
 	prof.period_type = &period;
+	prof.n_comment = comments(&bd, pr, notes);
+	prof.comment = notes;
 	prof.time_nanos = t->h.start_realtime;
 	prof.duration_nanos = t->st.have_ts ? t->st.last_ts - t->st.first_ts :
 			      0;

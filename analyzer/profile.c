@@ -1098,8 +1098,7 @@ static void heap_header(const struct ana_trace *t, const struct ana_prof *pr,
 			"for the totals and values below\n", buf,
 			hs->mixed ? ", in some processes" : "", hs->recorded);
 	if (hs->recorded && hs->max_frames <= 1)
-		fprintf(f, "stacks: 1 frame (record with CTRACE_STACK_DEPTH "
-			"for deeper ones)\n");
+		fprintf(f, "%s\n", ANA_HEAP_ONE_FRAME);
 }
 
 static void text_header(const struct ana_trace *t, const struct ana_prof *pr,

@@ -192,6 +192,10 @@ double ana_heap_weight(const struct ana_proc *p, uint64_t size);
 const char *ana_heap_sampling(const struct ana_trace *t, char *buf,
 			      size_t size);
 
+/* what heap outputs say when no allocation stack has more than a frame */
+#define ANA_HEAP_ONE_FRAME \
+	"stacks: 1 frame (record with CTRACE_STACK_DEPTH for deeper ones)"
+
 /* ana_prof_call() : the call a blocking sample's leaf frame names */
 const char *ana_prof_call(const struct fmt_event *ev,
 			  const struct ana_block *b);

@@ -227,6 +227,8 @@ heap_total() {
 	run pprof -raw h$1.pb.gz
 	assert_line "Period: $1"
 	assert_line "PeriodType: space bytes"
+	run pprof -comments h$1.pb.gz
+	assert_output "sampled every $1 bytes (scaled)"
 }
 
 @test "CTRACE_HEAP_SAMPLE=4096: the sampled heap is scaled to within 10%" {
@@ -252,5 +254,7 @@ heap_total() {
 	"$CTRACE" profile heap --format pprof -o h.pb.gz t.trace
 	run pprof -raw h.pb.gz
 	assert_line "Period: 1"
+	run pprof -comments h.pb.gz
+	assert_output "stacks: 1 frame (record with CTRACE_STACK_DEPTH for deeper ones)"
 	[ "$(raw_sum h.pb.gz -sample_index=alloc_space)" -ge 921609639 ]
 }
