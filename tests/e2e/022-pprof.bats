@@ -214,6 +214,11 @@ heap_total() {
 		awk '{ print $1 }')
 	echo "rate $1: exact $exact text $text"
 	awk -v a="$text" -v e="$exact" 'BEGIN { d = a / e - 1; exit !(d < 0.1 && d > -0.1) }'
+	# report's heap line is the same estimate, and says so
+	run "$CTRACE" report h$1.trace
+	assert_output --partial "  sampled every $1 bytes (scaled)"
+	rep=$(printf '%s\n' "$output" | sed -n 's/^heap: .* live; \([0-9]*\) bytes in .*/\1/p')
+	awk -v a="$rep" -v e="$exact" 'BEGIN { d = a / e - 1; exit !(d < 0.1 && d > -0.1) }'
 	command -v go >/dev/null || return 0
 	"$CTRACE" profile heap --format pprof -o h$1.pb.gz h$1.trace
 	run pprof -sample_index=alloc_space -unit=B -top h$1.pb.gz
