@@ -5,12 +5,17 @@
  * CPU profiles look like Go's (samples/count, cpu/nanoseconds, the period
  * in cpu/nanoseconds), block profiles like Go's (contentions/count,
  * delay/nanoseconds), heap profiles like Go's heap profile (alloc_objects,
- * alloc_space, inuse_objects, inuse_space).  Each distinct (image, address) is one
- * Location; a Location has a Line and a Function when the trace names
- * the address, and only its address otherwise.  Messages are built with
- * protobuf-c's generated code (analyzer/proto/profile.proto).
+ * alloc_space, inuse_objects, inuse_space; sampled heaps scaled, with the
+ * rate as the period).  Each distinct (image, address) is one Location, in
+ * the Mapping of its module; its Function is what the trace names the
+ * address, or "module+0xoffset" as the text output says when only its
+ * module is known.  A blocking sample's innermost Location is its call
+ * (pthread_cond_wait, read), in no mapping.  Samples carry labels: pid,
+ * tid, and call, object or fd where the kind has them.  Messages are built
+ * with protobuf-c's generated code (analyzer/proto/profile.proto).
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -26,14 +31,37 @@ typedef Perftools__Profiles__Sample Sample;
 typedef Perftools__Profiles__Location Location;
 typedef Perftools__Profiles__Line Line;
 typedef Perftools__Profiles__Function Function;
+typedef Perftools__Profiles__Mapping Mapping;
+typedef Perftools__Profiles__Label Label;
 
 /* the image of the pseudo locations of stack-less samples */
 #define PSEUDO_IMAGE	UINT64_MAX
+/* the image of the call locations, addr the call's name */
+#define CALL_IMAGE	(UINT64_MAX - 1)
+
+/* sample labels: pid tid call object|fd */
+#define MAX_LABELS	4
+
+struct map;
 
 struct loc {
 	uint64_t image, addr;
+	int exact;		/* addr is the instruction, not a return
+				 * address */
+	struct map *map;	/* its module's, or NULL */
 	Location m;
 	Line line, *linep;
+};
+
+/* one module of one or more images (a fork child shares its parent's) */
+struct map {
+	struct ana_modinfo mi;
+	uint64_t image;		/* the first image it was found in */
+	int is_main;		/* the program of that image */
+	int func, file, line;	/* every Location in it has a name, file,
+				 * line (until one lacks it) */
+	char *id;		/* build id in hex */
+	Mapping m;
 };
 
 struct fn {
@@ -52,6 +80,10 @@ struct builder {
 	struct fn **fns;
 	size_t nfns;
 	struct ana_map fn_ids;		/* (name, file) -> index + 1 */
+	struct map **maps;
+	size_t nmaps;
+	struct ana_map map_ids;		/* hash of a module -> index + 1 */
+	struct ana_map images;		/* images with Locations -> 1 */
 };
 
 static uint64_t hash_str(const char *s)
@@ -106,25 +138,193 @@ static uint64_t fn_id(struct builder *bd, const char *name, const char *file)
 	return fn->m.id;
 }
 
-/* fill the location of addr in image: symbolized if the trace can */
+/* ---- mappings ---- */
+
+static uint64_t hash_mod(const struct ana_modinfo *mi)
+{
+	return hash_str(mi->path) ^ (mi->lo * 0xff51afd7ed558ccdull) ^
+	       (mi->hi * 0xc4ceb9fe1a85ec53ull) ^ mi->bias;
+}
+
+static int same_mod(const struct ana_modinfo *a, const struct ana_modinfo *b)
+{
+	return a->lo == b->lo && a->hi == b->hi && a->bias == b->bias &&
+	       a->idlen == b->idlen && !strcmp(a->path, b->path) &&
+	       !memcmp(a->buildid, b->buildid, a->idlen);
+}
+
+/* the mapping of module mi of image, new if no image had it yet */
+static struct map *map_of(struct builder *bd, uint64_t image,
+			  const struct ana_modinfo *mi)
+{
+	uint64_t key = hash_mod(mi);
+	struct map *mp;
+	uintptr_t v;
+	size_t i;
+
+	while ((v = (uintptr_t)ana_map_get(&bd->map_ids, key))) {
+		if (same_mod(&bd->maps[v - 1]->mi, mi))
+			return bd->maps[v - 1];
+		key = rehash(key);
+	}
+	mp = xcalloc(1, sizeof(*mp));
+	mp->mi = *mi;
+	mp->image = image;
+	mp->func = mp->file = mp->line = 1;
+	mp->id = xcalloc(2 * mi->idlen + 1, 1);
+	for (i = 0; i < mi->idlen; i++)
+		snprintf(mp->id + 2 * i, 3, "%02x", mi->buildid[i]);
+	bd->maps = xrealloc(bd->maps, (bd->nmaps + 1) * sizeof(*bd->maps));
+	bd->maps[bd->nmaps++] = mp;
+	ana_map_put(&bd->map_ids, key, (void *)(uintptr_t)bd->nmaps);
+	return mp;
+}
+
+/* the program of image: the module its exe names, else its first */
+static void find_main(struct builder *bd, uint64_t image)
+{
+	const struct ana_proc *p = ana_map_get(&bd->t->images, image);
+	const char *exe = p && p->exe ? p->exe->s : NULL, *b;
+	struct ana_modinfo mi, first;
+	size_t i;
+
+	for (i = 0; !ana_module_get(bd->t, image, i, &mi); i++) {
+		if (!i)
+			first = mi;
+		b = strrchr(mi.path, '/');
+		b = b ? b + 1 : mi.path;
+		if (exe && (!strcmp(mi.path, exe) ||
+			    !strcmp(b, strrchr(exe, '/') ? strrchr(exe, '/') + 1
+							 : exe))) {
+			map_of(bd, image, &mi)->is_main = 1;
+			return;
+		}
+	}
+	/* the dynamic linker lists the program first */
+	if (i)
+		map_of(bd, image, &first)->is_main = 1;
+}
+
+static int map_cmp(const void *a, const void *b)
+{
+	const struct map *x = *(void *const *)a, *y = *(void *const *)b;
+
+	if (x->is_main != y->is_main)
+		return x->is_main ? -1 : 1;
+	return x->m.id < y->m.id ? -1 : x->m.id > y->m.id;
+}
+
+/*
+ * Every module of the images the samples are in, the programs first
+ * (pprof takes mapping 1 for the main binary), numbered, and each
+ * Location tied to its module's.
+ */
+static void build_maps(struct builder *bd)
+{
+	struct ana_modinfo mi;
+	uint64_t image;
+	struct map *mp;
+	size_t i, k;
+
+	for (i = 0; i < bd->t->nprocs; i++) {
+		image = bd->t->procs[i]->image;
+		if (!ana_map_get(&bd->images, image + 1))
+			continue;
+		find_main(bd, image);
+		for (k = 0; !ana_module_get(bd->t, image, k, &mi); k++)
+			map_of(bd, image, &mi);
+	}
+	for (i = 0; i < bd->nmaps; i++)
+		bd->maps[i]->m.id = i + 1;	/* first seen first */
+	qsort(bd->maps, bd->nmaps, sizeof(*bd->maps), map_cmp);
+	for (i = 0; i < bd->nmaps; i++) {
+		mp = bd->maps[i];
+		perftools__profiles__mapping__init(&mp->m);
+		mp->m.id = i + 1;
+		mp->m.memory_start = mp->mi.lo;
+		/* mapped in whole pages: the range ends at a page's end */
+		mp->m.memory_limit = (mp->mi.hi + 4095) & ~4095ull;
+		/*
+		 * lo is where the object's first PT_LOAD segment lies (the
+		 * preload's lowest p_vaddr + bias, or the file's first line
+		 * in /proc/PID/maps), and that segment starts the file in
+		 * what linkers write: file offset 0.
+		 */
+		mp->m.file_offset = 0;
+		mp->m.filename = str_id(bd, mp->mi.path);
+		mp->m.build_id = str_id(bd, mp->id);
+	}
+	for (i = 0; i < bd->nlocs; i++) {
+		mp = bd->locs[i]->map;
+		if (!mp)
+			continue;
+		bd->locs[i]->m.mapping_id = mp->m.id;
+	}
+	for (i = 0; i < bd->nmaps; i++) {
+		mp = bd->maps[i];
+		mp->m.has_functions = mp->func;
+		mp->m.has_filenames = mp->file;
+		mp->m.has_line_numbers = mp->line;
+	}
+}
+
+/* ---- locations ---- */
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/*
+ * The Location of addr in image: its module's Mapping, and one Line
+ * naming it (the symbol, else "module+0xoffset", else the address, as the
+ * text output names frames).  Stack frames are return addresses: the
+ * Location's address is one byte back, inside the call, as pprof expects
+ * of a non-leaf frame; a CPU sample's leaf is the instruction itself.
+ */
 static void describe(struct builder *bd, struct loc *l, unsigned type)
 {
 	const struct fmt_event_info *in;
 	const struct ana_sym *sym = NULL;
-	char name[64];
+	struct ana_modinfo mi;
+	char name[512];
 
-	l->m.address = l->addr;
-	if (l->image == PSEUDO_IMAGE) {
+	l->m.address = l->exact || !l->addr ? l->addr : l->addr - 1;
+	if (l->image == PSEUDO_IMAGE || l->image == CALL_IMAGE) {
 		in = fmt_event_info(type);
-		snprintf(name, sizeof(name), "[%s]", in ? in->name : "?");
+		if (l->image == CALL_IMAGE)
+			snprintf(name, sizeof(name), "%s",
+				 (const char *)(uintptr_t)l->addr);
+		else
+			snprintf(name, sizeof(name), "[%s]",
+				 in ? in->name : "?");
 		l->m.address = 0;
 		l->line.function_id = fn_id(bd, name, NULL);
 	} else {
+		ana_map_put(&bd->images, l->image + 1, (void *)1);
+		if (!ana_module_at(bd->t, l->image, l->addr, &mi))
+			l->map = map_of(bd, l->image, &mi);
 		sym = ana_symbol(bd->t, l->image, l->addr);
-		if (!sym || !sym->func)
-			return;
-		l->line.function_id = fn_id(bd, sym->func, sym->file);
-		l->line.line = sym->line;
+		if (l->map) {
+			l->map->func &= sym && sym->func;
+			l->map->file &= sym && sym->file;
+			l->map->line &= sym && sym->line;
+		}
+		if (sym && sym->func) {
+			l->line.function_id = fn_id(bd, sym->func, sym->file);
+			l->line.line = sym->line;
+		} else {
+			if (sym && sym->module)
+				snprintf(name, sizeof(name), "%s+0x%" PRIx64,
+					 base_name(sym->module),
+					 sym->module_off);
+			else
+				snprintf(name, sizeof(name), "0x%" PRIx64,
+					 l->addr);
+			l->line.function_id = fn_id(bd, name, NULL);
+		}
 	}
 	l->linep = &l->line;
 	l->m.n_line = 1;
@@ -132,15 +332,15 @@ static void describe(struct builder *bd, struct loc *l, unsigned type)
 }
 
 static uint64_t loc_id(struct builder *bd, uint64_t image, uint64_t addr,
-		       unsigned type)
+		       int exact, unsigned type)
 {
-	uint64_t key = addr ^ image * 0xff51afd7ed558ccdull;
+	uint64_t key = (addr ^ image * 0xff51afd7ed558ccdull) + exact;
 	struct loc *l;
 	uintptr_t v;
 
 	while ((v = (uintptr_t)ana_map_get(&bd->loc_ids, key))) {
 		l = bd->locs[v - 1];
-		if (l->image == image && l->addr == addr)
+		if (l->image == image && l->addr == addr && l->exact == exact)
 			return v;
 		key = rehash(key);
 	}
@@ -149,6 +349,7 @@ static uint64_t loc_id(struct builder *bd, uint64_t image, uint64_t addr,
 	perftools__profiles__line__init(&l->line);
 	l->image = image;
 	l->addr = addr;
+	l->exact = exact;
 	l->m.id = bd->nlocs + 1;
 	describe(bd, l, type);
 	bd->locs = xrealloc(bd->locs, (bd->nlocs + 1) * sizeof(*bd->locs));
@@ -190,25 +391,85 @@ static size_t sample_types(enum ana_prof_kind kind, const char **names)
 	return n;
 }
 
+/* pid, tid, and call, object or fd, as the sample has them */
+static void build_labels(struct builder *bd, Sample *m,
+			 const struct ana_psample *s)
+{
+	Label *lb = xcalloc(MAX_LABELS, sizeof(*lb));
+	char hex[24];
+	size_t n = 0, i;
+
+	m->label = xcalloc(MAX_LABELS, sizeof(*m->label));
+	for (i = 0; i < MAX_LABELS; i++)
+		perftools__profiles__label__init(&lb[i]);
+	if (s->pid) {
+		lb[n].key = str_id(bd, "pid");
+		lb[n++].num = s->pid;
+		lb[n].key = str_id(bd, "tid");
+		lb[n++].num = s->tid;
+	}
+	if (s->call) {
+		lb[n].key = str_id(bd, "call");
+		lb[n++].str = str_id(bd, s->call);
+	}
+	if (s->has_fd) {
+		lb[n].key = str_id(bd, "fd");
+		lb[n++].num = s->obj;
+	} else if (s->has_obj) {
+		snprintf(hex, sizeof(hex), "0x%" PRIx64, s->obj);
+		lb[n].key = str_id(bd, "object");
+		lb[n++].str = str_id(bd, hex);
+	}
+	for (i = 0; i < n; i++)
+		m->label[i] = &lb[i];
+	m->n_label = n;
+	if (!n)
+		free(lb);
+}
+
 static void build_sample(struct builder *bd, Sample *m,
-			 const struct ana_psample *s, size_t nv)
+			 const struct ana_psample *s, size_t nv, int cpu)
 {
 	const struct ana_stack *st = s->stack ? ana_stack(bd->t, s->stack) :
 				     NULL;
-	size_t i;
+	size_t i, n = st && st->n ? st->n : 1, c = s->call ? 1 : 0;
 
 	perftools__profiles__sample__init(m);
 	m->n_value = nv;
 	m->value = xcalloc(nv, sizeof(*m->value));
 	memcpy(m->value, s->v, nv * sizeof(*m->value));
-	m->n_location_id = st && st->n ? st->n : 1;
+	m->n_location_id = c + n;
 	m->location_id = xcalloc(m->n_location_id, sizeof(*m->location_id));
+	/* the blocking call, innermost */
+	if (c)
+		m->location_id[0] = loc_id(bd, CALL_IMAGE,
+					   (uintptr_t)s->call, 1, s->type);
+	build_labels(bd, m, s);
 	if (!st || !st->n) {
-		m->location_id[0] = loc_id(bd, PSEUDO_IMAGE, s->type, s->type);
+		m->location_id[c] = loc_id(bd, PSEUDO_IMAGE, s->type, 1,
+					   s->type);
 		return;
 	}
+	/* a CPU sample's leaf is the interrupted instruction */
 	for (i = 0; i < st->n; i++)
-		m->location_id[i] = loc_id(bd, st->image, st->frames[i], 0);
+		m->location_id[c + i] = loc_id(bd, st->image, st->frames[i],
+					       cpu && !i, 0);
+}
+
+/* heap: how it was recorded, for `go tool pprof -comments` */
+static size_t comments(struct builder *bd, const struct ana_prof *pr,
+		       int64_t *ids)
+{
+	char buf[96];
+	size_t n = 0;
+
+	if (pr->kind != ANA_PROF_HEAP && pr->kind != ANA_PROF_LEAKS)
+		return 0;
+	if (pr->sampled_heap && ana_heap_sampling(bd->t, buf, sizeof(buf)))
+		ids[n++] = str_id(bd, buf);
+	if (pr->hs.recorded && pr->hs.max_frames <= 1)
+		ids[n++] = str_id(bd, ANA_HEAP_ONE_FRAME);
+	return n;
 }
 
 /* gzip (deflate with a gzip header: windowBits 15 + 16) to f */
@@ -243,7 +504,17 @@ static void free_builder(struct builder *bd, Sample *samples, size_t n)
 	for (i = 0; i < n; i++) {
 		free(samples[i].value);
 		free(samples[i].location_id);
+		if (samples[i].n_label)
+			free(samples[i].label[0]);
+		free(samples[i].label);
 	}
+	for (i = 0; i < bd->nmaps; i++) {
+		free(bd->maps[i]->id);
+		free(bd->maps[i]);
+	}
+	free(bd->maps);
+	ana_map_free(&bd->map_ids);
+	ana_map_free(&bd->images);
 	for (i = 0; i < bd->nstrs; i++)
 		free(bd->strs[i]);
 	for (i = 0; i < bd->nlocs; i++)
@@ -269,6 +540,8 @@ int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
 	Sample *samples, **sp;
 	Location **lp;
 	Function **fp;
+	Mapping **mp;
+	int64_t notes[2];
 	size_t nv, i, ns = 0, len;
 	uint8_t *buf;
 	int err;
@@ -286,10 +559,15 @@ int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
 	for (i = 0; i < pr->nsamples; i++) {
 		if (!arr[i]->v[0] && !arr[i]->v[1] && !arr[i]->v[2])
 			continue;	/* heap: nothing to show here */
-		build_sample(&bd, &samples[ns], arr[i], nv);
+		build_sample(&bd, &samples[ns], arr[i], nv,
+			     pr->kind == ANA_PROF_CPU);
 		sp[ns] = &samples[ns];
 		ns++;
 	}
+	build_maps(&bd);
+	mp = xcalloc(bd.nmaps + 1, sizeof(*mp));
+	for (i = 0; i < bd.nmaps; i++)
+		mp[i] = &bd.maps[i]->m;
 	lp = xcalloc(bd.nlocs + 1, sizeof(*lp));
 	for (i = 0; i < bd.nlocs; i++)
 		lp[i] = &bd.locs[i]->m;
@@ -303,6 +581,10 @@ int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
 	if (pr->kind == ANA_PROF_HEAP || pr->kind == ANA_PROF_LEAKS) {
 		period.type = str_id(&bd, "space");
 		period.unit = str_id(&bd, "bytes");
+		/* as Go's: the mean bytes between samples, 1 when exact
+		 * (the values are scaled already) */
+		if (pr->sampled_heap && pr->hs.rate)
+			prof.period = pr->hs.rate;
 	} else if (pr->kind == ANA_PROF_CPU) {
 		/* as Go's: one sample per period ns of CPU time */
 		period.type = vt[1].type;
@@ -313,11 +595,15 @@ int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
 	prof.sample_type = vtp;
 	prof.n_sample = ns;
 	prof.sample = sp;
+	prof.n_mapping = bd.nmaps;
+	prof.mapping = mp;
 	prof.n_location = bd.nlocs;
 	prof.location = lp;
 	prof.n_function = bd.nfns;
 	prof.function = fp;
 	prof.period_type = &period;
+	prof.n_comment = comments(&bd, pr, notes);
+	prof.comment = notes;
 	prof.time_nanos = t->h.start_realtime;
 	prof.duration_nanos = t->st.have_ts ? t->st.last_ts - t->st.first_ts :
 			      0;
@@ -330,6 +616,7 @@ int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
 	free(buf);
 	free(lp);
 	free(fp);
+	free(mp);
 	free(sp);
 	free_builder(&bd, samples, ns);
 	free(samples);

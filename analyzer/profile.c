@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,7 @@ const char *ana_prof_kind_name(enum ana_prof_kind kind)
 
 struct hval {
 	uint64_t size, stack, ts;
+	uint64_t tid;		/* with labels: the allocating thread */
 	struct ana_proc *p;
 };
 
@@ -192,20 +194,130 @@ void ana_prof_init(struct ana_prof *pr, enum ana_prof_kind kind)
 	}
 }
 
-static struct ana_psample *sample(struct ana_prof *pr, uint64_t stack,
-				  unsigned type)
-{
-	uint64_t key = stack ? stack : 1ull << 63 | type;
-	struct ana_psample *s = ana_map_get(&pr->samples, key);
+/* what a sample is of: events alike in all of it sum into one sample */
+struct skey {
+	uint64_t stack;
+	unsigned type;
+	const char *call;
+	uint64_t pid, tid, obj;
+	int has_obj, has_fd;
+};
 
-	if (!s) {
-		s = xcalloc(1, sizeof(*s));
-		s->stack = stack;
-		s->type = type;
-		ana_map_put(&pr->samples, key, s);
-		pr->nsamples++;
-	}
+static int same_key(const struct ana_psample *s, const struct skey *k)
+{
+	return s->stack == k->stack && s->call == k->call &&
+	       (k->stack || s->type == k->type) && s->pid == k->pid &&
+	       s->tid == k->tid && s->obj == k->obj &&
+	       s->has_obj == k->has_obj && s->has_fd == k->has_fd;
+}
+
+/*
+ * Without a stack the type tells samples apart; with one, the stack and
+ * the call (a condvar wait and a mutex wait of one call site differ).
+ * Keys that hash alike probe on.
+ */
+static struct ana_psample *sample_of(struct ana_prof *pr, const struct skey *k)
+{
+	uint64_t key = k->stack ? k->stack : 1ull << 63 | k->type;
+	struct ana_psample *s;
+
+	if (k->call)
+		key ^= (uint64_t)(uintptr_t)k->call * HMUL;
+	if (pr->labels)
+		key ^= (k->pid << 40 ^ k->tid << 20 ^ k->obj) * HMUL >> 1;
+	while ((s = ana_map_get(&pr->samples, key)) && !same_key(s, k))
+		key = key * HMUL + 1;
+	if (s)
+		return s;
+	s = xcalloc(1, sizeof(*s));
+	s->stack = k->stack;
+	s->type = k->type;
+	s->call = k->call;
+	s->pid = k->pid;
+	s->tid = k->tid;
+	s->obj = k->obj;
+	s->has_obj = k->has_obj;
+	s->has_fd = k->has_fd;
+	ana_map_put(&pr->samples, key, s);
+	pr->nsamples++;
 	return s;
+}
+
+/* the sample of stack and type, for pid and tid when labels are kept */
+static struct ana_psample *sample(struct ana_prof *pr, uint64_t stack,
+				  unsigned type, uint64_t pid, uint64_t tid)
+{
+	struct skey k = { stack, type, NULL, 0, 0, 0, 0, 0 };
+
+	if (pr->labels) {
+		k.pid = pid;
+		k.tid = tid;
+	}
+	return sample_of(pr, &k);
+}
+
+/* ---- the blocking call ---- */
+
+/* UNFINISHED: dur type obj fd call stack */
+#define UNF_CALL	4
+
+/*
+ * The call of a sync or join event, by its type: the trace records which
+ * family (mutex, condvar, ...) but not whether the timed or clock variant
+ * was called, so each family is named by its untimed call.
+ */
+static const char *type_call(const struct fmt_event *ev, unsigned type)
+{
+	static int wfield = -2;
+
+	switch (type) {
+	case FMT_EV_MUTEX_BLOCK:	return "pthread_mutex_lock";
+	case FMT_EV_COND_WAIT:		return "pthread_cond_wait";
+	case FMT_EV_SEM_WAIT:		return "sem_wait";
+	case FMT_EV_BARRIER_WAIT:	return "pthread_barrier_wait";
+	case FMT_EV_SPIN_BLOCK:		return "pthread_spin_lock";
+	case FMT_EV_FUTEX_WAIT:		return "futex";
+	case FMT_EV_THREAD_JOIN:	return "pthread_join";
+	case FMT_EV_CONNECT:		return "connect";
+	case FMT_EV_RWLOCK_BLOCK:
+		if (wfield == -2)
+			wfield = ana_field(FMT_EV_RWLOCK_BLOCK, "write");
+		/* an unfinished one does not say which */
+		if (ev->type != FMT_EV_RWLOCK_BLOCK || wfield < 0)
+			return NULL;
+		return ev->f[wfield] ? "pthread_rwlock_wrlock" :
+				       "pthread_rwlock_rdlock";
+	}
+	return NULL;
+}
+
+const char *ana_prof_call(const struct fmt_event *ev,
+			  const struct ana_block *b)
+{
+	static int8_t cfield[FMT_EV_MAX];
+	static int ready;
+	const struct fmt_event_info *in;
+	const char *name = type_call(ev, b->type);
+	uint64_t call = 0;
+	unsigned t;
+
+	if (name)
+		return name;
+	if (!ready) {
+		for (t = 0; t < FMT_EV_MAX; t++)
+			cfield[t] = ana_field(t, "call");
+		ready = 1;
+	}
+	/* io, wait and sleep events record the libc entry point */
+	if (ev->type == FMT_EV_UNFINISHED)
+		call = ev->f[UNF_CALL];
+	else if (ev->type < FMT_EV_MAX && cfield[ev->type] >= 0)
+		call = ev->f[cfield[ev->type]];
+	name = call ? fmt_call_name(call) : NULL;
+	if (name)
+		return name;
+	in = fmt_event_info(b->type);
+	return in ? in->name : "?";
 }
 
 /* the slot of tid in o's holders */
@@ -278,44 +390,99 @@ const char *ana_prof_by_word(const struct ana_pobj *o)
 
 /* ---- heap ---- */
 
-static void heap_alloc(struct ana_prof *pr, struct ana_proc *p,
-		       uint64_t addr, uint64_t size, uint64_t stack,
-		       const struct fmt_event *ev)
+double ana_heap_weight(const struct ana_proc *p, uint64_t size)
 {
-	uint64_t key = hkey(p, addr);
+	/* a block of size 0 is never sampled: it weighs itself */
+	if (!p->heap_sample || !size)
+		return 1;
+	return 1 / -expm1(-(double)size / (double)p->heap_sample);
+}
+
+const char *ana_heap_sampling(const struct ana_trace *t, char *buf,
+			      size_t size)
+{
+	uint64_t rate = 0;
+	int mixed = 0;
+	size_t i;
+
+	for (i = 0; i < t->nprocs; i++) {
+		if (!t->procs[i]->heap_sample)
+			continue;
+		if (rate && rate != t->procs[i]->heap_sample)
+			mixed = 1;
+		if (!rate || t->procs[i]->heap_sample < rate)
+			rate = t->procs[i]->heap_sample;
+	}
+	if (!rate)
+		return NULL;
+	snprintf(buf, size, "sampled every %s%" PRIu64 " bytes (scaled)",
+		 mixed ? "~" : "", rate);
+	return buf;
+}
+
+/* the process's sampling rate into the profile's: one, or mixed */
+static void heap_rate(struct ana_prof *pr, const struct ana_proc *p)
+{
 	struct ana_heap_stats *hs = &pr->hs;
+
+	if (!hs->recorded)
+		hs->rate = p->heap_sample;
+	else if (hs->rate != p->heap_sample)
+		hs->mixed = 1;
+	if (p->heap_sample && (!hs->rate || p->heap_sample < hs->rate))
+		hs->rate = p->heap_sample;
+	pr->sampled_heap |= p->heap_sample != 0;
+}
+
+static void live_add(struct ana_prof *pr, double w, double bytes)
+{
+	struct ana_heap_sums *hw = &pr->hw;
+
+	hw->live += w;
+	hw->live_bytes += bytes;
+	if (hw->live_bytes > hw->peak_bytes)
+		hw->peak_bytes = hw->live_bytes;
+}
+
+static void heap_alloc(struct ana_prof *pr, struct ana_proc *p,
+		       struct ana_thread *th, uint64_t addr, uint64_t size,
+		       uint64_t stack, const struct fmt_event *ev)
+{
+	uint64_t key = hkey(p, addr), tid = th ? th->tid : 0;
+	double w = ana_heap_weight(p, size);
 	struct ana_psample *s;
 	struct hval *e;
 	size_t i;
 
-	hs->allocs++;
-	hs->alloc_bytes += size;
+	heap_rate(pr, p);
+	pr->hs.recorded++;
+	pr->hw.allocs += w;
+	pr->hw.bytes += w * size;
 	if (pr->kind == ANA_PROF_HEAP) {
-		s = sample(pr, stack, ev->type);
-		s->v[0]++;
-		s->v[1] += size;
+		s = sample(pr, stack, ev->type, p->pid, tid);
+		s->w[0] += w;
+		s->w[1] += w * size;
 	}
 	/* its free was read first: another thread's batch came earlier */
 	i = hfind(pr->pending, key);
 	if (i != HNONE && pr->pending->v[i].ts >= ev->ts) {
 		hdel(pr->pending, i);
+		pr->hw.frees += w;
 		return;
 	}
 	i = hput(pr->live, key);	/* may grow: v after it */
 	e = &pr->live->v[i];
 	if (e->size || e->p) {
 		/* the free of the previous block here was not recorded */
-		hs->live--;
-		hs->live_bytes -= e->size;
+		live_add(pr, -ana_heap_weight(e->p, e->size),
+			 -ana_heap_weight(e->p, e->size) * e->size);
 	}
 	e->size = size;
 	e->stack = stack ? stack : 1ull << 63 | ev->type;
 	e->ts = ev->ts;
+	e->tid = tid;
 	e->p = p;
-	hs->live++;
-	hs->live_bytes += size;
-	if (hs->live_bytes > hs->peak_bytes)
-		hs->peak_bytes = hs->live_bytes;
+	live_add(pr, w, w * size);
 }
 
 static void heap_free(struct ana_prof *pr, struct ana_proc *p, uint64_t addr,
@@ -324,14 +491,17 @@ static void heap_free(struct ana_prof *pr, struct ana_proc *p, uint64_t addr,
 	uint64_t key = hkey(p, addr);
 	size_t i = hfind(pr->live, key);
 	struct hval *e;
+	double w;
 
-	pr->hs.frees++;
 	if (i != HNONE && pr->live->v[i].ts <= ts) {
-		pr->hs.live--;
-		pr->hs.live_bytes -= pr->live->v[i].size;
+		e = &pr->live->v[i];
+		w = ana_heap_weight(e->p, e->size);
+		pr->hw.frees += w;
+		live_add(pr, -w, -w * e->size);
 		hdel(pr->live, i);
 		return;
 	}
+	/* counted when its allocation is read, or at the end unmatched */
 	i = hput(pr->pending, key);	/* may grow: v after it */
 	e = &pr->pending->v[i];
 	if (ts > e->ts)
@@ -339,7 +509,7 @@ static void heap_free(struct ana_prof *pr, struct ana_proc *p, uint64_t addr,
 }
 
 static void heap_event(struct ana_prof *pr, struct ana_proc *p,
-		       const struct fmt_event *ev)
+		       struct ana_thread *th, const struct fmt_event *ev)
 {
 	const uint64_t *f = ev->f;
 
@@ -347,7 +517,7 @@ static void heap_event(struct ana_prof *pr, struct ana_proc *p,
 	switch (ev->type) {
 	case FMT_EV_ALLOC:
 		if (f[ALLOC_ADDR])
-			heap_alloc(pr, p, f[ALLOC_ADDR], f[ALLOC_SIZE],
+			heap_alloc(pr, p, th, f[ALLOC_ADDR], f[ALLOC_SIZE],
 				   f[ALLOC_STACK], ev);
 		break;
 	case FMT_EV_FREE:
@@ -359,7 +529,7 @@ static void heap_event(struct ana_prof *pr, struct ana_proc *p,
 		if (f[REALLOC_OLD] && (f[REALLOC_ADDR] || !f[REALLOC_SIZE]))
 			heap_free(pr, p, f[REALLOC_OLD], ev->ts);
 		if (f[REALLOC_ADDR])
-			heap_alloc(pr, p, f[REALLOC_ADDR], f[REALLOC_SIZE],
+			heap_alloc(pr, p, th, f[REALLOC_ADDR], f[REALLOC_SIZE],
 				   f[REALLOC_STACK], ev);
 		break;
 	}
@@ -425,7 +595,7 @@ static void cpu_event(struct ana_prof *pr, struct ana_proc *p,
 	period = ev->f[CPU_PERIOD];
 	if (period)
 		pr->cs.period = gcd(period, pr->cs.period);
-	s = sample(pr, ev->f[CPU_STACK], ev->type);
+	s = sample(pr, ev->f[CPU_STACK], ev->type, p->pid, th ? th->tid : 0);
 	s->v[0]++;
 	s->v[1] += period;
 	pt->samples++;
@@ -437,13 +607,27 @@ void ana_prof_event(struct ana_prof *pr, struct ana_proc *p,
 		    const struct ana_block *b)
 {
 	struct ana_psample *s;
+	struct skey k;
 
 	if (b) {
 		if (!(pr->mask & 1u << b->state))
 			return;
 		/* b->type, not ev->type: UNFINISHED for a call blocked at
 		 * exit, which counts as the call it is */
-		s = sample(pr, b->stack, b->type);
+		memset(&k, 0, sizeof(k));
+		k.stack = b->stack;
+		k.type = b->type;
+		k.call = ana_prof_call(ev, b);
+		if (pr->labels) {
+			k.pid = p->pid;
+			k.tid = th ? th->tid : 0;
+			/* an fd of -1 (poll) is none */
+			k.has_obj = b->obj && (!b->has_fd ||
+					       (int64_t)b->obj >= 0);
+			k.obj = k.has_obj ? b->obj : 0;
+			k.has_fd = k.has_obj && b->has_fd;
+		}
+		s = sample_of(pr, &k);
 		s->v[0]++;
 		s->v[1] += b->dur;
 		if (b->unfinished) {
@@ -461,22 +645,53 @@ void ana_prof_event(struct ana_prof *pr, struct ana_proc *p,
 	}
 	if (pr->live && ev->type >= FMT_EV_ALLOC &&
 	    ev->type <= FMT_EV_REALLOC)
-		heap_event(pr, p, ev);
+		heap_event(pr, p, th, ev);
 }
 
 void ana_prof_edge(void *arg, const struct ana_edge *e)
 {
 	struct ana_prof *pr = arg;
-	struct ana_psample *s = sample(pr, e->stack, e->type);
+	struct ana_psample *s = sample(pr, e->stack, e->type, e->p->pid,
+				      e->waiter);
 
 	s->v[0]++;
 	s->v[1] += e->resume_ts - e->wake_ts;
+}
+
+/* heap: the weighed sums, rounded once, and the deepest stack */
+static void heap_done(struct ana_prof *pr, struct ana_trace *t)
+{
+	struct ana_heap_stats *hs = &pr->hs;
+	const struct ana_stack *st;
+	struct ana_psample *s;
+	size_t i;
+	int j;
+
+	hs->allocs = llround(pr->hw.allocs);
+	hs->alloc_bytes = llround(pr->hw.bytes);
+	hs->live = llround(pr->hw.live);
+	hs->live_bytes = llround(pr->hw.live_bytes);
+	hs->peak_bytes = llround(pr->hw.peak_bytes);
+	/* a free whose allocation was never read weighs one */
+	hs->frees = llround(pr->hw.frees) + hs->unmatched_frees;
+	for (i = 0; i < pr->samples.cap; i++) {
+		s = pr->samples.ents[i].val;
+		if (!s || (pr->kind != ANA_PROF_HEAP &&
+			   pr->kind != ANA_PROF_LEAKS))
+			continue;
+		for (j = 0; j < ANA_PROF_NV; j++)
+			s->v[j] = llround(s->w[j]);
+		st = s->stack ? ana_stack(t, s->stack) : NULL;
+		if (st && st->n > hs->max_frames)
+			hs->max_frames = st->n;
+	}
 }
 
 void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
 {
 	struct ana_psample *s;
 	struct hval *e;
+	double w, leaked = 0, leaked_bytes = 0;
 	size_t i;
 	int j;
 
@@ -486,24 +701,29 @@ void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
 		if (!pr->live->key[i] ||
 		    (e->p->ended && e->p->how == FMT_PEND_EXEC))
 			continue;
-		pr->hs.leaked++;
-		pr->hs.leaked_bytes += e->size;
+		w = ana_heap_weight(e->p, e->size);
+		leaked += w;
+		leaked_bytes += w * e->size;
 		if (pr->kind != ANA_PROF_HEAP && pr->kind != ANA_PROF_LEAKS)
 			continue;
 		s = sample(pr, e->stack >> 63 ? 0 : e->stack,
-			   e->stack >> 63 ? (unsigned)e->stack : 0);
+			   e->stack >> 63 ? (unsigned)e->stack : 0,
+			   e->p->pid, e->tid);
 		j = pr->kind == ANA_PROF_HEAP ? 2 : 0;
-		s->v[j]++;
-		s->v[j + 1] += e->size;
+		s->w[j] += w;
+		s->w[j + 1] += w * e->size;
 	}
+	pr->hs.leaked = llround(leaked);
+	pr->hs.leaked_bytes = llround(leaked_bytes);
 	if (pr->pending)
 		pr->hs.unmatched_frees = pr->pending->len;
+	if (pr->hs.seen)
+		heap_done(pr, t);
 	for (i = 0; i < pr->samples.cap; i++) {
 		s = pr->samples.ents[i].val;
 		for (j = 0; s && j < ANA_PROF_NV; j++)
 			pr->total[j] += s->v[j];
 	}
-	(void)t;
 }
 
 /* ---- sorting ---- */
@@ -702,6 +922,11 @@ static void write_folded(const struct ana_trace *t, const struct ana_prof *pr,
 			if (k)
 				ana_put(&b, ";");
 		}
+		/* the blocking call is the leaf */
+		if (arr[i]->call) {
+			ana_put(&b, ";");
+			ana_put(&b, arr[i]->call);
+		}
 		ana_put(&b, " ");
 		ana_put_u64(&b, arr[i]->v[vi]);
 		ana_put(&b, "\n");
@@ -862,6 +1087,21 @@ static void cpu_header(const struct ana_prof *pr, FILE *f)
 	fmt_buf_free(&b);
 }
 
+/* what the heap figures are: sampled and scaled, or one-frame stacks */
+static void heap_header(const struct ana_trace *t, const struct ana_prof *pr,
+			FILE *f)
+{
+	const struct ana_heap_stats *hs = &pr->hs;
+	char buf[96];
+
+	if (ana_heap_sampling(t, buf, sizeof(buf)) && pr->sampled_heap)
+		fprintf(f, "%s%s: %" PRIu64 " allocations recorded stand "
+			"for the totals and values below\n", buf,
+			hs->mixed ? ", in some processes" : "", hs->recorded);
+	if (hs->recorded && hs->max_frames <= 1)
+		fprintf(f, "%s\n", ANA_HEAP_ONE_FRAME);
+}
+
 static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 			FILE *f)
 {
@@ -895,6 +1135,7 @@ static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 		       "live at the end: %" PRIu64 " allocations, %" PRIu64
 		       " bytes\n", hs->allocs, hs->alloc_bytes, hs->frees,
 		       hs->peak_bytes, hs->leaked, hs->leaked_bytes);
+		heap_header(t, pr, f);
 		return;
 	}
 	if (pr->kind == ANA_PROF_CPU) {
@@ -952,6 +1193,10 @@ static char *stack_text(const struct ana_trace *t, const struct ana_psample *s)
 	size_t n, k;
 
 	n = frames_of(t, s, &fr, &image);
+	if (s->call) {
+		ana_put(&b, s->call);
+		ana_put(&b, TEXT_INDENT);
+	}
 	if (!n)
 		put_pseudo(&b, s);
 	for (k = 0; k < n; k++) {
@@ -1385,6 +1630,8 @@ int ana_cmd_profile(int argc, char **argv)
 	ana_trace_open(&t, o.path);
 	f = open_out(&o);
 	ana_prof_init(&c.pr, o.kind);
+	/* pprof's labels keep samples apart by process, thread, object */
+	c.pr.labels = o.format == OUT_PPROF;
 	if (o.kind == ANA_PROF_WAKEUP) {
 		ana_states_init(&c.st);
 		c.need_states = 1;

@@ -17,6 +17,11 @@
  *                                 v[1] their bytes
  * v[1] is what outputs rank by; folded lines carry v[1], or for cpu v[0]
  * (samples).
+ * A blocking sample names its call (pthread_cond_wait, read, ...), which
+ * the outputs show as its innermost frame.  With `labels` set samples are
+ * kept apart by process, thread and object too, for pprof's labels.
+ * Heap values of a process that sampled its heap (CTRACE_HEAP_SAMPLE) are
+ * scaled: each recorded allocation counts for ana_heap_weight() of them.
  * A call still blocked when its process exited (an UNFINISHED event)
  * counts in the blocking kinds with its time to the exit, and in
  * `unfinished`.
@@ -51,7 +56,14 @@ struct ana_psample {
 	uint64_t stack;		/* stack id, 0 = the event had none */
 	unsigned type;		/* its event type (names a stack-less one);
 				 * the call's for an unfinished block */
+	const char *call;	/* blocking kinds: the call, a static
+				 * string; NULL for the others */
+	uint64_t pid, tid;	/* with labels: whose samples, else 0 */
+	uint64_t obj;		/* with labels: the object (sync) or fd */
+	int has_obj, has_fd;	/* obj is set, and is a file descriptor */
 	int64_t v[ANA_PROF_NV];
+	double w[ANA_PROF_NV];	/* heap: v as weighed sums, v = w rounded
+				 * once all is read */
 	uint64_t unfinished;	/* blocks of v[0] still blocked at exit */
 };
 
@@ -71,12 +83,24 @@ struct ana_pobj {
 	size_t nby, bycap;	/* holders, slots */
 };
 
+/* scaled when sampled (rate > 0): estimates of the program's heap */
 struct ana_heap_stats {
 	int seen;			/* the trace has heap events */
 	uint64_t allocs, alloc_bytes, frees;
 	uint64_t live, live_bytes, peak_bytes;
 	uint64_t leaked, leaked_bytes;	/* live when their process ended */
 	uint64_t unmatched_frees;	/* of memory no event allocated */
+	uint64_t recorded;		/* allocation events read */
+	uint64_t rate;			/* CTRACE_HEAP_SAMPLE of the sampled
+					 * processes, 0: every allocation */
+	int mixed;			/* processes sampled at other rates, or
+					 * some not at all */
+	uint32_t max_frames;		/* of the allocation stacks */
+};
+
+/* heap sums while reading, by weight */
+struct ana_heap_sums {
+	double allocs, bytes, frees, live, live_bytes, peak_bytes;
 };
 
 /* cpu: one thread's samples and the kernel's count of its CPU time */
@@ -106,7 +130,11 @@ struct ana_prof {
 	struct ana_map objs;		/* (pid, address) -> ana_pobj */
 	struct ana_htab *live, *pending;	/* heap: allocations, frees */
 	struct ana_heap_stats hs;
+	struct ana_heap_sums hw;
 	struct ana_cpu_stats cs;
+	int labels;			/* keep pid, tid, object apart: set
+					 * before the first event */
+	int sampled_heap;		/* some process sampled its heap */
 	int64_t total[ANA_PROF_NV];
 	uint64_t unfinished;		/* blocks still blocked at exit */
 	uint64_t unfinished_ns;		/* their time, to the exit */
@@ -147,6 +175,30 @@ void ana_prof_free(struct ana_prof *pr);
 
 /* "held by" for mutexes, "woken by" for other objects */
 const char *ana_prof_by_word(const struct ana_pobj *o);
+
+/*
+ * ana_heap_weight() : how many allocations one recorded allocation of
+ * size bytes in p stands for: 1, or when p sampled its heap every R bytes
+ * (CTRACE_HEAP_SAMPLE) 1 / (1 - exp(-size / R)), the inverse of the
+ * chance that it was recorded, as Go's heap profile scales.
+ */
+double ana_heap_weight(const struct ana_proc *p, uint64_t size);
+
+/*
+ * ana_heap_sampling() : how the trace's heap was recorded, into buf:
+ * "sampled every 65536 bytes (scaled)", or NULL when every allocation
+ * was recorded (for the html page and the text outputs).
+ */
+const char *ana_heap_sampling(const struct ana_trace *t, char *buf,
+			      size_t size);
+
+/* what heap outputs say when no allocation stack has more than a frame */
+#define ANA_HEAP_ONE_FRAME \
+	"stacks: 1 frame (record with CTRACE_STACK_DEPTH for deeper ones)"
+
+/* ana_prof_call() : the call a blocking sample's leaf frame names */
+const char *ana_prof_call(const struct fmt_event *ev,
+			  const struct ana_block *b);
 
 /*
  * ana_pprof_write() : pr as a gzipped pprof profile.proto into f.

@@ -250,6 +250,10 @@ static void heap(struct rctx *c)
 	       "exit) %" PRIu64 " bytes in %" PRIu64 " allocations\n",
 	       hs->peak_bytes, hs->alloc_bytes, hs->allocs, hs->frees,
 	       hs->leaked_bytes, hs->leaked);
+	/* the figures are estimates then: profile.c scaled them */
+	if (c->pr.sampled_heap)
+		printf("  sampled every %" PRIu64 " bytes (scaled)%s\n",
+		       hs->rate, hs->mixed ? ", in some processes" : "");
 	if (hs->unmatched_frees)
 		printf("  %" PRIu64 " frees of blocks allocated before "
 		       "tracing or not recorded\n", hs->unmatched_frees);

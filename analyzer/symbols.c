@@ -24,6 +24,8 @@
 struct ana_module {
 	uint64_t lo, hi, bias;
 	char *path;
+	uint8_t *buildid;		/* raw bytes, idlen of them */
+	size_t idlen;
 	int dead;			/* a later MODULE record removed it */
 };
 
@@ -143,8 +145,8 @@ int ana_syms_module(struct ana_trace *t, const struct fmt_record *rec)
 	uint64_t image, op, bias, lo, hi;
 	struct ana_module *m;
 	struct img_syms *im;
-	const char *path;
-	size_t plen, i;
+	const char *path, *id;
+	size_t plen, idlen, i;
 
 	image = fmt_cur_uvar(&c);
 	fmt_cur_uvar(&c);			/* ts */
@@ -153,7 +155,7 @@ int ana_syms_module(struct ana_trace *t, const struct fmt_record *rec)
 	lo = fmt_cur_uvar(&c);
 	hi = fmt_cur_uvar(&c);
 	path = fmt_cur_str(&c, 65536, &plen);
-	fmt_cur_str(&c, 4096, &i);		/* build id */
+	id = fmt_cur_str(&c, 4096, &idlen);
 	if (c.err)
 		return -1;
 	im = img_of(t, image, 1);
@@ -174,6 +176,9 @@ int ana_syms_module(struct ana_trace *t, const struct fmt_record *rec)
 	m->path = xmalloc(plen + 1);
 	memcpy(m->path, path, plen);
 	m->path[plen] = 0;
+	m->buildid = xmalloc(idlen + 1);
+	memcpy(m->buildid, id, idlen);
+	m->idlen = idlen;
 	return 0;
 }
 
@@ -251,8 +256,10 @@ void ana_syms_free(struct ana_trace *t)
 			}
 		}
 		ana_map_free(&im->addrs);
-		for (j = 0; j < im->nmods; j++)
+		for (j = 0; j < im->nmods; j++) {
 			free(im->mods[j].path);
+			free(im->mods[j].buildid);
+		}
 		free(im->mods);
 		free(im);
 	}
@@ -322,4 +329,41 @@ const char *ana_frame_token(const struct ana_trace *t, uint64_t image,
 		if (*c == ' ' || *c == '\t' || *c == '\n')
 			*c = '_';
 	return buf;
+}
+
+/* ---- modules, for outputs that describe the address space ---- */
+
+static void mod_info(const struct ana_module *m, struct ana_modinfo *out)
+{
+	out->lo = m->lo;
+	out->hi = m->hi;
+	out->bias = m->bias;
+	out->path = m->path;
+	out->buildid = m->buildid;
+	out->idlen = m->idlen;
+}
+
+int ana_module_get(const struct ana_trace *t, uint64_t image, size_t i,
+		   struct ana_modinfo *out)
+{
+	struct img_syms *im = img_of(t, image, 0);
+
+	if (!im || i >= im->nmods)
+		return -1;
+	mod_info(&im->mods[i], out);
+	out->index = i;
+	return 0;
+}
+
+int ana_module_at(const struct ana_trace *t, uint64_t image, uint64_t addr,
+		  struct ana_modinfo *out)
+{
+	struct img_syms *im = img_of(t, image, 0);
+	const struct ana_module *m = im ? module_of(im, addr) : NULL;
+
+	if (!m)
+		return -1;
+	mod_info(m, out);
+	out->index = m - im->mods;
+	return 0;
 }

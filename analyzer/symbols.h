@@ -50,6 +50,27 @@ const char *ana_frame_str(const struct ana_trace *t, uint64_t image,
 const char *ana_frame_token(const struct ana_trace *t, uint64_t image,
 			    uint64_t addr, char *buf, size_t size);
 
+/* one MODULE record (an add) of an image */
+struct ana_modinfo {
+	uint64_t lo, hi;	/* its code spans [lo, hi) */
+	uint64_t bias;		/* address - bias = the file's vaddr */
+	const char *path;
+	const uint8_t *buildid;	/* raw GNU build id, idlen bytes */
+	size_t idlen;
+	size_t index;		/* its place among the image's modules */
+};
+
+/*
+ * ana_module_get() : module i of image, in file order, into *out.
+ * ana_module_at() : the module addr of image lies in (the newest add when
+ * a range was reused), into *out.
+ * @return 0, or -1 when there is none
+ */
+int ana_module_get(const struct ana_trace *t, uint64_t image, size_t i,
+		   struct ana_modinfo *out);
+int ana_module_at(const struct ana_trace *t, uint64_t image, uint64_t addr,
+		  struct ana_modinfo *out);
+
 /* ---- for trace.c: loading the records, freeing the tables ---- */
 struct fmt_record;
 

@@ -283,6 +283,15 @@ static int rec_process(struct ana_trace *t, const struct fmt_record *rec,
 	p->exe = new_str(fp.exe, fp.exe_len);
 	p->argv = argv;
 	p->argc = fp.argc;
+	/* the recording settings may follow (wire.h); older traces end here */
+	if (fp.argv.p < fp.argv.end) {
+		p->events_mask = fmt_cur_uvar(&fp.argv);
+		p->heap_sample = fmt_cur_uvar(&fp.argv);
+		p->stack_depth = fmt_cur_uvar(&fp.argv);
+		p->have_settings = !fp.argv.err;
+		if (fp.argv.err)
+			p->events_mask = p->heap_sample = p->stack_depth = 0;
+	}
 	ana_map_put(&t->images, p->image, p);
 	ana_map_put(&t->pids, p->pid, p);
 	see_ts(t, p->ts);

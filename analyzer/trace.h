@@ -68,6 +68,12 @@ struct ana_proc {
 	size_t nthreads;
 	struct ana_tname *names;
 	size_t nnames;
+	/* the recording settings its PROCESS record carries, if any */
+	int have_settings;
+	uint64_t events_mask;		/* FMT_FAM_* bits recorded */
+	uint64_t heap_sample;		/* CTRACE_HEAP_SAMPLE bytes, 0 = exact */
+	uint64_t stack_depth;		/* CTRACE_STACK_DEPTH frames (1 when
+					 * unset) */
 	void *user;			/* for the analysis */
 };
 

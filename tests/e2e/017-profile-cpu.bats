@@ -203,19 +203,21 @@ resolved() {
 	assert_success
 	echo "$output"
 	assert_output --partial "1 call was still blocked at exit (counted to the exit: "
-	assert_output --regexp "locker \(cpu-split.c:[0-9]+\)  \[1 unfinished\]"
+	assert_output --regexp "pthread_mutex_lock  \[1 unfinished\]
+ +locker \(cpu-split.c:[0-9]+\)"
 	# about the 100 ms main held the lock before it exited
 	s=$(printf '%s\n' "$output" | grep -m1 'unfinished\]' | awk '{ print $1 }')
 	awk -v s="$s" 'BEGIN { exit !(s >= 0.09 && s < 1) }'
 	run "$CTRACE" profile sleep t.trace
 	assert_success
 	assert_output --partial "1 call was still blocked at exit"
-	assert_output --regexp "sleeper \(cpu-split.c:[0-9]+\)  \[1 unfinished\]"
+	assert_output --regexp "nanosleep  \[1 unfinished\]
+ +sleeper \(cpu-split.c:[0-9]+\)"
 	run "$CTRACE" profile syscall t.trace
 	assert_output --partial "1 call was still blocked at exit"
 	# the pprof and folded forms count them like any other block
 	run "$CTRACE" profile sync --format folded t.trace
-	assert_output --regexp "(^|;)locker [0-9]+($|
+	assert_output --regexp "(^|;)locker;pthread_mutex_lock [0-9]+($|
 )"
 }
 

@@ -12,7 +12,9 @@ PROTO_DIR="$CTRACE_TOP/analyzer/proto"
 	holder=${output#holder=}
 	run "$CTRACE" profile sync t.trace
 	assert_success
-	line=$(printf '%s\n' "$output" | grep -m1 'blocked_locker (ana-block200.c:')
+	# the call is the innermost frame, its call site the next
+	line=$(printf '%s\n' "$output" | grep -B1 '^ *blocked_locker (ana-block200.c:' |
+		grep -m1 ' pthread_mutex_lock$')
 	echo "line: $line"
 	s=$(printf '%s\n' "$line" | awk '{ print $1 }')
 	awk -v s="$s" 'BEGIN { exit !(s >= 0.19 && s < 0.4) }'
@@ -83,7 +85,7 @@ PROTO_DIR="$CTRACE_TOP/analyzer/proto"
 		done
 	done
 	run "$CTRACE" profile sync --format folded t.trace
-	assert_output --regexp "(^|;)blocked_locker [0-9]+($|
+	assert_output --regexp "(^|;)blocked_locker;pthread_mutex_lock [0-9]+($|
 )"
 }
 
