@@ -661,21 +661,35 @@ static void put_pseudo(struct fmt_buf *b, const struct ana_psample *s)
 	ana_put(b, s->stack ? " stack not recorded]" : "]");
 }
 
-/* a frame for folded lines: the function alone, no ';' */
-static void put_folded_frame(struct fmt_buf *b, const struct ana_trace *t,
-			     uint64_t image, uint64_t addr)
+/* function j of a frame for folded lines: the function alone, no ';' */
+static void put_folded_func(struct fmt_buf *b, const struct ana_trace *t,
+			    uint64_t image, uint64_t addr, unsigned j)
 {
-	const struct ana_sym *sym = ana_symbol(t, image, addr);
+	const struct ana_sym *sym = ana_symbol_at(t, image, addr, j);
 	char buf[512], *c;
 
 	if (sym && sym->func)
 		snprintf(buf, sizeof(buf), "%s", sym->func);
 	else
-		ana_frame_str(t, image, addr, buf, sizeof(buf));
+		ana_frame_str_at(t, image, addr, j, buf, sizeof(buf));
 	for (c = buf; *c; c++)
 		if (*c == ';' || *c == '\n')
 			*c = ':';
 	ana_put(b, buf);
+}
+
+/* a frame for folded lines, outermost first: the functions inlined
+ * there come after the one they were inlined into */
+static void put_folded_frame(struct fmt_buf *b, const struct ana_trace *t,
+			     uint64_t image, uint64_t addr)
+{
+	unsigned j = ana_frame_depth(t, image, addr);
+
+	while (j-- > 0) {
+		put_folded_func(b, t, image, addr, j);
+		if (j)
+			ana_put(b, ";");
+	}
 }
 
 static void write_folded(const struct ana_trace *t, const struct ana_prof *pr,
@@ -948,15 +962,22 @@ static char *stack_text(const struct ana_trace *t, const struct ana_psample *s)
 	const uint64_t *fr;
 	uint64_t image;
 	char buf[512];
+	unsigned j, d;
 	size_t n, k;
 
 	n = frames_of(t, s, &fr, &image);
 	if (!n)
 		put_pseudo(&b, s);
+	/* each call inlined at a frame is a line of its own, innermost
+	 * first, as `addr2line -i` prints them */
 	for (k = 0; k < n; k++) {
-		if (k)
-			ana_put(&b, TEXT_INDENT);
-		ana_put(&b, ana_frame_str(t, image, fr[k], buf, sizeof(buf)));
+		d = ana_frame_depth(t, image, fr[k]);
+		for (j = 0; j < d; j++) {
+			if (k || j)
+				ana_put(&b, TEXT_INDENT);
+			ana_put(&b, ana_frame_str_at(t, image, fr[k], j, buf,
+						     sizeof(buf)));
+		}
 	}
 	fmt_buf_bytes(&b, "", 1);
 	return fmt_buf_failed(&b) ? xstrdup("?") : (char *)b.p;

@@ -185,12 +185,28 @@ static struct site *sites(struct ana_trace *t, struct ana_prof *pr,
 	return s;
 }
 
+/* a call site: "f (a.c:3)", or for an inlined call "g (b.h:9) in
+ * f (a.c:3)", the innermost call and the function it was inlined into */
+static const char *site_str(struct ana_trace *t, const struct site *s,
+			    char *buf, size_t size)
+{
+	unsigned d = ana_frame_depth(t, s->image, s->addr);
+	char in[512], out[512];
+
+	if (d == 1)
+		return ana_frame_str(t, s->image, s->addr, buf, size);
+	ana_frame_str_at(t, s->image, s->addr, 0, in, sizeof(in));
+	ana_frame_str_at(t, s->image, s->addr, d - 1, out, sizeof(out));
+	snprintf(buf, size, "%s in %s", in, out);
+	return buf;
+}
+
 static void top_sites(struct ana_trace *t, struct rctx *c)
 {
 	const struct fmt_event_info *in;
 	struct site *s;
 	size_t i, n;
-	char buf[512];
+	char buf[1100];
 
 	s = sites(t, &c->pr, &n);
 	printf("\ntop blocking sites (%zu):\n", n);
@@ -201,8 +217,7 @@ static void top_sites(struct ana_trace *t, struct rctx *c)
 		printf(" s %9" PRIu64 " calls  %-5s %-14s %s", s[i].count,
 		       state_of_type(s[i].type), in ? in->name : "?",
 		       s[i].image == UINT64_MAX ? "(no stack)" :
-		       ana_frame_str(t, s[i].image, s[i].addr, buf,
-				     sizeof(buf)));
+		       site_str(t, &s[i], buf, sizeof(buf)));
 		if (s[i].unfinished)
 			printf("  [%" PRIu64 " unfinished]", s[i].unfinished);
 		printf("\n");

@@ -98,6 +98,11 @@ struct sym_image {
 	struct sym_image *next;
 };
 
+/* a call inlined at an address: the function and the line in it */
+struct sym_inl {
+	uint64_t func, file, line;	/* string ids, 0 unknown; 0 */
+};
+
 /* what one address of one object resolved to */
 struct sym_res {
 	const struct sym_obj *obj;	/* NULL: empty slot */
@@ -105,6 +110,8 @@ struct sym_res {
 	int exact;
 	uint64_t func, file;		/* string ids, 0 unknown */
 	uint64_t line, offset;
+	struct sym_inl *inl;		/* innermost first */
+	uint32_t ninl;
 };
 
 static struct sym_obj *objs;
@@ -316,72 +323,138 @@ static char *demangle(const char *name)
 
 /* ---- resolving ---- */
 
-/* is file the main source file of the unit that holds q? */
-static int in_cu_file(Dwfl_Module *m, GElf_Addr q, const char *file)
-{
-	Dwarf_Addr bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(m, q, &bias);
-	const char *name = cu ? dwarf_diename(cu) : NULL;
-	size_t n, f;
+/* ---- inline chains ---- */
 
-	if (!name)
-		return 1;
-	if (name[0] == '/')
-		return !strcmp(name, file);
-	while (!strncmp(name, "./", 2))
-		name += 2;
-	n = strlen(name);
-	f = strlen(file);
-	return f >= n && !strcmp(file + f - n, name) &&
-	       (f == n || file[f - n - 1] == '/');
+#define MAX_INLINE	16	/* inlined calls kept per address */
+#define MAX_DEPTH	64	/* DIE nesting searched */
+
+static int holds_code(Dwarf_Die *d)
+{
+	return dwarf_hasattr(d, DW_AT_low_pc) ||
+	       dwarf_hasattr(d, DW_AT_ranges);
+}
+
+/* a DIE without code of its own whose children may have some */
+static int is_container(int tag)
+{
+	return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+	       tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+	       tag == DW_TAG_module || tag == DW_TAG_lexical_block;
 }
 
 /*
- * The line in the function the symbol table names: when the call at q
- * was inlined (std::lock_guard in a C++ method), the line table gives
- * the line in the header; the outermost inlined call site within the
- * enclosing function is the line in the function we name.
- * @return 0 with *file and *line set, -1 when nothing was inlined there
+ * The functions whose code holds pc, outermost first, into path: the
+ * subprogram, then each DW_TAG_inlined_subroutine inlined into it.  Only
+ * the DIEs that hold pc are descended into (and containers without code
+ * of their own, C++ namespaces), so one lookup reads a path through the
+ * unit, not the whole unit as dwarf_getscopes() does.
+ * @return how many were found
  */
-static int call_site(Dwfl_Module *m, GElf_Addr q, const char **file,
+static int scope_path(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *path,
+		      int n, int depth)
+{
+	Dwarf_Die child;
+	int tag, k;
+
+	if (depth >= MAX_DEPTH || dwarf_child(parent, &child))
+		return n;
+	do {
+		tag = dwarf_tag(&child);
+		if (holds_code(&child)) {
+			if (dwarf_haspc(&child, pc) <= 0)
+				continue;
+			if ((tag == DW_TAG_subprogram ||
+			     tag == DW_TAG_inlined_subroutine) &&
+			    n < MAX_INLINE + 1)
+				path[n++] = child;
+			return scope_path(&child, pc, path, n, depth + 1);
+		}
+		if (is_container(tag)) {
+			k = scope_path(&child, pc, path, n, depth + 1);
+			if (k > n)
+				return k;
+		}
+	} while (!dwarf_siblingof(&child, &child));
+	return n;
+}
+
+/* the inlined function's name: its abstract origin's, demangled */
+static uint64_t die_func(Dwarf_Die *d)
+{
+	Dwarf_Attribute a;
+	const char *name = NULL;
+	char *dm = NULL;
+	uint64_t id;
+
+	if (dwarf_attr_integrate(d, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(d, DW_AT_MIPS_linkage_name, &a)) {
+		name = dwarf_formstring(&a);
+		dm = name ? demangle(name) : NULL;
+		if (dm)
+			name = dm;
+		else
+			name = NULL;	/* a C name is DW_AT_name too */
+	}
+	if (!name && dwarf_attr_integrate(d, DW_AT_name, &a))
+		name = dwarf_formstring(&a);
+	id = name && *name ? col_intern_string(name, strlen(name)) : 0;
+	free(dm);
+	return id;
+}
+
+/* where the inlined instance d was called: its DW_AT_call_file/line */
+static int call_site(Dwarf_Die *cu, Dwarf_Die *d, const char **file,
 		     int *line)
 {
-	Dwarf_Die *cu, *scopes, *chain, *in;
 	Dwarf_Attribute a;
 	Dwarf_Word fi, ln;
 	Dwarf_Files *files;
-	Dwarf_Addr bias;
 	size_t nf;
-	int n, i, r = -1;
+
+	if (dwarf_formudata(dwarf_attr(d, DW_AT_call_file, &a), &fi) ||
+	    dwarf_formudata(dwarf_attr(d, DW_AT_call_line, &a), &ln) ||
+	    dwarf_getsrcfiles(cu, &files, &nf) || fi >= nf)
+		return -1;
+	*file = dwarf_filesrc(files, fi, NULL, NULL);
+	*line = ln;
+	return *file ? 0 : -1;
+}
+
+/*
+ * The calls inlined at q, innermost first, the facts `addr2line -i`
+ * prints: each inlined function with the line in it (the line table's
+ * for the innermost, the call site of the one inside it for the
+ * others), and in *file and *line the line in the function the symbol
+ * table names, where the outermost inlined call was made.
+ */
+static void inline_chain(struct sym_res *r, Dwfl_Module *m, GElf_Addr q,
+			 const char **file, int *line)
+{
+	Dwarf_Die path[MAX_INLINE + 1], *cu;
+	const char *f = *file;
+	Dwarf_Addr bias;
+	int n, i, ln = *line, first;
 
 	cu = dwfl_module_addrdie(m, q, &bias);
-	n = cu ? dwarf_getscopes(cu, q - bias, &scopes) : -1;
-	if (n <= 0)
-		return -1;
-	/* past an inlined scope that lists the inlined function's own
-	 * scopes: the physical nesting is what tells where it was called */
-	in = &scopes[0];
-	n = dwarf_getscopes_die(in, &chain);
-	free(scopes);
-	if (n <= 0)
-		return -1;
-	scopes = chain;
-	in = NULL;
-	for (i = 0; i < n; i++) {
-		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
-			break;
-		if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine)
-			in = &scopes[i];
+	n = cu ? scope_path(cu, q - bias, path, 0, 0) : 0;
+	/* path[0] is the subprogram unless the unit's code starts inline */
+	first = n && dwarf_tag(&path[0]) == DW_TAG_subprogram;
+	if (n - first <= 0)
+		return;
+	r->inl = xcalloc(n - first, sizeof(*r->inl));
+	for (i = n - 1; i >= first; i--) {
+		struct sym_inl *in = &r->inl[r->ninl++];
+
+		in->func = die_func(&path[i]);
+		in->file = f && *f ? col_intern_string(f, strlen(f)) : 0;
+		in->line = ln > 0 ? ln : 0;
+		if (call_site(cu, &path[i], &f, &ln)) {
+			f = NULL;
+			ln = 0;
+		}
 	}
-	if (in && !dwarf_formudata(dwarf_attr(in, DW_AT_call_file, &a), &fi) &&
-	    !dwarf_formudata(dwarf_attr(in, DW_AT_call_line, &a), &ln) &&
-	    !dwarf_getsrcfiles(cu, &files, &nf) && fi < nf) {
-		*file = dwarf_filesrc(files, fi, NULL, NULL);
-		*line = ln;
-		r = *file ? 0 : -1;
-	}
-	free(scopes);
-	return r;
+	*file = f;
+	*line = ln;
 }
 
 /*
@@ -413,10 +486,8 @@ static void resolve(struct sym_res *r)
 	}
 	l = dwfl_module_getsrc(m, q);
 	file = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
-	/* walking the DIEs costs ~0.5 ms in a big unit: only for code
-	 * that came from another file (a header), the inlined case */
-	if (file && !in_cu_file(m, q, file))
-		call_site(m, q, &file, &line);
+	if (file)
+		inline_chain(r, m, q, &file, &line);
 	if (file && *file) {
 		r->file = col_intern_string(file, strlen(file));
 		r->line = line > 0 ? line : 0;
@@ -965,6 +1036,7 @@ void col_sym_addr(uint64_t image, uint64_t addr, int exact)
 	const struct sym_res *r;
 	struct fmt_buf b = { 0 };
 	struct sym_mod *m;
+	uint32_t i;
 
 	if (!im || !addr || !set_add(&im->seen, addr))
 		return;
@@ -988,6 +1060,15 @@ void col_sym_addr(uint64_t image, uint64_t addr, int exact)
 	fmt_buf_uvar(&b, r->file);
 	fmt_buf_uvar(&b, r->line);
 	fmt_buf_uvar(&b, r->offset);
+	/* minor 1: the inline chain, after what older readers read */
+	if (r->ninl) {
+		fmt_buf_uvar(&b, r->ninl);
+		for (i = 0; i < r->ninl; i++) {
+			fmt_buf_uvar(&b, r->inl[i].func);
+			fmt_buf_uvar(&b, r->inl[i].file);
+			fmt_buf_uvar(&b, r->inl[i].line);
+		}
+	}
 	col_write(FMT_REC_SYMBOL, &b);
 	fmt_buf_free(&b);
 }

@@ -27,7 +27,7 @@
 
 #define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
 #define FMT_VERSION_MAJOR	1
-#define FMT_VERSION_MINOR	0
+#define FMT_VERSION_MINOR	1
 #define FMT_HEADER_SIZE		64
 #define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
 #define FMT_CHUNK_HDR_SIZE	16
@@ -70,6 +70,8 @@ enum fmt_record_type {
 	 * field); func and file are string ids (0 = unknown), offset is addr
 	 * minus the function's start.  Written before the first record that
 	 * uses the address, so a trace names its code without the binaries.
+	 * Minor 1 may append the calls inlined there, innermost first:
+	 * ninl (func file line)[ninl].
 	 */
 	FMT_REC_SYMBOL = 9,
 	FMT_REC_MAX		/* one past the highest code */
