@@ -189,6 +189,8 @@ void ana_prof_init(struct ana_prof *pr, enum ana_prof_kind kind)
 		pr->live = xcalloc(1, sizeof(*pr->live));
 		pr->pending = xcalloc(1, sizeof(*pr->pending));
 	}
+	if (kind == ANA_PROF_SYNC || kind == ANA_PROF_BLOCK)
+		pr->objnames = ana_objs_new();
 }
 
 static struct ana_psample *sample(struct ana_prof *pr, uint64_t stack,
@@ -260,6 +262,9 @@ static void object(struct ana_prof *pr, struct ana_proc *p,
 		o->type = b->type;
 		ana_map_put(&pr->objs, key, o);
 		pr->nobjs++;
+		ana_objs_use(pr->objnames, p, b->obj, b->start, &o->site, 1);
+	} else {
+		ana_objs_use(pr->objnames, p, b->obj, b->start, &o->site, 0);
 	}
 	o->ns += b->dur;
 	o->count++;
@@ -268,6 +273,14 @@ static void object(struct ana_prof *pr, struct ana_proc *p,
 	by = b->type == FMT_EV_MUTEX_BLOCK ? b->holder : b->waker;
 	if (by)
 		add_by(o, by, b->dur);
+}
+
+const char *ana_prof_obj_name(const struct ana_trace *t,
+			      const struct ana_prof *pr, struct ana_pobj *o,
+			      char *buf, size_t size)
+{
+	return ana_objs_name(t, pr->objnames, o->p, o->obj, &o->site, buf,
+			     size);
 }
 
 const char *ana_prof_by_word(const struct ana_pobj *o)
@@ -458,6 +471,9 @@ void ana_prof_event(struct ana_prof *pr, struct ana_proc *p,
 		cpu_event(pr, p, th, ev);
 		return;
 	}
+	if (pr->objnames && ev->type >= FMT_EV_ALLOC &&
+	    ev->type <= FMT_EV_REALLOC)
+		ana_objs_heap(pr->objnames, p, ev);
 	if (pr->live && ev->type >= FMT_EV_ALLOC &&
 	    ev->type <= FMT_EV_REALLOC)
 		heap_event(pr, p, ev);
@@ -626,6 +642,7 @@ void ana_prof_free(struct ana_prof *pr)
 		free(pr->pending->v);
 	}
 	free(pr->live);
+	ana_objs_free(pr->objnames);
 	free(pr->pending);
 	memset(pr, 0, sizeof(*pr));
 }
@@ -1051,11 +1068,14 @@ static void text_sample(const struct ana_prof *pr, const struct tstack *s,
 	ana_put(b, "\n");
 }
 
-static void text_objects(const struct ana_prof *pr, struct fmt_buf *b,
-			 FILE *f)
+/* an object's name on a line of its own, under its address */
+#define OBJ_INDENT "           "
+
+static void text_objects(const struct ana_trace *t, const struct ana_prof *pr,
+			 struct fmt_buf *b, FILE *f)
 {
 	struct ana_pobj **arr = ana_prof_objs_sorted(pr);
-	char tmp[64];
+	char tmp[64], name[1024];
 	size_t i, k;
 
 	fprintf(f, "\ncontended objects (top %d of %zu by time blocked):\n"
@@ -1083,6 +1103,11 @@ static void text_objects(const struct ana_prof *pr, struct fmt_buf *b,
 			ana_put(b, " (unknown)");
 		put_unfinished(b, arr[i]->unfinished);
 		ana_put(b, "\n");
+		if (ana_prof_obj_name(t, pr, arr[i], name, sizeof(name))) {
+			ana_put(b, OBJ_INDENT);
+			ana_put(b, name);
+			ana_put(b, "\n");
+		}
 		ana_write(b, f);
 	}
 	free(arr);
@@ -1275,7 +1300,7 @@ static void write_text(const struct ana_trace *t, const struct ana_prof *pr,
 		ana_write(&b, f);
 	}
 	if (pr->kind == ANA_PROF_SYNC && pr->nobjs)
-		text_objects(pr, &b, f);
+		text_objects(t, pr, &b, f);
 out:
 	for (i = 0; i < n; i++)
 		free(ts[i].text);

@@ -225,18 +225,22 @@ static void top_sites(struct ana_trace *t, struct rctx *c)
 	free(s);
 }
 
-static void top_locks(struct rctx *c)
+static void top_locks(struct ana_trace *t, struct rctx *c)
 {
 	struct ana_pobj **o = ana_prof_objs_sorted(&c->pr);
 	const struct fmt_event_info *in;
+	char name[1024];
 	size_t i;
 
 	printf("\ntop contended objects (%zu):\n", c->pr.nobjs);
 	for (i = 0; i < c->pr.nobjs && i < TOP_LOCKS; i++) {
 		ana_prof_sort_holders(o[i]);
 		in = fmt_event_info(o[i]->type);
-		printf("  pid %-7" PRIu64 " 0x%-14" PRIx64 " %-13s ",
-		       o[i]->p->pid, o[i]->obj, in ? in->name : "?");
+		printf("  pid %-7" PRIu64 " 0x%-14" PRIx64 " ", o[i]->p->pid,
+		       o[i]->obj);
+		if (ana_prof_obj_name(t, &c->pr, o[i], name, sizeof(name)))
+			printf("%s  ", name);
+		printf("%-13s ", in ? in->name : "?");
 		secs(o[i]->ns);
 		printf(" s in %" PRIu64 " waits", o[i]->count);
 		if (o[i]->unfinished)
@@ -389,7 +393,7 @@ static void report_done(struct ana_trace *t)
 	overview(t, c);
 	time_split(c);
 	top_sites(t, c);
-	top_locks(c);
+	top_locks(t, c);
 	heap(c);
 	tasks(c);
 	wakes(c);

@@ -27,8 +27,15 @@ struct ana_module {
 	int dead;			/* a later MODULE record removed it */
 };
 
+/* a DATA record: the data symbol that holds an object address */
+struct data_ent {
+	const char *name;
+	uint64_t offset;
+};
+
 struct img_syms {
 	struct ana_map addrs;		/* addr -> struct sym_ent */
+	struct ana_map data;		/* addr -> struct data_ent */
 	struct ana_module *mods;
 	size_t nmods;
 };
@@ -284,6 +291,31 @@ int ana_syms_symbol(struct ana_trace *t, const struct fmt_record *rec)
 	return 0;
 }
 
+int ana_syms_data(struct ana_trace *t, const struct fmt_record *rec)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	uint64_t image, addr, name, offset;
+	struct data_ent *d;
+	const char *s;
+
+	image = fmt_cur_uvar(&c);
+	addr = fmt_cur_uvar(&c);
+	name = fmt_cur_uvar(&c);
+	offset = fmt_cur_uvar(&c);
+	fmt_cur_uvar(&c);			/* size */
+	if (c.err)
+		return -1;
+	s = str_of(t, name);
+	if (!s)
+		return 0;
+	d = xcalloc(1, sizeof(*d));
+	d->name = s;
+	d->offset = offset;
+	/* one record per address; a repeat replaces it */
+	free(ana_map_put(&img_of(t, image, 1)->data, addr, d));
+	return 0;
+}
+
 void ana_syms_free(struct ana_trace *t)
 {
 	struct ana_syms *sy = t->syms;
@@ -303,6 +335,9 @@ void ana_syms_free(struct ana_trace *t)
 				ent_free(e);
 		}
 		ana_map_free(&im->addrs);
+		for (j = 0; j < im->data.cap; j++)
+			free(im->data.ents[j].val);
+		ana_map_free(&im->data);
 		for (j = 0; j < im->nmods; j++)
 			free(im->mods[j].path);
 		free(im->mods);
@@ -446,5 +481,20 @@ const char *ana_frame_token(const struct ana_trace *t, uint64_t image,
 	for (c = buf; *c; c++)
 		if (*c == ' ' || *c == '\t' || *c == '\n')
 			*c = '_';
+	return buf;
+}
+
+const char *ana_data_name(const struct ana_trace *t, uint64_t image,
+			  uint64_t addr, char *buf, size_t size)
+{
+	struct img_syms *im = img_of(t, image, 0);
+	const struct data_ent *d = im ? ana_map_get(&im->data, addr) : NULL;
+
+	if (!d)
+		return NULL;
+	if (d->offset)
+		snprintf(buf, size, "%s+0x%" PRIx64, d->name, d->offset);
+	else
+		snprintf(buf, size, "%s", d->name);
 	return buf;
 }

@@ -94,12 +94,21 @@ const char *ana_frame_str(const struct ana_trace *t, uint64_t image,
 const char *ana_frame_token(const struct ana_trace *t, uint64_t image,
 			    uint64_t addr, char *buf, size_t size);
 
+/*
+ * ana_data_name() : the data symbol that holds object address addr of
+ * image (a DATA record), into buf: "jobs_lock", "counts+0x40".
+ * @return buf, or NULL when the trace names none
+ */
+const char *ana_data_name(const struct ana_trace *t, uint64_t image,
+			  uint64_t addr, char *buf, size_t size);
+
 /* ---- for trace.c: loading the records, freeing the tables ---- */
 struct fmt_record;
 
 /* @return 0, or -1 when the payload does not parse */
 int ana_syms_module(struct ana_trace *t, const struct fmt_record *rec);
 int ana_syms_symbol(struct ana_trace *t, const struct fmt_record *rec);
+int ana_syms_data(struct ana_trace *t, const struct fmt_record *rec);
 void ana_syms_free(struct ana_trace *t);
 
 #endif

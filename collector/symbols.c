@@ -58,7 +58,16 @@ struct sym_obj {
 	size_t maplen;
 	unsigned char buildid[MAX_BUILDID];
 	size_t idlen;
+	struct sym_data *data;		/* its data symbols, by address */
+	size_t ndata;
+	int data_read;			/* data is built (maybe empty) */
 	struct sym_obj *next;
+};
+
+/* a data (OBJECT) symbol: [lo, lo + size) in dwfl addresses */
+struct sym_data {
+	uint64_t lo, size;
+	const char *name;		/* in the mapped file's strings */
 };
 
 /* one object mapped in one image */
@@ -92,6 +101,7 @@ struct sym_image {
 	struct sym_mod *mods;
 	size_t nmods, capmods;
 	struct addr_set seen;
+	struct addr_set data_seen;	/* object addresses looked up */
 	int scannable;			/* /proc/PID/maps is this image's */
 	uint64_t vdso;			/* identity: [vdso] address at HELLO */
 	uint64_t next_scan, backoff;	/* maps rescans, in batches */
@@ -908,6 +918,7 @@ void col_sym_image_end(uint64_t image)
 		free(im->mods[i].path);
 	free(im->mods);
 	free(im->seen.v);
+	free(im->data_seen.v);
 	free(im->exe);
 	free(im);
 }
@@ -1070,5 +1081,101 @@ void col_sym_addr(uint64_t image, uint64_t addr, int exact)
 		}
 	}
 	col_write(FMT_REC_SYMBOL, &b);
+	fmt_buf_free(&b);
+}
+
+/* ---- data symbols ---- */
+
+static int data_cmp(const void *a, const void *b)
+{
+	const struct sym_data *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* the object's sized OBJECT symbols, sorted: read once, when first asked */
+static void data_read(struct sym_obj *o)
+{
+	int i, n = dwfl_module_getsymtab(o->mod);
+	GElf_Addr addr;
+	GElf_Word shndx;
+	const char *name;
+	GElf_Sym sym;
+
+	o->data_read = 1;
+	for (i = 1; i < n; i++) {
+		name = dwfl_module_getsym_info(o->mod, i, &sym, &addr, &shndx,
+					       NULL, NULL);
+		if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+		    !sym.st_size || sym.st_shndx == SHN_UNDEF)
+			continue;
+		if (!(o->ndata & (o->ndata + 1)))
+			o->data = xrealloc(o->data, (o->ndata * 2 + 1) *
+					   sizeof(*o->data));
+		o->data[o->ndata++] = (struct sym_data){ addr, sym.st_size,
+							 name };
+	}
+	qsort(o->data, o->ndata, sizeof(*o->data), data_cmp);
+}
+
+/* the data symbol that holds dwfl address a, or NULL */
+static const struct sym_data *data_find(struct sym_obj *o, uint64_t a)
+{
+	size_t lo = 0, hi, mid;
+
+	if (!o->data_read)
+		data_read(o);
+	hi = o->ndata;
+	/* the last symbol starting at or below a */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (o->data[mid].lo <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* symbols may nest (a struct and its aliases): look back a little */
+	for (hi = lo; hi-- > 0 && lo - hi <= 8;)
+		if (a - o->data[hi].lo < o->data[hi].size)
+			return &o->data[hi];
+	return NULL;
+}
+
+/*
+ * Only objects of recorded blocking events come here, and each address
+ * of an image once: a lookup is a binary search in each object's table,
+ * the module whose span holds the address first (its .data and .bss lie
+ * past its code in the span the dynamic linker reports), then the others
+ * (a span read from /proc/PID/maps ends before an anonymous .bss).
+ */
+void col_sym_data(uint64_t image, uint64_t addr)
+{
+	struct sym_image *im = image_find(image);
+	const struct sym_data *d = NULL;
+	struct sym_mod *m, *first;
+	struct fmt_buf b = { 0 };
+	size_t i;
+
+	if (!im || !addr || !set_add(&im->data_seen, addr))
+		return;
+	first = mod_find(im, addr);
+	if (first && first->obj && !first->dead)
+		d = data_find(first->obj, addr - first->bias +
+			      first->obj->dwbias);
+	for (i = 0; !d && i < im->nmods; i++) {
+		m = &im->mods[i];
+		if (m != first && m->obj && !m->dead && addr >= m->bias)
+			d = data_find(m->obj, addr - m->bias + m->obj->dwbias);
+		if (d)
+			first = m;
+	}
+	if (!d)
+		return;
+	fmt_buf_uvar(&b, image);
+	fmt_buf_uvar(&b, addr);
+	fmt_buf_uvar(&b, col_intern_string(d->name, strcspn(d->name, "@")));
+	fmt_buf_uvar(&b, addr - first->bias + first->obj->dwbias - d->lo);
+	fmt_buf_uvar(&b, d->size);
+	col_write(FMT_REC_DATA, &b);
 	fmt_buf_free(&b);
 }

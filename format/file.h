@@ -74,6 +74,14 @@ enum fmt_record_type {
 	 * ninl (func file line)[ninl].
 	 */
 	FMT_REC_SYMBOL = 9,
+	/*
+	 * image addr name offset size (minor 1): the data symbol (an
+	 * OBJECT symbol of .symtab or .dynsym) that holds object address
+	 * addr of a blocking event of that image; name a string id, offset
+	 * addr minus the symbol's start, size the symbol's.  Written before
+	 * the first EVENTS record that uses the address.
+	 */
+	FMT_REC_DATA = 10,
 	FMT_REC_MAX		/* one past the highest code */
 };
 

@@ -282,3 +282,45 @@ inline_case() {
 	# the workers wait for rows (the channel is unbuffered)
 	assert_output --regexp "  chan_recv \(common\.h:$wait\)"$'\n'" +pool_worker \(mandelbrot\.c:[0-9]+\)"
 }
+
+@test "contended objects are named by their data symbol or heap block" {
+	record t.trace "$FIX/sym-objects"
+	assert_success
+	assert_output "contended=3"
+	alloc=$(line 'malloc(sizeof(*q));	/* ALLOC */' "$SRC/sym-objects.c")
+	heap="heap+0x8 (alloc at make_queue (sym-objects.c:$alloc))"
+	# profile sync: each name under its object's address
+	run "$CTRACE" profile sync t.trace
+	assert_success
+	objs=$(sed -n '/^contended objects/,$p' <<<"$output" | tail -n +3)
+	[ "$(grep -c '^  [0-9]' <<<"$objs")" -eq 3 ]
+	[ "$(grep -v '^  [0-9]' <<<"$objs" | sed 's/^ *//' | sort)" = \
+	  "$(printf '%s\n' "$heap" jobs_lock slots+0x68 | sort)" ]
+	# the address of each is the one its mutex_block waited on
+	[ "$(events t.trace mutex_block)" -eq 3 ]
+	for name in jobs_lock slots+0x68 "$heap"; do
+		addr=$(grep -B1 -xF "           $name" <<<"$objs" | head -1 |
+			awk '{ print $2 }')
+		"$CTRACE" dump t.trace | grep -q " mutex_block .* obj=$addr "
+	done
+	# report: after the address
+	run "$CTRACE" report t.trace
+	assert_line --regexp '^  pid [0-9]+ +0x[0-9a-f]+ +jobs_lock  mutex_block '
+	assert_line --regexp '^  pid [0-9]+ +0x[0-9a-f]+ +slots\+0x68  mutex_block '
+	assert_line --regexp "^  pid [0-9]+ +0x[0-9a-f]+ +heap\\+0x8 \\(alloc at make_queue \\(sym-objects\\.c:$alloc\\)\\)  mutex_block "
+	# the trace holds the data names, for the two globals only
+	run "$CTRACE" info t.trace
+	assert_output --regexp ' data 2,'
+}
+
+@test "an object no data symbol or recorded block holds stays an address" {
+	# without heap events the heap mutex has no allocation to name it
+	CTRACE_EVENTS=thread,sync record t.trace "$FIX/sym-objects"
+	assert_success
+	run "$CTRACE" profile sync t.trace
+	assert_success
+	objs=$(sed -n '/^contended objects/,$p' <<<"$output" | tail -n +3)
+	[ "$(grep -c '^  [0-9]' <<<"$objs")" -eq 3 ]
+	[ "$(grep -v '^  [0-9]' <<<"$objs" | sed 's/^ *//' | sort)" = \
+	  "$(printf '%s\n' jobs_lock slots+0x68)" ]
+}
