@@ -324,3 +324,26 @@ inline_case() {
 	[ "$(grep -v '^  [0-9]' <<<"$objs" | sed 's/^ *//' | sort)" = \
 	  "$(printf '%s\n' jobs_lock slots+0x68)" ]
 }
+
+@test "timeline exports name objects by their data symbol" {
+	record t.trace "$FIX/sym-objects"
+	assert_success
+	"$CTRACE" export --format json -o t.json t.trace
+	run python3 - t.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for e in d['traceEvents']:
+    if e.get('name') == 'mutex_block':
+        print(e['args']['object'], e['args'].get('object_name', '-'))
+PY
+	assert_success
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(printf '%s\n' "${lines[@]}" | awk '{ print $2 }' | sort | tr '\n' ' ')" = "- jobs_lock slots+0x68 " ]
+	# the same addresses profile sync names so
+	p=$("$CTRACE" profile sync t.trace)
+	for l in "${lines[@]}"; do
+		set -- $l
+		[ "$2" = - ] && continue
+		grep -A1 " $1 " <<<"$p" | grep -qx "           $2"
+	done
+}
