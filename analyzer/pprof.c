@@ -34,6 +34,7 @@ struct loc {
 	uint64_t image, addr;
 	Location m;
 	Line line, *linep;
+	Line *inl, **inlp;	/* the Lines of an inline chain, or NULL */
 };
 
 struct fn {
@@ -106,6 +107,35 @@ static uint64_t fn_id(struct builder *bd, const char *name, const char *file)
 	return fn->m.id;
 }
 
+/*
+ * A location with calls inlined at it has a Line per function, "the
+ * last entry represents the caller into which the preceding entries
+ * were inlined" (profile.proto, Location.line): the inlined functions
+ * innermost first, then the one the symbol table names.
+ */
+static void describe_inline(struct builder *bd, struct loc *l,
+			    const struct ana_sym *sym)
+{
+	uint32_t i, n = sym->ninl;
+
+	l->inl = xcalloc(n + 1, sizeof(*l->inl));
+	l->inlp = xcalloc(n + 1, sizeof(*l->inlp));
+	for (i = 0; i <= n; i++) {
+		const struct ana_sym *s = i < n ? &sym->inl[i] : sym;
+
+		perftools__profiles__line__init(&l->inl[i]);
+		if (i == n)
+			l->inl[i] = l->line;
+		else
+			l->inl[i].function_id = fn_id(bd, s->func ? s->func :
+						      "?", s->file);
+		l->inl[i].line = i < n ? s->line : sym->line;
+		l->inlp[i] = &l->inl[i];
+	}
+	l->m.n_line = n + 1;
+	l->m.line = l->inlp;
+}
+
 /* fill the location of addr in image: symbolized if the trace can */
 static void describe(struct builder *bd, struct loc *l, unsigned type)
 {
@@ -125,6 +155,10 @@ static void describe(struct builder *bd, struct loc *l, unsigned type)
 			return;
 		l->line.function_id = fn_id(bd, sym->func, sym->file);
 		l->line.line = sym->line;
+		if (sym->ninl) {
+			describe_inline(bd, l, sym);
+			return;
+		}
 	}
 	l->linep = &l->line;
 	l->m.n_line = 1;
@@ -246,8 +280,11 @@ static void free_builder(struct builder *bd, Sample *samples, size_t n)
 	}
 	for (i = 0; i < bd->nstrs; i++)
 		free(bd->strs[i]);
-	for (i = 0; i < bd->nlocs; i++)
+	for (i = 0; i < bd->nlocs; i++) {
+		free(bd->locs[i]->inl);
+		free(bd->locs[i]->inlp);
 		free(bd->locs[i]);
+	}
 	for (i = 0; i < bd->nfns; i++)
 		free(bd->fns[i]);
 	free(bd->strs);

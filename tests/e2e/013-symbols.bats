@@ -347,3 +347,20 @@ PY
 		grep -A1 " $1 " <<<"$p" | grep -qx "           $2"
 	done
 }
+
+@test "go tool pprof: an inlined call is a Line of its own, the sites apart" {
+	command -v go >/dev/null || skip "go (golang-go) not installed"
+	src="$SRC/sym-inline.c"
+	nap=$(line '/* NAP */' "$src")
+	first=$(line '/* FIRST */' "$src")
+	second=$(line '/* SECOND */' "$src")
+	record t.trace "$FIX/sym-inline"
+	assert_success
+	"$CTRACE" profile sync --format pprof -o t.pb.gz t.trace
+	HOME="$T" run go tool pprof -traces -lines t.pb.gz
+	assert_success
+	[ "$(grep -c "  nap .*sym-inline\\.c:$nap (inline)$" <<<"$output")" -eq 2 ]
+	[ "$(grep -A1 "  nap .*sym-inline\\.c:$nap (inline)$" <<<"$output" |
+	     grep -o 'main .*sym-inline\.c:[0-9]*$' | sed 's/.*://' | sort)" = \
+	  "$(printf '%s\n' "$first" "$second" | sort)" ]
+}
