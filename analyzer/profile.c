@@ -1189,10 +1189,12 @@ static void fn_fill(const struct ana_trace *t, const struct ana_prof *pr,
 		    struct ana_psample **arr, struct fntab *ft)
 {
 	const struct fmt_event_info *in;
+	const struct ana_sym *sym;
 	const uint64_t *fr;
 	struct fnrow *r;
 	uint64_t image;
 	size_t i, k, n;
+	unsigned j, d;
 	char buf[512];
 
 	for (i = 0; i < pr->nsamples; i++) {
@@ -1207,14 +1209,22 @@ static void fn_fill(const struct ana_trace *t, const struct ana_prof *pr,
 			r->cum += arr[i]->v[1];
 			continue;
 		}
+		/* a function inlined at a frame is a function, as pprof
+		 * has it: the innermost one of the leaf gets the flat */
 		for (k = 0; k < n; k++) {
-			r = fn_row(ft, fn_name(t, image, fr[k], buf,
-					       sizeof(buf)));
-			if (!k)
-				r->flat += arr[i]->v[1];
-			if (r->seen != i + 1)
-				r->cum += arr[i]->v[1];
-			r->seen = i + 1;
+			d = ana_frame_depth(t, image, fr[k]);
+			for (j = 0; j < d; j++) {
+				sym = ana_symbol_at(t, image, fr[k], j);
+				r = fn_row(ft, j + 1 < d && sym && sym->name ?
+					   sym->name : fn_name(t, image, fr[k],
+							       buf,
+							       sizeof(buf)));
+				if (!k && !j)
+					r->flat += arr[i]->v[1];
+				if (r->seen != i + 1)
+					r->cum += arr[i]->v[1];
+				r->seen = i + 1;
+			}
 		}
 	}
 	qsort(ft->rows, ft->n, sizeof(*ft->rows), fnrow_cmp);
