@@ -160,6 +160,10 @@ static void js_slice(void *u, struct ana_tl_thread *th,
 		}
 	} else if (b->obj) {
 		out(j, ",\"object\":\"0x%" PRIx64 "\"", b->obj);
+		if (s->obj_name) {
+			out(j, ",\"object_name\":");
+			str(j, s->obj_name);
+		}
 	}
 	if (b->bytes >= 0)
 		out(j, ",\"bytes\":%" PRId64, b->bytes);

@@ -586,6 +586,8 @@ static void slice_anns(struct pf *pf, struct anns *a,
 			ann_str(pf, a, "fd_name", s->fd_name);
 	} else if (b->obj) {
 		ann_ptr(pf, a, "object", b->obj);
+		if (s->obj_name)
+			ann_str(pf, a, "object_name", s->obj_name);
 	}
 	if (b->bytes >= 0)
 		ann_int(pf, a, "bytes", b->bytes);

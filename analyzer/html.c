@@ -348,15 +348,18 @@ static void h_counter(void *u, struct ana_tl_proc *p, enum ana_tl_counter c,
 
 /* ---- stacks and frames ---- */
 
-static size_t frame_index(struct html *h, uint64_t image, uint64_t addr)
+/* function k of the frame at addr (symbols.h: ana_symbol_at) */
+static size_t frame_index(struct html *h, uint64_t image, uint64_t addr,
+			  unsigned k)
 {
-	uint64_t key = (image * 0x9e3779b97f4a7c15ull) ^ addr;
+	uint64_t key = (image * 0x9e3779b97f4a7c15ull) ^ addr ^
+		       (uint64_t)k << 56;
 	uintptr_t i = (uintptr_t)ana_map_get(&h->frame_idx, key);
 	char buf[512];
 
 	if (i)
 		return i - 1;
-	ana_frame_str(&h->tl->t, image, addr, buf, sizeof(buf));
+	ana_frame_name_at(&h->tl->t, image, addr, k, buf, sizeof(buf));
 	h->frames = xrealloc(h->frames, (h->nframes + 1) * sizeof(*h->frames));
 	h->frames[h->nframes++] = xstrdup(buf);
 	ana_map_put(&h->frame_idx, key, (void *)(uintptr_t)h->nframes);
@@ -902,17 +905,26 @@ static void put_stacks(struct html *h)
 	uint32_t j;
 
 	const struct ana_stack *s;
+	const struct ana_trace *t = &h->tl->t;
+	unsigned d, k2;
 	char fn[512];
 
 	fprintf(h->f, ",\"stacks\":[");
 	for (i = 0; i < h->nstacks; i++) {
 		s = h->stacks[i];
 		fprintf(h->f, "%s[", i ? "," : "");
-		for (j = 0; j < s->n; j++)
-			fprintf(h->f, "%s%zu", j ? "," : "", h->by_fn[i] ?
-				fn_index(h, ana_tl_frame_name(h->tl, s->image,
-					 s->frames[j], fn, sizeof(fn))) :
-				frame_index(h, s->image, s->frames[j]));
+		/* a frame is its inlined calls, innermost first, then the
+		 * function they were inlined into */
+		for (j = 0; j < s->n; j++) {
+			d = ana_frame_depth(t, s->image, s->frames[j]);
+			for (k2 = 0; k2 < d; k2++)
+				fprintf(h->f, "%s%zu", j || k2 ? "," : "",
+					h->by_fn[i] ? fn_index(h,
+					ana_frame_fn_at(t, s->image,
+					s->frames[j], k2, fn, sizeof(fn))) :
+					frame_index(h, s->image, s->frames[j],
+						    k2));
+		}
 		fprintf(h->f, "]");
 	}
 	fprintf(h->f, "],\"frames\":[");

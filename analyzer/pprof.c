@@ -51,6 +51,7 @@ struct loc {
 	struct map *map;	/* its module's, or NULL */
 	Location m;
 	Line line, *linep;
+	Line *inl, **inlp;	/* the Lines of an inline chain, or NULL */
 };
 
 /* one module of one or more images (a fork child shares its parent's) */
@@ -60,6 +61,7 @@ struct map {
 	int is_main;		/* the program of that image */
 	int func, file, line;	/* every Location in it has a name, file,
 				 * line (until one lacks it) */
+	int inl;		/* some Location in it has an inline chain */
 	char *id;		/* build id in hex */
 	Mapping m;
 };
@@ -265,6 +267,7 @@ static void build_maps(struct builder *bd)
 		mp->m.has_functions = mp->func;
 		mp->m.has_filenames = mp->file;
 		mp->m.has_line_numbers = mp->line;
+		mp->m.has_inline_frames = mp->inl;
 	}
 }
 
@@ -275,6 +278,35 @@ static const char *base_name(const char *path)
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
+}
+
+/*
+ * A location with calls inlined at it has a Line per function, "the
+ * last entry represents the caller into which the preceding entries
+ * were inlined" (profile.proto, Location.line): the inlined functions
+ * innermost first, then the one the symbol table names.
+ */
+static void describe_inline(struct builder *bd, struct loc *l,
+			    const struct ana_sym *sym)
+{
+	uint32_t i, n = sym->ninl;
+
+	l->inl = xcalloc(n + 1, sizeof(*l->inl));
+	l->inlp = xcalloc(n + 1, sizeof(*l->inlp));
+	for (i = 0; i <= n; i++) {
+		const struct ana_sym *s = i < n ? &sym->inl[i] : sym;
+
+		perftools__profiles__line__init(&l->inl[i]);
+		if (i == n)
+			l->inl[i] = l->line;
+		else
+			l->inl[i].function_id = fn_id(bd, s->func ? s->func :
+						      "?", s->file);
+		l->inl[i].line = i < n ? s->line : sym->line;
+		l->inlp[i] = &l->inl[i];
+	}
+	l->m.n_line = n + 1;
+	l->m.line = l->inlp;
 }
 
 /*
@@ -315,6 +347,12 @@ static void describe(struct builder *bd, struct loc *l, unsigned type)
 		if (sym && sym->func) {
 			l->line.function_id = fn_id(bd, sym->func, sym->file);
 			l->line.line = sym->line;
+			if (sym->ninl) {
+				if (l->map)
+					l->map->inl = 1;
+				describe_inline(bd, l, sym);
+				return;
+			}
 		} else {
 			if (sym && sym->module)
 				snprintf(name, sizeof(name), "%s+0x%" PRIx64,
@@ -517,8 +555,11 @@ static void free_builder(struct builder *bd, Sample *samples, size_t n)
 	ana_map_free(&bd->images);
 	for (i = 0; i < bd->nstrs; i++)
 		free(bd->strs[i]);
-	for (i = 0; i < bd->nlocs; i++)
+	for (i = 0; i < bd->nlocs; i++) {
+		free(bd->locs[i]->inl);
+		free(bd->locs[i]->inlp);
 		free(bd->locs[i]);
+	}
 	for (i = 0; i < bd->nfns; i++)
 		free(bd->fns[i]);
 	free(bd->strs);

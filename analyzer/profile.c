@@ -192,6 +192,8 @@ void ana_prof_init(struct ana_prof *pr, enum ana_prof_kind kind)
 		pr->live = xcalloc(1, sizeof(*pr->live));
 		pr->pending = xcalloc(1, sizeof(*pr->pending));
 	}
+	if (kind == ANA_PROF_SYNC || kind == ANA_PROF_BLOCK)
+		pr->objnames = ana_objs_new();
 }
 
 /* what a sample is of: events alike in all of it sum into one sample */
@@ -373,6 +375,9 @@ static void object(struct ana_prof *pr, struct ana_proc *p,
 		o->type = b->type;
 		ana_map_put(&pr->objs, key, o);
 		pr->nobjs++;
+		ana_objs_use(pr->objnames, p, b->obj, b->start, &o->site, 1);
+	} else {
+		ana_objs_use(pr->objnames, p, b->obj, b->start, &o->site, 0);
 	}
 	o->ns += b->dur;
 	o->count++;
@@ -381,6 +386,14 @@ static void object(struct ana_prof *pr, struct ana_proc *p,
 	by = b->type == FMT_EV_MUTEX_BLOCK ? b->holder : b->waker;
 	if (by)
 		add_by(o, by, b->dur);
+}
+
+const char *ana_prof_obj_name(const struct ana_trace *t,
+			      const struct ana_prof *pr, struct ana_pobj *o,
+			      char *buf, size_t size)
+{
+	return ana_objs_name(t, pr->objnames, o->p, o->obj, &o->site, buf,
+			     size);
 }
 
 const char *ana_prof_by_word(const struct ana_pobj *o)
@@ -643,6 +656,9 @@ void ana_prof_event(struct ana_prof *pr, struct ana_proc *p,
 		cpu_event(pr, p, th, ev);
 		return;
 	}
+	if (pr->objnames && ev->type >= FMT_EV_ALLOC &&
+	    ev->type <= FMT_EV_REALLOC)
+		ana_objs_heap(pr->objnames, p, ev);
 	if (pr->live && ev->type >= FMT_EV_ALLOC &&
 	    ev->type <= FMT_EV_REALLOC)
 		heap_event(pr, p, th, ev);
@@ -847,6 +863,7 @@ void ana_prof_free(struct ana_prof *pr)
 		free(pr->pending->v);
 	}
 	free(pr->live);
+	ana_objs_free(pr->objnames);
 	free(pr->pending);
 	memset(pr, 0, sizeof(*pr));
 }
@@ -882,21 +899,35 @@ static void put_pseudo(struct fmt_buf *b, const struct ana_psample *s)
 	ana_put(b, s->stack ? " stack not recorded]" : "]");
 }
 
-/* a frame for folded lines: the function alone, no ';' */
-static void put_folded_frame(struct fmt_buf *b, const struct ana_trace *t,
-			     uint64_t image, uint64_t addr)
+/* function j of a frame for folded lines: the function alone, no ';' */
+static void put_folded_func(struct fmt_buf *b, const struct ana_trace *t,
+			    uint64_t image, uint64_t addr, unsigned j)
 {
-	const struct ana_sym *sym = ana_symbol(t, image, addr);
+	const struct ana_sym *sym = ana_symbol_at(t, image, addr, j);
 	char buf[512], *c;
 
 	if (sym && sym->func)
 		snprintf(buf, sizeof(buf), "%s", sym->func);
 	else
-		ana_frame_str(t, image, addr, buf, sizeof(buf));
+		ana_frame_str_at(t, image, addr, j, buf, sizeof(buf));
 	for (c = buf; *c; c++)
 		if (*c == ';' || *c == '\n')
 			*c = ':';
 	ana_put(b, buf);
+}
+
+/* a frame for folded lines, outermost first: the functions inlined
+ * there come after the one they were inlined into */
+static void put_folded_frame(struct fmt_buf *b, const struct ana_trace *t,
+			     uint64_t image, uint64_t addr)
+{
+	unsigned j = ana_frame_depth(t, image, addr);
+
+	while (j-- > 0) {
+		put_folded_func(b, t, image, addr, j);
+		if (j)
+			ana_put(b, ";");
+	}
 }
 
 static void write_folded(const struct ana_trace *t, const struct ana_prof *pr,
@@ -1190,6 +1221,7 @@ static char *stack_text(const struct ana_trace *t, const struct ana_psample *s)
 	const uint64_t *fr;
 	uint64_t image;
 	char buf[512];
+	unsigned j, d;
 	size_t n, k;
 
 	n = frames_of(t, s, &fr, &image);
@@ -1199,10 +1231,16 @@ static char *stack_text(const struct ana_trace *t, const struct ana_psample *s)
 	}
 	if (!n)
 		put_pseudo(&b, s);
+	/* each call inlined at a frame is a line of its own, innermost
+	 * first, as `addr2line -i` prints them */
 	for (k = 0; k < n; k++) {
-		if (k)
-			ana_put(&b, TEXT_INDENT);
-		ana_put(&b, ana_frame_str(t, image, fr[k], buf, sizeof(buf)));
+		d = ana_frame_depth(t, image, fr[k]);
+		for (j = 0; j < d; j++) {
+			if (k || j)
+				ana_put(&b, TEXT_INDENT);
+			ana_put(&b, ana_frame_str_at(t, image, fr[k], j, buf,
+						     sizeof(buf)));
+		}
 	}
 	fmt_buf_bytes(&b, "", 1);
 	return fmt_buf_failed(&b) ? xstrdup("?") : (char *)b.p;
@@ -1276,11 +1314,14 @@ static void text_sample(const struct ana_prof *pr, const struct tstack *s,
 	ana_put(b, "\n");
 }
 
-static void text_objects(const struct ana_prof *pr, struct fmt_buf *b,
-			 FILE *f)
+/* an object's name on a line of its own, under its address */
+#define OBJ_INDENT "           "
+
+static void text_objects(const struct ana_trace *t, const struct ana_prof *pr,
+			 struct fmt_buf *b, FILE *f)
 {
 	struct ana_pobj **arr = ana_prof_objs_sorted(pr);
-	char tmp[64];
+	char tmp[64], name[1024];
 	size_t i, k;
 
 	fprintf(f, "\ncontended objects (top %d of %zu by time blocked):\n"
@@ -1308,6 +1349,11 @@ static void text_objects(const struct ana_prof *pr, struct fmt_buf *b,
 			ana_put(b, " (unknown)");
 		put_unfinished(b, arr[i]->unfinished);
 		ana_put(b, "\n");
+		if (ana_prof_obj_name(t, pr, arr[i], name, sizeof(name))) {
+			ana_put(b, OBJ_INDENT);
+			ana_put(b, name);
+			ana_put(b, "\n");
+		}
 		ana_write(b, f);
 	}
 	free(arr);
@@ -1389,10 +1435,12 @@ static void fn_fill(const struct ana_trace *t, const struct ana_prof *pr,
 		    struct ana_psample **arr, struct fntab *ft)
 {
 	const struct fmt_event_info *in;
+	const struct ana_sym *sym;
 	const uint64_t *fr;
 	struct fnrow *r;
 	uint64_t image;
 	size_t i, k, n;
+	unsigned j, d;
 	char buf[512];
 
 	for (i = 0; i < pr->nsamples; i++) {
@@ -1407,14 +1455,22 @@ static void fn_fill(const struct ana_trace *t, const struct ana_prof *pr,
 			r->cum += arr[i]->v[1];
 			continue;
 		}
+		/* a function inlined at a frame is a function, as pprof
+		 * has it: the innermost one of the leaf gets the flat */
 		for (k = 0; k < n; k++) {
-			r = fn_row(ft, fn_name(t, image, fr[k], buf,
-					       sizeof(buf)));
-			if (!k)
-				r->flat += arr[i]->v[1];
-			if (r->seen != i + 1)
-				r->cum += arr[i]->v[1];
-			r->seen = i + 1;
+			d = ana_frame_depth(t, image, fr[k]);
+			for (j = 0; j < d; j++) {
+				sym = ana_symbol_at(t, image, fr[k], j);
+				r = fn_row(ft, j + 1 < d && sym && sym->name ?
+					   sym->name : fn_name(t, image, fr[k],
+							       buf,
+							       sizeof(buf)));
+				if (!k && !j)
+					r->flat += arr[i]->v[1];
+				if (r->seen != i + 1)
+					r->cum += arr[i]->v[1];
+				r->seen = i + 1;
+			}
 		}
 	}
 	qsort(ft->rows, ft->n, sizeof(*ft->rows), fnrow_cmp);
@@ -1500,7 +1556,7 @@ static void write_text(const struct ana_trace *t, const struct ana_prof *pr,
 		ana_write(&b, f);
 	}
 	if (pr->kind == ANA_PROF_SYNC && pr->nobjs)
-		text_objects(pr, &b, f);
+		text_objects(t, pr, &b, f);
 out:
 	for (i = 0; i < n; i++)
 		free(ts[i].text);

@@ -34,6 +34,7 @@
 
 #include "map.h"
 #include "model.h"
+#include "objects.h"
 #include "states.h"
 #include "trace.h"
 
@@ -81,6 +82,7 @@ struct ana_pobj {
 	struct ana_holder *by;	/* a table by tid until sorted, see
 				 * ana_prof_sort_holders() */
 	size_t nby, bycap;	/* holders, slots */
+	struct ana_objsite site;	/* its heap block: ana_prof_obj_name() */
 };
 
 /* scaled when sampled (rate > 0): estimates of the program's heap */
@@ -129,6 +131,8 @@ struct ana_prof {
 	struct ana_map samples;		/* key -> ana_psample */
 	struct ana_map objs;		/* (pid, address) -> ana_pobj */
 	struct ana_htab *live, *pending;	/* heap: allocations, frees */
+	struct ana_objs *objnames;	/* sync, block: heap blocks that
+					 * name objects */
 	struct ana_heap_stats hs;
 	struct ana_heap_sums hw;
 	struct ana_cpu_stats cs;
@@ -172,6 +176,11 @@ struct ana_pobj **ana_prof_objs_sorted(const struct ana_prof *pr);
 void ana_prof_sort_holders(struct ana_pobj *o);
 
 void ana_prof_free(struct ana_prof *pr);
+
+/* ana_prof_obj_name() : what names o (objects.h), into buf, or NULL */
+const char *ana_prof_obj_name(const struct ana_trace *t,
+			      const struct ana_prof *pr, struct ana_pobj *o,
+			      char *buf, size_t size);
 
 /* "held by" for mutexes, "woken by" for other objects */
 const char *ana_prof_by_word(const struct ana_pobj *o);

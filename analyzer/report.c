@@ -185,12 +185,28 @@ static struct site *sites(struct ana_trace *t, struct ana_prof *pr,
 	return s;
 }
 
+/* a call site: "f (a.c:3)", or for an inlined call "g (b.h:9) in
+ * f (a.c:3)", the innermost call and the function it was inlined into */
+static const char *site_str(struct ana_trace *t, const struct site *s,
+			    char *buf, size_t size)
+{
+	unsigned d = ana_frame_depth(t, s->image, s->addr);
+	char in[512], out[512];
+
+	if (d == 1)
+		return ana_frame_str(t, s->image, s->addr, buf, size);
+	ana_frame_str_at(t, s->image, s->addr, 0, in, sizeof(in));
+	ana_frame_str_at(t, s->image, s->addr, d - 1, out, sizeof(out));
+	snprintf(buf, size, "%s in %s", in, out);
+	return buf;
+}
+
 static void top_sites(struct ana_trace *t, struct rctx *c)
 {
 	const struct fmt_event_info *in;
 	struct site *s;
 	size_t i, n;
-	char buf[512];
+	char buf[1100];
 
 	s = sites(t, &c->pr, &n);
 	printf("\ntop blocking sites (%zu):\n", n);
@@ -201,8 +217,7 @@ static void top_sites(struct ana_trace *t, struct rctx *c)
 		printf(" s %9" PRIu64 " calls  %-5s %-14s %s", s[i].count,
 		       state_of_type(s[i].type), in ? in->name : "?",
 		       s[i].image == UINT64_MAX ? "(no stack)" :
-		       ana_frame_str(t, s[i].image, s[i].addr, buf,
-				     sizeof(buf)));
+		       site_str(t, &s[i], buf, sizeof(buf)));
 		if (s[i].unfinished)
 			printf("  [%" PRIu64 " unfinished]", s[i].unfinished);
 		printf("\n");
@@ -210,18 +225,22 @@ static void top_sites(struct ana_trace *t, struct rctx *c)
 	free(s);
 }
 
-static void top_locks(struct rctx *c)
+static void top_locks(struct ana_trace *t, struct rctx *c)
 {
 	struct ana_pobj **o = ana_prof_objs_sorted(&c->pr);
 	const struct fmt_event_info *in;
+	char name[1024];
 	size_t i;
 
 	printf("\ntop contended objects (%zu):\n", c->pr.nobjs);
 	for (i = 0; i < c->pr.nobjs && i < TOP_LOCKS; i++) {
 		ana_prof_sort_holders(o[i]);
 		in = fmt_event_info(o[i]->type);
-		printf("  pid %-7" PRIu64 " 0x%-14" PRIx64 " %-13s ",
-		       o[i]->p->pid, o[i]->obj, in ? in->name : "?");
+		printf("  pid %-7" PRIu64 " 0x%-14" PRIx64 " ", o[i]->p->pid,
+		       o[i]->obj);
+		if (ana_prof_obj_name(t, &c->pr, o[i], name, sizeof(name)))
+			printf("%s  ", name);
+		printf("%-13s ", in ? in->name : "?");
 		secs(o[i]->ns);
 		printf(" s in %" PRIu64 " waits", o[i]->count);
 		if (o[i]->unfinished)
@@ -378,7 +397,7 @@ static void report_done(struct ana_trace *t)
 	overview(t, c);
 	time_split(c);
 	top_sites(t, c);
-	top_locks(c);
+	top_locks(t, c);
 	heap(c);
 	tasks(c);
 	wakes(c);

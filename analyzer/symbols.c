@@ -29,8 +29,15 @@ struct ana_module {
 	int dead;			/* a later MODULE record removed it */
 };
 
+/* a DATA record: the data symbol that holds an object address */
+struct data_ent {
+	const char *name;
+	uint64_t offset;
+};
+
 struct img_syms {
 	struct ana_map addrs;		/* addr -> struct sym_ent */
+	struct ana_map data;		/* addr -> struct data_ent */
 	struct ana_module *mods;
 	size_t nmods;
 };
@@ -40,6 +47,7 @@ struct sym_ent {
 	struct ana_sym s;
 	int known;
 	char *name;			/* owned: s.name */
+	struct ana_sym *inl;		/* owned: s.inl and their names */
 };
 
 struct ana_syms {
@@ -182,6 +190,17 @@ int ana_syms_module(struct ana_trace *t, const struct fmt_record *rec)
 	return 0;
 }
 
+static void ent_free(struct sym_ent *e)
+{
+	uint32_t i;
+
+	for (i = 0; i < e->s.ninl; i++)
+		free((char *)e->inl[i].name);
+	free(e->inl);
+	free(e->name);
+	free(e);
+}
+
 static struct sym_ent *new_ent(struct img_syms *im, uint64_t addr)
 {
 	struct sym_ent *e = xcalloc(1, sizeof(*e));
@@ -194,11 +213,51 @@ static struct sym_ent *new_ent(struct img_syms *im, uint64_t addr)
 		e->known = 1;
 	}
 	old = ana_map_put(&im->addrs, addr, e);
-	if (old) {
-		free(old->name);
-		free(old);
-	}
+	if (old)
+		ent_free(old);
 	return e;
+}
+
+/* a string of the trace, NULL for id 0 or an empty one */
+static const char *str_of(struct ana_trace *t, uint64_t id)
+{
+	const struct ana_str *s = id ? ana_string(t, id) : NULL;
+
+	if (id && !s)
+		t->st.undefined_refs++;
+	return s && s->len ? s->s : NULL;
+}
+
+/*
+ * Minor version 1 appends the inline chain: n, then n times func file
+ * line, innermost first.  A version 1.0 record ends before it.  A chain
+ * that does not parse is dropped, the frame itself kept.
+ */
+static void read_inline(struct ana_trace *t, struct fmt_cursor *c,
+			struct sym_ent *e)
+{
+	uint64_t n = fmt_cur_uvar(c), i, func, file, line;
+	struct ana_sym *in;
+
+	if (c->err || !n || n > (uint64_t)(c->end - c->p) / 3)
+		return;
+	e->inl = xcalloc(n, sizeof(*e->inl));
+	for (i = 0; i < n; i++) {
+		func = fmt_cur_uvar(c);
+		file = fmt_cur_uvar(c);
+		line = fmt_cur_uvar(c);
+		if (c->err)
+			break;
+		in = &e->inl[i];
+		in->module = e->s.module;
+		in->module_off = e->s.module_off;
+		in->func = str_of(t, func);
+		in->name = in->func ? short_name(in->func) : NULL;
+		in->file = str_of(t, file);
+		in->line = in->file && line <= UINT32_MAX ? line : 0;
+	}
+	e->s.ninl = i;
+	e->s.inl = e->inl;
 }
 
 int ana_syms_symbol(struct ana_trace *t, const struct fmt_record *rec)
@@ -232,6 +291,33 @@ int ana_syms_symbol(struct ana_trace *t, const struct fmt_record *rec)
 		e->s.file = ls->s;
 		e->s.line = line <= UINT32_MAX ? line : 0;
 	}
+	if (c.p < c.end)
+		read_inline(t, &c, e);
+	return 0;
+}
+
+int ana_syms_data(struct ana_trace *t, const struct fmt_record *rec)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	uint64_t image, addr, name, offset;
+	struct data_ent *d;
+	const char *s;
+
+	image = fmt_cur_uvar(&c);
+	addr = fmt_cur_uvar(&c);
+	name = fmt_cur_uvar(&c);
+	offset = fmt_cur_uvar(&c);
+	fmt_cur_uvar(&c);			/* size */
+	if (c.err)
+		return -1;
+	s = str_of(t, name);
+	if (!s)
+		return 0;
+	d = xcalloc(1, sizeof(*d));
+	d->name = s;
+	d->offset = offset;
+	/* one record per address; a repeat replaces it */
+	free(ana_map_put(&img_of(t, image, 1)->data, addr, d));
 	return 0;
 }
 
@@ -250,12 +336,13 @@ void ana_syms_free(struct ana_trace *t)
 			continue;
 		for (j = 0; j < im->addrs.cap; j++) {
 			e = im->addrs.ents[j].val;
-			if (e) {
-				free(e->name);
-				free(e);
-			}
+			if (e)
+				ent_free(e);
 		}
 		ana_map_free(&im->addrs);
+		for (j = 0; j < im->data.cap; j++)
+			free(im->data.ents[j].val);
+		ana_map_free(&im->data);
 		for (j = 0; j < im->nmods; j++) {
 			free(im->mods[j].path);
 			free(im->mods[j].buildid);
@@ -285,15 +372,30 @@ const struct ana_sym *ana_symbol(const struct ana_trace *t, uint64_t image,
 	return e->known ? &e->s : NULL;
 }
 
-const char *ana_frame_str(const struct ana_trace *t, uint64_t image,
-			  uint64_t addr, char *buf, size_t size)
+unsigned ana_frame_depth(const struct ana_trace *t, uint64_t image,
+			 uint64_t addr)
 {
 	const struct ana_sym *s = ana_symbol(t, image, addr);
 
+	return s ? s->ninl + 1 : 1;
+}
+
+const struct ana_sym *ana_symbol_at(const struct ana_trace *t,
+				    uint64_t image, uint64_t addr, unsigned k)
+{
+	const struct ana_sym *s = ana_symbol(t, image, addr);
+
+	return s && k < s->ninl ? &s->inl[k] : s;
+}
+
+/* with_off: "func+0x1c" for a named function without a line */
+static const char *sym_str(const struct ana_sym *s, uint64_t addr,
+			   int with_off, char *buf, size_t size)
+{
 	if (s && s->name && s->file && s->line)
 		snprintf(buf, size, "%s (%s:%" PRIu32 ")", s->name,
 			 base_name(s->file), s->line);
-	else if (s && s->name && s->offset)
+	else if (s && s->name && s->offset && with_off)
 		snprintf(buf, size, "%s+0x%" PRIx64, s->name, s->offset);
 	else if (s && s->name)
 		snprintf(buf, size, "%s", s->name);
@@ -305,24 +407,82 @@ const char *ana_frame_str(const struct ana_trace *t, uint64_t image,
 	return buf;
 }
 
+const char *ana_frame_str_at(const struct ana_trace *t, uint64_t image,
+			     uint64_t addr, unsigned k, char *buf,
+			     size_t size)
+{
+	return sym_str(ana_symbol_at(t, image, addr, k), addr, 1, buf, size);
+}
+
+const char *ana_frame_name_at(const struct ana_trace *t, uint64_t image,
+			      uint64_t addr, unsigned k, char *buf,
+			      size_t size)
+{
+	return sym_str(ana_symbol_at(t, image, addr, k), addr, 0, buf, size);
+}
+
+const char *ana_frame_fn_at(const struct ana_trace *t, uint64_t image,
+			    uint64_t addr, unsigned k, char *buf, size_t size)
+{
+	const struct ana_sym *s = ana_symbol_at(t, image, addr, k);
+
+	if (s && s->name)
+		snprintf(buf, size, "%s", s->name);
+	else
+		sym_str(s, addr, 1, buf, size);
+	return buf;
+}
+
+const char *ana_frame_str(const struct ana_trace *t, uint64_t image,
+			  uint64_t addr, char *buf, size_t size)
+{
+	return sym_str(ana_symbol(t, image, addr), addr, 1, buf, size);
+}
+
+/* "func(file.c:42);" for each call inlined at s, innermost first */
+static size_t inline_tokens(const struct ana_sym *s, char *buf, size_t size)
+{
+	size_t len = 0;
+	uint32_t i;
+	int n;
+
+	for (i = 0; s && i < s->ninl && len < size; i++) {
+		const struct ana_sym *in = &s->inl[i];
+
+		if (in->file && in->line)
+			n = snprintf(buf + len, size - len, "%s(%s:%" PRIu32
+				     ");", in->name ? in->name : "?",
+				     base_name(in->file), in->line);
+		else
+			n = snprintf(buf + len, size - len, "%s;",
+				     in->name ? in->name : "?");
+		if (n < 0)
+			break;
+		len += n;
+	}
+	return len < size ? len : size - 1;
+}
+
 const char *ana_frame_token(const struct ana_trace *t, uint64_t image,
 			    uint64_t addr, char *buf, size_t size)
 {
 	const struct ana_sym *s = ana_symbol(t, image, addr);
-	char *c;
+	size_t len = inline_tokens(s, buf, size);
+	char *c, *p = buf + len;
+	size_t rest = size - len;
 	int n;
 
 	if (s && s->name && s->offset)
-		n = snprintf(buf, size, "%s+0x%" PRIx64, s->name, s->offset);
+		n = snprintf(p, rest, "%s+0x%" PRIx64, s->name, s->offset);
 	else if (s && s->name)
-		n = snprintf(buf, size, "%s", s->name);
+		n = snprintf(p, rest, "%s", s->name);
 	else if (s && s->module)
-		n = snprintf(buf, size, "%s+0x%" PRIx64, base_name(s->module),
+		n = snprintf(p, rest, "%s+0x%" PRIx64, base_name(s->module),
 			     s->module_off);
 	else
-		n = snprintf(buf, size, "0x%" PRIx64, addr);
-	if (s && s->file && s->line && n >= 0 && (size_t)n < size)
-		snprintf(buf + n, size - n, "(%s:%" PRIu32 ")",
+		n = snprintf(p, rest, "0x%" PRIx64, addr);
+	if (s && s->file && s->line && n >= 0 && (size_t)n < rest)
+		snprintf(p + n, rest - n, "(%s:%" PRIu32 ")",
 			 base_name(s->file), s->line);
 	/* a path with a space must not split the dump's field */
 	for (c = buf; *c; c++)
@@ -366,4 +526,19 @@ int ana_module_at(const struct ana_trace *t, uint64_t image, uint64_t addr,
 	mod_info(m, out);
 	out->index = m - im->mods;
 	return 0;
+}
+
+const char *ana_data_name(const struct ana_trace *t, uint64_t image,
+			  uint64_t addr, char *buf, size_t size)
+{
+	struct img_syms *im = img_of(t, image, 0);
+	const struct data_ent *d = im ? ana_map_get(&im->data, addr) : NULL;
+
+	if (!d)
+		return NULL;
+	if (d->offset)
+		snprintf(buf, size, "%s+0x%" PRIx64, d->name, d->offset);
+	else
+		snprintf(buf, size, "%s", d->name);
+	return buf;
 }

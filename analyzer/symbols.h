@@ -22,6 +22,11 @@ struct ana_sym {
 	uint64_t offset;	/* addr - function start */
 	const char *module;	/* path of the object, or NULL */
 	uint64_t module_off;	/* addr - load bias */
+	/* the calls inlined at addr, innermost first, each with its own
+	 * func, name, file and line (offset 0); func above is the function
+	 * they were inlined into, and line the outermost one's call */
+	const struct ana_sym *inl;
+	uint32_t ninl;
 };
 
 /*
@@ -30,6 +35,43 @@ struct ana_sym {
  */
 const struct ana_sym *ana_symbol(const struct ana_trace *t, uint64_t image,
 				 uint64_t addr);
+
+/*
+ * ana_frame_depth() : how many functions a frame stands for: 1, plus the
+ * calls inlined at addr.
+ */
+unsigned ana_frame_depth(const struct ana_trace *t, uint64_t image,
+			 uint64_t addr);
+
+/*
+ * ana_symbol_at() : function k of a frame, 0 the innermost inlined one,
+ * ana_frame_depth() - 1 the one the symbol table names (ana_symbol()).
+ * @return NULL when the trace names nothing at that address
+ */
+const struct ana_sym *ana_symbol_at(const struct ana_trace *t,
+				    uint64_t image, uint64_t addr, unsigned k);
+
+/* ana_frame_str_at() : function k of a frame as ana_frame_str() prints
+ * it; an inlined one is "func (file.c:42)", "func" without a line */
+const char *ana_frame_str_at(const struct ana_trace *t, uint64_t image,
+			     uint64_t addr, unsigned k, char *buf,
+			     size_t size);
+
+/*
+ * ana_frame_name_at() : as ana_frame_str_at() without the offset of a
+ * named function: "func (file.c:42)", "func", "libfoo.so+0x1234", the
+ * names of a flame graph, one per call site line.
+ */
+const char *ana_frame_name_at(const struct ana_trace *t, uint64_t image,
+			      uint64_t addr, unsigned k, char *buf,
+			      size_t size);
+
+/*
+ * ana_frame_fn_at() : function k of a frame as a function: its short
+ * name, else "libfoo.so+0x1234", else "0x7f12..." (a cpu flame graph).
+ */
+const char *ana_frame_fn_at(const struct ana_trace *t, uint64_t image,
+			    uint64_t addr, unsigned k, char *buf, size_t size);
 
 /*
  * ana_frame_str() : one frame for people, into buf:
@@ -44,7 +86,9 @@ const char *ana_frame_str(const struct ana_trace *t, uint64_t image,
  * ana_frame_token() : one frame as one token without spaces, the form
  * `ctrace dump` prints:
  *   "func+0x1c(file.c:42)", "func+0x1c", "func" (offset 0, a start
- *   routine), "libfoo.so+0x1234" (only its module known) or "0x7f12..."
+ *   routine), "libfoo.so+0x1234" (only its module known) or "0x7f12...",
+ *   after the calls inlined there, innermost first, each "func(file:l);":
+ *   "chan_recv(common.h:83);pool_worker+0x1c(mandelbrot.c:159)"
  * @return buf
  */
 const char *ana_frame_token(const struct ana_trace *t, uint64_t image,
@@ -71,12 +115,21 @@ int ana_module_get(const struct ana_trace *t, uint64_t image, size_t i,
 int ana_module_at(const struct ana_trace *t, uint64_t image, uint64_t addr,
 		  struct ana_modinfo *out);
 
+/*
+ * ana_data_name() : the data symbol that holds object address addr of
+ * image (a DATA record), into buf: "jobs_lock", "counts+0x40".
+ * @return buf, or NULL when the trace names none
+ */
+const char *ana_data_name(const struct ana_trace *t, uint64_t image,
+			  uint64_t addr, char *buf, size_t size);
+
 /* ---- for trace.c: loading the records, freeing the tables ---- */
 struct fmt_record;
 
 /* @return 0, or -1 when the payload does not parse */
 int ana_syms_module(struct ana_trace *t, const struct fmt_record *rec);
 int ana_syms_symbol(struct ana_trace *t, const struct fmt_record *rec);
+int ana_syms_data(struct ana_trace *t, const struct fmt_record *rec);
 void ana_syms_free(struct ana_trace *t);
 
 #endif

@@ -692,6 +692,7 @@ static void put_block(struct ana_tl *tl, struct ana_tl_thread *th,
 	struct ana_tl_slice s;
 	struct ana_tl_thread *w;
 	uint64_t end = b->start + b->dur, floor = th->last_end;
+	char obj[512];
 
 	/* intervals of a thread never overlap; a clock step must not make
 	 * a viewer nest one inside the other, nor a residue slice already
@@ -714,6 +715,8 @@ static void put_block(struct ana_tl *tl, struct ana_tl_thread *th,
 	s.name = fmt_event_info(b->type)->name;
 	s.b = b;
 	s.fd_name = fd_name;
+	s.obj_name = b->has_fd || !b->obj ? NULL :
+		ana_data_name(&tl->t, tp->p->image, b->obj, obj, sizeof(obj));
 	s.stack = b->stack ? ana_stack(&tl->t, b->stack) : NULL;
 	s.ev = ev;
 	s.aggregated = tl->width && b->dur < tl->width && th->res;

@@ -152,6 +152,8 @@ struct ana_tl_slice {
 	const char *name;		/* event name: "mutex_block", "read" */
 	const struct ana_block *b;	/* start/dur already clipped */
 	const char *fd_name;		/* b->has_fd and FD_OPEN named it */
+	const char *obj_name;		/* b->obj's data symbol, or NULL:
+					 * valid during the call */
 	const struct ana_stack *stack;	/* NULL if none */
 	const struct fmt_event *ev;	/* NULL for an unfinished call */
 	int aggregated;			/* shorter than the width: drawn in

@@ -517,6 +517,9 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
 	case FMT_REC_SYMBOL:
 		err = ana_syms_symbol(t, rec);
 		break;
+	case FMT_REC_DATA:
+		err = ana_syms_data(t, rec);
+		break;
 	}
 	if (err)
 		bad_record(t, rec->type, "payload does not parse");

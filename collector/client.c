@@ -181,6 +181,8 @@ static int on_hello(struct col_client *c, struct fmt_cursor *cur,
 
 /* index of the start routine field of each event type, or -1 */
 static int8_t routine_field[FMT_EV_MAX];
+/* index of the object of each blocking event type, or -1 */
+static int8_t obj_field[FMT_EV_MAX];
 
 static void find_routines(void)
 {
@@ -193,13 +195,18 @@ static void find_routines(void)
 		return;
 	done = 1;
 	for (type = 0; type < FMT_EV_MAX; type++) {
-		routine_field[type] = -1;
+		routine_field[type] = obj_field[type] = -1;
 		in = fmt_event_info(type);
-		for (i = 0; in && i < in->nfields; i++)
-			if (in->kinds[i] == 'a' &&
-			    !strcmp(fmt_field_name(in, i, name, sizeof(name)),
-				    "routine"))
+		for (i = 0; in && i < in->nfields; i++) {
+			if (in->kinds[i] != 'a')
+				continue;
+			fmt_field_name(in, i, name, sizeof(name));
+			if (!strcmp(name, "routine"))
 				routine_field[type] = i;
+			/* blocking: a dur first; what analyses show */
+			if (!strcmp(name, "obj") && in->kinds[0] == 'd')
+				obj_field[type] = i;
+		}
 	}
 }
 
@@ -223,7 +230,10 @@ static uint64_t intern_string(void *ctx, const char *s, uint32_t n)
  * full decode/encode path to name it, and so do CPU samples (100 a second
  * per busy thread): the innermost frame of theirs is the interrupted pc,
  * not a return address, named as it is before the stack's other frames
- * are (an address is named once, at its first use).  A batch that turns out malformed
+ * are (an address is named once, at its first use).  Blocking events
+ * with an object (a mutex, a futex word) take it too, so that an object
+ * in a data symbol is named (a set probe per event after the first).
+ * A batch that turns out malformed
  * is dropped whole (the stacks and strings of its good prefix may already
  * be in the tables, which costs nothing).  0, or -1 when malformed.
  */
@@ -256,6 +266,7 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	out = rec.p + rec.len;
 	for (i = 0; i < n; i++) {
 		if (p < end && *p < FMT_EV_MAX && (routine_field[*p] >= 0 ||
+						    obj_field[*p] >= 0 ||
 						    *p == FMT_EV_CPU_SAMPLE)) {
 			prev_out = prev_in;
 			if (fmt_decode_event(&p, end, FMT_WIRE, &prev_in, &ev,
@@ -265,6 +276,8 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 			if (routine_field[ev.type] >= 0)
 				col_sym_addr(image,
 					     ev.f[routine_field[ev.type]], 1);
+			else if (obj_field[ev.type] >= 0)
+				col_sym_data(image, ev.f[obj_field[ev.type]]);
 			else if (ev.nstack)
 				col_sym_addr(image, ev.stack[0], 1);
 			if (in->stack_field >= 0)

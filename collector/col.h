@@ -123,6 +123,12 @@ void col_sym_batch(void);
  * sample interrupted), not a return address.
  */
 void col_sym_addr(uint64_t image, uint64_t addr, int exact);
+/*
+ * col_sym_data() : make sure the trace names object address addr of
+ * image when a data symbol holds it: a DATA record (with its string) the
+ * first time, before the caller writes the record that uses it.
+ */
+void col_sym_data(uint64_t image, uint64_t addr);
 
 /* ---- writer.c ---- */
 struct col_counts {

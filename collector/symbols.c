@@ -58,7 +58,16 @@ struct sym_obj {
 	size_t maplen;
 	unsigned char buildid[MAX_BUILDID];
 	size_t idlen;
+	struct sym_data *data;		/* its data symbols, by address */
+	size_t ndata;
+	int data_read;			/* data is built (maybe empty) */
 	struct sym_obj *next;
+};
+
+/* a data (OBJECT) symbol: [lo, lo + size) in dwfl addresses */
+struct sym_data {
+	uint64_t lo, size;
+	const char *name;		/* in the mapped file's strings */
 };
 
 /* one object mapped in one image */
@@ -92,10 +101,16 @@ struct sym_image {
 	struct sym_mod *mods;
 	size_t nmods, capmods;
 	struct addr_set seen;
+	struct addr_set data_seen;	/* object addresses looked up */
 	int scannable;			/* /proc/PID/maps is this image's */
 	uint64_t vdso;			/* identity: [vdso] address at HELLO */
 	uint64_t next_scan, backoff;	/* maps rescans, in batches */
 	struct sym_image *next;
+};
+
+/* a call inlined at an address: the function and the line in it */
+struct sym_inl {
+	uint64_t func, file, line;	/* string ids, 0 unknown; 0 */
 };
 
 /* what one address of one object resolved to */
@@ -105,6 +120,8 @@ struct sym_res {
 	int exact;
 	uint64_t func, file;		/* string ids, 0 unknown */
 	uint64_t line, offset;
+	struct sym_inl *inl;		/* innermost first */
+	uint32_t ninl;
 };
 
 static struct sym_obj *objs;
@@ -316,72 +333,138 @@ static char *demangle(const char *name)
 
 /* ---- resolving ---- */
 
-/* is file the main source file of the unit that holds q? */
-static int in_cu_file(Dwfl_Module *m, GElf_Addr q, const char *file)
-{
-	Dwarf_Addr bias;
-	Dwarf_Die *cu = dwfl_module_addrdie(m, q, &bias);
-	const char *name = cu ? dwarf_diename(cu) : NULL;
-	size_t n, f;
+/* ---- inline chains ---- */
 
-	if (!name)
-		return 1;
-	if (name[0] == '/')
-		return !strcmp(name, file);
-	while (!strncmp(name, "./", 2))
-		name += 2;
-	n = strlen(name);
-	f = strlen(file);
-	return f >= n && !strcmp(file + f - n, name) &&
-	       (f == n || file[f - n - 1] == '/');
+#define MAX_INLINE	16	/* inlined calls kept per address */
+#define MAX_DEPTH	64	/* DIE nesting searched */
+
+static int holds_code(Dwarf_Die *d)
+{
+	return dwarf_hasattr(d, DW_AT_low_pc) ||
+	       dwarf_hasattr(d, DW_AT_ranges);
+}
+
+/* a DIE without code of its own whose children may have some */
+static int is_container(int tag)
+{
+	return tag == DW_TAG_namespace || tag == DW_TAG_class_type ||
+	       tag == DW_TAG_structure_type || tag == DW_TAG_union_type ||
+	       tag == DW_TAG_module || tag == DW_TAG_lexical_block;
 }
 
 /*
- * The line in the function the symbol table names: when the call at q
- * was inlined (std::lock_guard in a C++ method), the line table gives
- * the line in the header; the outermost inlined call site within the
- * enclosing function is the line in the function we name.
- * @return 0 with *file and *line set, -1 when nothing was inlined there
+ * The functions whose code holds pc, outermost first, into path: the
+ * subprogram, then each DW_TAG_inlined_subroutine inlined into it.  Only
+ * the DIEs that hold pc are descended into (and containers without code
+ * of their own, C++ namespaces), so one lookup reads a path through the
+ * unit, not the whole unit as dwarf_getscopes() does.
+ * @return how many were found
  */
-static int call_site(Dwfl_Module *m, GElf_Addr q, const char **file,
+static int scope_path(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *path,
+		      int n, int depth)
+{
+	Dwarf_Die child;
+	int tag, k;
+
+	if (depth >= MAX_DEPTH || dwarf_child(parent, &child))
+		return n;
+	do {
+		tag = dwarf_tag(&child);
+		if (holds_code(&child)) {
+			if (dwarf_haspc(&child, pc) <= 0)
+				continue;
+			if ((tag == DW_TAG_subprogram ||
+			     tag == DW_TAG_inlined_subroutine) &&
+			    n < MAX_INLINE + 1)
+				path[n++] = child;
+			return scope_path(&child, pc, path, n, depth + 1);
+		}
+		if (is_container(tag)) {
+			k = scope_path(&child, pc, path, n, depth + 1);
+			if (k > n)
+				return k;
+		}
+	} while (!dwarf_siblingof(&child, &child));
+	return n;
+}
+
+/* the inlined function's name: its abstract origin's, demangled */
+static uint64_t die_func(Dwarf_Die *d)
+{
+	Dwarf_Attribute a;
+	const char *name = NULL;
+	char *dm = NULL;
+	uint64_t id;
+
+	if (dwarf_attr_integrate(d, DW_AT_linkage_name, &a) ||
+	    dwarf_attr_integrate(d, DW_AT_MIPS_linkage_name, &a)) {
+		name = dwarf_formstring(&a);
+		dm = name ? demangle(name) : NULL;
+		if (dm)
+			name = dm;
+		else
+			name = NULL;	/* a C name is DW_AT_name too */
+	}
+	if (!name && dwarf_attr_integrate(d, DW_AT_name, &a))
+		name = dwarf_formstring(&a);
+	id = name && *name ? col_intern_string(name, strlen(name)) : 0;
+	free(dm);
+	return id;
+}
+
+/* where the inlined instance d was called: its DW_AT_call_file/line */
+static int call_site(Dwarf_Die *cu, Dwarf_Die *d, const char **file,
 		     int *line)
 {
-	Dwarf_Die *cu, *scopes, *chain, *in;
 	Dwarf_Attribute a;
 	Dwarf_Word fi, ln;
 	Dwarf_Files *files;
-	Dwarf_Addr bias;
 	size_t nf;
-	int n, i, r = -1;
+
+	if (dwarf_formudata(dwarf_attr(d, DW_AT_call_file, &a), &fi) ||
+	    dwarf_formudata(dwarf_attr(d, DW_AT_call_line, &a), &ln) ||
+	    dwarf_getsrcfiles(cu, &files, &nf) || fi >= nf)
+		return -1;
+	*file = dwarf_filesrc(files, fi, NULL, NULL);
+	*line = ln;
+	return *file ? 0 : -1;
+}
+
+/*
+ * The calls inlined at q, innermost first, the facts `addr2line -i`
+ * prints: each inlined function with the line in it (the line table's
+ * for the innermost, the call site of the one inside it for the
+ * others), and in *file and *line the line in the function the symbol
+ * table names, where the outermost inlined call was made.
+ */
+static void inline_chain(struct sym_res *r, Dwfl_Module *m, GElf_Addr q,
+			 const char **file, int *line)
+{
+	Dwarf_Die path[MAX_INLINE + 1], *cu;
+	const char *f = *file;
+	Dwarf_Addr bias;
+	int n, i, ln = *line, first;
 
 	cu = dwfl_module_addrdie(m, q, &bias);
-	n = cu ? dwarf_getscopes(cu, q - bias, &scopes) : -1;
-	if (n <= 0)
-		return -1;
-	/* past an inlined scope that lists the inlined function's own
-	 * scopes: the physical nesting is what tells where it was called */
-	in = &scopes[0];
-	n = dwarf_getscopes_die(in, &chain);
-	free(scopes);
-	if (n <= 0)
-		return -1;
-	scopes = chain;
-	in = NULL;
-	for (i = 0; i < n; i++) {
-		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram)
-			break;
-		if (dwarf_tag(&scopes[i]) == DW_TAG_inlined_subroutine)
-			in = &scopes[i];
+	n = cu ? scope_path(cu, q - bias, path, 0, 0) : 0;
+	/* path[0] is the subprogram unless the unit's code starts inline */
+	first = n && dwarf_tag(&path[0]) == DW_TAG_subprogram;
+	if (n - first <= 0)
+		return;
+	r->inl = xcalloc(n - first, sizeof(*r->inl));
+	for (i = n - 1; i >= first; i--) {
+		struct sym_inl *in = &r->inl[r->ninl++];
+
+		in->func = die_func(&path[i]);
+		in->file = f && *f ? col_intern_string(f, strlen(f)) : 0;
+		in->line = ln > 0 ? ln : 0;
+		if (call_site(cu, &path[i], &f, &ln)) {
+			f = NULL;
+			ln = 0;
+		}
 	}
-	if (in && !dwarf_formudata(dwarf_attr(in, DW_AT_call_file, &a), &fi) &&
-	    !dwarf_formudata(dwarf_attr(in, DW_AT_call_line, &a), &ln) &&
-	    !dwarf_getsrcfiles(cu, &files, &nf) && fi < nf) {
-		*file = dwarf_filesrc(files, fi, NULL, NULL);
-		*line = ln;
-		r = *file ? 0 : -1;
-	}
-	free(scopes);
-	return r;
+	*file = f;
+	*line = ln;
 }
 
 /*
@@ -413,10 +496,8 @@ static void resolve(struct sym_res *r)
 	}
 	l = dwfl_module_getsrc(m, q);
 	file = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
-	/* walking the DIEs costs ~0.5 ms in a big unit: only for code
-	 * that came from another file (a header), the inlined case */
-	if (file && !in_cu_file(m, q, file))
-		call_site(m, q, &file, &line);
+	if (file)
+		inline_chain(r, m, q, &file, &line);
 	if (file && *file) {
 		r->file = col_intern_string(file, strlen(file));
 		r->line = line > 0 ? line : 0;
@@ -837,6 +918,7 @@ void col_sym_image_end(uint64_t image)
 		free(im->mods[i].path);
 	free(im->mods);
 	free(im->seen.v);
+	free(im->data_seen.v);
 	free(im->exe);
 	free(im);
 }
@@ -965,6 +1047,7 @@ void col_sym_addr(uint64_t image, uint64_t addr, int exact)
 	const struct sym_res *r;
 	struct fmt_buf b = { 0 };
 	struct sym_mod *m;
+	uint32_t i;
 
 	if (!im || !addr || !set_add(&im->seen, addr))
 		return;
@@ -988,6 +1071,111 @@ void col_sym_addr(uint64_t image, uint64_t addr, int exact)
 	fmt_buf_uvar(&b, r->file);
 	fmt_buf_uvar(&b, r->line);
 	fmt_buf_uvar(&b, r->offset);
+	/* minor 1: the inline chain, after what older readers read */
+	if (r->ninl) {
+		fmt_buf_uvar(&b, r->ninl);
+		for (i = 0; i < r->ninl; i++) {
+			fmt_buf_uvar(&b, r->inl[i].func);
+			fmt_buf_uvar(&b, r->inl[i].file);
+			fmt_buf_uvar(&b, r->inl[i].line);
+		}
+	}
 	col_write(FMT_REC_SYMBOL, &b);
+	fmt_buf_free(&b);
+}
+
+/* ---- data symbols ---- */
+
+static int data_cmp(const void *a, const void *b)
+{
+	const struct sym_data *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* the object's sized OBJECT symbols, sorted: read once, when first asked */
+static void data_read(struct sym_obj *o)
+{
+	int i, n = dwfl_module_getsymtab(o->mod);
+	GElf_Addr addr;
+	GElf_Word shndx;
+	const char *name;
+	GElf_Sym sym;
+
+	o->data_read = 1;
+	for (i = 1; i < n; i++) {
+		name = dwfl_module_getsym_info(o->mod, i, &sym, &addr, &shndx,
+					       NULL, NULL);
+		if (!name || !*name || GELF_ST_TYPE(sym.st_info) != STT_OBJECT ||
+		    !sym.st_size || sym.st_shndx == SHN_UNDEF)
+			continue;
+		if (!(o->ndata & (o->ndata + 1)))
+			o->data = xrealloc(o->data, (o->ndata * 2 + 1) *
+					   sizeof(*o->data));
+		o->data[o->ndata++] = (struct sym_data){ addr, sym.st_size,
+							 name };
+	}
+	qsort(o->data, o->ndata, sizeof(*o->data), data_cmp);
+}
+
+/* the data symbol that holds dwfl address a, or NULL */
+static const struct sym_data *data_find(struct sym_obj *o, uint64_t a)
+{
+	size_t lo = 0, hi, mid;
+
+	if (!o->data_read)
+		data_read(o);
+	hi = o->ndata;
+	/* the last symbol starting at or below a */
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (o->data[mid].lo <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* symbols may nest (a struct and its aliases): look back a little */
+	for (hi = lo; hi-- > 0 && lo - hi <= 8;)
+		if (a - o->data[hi].lo < o->data[hi].size)
+			return &o->data[hi];
+	return NULL;
+}
+
+/*
+ * Only objects of recorded blocking events come here, and each address
+ * of an image once: a lookup is a binary search in each object's table,
+ * the module whose span holds the address first (its .data and .bss lie
+ * past its code in the span the dynamic linker reports), then the others
+ * (a span read from /proc/PID/maps ends before an anonymous .bss).
+ */
+void col_sym_data(uint64_t image, uint64_t addr)
+{
+	struct sym_image *im = image_find(image);
+	const struct sym_data *d = NULL;
+	struct sym_mod *m, *first;
+	struct fmt_buf b = { 0 };
+	size_t i;
+
+	if (!im || !addr || !set_add(&im->data_seen, addr))
+		return;
+	first = mod_find(im, addr);
+	if (first && first->obj && !first->dead)
+		d = data_find(first->obj, addr - first->bias +
+			      first->obj->dwbias);
+	for (i = 0; !d && i < im->nmods; i++) {
+		m = &im->mods[i];
+		if (m != first && m->obj && !m->dead && addr >= m->bias)
+			d = data_find(m->obj, addr - m->bias + m->obj->dwbias);
+		if (d)
+			first = m;
+	}
+	if (!d)
+		return;
+	fmt_buf_uvar(&b, image);
+	fmt_buf_uvar(&b, addr);
+	fmt_buf_uvar(&b, col_intern_string(d->name, strcspn(d->name, "@")));
+	fmt_buf_uvar(&b, addr - first->bias + first->obj->dwbias - d->lo);
+	fmt_buf_uvar(&b, d->size);
+	col_write(FMT_REC_DATA, &b);
 	fmt_buf_free(&b);
 }

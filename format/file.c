@@ -382,6 +382,7 @@ const char *fmt_record_name(unsigned type)
 		[FMT_REC_END] = "end",
 		[FMT_REC_MODULE] = "module",
 		[FMT_REC_SYMBOL] = "symbol",
+		[FMT_REC_DATA] = "data",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;

@@ -27,7 +27,7 @@
 
 #define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
 #define FMT_VERSION_MAJOR	1
-#define FMT_VERSION_MINOR	0
+#define FMT_VERSION_MINOR	1
 #define FMT_HEADER_SIZE		64
 #define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
 #define FMT_CHUNK_HDR_SIZE	16
@@ -70,8 +70,18 @@ enum fmt_record_type {
 	 * field); func and file are string ids (0 = unknown), offset is addr
 	 * minus the function's start.  Written before the first record that
 	 * uses the address, so a trace names its code without the binaries.
+	 * Minor 1 may append the calls inlined there, innermost first:
+	 * ninl (func file line)[ninl].
 	 */
 	FMT_REC_SYMBOL = 9,
+	/*
+	 * image addr name offset size (minor 1): the data symbol (an
+	 * OBJECT symbol of .symtab or .dynsym) that holds object address
+	 * addr of a blocking event of that image; name a string id, offset
+	 * addr minus the symbol's start, size the symbol's.  Written before
+	 * the first EVENTS record that uses the address.
+	 */
+	FMT_REC_DATA = 10,
 	FMT_REC_MAX		/* one past the highest code */
 };
 

@@ -173,8 +173,10 @@ EOF
 	assert_output "balance=42"
 	rm symcxx
 	lock=$(line '// LOCK' symcxx.cc)
+	# what <mutex> inlined there comes first, innermost first, then
+	# the method at its own line
 	run dumped mutex_block stack
-	assert_output --regexp "^bank::Account::deposit\+0x[0-9a-f]+\(symcxx\.cc:$lock\)(\+[0-9]+)?$"
+	assert_output --regexp "^([^;]+;)*std::lock_guard<std::mutex>::lock_guard\([a-z_]+\.h:[0-9]+\);bank::Account::deposit\+0x[0-9a-f]+\(symcxx\.cc:$lock\)(\+[0-9]+)?$"
 	run dumped thread_join stack
 	assert_output --regexp '^std::thread::join\+0x[0-9a-f]+'
 }
@@ -212,4 +214,153 @@ EOF
 	assert_equal "$a" "$b"
 	[ "$(echo "$a" | wc -l)" -eq 3 ]
 	[ -z "$(echo "$a" | grep '=0x')" ]
+}
+
+# inline_case BINARY: the two inlined sites of sym-inline apart
+inline_case() {
+	local src="$SRC/sym-inline.c" nap first second
+	nap=$(line '/* NAP */' "$src")
+	first=$(line '/* FIRST */' "$src")
+	second=$(line '/* SECOND */' "$src")
+	record t.trace "$1"
+	assert_success
+	assert_output "naps=1,1"
+	# text: the inlined function at its line, then the caller at the
+	# line of each call, two stacks
+	run "$CTRACE" profile sync t.trace
+	assert_success
+	[ "$(grep -c "^ .*  nap (sym-inline\.c:$nap)$" <<<"$output")" -eq 2 ]
+	[ "$(grep -A1 "  nap (sym-inline\.c:$nap)$" <<<"$output" |
+	     grep -o 'main (sym-inline\.c:[0-9]*)' | sort)" = \
+	  "$(printf 'main (sym-inline.c:%s)\nmain (sym-inline.c:%s)' \
+		 $(printf '%s\n' "$first" "$second" | sort))" ]
+	# folded: the inlined function after its caller, then the call
+	run "$CTRACE" profile sync --format folded t.trace
+	assert_success
+	[ "$(grep -c '^_start;.*;main;nap;pthread_cond_wait [0-9]*$' <<<"$output")" -eq 2 ]
+	# dump: the chain in one token, the call's line in main
+	run dumped cond_wait stack
+	assert_line --regexp "^nap\(sym-inline\.c:$nap\);main\+0x[0-9a-f]+\(sym-inline\.c:$first\)\+[0-9]+$"
+	assert_line --regexp "^nap\(sym-inline\.c:$nap\);main\+0x[0-9a-f]+\(sym-inline\.c:$second\)\+[0-9]+$"
+	# report: each site as the inlined call in its caller
+	run "$CTRACE" report t.trace
+	assert_line --regexp " cond_wait +nap \(sym-inline\.c:$nap\) in main \(sym-inline\.c:$first\)$"
+	assert_line --regexp " cond_wait +nap \(sym-inline\.c:$nap\) in main \(sym-inline\.c:$second\)$"
+	# html flame data: both functions as frames, named without offsets
+	"$CTRACE" html -o t.html t.trace
+	grep -q "\"nap (sym-inline\.c:$nap)\"" t.html
+	grep -q "\"main (sym-inline\.c:$first)\"" t.html
+	grep -q "\"main (sym-inline\.c:$second)\"" t.html
+	! grep -q '"main+0x' t.html
+}
+
+@test "a function inlined at two lines of its caller is two frames (-O1)" {
+	inline_case "$FIX/sym-inline"
+}
+
+@test "a function inlined at two lines of its caller is two frames (-O2)" {
+	cc -std=gnu11 -O2 -g -o sym-inline "$SRC/sym-inline.c" -pthread
+	inline_case ./sym-inline
+}
+
+@test "mandelbrot: the worker's two inlined channel waits are two stacks" {
+	record t.trace "$CTRACE_BUILD/examples/mandelbrot" -m workers -n 2 \
+		-w 128 -h 128 -o m.png
+	assert_success
+	h="$CTRACE_TOP/examples/common.h"
+	lock=$(awk '/^static inline bool chan_recv/ { f = 1 }
+		    f && /pthread_mutex_lock/ { print NR; exit }' "$h")
+	wait=$(awk '/^static inline bool chan_recv/ { f = 1 }
+		    f && /pthread_cond_wait/ { print NR; exit }' "$h")
+	run "$CTRACE" profile sync t.trace
+	assert_success
+	# every worker frame says which inlined call it was in
+	[ "$(grep -c '^ *pool_worker (mandelbrot\.c:[0-9]*)$' <<<"$output")" -ge 1 ]
+	[ -z "$(grep -B1 '^ *pool_worker (mandelbrot\.c:[0-9]*)$' <<<"$output" |
+		grep -v -e '^--$' -e 'pool_worker' |
+		grep -Ev "chan_recv \(common\.h:($lock|$wait)\)$")" ]
+	# the workers wait for rows (the channel is unbuffered)
+	assert_output --regexp "  chan_recv \(common\.h:$wait\)"$'\n'" +pool_worker \(mandelbrot\.c:[0-9]+\)"
+}
+
+@test "contended objects are named by their data symbol or heap block" {
+	record t.trace "$FIX/sym-objects"
+	assert_success
+	assert_output "contended=3"
+	alloc=$(line 'malloc(sizeof(*q));	/* ALLOC */' "$SRC/sym-objects.c")
+	heap="heap+0x8 (alloc at make_queue (sym-objects.c:$alloc))"
+	# profile sync: each name under its object's address
+	run "$CTRACE" profile sync t.trace
+	assert_success
+	objs=$(sed -n '/^contended objects/,$p' <<<"$output" | tail -n +3)
+	[ "$(grep -c '^  [0-9]' <<<"$objs")" -eq 3 ]
+	[ "$(grep -v '^  [0-9]' <<<"$objs" | sed 's/^ *//' | sort)" = \
+	  "$(printf '%s\n' "$heap" jobs_lock slots+0x68 | sort)" ]
+	# the address of each is the one its mutex_block waited on
+	[ "$(events t.trace mutex_block)" -eq 3 ]
+	for name in jobs_lock slots+0x68 "$heap"; do
+		addr=$(grep -B1 -xF "           $name" <<<"$objs" | head -1 |
+			awk '{ print $2 }')
+		"$CTRACE" dump t.trace | grep -q " mutex_block .* obj=$addr "
+	done
+	# report: after the address
+	run "$CTRACE" report t.trace
+	assert_line --regexp '^  pid [0-9]+ +0x[0-9a-f]+ +jobs_lock  mutex_block '
+	assert_line --regexp '^  pid [0-9]+ +0x[0-9a-f]+ +slots\+0x68  mutex_block '
+	assert_line --regexp "^  pid [0-9]+ +0x[0-9a-f]+ +heap\\+0x8 \\(alloc at make_queue \\(sym-objects\\.c:$alloc\\)\\)  mutex_block "
+	# the trace holds the data names, for the two globals only
+	run "$CTRACE" info t.trace
+	assert_output --regexp ' data 2,'
+}
+
+@test "an object no data symbol or recorded block holds stays an address" {
+	# without heap events the heap mutex has no allocation to name it
+	CTRACE_EVENTS=thread,sync record t.trace "$FIX/sym-objects"
+	assert_success
+	run "$CTRACE" profile sync t.trace
+	assert_success
+	objs=$(sed -n '/^contended objects/,$p' <<<"$output" | tail -n +3)
+	[ "$(grep -c '^  [0-9]' <<<"$objs")" -eq 3 ]
+	[ "$(grep -v '^  [0-9]' <<<"$objs" | sed 's/^ *//' | sort)" = \
+	  "$(printf '%s\n' jobs_lock slots+0x68)" ]
+}
+
+@test "timeline exports name objects by their data symbol" {
+	record t.trace "$FIX/sym-objects"
+	assert_success
+	"$CTRACE" export --format json -o t.json t.trace
+	run python3 - t.json <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for e in d['traceEvents']:
+    if e.get('name') == 'mutex_block':
+        print(e['args']['object'], e['args'].get('object_name', '-'))
+PY
+	assert_success
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(printf '%s\n' "${lines[@]}" | awk '{ print $2 }' | sort | tr '\n' ' ')" = "- jobs_lock slots+0x68 " ]
+	# the same addresses profile sync names so
+	p=$("$CTRACE" profile sync t.trace)
+	for l in "${lines[@]}"; do
+		set -- $l
+		[ "$2" = - ] && continue
+		grep -A1 " $1 " <<<"$p" | grep -qx "           $2"
+	done
+}
+
+@test "go tool pprof: an inlined call is a Line of its own, the sites apart" {
+	command -v go >/dev/null || skip "go (golang-go) not installed"
+	src="$SRC/sym-inline.c"
+	nap=$(line '/* NAP */' "$src")
+	first=$(line '/* FIRST */' "$src")
+	second=$(line '/* SECOND */' "$src")
+	record t.trace "$FIX/sym-inline"
+	assert_success
+	"$CTRACE" profile sync --format pprof -o t.pb.gz t.trace
+	HOME="$T" run go tool pprof -traces -lines t.pb.gz
+	assert_success
+	[ "$(grep -c "  nap .*sym-inline\\.c:$nap (inline)$" <<<"$output")" -eq 2 ]
+	[ "$(grep -A1 "  nap .*sym-inline\\.c:$nap (inline)$" <<<"$output" |
+	     grep -o 'main .*sym-inline\.c:[0-9]*$' | sed 's/.*://' | sort)" = \
+	  "$(printf '%s\n' "$first" "$second" | sort)" ]
 }
