@@ -396,10 +396,12 @@ int main(int argc, char **argv)
 	else if (rc)
 		status = EXIT_OUTPUT;
 	if (!col.quiet && !rc && !failed_exec && col.mode != COL_SERVE)
-		fprintf(stderr, "ctrace: wrote %s: %llu events, "
-			"%llu processes, %llu lost\n", col.out_path,
+		fprintf(stderr, "ctrace: wrote %s: %llu event%s, "
+			"%llu process%s, %llu lost\n", col.out_path,
 			(unsigned long long)col_counts.nevents,
+			plural(col_counts.nevents, "s"),
 			(unsigned long long)col_counts.nprocesses,
+			plural(col_counts.nprocesses, "es"),
 			(unsigned long long)col_counts.nlost);
 	return status;
 }

@@ -47,7 +47,7 @@ sync_of() {
 	assert_output --partial "processes: 1 (1 images), threads: 3"
 	assert_output --partial "where the time went (3 threads"
 	assert_output --regexp "sync +mutex_block +blocked_locker"
-	assert_output --regexp "mutex_block +0\.[0-9]+ s in 1 waits, most held by tid $holder "
+	assert_output --regexp "mutex_block +0\.[0-9]+ s in 1 wait, most held by tid $holder "
 	assert_output --regexp "heap: (peak|no heap events)"
 	assert_output --partial "thread ends to joins"
 	assert_output --partial "parallelism: threads on a CPU over time"
