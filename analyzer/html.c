@@ -1165,7 +1165,7 @@ int ana_cmd_html(int argc, char **argv)
 		.event = h_event,
 		.done = h_done_free,
 	};
-	const char *usage = "ctrace-analyze html [-o <out.html>] <file>";
+	const char *usage = "ctrace-analyze html [-o <out.html>] [<file>]";
 	const char *out = NULL, *in;
 	struct html h = { 0 };
 	struct ana_tl tl;

@@ -1276,7 +1276,7 @@ static void prof_usage(FILE *f)
 {
 	fprintf(f, "usage: ctrace-analyze profile cpu|sync|io|syscall|sleep|"
 		"wakeup|heap|leaks [--format text|pprof|folded] [-o <out>] "
-		"<file>\n");
+		"[<file>]\n");
 }
 
 static void parse(int argc, char **argv, struct popts *o)
@@ -1311,7 +1311,7 @@ static void parse(int argc, char **argv, struct popts *o)
 			exit(EXIT_USAGE);
 		}
 	}
-	if (!kind || !o->path) {
+	if (!kind) {
 		prof_usage(stderr);
 		exit(EXIT_USAGE);
 	}
@@ -1329,6 +1329,8 @@ static void parse(int argc, char **argv, struct popts *o)
 	else
 		die(EXIT_USAGE, "profile: unknown format '%s' (text, pprof or "
 		    "folded)", fmt);
+	if (!o->path)
+		o->path = ana_default_file();
 }
 
 struct pctx {

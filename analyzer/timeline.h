@@ -223,9 +223,10 @@ int ana_tl_run(struct ana_tl *tl, const struct ana_tl_ops *ops, void *u);
 
 /*
  * ana_tl_args() : the command line of export and html:
- *   <cmd> [--format <f>] [-o <out>] <file>
+ *   <cmd> [--format <f>] [-o <out>] [<file>]
  * (--format only when format is not NULL).  Dies with EXIT_USAGE on
- * anything else; -h prints usage and exits.  @return <file>
+ * anything else; -h prints usage and exits.  @return <file>, else
+ * ana_default_file()
  */
 const char *ana_tl_args(int argc, char **argv, const char *usage,
 			const char **out, const char **format);

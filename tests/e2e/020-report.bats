@@ -126,7 +126,7 @@ sync_of() {
 @test "threads -h: the usage, with --per-thread" {
 	run "$CTRACE" threads -h
 	assert_success
-	assert_output "usage: ctrace-analyze threads [--per-thread] <file>"
+	assert_output "usage: ctrace-analyze threads [--per-thread] [<file>]"
 	run "$CTRACE" threads --per-thread
 	assert_failure 2
 	assert_output --partial "[--per-thread]"

@@ -100,7 +100,7 @@ setup_file() {
 }
 
 @test "html: bad input and usage" {
-	run "$CTRACE" html
+	run "$CTRACE" html a.trace b.trace
 	assert_failure 2
 	run "$CTRACE" html -x w.trace
 	assert_failure 2
