@@ -2,14 +2,15 @@
  * writer.c - the trace file: open, records, periodic flush, clean end.
  *
  * Records accumulate in the current chunk and reach the disk when it is
- * full, when a record arrives CHUNK_AGE_NS or more after the chunk's
- * first one, when the 1 s timer ticks, or at the end, so a collector
- * killed with SIGKILL (or a file cut short) leaves a trace readable up to
- * its last complete chunk.  The age bound is what gives a short run more
- * than one chunk: with the timer alone a run under a second was one
- * chunk, all lost when cut anywhere.  It costs a chunk header and a new
- * lz4 frame per 100 ms of a busy collector, a few hundred bytes a second;
- * a trace fast enough for that to matter fills chunks by size first.
+ * full, when a batch of events arrives CHUNK_AGE_NS or more after the
+ * chunk's first record, when the 1 s timer ticks, or at the end, so a
+ * collector killed with SIGKILL (or a file cut short) leaves a trace
+ * readable up to its last complete chunk.  The age bound is what gives a
+ * short run more than one chunk: with the timer alone a run under a
+ * second was one chunk, all lost when cut anywhere.  It costs a chunk
+ * header and a new lz4 frame per 100 ms of a busy collector, a few
+ * hundred bytes a second; a trace fast enough for that to matter fills
+ * chunks by size first.
  * A write error (disk full) is reported once; the collector keeps
  * draining its clients so the traced programs are never blocked by it.
  */
@@ -32,7 +33,7 @@ struct col_counts col_counts;
 static struct fmt_writer *writer;
 static int out_fd = -1;
 static int failed;
-static uint64_t chunk_born;	/* col_now() of the chunk's first record, 0: empty */
+static uint64_t chunk_born;	/* col_now() at its first record; 0: empty */
 
 /* an error, not a warning, but the collector goes on draining clients */
 static void write_failed(int err)
@@ -98,7 +99,10 @@ void col_write(unsigned type, const struct fmt_buf *payload)
 	now = col_now();
 	if (!chunk_born)
 		chunk_born = now;
-	else if (now - chunk_born >= CHUNK_AGE_NS)
+	/* after the events, not after the strings and symbols a batch
+	 * defines first (resolving them can take longer than the bound):
+	 * each chunk then holds events, not only their tables */
+	else if (type == FMT_REC_EVENTS && now - chunk_born >= CHUNK_AGE_NS)
 		col_writer_tick();
 }
 
