@@ -908,8 +908,9 @@ static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 		return;
 	}
 	ana_put_dur(&b, pr->total[1], 0);
-	fprintf(f, "total: %" PRId64 " %s, %.*s s %s\n", pr->total[0],
-		pr->kind == ANA_PROF_WAKEUP ? "wakeups" : "blocking calls",
+	fprintf(f, "total: %" PRId64 " %s%s, %.*s s %s\n", pr->total[0],
+		pr->kind == ANA_PROF_WAKEUP ? "wakeup" : "blocking call",
+		plural(pr->total[0], "s"),
 		(int)b.len, (const char *)b.p,
 		pr->kind == ANA_PROF_WAKEUP ? "latency" : "blocked");
 	fmt_buf_free(&b);

@@ -630,7 +630,7 @@ static void print_logs(struct fmt_buf *b, const struct ana_tasks *k,
 	size_t i;
 
 	snprintf(tmp, sizeof(tmp), "user logs: %" PRIu64 " in %zu "
-		 "categories\n", k->nlogs, u->n);
+		 "categor%s\n", k->nlogs, u->n, u->n == 1 ? "y" : "ies");
 	ana_put(b, tmp);
 	if (!u->n)
 		return;
