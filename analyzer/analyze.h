@@ -20,9 +20,14 @@ int ana_cmd_profile(int argc, char **argv);	/* profile.c */
 
 /*
  * ana_file_arg() : the one trace file argument of a subcommand whose
- * usage is "<cmd> <file>"; dies with EXIT_USAGE otherwise.
+ * usage is "<cmd> [<file>]" (none: ana_default_file()); dies with
+ * EXIT_USAGE otherwise.
  */
 const char *ana_file_arg(int argc, char **argv);
+
+/* the trace read when none is named; dies with EXIT_NOFILE if missing */
+#define ANA_DEFAULT_FILE "ctrace.out"
+const char *ana_default_file(void);
 
 /* names of PROCESS_END.how and LOST.reason, NULL if unknown */
 const char *ana_how_name(unsigned how);

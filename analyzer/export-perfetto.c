@@ -948,7 +948,7 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
 int ana_cmd_export(int argc, char **argv)
 {
 	const char *usage = "ctrace-analyze export [--format perfetto|json] "
-			    "[--buckets <n>] [-o <out>] <file>";
+			    "[--buckets <n>] [-o <out>] [<file>]";
 	const char *out = NULL, *format = "perfetto", *in;
 	struct ana_tl tl;
 	char *def = NULL;

@@ -1132,7 +1132,7 @@ int ana_cmd_html(int argc, char **argv)
 		.done = h_done_free,
 	};
 	const char *usage = "ctrace-analyze html [--buckets <n>] "
-			    "[-o <out.html>] <file>";
+			    "[-o <out.html>] [<file>]";
 	const char *out = NULL, *in;
 	struct html h = { 0 };
 	struct ana_tl tl;

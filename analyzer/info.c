@@ -85,15 +85,16 @@ static void show_integrity(struct ana_trace *t)
 	printf("integrity: %s\n", ana_integrity(t, buf, sizeof(buf)));
 	printf("chunks: %" PRIu32 " read", t->stop.chunks);
 	if (t->stop.bytes_after)
-		printf(", %" PRIu64 " bytes after them not read",
-		       t->stop.bytes_after);
+		printf(", %" PRIu64 " byte%s after them not read",
+		       t->stop.bytes_after, plural(t->stop.bytes_after, "s"));
 	printf("\n");
 	if (st->bad_records)
-		printf("damaged: %" PRIu64 " records could not be read\n",
-		       st->bad_records);
+		printf("damaged: %" PRIu64 " record%s could not be read\n",
+		       st->bad_records, plural(st->bad_records, "s"));
 	if (st->undefined_refs)
-		printf("undefined: %" PRIu64 " references to stacks or "
-		       "strings no record defined\n", st->undefined_refs);
+		printf("undefined: %" PRIu64 " reference%s to stacks or "
+		       "strings no record defined\n", st->undefined_refs,
+		       plural(st->undefined_refs, "s"));
 	printf("records:");
 	for (i = 1; i < FMT_REC_MAX; i++)
 		printf(" %s %" PRIu64 ",", fmt_record_name(i), st->records[i]);
@@ -252,7 +253,8 @@ static void show_processes(struct ana_trace *t, struct info *in)
 
 	for (i = 0; i < in->ngroups; i++)
 		images += in->groups[i]->nimages;
-	printf("\nprocesses: %zu (%zu images)\n", in->ngroups, images);
+	printf("\nprocesses: %zu (%zu image%s)\n", in->ngroups, images,
+	       plural(images, "s"));
 	for (i = 0; i < in->ngroups; i++)
 		if (!in->groups[i]->parent)
 			show_group(t, in->groups[i], 0);
@@ -299,8 +301,9 @@ static void show_threads(struct ana_trace *t)
 			printf(" ");
 			quoted(p->exe->s, p->exe->len);
 		}
-		printf(": %zu thread%s, %" PRIu64 " events\n", p->nthreads,
-		       p->nthreads == 1 ? "" : "s", p->nevents);
+		printf(": %zu thread%s, %" PRIu64 " event%s\n", p->nthreads,
+		       plural(p->nthreads, "s"), p->nevents,
+		       plural(p->nevents, "s"));
 		for (j = 0; j < p->nthreads; j++)
 			show_thread(t, p->thread_list[j]);
 	}
@@ -367,16 +370,18 @@ static void show_end(struct ana_trace *t)
 		printf("\nend record: none\n");
 		return;
 	}
-	printf("\nend record: %" PRIu64 " events, %" PRIu64 " lost, %" PRIu64
-	       " processes\n", e->nevents, e->nlost, e->nprocesses);
+	printf("\nend record: %" PRIu64 " event%s, %" PRIu64 " lost, %" PRIu64
+	       " process%s\n", e->nevents, plural(e->nevents, "s"), e->nlost,
+	       e->nprocesses, plural(e->nprocesses, "es"));
 	if (e->nevents == t->st.events && e->nlost == t->st.lost &&
 	    e->nprocesses == procs) {
 		printf("  matches what was read\n");
 		return;
 	}
-	printf("  differs from what was read: %" PRIu64 " events, %" PRIu64
-	       " lost, %" PRIu64 " processes\n", t->st.events, t->st.lost,
-	       procs);
+	printf("  differs from what was read: %" PRIu64 " event%s, %" PRIu64
+	       " lost, %" PRIu64 " process%s\n", t->st.events,
+	       plural(t->st.events, "s"), t->st.lost, procs,
+	       plural(procs, "es"));
 }
 
 static void info_done(struct ana_trace *t)

@@ -1,15 +1,18 @@
 /*
  * main.c - ctrace-analyze: read a trace, print what it shows.
  *
- *   ctrace-analyze <command> <file>
+ *   ctrace-analyze <command> [<file>]
  *
- * One function per subcommand (analyze.h), each in its own file.
+ * One function per subcommand (analyze.h), each in its own file.  With no
+ * file the trace is ctrace.out, as `ctrace record` writes by default (and
+ * `perf report` reads perf.data).
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyze.h"
 #include "file.h"
@@ -42,11 +45,20 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: ctrace-analyze <command> <file>\n\ncommands:\n");
+	fprintf(f, "usage: ctrace-analyze <command> [<file>]\n\ncommands:\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-7s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\n<file> is a trace written by ctrace record or "
-		"ctrace collect, or - for stdin\n");
+		"ctrace collect, or - for stdin;\nwithout one, "
+		ANA_DEFAULT_FILE " is read\n");
+}
+
+const char *ana_default_file(void)
+{
+	if (access(ANA_DEFAULT_FILE, F_OK))
+		die(EXIT_NOFILE, "no trace file given and no "
+		    ANA_DEFAULT_FILE " here (run ctrace record first)");
+	return ANA_DEFAULT_FILE;
 }
 
 const char *ana_file_arg(int argc, char **argv)
@@ -54,20 +66,20 @@ const char *ana_file_arg(int argc, char **argv)
 	int i = 1, dashdash = 0;
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: ctrace-analyze %s <file>\n", argv[0]);
+		printf("usage: ctrace-analyze %s [<file>]\n", argv[0]);
 		exit(EXIT_OK);
 	}
 	if (i < argc && !strcmp(argv[i], "--")) {
 		i++;
 		dashdash = 1;
 	}
-	if (argc - i != 1) {
-		fprintf(stderr, "usage: ctrace-analyze %s <file>\n", argv[0]);
+	if (i < argc && !dashdash && argv[i][0] == '-' && argv[i][1])
+		die(EXIT_USAGE, "%s: unknown option '%s'", argv[0], argv[i]);
+	if (argc - i > 1) {
+		fprintf(stderr, "usage: ctrace-analyze %s [<file>]\n", argv[0]);
 		exit(EXIT_USAGE);
 	}
-	if (!dashdash && argv[i][0] == '-' && argv[i][1])
-		die(EXIT_USAGE, "%s: unknown option '%s'", argv[0], argv[i]);
-	return argv[i];
+	return i < argc ? argv[i] : ana_default_file();
 }
 
 const char *ana_how_name(unsigned how)
@@ -103,7 +115,8 @@ int main(int argc, char **argv)
 	int status;
 	size_t i;
 
-	log_prog = "ctrace-analyze";
+	/* one name in every message, whichever program the front end ran */
+	log_prog = "ctrace";
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -1059,8 +1059,9 @@ static void cpu_threads(const struct ana_prof *pr, struct fmt_buf *b, FILE *f)
 		shown);
 	for (i = 0; i < n && i < TEXT_THREADS && arr[i]->samples; i++) {
 		snprintf(tmp, sizeof(tmp), "  pid %-7" PRIu64 " tid %-7" PRIu64
-			 " %-16s %9" PRIu64 " samples ", arr[i]->p->pid,
-			 arr[i]->th->tid, thread_name(arr[i]), arr[i]->samples);
+			 " %-16s %9" PRIu64 " sample%-2s", arr[i]->p->pid,
+			 arr[i]->th->tid, thread_name(arr[i]), arr[i]->samples,
+			 plural(arr[i]->samples, "s"));
 		ana_put(b, tmp);
 		put_secs(b, arr[i]->ns);
 		if (arr[i]->src != FMT_SCHED_SRC_NONE) {
@@ -1098,9 +1099,10 @@ static void cpu_header(const struct ana_prof *pr, FILE *f)
 		fmt_buf_free(&b);
 		return;
 	}
-	snprintf(tmp, sizeof(tmp), "sampled: %" PRId64 " samples at %.6g Hz "
+	snprintf(tmp, sizeof(tmp), "sampled: %" PRId64 " sample%s at %.6g Hz "
 		 "of CPU time (one per %.6g ms on a CPU), standing for ",
-		 pr->total[0], 1e9 / cs->period, cs->period / 1e6);
+		 pr->total[0], plural(pr->total[0], "s"), 1e9 / cs->period,
+		 cs->period / 1e6);
 	ana_put(&b, tmp);
 	put_secs(&b, pr->total[1]);
 	ana_put(&b, " of CPU time\n");
@@ -1161,11 +1163,16 @@ static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 			       "CTRACE_EVENTS including heap)\n");
 			return;
 		}
-		fprintf(f, "total: %" PRIu64 " allocations, %" PRIu64 " bytes; "
-		       "%" PRIu64 " frees; peak live %" PRIu64 " bytes; "
-		       "live at the end: %" PRIu64 " allocations, %" PRIu64
-		       " bytes\n", hs->allocs, hs->alloc_bytes, hs->frees,
-		       hs->peak_bytes, hs->leaked, hs->leaked_bytes);
+		fprintf(f, "total: %" PRIu64 " allocation%s, %" PRIu64
+		       " byte%s; %" PRIu64 " free%s; peak live %" PRIu64
+		       " byte%s; live at the end: %" PRIu64 " allocation%s, %"
+		       PRIu64 " byte%s\n",
+		       hs->allocs, plural(hs->allocs, "s"),
+		       hs->alloc_bytes, plural(hs->alloc_bytes, "s"),
+		       hs->frees, plural(hs->frees, "s"),
+		       hs->peak_bytes, plural(hs->peak_bytes, "s"),
+		       hs->leaked, plural(hs->leaked, "s"),
+		       hs->leaked_bytes, plural(hs->leaked_bytes, "s"));
 		heap_header(t, pr, f);
 		return;
 	}
@@ -1174,8 +1181,9 @@ static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 		return;
 	}
 	ana_put_dur(&b, pr->total[1], 0);
-	fprintf(f, "total: %" PRId64 " %s, %.*s s %s\n", pr->total[0],
-		pr->kind == ANA_PROF_WAKEUP ? "wakeups" : "blocking calls",
+	fprintf(f, "total: %" PRId64 " %s%s, %.*s s %s\n", pr->total[0],
+		pr->kind == ANA_PROF_WAKEUP ? "wakeup" : "blocking call",
+		plural(pr->total[0], "s"),
 		(int)b.len, (const char *)b.p,
 		pr->kind == ANA_PROF_WAKEUP ? "latency" : "blocked");
 	fmt_buf_free(&b);
@@ -1545,8 +1553,8 @@ static void write_text(const struct ana_trace *t, const struct ana_prof *pr,
 		cpu_flat(t, pr, arr, f);
 	}
 	ts = text_stacks(t, arr, pr->nsamples, &n);
-	fprintf(f, "\ntop %d of %zu stacks:\n%14s %7s %9s  %s\n", TEXT_TOP,
-		n, vname[pr->kind], "%",
+	fprintf(f, "\ntop %d of %zu stack%s:\n%14s %7s %9s  %s\n", TEXT_TOP,
+		n, plural(n, "s"), vname[pr->kind], "%",
 	       pr->kind == ANA_PROF_HEAP ? "allocs" :
 	       pr->kind == ANA_PROF_LEAKS ? "objects" :
 	       pr->kind == ANA_PROF_CPU ? "samples" : "count",
@@ -1571,7 +1579,7 @@ static void prof_usage(FILE *f)
 {
 	fprintf(f, "usage: ctrace-analyze profile cpu|sync|io|syscall|sleep|"
 		"wakeup|heap|leaks [--format text|pprof|folded] [-o <out>] "
-		"<file>\n");
+		"[<file>]\n");
 }
 
 static void parse(int argc, char **argv, struct popts *o)
@@ -1606,7 +1614,7 @@ static void parse(int argc, char **argv, struct popts *o)
 			exit(EXIT_USAGE);
 		}
 	}
-	if (!kind || !o->path) {
+	if (!kind) {
 		prof_usage(stderr);
 		exit(EXIT_USAGE);
 	}
@@ -1624,6 +1632,8 @@ static void parse(int argc, char **argv, struct popts *o)
 	else
 		die(EXIT_USAGE, "profile: unknown format '%s' (text, pprof or "
 		    "folded)", fmt);
+	if (!o->path)
+		o->path = ana_default_file();
 }
 
 struct pctx {

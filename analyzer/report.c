@@ -85,8 +85,9 @@ static void overview(struct ana_trace *t, struct rctx *c)
 	printf("trace: %s\nstart: %s\nduration: ", t->path,
 	       ana_iso8601(t->h.start_realtime, buf, sizeof(buf)));
 	secs(t->st.have_ts ? t->st.last_ts - t->st.first_ts : 0);
-	printf(" s\nprocesses: %zu (%zu images), threads: %zu, events: %"
-	       PRIu64 "\n", pids, images, c->st.n, t->st.events);
+	printf(" s\nprocesses: %zu (%zu image%s), threads: %zu, events: %"
+	       PRIu64 "\n", pids, images, plural(images, "s"), c->st.n,
+	       t->st.events);
 }
 
 /* what each state of the breakdown means */
@@ -113,7 +114,8 @@ static void time_split(struct rctx *c)
 		for (j = 0; j < ANA_NSTATES; j++)
 			tot[j] += c->st.list[i]->ns[j];
 	}
-	printf("\nwhere the time went (%zu threads, ", c->st.n);
+	printf("\nwhere the time went (%zu thread%s, ", c->st.n,
+	       plural(c->st.n, "s"));
 	secs(life);
 	printf(" s of thread lifetime):\n");
 	for (j = 0; j < ANA_NSTATES; j++) {
@@ -214,8 +216,9 @@ static void top_sites(struct ana_trace *t, struct rctx *c)
 		printf("  ");
 		secs_w(s[i].ns, 14);
 		in = fmt_event_info(s[i].type);
-		printf(" s %9" PRIu64 " calls  %-5s %-14s %s", s[i].count,
-		       state_of_type(s[i].type), in ? in->name : "?",
+		printf(" s %9" PRIu64 " call%-2s %-5s %-14s %s", s[i].count,
+		       plural(s[i].count, "s"), state_of_type(s[i].type),
+		       in ? in->name : "?",
 		       s[i].image == UINT64_MAX ? "(no stack)" :
 		       site_str(t, &s[i], buf, sizeof(buf)));
 		if (s[i].unfinished)
@@ -242,7 +245,8 @@ static void top_locks(struct ana_trace *t, struct rctx *c)
 			printf("%s  ", name);
 		printf("%-13s ", in ? in->name : "?");
 		secs(o[i]->ns);
-		printf(" s in %" PRIu64 " waits", o[i]->count);
+		printf(" s in %" PRIu64 " wait%s", o[i]->count,
+		       plural(o[i]->count, "s"));
 		if (o[i]->unfinished)
 			printf(" [%" PRIu64 " unfinished]", o[i]->unfinished);
 		if (o[i]->nby) {
@@ -264,18 +268,23 @@ static void heap(struct rctx *c)
 		printf("\nheap: no heap events\n");
 		return;
 	}
-	printf("\nheap: peak %" PRIu64 " bytes live; %" PRIu64 " bytes in %"
-	       PRIu64 " allocations, %" PRIu64 " frees; leaked (live at "
-	       "exit) %" PRIu64 " bytes in %" PRIu64 " allocations\n",
-	       hs->peak_bytes, hs->alloc_bytes, hs->allocs, hs->frees,
-	       hs->leaked_bytes, hs->leaked);
+	printf("\nheap: peak %" PRIu64 " byte%s live; %" PRIu64 " byte%s in %"
+	       PRIu64 " allocation%s, %" PRIu64 " free%s; leaked (live at "
+	       "exit) %" PRIu64 " byte%s in %" PRIu64 " allocation%s\n",
+	       hs->peak_bytes, plural(hs->peak_bytes, "s"),
+	       hs->alloc_bytes, plural(hs->alloc_bytes, "s"),
+	       hs->allocs, plural(hs->allocs, "s"),
+	       hs->frees, plural(hs->frees, "s"),
+	       hs->leaked_bytes, plural(hs->leaked_bytes, "s"),
+	       hs->leaked, plural(hs->leaked, "s"));
 	/* the figures are estimates then: profile.c scaled them */
 	if (c->pr.sampled_heap)
 		printf("  sampled every %" PRIu64 " bytes (scaled)%s\n",
 		       hs->rate, hs->mixed ? ", in some processes" : "");
 	if (hs->unmatched_frees)
-		printf("  %" PRIu64 " frees of blocks allocated before "
-		       "tracing or not recorded\n", hs->unmatched_frees);
+		printf("  %" PRIu64 " free%s of blocks allocated before "
+		       "tracing or not recorded\n", hs->unmatched_frees,
+		       plural(hs->unmatched_frees, "s"));
 }
 
 /* one bar: '#' on a CPU, '+' runnable, '.' the rest of the alive */
@@ -349,10 +358,14 @@ static void tasks(struct rctx *c)
 
 static void wakes(struct rctx *c)
 {
-	printf("\nwake edges: %" PRIu64 " wakes (signal, unlock, post, "
-	       "futex wake), %" PRIu64 " thread ends to joins, %" PRIu64
-	       " creates to starts\n", c->st.edges[ANA_EDGE_WAKE],
-	       c->st.edges[ANA_EDGE_JOIN], c->st.edges[ANA_EDGE_CREATE]);
+	const uint64_t *e = c->st.edges;
+
+	printf("\nwake edges: %" PRIu64 " wake%s (signal, unlock, post, "
+	       "futex wake), %" PRIu64 " thread end%s to joins, %" PRIu64
+	       " create%s to starts\n",
+	       e[ANA_EDGE_WAKE], plural(e[ANA_EDGE_WAKE], "s"),
+	       e[ANA_EDGE_JOIN], plural(e[ANA_EDGE_JOIN], "s"),
+	       e[ANA_EDGE_CREATE], plural(e[ANA_EDGE_CREATE], "s"));
 }
 
 static void losses(struct ana_trace *t)
@@ -367,8 +380,8 @@ static void losses(struct ana_trace *t)
 			       ana_reason_name(r));
 	printf("\nintegrity: %s\n", ana_integrity(t, buf, sizeof(buf)));
 	if (t->st.bad_records)
-		printf("damaged: %" PRIu64 " records could not be read\n",
-		       t->st.bad_records);
+		printf("damaged: %" PRIu64 " record%s could not be read\n",
+		       t->st.bad_records, plural(t->st.bad_records, "s"));
 }
 
 /* ---- the command ---- */

@@ -644,15 +644,17 @@ const char *ana_states_source(const struct ana_states *s, char *buf,
 	uint64_t cc = s->nreadings[FMT_SCHED_SRC_CPUCLOCK];
 
 	if (st && cc)
-		snprintf(buf, size, "from schedstat (%" PRIu64 " readings) and "
-			 "the CPU clock only (%" PRIu64 " readings: no "
-			 "run-queue time)", st, cc);
+		snprintf(buf, size, "from schedstat (%" PRIu64 " reading%s) "
+			 "and the CPU clock only (%" PRIu64 " reading%s: no "
+			 "run-queue time)", st, plural(st, "s"), cc,
+			 plural(cc, "s"));
 	else if (st)
-		snprintf(buf, size, "from schedstat (%" PRIu64 " readings)",
-			 st);
+		snprintf(buf, size, "from schedstat (%" PRIu64 " reading%s)",
+			 st, plural(st, "s"));
 	else if (cc)
 		snprintf(buf, size, "from the CPU clock only (%" PRIu64
-			 " readings; no run-queue time, sched-wait is 0)", cc);
+			 " reading%s; no run-queue time, sched-wait is 0)", cc,
+			 plural(cc, "s"));
 	else
 		snprintf(buf, size, "no scheduler data: residue is unknown");
 	return buf;

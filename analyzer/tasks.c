@@ -544,14 +544,15 @@ static void print_tasks(struct fmt_buf *b, const struct ana_tasks *k,
 	char tmp[256];
 	size_t i;
 
-	snprintf(tmp, sizeof(tmp), "user tasks: %" PRIu64 " in %zu types, %"
+	snprintf(tmp, sizeof(tmp), "user tasks: %" PRIu64 " in %zu type%s, %"
 		 PRIu64 " unfinished (timed to the trace's end), %" PRIu64
-		 " ended on another thread, %" PRIu64 " ends without a "
+		 " ended on another thread, %" PRIu64 " end%s without a "
 		 "begin; percentiles within 2%%\n",
 		 sum_of(u, offsetof(struct ana_utype, count)), u->n,
+		 plural(u->n, "s"),
 		 sum_of(u, offsetof(struct ana_utype, unfinished)),
 		 sum_of(u, offsetof(struct ana_utype, moved)),
-		 k->unmatched_task_ends);
+		 k->unmatched_task_ends, plural(k->unmatched_task_ends, "s"));
 	ana_put(b, tmp);
 	if (!u->n)
 		return;
@@ -583,11 +584,13 @@ static void print_regions(struct fmt_buf *b, const struct ana_tasks *k,
 	char tmp[256];
 	size_t i;
 
-	snprintf(tmp, sizeof(tmp), "user regions: %" PRIu64 " in %zu types, %"
-		 PRIu64 " never ended, %" PRIu64 " ends without a begin; ",
+	snprintf(tmp, sizeof(tmp), "user regions: %" PRIu64 " in %zu type%s, %"
+		 PRIu64 " never ended, %" PRIu64 " end%s without a begin; ",
 		 sum_of(u, offsetof(struct ana_utype, count)), u->n,
+		 plural(u->n, "s"),
 		 sum_of(u, offsetof(struct ana_utype, unfinished)),
-		 k->unmatched_region_ends);
+		 k->unmatched_region_ends,
+		 plural(k->unmatched_region_ends, "s"));
 	ana_put(b, tmp);
 	ana_put_ns(b, k->region_ns, 0);
 	if (lifetime) {
@@ -627,7 +630,7 @@ static void print_logs(struct fmt_buf *b, const struct ana_tasks *k,
 	size_t i;
 
 	snprintf(tmp, sizeof(tmp), "user logs: %" PRIu64 " in %zu "
-		 "categories\n", k->nlogs, u->n);
+		 "categor%s\n", k->nlogs, u->n, u->n == 1 ? "y" : "ies");
 	ana_put(b, tmp);
 	if (!u->n)
 		return;

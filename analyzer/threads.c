@@ -239,7 +239,7 @@ static const struct ana_ops threads_ops = {
 
 static int usage(FILE *f, int status)
 {
-	fprintf(f, "usage: ctrace-analyze threads [--per-thread] <file>\n");
+	fprintf(f, "usage: ctrace-analyze threads [--per-thread] [<file>]\n");
 	return status;
 }
 
@@ -266,8 +266,10 @@ int ana_cmd_threads(int argc, char **argv)
 			    argv[i]);
 		}
 	}
-	if (nfiles != 1)
+	if (nfiles > 1)
 		return usage(stderr, EXIT_USAGE);
+	if (!nfiles)
+		file = ana_default_file();
 	ana_trace_open(&t, file);
 	ana_states_init(&c.st);
 	ana_tasks_init(&c.tk);

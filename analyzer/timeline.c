@@ -1491,9 +1491,7 @@ const char *ana_tl_args(int argc, char **argv, const char *usage,
 			bad_usage(usage);
 		}
 	}
-	if (!file)
-		bad_usage(usage);
-	return file;
+	return file ? file : ana_default_file();
 }
 
 /* ---- output ---- */

@@ -275,10 +275,10 @@ int ana_tl_run(struct ana_tl *tl, const struct ana_tl_ops *ops, void *u);
 
 /*
  * ana_tl_args() : the command line of export and html:
- *   <cmd> [--format <f>] [--buckets <n>] [-o <out>] <file>
+ *   <cmd> [--format <f>] [--buckets <n>] [-o <out>] [<file>]
  * (--format only when format is not NULL; *buckets ANA_TL_AUTO unless
  * given).  Dies with EXIT_USAGE on anything else; -h prints usage and
- * exits.  @return <file>
+ * exits.  @return <file>, else ana_default_file()
  */
 const char *ana_tl_args(int argc, char **argv, const char *usage,
 			const char **out, const char **format, long *buckets);

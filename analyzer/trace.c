@@ -189,13 +189,14 @@ const char *ana_integrity(const struct ana_trace *t, char *buf, size_t size)
 	case FMT_STOP_TRUNC:
 		snprintf(buf, size, "trace cut: file ends inside chunk %"
 			 PRIu32 " at offset %" PRIu64 "; read %" PRIu32
-			 " complete chunks", s->chunks, s->offset, s->chunks);
+			 " complete chunk%s", s->chunks, s->offset, s->chunks,
+			 plural(s->chunks, "s"));
 		break;
 	case FMT_STOP_CORRUPT:
 		snprintf(buf, size, "trace damaged at offset %" PRIu64
-			 ": %s; read %" PRIu32 " complete chunks",
+			 ": %s; read %" PRIu32 " complete chunk%s",
 			 s->offset, s->why ? s->why : "corrupt data",
-			 s->chunks);
+			 s->chunks, plural(s->chunks, "s"));
 		break;
 	}
 	return buf;
@@ -474,9 +475,10 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 			ops->event(t, p, th, &ev);
 	}
 	if (fe.ev.p != fe.ev.end)
-		bad_record(t, rec->type, "%zu bytes after its %" PRIu64
-			   " events", (size_t)(fe.ev.end - fe.ev.p),
-			   fe.nevents);
+		bad_record(t, rec->type, "%zu byte%s after its %" PRIu64
+			   " event%s", (size_t)(fe.ev.end - fe.ev.p),
+			   plural(fe.ev.end - fe.ev.p, "s"), fe.nevents,
+			   plural(fe.nevents, "s"));
 	return 0;
 }
 
@@ -595,8 +597,9 @@ static void warn_stop(struct ana_trace *t)
 	if (t->stop.stop != FMT_STOP_END)
 		warn_msg("%s: %s", t->path, ana_integrity(t, buf, sizeof(buf)));
 	else if (t->stop.bytes_after)
-		warn_msg("%s: %" PRIu64 " bytes after the end record ignored",
-			 t->path, t->stop.bytes_after);
+		warn_msg("%s: %" PRIu64 " byte%s after the end record ignored",
+			 t->path, t->stop.bytes_after,
+			 plural(t->stop.bytes_after, "s"));
 }
 
 int ana_trace_read(struct ana_trace *t, const struct ana_ops *ops)

@@ -35,6 +35,26 @@ static const char usage_text[] =
 "    --daemon              collect: go to the background after printing\n"
 "    --listen-fd <n>       serve: the socket already listens on fd <n>\n";
 
+/* `ctrace record -h` and `ctrace collect -h`: that mode's options only
+ * (serve is the preload's own, not for people) */
+static const char record_usage[] =
+"usage: ctrace record [-o <file>] [-q] [--] <command> [<arg>...]\n"
+"\n"
+"Trace <command> and everything it forks and execs; exit with its status.\n"
+"\n"
+"    -o, --output <file>   trace file (default: $CTRACE_OUT, else ctrace.out)\n"
+"    -q, --quiet           no summary line at the end\n";
+
+static const char collect_usage[] =
+"usage: ctrace collect [-o <file>] [-s <socket>] [--daemon] [-q]\n"
+"\n"
+"Collect whatever connects until stopped; print the variables to export.\n"
+"\n"
+"    -o, --output <file>   trace file (default: $CTRACE_OUT, else ctrace.out)\n"
+"    -q, --quiet           no summary line at the end\n"
+"    -s, --socket <path>   listen at <path> (its directory must exist)\n"
+"    --daemon              go to the background after printing\n";
+
 struct opts {
 	const char *out;
 	const char *sock;
@@ -48,7 +68,8 @@ static sigset_t orig_mask;
 
 static void __attribute__((noreturn)) usage(void)
 {
-	fputs(usage_text, stdout);
+	fputs(col.mode == COL_RECORD ? record_usage :
+	      col.mode == COL_COLLECT ? collect_usage : usage_text, stdout);
 	exit(EXIT_OK);
 }
 
@@ -90,7 +111,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'L': o->listen_fd = parse_fd(optarg); break;
 		case 'h': usage();
 		case ':':
-			die(EXIT_USAGE, "option '%s' needs a value",
+			die(EXIT_USAGE, "%s: option '%s' needs a value", mode,
 			    argv[optind - 1]);
 		default:
 			die(EXIT_USAGE, "%s: unknown option '%s'", mode,
@@ -320,8 +341,10 @@ static int mode_of(const char *s)
 		return COL_COLLECT;
 	if (!strcmp(s, "serve"))
 		return COL_SERVE;
-	if (!strcmp(s, "-h") || !strcmp(s, "--help"))
-		usage();
+	if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+		fputs(usage_text, stdout);
+		exit(EXIT_OK);
+	}
 	if (!strcmp(s, "--version")) {
 		puts("ctrace-collector 0.1");
 		exit(EXIT_OK);
@@ -354,7 +377,8 @@ int main(int argc, char **argv)
 	char *lib = NULL, *old_preload;
 	int failed_exec = 0, rc, status = EXIT_OK;
 
-	log_prog = "ctrace-collector";
+	/* one name in every message, whichever program the front end ran */
+	log_prog = "ctrace";
 	if (argc < 2)
 		die(EXIT_USAGE, "no mode given (record, collect or serve)");
 	col.mode = mode_of(argv[1]);
@@ -396,10 +420,12 @@ int main(int argc, char **argv)
 	else if (rc)
 		status = EXIT_OUTPUT;
 	if (!col.quiet && !rc && !failed_exec && col.mode != COL_SERVE)
-		fprintf(stderr, "ctrace: wrote %s: %llu events, "
-			"%llu processes, %llu lost\n", col.out_path,
+		fprintf(stderr, "ctrace: wrote %s: %llu event%s, "
+			"%llu process%s, %llu lost\n", col.out_path,
 			(unsigned long long)col_counts.nevents,
+			plural(col_counts.nevents, "s"),
 			(unsigned long long)col_counts.nprocesses,
+			plural(col_counts.nprocesses, "es"),
 			(unsigned long long)col_counts.nlost);
 	return status;
 }

@@ -2,10 +2,17 @@
  * writer.c - the trace file: open, records, periodic flush, clean end.
  *
  * Records accumulate in the current chunk and reach the disk when it is
- * full, when the 1 s timer ticks, or at the end, so a collector killed
- * with SIGKILL leaves a file readable up to its last complete chunk.  A
- * write error (disk full) is reported once; the collector keeps draining
- * its clients so the traced programs are never blocked by it.
+ * full, when a batch of events arrives CHUNK_AGE_NS or more after the
+ * chunk's first record, when the 1 s timer ticks, or at the end, so a
+ * collector killed with SIGKILL (or a file cut short) leaves a trace
+ * readable up to its last complete chunk.  The age bound is what gives a
+ * short run more than one chunk: with the timer alone a run under a
+ * second was one chunk, all lost when cut anywhere.  It costs a chunk
+ * header and a new lz4 frame per 100 ms of a busy collector, a few
+ * hundred bytes a second; a trace fast enough for that to matter fills
+ * chunks by size first.
+ * A write error (disk full) is reported once; the collector keeps
+ * draining its clients so the traced programs are never blocked by it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,9 +28,12 @@
 
 struct col_counts col_counts;
 
+#define CHUNK_AGE_NS	100000000ull	/* 100 ms: the preload's CTRACE_FLUSH_MS */
+
 static struct fmt_writer *writer;
 static int out_fd = -1;
 static int failed;
+static uint64_t chunk_born;	/* col_now() at its first record; 0: empty */
 
 /* an error, not a warning, but the collector goes on draining clients */
 static void write_failed(int err)
@@ -62,15 +72,33 @@ void col_writer_start(uint64_t start_mono, uint64_t start_real)
 
 void col_write(unsigned type, const struct fmt_buf *payload)
 {
+	uint32_t seq;
+	uint64_t now;
 	int err;
 
 	if (failed)
 		return;
 	if (fmt_buf_failed(payload))
 		die(EXIT_FAIL, "out of memory");
+	seq = fmt_writer_chunks(writer);
 	err = fmt_writer_record(writer, type, payload->p, payload->len);
-	if (err)
+	if (err) {
 		write_failed(err);
+		return;
+	}
+	/* flushed by size: the next record starts a new chunk */
+	if (fmt_writer_chunks(writer) != seq) {
+		chunk_born = 0;
+		return;
+	}
+	now = col_now();
+	if (!chunk_born)
+		chunk_born = now;
+	/* after the events, not after the strings and symbols a batch
+	 * defines first (resolving them can take longer than the bound):
+	 * each chunk then holds events, not only their tables */
+	else if (type == FMT_REC_EVENTS && now - chunk_born >= CHUNK_AGE_NS)
+		col_writer_tick();
 }
 
 void col_writer_tick(void)
@@ -79,6 +107,7 @@ void col_writer_tick(void)
 
 	if (failed)
 		return;
+	chunk_born = 0;
 	err = fmt_writer_flush(writer);
 	if (err)
 		write_failed(err);

@@ -9,7 +9,7 @@ set -u
 # Perfetto output), libunwind (the preload dlopens it for deep stacks);
 # test: bats with its helper libraries, real programs the tests trace,
 # protoc (decodes Perfetto exports), chromium (the html page, driven by
-# node and npm with tests/html's playwright-core when they are there),
+# node and npm with tests/html's playwright-core),
 # GNU time (make bench: the analyzer's peak memory), redis (an epoll
 # server under load), strace (io counts compared with ctrace's) and Go
 # (go tool pprof reads the pprof profiles)
@@ -24,6 +24,11 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing="$missing $p"
 done
+# node and npm by their commands: a nodesource node bundles npm and
+# conflicts with Debian's npm package, so ask for the packages only when
+# the commands are missing
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+	missing="$missing nodejs npm"
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

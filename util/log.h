@@ -23,6 +23,12 @@ enum {
 
 extern const char *log_prog;	/* set by main */
 
+/* the plural ending of a count: "%zu thread%s", n, plural(n, "s") */
+static inline const char *plural(unsigned long long n, const char *ending)
+{
+	return n == 1 ? "" : ending;
+}
+
 void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));

@@ -3,6 +3,11 @@
  * ticks, user regions, instants, wake and create arrows), flame graphs
  * (cpu, sync, io, heap), thread and task tables.  Reads the JSON that ctrace-analyze embedded (html.c says
  * what is in it); needs nothing else.  Times are ns since the trace began.
+ *
+ * The timeline is driven as Perfetto's is: W/S zoom, A/D pan, a drag on
+ * the time axis (or shift-drag on the tracks) selects a range and shows
+ * its time by state and thread, a toggle draws every wake arrow in view,
+ * and a search finds blocked calls by call or function name.
  */
 'use strict';
 (function () {
@@ -16,13 +21,18 @@ const HEAP = CAT.indexOf('heap'), CPU = CAT.indexOf('cpu');
 const UNKNOWN = CAT.indexOf('unknown');
 const STATE_TEXT = { running: 'running (on-CPU)', runnable: 'runnable (waiting for a CPU)',
 	unknown: 'unknown (not measured)' };
-const LEFT = 180;			/* width of the row labels */
+let LEFT = 180;				/* width of the row labels: layout() */
 const RB = 4, MAXD = 4;			/* region band: px per depth, depths */
-const SLICE_H = 16;			/* the states' part of a thread row */
-const TICK_H = 4;			/* the CPU sample lane below it */
+const SLICE_H = 20;			/* the states' part of a thread row */
+const TICK_H = 5;			/* the CPU sample lane below it */
+const AXIS_H = 20;			/* the time axis row on top */
+const LABEL_FONT = '12px system-ui, sans-serif';	/* as report.css */
+const MAX_ARROWS = 5000;		/* all wake arrows: at most so many */
+const MAX_RESULTS = 200;		/* search results listed */
 const $ = id => document.getElementById(id);
 /* what is selected, for people and tests: the arrow drawn, the row */
-const state = { arrow: null, sel: -1, details: null };
+const state = { arrow: null, sel: -1, details: null, range: null,
+	allArrows: false, arrowsDrawn: 0, found: null };
 window.ctraceState = state;
 
 /* per thread: regions split by depth (each sorted by start, so their ends
@@ -142,17 +152,35 @@ let view0 = D.summary.begin, view1 = Math.max(D.summary.end, D.summary.begin + 1
 const canvas = $('canvas'), ctx = canvas.getContext('2d');
 let W = 800, H = 100;
 
+/* the label column: as wide as the longest label (thread names are
+ * long: "pool_worker (mandelbrot.c:154) 19830"), within 180 px and 45 %
+ * of the page; what is still longer ends in an ellipsis, with a title */
+function labelWidth(texts) {
+	const m = document.createElement('canvas').getContext('2d');
+	let w = 0;
+	m.font = 'bold ' + LABEL_FONT;
+	for (const t of texts) w = Math.max(w, m.measureText(t).width);
+	const room = Math.max(180, 0.45 * ($('timeline').clientWidth || 800));
+	return Math.ceil(Math.min(room, Math.max(180, w + 16)));
+}
+
 function layout() {
 	let y = 0;
 	const labels = $('labels');
+	const texts = D.procs.map(p => p.name + ' (' + p.pid + ')')
+		.concat(D.threads.map(threadLabel), D.counters);
+	LEFT = labelWidth(texts);
+	labels.style.width = LEFT + 'px';
 	const add = (r, cls, text) => {
 		r.y = y;
 		y += r.h;
 		rows.push(r);
 		const l = el('div', { class: 'row-label ' + cls }, text);
 		l.style.top = r.y + 'px';
+		l.style.width = (LEFT - 8) + 'px';
 		l.style.height = r.h + 'px';
 		l.style.lineHeight = r.h + 'px';
+		l.title = text;
 		if (r.kind === 'thread') {
 			l.dataset.tid = D.threads[r.t].tid;
 			l.dataset.ti = r.t;
@@ -161,12 +189,12 @@ function layout() {
 				l.style.paddingTop = r.band + 'px';
 				l.style.height = (SLICE_H + TICK_H) + 'px';
 			}
-			l.title = threadLabel(D.threads[r.t]);
 		}
 		labels.append(l);
 	};
+	add({ kind: 'axis', h: AXIS_H }, 'axis', 'time (drag: select)');
 	D.procs.forEach((p, pi) => {
-		add({ kind: 'proc', p: pi, h: 18 }, 'proc', p.name + ' (' + p.pid + ')');
+		add({ kind: 'proc', p: pi, h: 20 }, 'proc', p.name + ' (' + p.pid + ')');
 		p.counters.forEach((c, ci) => {
 			if (c.length > 2)
 				add({ kind: 'counter', p: pi, c: ci, h: 26 }, 'counter',
@@ -403,7 +431,9 @@ function drawCounter(r) {
 function draw() {
 	ctx.clearRect(0, 0, W, H);
 	for (const r of rows) {
-		if (r.kind === 'proc') {
+		if (r.kind === 'axis') {
+			drawAxis(r);
+		} else if (r.kind === 'proc') {
 			ctx.fillStyle = '#f5f5f5';
 			ctx.fillRect(0, r.y, W, r.h);
 			drawInstants(r);
@@ -419,20 +449,109 @@ function draw() {
 			drawCounter(r);
 		}
 	}
-	/* time axis ticks along process rows */
-	ctx.fillStyle = '#757575';
+	drawRange();
+	if (state.allArrows) drawAllArrows();
+	drawFound();
+	drawArrow();
+}
+
+/* the time axis: a 1, 2 or 5 step with labels at least 90 px apart */
+function drawAxis(r) {
+	ctx.fillStyle = '#eeeeee';
+	ctx.fillRect(LEFT, r.y, W - LEFT, r.h);
+	ctx.fillStyle = '#616161';
 	ctx.font = '10px sans-serif';
-	/* a 1, 2 or 5 step with labels at least 90 px apart */
 	const minStep = (view1 - view0) * 90 / (W - LEFT);
 	let step = Math.pow(10, Math.ceil(Math.log10(minStep)));
 	if (step / 5 >= minStep) step /= 5;
 	else if (step / 2 >= minStep) step /= 2;
 	for (let t = Math.ceil(view0 / step) * step; t < view1; t += step) {
 		const x = X(t);
-		ctx.fillRect(x, 0, 1, 4);
-		ctx.fillText(fmtNs(t), x + 2, 12);
+		ctx.fillRect(x, r.y + r.h - 5, 1, 5);
+		ctx.fillText(fmtNs(t), x + 2, r.y + 12);
 	}
-	drawArrow();
+}
+
+/* the selected range: shaded over every row, edges marked */
+function drawRange() {
+	if (!state.range) return;
+	const x0 = Math.max(LEFT, X(state.range[0])), x1 = Math.min(W, X(state.range[1]));
+	if (x1 < LEFT || x0 > W) return;
+	ctx.fillStyle = 'rgba(25, 118, 210, 0.12)';
+	ctx.fillRect(x0, 0, Math.max(1, x1 - x0), H);
+	ctx.fillStyle = '#1976d2';
+	ctx.fillRect(x0, 0, 1, H);
+	ctx.fillRect(x1 - 1, 0, 1, H);
+}
+
+/* the slice a search result jumped to: outlined */
+function drawFound() {
+	const f = state.found;
+	if (!f) return;
+	const r = threadRow(f.ti), v = D.threads[f.ti].iv[f.i];
+	if (!r) return;
+	const x0 = X(v[0]), x1 = X(v[0] + v[1]);
+	if (x1 < LEFT || x0 > W) return;
+	ctx.strokeStyle = '#212121';
+	ctx.lineWidth = 2;
+	ctx.strokeRect(Math.max(LEFT, x0) - 1, r.y + r.band, Math.min(W, x1) - Math.max(LEFT, x0) + 2, SLICE_H);
+}
+
+/* every wake arrow of a blocked call whose waker is another traced
+ * thread, where waker's signal to waiter's return overlaps the view */
+function wakeArrowsInView() {
+	const out = [];
+	D.threads.forEach((t, ti) => {
+		const iv = t.iv;
+		for (let i = 0; i < iv.length; i++) {
+			const v = iv[i];
+			if (!v[6] || v[6] === t.tid || v[7] < 0) continue;
+			const a = Math.min(v[7], v[0] + v[1]), b = Math.max(v[7], v[0] + v[1]);
+			if (b < view0 || a > view1) continue;
+			const from = threadOf(t.pid, v[6]);
+			if (from >= 0) out.push({ from, ts0: v[7], to: ti, ts1: v[0] + v[1] });
+		}
+	});
+	return out;
+}
+
+function arrowLine(a, colour) {
+	const rf = threadRow(a.from), rt = threadRow(a.to);
+	if (!rf || !rt) return false;
+	const x0 = X(a.ts0), y0 = rf.y + rf.band + SLICE_H / 2;
+	const x1 = X(a.ts1), y1 = rt.y + rt.band + SLICE_H / 2;
+	ctx.strokeStyle = ctx.fillStyle = colour;
+	ctx.beginPath();
+	ctx.moveTo(x0, y0);
+	ctx.lineTo(x1, y1);
+	ctx.stroke();
+	const ang = Math.atan2(y1 - y0, x1 - x0);
+	ctx.beginPath();
+	ctx.moveTo(x1, y1);
+	ctx.lineTo(x1 - 7 * Math.cos(ang - 0.4), y1 - 7 * Math.sin(ang - 0.4));
+	ctx.lineTo(x1 - 7 * Math.cos(ang + 0.4), y1 - 7 * Math.sin(ang + 0.4));
+	ctx.closePath();
+	ctx.fill();
+	return true;
+}
+
+function drawAllArrows() {
+	const all = wakeArrowsInView();
+	let n = 0;
+	ctx.save();
+	ctx.beginPath();
+	ctx.rect(LEFT, 0, W - LEFT, H);
+	ctx.clip();
+	ctx.lineWidth = 1;
+	for (const a of all) {
+		if (n >= MAX_ARROWS) break;
+		if (arrowLine(a, '#5d4037')) n++;
+	}
+	ctx.restore();
+	state.arrowsDrawn = n;
+	$('arrows-note').textContent = all.length > MAX_ARROWS ?
+		n + ' of ' + all.length + ' wake arrows drawn: zoom in for the rest' :
+		all.length + ' wake arrow' + (all.length === 1 ? '' : 's') + ' in view';
 }
 
 /* ---- details ---- */
@@ -526,7 +645,7 @@ function details(r, h) {
 	if (h.rg) {
 		const g = h.rg;
 		if (g[4] > 1) {
-			row('regions', g[4] + ' short regions merged (first: ' + D.names[g[3]] + ')');
+			row('regions', g[4] + ' short region' + (g[4] === 1 ? '' : 's') + ' merged (first: ' + D.names[g[3]] + ')');
 			row('start', fmtNs(g[0]));
 			row('window', fmtNs(D.caps.regions[2]));
 			row('inside', fmtNs(g[1]));
@@ -552,7 +671,7 @@ function details(r, h) {
 	}
 	if (h.bk) {
 		const b = h.bk;
-		row('state', CAT[b[2]] + ' (' + b[4] + ' short slices merged)');
+		row('state', CAT[b[2]] + ' (' + b[4] + ' short slice' + (b[4] === 1 ? '' : 's') + ' merged)');
 		row('start', fmtNs(b[0]));
 		row('window', fmtNs(b[1]));
 		row('in slices', fmtNs(b[3]));
@@ -606,6 +725,165 @@ function rowAt(y) {
 	return null;
 }
 
+/* ---- a selected range: time by state and by thread ---- */
+
+/* ns of slices [s, s + d) inside [a, b) */
+const clip = (s, d, a, b) => Math.max(0, Math.min(s + d, b) - Math.max(s, a));
+
+/* per thread, ns by state of its slices clipped to [a, b): blocked calls
+ * and residue exactly; a merged window (html.c's short slices) counts in
+ * its dominant state, by the share of the window inside the range */
+function rangeTotals(a, b) {
+	const per = [], all = new Array(NSTATES).fill(0);
+	let merged = 0;
+	D.threads.forEach((t, ti) => {
+		const ns = new Array(NSTATES).fill(0);
+		let any = false;
+		for (const list of [t.iv, t.rs])
+			for (let i = firstEnding(list, a); i < list.length && list[i][0] < b; i++) {
+				const c = clip(list[i][0], list[i][1], a, b);
+				if (c) ns[list[i][2]] += c, any = true;
+			}
+		for (let i = firstEnding(t.bk, a); i < t.bk.length && t.bk[i][0] < b; i++) {
+			const k = t.bk[i], c = clip(k[0], k[1], a, b);
+			if (!c) continue;
+			ns[k[2]] += Math.round(k[3] * c / k[1]);
+			merged++;
+			any = true;
+		}
+		if (!any) return;
+		per.push({ ti, ns });
+		for (let s = 0; s < NSTATES; s++) all[s] += ns[s];
+	});
+	return { a, b, per, all, merged };
+}
+
+function showRange() {
+	const box = $('selection');
+	box.textContent = '';
+	if (!state.range) {
+		box.hidden = true;
+		return;
+	}
+	const [a, b] = state.range, tot = rangeTotals(a, b);
+	box.hidden = false;
+	box.append(el('div', { class: 'range-head' }, 'selected ' + fmtNs(a) + ' to ' + fmtNs(b) +
+		' (' + fmtNs(b - a) + '); time of each thread in the range, by state'));
+	const used = [];
+	for (let s = 0; s < NSTATES; s++) if (tot.all[s]) used.push(s);
+	const tab = el('table', { id: 'range-table' }), hr = el('tr');
+	hr.append(el('th', {}, 'thread'));
+	for (const s of used) hr.append(el('th', {}, CAT[s]));
+	hr.append(el('th', {}, 'total'));
+	tab.append(hr);
+	const line = (name, ns, attrs) => {
+		const tr = el('tr', attrs);
+		tr.append(el('td', {}, name));
+		let sum = 0;
+		for (const s of used) {
+			sum += ns[s];
+			tr.append(el('td', { 'data-state': CAT[s], 'data-ns': ns[s] }, fmtNs(ns[s])));
+		}
+		tr.append(el('td', { 'data-state': 'total', 'data-ns': sum }, fmtNs(sum)));
+		tab.append(tr);
+	};
+	for (const p of tot.per) {
+		const t = D.threads[p.ti];
+		line(threadLabel(t), p.ns, { class: 'range-thread', 'data-tid': t.tid, 'data-pid': t.pid });
+	}
+	line('all threads', tot.all, { class: 'range-all' });
+	box.append(tab);
+	if (tot.merged)
+		box.append(el('div', { class: 'hint' }, tot.merged + ' merged window' +
+			(tot.merged === 1 ? '' : 's') + ' of short slices in the range: each counted in ' +
+			'its dominant state, by the share of the window inside the range'));
+}
+
+function setRange(a, b) {
+	state.range = a === null ? null : [Math.round(Math.min(a, b)), Math.round(Math.max(a, b))];
+	showRange();
+	draw();
+}
+
+/* ---- keys: W/S zoom in/out, A/D pan left/right, as Perfetto ---- */
+const ZOOM_STEP = 0.8, PAN_STEP = 0.2;
+let mouseX = -1;		/* over the tracks: W/S zoom around it */
+
+function key(k) {
+	const span = view1 - view0;
+	let at = (view0 + view1) / 2, f = 0;
+	if (mouseX >= LEFT && mouseX < W) at = T(mouseX);
+	if (k === 'w') f = ZOOM_STEP;
+	else if (k === 's') f = 1 / ZOOM_STEP;
+	if (f) {
+		const n = Math.max(1000, span * f);
+		view0 = at - (at - view0) * n / span;
+		view1 = view0 + n;
+	} else if (k === 'a' || k === 'd') {
+		const d = (k === 'a' ? -1 : 1) * PAN_STEP * span;
+		view0 += d;
+		view1 += d;
+	} else {
+		return false;
+	}
+	draw();
+	return true;
+}
+
+/* ---- search: blocked calls by call name or a function of their stack ---- */
+let frameLow = null;
+function search(q) {
+	q = q.trim().toLowerCase();
+	const out = [];
+	if (!q) return out;
+	if (!frameLow) frameLow = D.frames.map(f => f.toLowerCase());
+	const stackHas = new Map();
+	const inStack = si => {
+		if (si < 0) return false;
+		if (!stackHas.has(si)) stackHas.set(si, D.stacks[si].some(f => frameLow[f].includes(q)));
+		return stackHas.get(si);
+	};
+	D.threads.forEach((t, ti) => t.iv.forEach((v, i) => {
+		if (String(v[3]).toLowerCase().includes(q) || inStack(v[10])) out.push({ ti, i });
+	}));
+	return out;
+}
+
+function showResults(q) {
+	const box = $('search-results'), res = search(q);
+	box.textContent = '';
+	state.results = res;
+	if (!q.trim()) return;
+	box.append(el('div', { id: 'search-count' }, res.length + ' blocked call' +
+		(res.length === 1 ? '' : 's') + ' match' + (res.length === 1 ? 'es' : '') +
+		(res.length > MAX_RESULTS ? ' (first ' + MAX_RESULTS + ' listed)' : '')));
+	const ol = el('ol');
+	for (const f of res.slice(0, MAX_RESULTS)) {
+		const t = D.threads[f.ti], v = t.iv[f.i];
+		const li = el('li', { class: 'result', 'data-ti': f.ti, 'data-i': f.i });
+		const a = el('a', { href: '#' }, v[3] + ' ' + fmtNs(v[1]) + ' at ' + fmtNs(v[0]) +
+			', ' + threadLabel(t));
+		a.onclick = e => {
+			e.preventDefault();
+			jumpTo(f.ti, f.i);
+		};
+		li.append(a);
+		ol.append(li);
+	}
+	box.append(ol);
+}
+
+/* bring slice i of thread ti into view, select it and its row */
+function jumpTo(ti, i) {
+	const v = D.threads[ti].iv[i], span = Math.max(1000, 3 * v[1]);
+	view0 = v[0] + v[1] / 2 - span / 2;
+	view1 = view0 + span;
+	state.found = { ti, i };
+	selectRow(ti);
+	details(threadRow(ti), { iv: v });
+	draw();
+}
+
 function events() {
 	let drag = null;
 	canvas.addEventListener('wheel', e => {
@@ -618,15 +896,22 @@ function events() {
 		view1 = view0 + span;
 		draw();
 	}, { passive: false });
+	/* drag: pan; on the time axis or with shift: select a range */
 	canvas.addEventListener('mousedown', e => {
-		drag = { x: e.offsetX, v0: view0, v1: view1, moved: false };
-		canvas.style.cursor = 'grabbing';
+		const sel = e.shiftKey || e.offsetY < AXIS_H;
+		drag = { x: e.offsetX, v0: view0, v1: view1, moved: false, sel };
+		if (sel) drag.t0 = T(Math.max(LEFT, e.offsetX));
+		canvas.style.cursor = sel ? 'col-resize' : 'grabbing';
 	});
 	window.addEventListener('mousemove', e => {
 		if (!drag) return;
-		const dx = e.clientX - canvas.getBoundingClientRect().left - drag.x;
+		const cx = e.clientX - canvas.getBoundingClientRect().left, dx = cx - drag.x;
 		if (Math.abs(dx) > 3) drag.moved = true;
 		if (!drag.moved) return;
+		if (drag.sel) {
+			setRange(drag.t0, T(Math.max(LEFT, Math.min(W, cx))));
+			return;
+		}
 		const shift = dx * (drag.v1 - drag.v0) / (W - LEFT);
 		view0 = drag.v0 - shift;
 		view1 = drag.v1 - shift;
@@ -641,12 +926,21 @@ function events() {
 		const rect = canvas.getBoundingClientRect();
 		const x = e.clientX - rect.left, y = e.clientY - rect.top;
 		const r = rowAt(y);
+		/* a click on the axis clears the range */
+		if (r && r.kind === 'axis') {
+			setRange(null);
+			return;
+		}
 		if (!r || x < LEFT) return;
 		const h = hit(r, x, y);
-		if (h) details(r, h);
+		if (h) {
+			state.found = null;
+			details(r, h);
+		}
 	});
 	/* hover: the name of a region or instant */
 	canvas.addEventListener('mousemove', e => {
+		mouseX = e.offsetX;
 		if (drag) return;
 		const r = rowAt(e.offsetY);
 		let tip = '';
@@ -658,10 +952,29 @@ function events() {
 		}
 		if (canvas.title !== tip) canvas.title = tip;
 	});
+	canvas.addEventListener('mouseleave', () => { mouseX = -1; });
 	canvas.addEventListener('dblclick', () => {
 		view0 = D.summary.begin;
 		view1 = Math.max(D.summary.end, view0 + 1);
 		draw();
+	});
+	window.addEventListener('keydown', e => {
+		const tag = e.target && e.target.tagName;
+		if (tag === 'INPUT' || tag === 'TEXTAREA' || e.ctrlKey || e.metaKey || e.altKey) return;
+		if (key(e.key.toLowerCase())) e.preventDefault();
+	});
+	$('arrows-all').onchange = e => {
+		state.allArrows = e.target.checked;
+		if (!state.allArrows) {
+			state.arrowsDrawn = 0;
+			$('arrows-note').textContent = '';
+		}
+		draw();
+	};
+	$('search').addEventListener('input', e => showResults(e.target.value));
+	$('search').addEventListener('keydown', e => {
+		if (e.key === 'Enter' && state.results && state.results.length)
+			jumpTo(state.results[0].ti, state.results[0].i);
 	});
 	window.addEventListener('resize', resize);
 }
@@ -828,6 +1141,12 @@ window.ctraceReport = {
 		return r ? canvas.getBoundingClientRect().top + r.y + r.h - 5 : -1;
 	},
 	zoom: (a, b) => { view0 = a; view1 = b; draw(); },
+	view: () => [view0, view1],
+	left: () => LEFT,
+	/* y of the middle of the time axis */
+	axisY: () => canvas.getBoundingClientRect().top + AXIS_H / 2,
+	rangeTotals,
+	search,
 	/* y of the middle of thread ti's CPU sample lane; the columns with a
 	 * tick in the last drawing */
 	tickY: ti => {

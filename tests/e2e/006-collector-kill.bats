@@ -139,7 +139,7 @@ PY
 	for i in $(seq 50); do kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break; sleep 0.1; done
 	run "$CTRACE" info c.trace
 	assert_success
-	assert_line "processes: 1 (1 images)"
+	assert_line "processes: 1 (1 image)"
 	refute_output --partial "pid 1 "
 	assert_line --regexp "^lost: 0( |$)"
 }

@@ -77,7 +77,7 @@ one_line_error() {
 @test "usage errors: status 2 and one line" {
 	run "$CTRACE" frobnicate
 	assert_failure 2
-	run "$CTRACE" dump
+	run "$CTRACE" dump x.trace y.trace
 	assert_failure 2
 	run "$CTRACE" record
 	assert_failure 2

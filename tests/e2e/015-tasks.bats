@@ -70,11 +70,11 @@ ns() {
 	[ -n "$b" ] && [ -n "$e" ] && [ "$b" != "$e" ]
 	run "$CTRACE" report t.trace
 	assert_success
-	assert_output --partial "user tasks: 3 in 3 types, 1 unfinished (timed to the trace's end), 1 ended on another thread, 1 ends without a begin;"
+	assert_output --partial "user tasks: 3 in 3 types, 1 unfinished (timed to the trace's end), 1 ended on another thread, 1 end without a begin;"
 	[[ "$(row "$output" handoff)" =~ ^"handoff 1 0 1 " ]]
 	[[ "$(row "$output" leak)" =~ ^"leak 1 1 0 " ]]
 	[[ "$(row "$output" work)" =~ ^"work 1 0 0 " ]]
-	assert_output --partial "user regions: 7 in 5 types, 2 never ended, 1 ends without a begin; "
+	assert_output --partial "user regions: 7 in 5 types, 2 never ended, 1 end without a begin; "
 	[[ "$(row "$output" rec)" =~ ^"rec 3 0 " ]]
 	[[ "$(row "$output" top)" =~ ^"top 1 0 " ]]
 	[[ "$(row "$output" a)" =~ ^"a 1 0 " ]]

@@ -144,8 +144,8 @@ check_pinned() {
 	assert_success
 	assert_output --partial "; calls unfinished (blocked at their process's exit): 1"
 	# the blocking site and the condvar say so too
-	assert_output --regexp "calls  sync  cond_wait +[^ ].*  \[1 unfinished\]"
-	assert_output --regexp "cond_wait +[0-9.]+ s in 1 waits \[1 unfinished\]"
+	assert_output --regexp " 1 call   sync  cond_wait +[^ ].*  \[1 unfinished\]"
+	assert_output --regexp "cond_wait +[0-9.]+ s in 1 wait \[1 unfinished\]"
 	run "$CTRACE" profile sync t.trace
 	assert_output --partial "unfinished"
 }

@@ -233,8 +233,9 @@ resolved() {
 	[ "${#lines[@]}" -eq 1 ]
 	run "$CTRACE" profile cpu --format svg t.trace
 	assert_failure 2
+	# no file and no ctrace.out here (009-cli.bats)
 	run "$CTRACE" profile cpu
-	assert_failure 2
+	assert_failure 3
 	run "$CTRACE" profile cpu /nonexistent/trace
 	assert_failure 3
 	run "$CTRACE" profile cpu -o /nonexistent/dir/x t.trace

@@ -44,10 +44,10 @@ sync_of() {
 	holder=${output#holder=}
 	run "$CTRACE" report t.trace
 	assert_success
-	assert_output --partial "processes: 1 (1 images), threads: 3"
+	assert_output --partial "processes: 1 (1 image), threads: 3"
 	assert_output --partial "where the time went (3 threads"
 	assert_output --regexp "sync +mutex_block +blocked_locker"
-	assert_output --regexp "mutex_block +0\.[0-9]+ s in 1 waits, most held by tid $holder "
+	assert_output --regexp "mutex_block +0\.[0-9]+ s in 1 wait, most held by tid $holder "
 	assert_output --regexp "heap: (peak|no heap events)"
 	assert_output --partial "thread ends to joins"
 	assert_output --partial "parallelism: threads on a CPU over time"
@@ -114,8 +114,9 @@ sync_of() {
 			assert_output --partial "not a ctrace trace"
 			[ "${#lines[@]}" -eq 1 ]
 		done
+		# no file and no ctrace.out here (009-cli.bats)
 		run "$CTRACE" $cmd
-		assert_failure 2
+		assert_failure 3
 		run "$CTRACE" $cmd a b
 		assert_failure 2
 		run "$CTRACE" $cmd --bogus t.trace
@@ -126,8 +127,8 @@ sync_of() {
 @test "threads -h: the usage, with --per-thread" {
 	run "$CTRACE" threads -h
 	assert_success
-	assert_output "usage: ctrace-analyze threads [--per-thread] <file>"
-	run "$CTRACE" threads --per-thread
+	assert_output "usage: ctrace-analyze threads [--per-thread] [<file>]"
+	run "$CTRACE" threads --per-thread a.trace b.trace
 	assert_failure 2
 	assert_output --partial "[--per-thread]"
 }

@@ -27,11 +27,11 @@ PROTO_DIR="$CTRACE_TOP/analyzer/proto"
 	assert_success
 	run "$CTRACE" profile wakeup t.trace
 	assert_success
-	assert_output --regexp "total: [0-9]+ wakeups"
+	assert_output --regexp "total: [0-9]+ wakeups?,"
 	# one wake edge, at the waiter's cond_wait, with its latency
 	assert_output --regexp "[0-9]+\.[0-9]+ +[0-9.]+% +1  cond_waiter \(ana-condwait.c:[0-9]+\)"
 	run "$CTRACE" report t.trace
-	assert_output --regexp "wake edges: [1-9][0-9]* wakes"
+	assert_output --regexp "wake edges: [1-9][0-9]* wakes?"
 }
 
 @test "profile leaks: exactly the 100 leaked blocks at leak_here" {
@@ -112,7 +112,7 @@ PROTO_DIR="$CTRACE_TOP/analyzer/proto"
 	assert_failure 2
 	assert_output --partial "unknown format 'svg'"
 	[ "${#lines[@]}" -eq 1 ]
-	run "$CTRACE" profile sync
+	run "$CTRACE" profile sync a.trace b.trace
 	assert_failure 2
 	run "$CTRACE" profile
 	assert_failure 2

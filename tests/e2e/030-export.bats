@@ -376,7 +376,7 @@ PY
 }
 
 @test "export: bad input and usage" {
-	run "$CTRACE" export
+	run "$CTRACE" export a.trace b.trace
 	assert_failure 2
 	run "$CTRACE" export --format svg x.trace
 	assert_failure 2

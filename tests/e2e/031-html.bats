@@ -99,8 +99,95 @@ setup_file() {
 	assert_line "rows 9"
 }
 
+# woken calls whose waker is another thread, from the dump: the arrows
+# "all wake arrows" draws with the whole trace in view
+woken() {
+	"$CTRACE" dump "$1" | awk '{ w = ""; d = 0
+		for (i = 5; i <= NF; i++) {
+			if ($i ~ /^waker=/) w = substr($i, 7)
+			if ($i ~ /^wake_dt=/) d = 1
+		}
+		if (w != "" && w != "0" && w != $3 && d) n++ } END { print n + 0 }'
+}
+
+@test "html: rows are tall enough and labelled with the thread's name, unclipped" {
+	record w.trace "$FIX/tl-workers" 4
+	"$CTRACE" html -o w.html w.trace
+	run node "$HTML_DIR/check.js" w.html
+	echo "$output"
+	assert_success
+	assert_line --regexp "^label ([0-9]+) worker-3 \1$"
+	assert_line --regexp "^label ([0-9]+) tl-workers \1$"
+	assert_line "labels_clipped 0"
+	assert_line --regexp "^row_px_min (2[0-9]|[3-9][0-9])$"
+	# a long name (a start routine and its line) widens the label column
+	long="pool_worker_of_the_render_farm (mandelbrot_render_farm.c:1540)"
+	sed "s/\"label\":\"worker-3\"/\"label\":\"$long\"/" w.html > long.html
+	run node "$HTML_DIR/check.js" long.html
+	echo "$output"
+	assert_success
+	tid=$(printf '%s\n' "$output" | sed -n 's/^label \([0-9]*\) pool_worker.*/\1/p')
+	assert_line "label $tid $long $tid"
+	assert_line "labels_clipped 0"
+}
+
+@test "html: a range dragged on the time axis or shift-dragged shows time by state and thread" {
+	record w.trace "$FIX/tl-workers" 4
+	"$CTRACE" html -o w.html w.trace
+	run node "$HTML_DIR/check.js" w.html
+	echo "$output"
+	assert_success
+	# check.js sums the embedded slices clipped to the range itself
+	assert_line "range_axis yes"
+	assert_line "range_threads 5"
+	assert_line "range_shift yes"
+	assert_line "range_cleared yes"
+}
+
+@test "html: W/S zoom, A/D pan, as in Perfetto" {
+	record p.trace "$FIX/tl-workers" pingpong 50
+	"$CTRACE" html -o p.html p.trace
+	run node "$HTML_DIR/check.js" p.html
+	echo "$output"
+	assert_success
+	assert_line "key_w yes"
+	assert_line "key_d yes"
+	assert_line "key_a yes"
+	assert_line "key_s yes"
+	assert_line "key_w_mouse yes"
+	assert_line "key_in_search_ignored yes"
+}
+
+@test "html: the toggle draws every wake arrow in view" {
+	record p.trace "$FIX/tl-workers" pingpong 50
+	"$CTRACE" html -o p.html p.trace
+	run node "$HTML_DIR/check.js" p.html
+	echo "$output"
+	assert_success
+	assert_line "arrows_all $(woken p.trace)"
+	assert_line "arrows_toggle yes"
+	record m.trace "$FIX/mutex8"
+	"$CTRACE" html -o m.html m.trace
+	run node "$HTML_DIR/check.js" m.html
+	assert_success
+	assert_line "arrows_all $(woken m.trace)"
+}
+
+@test "html: search finds blocked calls by call and by function, and jumps to one" {
+	record p.trace "$FIX/tl-workers" pingpong 50
+	"$CTRACE" html -o p.html p.trace
+	run node "$HTML_DIR/check.js" p.html
+	echo "$output"
+	assert_success
+	assert_line "search cond_wait $(events p.trace cond_wait)"
+	# every cond_wait is in player()
+	assert_line "search player $(events p.trace cond_wait)"
+	refute_line "search_jump no"
+	assert_line "search_jump yes"
+}
+
 @test "html: bad input and usage" {
-	run "$CTRACE" html
+	run "$CTRACE" html a.trace b.trace
 	assert_failure 2
 	run "$CTRACE" html -x w.trace
 	assert_failure 2
