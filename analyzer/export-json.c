@@ -317,7 +317,7 @@ static void js_counter(void *u, struct ana_tl_proc *p,
 
 	begin(j, "C", p->p->pid, p->p->pid, t);
 	out(j, ",\"name\":\"%s\",\"cat\":\"%s\",\"args\":{\"value\":%.*f}}",
-	    ana_tl_counter_name[c],
+	    ana_tl_counter_label(j->tl, c),
 	    ana_tl_palette[c == TL_CNT_HEAP ? TL_HEAP : TL_RUNNING].cat,
 	    c == TL_CNT_HEAP ? 0 : 6, value);
 }

@@ -831,7 +831,7 @@ static void pf_counter(void *u, struct ana_tl_proc *p,
 
 	event_init(pf, &te, &cat,
 		   PERFETTO__PROTOS__TRACK_EVENT__TYPE__TYPE_COUNTER,
-		   child_track(pf, p, c * 4 + 1, ana_tl_counter_name[c],
+		   child_track(pf, p, c * 4 + 1, ana_tl_counter_label(pf->tl, c),
 			       c == TL_CNT_HEAP ?
 			       PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_SIZE_BYTES :
 			       PERFETTO__PROTOS__COUNTER_DESCRIPTOR__UNIT__UNIT_COUNT),

@@ -33,11 +33,13 @@
  * the page has their table (tasks.h, as `ctrace report` prints it).
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "analyze.h"
 #include "log.h"
+#include "profile.h"
 #include "symbols.h"
 #include "tasks.h"
 #include "timeline.h"
@@ -252,6 +254,13 @@ static void h_sample(void *u, struct ana_tl_thread *th,
 	flame_add(h, FL_CPU, s->stack ? s->stack_id : 0, s->period);
 }
 
+/* bytes an allocation stands for: scaled when the heap was sampled */
+static uint64_t heap_bytes(const struct ana_tl_thread *th, uint64_t size)
+{
+	return (uint64_t)llround((double)size *
+				 ana_heap_weight(th->proc->p, size));
+}
+
 static void h_event(void *u, struct ana_tl_thread *th,
 		    const struct fmt_event *ev)
 {
@@ -263,9 +272,11 @@ static void h_event(void *u, struct ana_tl_thread *th,
 
 	/* ALLOC: addr size call stack; REALLOC: addr old size stack */
 	if (ev->type == FMT_EV_ALLOC && in->stack_field >= 0)
-		flame_add(u, FL_HEAP, ev->f[in->stack_field], ev->f[1]);
+		flame_add(u, FL_HEAP, ev->f[in->stack_field],
+			  heap_bytes(th, ev->f[1]));
 	else if (ev->type == FMT_EV_REALLOC && in->stack_field >= 0)
-		flame_add(u, FL_HEAP, ev->f[in->stack_field], ev->f[2]);
+		flame_add(u, FL_HEAP, ev->f[in->stack_field],
+			  heap_bytes(th, ev->f[2]));
 }
 
 static void region_close(struct html *h, struct hthread *ht, size_t i,
@@ -979,14 +990,23 @@ static void put_user(struct html *h, uint64_t rw)
 
 static void put_palette(struct html *h)
 {
+	char how[80];
 	int c;
 
 	fprintf(h->f, ",\"palette\":[");
 	for (c = 0; c < TL_NCATS; c++)
 		fprintf(h->f, "%s[\"%s\",\"%s\"]", c ? "," : "",
 			ana_tl_palette[c].cat, ana_tl_palette[c].rgb);
-	fprintf(h->f, "],\"nstates\":%d,\"counters\":[\"%s\",\"%s\"]",
-		ANA_NSTATES, ana_tl_counter_name[0], ana_tl_counter_name[1]);
+	fprintf(h->f, "],\"nstates\":%d,\"counters\":[", ANA_NSTATES);
+	str(h, ana_tl_counter_label(h->tl, 0));
+	fprintf(h->f, ",");
+	str(h, ana_tl_counter_label(h->tl, 1));
+	fprintf(h->f, "]");
+	/* a sampled heap's bytes are estimates: the page says so */
+	if (ana_heap_sampling(&h->tl->t, how, sizeof(how))) {
+		fprintf(h->f, ",\"heap_sampling\":");
+		str(h, how);
+	}
 }
 
 static void put_data(struct html *h)

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@
 #include "file.h"
 #include "log.h"
 #include "outfile.h"
+#include "profile.h"
 #include "symbols.h"
 #include "timeline.h"
 
@@ -806,6 +808,11 @@ static void add_heap(struct ana_tl *tl, struct ana_tl_proc *tp,
 	struct heaprec h = { ts, tl->heap_sp.count, addr, size,
 			     (uint32_t)tp->index, (uint8_t)is_free };
 
+	/* a sampled allocation stands for several: an estimate, scaled */
+	if (!is_free && tp->p->heap_sample)
+		h.size = (uint64_t)llround((double)size *
+					   ana_heap_weight(tp->p, size));
+
 	ana_spill_add(&tl->heap_sp, &h);
 	tp->nheap++;
 }
@@ -1247,6 +1254,22 @@ static void counters(struct ana_tl *tl)
 	free(live.size);
 }
 
+static void heap_label(struct ana_tl *tl)
+{
+	char how[80];
+
+	if (ana_heap_sampling(&tl->t, how, sizeof(how)))
+		snprintf(tl->heap_label, sizeof(tl->heap_label), "%s, %s",
+			 ana_tl_counter_name[TL_CNT_HEAP], how);
+}
+
+const char *ana_tl_counter_label(const struct ana_tl *tl, unsigned c)
+{
+	if (c == TL_CNT_HEAP && tl->heap_label[0])
+		return tl->heap_label;
+	return ana_tl_counter_name[c];
+}
+
 /* lifetimes first: the last residue of each thread runs to its end */
 static void on_done(struct ana_trace *t)
 {
@@ -1256,6 +1279,7 @@ static void on_done(struct ana_trace *t)
 	size_t i, j;
 
 	ana_states_done(&tl->st, t);
+	heap_label(tl);
 	for (i = 0; i < tl->nprocs; i++) {
 		tp = tl->procs[i];
 		for (j = 0; j < tp->nthreads; j++) {

@@ -256,6 +256,7 @@ struct ana_tl {
 	uint64_t naggregates, naggregated;	/* aggregates, slices in them */
 	uint64_t ncounter_in, ncounter_out;	/* counter points */
 	struct ana_spill heap_sp, run_sp;	/* counter changes, to sort */
+	char heap_label[128];		/* the live-heap counter's name */
 };
 
 /*
@@ -289,6 +290,14 @@ const char *ana_tl_args(int argc, char **argv, const char *usage,
  * when everything is exact.  @return buf
  */
 const char *ana_tl_note(const struct ana_tl *tl, char *buf, size_t size);
+
+/*
+ * ana_tl_counter_label() : the name of counter c: ana_tl_counter_name[c],
+ * but for a heap recorded by sampling "live heap bytes, sampled every R
+ * bytes (scaled)", its values scaled as `profile heap` scales them
+ * (ana_heap_weight()).  Valid from done() on.
+ */
+const char *ana_tl_counter_label(const struct ana_tl *tl, unsigned c);
 
 /* the thread's name, or NULL (valid from done() on) */
 const char *ana_tl_thread_name(const struct ana_tl_thread *th);

@@ -1036,6 +1036,14 @@ function flame(kind) {
 	else box.append(el('em', {}, 'no ' + kind + ' stacks in this trace'));
 	if (kind === 'cpu' && root.v)
 		box.title = 'CPU time from samples (each stands for the CPU time since the one before), by function';
+	/* a sampled heap: the bytes are estimates, scaled as profile heap scales them */
+	let note = $('flame-note');
+	if (!note) {
+		note = el('p', { id: 'flame-note' });
+		box.before(note);
+	}
+	note.textContent = kind === 'heap' && root.v && D.heap_sampling ?
+		'Heap ' + D.heap_sampling + ': the bytes are estimates.' : '';
 	box.style.height = Math.max(20, depth * 17) + 'px';
 }
 

@@ -266,3 +266,25 @@ heap_total() {
 	assert_output "stacks: 1 frame (record with CTRACE_STACK_DEPTH for deeper ones)"
 	[ "$(raw_sum h.pb.gz -sample_index=alloc_space)" -ge 921609639 ]
 }
+
+@test "a sampled heap's timelines: scaled, and named so in html, JSON and Perfetto" {
+	CTRACE_HEAP_SAMPLE=65536 record h.trace "$FIX/heap-sampled"
+	assert_success
+	"$CTRACE" html -o h.html h.trace
+	# the heap flame graph's bytes are scaled like the text profile's
+	total=$(grep -o '"heap":\[\[[0-9]*,[0-9]*\]' h.html | sed 's/.*,//; s/]//')
+	echo "html heap flame total $total"
+	awk -v a="$total" 'BEGIN { d = a / 921609639 - 1; exit !(d < 0.1 && d > -0.1) }'
+	grep -q '"heap_sampling":"sampled every 65536 bytes (scaled)"' h.html
+	label='live heap bytes, sampled every 65536 bytes (scaled)'
+	grep -q "\"counters\":\[\"on-CPU threads\",\"$label\"\]" h.html
+	"$CTRACE" export --format json -o h.json h.trace
+	grep -q "\"name\":\"$label\"" h.json
+	! grep -q '"name":"live heap bytes"' h.json
+	"$CTRACE" export -o h.perfetto h.trace
+	grep -aq "$label" h.perfetto
+	# exact heaps keep the plain name
+	record e.trace "$FIX/heap-sampled"
+	"$CTRACE" export --format json -o e.json e.trace
+	grep -q '"name":"live heap bytes"' e.json
+}
