@@ -63,6 +63,7 @@ extern const struct ana_asset ana_assets[];
 struct iv {
 	uint64_t start, dur;
 	uint64_t obj, waker, wake_ts, holder, stack;
+	uint64_t image;			/* the data symbols naming obj */
 	int64_t result, bytes;
 	const char *name, *fd_name;
 	uint8_t cat, has_fd, unfinished;
@@ -208,8 +209,9 @@ static void h_slice(void *u, struct ana_tl_thread *th,
 	ht->iv = grow(ht->iv, &ht->cap, ht->n, sizeof(*ht->iv));
 	v = &ht->iv[ht->n++];
 	*v = (struct iv){ b->start, b->dur, b->obj, b->waker, b->wake_ts,
-			  b->holder, b->stack, b->result, b->bytes, s->name,
-			  s->fd_name, s->cat, b->has_fd, b->unfinished };
+			  b->holder, b->stack, th->proc->p->image, b->result,
+			  b->bytes, s->name, s->fd_name, s->cat, b->has_fd,
+			  b->unfinished };
 }
 
 static void h_residue(void *u, struct ana_tl_thread *th,
@@ -443,6 +445,7 @@ static int64_t rel(struct html *h, uint64_t ts)
 static void put_iv(struct html *h, const struct iv *v, int *first)
 {
 	long st = stack_index(h, v->stack);
+	char obj[160], sym[128];
 
 	fprintf(h->f, "%s[%" PRId64 ",%" PRIu64 ",%u,", *first ? "" : ",",
 		rel(h, v->start), v->dur, v->cat);
@@ -450,8 +453,18 @@ static void put_iv(struct html *h, const struct iv *v, int *first)
 	str(h, v->name);
 	if (v->has_fd)
 		fprintf(h->f, ",\"fd %" PRId64 "\",", (int64_t)v->obj);
-	else if (v->obj)
-		fprintf(h->f, ",\"0x%" PRIx64 "\",", v->obj);
+	else if (v->obj) {
+		/* "jobs_lock (0x5581...)": named as report names it */
+		if (ana_data_name(&h->tl->t, v->image, v->obj, sym,
+				  sizeof(sym)))
+			snprintf(obj, sizeof(obj), "%s (0x%" PRIx64 ")", sym,
+				 v->obj);
+		else
+			snprintf(obj, sizeof(obj), "0x%" PRIx64, v->obj);
+		fprintf(h->f, ",");
+		str(h, obj);
+		fprintf(h->f, ",");
+	}
 	else
 		fprintf(h->f, ",\"\",");
 	str(h, v->fd_name);

@@ -364,3 +364,13 @@ PY
 	     grep -o 'main .*sym-inline\.c:[0-9]*$' | sed 's/.*://' | sort)" = \
 	  "$(printf '%s\n' "$first" "$second" | sort)" ]
 }
+
+@test "the html page names objects by their data symbol, with the address" {
+	record t.trace "$FIX/sym-objects"
+	assert_success
+	"$CTRACE" html -o t.html t.trace
+	# the interval data's object column: 'name (0x...)' or the address
+	grep -o '"mutex_block","[^"]*"' t.html | sed 's/^"mutex_block","//; s/"$//' |
+		sed 's/ (0x[0-9a-f]*)$//; s/^0x[0-9a-f]*$/-/' | sort > objs
+	assert_equal "$(tr '\n' ' ' < objs)" "- jobs_lock slots+0x68 "
+}
