@@ -374,6 +374,21 @@ function firstInstant(a, ns) {
 
 const threadRow = ti => rows.find(r => r.kind === 'thread' && r.t === ti);
 
+/* a line from (x0, y0) to (x1, y1) with a head of size px at its end */
+function strokeArrow(x0, y0, x1, y1, size) {
+	ctx.beginPath();
+	ctx.moveTo(x0, y0);
+	ctx.lineTo(x1, y1);
+	ctx.stroke();
+	const ang = Math.atan2(y1 - y0, x1 - x0);
+	ctx.beginPath();
+	ctx.moveTo(x1, y1);
+	ctx.lineTo(x1 - size * Math.cos(ang - 0.4), y1 - size * Math.sin(ang - 0.4));
+	ctx.lineTo(x1 - size * Math.cos(ang + 0.4), y1 - size * Math.sin(ang + 0.4));
+	ctx.closePath();
+	ctx.fill();
+}
+
 /* the arrow of the selection: waker -> woken, creator -> started */
 function drawArrow() {
 	const a = state.arrow;
@@ -391,17 +406,7 @@ function drawArrow() {
 	ctx.beginPath();
 	ctx.arc(x0, y0, 2.5, 0, 2 * Math.PI);
 	ctx.fill();
-	ctx.beginPath();
-	ctx.moveTo(x0, y0);
-	ctx.lineTo(x1, y1);
-	ctx.stroke();
-	const ang = Math.atan2(y1 - y0, x1 - x0);
-	ctx.beginPath();
-	ctx.moveTo(x1, y1);
-	ctx.lineTo(x1 - 8 * Math.cos(ang - 0.4), y1 - 8 * Math.sin(ang - 0.4));
-	ctx.lineTo(x1 - 8 * Math.cos(ang + 0.4), y1 - 8 * Math.sin(ang + 0.4));
-	ctx.closePath();
-	ctx.fill();
+	strokeArrow(x0, y0, x1, y1, 8);
 	ctx.restore();
 }
 
@@ -521,17 +526,7 @@ function arrowLine(a, colour) {
 	const x0 = X(a.ts0), y0 = rf.y + rf.band + SLICE_H / 2;
 	const x1 = X(a.ts1), y1 = rt.y + rt.band + SLICE_H / 2;
 	ctx.strokeStyle = ctx.fillStyle = colour;
-	ctx.beginPath();
-	ctx.moveTo(x0, y0);
-	ctx.lineTo(x1, y1);
-	ctx.stroke();
-	const ang = Math.atan2(y1 - y0, x1 - x0);
-	ctx.beginPath();
-	ctx.moveTo(x1, y1);
-	ctx.lineTo(x1 - 7 * Math.cos(ang - 0.4), y1 - 7 * Math.sin(ang - 0.4));
-	ctx.lineTo(x1 - 7 * Math.cos(ang + 0.4), y1 - 7 * Math.sin(ang + 0.4));
-	ctx.closePath();
-	ctx.fill();
+	strokeArrow(x0, y0, x1, y1, 7);
 	return true;
 }
 
