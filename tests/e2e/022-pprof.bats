@@ -116,6 +116,24 @@ text_frames() {
 	done <<< "$frames"
 }
 
+# tid_sums TRACE PROFILE MIN: per thread, the ns of its mutex and condvar
+# blocks in the dump equal the profile's -tagfocus=tid=TID total; at least
+# MIN threads blocked, and the totals add up to the whole profile's
+tid_sums() {
+	"$CTRACE" dump "$1" | awk '$4 == "mutex_block" || $4 == "cond_wait" {
+		for (i = 5; i <= NF; i++) if ($i ~ /^dur=/) s[$3] += substr($i, 5) }
+		END { for (t in s) print t, s[t] }' > bytid
+	cat bytid
+	[ "$(wc -l < bytid)" -ge "$3" ]
+	while read -r tid ns; do
+		got=$(raw_sum "$2" -tagfocus=tid="$tid")
+		echo "tid $tid: dump $ns pprof $got"
+		[ "$got" -eq "$ns" ]
+	done < bytid
+	all=$(awk '{ s += $2 } END { print s }' bytid)
+	[ "$(raw_sum "$2")" -eq "$all" ]
+}
+
 @test "labels: -tags lists pid, tid, call, object; -tagfocus=tid gives that thread's total" {
 	need_go
 	record t.trace "$FIX/ana-block200"
@@ -134,19 +152,14 @@ text_frames() {
 ) *tid: Total"
 	assert_output --regexp ": pthread_mutex_lock"
 	# every thread's sync blocks, from the dump, against the filtered
-	# profile: exact nanoseconds
-	"$CTRACE" dump t.trace | awk '$4 == "mutex_block" || $4 == "cond_wait" {
-		for (i = 5; i <= NF; i++) if ($i ~ /^dur=/) s[$3] += substr($i, 5) }
-		END { for (t in s) print t, s[t] }' > bytid
-	cat bytid
-	[ "$(wc -l < bytid)" -ge 2 ]
-	while read -r tid ns; do
-		got=$(raw_sum s.pb.gz -tagfocus=tid="$tid")
-		echo "tid $tid: dump $ns pprof $got"
-		[ "$got" -eq "$ns" ]
-	done < bytid
-	all=$(awk '{ s += $2 } END { print s }' bytid)
-	[ "$(raw_sum s.pb.gz)" -eq "$all" ]
+	# profile: exact nanoseconds (main waits for the holder only when
+	# the holder is not ready first: one blocked thread or two)
+	tid_sums t.trace s.pb.gz 1
+	# two players blocking in turn: each one's share, filtered apart
+	record p.trace "$FIX/tl-workers" pingpong 50
+	assert_success
+	"$CTRACE" profile sync --format pprof -o p.pb.gz p.trace
+	tid_sums p.trace p.pb.gz 2
 	# and by call: the lock's time alone
 	lock=$("$CTRACE" dump t.trace | awk '$4 == "mutex_block" {
 		for (i = 5; i <= NF; i++) if ($i ~ /^dur=/) s += substr($i, 5) }
