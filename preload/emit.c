@@ -361,6 +361,33 @@ static int send_lost(int tid, uint64_t count, unsigned reason, int can_drop)
 	return pl_send(m, p - m, can_drop);
 }
 
+/*
+ * Losses a thread could not report before it ended (the socket full in
+ * drop mode, or the collector stalled), by reason: any later send of the
+ * process reports them, with tid 0, and so does the exit's final flush.
+ */
+static uint64_t orphan_lost[FMT_LOST_BAD + 1];
+
+static void orphan(uint64_t n, unsigned reason)
+{
+	if (n)
+		__atomic_fetch_add(&orphan_lost[reason], n, __ATOMIC_RELAXED);
+}
+
+static void send_orphans(int can_drop)
+{
+	uint64_t n;
+	unsigned r;
+
+	for (r = 1; r <= FMT_LOST_BAD; r++) {
+		if (!__atomic_load_n(&orphan_lost[r], __ATOMIC_RELAXED))
+			continue;
+		n = __atomic_exchange_n(&orphan_lost[r], 0, __ATOMIC_RELAXED);
+		if (n && (!can_send() || send_lost(0, n, r, can_drop)))
+			orphan(n, r);
+	}
+}
+
 /* send_buf() : send b's events as one EVENTS message (b held) */
 static void send_buf(struct pl_buf *b, int can_drop)
 {
@@ -379,6 +406,8 @@ static void send_buf(struct pl_buf *b, int can_drop)
 		r = pl_send(start, FMT_WIRE_HDR_SIZE + plen + b->len, can_drop);
 		if (r == -1)
 			b->lost_full += b->nevents;
+		else if (r == 0)
+			send_orphans(1);
 		pl_dbg(PL_DBG_EMIT, "tid %d: sent %u events, %u bytes: %d",
 		       b->tid, b->nevents, b->len, r);
 	}
@@ -610,6 +639,7 @@ void pl_flush_all(int final)
 	}
 	unlock_reg();
 	send_reentry_lost(0);
+	send_orphans(0);
 	pl_leave();
 	errno = e;
 }
@@ -623,11 +653,17 @@ static void drop_self(void)
 
 	if (!b)
 		return;
+	/* in drop mode a thread's end never waits: what it cannot send it
+	 * leaves to the process to report */
 	if (own(b)) {
-		send_buf(b, 0);
+		send_buf(b, pl_conf.drop);
+		orphan(b->lost_full, FMT_LOST_FULL);
+		b->lost_full = 0;
 		disown(b);
 	}
-	send_reentry_lost(0);
+	send_reentry_lost(pl_conf.drop);
+	orphan(__atomic_exchange_n(&pl_tls.lost_reentry, 0, __ATOMIC_RELAXED),
+	       FMT_LOST_REENTRY);
 	lock_reg();
 	reg_del_locked(b);
 	unlock_reg();

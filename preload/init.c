@@ -122,6 +122,8 @@ static void read_conf(void)
 	pl_conf.fam = s ? list_bits(s, fams, fbits, 10) : FMT_FAM_ALL;
 	s = getenv("CTRACE_ON_FULL");
 	pl_conf.drop = s && !strcmp(s, "drop");
+	v = env_num("CTRACE_STALL_MS", 10000);
+	pl_conf.stall_ms = v > 3600000 ? 3600000 : v;
 	pl_conf.flush_ns = env_num("CTRACE_FLUSH_MS", 100) * 1000000ull;
 	/* an explicit depth applies to every event; by default blocking
 	 * events and sampled allocations get 16 frames, the rest 1 */

@@ -278,7 +278,8 @@ void pl_resolve(void);
 
 struct pl_conf {
 	unsigned fam;		/* CTRACE_EVENTS as FMT_FAM_* bits */
-	int drop;		/* CTRACE_ON_FULL=drop */
+	int drop;		/* CTRACE_ON_FULL=drop, or the collector stalled */
+	unsigned stall_ms;	/* CTRACE_STALL_MS: the longest a send waits */
 	uint64_t flush_ns;	/* CTRACE_FLUSH_MS */
 	unsigned stack_depth;	/* CTRACE_STACK_DEPTH (default 1) */
 	unsigned stack_block;	/* blocking events: it, or 16 */

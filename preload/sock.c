@@ -119,6 +119,13 @@ int pl_conn_open(const char *path)
 	/* every datagram carries our pid as the kernel knows it: the
 	 * collector believes no HELLO without it */
 	setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one));
+	/* no send waits longer than this for a collector (pl_send) */
+	if (pl_conf.stall_ms) {
+		struct timeval tv = { pl_conf.stall_ms / 1000,
+				      pl_conf.stall_ms % 1000 * 1000 };
+
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	do
 		r = REAL(connect)(fd, (struct sockaddr *)&sa, sizeof(sa));
 	while (r < 0 && errno == EINTR);
@@ -137,9 +144,19 @@ int pl_conn_open(const char *path)
 	return fd;
 }
 
+/*
+ * A collector that takes nothing for CTRACE_STALL_MS (stopped, hung) must
+ * not hang the program: the waiting send returns (SO_SNDTIMEO), and the
+ * process turns to dropping for good, every batch it cannot send counted
+ * as lost.  After that no send waits, not even HELLO, BYE or the flushes
+ * of exit.
+ */
+static int stalled;
+
 int pl_send(const void *p, size_t n, int can_drop)
 {
-	int drop = can_drop && pl_conf.drop;
+	int st = __atomic_load_n(&stalled, __ATOMIC_RELAXED);
+	int drop = st || (can_drop && pl_conf.drop);
 	int flags = MSG_NOSIGNAL | (drop ? MSG_DONTWAIT : 0);
 	int fd = __atomic_load_n(&pl_fd, __ATOMIC_RELAXED);
 	ssize_t r;
@@ -152,9 +169,15 @@ int pl_send(const void *p, size_t n, int can_drop)
 			return 0;
 		if (errno == EINTR)
 			continue;
-		if (drop && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return -1;
-		break;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			break;
+		if (!drop) {
+			__atomic_store_n(&stalled, 1, __ATOMIC_RELAXED);
+			pl_conf.drop = 1;
+			pl_dbg(PL_DBG_SOCK, "collector stalled for %u ms: "
+			       "dropping from now on", pl_conf.stall_ms);
+		}
+		return -1;
 	}
 	pl_dbg(PL_DBG_SOCK, "send failed: %s: tracing off", strerror(errno));
 	pl_disable();

@@ -143,3 +143,52 @@ PY
 	refute_output --partial "pid 1 "
 	assert_line --regexp "^lost: 0( |$)"
 }
+
+@test "a stopped collector never hangs a program, in either mode" {
+	ref=$("$FIX/heap-threads")
+	eval "$("$CTRACE" collect -q -o "$T/c.trace" --daemon)"
+	unset LD_PRELOAD
+	kill -STOP "$CTRACE_COLLECTOR_PID"
+	# the collector stays stopped: 4 threads' batches fill its socket,
+	# every send stops waiting after CTRACE_STALL_MS, and the program
+	# ends as it would untraced
+	for mode in block drop; do
+		run timeout 60 env LD_PRELOAD="$LIBCTRACE" \
+			CTRACE_SOCKET="$CTRACE_SOCKET" CTRACE_ON_FULL=$mode \
+			CTRACE_STALL_MS=300 "$FIX/heap-threads"
+		assert_success
+		assert_equal "$output" "$ref"
+	done
+	kill -CONT "$CTRACE_COLLECTOR_PID"
+	kill -TERM "$CTRACE_COLLECTOR_PID"
+	for i in $(seq 50); do kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break; sleep 0.1; done
+	run "$CTRACE" info c.trace
+	assert_success
+}
+
+@test "a collector stalled for CTRACE_STALL_MS: the program drops, and counts it" {
+	eval "$("$CTRACE" collect -q -o "$T/c.trace" --daemon)"
+	unset LD_PRELOAD
+	kill -STOP "$CTRACE_COLLECTOR_PID"
+	# resumed while main sleeps: the losses of the threads, which ended
+	# while it was stopped, are reported by the exit's flush
+	(sleep 1; kill -CONT "$CTRACE_COLLECTOR_PID") &
+	run timeout 60 env LD_PRELOAD="$LIBCTRACE" \
+		CTRACE_SOCKET="$CTRACE_SOCKET" CTRACE_STALL_MS=200 "$FIX/stall"
+	assert_failure 5
+	assert_output "pairs 80000"
+	wait
+	kill -TERM "$CTRACE_COLLECTOR_PID"
+	for i in $(seq 50); do kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break; sleep 0.1; done
+	run "$CTRACE" info c.trace
+	assert_success
+	echo "$output"
+	assert_output --regexp "exit(ed)? 5|status 5"
+	lost=$(sed -n 's/^lost: \([0-9]*\).*/\1/p' <<<"$output")
+	assert_line --regexp "^ +full: $lost$"
+	# some pairs were dropped, and every one dropped was counted
+	kept=$(( $(events c.trace alloc) + $(events c.trace free) ))
+	echo "kept $kept lost $lost"
+	[ "$kept" -lt 160000 ]
+	[ $((kept + lost)) -ge 160000 ]
+}
