@@ -138,6 +138,13 @@ struct col_counts {
 extern struct col_counts col_counts;
 
 /* open (dies with EXIT_OUTPUT), then write the header where we run */
+/*
+ * col_explain_untraced() : one warning saying why the command record ran
+ * never connected: statically linked, setuid, setgid, file capabilities,
+ * or a loader that ignored LD_PRELOAD (untraced.c).
+ */
+void col_explain_untraced(const char *cmd);
+
 void col_writer_open(const char *path);
 void col_writer_start(uint64_t start_mono, uint64_t start_real);
 void col_write(unsigned type, const struct fmt_buf *payload);

@@ -410,6 +410,8 @@ int main(int argc, char **argv)
 	if (col.mode == COL_RECORD)
 		failed_exec = start_command(o.cmd, lib, old_preload);
 	col_loop_run();
+	if (col.mode == COL_RECORD && !failed_exec && !col.ever_client)
+		col_explain_untraced(o.cmd[0]);
 	col_procs_cut();
 	rc = col_writer_finish(1);
 	col_sock_cleanup();

@@ -91,3 +91,23 @@ load helpers
 	assert_equal "$(events x.trace cond_signal)" 100
 	assert_equal "$(events x.trace thread_create)" 8
 }
+
+@test "record says why nothing was traced: static, setuid" {
+	printf 'int main(void) { return 3; }\n' > st.c
+	cc -static -o stbin st.c || skip "no static libc (libc6-dev's libc.a)"
+	run "$CTRACE" record -q -o s.trace -- ./stbin
+	assert_failure 3
+	assert_output "ctrace: warning: nothing was traced: ./stbin: it is statically linked (LD_PRELOAD needs the dynamic loader)"
+	# a traced command says nothing of the kind
+	record t.trace "$FIX/quickexit"
+	refute_output --partial "nothing was traced"
+	[ "$(id -u)" = 0 ] || skip "needs root to make a setuid binary of another user"
+	cp "$FIX/quickexit" qe
+	chown 65534 qe
+	chmod u+s qe
+	run "$CTRACE" record -q -o q.trace -- ./qe
+	# it runs as untraced: its output and status, and the reason
+	assert_failure 7
+	assert_line "signalled 100"
+	assert_line "ctrace: warning: nothing was traced: ./qe: it is setuid (the loader ignores LD_PRELOAD for it)"
+}
