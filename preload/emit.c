@@ -108,7 +108,7 @@ struct pl_buf *pl_buf_alloc(void)
 	}
 	unlock_reg();
 	if (!b) {
-		b = mmap(NULL, PL_BUF_SIZE, PROT_READ | PROT_WRITE,
+		b = REAL(mmap)(NULL, PL_BUF_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (b == MAP_FAILED)
 			return NULL;
@@ -128,7 +128,7 @@ void pl_buf_free(struct pl_buf *b)
 	}
 	unlock_reg();
 	if (b)
-		munmap(b, PL_BUF_SIZE);
+		REAL(munmap)(b, PL_BUF_SIZE);
 }
 
 static void reg_add(struct pl_buf *b)
@@ -740,7 +740,7 @@ void pl_emit_postfork_child(void)
 	for (b = reg_head; b; b = next) {
 		next = b->next;
 		if (b != self)
-			munmap(b, PL_BUF_SIZE);
+			REAL(munmap)(b, PL_BUF_SIZE);
 	}
 	reg_head = NULL;
 	pl_tls.tid = 0;

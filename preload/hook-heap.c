@@ -631,7 +631,7 @@ PL_EXPORT void *mmap(void *a, size_t n, int prot, int flags, int fd,
 {
 	void *p;
 
-	if (heap_off())
+	if (heap_off() || pl_unwinder_call(RA()))
 		return plain_mmap(a, n, prot, flags, fd, off);
 	p = pl_real.mmap(a, n, prot, flags, fd, off);
 	rec_mmap(p, n, prot, flags, fd, RA());
@@ -648,7 +648,7 @@ PL_EXPORT int munmap(void *a, size_t n)
 	struct fmt_event ev;
 	int r, e;
 
-	if (heap_off()) {
+	if (heap_off() || pl_unwinder_call(RA())) {
 		if (resolving() && !pl_real.munmap)
 			return syscall(SYS_munmap, a, n);
 		return pl_real.munmap(a, n);

@@ -175,7 +175,7 @@ static char **collector_env(size_t *mapped)
 	while (environ && environ[n])
 		n++;
 	*mapped = (n + 1) * sizeof(char *);
-	env = mmap(NULL, *mapped, PROT_READ | PROT_WRITE,
+	env = REAL(mmap)(NULL, *mapped, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (env == MAP_FAILED)
 		return NULL;
@@ -238,7 +238,7 @@ static int spawn(int lfd, const char *coll)
 			exec_collector(lfd, coll, env);
 		REAL(syscall)(SYS_exit_group, pid2 < 0);
 	}
-	munmap(env, mapped);
+	REAL(munmap)(env, mapped);
 	if (pid < 0)
 		return -1;
 	do
@@ -328,7 +328,7 @@ int pl_send_hello(unsigned flags, pid_t ppid)
 	size_t alen, i, argc = 0;
 	int r;
 
-	m = mmap(NULL, HELLO_MAP, PROT_READ | PROT_WRITE,
+	m = REAL(mmap)(NULL, HELLO_MAP, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return -1;
@@ -358,7 +358,7 @@ int pl_send_hello(unsigned flags, pid_t ppid)
 	p = fmt_put_uvar(p, pl_conf.stack_depth);
 	fmt_msg_put_hdr(m, FMT_MSG_HELLO, p - m - FMT_WIRE_HDR_SIZE);
 	r = pl_send(m, p - m, 0);
-	munmap(m, HELLO_MAP);
+	REAL(munmap)(m, HELLO_MAP);
 	return r;
 }
 

@@ -67,9 +67,9 @@ static int setup(void)
 {
 	if (known)
 		return 0;
-	known = mmap(NULL, MOD_MAX * sizeof(*known), PROT_READ | PROT_WRITE,
+	known = REAL(mmap)(NULL, MOD_MAX * sizeof(*known), PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	msg = mmap(NULL, FMT_WIRE_MAX_MSG, PROT_READ | PROT_WRITE,
+	msg = REAL(mmap)(NULL, FMT_WIRE_MAX_MSG, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (known == MAP_FAILED || msg == MAP_FAILED) {
 		known = NULL;

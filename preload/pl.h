@@ -345,6 +345,8 @@ static inline uint64_t pl_now(void)
  */
 #define PL_STACK_MAX	32
 void pl_stack_init(void);
+/* pl_unwinder_call() : ra lies in libunwind, whose calls are ctrace's */
+int pl_unwinder_call(const void *ra);
 unsigned pl_unwind(uint64_t *st, void *ra, unsigned depth);
 
 static inline unsigned pl_stack_n(uint64_t *st, void *ra, unsigned depth)

@@ -27,6 +27,8 @@
  * dl_iterate_phdr on a cache miss).
  */
 #include <dlfcn.h>
+#include <link.h>
+#include <stdint.h>
 #include <errno.h>
 
 #include "pl.h"
@@ -46,9 +48,42 @@ static int in_ctrace(const void *pc)
 
 static int (*unw_bt)(void **, int);
 
+/*
+ * Where libunwind's code lies: its calls are ctrace's own (it maps and
+ * unmaps per-thread caches, some from a pthread_key destructor at thread
+ * exit, outside any guard), and the mmap hooks must not record them.
+ */
+static uintptr_t unw_lo, unw_hi;
+
+static int find_unw(struct dl_phdr_info *in, size_t size, void *arg)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0, a;
+	int i;
+
+	if (in->dlpi_addr != (uintptr_t)arg)
+		return 0;
+	for (i = 0; i < in->dlpi_phnum; i++) {
+		if (in->dlpi_phdr[i].p_type != PT_LOAD)
+			continue;
+		a = in->dlpi_addr + in->dlpi_phdr[i].p_vaddr;
+		lo = a < lo ? a : lo;
+		a += in->dlpi_phdr[i].p_memsz;
+		hi = a > hi ? a : hi;
+	}
+	unw_lo = lo;
+	unw_hi = hi;
+	return 1;
+}
+
+int pl_unwinder_call(const void *ra)
+{
+	return (uintptr_t)ra >= unw_lo && (uintptr_t)ra < unw_hi;
+}
+
 /* pl_stack_init() : load the unwinder if any stack may be deeper than 1 */
 void pl_stack_init(void)
 {
+	struct link_map *lm;
 	void *h;
 
 	if (pl_conf.stack_depth <= 1 && pl_conf.stack_block <= 1 &&
@@ -59,6 +94,8 @@ void pl_stack_init(void)
 	h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
 	if (h)
 		*(void **)&unw_bt = dlsym(h, "unw_backtrace");
+	if (h && dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0)
+		dl_iterate_phdr(find_unw, (void *)lm->l_addr);
 	pl_dbg(PL_DBG_INIT, "unwinder: %s",
 	       unw_bt ? "libunwind" : "none, call sites only");
 }
