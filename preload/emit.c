@@ -492,6 +492,17 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 		send_buf_keep_errno(b);
 }
 
+/*
+ * An event after its thread's end (a pthread_key destructor, a signal
+ * handler on an exiting thread) or after the exit's final flush has no
+ * buffer to go to: counted as lost, reason exiting, for the process's
+ * next send to report.
+ */
+static PL_SLOW_FN void late_event(void)
+{
+	orphan(1, FMT_LOST_EXITING);
+}
+
 /* self_buf() out of the hot path, errno kept (mmap may set it) */
 static PL_SLOW_FN struct pl_buf *new_buf_keep_errno(void)
 {
@@ -522,6 +533,8 @@ emit(struct fmt_event *ev, uint64_t now, const char *kinds)
 	if (PL_LIKELY(b != NULL) && own(b)) {
 		append(b, ev, now, kinds);
 		disown(b);
+	} else if (b || pl_tls.ended) {
+		late_event();
 	}
 	pl_leave();
 	/* a long block ends a stretch the scheduler's accounting can

@@ -111,3 +111,15 @@ load helpers
 	assert_line "signalled 100"
 	assert_line "ctrace: warning: nothing was traced: ./qe: it is setuid (the loader ignores LD_PRELOAD for it)"
 }
+
+@test "events after a thread's end (pthread_key destructors) are counted as lost" {
+	record t.trace "$FIX/tsd-late"
+	assert_success
+	assert_output "writes 16"
+	# the start routines' writes are recorded; the destructors' write,
+	# malloc and free of each of the 8 threads come after its end
+	assert_equal "$(events t.trace write)" 8
+	run "$CTRACE" info t.trace
+	assert_line "lost: 24"
+	assert_line "    exiting: 24"
+}
