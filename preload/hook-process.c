@@ -235,8 +235,8 @@ static int execl_common(int kind, const char *path, const char *arg0,
 	va_end(cp);
 	if (n + 1 > sizeof(small) / sizeof(small[0])) {
 		mapped = (n + 1) * sizeof(char *);
-		argv = mmap(NULL, mapped, PROT_READ | PROT_WRITE,
-			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		argv = REAL(mmap)(NULL, mapped, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (argv == MAP_FAILED) {
 			errno = E2BIG;
 			return -1;
@@ -258,7 +258,7 @@ static int execl_common(int kind, const char *path, const char *arg0,
 	if (mapped) {
 		int e = errno;
 
-		munmap(argv, mapped);
+		REAL(munmap)(argv, mapped);
 		errno = e;
 	}
 	return r;

@@ -52,3 +52,11 @@ load helpers
 	run "$CTRACE" info t.trace
 	assert_success
 }
+
+@test "execl with 300 arguments: the hook's own mapping is not the program's" {
+	record t.trace "$FIX/execl-many"
+	assert_success
+	assert_output "execl -1 No such file or directory"
+	assert_equal "$(events t.trace exec_fail)" 1
+	assert_equal "$(events t.trace mmap) $(events t.trace munmap)" "0 0"
+}
