@@ -53,9 +53,14 @@ cpu_check() {
 	# a sample stands for 10 ms, or a multiple when the timer overran
 	# before the signal was delivered; read from schedstat; a stack
 	assert_equal "$(awk '$4 == "cpu_sample"' d | grep -Ec ' period=[1-9]0000000 src=1 ')" "$n"
-	# the loop is burn(), but for its clock_gettime calls (vDSO)
+	# the loop is burn() and its clock_gettime calls: every sample is in
+	# one or the other (how they share depends on the machine's load),
+	# and the loop's own arithmetic holds half of them at least
 	b=$(awk '$4 == "cpu_sample" && / stack=burn\+/' d | wc -l)
-	[ "$b" -ge $((n * 9 / 10)) ]
+	c=$(awk '$4 == "cpu_sample" && / stack=(linux-vdso[^ ]*|[_a-zA-Z]*clock_gettime[^ ]*)$/' d | wc -l)
+	echo "burn $b clock_gettime $c of $n"
+	assert_equal $((b + c)) "$n"
+	[ "$b" -ge $((n / 2)) ]
 	# run= grows from sample to sample
 	awk '$4 == "cpu_sample" { split($7, a, "="); if (a[2] + 0 <= last) exit 1; last = a[2] + 0 }' d
 	# readings at the start and at the exit
