@@ -202,10 +202,22 @@ static int set_has(uint64_t a)
 	return r >= 0;
 }
 
+/* a spin-wait hint for each architecture hook-sync.c knows */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield" ::: "memory");
+#else
+	__asm__ __volatile__("" ::: "memory");
+#endif
+}
+
 static void set_take(void)
 {
 	while (__atomic_exchange_n(&set_lock, 1, __ATOMIC_ACQUIRE))
-		__builtin_ia32_pause();
+		cpu_relax();
 }
 
 static void set_give(void)
