@@ -147,7 +147,7 @@ PY
 	run "$CTRACE" export --format json w.trace
 	assert_success
 	python3 - w.trace.json > js <<'PY'
-import json, sys, collections
+import json, os, sys, collections
 d = json.load(open(sys.argv[1]))
 c = collections.Counter()
 for e in d['traceEvents']:
@@ -172,16 +172,9 @@ for e in d['traceEvents']:
         open_[k].append(ns(e['ts']))
     elif e['ph'] == 'E':
         spans[k].append((open_[k].pop(), ns(e['ts'])))
-bad = 0
-for l in spans.values():
-    l.sort(key=lambda s: (s[0], -s[1]))
-    st = []
-    for s in l:
-        while st and st[-1][1] <= s[0]:
-            st.pop()
-        bad += bool(st and s[1] > st[-1][1])
-        st.append(s)
-c['partial_overlaps'] = bad
+sys.path.insert(0, os.environ['CTRACE_TOP'] + '/tests/e2e')
+from nesting import partial_overlaps
+c['partial_overlaps'] = partial_overlaps(spans)
 for k, v in sorted(c.items()):
     print(k, v)
 PY

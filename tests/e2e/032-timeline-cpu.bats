@@ -149,7 +149,7 @@ PY
 	"$CTRACE" export --format json -o c.json c.trace
 	per_thread split > want
 	python3 - c.json > got <<'PY'
-import json, sys, collections
+import json, os, sys, collections
 d = json.load(open(sys.argv[1]))
 ev = d['traceEvents']
 names = {e['tid']: e['args']['name'] for e in ev
@@ -187,17 +187,9 @@ for e in ev:
         c['samples'] += 1
         leaf[names[e['tid']]][e['args'].get('leaf', '-')] += 1
 # nested or apart, never partly overlapping (starts sorted, longest first)
-bad = 0
-for l in spans.values():
-    l.sort(key=lambda s: (s[0], -s[1]))
-    st = []
-    for s in l:
-        while st and st[-1][1] <= s[0]:
-            st.pop()
-        if st and s[1] > st[-1][1]:
-            bad += 1
-        st.append(s)
-print('partial_overlaps', bad)
+sys.path.insert(0, os.environ['CTRACE_TOP'] + '/tests/e2e')
+from nesting import partial_overlaps
+print('partial_overlaps', partial_overlaps(spans))
 for tid, ns in sorted(tile.items()):
     print('life', tid, sec(ns), *(sec(split[tid][k]) for k in
                                   ('running', 'runnable', 'unknown')))

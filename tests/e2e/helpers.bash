@@ -6,6 +6,7 @@ load /usr/lib/bats/bats-assert/load.bash
 
 : "${CTRACE_TOP:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 : "${CTRACE_BUILD:=$CTRACE_TOP/build}"
+export CTRACE_TOP	# tests/e2e/nesting.py is imported from it
 CTRACE="$CTRACE_BUILD/bin/ctrace"
 LIBCTRACE="$CTRACE_BUILD/lib/libctrace.so"
 FIX="$CTRACE_BUILD/fixtures"
