@@ -530,40 +530,38 @@ PL_EXPORT int fflush(FILE *f)
 
 /* name the accepted fd after its peer (a unix peer is usually unnamed:
  * then after the listening address it came in on) */
-static void name_accepted(int fd, int lfd, const struct sockaddr *sa,
-			  socklen_t len, unsigned call, void *ra)
+static void name_accepted(int fd, int lfd, unsigned call, void *ra)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };
 	socklen_t n = sizeof(ss);
 	char name[160];
 
-	if (!sa) {
-		if (getpeername(fd, (struct sockaddr *)&ss, &n))
-			n = 0;
-		sa = (struct sockaddr *)&ss;
-		len = n;
-	}
-	if (len <= sizeof(sa_family_t) && sa->sa_family == AF_UNIX) {
+	if (getpeername(fd, (struct sockaddr *)&ss, &n))
+		n = 0;
+	if (n == sizeof(sa_family_t) && ss.ss_family == AF_UNIX) {
 		n = sizeof(ss);
-		if (getsockname(fd, (struct sockaddr *)&ss, &n) == 0) {
-			sa = (struct sockaddr *)&ss;
-			len = n;
-		}
+		if (getsockname(fd, (struct sockaddr *)&ss, &n))
+			n = 0;
 	}
-	if (len < sizeof(sa_family_t))
+	if (n < sizeof(sa_family_t))
 		snprintf(name, sizeof(name), "socket");
 	else
-		io_peer_str(name, sizeof(name), sa, len, SOCK_STREAM);
+		io_peer_str(name, sizeof(name), (struct sockaddr *)&ss, n,
+			    SOCK_STREAM);
 	io_fd_open(fd, call, lfd, name, ra);
 }
 
-static void accept_done(int lfd, int r, int e, struct sockaddr *sa,
-		       socklen_t *lenp, socklen_t len0, unsigned call,
-		       uint64_t t0, void *ra)
+/*
+ * The peer's name comes from getpeername(), not from the caller's buffer:
+ * reading *len before the call would crash on a bad pointer where the
+ * kernel answers EFAULT, and after it *len is the full length, so a
+ * truncated address cannot be told from a complete one.
+ */
+static void accept_done(int lfd, int r, int e, unsigned call, uint64_t t0,
+			void *ra)
 {
 	struct fmt_event ev = { .type = FMT_EV_ACCEPT };
 	uint64_t st[PL_STACK_MAX], t1 = pl_now();
-	socklen_t len = 0;
 
 	pl_unpend();
 	ev.ts = t0;
@@ -574,20 +572,13 @@ static void accept_done(int lfd, int r, int e, struct sockaddr *sa,
 	ev.stack = st;
 	ev.nstack = pl_stack_block(st, ra);
 	pl_emit(&ev, t1);
-	if (r < 0)
-		return;
-	/* the caller's address is complete unless the kernel truncated it */
-	if (sa && lenp && *lenp <= len0)
-		len = *lenp;
-	else
-		sa = NULL;
-	name_accepted(r, lfd, sa, len, call, ra);
+	if (r >= 0)
+		name_accepted(r, lfd, call, ra);
 }
 
 PL_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 {
 	struct sockaddr *sa = addr.__sockaddr__;
-	socklen_t len0 = sa && len ? *len : 0;
 	uint64_t t0;
 	int r, e;
 
@@ -597,7 +588,7 @@ PL_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 	pl_pend(FMT_EV_ACCEPT, t0, 0, fd, FMT_CALL_accept, RA());
 	r = REAL(accept)(fd, sa, len);
 	e = errno;
-	accept_done(fd, r, e, sa, len, len0, FMT_CALL_accept, t0, RA());
+	accept_done(fd, r, e, FMT_CALL_accept, t0, RA());
 	errno = e;
 	return r;
 }
@@ -605,7 +596,6 @@ PL_EXPORT int accept(int fd, __SOCKADDR_ARG addr, socklen_t *len)
 PL_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len, int flags)
 {
 	struct sockaddr *sa = addr.__sockaddr__;
-	socklen_t len0 = sa && len ? *len : 0;
 	uint64_t t0;
 	int r, e;
 
@@ -615,7 +605,7 @@ PL_EXPORT int accept4(int fd, __SOCKADDR_ARG addr, socklen_t *len, int flags)
 	pl_pend(FMT_EV_ACCEPT, t0, 0, fd, FMT_CALL_accept4, RA());
 	r = REAL(accept4)(fd, sa, len, flags);
 	e = errno;
-	accept_done(fd, r, e, sa, len, len0, FMT_CALL_accept4, t0, RA());
+	accept_done(fd, r, e, FMT_CALL_accept4, t0, RA());
 	errno = e;
 	return r;
 }
@@ -628,7 +618,9 @@ static void connect_done(int fd, const struct sockaddr *sa, socklen_t len,
 	char peer[160];
 
 	pl_unpend();
-	if (sa && e != EFAULT && len >= sizeof(sa_family_t))
+	/* the kernel may refuse the call before it reads the address */
+	if (sa && len >= sizeof(sa_family_t) && e != EFAULT && e != EBADF &&
+	    e != ENOTSOCK && e != EINVAL)
 		io_peer_str(peer, sizeof(peer), sa, len, io_sock_type(fd));
 	else
 		snprintf(peer, sizeof(peer), "?");

@@ -115,8 +115,8 @@ static int spawned(int r, pid_t *pid, const char *path, uint64_t ts,
 
 	ev.ts = ts;
 	ev.f[0] = r ? 0 : (uint64_t)*pid;
-	ev.str = path;
-	ev.slen = path ? strnlen(path, FMT_MAX_STR) : 0;
+	ev.str = r == EFAULT ? NULL : path;	/* it may be the bad pointer */
+	ev.slen = ev.str ? strnlen(path, FMT_MAX_STR) : 0;
 	ev.f[2] = (uint64_t)(int64_t)r;
 	ev.stack = st;
 	ev.nstack = pl_stack(st, ra);
@@ -174,8 +174,8 @@ static int exec_failed(int r, const char *path, void *ra)
 	if (!pl_on(FMT_FAM_PROCESS))
 		return r;
 	ev.ts = pl_now();
-	ev.str = path;
-	ev.slen = path ? strnlen(path, FMT_MAX_STR) : 0;
+	ev.str = e == EFAULT ? NULL : path;	/* it may be the bad pointer */
+	ev.slen = ev.str ? strnlen(path, FMT_MAX_STR) : 0;
 	ev.f[1] = (uint64_t)-(int64_t)e;
 	ev.stack = st;
 	ev.nstack = pl_stack(st, ra);

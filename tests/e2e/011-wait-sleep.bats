@@ -111,14 +111,19 @@ calls() {
 }
 
 @test "a bad pointer gets EFAULT traced as untraced, and the call is recorded" {
-	# the hooks read poll's fds and the sleeps' timespecs before the
-	# call: a bad pointer crashed the program where the kernel says EFAULT
+	# the hooks read poll's fds, the sleeps' timespecs and accept's
+	# length before the call, and exec's and spawn's path after a failure:
+	# a bad pointer crashed the program where the kernel says EFAULT
 	ref=$("$FIX/badptr")
 	assert_equal "$ref" "poll -1 14
 ppoll fds -1 14
 nanosleep -1 14
 clock_nanosleep 14
-clock_nanosleep abs 14"
+clock_nanosleep abs 14
+accept -1 14
+connect -1 9
+execve -1 14
+posix_spawn 14"
 	record t.trace "$FIX/badptr"
 	assert_success
 	assert_output "$ref"
@@ -126,4 +131,8 @@ clock_nanosleep abs 14"
 	assert_equal "$(awk '$4 == "poll" && / fd=-1 / && / result=-14 /' d | wc -l)" 2
 	assert_equal "$(awk '$4 == "poll" && / call=poll / && / timeout=0 /' d | wc -l)" 1
 	assert_equal "$(awk '$4 == "sleep" && / req=0 result=-14 /' d | wc -l)" 3
+	assert_equal "$(awk '$4 == "accept" && / result=-14 call=accept /' d | wc -l)" 1
+	assert_equal "$(awk '$4 == "connect" && / fd=-1 result=-9 peer="\?" /' d | wc -l)" 1
+	assert_equal "$(awk '$4 == "exec_fail" && / path="" result=-14 /' d | wc -l)" 1
+	assert_equal "$(awk '$4 == "spawn" && / child=0 path="" result=14 /' d | wc -l)" 1
 }
