@@ -59,6 +59,9 @@ int col_sock_private(void);
 int col_sock_at(const char *path);
 int col_sock_adopt(int fd);
 const char *col_sock_path(void);
+/* our mkdtemp directory ("" when none); its rmdir at cleanup fails, and
+ * so keeps it, when a trace fell back into it */
+const char *col_sock_dir(void);
 void col_sock_own(void);	/* this process removes the socket at exit */
 void col_sock_cleanup(void);
 /* accept one pending connection: fd, -1 when none is left */
@@ -145,7 +148,8 @@ extern struct col_counts col_counts;
  */
 void col_explain_untraced(const char *cmd);
 
-void col_writer_open(const char *path);
+/* col_writer_open() : create the trace; -1 with errno set on failure */
+int col_writer_open(const char *path);
 void col_writer_start(uint64_t start_mono, uint64_t start_real);
 void col_write(unsigned type, const struct fmt_buf *payload);
 void col_writer_tick(void);

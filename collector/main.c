@@ -60,6 +60,7 @@ struct opts {
 	const char *sock;
 	int daemon;
 	int listen_fd;
+	int out_default;	/* neither -o nor CTRACE_OUT chose it */
 	char **cmd;		/* record: the command and its arguments */
 };
 
@@ -139,8 +140,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		die(EXIT_USAGE, "serve: --listen-fd is required");
 	if (!o->out)
 		o->out = getenv("CTRACE_OUT");
-	if (!o->out || !*o->out)
+	if (!o->out || !*o->out) {
 		o->out = "ctrace.out";
+		o->out_default = 1;
+	}
 }
 
 /* CTRACE_LIB (set by the front end), else <our dir>/../lib/libctrace.so */
@@ -362,6 +365,63 @@ static void setup_socket(const struct opts *o)
 		col.listen_fd = col_sock_private();
 }
 
+/* a trace that cannot go where it was meant to goes into our private
+ * directory, or a new one; NULL when there is none */
+static char *fallback_output(void)
+{
+	const char *tmp = getenv("TMPDIR"), *dir = col_sock_dir();
+	char made[PATH_MAX], path[PATH_MAX + 16];
+
+	if (!*dir) {
+		snprintf(made, sizeof(made), "%s/ctrace-XXXXXX",
+			 tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(made))
+			return NULL;
+		dir = made;
+	}
+	snprintf(path, sizeof(path), "%s/ctrace.out", dir);
+	return xstrdup(path);
+}
+
+static const char *log_beside(const char *trace)
+{
+	char *log = xmalloc(strlen(trace) + 5);
+
+	return strcat(strcpy(log, trace), ".log");
+}
+
+/*
+ * open_output() : create the trace.  The private collector (serve) may
+ * not write into the program's stdout or stderr: its messages go to a log
+ * beside the trace, and a trace it cannot create where it was asked to
+ * goes to a fallback, said in that log (and on stderr with CTRACE_DEBUG,
+ * which asks for ctrace's messages there).  `record` falls back only
+ * from the default ctrace.out, and says so.
+ */
+static void open_output(struct opts *o)
+{
+	int serve = col.mode == COL_SERVE, e;
+	const char *debug = getenv("CTRACE_DEBUG");
+	char *alt;
+
+	if (col_writer_open(o->out) == 0)
+		return;
+	e = errno;
+	if (!serve && !o->out_default)
+		die(EXIT_OUTPUT, "cannot open %s: %s", o->out, strerror(e));
+	alt = fallback_output();
+	if (!alt || col_writer_open(alt))
+		die(EXIT_OUTPUT, "cannot open %s: %s", o->out, strerror(e));
+	if (serve)
+		log_file = log_beside(alt);
+	warn_msg("cannot open %s: %s; writing %s instead", o->out,
+		 strerror(e), alt);
+	if (serve && debug && *debug)
+		fprintf(stderr, "ctrace: cannot open %s: %s; writing %s "
+			"instead\n", o->out, strerror(e), alt);
+	o->out = col.out_path = alt;
+}
+
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -390,14 +450,19 @@ int main(int argc, char **argv)
 	unsetenv("LD_PRELOAD");
 	if (col.mode != COL_SERVE)
 		lib = find_lib();
+	if (col.mode == COL_SERVE)
+		log_file = log_beside(o.out);
 	/* the socket first: a failure there must not clobber the output */
 	atexit(col_sock_cleanup);
 	setup_socket(&o);
-	col_writer_open(o.out);
+	open_output(&o);
 	if (col.mode == COL_SERVE) {
-		/* hold no pipe of the program that started us open */
+		/* hold no pipe of the program that started us open, and
+		 * write nothing into its output (CTRACE_DEBUG asks for it) */
 		to_devnull(0);
 		to_devnull(1);
+		if (!getenv("CTRACE_DEBUG") || !*getenv("CTRACE_DEBUG"))
+			to_devnull(2);
 	}
 	if (col.mode == COL_COLLECT && o.daemon)
 		daemonize(lib);

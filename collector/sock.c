@@ -29,6 +29,11 @@ const char *col_sock_path(void)
 	return sock_path;
 }
 
+const char *col_sock_dir(void)
+{
+	return dir_path;
+}
+
 static int make_listener(const char *path)
 {
 	struct sockaddr_un sa;

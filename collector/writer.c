@@ -41,15 +41,14 @@ static void write_failed(int err)
 	if (failed)
 		return;
 	failed = 1;
-	fprintf(stderr, "%s: cannot write %s: %s\n", log_prog, col.out_path,
+	err_msg("cannot write %s: %s", col.out_path,
 		err == FMT_EIO ? strerror(errno) : fmt_strerror(err));
 }
 
-void col_writer_open(const char *path)
+int col_writer_open(const char *path)
 {
 	out_fd = out_create(path);
-	if (out_fd < 0)
-		die(EXIT_OUTPUT, "cannot open %s: %s", path, strerror(errno));
+	return out_fd < 0 ? -1 : 0;
 }
 
 /* separate from the open so `collect --daemon` writes its own pid */

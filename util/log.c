@@ -1,20 +1,38 @@
 /*
  * log.c - error messages and checked allocation for the ctrace programs.
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
 const char *log_prog = "ctrace";
+const char *log_file;
 
 static void vmsg(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", log_prog, prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	FILE *f = stderr;
+	int fd;
+
+	if (log_file) {
+		fd = open(log_file, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
+			  O_CLOEXEC, 0600);
+		f = fd >= 0 ? fdopen(fd, "a") : NULL;
+		if (!f) {
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+	}
+	fprintf(f, "%s: %s", log_prog, prefix);
+	vfprintf(f, fmt, ap);
+	fputc('\n', f);
+	if (f != stderr)
+		fclose(f);
 }
 
 void warn_msg(const char *fmt, ...)
@@ -23,6 +41,15 @@ void warn_msg(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	vmsg("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void err_msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmsg("", fmt, ap);
 	va_end(ap);
 }
 

@@ -22,6 +22,9 @@ enum {
 };
 
 extern const char *log_prog;	/* set by main */
+/* when set, messages are appended to this file (made 0600 at the first
+ * message, never through a link) instead of going to stderr */
+extern const char *log_file;
 
 /* the plural ending of a count: "%zu thread%s", n, plural(n, "s") */
 static inline const char *plural(unsigned long long n, const char *ending)
@@ -30,6 +33,8 @@ static inline const char *plural(unsigned long long n, const char *ending)
 }
 
 void warn_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* err_msg() : an error that does not end the program */
+void err_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 

@@ -74,7 +74,7 @@ load helpers
 	assert_output "counter=16000000"
 	# the private collector finishes shortly after the last process
 	for i in $(seq 50); do
-		[ -s ctrace.out ] && "$CTRACE" info ctrace.out 2>&1 | grep -q 'clean' && break
+		[ -s ctrace.out ] && "$CTRACE" info ctrace.out 2>&1 | grep -q '^integrity: clean' && break
 		sleep 0.1
 	done
 	assert_equal "$(events ctrace.out thread_create)" 8
@@ -85,7 +85,7 @@ load helpers
 	run env LD_PRELOAD="$LIBCTRACE" CTRACE_OUT="$T/x.trace" sh -c "$FIX/quickexit; $FIX/mutex8"
 	assert_success
 	for i in $(seq 50); do
-		"$CTRACE" info x.trace 2>&1 | grep -q 'clean' && break
+		"$CTRACE" info x.trace 2>&1 | grep -q '^integrity: clean' && break
 		sleep 0.1
 	done
 	assert_equal "$(events x.trace cond_signal)" 100

@@ -69,3 +69,73 @@ assert_fresh() {	# assert_fresh PATH: a regular 0600 file, victim intact
 	assert_success
 	[ -c /dev/null ]
 }
+
+# as_nobody_in_ro: a copy of the build that uid 65534 can run, and a
+# directory it cannot write ($NB/ro) with its own TMPDIR ($NB/tmp)
+as_nobody_in_ro() {
+	[ "$(id -u)" = 0 ] || skip "needs root to run as a user who cannot write the cwd"
+	command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
+	NB=$(mktemp -d /tmp/ctrace-ro.XXXXXX)
+	mkdir "$NB/bin" "$NB/lib" "$NB/ro" "$NB/tmp"
+	cp "$LIBCTRACE" "$NB/lib/"
+	cp "$CTRACE_BUILD/bin/ctrace-collector" "$FIX/mutex8" "$NB/bin/"
+	chmod -R a+rX "$NB"
+	chmod 0555 "$NB/ro"
+	chmod 0777 "$NB/tmp"
+	cd "$NB/ro"
+}
+
+nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups env TMPDIR="$NB/tmp" "$@"
+}
+
+# wait_private: the private collector is done when its socket is gone
+wait_private() {
+	for i in $(seq 100); do
+		ls "$NB"/tmp/ctrace-*/sock >/dev/null 2>&1 || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "the private collector writes nothing into the program's stderr, and falls back from an unwritable cwd" {
+	as_nobody_in_ro
+	nobody LD_PRELOAD="$NB/lib/libctrace.so" "$NB/bin/mutex8" > "$NB/out" 2> "$NB/err"
+	wait_private
+	assert_equal "$(cat "$NB/out")" "$("$FIX/mutex8")"
+	# it used to print "ctrace: cannot open ctrace.out: Permission denied"
+	assert_equal "$(cat "$NB/err")" ""
+	assert_equal "$(ls "$NB/ro")" ""
+	d=$(echo "$NB"/tmp/ctrace-*)
+	assert_equal "$(ls "$d")" "ctrace.out
+ctrace.out.log"
+	assert_equal "$(stat -c '%a %u' "$d/ctrace.out" "$d/ctrace.out.log")" "600 65534
+600 65534"
+	assert_equal "$(cat "$d/ctrace.out.log")" "ctrace: warning: cannot open ctrace.out: Permission denied; writing $d/ctrace.out instead"
+	assert_equal "$(events "$d/ctrace.out" thread_create)" 8
+	rm -rf "$NB"
+}
+
+@test "with CTRACE_DEBUG the private collector says once where the trace went" {
+	as_nobody_in_ro
+	nobody CTRACE_DEBUG=init LD_PRELOAD="$NB/lib/libctrace.so" "$NB/bin/mutex8" > /dev/null 2> "$NB/err"
+	wait_private
+	d=$(echo "$NB"/tmp/ctrace-*)
+	assert_equal "$(grep -c "^ctrace: cannot open ctrace.out: Permission denied; writing $d/ctrace.out instead$" "$NB/err")" 1
+	rm -rf "$NB"
+}
+
+@test "record falls back from an unwritable cwd only for the default output" {
+	as_nobody_in_ro
+	run nobody "$NB/bin/ctrace-collector" record -- "$NB/bin/mutex8"
+	assert_success
+	d=$(echo "$NB"/tmp/ctrace-*)
+	assert_line --index 0 "ctrace: warning: cannot open ctrace.out: Permission denied; writing $d/ctrace.out instead"
+	n=$("$CTRACE" dump "$d/ctrace.out" | sed -n 's/.* end events=\([0-9]*\) .*/\1/p')
+	assert_line "ctrace: wrote $d/ctrace.out: $n events, 1 process, 0 lost"
+	assert_equal "$(events "$d/ctrace.out" thread_create)" 8
+	run nobody "$NB/bin/ctrace-collector" record -o x.trace -- "$NB/bin/mutex8"
+	assert_equal "$status" 6
+	assert_output "ctrace: cannot open x.trace: Permission denied"
+	rm -rf "$NB"
+}
