@@ -521,6 +521,9 @@ static void lifetime(struct ana_trace *t, struct ana_tstate *ts)
 		ts->end = last;
 	if (p->ended && ts->end > p->end_ts)
 		ts->end = p->end_ts;
+	/* its end was lost, but the kernel gave its tid to another */
+	if (th->next_gen && ts->end > ana_thread_begin(th->next_gen))
+		ts->end = ana_thread_begin(th->next_gen);
 	if (ts->end < ts->begin)
 		ts->end = ts->begin;
 	ts->lifetime = ts->end - ts->begin;
