@@ -215,8 +215,9 @@ const char *ana_tl_tid_str(const struct ana_tl_thread *th, char *buf,
 
 /*
  * A wake arrow from tid: to the generation of tid alive at the wake.
- * When the waker's events so far do not reach the wake, a later
- * generation may be the one: the arrow waits for the end of the trace.
+ * When no thread of tid was read yet, or the latest ended before the
+ * wake, the one that woke is yet to be read: the arrow waits for the end
+ * of the trace (memory for those few, not for every wake).
  */
 static void wake_flow(struct ana_tl *tl, struct ana_tl_proc *tp,
 		      enum ana_tl_cat kind, uint64_t tid, uint64_t ts0,

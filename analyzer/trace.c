@@ -180,12 +180,16 @@ const char *ana_tid_str(const struct ana_proc *p,
 	return buf;
 }
 
-/* the file has threads' batches in any order but each thread's in its
- * order: one whose own events reach past ts has no later generation
- * alive at ts */
+/*
+ * A process's batches reach the file in the order they were sent, and a
+ * thread sends its last one, with its THREAD_END, before it exits, so
+ * before its tid can go to another: by the time an event after ts is
+ * read, the end of a thread that ended before ts was read too.  Only
+ * an end read, and before ts, leaves the thread at ts unknown.
+ */
 int ana_thread_known_at(const struct ana_thread *th, uint64_t ts)
 {
-	return ana_thread_begin(th) <= ts && ts <= th->last_ts;
+	return !th->has_end || th->end_ts >= ts;
 }
 
 static void see_ts(struct ana_trace *t, uint64_t ts)

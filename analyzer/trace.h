@@ -171,7 +171,8 @@ const struct ana_stack *ana_stack(const struct ana_trace *t, uint64_t id);
  * read so far, the latest that began (its start, else its first event)
  * by ts, else the first one.  NULL if no event of tid was read.
  * ana_thread_known_at() says whether the answer is final: 0 when that
- * thread had ended before ts, so the one alive at ts is yet to be read.
+ * thread had ended before ts, so the one alive at ts is yet to be read
+ * (a thread whose end was lost is taken as alive till its next start).
  */
 struct ana_thread *ana_thread_at(const struct ana_proc *p, uint64_t tid,
 				 uint64_t ts);
