@@ -439,8 +439,10 @@ static void ev_at(struct batch *bt, uint64_t start, double at,
  *   #3  60..    its THREAD_END was lost; wakes main's mutex block 70..75
  *               at 74; ends where #4 starts: 80
  *   #4  80..90  named "fourth" by main
- * main's lifetime is the process's, 0..100.  Batches: #1, main to 40,
- * #2, #3, #4, main from 50.
+ * main's lifetime is the process's, 0..100.  All four have one pthread
+ * handle, as threads created and joined in turn do.  Batches: #1, main
+ * to 40, #2, #3, #4, main from 50 (whose creates at 59 and 79 are read
+ * after both threads they made started).
  */
 static void reuse_trace(uint64_t start)
 {
@@ -477,7 +479,7 @@ static void reuse_trace(uint64_t start)
 	ev_at(&bt, start, 50, FMT_EV_THREAD_END, 0, 0, 0, 0, 0, 0);
 	batch_end(&bt, REUSED, b);
 	batch_begin(&bt, REUSED, b = start + 60 * MS);
-	ev_at(&bt, start, 60, FMT_EV_THREAD_START, PID, HANDLE(1), ROUTINE,
+	ev_at(&bt, start, 60, FMT_EV_THREAD_START, PID, HANDLE(0), ROUTINE,
 	      0, 0, 0);
 	ev_at(&bt, start, 74, FMT_EV_MUTEX_WAKE, LOCK(0), 1, 0, 0, 0, 0);
 	batch_end(&bt, REUSED, b);
@@ -489,7 +491,7 @@ static void reuse_trace(uint64_t start)
 	batch_begin(&bt, PID, b = start + 51 * MS);
 	ev_at(&bt, start, 51, FMT_EV_THREAD_JOIN, 1 * MS, HANDLE(0), 0, 0, 1,
 	      0);
-	ev_at(&bt, start, 59, FMT_EV_THREAD_CREATE, HANDLE(1), ROUTINE, 0, 1,
+	ev_at(&bt, start, 59, FMT_EV_THREAD_CREATE, HANDLE(0), ROUTINE, 0, 1,
 	      0, 0);
 	ev_at(&bt, start, 70, FMT_EV_MUTEX_BLOCK, 5 * MS, LOCK(0), REUSED, 0,
 	      REUSED, 1 * MS);
