@@ -139,7 +139,7 @@ struct ana_tl_proc {
 	size_t index;
 	struct ana_tl_thread **threads;	/* in order of appearance */
 	size_t nthreads;
-	struct ana_map by_tid;		/* tid -> its latest ana_tl_thread */
+	struct ana_map by_tid;		/* tid -> its latest thread */
 	struct ana_map by_th;		/* ana_thread -> ana_tl_thread */
 	struct ana_map fds;		/* fd -> ana_str name */
 	struct ana_map tasks;		/* task id -> ana_str type */

@@ -78,7 +78,7 @@ struct ana_proc {
 	uint64_t end_ts, status;
 	unsigned how;			/* FMT_PEND_* */
 	uint64_t nevents, nlost;
-	struct ana_map threads;		/* tid -> its latest ana_thread */
+	struct ana_map threads;		/* tid -> its latest thread */
 	struct ana_thread **thread_list;	/* every generation, in order
 						 * of appearance */
 	size_t nthreads;

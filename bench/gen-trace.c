@@ -410,7 +410,7 @@ static void put_end(uint64_t ts)
 /* ---- -R: one tid, four threads ---- */
 
 #define MS		1000000ull
-#define REUSED		1001	/* the tid the kernel gave four times */
+#define REUSED		1001	/* the tid four threads had */
 
 /* one event at start + at ms (fields f0..f3, stack/string ids after) */
 static void ev_at(struct batch *bt, uint64_t start, double at,
