@@ -41,6 +41,7 @@ struct js {
 	uint64_t bytes;
 	uint64_t start;		/* ts 0 of the output */
 	int n;			/* events written */
+	uint64_t later;		/* threads of a reused tid: tid_of() */
 };
 
 static void out(struct js *j, const char *fmt, ...)
@@ -137,6 +138,29 @@ static uint64_t pid_of(const struct ana_tl_thread *th)
 	return th->proc->p->pid;
 }
 
+/*
+ * The "tid" of a thread.  The format has one track per (pid, tid), and
+ * a tid the kernel reused names threads that are not the same one
+ * (trace.h: generations): the first keeps its tid, the later ones get
+ * ids past the largest tid Linux gives (PID_MAX_LIMIT, 2^22 on 64 bits,
+ * include/linux/threads.h), counted in order of appearance, and their
+ * names say the real tid and generation (js_done()).
+ */
+#define JS_TID_BASE	(1ull << 22)
+
+static uint64_t tid_of(const struct ana_tl_thread *th)
+{
+	return th->user ? (uint64_t)(uintptr_t)th->user : th->tid;
+}
+
+static void js_thread(void *u, struct ana_tl_thread *th)
+{
+	struct js *j = u;
+
+	if (th->gen > 1)
+		th->user = (void *)(uintptr_t)(JS_TID_BASE + ++j->later);
+}
+
 /* ---- timeline callbacks ---- */
 
 static void js_slice(void *u, struct ana_tl_thread *th,
@@ -148,7 +172,7 @@ static void js_slice(void *u, struct ana_tl_thread *th,
 
 	if (s->aggregated)
 		return;		/* in an aggregate: js_aggregate() */
-	begin(j, "X", pid_of(th), th->tid, b->start);
+	begin(j, "X", pid_of(th), tid_of(th), b->start);
 	dur(j, b->start, b->dur);
 	name_cat(j, s->name, s->cat);
 	out(j, ",\"args\":{\"result\":%" PRId64, b->result);
@@ -197,7 +221,7 @@ static void js_residue(void *u, struct ana_tl_thread *th,
 	if (r->aggregated)
 		return;
 	ana_tl_pct(&r->split, pct);
-	begin(j, "X", pid_of(th), th->tid, r->start);
+	begin(j, "X", pid_of(th), tid_of(th), r->start);
 	dur(j, r->start, r->dur);
 	name_cat(j, ana_state_name(r->state), (enum ana_tl_cat)r->state);
 	out(j, ",\"args\":{\"running\":\"%.0f%%\",\"runnable\":\"%.0f%%\","
@@ -214,7 +238,7 @@ static void js_aggregate(void *u, struct ana_tl_thread *th,
 	char name[64];
 	int k;
 
-	begin(j, "X", pid_of(th), th->tid, g->start);
+	begin(j, "X", pid_of(th), tid_of(th), g->start);
 	dur(j, g->start, g->dur);
 	snprintf(name, sizeof(name), "%" PRIu64 " short slices", g->count);
 	name_cat(j, name, (enum ana_tl_cat)g->state);
@@ -234,7 +258,7 @@ static void js_sample(void *u, struct ana_tl_thread *th,
 	struct js *j = u;
 	char leaf[512];
 
-	begin(j, "i", pid_of(th), th->tid, s->ts);
+	begin(j, "i", pid_of(th), tid_of(th), s->ts);
 	name_cat(j, "cpu_sample", TL_CPU);
 	out(j, ",\"s\":\"t\",\"args\":{\"period_ns\":%" PRIu64, s->period);
 	if (s->stack && s->stack->n) {
@@ -251,7 +275,7 @@ static void js_region(void *u, struct ana_tl_thread *th, int begin_,
 {
 	struct js *j = u;
 
-	begin(j, begin_ ? "B" : "E", pid_of(th), th->tid, t);
+	begin(j, begin_ ? "B" : "E", pid_of(th), tid_of(th), t);
 	name_cat(j, name, TL_USER);
 	out(j, "}");
 }
@@ -273,7 +297,7 @@ static void js_instant(void *u, struct ana_tl_proc *p,
 {
 	struct js *j = u;
 
-	begin(j, "i", p->p->pid, th ? th->tid : p->p->pid, t);
+	begin(j, "i", p->p->pid, th ? tid_of(th) : p->p->pid, t);
 	name_cat(j, name, cat);
 	out(j, ",\"s\":\"%s\",\"args\":{\"detail\":", th ? "t" : "p");
 	str(j, detail);
@@ -291,10 +315,10 @@ static void flow_end(struct js *j, const char *ph, const char *name,
 		     enum ana_tl_cat kind, uint64_t id,
 		     struct ana_tl_thread *th, uint64_t t)
 {
-	begin(j, "i", pid_of(th), th->tid, t);
+	begin(j, "i", pid_of(th), tid_of(th), t);
 	name_cat(j, name, kind);
 	out(j, ",\"s\":\"t\"}");
-	begin(j, ph, pid_of(th), th->tid, t);
+	begin(j, ph, pid_of(th), tid_of(th), t);
 	name_cat(j, kind == TL_THREAD ? "create" : "wakeup", kind);
 	out(j, ",\"id\":%" PRIu64 "%s}", id, *ph == 'f' ? ",\"bp\":\"e\"" : "");
 }
@@ -391,6 +415,11 @@ static void js_done(void *u)
 		for (k = 0; k < p->nthreads; k++) {
 			struct ana_tl_thread *th = p->threads[k];
 
+			if (th->th && th->th->gen > 1) {
+				ana_tl_thread_title(tl, th, buf, sizeof(buf));
+				meta(j, "thread_name", pid, tid_of(th), buf);
+				continue;
+			}
 			for (m = 0; m < i; m++)
 				if (tl->procs[m]->p->pid == pid &&
 				    ana_map_get(&tl->procs[m]->by_tid, th->tid))
@@ -398,6 +427,8 @@ static void js_done(void *u)
 			if (m < i)
 				continue;
 			image_chain(j, i, th->tid, buf, sizeof(buf));
+			if (th->th && th->th->next_gen)
+				ana_tl_thread_title(tl, th, buf, sizeof(buf));
 			meta(j, "thread_name", pid, th->tid, buf);
 		}
 	}
@@ -407,6 +438,7 @@ static void js_done(void *u)
 int ana_export_json(struct ana_tl *tl, const char *path)
 {
 	static const struct ana_tl_ops ops = {
+		.thread = js_thread,
 		.slice = js_slice,
 		.residue = js_residue,
 		.aggregate = js_aggregate,

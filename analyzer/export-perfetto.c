@@ -886,7 +886,7 @@ static void pf_done(void *u)
 		for (j = 0; j < tl->procs[i]->nthreads; j++) {
 			struct ana_tl_thread *th = tl->procs[i]->threads[j];
 
-			thread_track(pf, th, ana_tl_thread_label(tl, th, name,
+			thread_track(pf, th, ana_tl_thread_title(tl, th, name,
 								 sizeof(name)));
 		}
 }

@@ -732,6 +732,9 @@ static void put_thread(struct html *h, struct ana_tl_thread *th,
 	fprintf(h->f, "{\"pid\":%" PRIu64 ",\"tid\":%" PRIu64 ",\"name\":",
 		th->proc->p->pid, th->tid);
 	str(h, ana_tl_thread_name(th));
+	/* a tid the kernel reused: which of its threads (trace.h) */
+	if (th->th && (th->th->gen > 1 || th->th->next_gen))
+		fprintf(h->f, ",\"gen\":%u", th->gen);
 	fprintf(h->f, ",\"label\":");
 	str(h, ana_tl_thread_label(h->tl, th, label, sizeof(label)));
 	fprintf(h->f, ",\"proc\":%zu,\"first\":%" PRId64 ",\"last\":%" PRId64

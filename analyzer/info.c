@@ -266,9 +266,13 @@ static void show_processes(struct ana_trace *t, struct info *in)
 
 /* ---- threads, events, lost, end ---- */
 
-static void show_thread(struct ana_trace *t, const struct ana_thread *th)
+static void show_thread(struct ana_trace *t, const struct ana_proc *p,
+			const struct ana_thread *th)
 {
-	printf("    tid %" PRIu64 " events %" PRIu64, th->tid, th->nevents);
+	char tid[32];
+
+	printf("    tid %s events %" PRIu64,
+	       ana_tid_str(p, th, tid, sizeof(tid)), th->nevents);
 	if (th->nevents) {
 		printf(" first ");
 		secs(ana_rel_ts(t, th->first_ts));
@@ -305,7 +309,7 @@ static void show_threads(struct ana_trace *t)
 		       plural(p->nthreads, "s"), p->nevents,
 		       plural(p->nevents, "s"));
 		for (j = 0; j < p->nthreads; j++)
-			show_thread(t, p->thread_list[j]);
+			show_thread(t, p, p->thread_list[j]);
 	}
 }
 

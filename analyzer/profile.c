@@ -803,7 +803,9 @@ static int pthread_cmp(const void *a, const void *b)
 		return x->samples < y->samples ? 1 : -1;
 	if (x->p->pid != y->p->pid)
 		return x->p->pid < y->p->pid ? -1 : 1;
-	return x->th->tid < y->th->tid ? -1 : x->th->tid > y->th->tid;
+	if (x->th->tid != y->th->tid)
+		return x->th->tid < y->th->tid ? -1 : 1;
+	return x->th->gen < y->th->gen ? -1 : x->th->gen > y->th->gen;
 }
 
 struct ana_pthread **ana_prof_threads_sorted(const struct ana_prof *pr,
@@ -1050,7 +1052,7 @@ static void cpu_threads(const struct ana_prof *pr, struct fmt_buf *b, FILE *f)
 {
 	struct ana_pthread **arr;
 	size_t i, n, shown = 0;
-	char tmp[160];
+	char tmp[160], tid[32];
 
 	arr = ana_prof_threads_sorted(pr, &n);
 	for (i = 0; i < n; i++)
@@ -1058,9 +1060,10 @@ static void cpu_threads(const struct ana_prof *pr, struct fmt_buf *b, FILE *f)
 	fprintf(f, "by thread (top %d of %zu sampled):\n", TEXT_THREADS,
 		shown);
 	for (i = 0; i < n && i < TEXT_THREADS && arr[i]->samples; i++) {
-		snprintf(tmp, sizeof(tmp), "  pid %-7" PRIu64 " tid %-7" PRIu64
+		snprintf(tmp, sizeof(tmp), "  pid %-7" PRIu64 " tid %-7s"
 			 " %-16s %9" PRIu64 " sample%-2s", arr[i]->p->pid,
-			 arr[i]->th->tid, thread_name(arr[i]), arr[i]->samples,
+			 ana_tid_str(arr[i]->p, arr[i]->th, tid, sizeof(tid)),
+			 thread_name(arr[i]), arr[i]->samples,
 			 plural(arr[i]->samples, "s"));
 		ana_put(b, tmp);
 		put_secs(b, arr[i]->ns);

@@ -265,6 +265,30 @@ static void thread_start(struct ana_states *s, struct ana_tstate *ts,
 	     ev->ts, best->stack, FMT_EV_THREAD_CREATE);
 }
 
+/*
+ * The thread of p a create of handle at ts made, if its start was read:
+ * the first to start with the handle after ts (a handle is reused only
+ * once its thread is gone).  The handle's threads are listed newest
+ * start first, per process: the walk stops at the first of p that
+ * started before ts, so it is short however often the handle was used.
+ */
+static struct ana_tstate *started_after(struct ana_states *s,
+					struct ana_proc *p, uint64_t handle,
+					uint64_t ts)
+{
+	struct ana_tstate *o, *best = NULL;
+
+	for (o = ana_map_get(&s->handles, handle); o; o = o->same_handle) {
+		if (o->p != p)
+			continue;
+		if (o->th->start_ts < ts)
+			break;
+		if (!o->created)
+			best = o;
+	}
+	return best;
+}
+
 /* a create: pair it with its thread's start if read, else keep it */
 static void thread_create(struct ana_states *s, struct ana_proc *p,
 			  struct ana_thread *th, const struct fmt_event *ev)
@@ -275,14 +299,13 @@ static void thread_create(struct ana_states *s, struct ana_proc *p,
 
 	if (ev->f[CREATE_RESULT])
 		return;
-	for (o = ana_map_get(&s->handles, handle); o; o = o->same_handle) {
-		if (o->p == p && !o->created && o->th->start_ts >= ev->ts) {
-			o->created = 1;
-			edge(s, ANA_EDGE_CREATE, p, th->tid, o->th->tid,
-			     ev->ts, o->th->start_ts, ev->f[CREATE_STACK],
-			     FMT_EV_THREAD_CREATE);
-			return;
-		}
+	o = started_after(s, p, handle, ev->ts);
+	if (o) {
+		o->created = 1;
+		edge(s, ANA_EDGE_CREATE, p, th->tid, o->th->tid,
+		     ev->ts, o->th->start_ts, ev->f[CREATE_STACK],
+		     FMT_EV_THREAD_CREATE);
+		return;
 	}
 	head = ana_map_get(&s->creates, handle);
 	for (c = head; c; c = c->next)
@@ -301,17 +324,17 @@ static void thread_create(struct ana_states *s, struct ana_proc *p,
 	c->matched = 0;
 }
 
-/* the thread a join on handle waited for: ended by resume, latest start */
+/* the thread a join on handle waited for: ended by resume, latest start
+ * (the first such in the list, newest start first: started_after()) */
 static struct ana_tstate *joined(struct ana_states *s, struct ana_proc *p,
 				 uint64_t handle, uint64_t resume)
 {
-	struct ana_tstate *o, *best = NULL;
+	struct ana_tstate *o;
 
 	for (o = ana_map_get(&s->handles, handle); o; o = o->same_handle)
-		if (o->p == p && o->has_end && o->end_ts <= resume &&
-		    (!best || o->th->start_ts > best->th->start_ts))
-			best = o;
-	return best;
+		if (o->p == p && o->has_end && o->end_ts <= resume)
+			return o;
+	return NULL;
 }
 
 static void thread_join(struct ana_states *s, struct ana_tstate *ts,
@@ -521,6 +544,9 @@ static void lifetime(struct ana_trace *t, struct ana_tstate *ts)
 		ts->end = last;
 	if (p->ended && ts->end > p->end_ts)
 		ts->end = p->end_ts;
+	/* its end was lost, but the kernel gave its tid to another */
+	if (th->next_gen && ts->end > ana_thread_begin(th->next_gen))
+		ts->end = ana_thread_begin(th->next_gen);
 	if (ts->end < ts->begin)
 		ts->end = ts->begin;
 	ts->lifetime = ts->end - ts->begin;

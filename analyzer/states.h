@@ -69,7 +69,8 @@ struct ana_tstate {
 	 * process's start for the main thread, else its first event) to its
 	 * THREAD_END, else its process's PROCESS_END, else the trace's last
 	 * timestamp; stretched to cover the thread's own events, but never
-	 * past its process's end.
+	 * past its process's end, nor past the start of the next thread
+	 * with its tid (trace.h: generations).
 	 */
 	uint64_t begin, end, lifetime;
 	int has_end, is_main;

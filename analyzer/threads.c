@@ -167,7 +167,7 @@ static void show_threads(struct ana_trace *t, struct tctx *c)
 	struct fmt_buf b = { 0 };
 	uint64_t reg;
 	const struct ana_tstate *ts;
-	char name[512], tmp[600];
+	char name[512], tmp[600], tid[32];
 	size_t i;
 
 	printf("\nper thread:\n");
@@ -176,9 +176,10 @@ static void show_threads(struct ana_trace *t, struct tctx *c)
 	put_head(&b, tmp, c->regions);
 	for (i = 0; i < s->n; i++) {
 		ts = s->list[i];
-		snprintf(tmp, sizeof(tmp), "%-8" PRIu64 " %-8" PRIu64
+		snprintf(tmp, sizeof(tmp), "%-8" PRIu64 " %-8s"
 			 " %-16.16s %-30.30s %10" PRIu64, ts->p->pid,
-			 ts->th->tid, ts->th->name ? ts->th->name->s : "-",
+			 ana_tid_str(ts->p, ts->th, tid, sizeof(tid)),
+			 ts->th->name ? ts->th->name->s : "-",
 			 ana_states_routine(t, ts, name, sizeof(name)),
 			 ts->nunfinished);
 		ana_put(&b, tmp);

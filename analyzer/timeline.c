@@ -170,26 +170,89 @@ static struct ana_tl_proc *tl_proc(struct ana_tl *tl, struct ana_proc *p)
 	return tp;
 }
 
+/*
+ * The timeline thread of at, or for at NULL of a tid that only ever woke
+ * someone (no event of its own was read): one per generation of a tid
+ * (trace.h), by_tid keeping the latest.
+ */
 static struct ana_tl_thread *tl_thread(struct ana_tl *tl,
-				       struct ana_tl_proc *tp, uint64_t tid)
+				       struct ana_tl_proc *tp,
+				       const struct ana_thread *at,
+				       uint64_t tid)
 {
-	struct ana_tl_thread *th = ana_map_get(&tp->by_tid, tid);
+	struct ana_tl_thread *th;
 
-	if (th)
+	th = at ? ana_map_get(&tp->by_th, (uintptr_t)at) :
+	     ana_map_get(&tp->by_tid, tid);
+	if (th && (at || !th->th))
 		return th;
 	th = xcalloc(1, sizeof(*th));
 	th->proc = tp;
-	th->tid = tid;
+	th->tid = at ? at->tid : tid;
+	th->gen = at ? at->gen : 1;
 	th->uuid = ++tl->uuids;
 	th->index = tl->nthreads++;
-	th->th = ana_map_get(&tp->p->threads, tid);
-	ana_map_put(&tp->by_tid, tid, th);
+	th->th = at;
+	if (at)
+		ana_map_put(&tp->by_th, (uintptr_t)at, th);
+	ana_map_put(&tp->by_tid, th->tid, th);
 	tp->threads = xrealloc(tp->threads,
 			       (tp->nthreads + 1) * sizeof(*tp->threads));
 	tp->threads[tp->nthreads++] = th;
 	if (tl->ops->thread)
 		tl->ops->thread(tl->u, th);
 	return th;
+}
+
+const char *ana_tl_tid_str(const struct ana_tl_thread *th, char *buf,
+			   size_t size)
+{
+	if (th->th)
+		return ana_tid_str(th->proc->p, th->th, buf, size);
+	snprintf(buf, size, "%" PRIu64, th->tid);
+	return buf;
+}
+
+/*
+ * A wake arrow from tid: to the generation of tid alive at the wake.
+ * When no thread of tid was read yet, or the latest ended before the
+ * wake, the one that woke is yet to be read: the arrow waits for the end
+ * of the trace (memory for those few, not for every wake).
+ */
+static void wake_flow(struct ana_tl *tl, struct ana_tl_proc *tp,
+		      enum ana_tl_cat kind, uint64_t tid, uint64_t ts0,
+		      struct ana_tl_thread *to, uint64_t ts1)
+{
+	struct ana_thread *at = ana_thread_at(tp->p, tid, ts0);
+	struct ana_tl_wake *w;
+
+	if (!at || !ana_thread_known_at(at, ts0)) {
+		tl->wakes = grow(tl->wakes, &tl->capwakes, tl->nwakes,
+				 sizeof(*tl->wakes));
+		w = &tl->wakes[tl->nwakes++];
+		*w = (struct ana_tl_wake){ kind, tp, tid, ts0, to, ts1 };
+		return;
+	}
+	if (tl->ops->flow)
+		tl->ops->flow(tl->u, kind, ++tl->nflows,
+			      tl_thread(tl, tp, at, tid), ts0, to, ts1);
+}
+
+/* the arrows wake_flow() held, once every generation is known */
+static void late_wakes(struct ana_tl *tl)
+{
+	struct ana_tl_wake *w;
+	struct ana_thread *at;
+	size_t i;
+
+	for (i = 0; i < tl->nwakes; i++) {
+		w = &tl->wakes[i];
+		at = ana_thread_at(w->tp->p, w->tid, w->ts0);
+		if (tl->ops->flow)
+			tl->ops->flow(tl->u, w->kind, ++tl->nflows,
+				      tl_thread(tl, w->tp, at, w->tid),
+				      w->ts0, w->to, w->ts1);
+	}
 }
 
 const char *ana_tl_thread_name(const struct ana_tl_thread *th)
@@ -230,6 +293,21 @@ const char *ana_tl_thread_label(const struct ana_tl *tl,
 				  size);
 	else
 		snprintf(buf, size, "thread %" PRIu64, th->tid);
+	return buf;
+}
+
+const char *ana_tl_thread_title(const struct ana_tl *tl,
+				const struct ana_tl_thread *th, char *buf,
+				size_t size)
+{
+	char label[256], tid[32];
+
+	ana_tl_thread_label(tl, th, label, sizeof(label));
+	if (th->th && (th->th->gen > 1 || th->th->next_gen))
+		snprintf(buf, size, "%s (tid %s)", label,
+			 ana_tl_tid_str(th, tid, sizeof(tid)));
+	else
+		snprintf(buf, size, "%s", label);
 	return buf;
 }
 
@@ -692,7 +770,6 @@ static void put_block(struct ana_tl *tl, struct ana_tl_thread *th,
 {
 	struct ana_tl_proc *tp = th->proc;
 	struct ana_tl_slice s;
-	struct ana_tl_thread *w;
 	uint64_t end = b->start + b->dur, floor = th->last_end;
 	char obj[512];
 
@@ -726,12 +803,9 @@ static void put_block(struct ana_tl *tl, struct ana_tl_thread *th,
 		agg_add(tl, th, b->state, b->start, b->dur);
 	if (tl->ops->slice)
 		tl->ops->slice(tl->u, th, &s);
-	if (b->waker && b->wake_ts && b->waker != th->tid) {
-		w = tl_thread(tl, tp, b->waker);
-		if (tl->ops->flow)
-			tl->ops->flow(tl->u, (enum ana_tl_cat)b->state,
-				      ++tl->nflows, w, b->wake_ts, th, end);
-	}
+	if (b->waker && b->wake_ts && b->waker != th->tid)
+		wake_flow(tl, tp, (enum ana_tl_cat)b->state, b->waker,
+			  b->wake_ts, th, end);
 }
 
 /*
@@ -919,7 +993,7 @@ static void on_event(struct ana_trace *t, struct ana_proc *p,
 		     struct ana_thread *at, const struct fmt_event *ev)
 {
 	struct ana_tl *tl = (struct ana_tl *)t;
-	struct ana_tl_thread *th = tl_thread(tl, tl_proc(tl, p), at->tid);
+	struct ana_tl_thread *th = tl_thread(tl, tl_proc(tl, p), at, at->tid);
 	struct ana_sched r;
 	struct ana_block b;
 	int blk = ana_block_of(ev, &b);
@@ -1294,6 +1368,7 @@ static void on_done(struct ana_trace *t)
 	}
 	for (i = 0; i < tl->nprocs; i++)
 		create_flows(tl, tl->procs[i]);
+	late_wakes(tl);
 	counters(tl);
 	if (tl->ops->done)
 		tl->ops->done(tl->u);
@@ -1309,6 +1384,7 @@ static void free_proc(struct ana_tl_proc *tp)
 	}
 	free(tp->threads);
 	ana_map_free(&tp->by_tid);
+	ana_map_free(&tp->by_th);
 	ana_map_free(&tp->fds);
 	ana_map_free(&tp->tasks);
 	free(tp->creates);
@@ -1452,6 +1528,7 @@ int ana_tl_run(struct ana_tl *tl, const struct ana_tl_ops *ops, void *u)
 	for (i = 0; i < tl->nprocs; i++)
 		free_proc(tl->procs[i]);
 	free(tl->procs);
+	free(tl->wakes);
 	ana_states_free(&tl->st);
 	ana_trace_close(&tl->t);
 	return status;

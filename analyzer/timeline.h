@@ -110,9 +110,12 @@ extern const char *const ana_tl_counter_name[TL_NCOUNTERS];
 
 struct ana_tl_proc;
 
+/* one per thread (trace.h: a tid's generations are threads of their
+ * own, with the same tid and gen 1, 2, ...) */
 struct ana_tl_thread {
 	struct ana_tl_proc *proc;
 	uint64_t tid;
+	unsigned gen;			/* th's, or 1 */
 	uint64_t uuid;			/* track uuid: small, unique */
 	const struct ana_thread *th;	/* NULL: only named as a waker */
 	uint64_t first, last;		/* span of its events, blocks included */
@@ -136,7 +139,8 @@ struct ana_tl_proc {
 	size_t index;
 	struct ana_tl_thread **threads;	/* in order of appearance */
 	size_t nthreads;
-	struct ana_map by_tid;		/* tid -> ana_tl_thread */
+	struct ana_map by_tid;		/* tid -> its latest thread */
+	struct ana_map by_th;		/* ana_thread -> ana_tl_thread */
 	struct ana_map fds;		/* fd -> ana_str name */
 	struct ana_map tasks;		/* task id -> ana_str type */
 	uint64_t nrun, nheap;		/* counter changes, in tl's spills */
@@ -240,6 +244,15 @@ struct ana_tl_ops {
 	void (*done)(void *u);
 };
 
+/* a wake arrow whose waker's generation was not known when read */
+struct ana_tl_wake {
+	enum ana_tl_cat kind;
+	struct ana_tl_proc *tp;
+	uint64_t tid, ts0;
+	struct ana_tl_thread *to;
+	uint64_t ts1;
+};
+
 struct ana_tl {
 	struct ana_trace t;
 	const struct ana_tl_ops *ops;
@@ -257,6 +270,8 @@ struct ana_tl {
 	uint64_t ncounter_in, ncounter_out;	/* counter points */
 	struct ana_spill heap_sp, run_sp;	/* counter changes, to sort */
 	char heap_label[128];		/* the live-heap counter's name */
+	struct ana_tl_wake *wakes;	/* held till the end: timeline.c */
+	size_t nwakes, capwakes;
 };
 
 /*
@@ -299,6 +314,11 @@ const char *ana_tl_note(const struct ana_tl *tl, char *buf, size_t size);
  */
 const char *ana_tl_counter_label(const struct ana_tl *tl, unsigned c);
 
+/* ana_tl_tid_str() : its tid as ana_tid_str() has it: "1234#2" for a
+ * tid reused in its process (from done() on).  @return buf */
+const char *ana_tl_tid_str(const struct ana_tl_thread *th, char *buf,
+			   size_t size);
+
 /* the thread's name, or NULL (valid from done() on) */
 const char *ana_tl_thread_name(const struct ana_tl_thread *th);
 
@@ -308,6 +328,16 @@ const char *ana_tl_thread_name(const struct ana_tl_thread *th);
  * routine's function, else "thread <tid>".  @return buf
  */
 const char *ana_tl_thread_label(const struct ana_tl *tl,
+				const struct ana_tl_thread *th, char *buf,
+				size_t size);
+
+/*
+ * ana_tl_thread_title() : the label, and for a thread of a tid the
+ * kernel reused in its process the tid and generation: "worker (tid
+ * 1234#2)", so that the tracks of two threads of one tid differ in name.
+ * @return buf
+ */
+const char *ana_tl_thread_title(const struct ana_tl *tl,
 				const struct ana_tl_thread *th, char *buf,
 				size_t size);
 

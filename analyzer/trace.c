@@ -118,19 +118,78 @@ static struct ana_proc *proc_of_pid(struct ana_trace *t, uint64_t pid)
 	return p;
 }
 
+/* a thread with tid, after prev (its earlier generation) or the first */
+static struct ana_thread *new_thread(struct ana_proc *p, uint64_t tid,
+				     struct ana_thread *prev)
+{
+	struct ana_thread *th = xcalloc(1, sizeof(*th));
+
+	th->tid = tid;
+	th->gen = prev ? prev->gen + 1 : 1;
+	th->prev_gen = prev;
+	if (prev)
+		prev->next_gen = th;
+	ana_map_put(&p->threads, tid, th);
+	p->thread_list = xrealloc(p->thread_list, (p->nthreads + 1) *
+				  sizeof(*p->thread_list));
+	p->thread_list[p->nthreads++] = th;
+	return th;
+}
+
 static struct ana_thread *thread_of(struct ana_proc *p, uint64_t tid)
 {
 	struct ana_thread *th = ana_map_get(&p->threads, tid);
 
-	if (!th) {
-		th = xcalloc(1, sizeof(*th));
-		th->tid = tid;
-		ana_map_put(&p->threads, tid, th);
-		p->thread_list = xrealloc(p->thread_list, (p->nthreads + 1) *
-					  sizeof(*p->thread_list));
-		p->thread_list[p->nthreads++] = th;
-	}
+	return th ? th : new_thread(p, tid, NULL);
+}
+
+/*
+ * The thread an event of tid belongs to.  A thread records nothing after
+ * its THREAD_END, and its THREAD_START comes first: either one seen
+ * before means the kernel gave the tid to a new thread.
+ */
+static struct ana_thread *thread_gen(struct ana_proc *p,
+				     struct ana_thread *th,
+				     const struct fmt_event *ev)
+{
+	if (th->has_end || (ev->type == FMT_EV_THREAD_START && th->has_start))
+		return new_thread(p, th->tid, th);
 	return th;
+}
+
+struct ana_thread *ana_thread_at(const struct ana_proc *p, uint64_t tid,
+				 uint64_t ts)
+{
+	struct ana_thread *th = ana_map_get(&p->threads, tid);
+
+	for (; th && th->prev_gen; th = th->prev_gen)
+		if (ana_thread_begin(th) <= ts)
+			break;
+	return th;
+}
+
+const char *ana_tid_str(const struct ana_proc *p,
+			const struct ana_thread *th, char *buf, size_t size)
+{
+	const struct ana_thread *last = ana_map_get(&p->threads, th->tid);
+
+	if (last && last->gen > 1)
+		snprintf(buf, size, "%" PRIu64 "#%u", th->tid, th->gen);
+	else
+		snprintf(buf, size, "%" PRIu64, th->tid);
+	return buf;
+}
+
+/*
+ * A process's batches reach the file in the order they were sent, and a
+ * thread sends its last one, with its THREAD_END, before it exits, so
+ * before its tid can go to another: by the time an event after ts is
+ * read, the end of a thread that ended before ts was read too.  Only
+ * an end read, and before ts, leaves the thread at ts unknown.
+ */
+int ana_thread_known_at(const struct ana_thread *th, uint64_t ts)
+{
+	return !th->has_end || th->end_ts >= ts;
 }
 
 static void see_ts(struct ana_trace *t, uint64_t ts)
@@ -423,6 +482,9 @@ static void account(struct ana_trace *t, struct ana_proc *p,
 		th->has_start = 1;
 		th->handle = ev->f[START_HANDLE];
 		th->start_ts = ev->ts;
+	} else if (ev->type == FMT_EV_THREAD_END) {
+		th->has_end = 1;
+		th->end_ts = ev->ts;
 	} else if (ev->type == FMT_EV_THREAD_NAME) {
 		p->names = xrealloc(p->names,
 				    (p->nnames + 1) * sizeof(*p->names));
@@ -430,7 +492,7 @@ static void account(struct ana_trace *t, struct ana_proc *p,
 		n->handle = ev->f[NAME_HANDLE];
 		n->name = ev->f[NAME_NAME];
 		n->ts = ev->ts;
-		n->by_tid = th->tid;
+		n->by = th;
 	}
 }
 
@@ -470,6 +532,7 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 				p = proc_of_pid(t, fe.pid);
 			th = thread_of(p, fe.tid);
 		}
+		th = thread_gen(p, th, &ev);
 		account(t, p, th, &ev);
 		if (ops->event)
 			ops->event(t, p, th, &ev);
@@ -537,8 +600,7 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
  * to start, else to the last one started.  A handle no thread started
  * with is the main thread naming itself when the namer has no start.
  */
-static struct ana_thread *name_target(struct ana_proc *p,
-				      const struct ana_map *by_handle,
+static struct ana_thread *name_target(const struct ana_map *by_handle,
 				      const struct ana_tname *n)
 {
 	struct ana_thread *th, *alive = NULL, *next = NULL, *last = NULL;
@@ -556,8 +618,7 @@ static struct ana_thread *name_target(struct ana_proc *p,
 	}
 	if (alive || next || last)
 		return alive ? alive : next ? next : last;
-	th = ana_map_get(&p->threads, n->by_tid);
-	return th && !th->has_start ? th : NULL;
+	return !n->by->has_start ? n->by : NULL;
 }
 
 static void resolve_names(struct ana_trace *t, struct ana_proc *p)
@@ -576,7 +637,7 @@ static void resolve_names(struct ana_trace *t, struct ana_proc *p)
 		}
 	}
 	for (i = 0; i < p->nnames; i++) {
-		th = name_target(p, &by_handle, &p->names[i]);
+		th = name_target(&by_handle, &p->names[i]);
 		if (th && (!th->name || p->names[i].ts >= th->name_ts)) {
 			th->name = ana_string(t, p->names[i].name);
 			th->name_ts = p->names[i].ts;
@@ -640,13 +701,15 @@ static void free_values(struct ana_map *m)
 
 static void free_proc(struct ana_proc *p)
 {
-	uint32_t i;
+	size_t i;
 
 	for (i = 0; i < p->argc; i++)
 		free(p->argv[i]);
 	free(p->argv);
 	free((void *)p->exe);
-	free_values(&p->threads);
+	for (i = 0; i < p->nthreads; i++)
+		free(p->thread_list[i]);
+	ana_map_free(&p->threads);
 	free(p->thread_list);
 	free(p->names);
 	free(p);

@@ -35,12 +35,26 @@ struct ana_stack {
 	uint64_t frames[];
 };
 
+/*
+ * One thread: a tid within a process image, from its start to its end.
+ * The kernel reuses the tid of a thread that ended, so a THREAD_START
+ * for a tid whose thread already started, or any event after its
+ * THREAD_END, begins a new thread with the same tid: its generation
+ * (gen) counts them from 1.  A thread no hooked pthread_create started
+ * has neither event, and its generations cannot be told apart.
+ */
 struct ana_thread {
 	uint64_t tid;
+	unsigned gen;			/* 1, 2, ... among the threads of
+					 * this tid in the process image */
+	struct ana_thread *prev_gen;	/* the one before it, or NULL */
+	struct ana_thread *next_gen;	/* the one after it, or NULL */
 	uint64_t nevents;
 	uint64_t first_ts, last_ts;
 	int has_start;			/* a THREAD_START was seen */
 	uint64_t handle, start_ts;	/* from THREAD_START */
+	int has_end;			/* a THREAD_END was seen */
+	uint64_t end_ts;
 	const struct ana_str *name;	/* from THREAD_NAME, set at the end */
 	uint64_t name_ts;
 	struct ana_thread *same_handle;	/* name resolution, internal */
@@ -48,7 +62,8 @@ struct ana_thread {
 
 /* THREAD_NAME events, resolved to threads once all are read */
 struct ana_tname {
-	uint64_t handle, ts, name, by_tid;
+	uint64_t handle, ts, name;
+	struct ana_thread *by;		/* the thread that named */
 };
 
 /* one process image: a PROCESS record, or a stub for records naming a
@@ -63,8 +78,9 @@ struct ana_proc {
 	uint64_t end_ts, status;
 	unsigned how;			/* FMT_PEND_* */
 	uint64_t nevents, nlost;
-	struct ana_map threads;		/* tid -> struct ana_thread */
-	struct ana_thread **thread_list;	/* in order of appearance */
+	struct ana_map threads;		/* tid -> its latest thread */
+	struct ana_thread **thread_list;	/* every generation, in order
+						 * of appearance */
 	size_t nthreads;
 	struct ana_tname *names;
 	size_t nnames;
@@ -149,6 +165,32 @@ void ana_trace_close(struct ana_trace *t);
 /* table lookups: NULL for an id no record defined */
 const struct ana_str *ana_string(const struct ana_trace *t, uint64_t id);
 const struct ana_stack *ana_stack(const struct ana_trace *t, uint64_t id);
+
+/*
+ * ana_thread_at() : the thread with tid in p at ts: of its generations
+ * read so far, the latest that began (its start, else its first event)
+ * by ts, else the first one.  NULL if no event of tid was read.
+ * ana_thread_known_at() says whether the answer is final: 0 when that
+ * thread had ended before ts, so the one alive at ts is yet to be read
+ * (a thread whose end was lost is taken as alive till its next start).
+ */
+struct ana_thread *ana_thread_at(const struct ana_proc *p, uint64_t tid,
+				 uint64_t ts);
+int ana_thread_known_at(const struct ana_thread *th, uint64_t ts);
+
+/*
+ * ana_tid_str() : how th is named to people: "1234", or "1234#2" for
+ * the second thread with tid 1234 in its process image when the tid had
+ * more than one (valid once the trace is read).  @return buf
+ */
+const char *ana_tid_str(const struct ana_proc *p,
+			const struct ana_thread *th, char *buf, size_t size);
+
+/* ana_thread_begin() : its THREAD_START, else its first event */
+static inline uint64_t ana_thread_begin(const struct ana_thread *th)
+{
+	return th->has_start ? th->start_ts : th->first_ts;
+}
 
 /*
  * ana_integrity() : how reading stopped, in words, into buf: "clean (end

@@ -8,6 +8,8 @@
  * damaged trace: readers keep the first definitions and say so).
  * -a makes the workers do nothing but allocate and free (allocation
  * churn: one heap counter change per event, the exporters' worst case).
+ * -R writes instead a small trace of one tid reused by four threads in
+ * turn, with exact times (reuse_trace()).
  *
  * One process: a main thread that creates THREADS workers and joins them,
  * and workers that do a fixed mix of contended mutexes, condvar waits and
@@ -405,10 +407,109 @@ static void put_end(uint64_t ts)
 	put(FMT_REC_END);
 }
 
+/* ---- -R: one tid, four threads ---- */
+
+#define MS		1000000ull
+#define REUSED		1001	/* the tid four threads had */
+
+/* one event at start + at ms (fields f0..f3, stack/string ids after) */
+static void ev_at(struct batch *bt, uint64_t start, double at,
+		  unsigned type, uint64_t f0, uint64_t f1, uint64_t f2,
+		  uint64_t f3, uint64_t f4, uint64_t f5)
+{
+	struct fmt_event ev = { .type = type };
+
+	ev.ts = start + (uint64_t)(at * MS);
+	ev.f[0] = f0;
+	ev.f[1] = f1;
+	ev.f[2] = f2;
+	ev.f[3] = f3;
+	ev.f[4] = f4;
+	ev.f[5] = f5;
+	emit(bt, &ev);
+}
+
+/*
+ * The main thread (tid PID) creates, names and joins four threads that
+ * all had tid REUSED, one after the other.  Times in ms after start:
+ *   #1  2..11   names itself "first", sleeps 4..9
+ *   #2  20..50  named "second" by main; signals main's cond wait 25..35
+ *               at 34 (main's batch is read before #2's: the waker is
+ *               resolved once #2 is read)
+ *   #3  60..    its THREAD_END was lost; wakes main's mutex block 70..75
+ *               at 74; ends where #4 starts: 80
+ *   #4  80..90  named "fourth" by main
+ * main's lifetime is the process's, 0..100.  All four have one pthread
+ * handle, as threads created and joined in turn do.  Batches: #1, main
+ * to 40, #2, #3, #4, main from 50 (whose creates at 59 and 79 are read
+ * after both threads they made started).
+ */
+static void reuse_trace(uint64_t start)
+{
+	struct batch bt = { 0 };
+	uint64_t b = start;
+
+	put_string(100, "first");
+	put_string(101, "second");
+	put_string(102, "fourth");
+	batch_begin(&bt, REUSED, b = start + 2 * MS);
+	ev_at(&bt, start, 2, FMT_EV_THREAD_START, PID, HANDLE(0), ROUTINE,
+	      0, 0, 0);
+	ev_at(&bt, start, 3, FMT_EV_THREAD_NAME, HANDLE(0), 100, 0, 0, 0, 0);
+	ev_at(&bt, start, 4, FMT_EV_SLEEP, 5 * MS, 5 * MS, 0,
+	      FMT_CALL_usleep, 1, 0);
+	ev_at(&bt, start, 11, FMT_EV_THREAD_END, 0, 0, 0, 0, 0, 0);
+	batch_end(&bt, REUSED, b);
+	batch_begin(&bt, PID, b = start + 1 * MS);
+	ev_at(&bt, start, 1, FMT_EV_THREAD_CREATE, HANDLE(0), ROUTINE, 0, 1,
+	      0, 0);
+	ev_at(&bt, start, 12, FMT_EV_THREAD_JOIN, 1 * MS, HANDLE(0), 0, 0, 1,
+	      0);
+	ev_at(&bt, start, 19, FMT_EV_THREAD_CREATE, HANDLE(0), ROUTINE, 0, 1,
+	      0, 0);
+	ev_at(&bt, start, 20.5, FMT_EV_THREAD_NAME, HANDLE(0), 101, 0, 0, 0,
+	      0);
+	ev_at(&bt, start, 25, FMT_EV_COND_WAIT, 10 * MS, LOCK(8), LOCK(0), 0,
+	      REUSED, 1 * MS);
+	batch_end(&bt, PID, b);
+	batch_begin(&bt, REUSED, b = start + 20 * MS);
+	ev_at(&bt, start, 20, FMT_EV_THREAD_START, PID, HANDLE(0), ROUTINE,
+	      0, 0, 0);
+	ev_at(&bt, start, 34, FMT_EV_COND_SIGNAL, LOCK(8), 0, 1, 0, 0, 0);
+	ev_at(&bt, start, 50, FMT_EV_THREAD_END, 0, 0, 0, 0, 0, 0);
+	batch_end(&bt, REUSED, b);
+	batch_begin(&bt, REUSED, b = start + 60 * MS);
+	ev_at(&bt, start, 60, FMT_EV_THREAD_START, PID, HANDLE(0), ROUTINE,
+	      0, 0, 0);
+	ev_at(&bt, start, 74, FMT_EV_MUTEX_WAKE, LOCK(0), 1, 0, 0, 0, 0);
+	batch_end(&bt, REUSED, b);
+	batch_begin(&bt, REUSED, b = start + 80 * MS);
+	ev_at(&bt, start, 80, FMT_EV_THREAD_START, PID, HANDLE(0), ROUTINE,
+	      0, 0, 0);
+	ev_at(&bt, start, 90, FMT_EV_THREAD_END, 0, 0, 0, 0, 0, 0);
+	batch_end(&bt, REUSED, b);
+	batch_begin(&bt, PID, b = start + 51 * MS);
+	ev_at(&bt, start, 51, FMT_EV_THREAD_JOIN, 1 * MS, HANDLE(0), 0, 0, 1,
+	      0);
+	ev_at(&bt, start, 59, FMT_EV_THREAD_CREATE, HANDLE(0), ROUTINE, 0, 1,
+	      0, 0);
+	ev_at(&bt, start, 70, FMT_EV_MUTEX_BLOCK, 5 * MS, LOCK(0), REUSED, 0,
+	      REUSED, 1 * MS);
+	ev_at(&bt, start, 79, FMT_EV_THREAD_CREATE, HANDLE(0), ROUTINE, 0, 1,
+	      0, 0);
+	ev_at(&bt, start, 85, FMT_EV_THREAD_NAME, HANDLE(0), 102, 0, 0, 0,
+	      0);
+	ev_at(&bt, start, 91, FMT_EV_THREAD_JOIN, 1 * MS, HANDLE(0), 0, 0, 1,
+	      0);
+	batch_end(&bt, PID, b);
+	fmt_buf_free(&bt.b);
+	put_end(start + 100 * MS);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: gen-trace [-n EVENTS] [-t THREADS] "
-		"[-s SEED] [-r] [-a] OUT\n");
+		"[-s SEED] [-r] [-a] [-R] OUT\n");
 	exit(2);
 }
 
@@ -417,10 +518,10 @@ int main(int argc, char **argv)
 	uint64_t target = 50000000, nthreads = 16, i, leaked = 0, lbytes = 0;
 	uint64_t start = 2000000000ull, last = 0;
 	struct worker *wk;
-	int opt, fd, r, redefine = 0;
+	int opt, fd, r, redefine = 0, reuse = 0;
 
 	rng_state = 42;
-	while ((opt = getopt(argc, argv, "n:t:s:ra")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:s:raR")) != -1) {
 		if (opt == 'n')
 			target = strtoull(optarg, NULL, 0);
 		else if (opt == 't')
@@ -431,6 +532,8 @@ int main(int argc, char **argv)
 			redefine = 1;
 		else if (opt == 'a')
 			churn = 1;
+		else if (opt == 'R')
+			reuse = 1;
 		else
 			usage();
 	}
@@ -444,6 +547,15 @@ int main(int argc, char **argv)
 	put_header(fd);
 	put_process(start);
 	put_tables();
+	if (reuse) {
+		reuse_trace(start);
+		if (fmt_writer_close(w) || close(fd)) {
+			fprintf(stderr, "gen-trace: cannot write the trace\n");
+			return 1;
+		}
+		printf("events=%" PRIu64 "\n", nevents);
+		return 0;
+	}
 	if (redefine)
 		put_redefinitions();
 	wk = calloc(nthreads, sizeof(*wk));

@@ -39,7 +39,9 @@ window.ctraceState = state;
  * are sorted too: a depth's regions never overlap) */
 const byTid = new Map();
 D.threads.forEach((t, ti) => {
-	byTid.set(t.pid + ':' + t.tid, ti);
+	const k = t.pid + ':' + t.tid;
+	if (!byTid.has(k)) byTid.set(k, []);
+	byTid.get(k).push(ti);
 	t.rgd = [];
 	for (const r of t.rg || []) {
 		if (r[2] >= MAXD) continue;
@@ -47,7 +49,18 @@ D.threads.forEach((t, ti) => {
 		t.rgd[r[2]].push(r);
 	}
 });
-const threadOf = (pid, tid) => byTid.has(pid + ':' + tid) ? byTid.get(pid + ':' + tid) : -1;
+/* the thread with tid at ns: the kernel reuses the tids of threads that
+ * ended, so of the threads that had it, the latest that began by ns */
+function threadOf(pid, tid, ns) {
+	const l = byTid.get(pid + ':' + tid);
+	if (!l) return -1;
+	let best = l[0];
+	for (const ti of l)
+		if (D.threads[ti].first <= ns && D.threads[ti].first >= D.threads[best].first) best = ti;
+	return best;
+}
+/* "1234", or "1234#2" for the second thread that had tid 1234 */
+const tidStr = t => t.gen ? t.tid + '#' + t.gen : String(t.tid);
 
 function fmtNs(ns) {
 	const a = Math.abs(ns);
@@ -69,7 +82,7 @@ function el(tag, attrs, text) {
 	return e;
 }
 function threadLabel(t) {
-	return (t.label || t.name || 'thread') + ' ' + t.tid;
+	return (t.label || t.name || 'thread') + ' ' + tidStr(t);
 }
 const pct = (v, sum) => (100 * v / (sum || 1)).toFixed(0) + '%';
 
@@ -513,7 +526,7 @@ function wakeArrowsInView() {
 			if (!v[6] || v[6] === t.tid || v[7] < 0) continue;
 			const a = Math.min(v[7], v[0] + v[1]), b = Math.max(v[7], v[0] + v[1]);
 			if (b < view0 || a > view1) continue;
-			const from = threadOf(t.pid, v[6]);
+			const from = threadOf(t.pid, v[6], v[7]);
 			if (from >= 0) out.push({ from, ts0: v[7], to: ti, ts1: v[0] + v[1] });
 		}
 	});
@@ -586,7 +599,7 @@ function hit(r, x, y) {
 /* a link that selects thread ti's row (and brings ns into view) */
 function threadLink(ti, tid, ns) {
 	const a = el('a', { href: '#', class: 'thread-link', 'data-ti': ti },
-		'tid ' + tid + ' at ' + fmtNs(ns));
+		'tid ' + tidStr(D.threads[ti]) + ' at ' + fmtNs(ns));
 	a.onclick = e => {
 		e.preventDefault();
 		selectRow(ti, ns);
@@ -655,7 +668,7 @@ function details(r, h) {
 		return;
 	}
 	if (h.start) {
-		const c = h.start, from = threadOf(t.pid, c[0]);
+		const c = h.start, from = threadOf(t.pid, c[0], c[1]);
 		row('thread start', fmtNs(c[2]));
 		row('created by', from >= 0 ? threadLink(from, c[0], c[1]) : 'tid ' + c[0]);
 		if (from >= 0)
@@ -696,7 +709,7 @@ function details(r, h) {
 	row('duration', fmtNs(v[1]));
 	if (v[4]) row('object', v[4]);
 	if (v[5]) row('fd name', v[5]);
-	const wi = v[6] ? threadOf(t.pid, v[6]) : -1;
+	const wi = v[6] ? threadOf(t.pid, v[6], v[7]) : -1;
 	if (v[6] && wi >= 0 && v[7] >= 0 && v[6] !== t.tid) {
 		row('waker', threadLink(wi, v[6], v[7]));
 		state.arrow = { kind: 'wake', from: wi, ts0: v[7], to: r.t, ts1: v[0] + v[1] };
@@ -1070,7 +1083,7 @@ function threadTable() {
 	const cols = ['thread', 'pid', 'lifetime'].concat(CAT.slice(0, NSTATES),
 		['blocked calls', 'CPU samples']);
 	const data = D.threads.filter(t => t.life > 0 || t.n).map(t =>
-		[threadLabel(t), t.pid, t.life].concat(t.st, [t.n, t.ns, t.tid]));
+		[threadLabel(t), t.pid, t.life].concat(t.st, [t.n, t.ns, tidStr(t)]));
 	const isNs = i => i >= 2 && i < 3 + NSTATES;
 	let key = 2;
 	const render = () => {

@@ -177,7 +177,13 @@ async function user_checks(page) {
 		}));
 		if (!best) return null;
 		const v = best.v;
-		const from = D.threads.findIndex(o => o.pid === best.t.pid && o.tid === v[6]);
+		// a reused tid: the waker is the thread that had it at the wake
+		let from = -1;
+		D.threads.forEach((o, oi) => {
+			if (o.pid === best.t.pid && o.tid === v[6] && (from < 0 ||
+			    (o.first <= v[7] && o.first >= D.threads[from].first)))
+				from = oi;
+		});
 		const a = Math.min(v[0], v[7]), b = Math.max(v[0] + v[1], v[7]);
 		R.zoom(a - (b - a) / 2, b + (b - a) / 2);
 		return { x: R.xOf(v[0] + v[1] / 2), y: R.rowY(best.ti), from, to: best.ti,
@@ -359,7 +365,9 @@ async function label_checks(page) {
 		let clipped = 0, min = 1e9;
 		const out = D.threads.map((t, ti) => {
 			const l = document.querySelector('.row-label[data-ti="' + ti + '"]');
-			const want = (t.label || t.name || 'thread') + ' ' + t.tid;
+			// a reused tid (data: gen) says which of its threads
+			const want = (t.label || t.name || 'thread') + ' ' +
+				(t.gen ? t.tid + '#' + t.gen : t.tid);
 			if (!l) return { tid: t.tid, text: null, good: false };
 			min = Math.min(min, l.offsetHeight);
 			const fits = l.scrollWidth <= l.clientWidth && l.offsetHeight >= 20;
