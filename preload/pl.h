@@ -27,6 +27,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "cfi.h"
 #include "events.h"
 #include "wire.h"
 

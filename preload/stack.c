@@ -6,13 +6,15 @@
  * other people's programs, on their threads' stacks: its memory per
  * thread, its locks and its stack use are theirs.  Measured on Debian 12
  * x86_64 (glibc 2.36, gcc 12, libgcc_s 12, libunwind 1.6.2), an 18-frame
- * stack of an -O2 program without frame pointers, 100000 unwinds, three
- * runs on a busy 2-core machine (spread in brackets):
+ * stack of an -O2 program without frame pointers, 100000 unwinds, runs
+ * of three on a 2-core machine busy with other builds (spread in
+ * brackets; the machine's load moved every figure by up to 4 times):
  *
- *   libunwind unw_backtrace()        220 ns   [216-248]  256 KiB/thread
- *   libunwind init_local + unw_step  9.1 us   [9.1-10.0] global lock
- *   (the same, UNW_CACHE_NONE)       35 us    [32-48]
- *   libgcc _Unwind_Backtrace()       4.3 us   [4.3-5.7]  nothing
+ *   libunwind unw_backtrace()        220 ns  [216-548]  256 KiB a thread
+ *   libunwind init_local + unw_step  9.1 us  [9.1-10.0] one global lock
+ *   (the same, UNW_CACHE_NONE)       35 us   [32-48]
+ *   libgcc _Unwind_Backtrace()       4.3 us  [4.1-5.9]  nothing
+ *   cfi.c, its rules cached          0.3 us  [0.16-0.33] 32 KiB in all
  *
  * libunwind is fast only through unw_backtrace()'s per-thread "fast
  * trace" cache: 1 << 14 frames of 16 bytes mmap'ed and written by every
@@ -20,20 +22,21 @@
  * recorded one blocking call peaked at 548 MB against 17.9 MB untraced.
  * Without that cache (which cannot be turned off) it steps frame by
  * frame through a cache shared under one lock, taken with two
- * sigprocmask() calls per frame, slower than libgcc; and that lock is a
- * pthread mutex, so every contended take ran through our own hooks.
- * libgcc's unwinder (the one C++ exceptions use, always present:
- * glibc's libc6 depends on it) keeps no per-thread state and finds an
- * object's unwind table with _dl_find_object(), which takes no lock; it
- * also used 1 KB less stack here.  So we use it, loaded with dlopen()
- * at start-up; when it is missing, stacks are the call site only.  It
- * costs about 20 times libunwind's cached unwind; blocking events,
- * which get deep stacks by default, cost more than that anyway.  The
- * 2,000 threads now peak at 28.5 MB (26.3 MB with CTRACE_STACK_DEPTH=1:
- * our event buffers), 5.4 KiB a thread above untraced.
+ * sigprocmask() calls per frame; and that lock is a pthread mutex, so
+ * every contended take ran through our own hooks.  libgcc's unwinder
+ * (the one C++ exceptions use, always present: glibc's libc6 depends on
+ * it) keeps no per-thread state and finds an object's unwind table with
+ * _dl_find_object(), which takes no lock, but interprets every frame's
+ * CFI on every unwind.  So stacks are unwound by cfi.c, which caches the
+ * simple rule of each return address in one table for the process, and
+ * by libgcc (dlopen'ed at start-up) where cfi.c cannot: signal frames,
+ * DWARF expressions, stacks of unknown bounds, other architectures.
+ * Without libgcc_s, stacks are the call site only.  The 2,000 threads
+ * now peak at 28.5 MB (26.3 MB with CTRACE_STACK_DEPTH=1: our event
+ * buffers), 5.4 KiB a thread above untraced.
  *
  * Stack room: an unwind needs UNWIND_ROOM bytes below the hook's frame
- * (measured: see there).  Each thread's stack bounds are known - from
+ * (measured for libgcc's, the deeper of the two: see there).  Each thread's stack bounds are known - from
  * pthread_getattr_np() in our start trampoline, from RLIMIT_STACK and
  * the top of the initial stack for the main thread, from sigaltstack()
  * for a handler on an alternate stack - and when less room is left the
@@ -155,22 +158,24 @@ static int backtrace_gcc(void **pc, int max)
 /*
  * The main thread's stack grows down from the top of the initial stack
  * (the file name the kernel copied last, AT_EXECFN, ends just below it)
- * to RLIMIT_STACK below that top.  No limit: no bound.
+ * to RLIMIT_STACK below that top.  No limit: room without end, but the
+ * top still bounds what the unwinder reads.
  */
 static void main_bounds(void)
 {
 	const char *fn = (const char *)getauxval(AT_EXECFN);
-	uintptr_t page = getauxval(AT_PAGESZ), top, here;
+	uintptr_t page = getauxval(AT_PAGESZ), top, here, lo;
 	struct rlimit rl;
 
-	if (!fn || !page || getrlimit(RLIMIT_STACK, &rl) ||
-	    rl.rlim_cur == RLIM_INFINITY)
+	if (!fn || !page || getrlimit(RLIMIT_STACK, &rl))
 		return;
 	top = ((uintptr_t)fn + strlen(fn) + 1 + page - 1) & ~(page - 1);
+	lo = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= top ? 0 :
+	     top - rl.rlim_cur;
 	here = (uintptr_t)&top;
-	if (rl.rlim_cur >= top || here >= top || here < top - rl.rlim_cur)
+	if (here >= top || here <= lo)
 		return;		/* not the initial stack after all */
-	stk_lo = top - rl.rlim_cur;
+	stk_lo = lo;
 	stk_hi = top;
 }
 
@@ -235,7 +240,7 @@ void pl_stack_init(void)
 	if (pl_tid() == getpid())
 		main_bounds();
 	pl_dbg(PL_DBG_INIT, "unwinder: %s, stack %#lx-%#lx",
-	       gcc_bt ? "libgcc" : "none, call sites only",
+	       gcc_bt ? "cached CFI rules, libgcc" : "none, call sites only",
 	       (unsigned long)stk_lo, (unsigned long)stk_hi);
 }
 
@@ -271,7 +276,11 @@ unsigned pl_unwind(uint64_t *st, void *ra, unsigned depth)
 		return cut(left);
 	}
 	pl_tls.unwinding = 1;
-	n = backtrace_gcc(buf, (int)depth + SKIP_MAX);
+	n = left != SIZE_MAX && (uintptr_t)buf > stk_lo &&
+	    (uintptr_t)buf <= stk_hi ?
+	    pl_cfi_backtrace(buf, (int)depth + SKIP_MAX, stk_hi) : -1;
+	if (n < 0)
+		n = backtrace_gcc(buf, (int)depth + SKIP_MAX);
 	pl_tls.unwinding = 0;
 	errno = e;
 	pl_leave();
