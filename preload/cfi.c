@@ -9,10 +9,12 @@
  * unwinder works out that rule once per return address, from the
  * object's .eh_frame_hdr (found with _dl_find_object(), which takes no
  * lock), keeps it in a table shared by all threads, and walks a stack by
- * three loads per frame.  Anything else - a signal frame, a CFA or
- * register given by a DWARF expression (PLT entries), a register other
- * than rsp/rbp as the CFA (realigned frames), an object without the
- * usual table - makes the whole unwind libgcc's.
+ * three loads per frame; a signal frame (the kernel's, recognised as
+ * libgcc does) it steps through by the registers the kernel saved, so
+ * a CPU sample's stack goes on into the interrupted code.  Anything
+ * else - a CFA or register given by a DWARF expression (PLT entries), a
+ * register other than rsp/rbp as the CFA (realigned frames), an object
+ * without the usual table - makes the whole unwind libgcc's.
  *
  * The table: PL_CFI_SLOTS entries of two words, {pc << 16 | seq, rule},
  * a seqlock per entry.  A writer claims an entry by a compare-and-swap
@@ -26,6 +28,7 @@
 #include <dlfcn.h>
 #include <stdint.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "cfi.h"
 
@@ -39,6 +42,7 @@
 #define RU_END		0x4ull		/* outermost frame: ra undefined */
 #define RU_CFA_RBP	0x8ull		/* CFA = rbp + off, else rsp + off */
 #define RU_RBP_SAVED	0x10ull		/* rbp at CFA + rbp_off */
+#define RU_SIGNAL	0x20ull		/* the kernel's signal frame */
 #define RU_CFA_OFF(r)	((int32_t)((r) >> 32))
 #define RU_RBP_OFF(r)	((int16_t)((r) >> 16))
 
@@ -149,6 +153,17 @@ static uint64_t fixed(struct rd *r, unsigned n)
 		v |= (uint64_t)r->p[i] << (8 * i);
 	r->p += n;
 	return v;
+}
+
+/* skip() : pass over a block (a DWARF expression) of uleb length */
+static void skip(struct rd *r)
+{
+	uint64_t n = uleb(r);
+
+	if (n > (uint64_t)(r->end - r->p))
+		r->bad = 1;
+	else
+		r->p += n;
 }
 
 /*
@@ -328,13 +343,13 @@ static int run(struct rd *r, const struct cie *c, uint64_t *loc,
 			break;
 		case 0x0f:			/* def_cfa_expression */
 			w->cfa_ok = 0;
-			r->p += uleb(r);
+			skip(r);
 			break;
 		case 0x10:			/* expression */
 		case 0x16:			/* val_expression */
 			reg = uleb(r);
 			set_reg(w, reg, 2, 0);
-			r->p += uleb(r);
+			skip(r);
 			break;
 		case 0x14:			/* val_offset */
 			reg = uleb(r);
@@ -358,7 +373,7 @@ static int run(struct rd *r, const struct cie *c, uint64_t *loc,
 			*loc += d;
 		}
 	}
-	return r->bad || r->p > r->end ? -1 : 0;
+	return r->bad ? -1 : 0;
 }
 
 /* within() : [p, p + n) lies inside the object's mapping */
@@ -426,7 +441,7 @@ static int parse_cie(const struct dl_find_object *o, const uint8_t *p,
 		default: return -1;
 		}
 	}
-	if (r.bad || c->signal || c->ra_reg != DW_RA)
+	if (r.bad || c->ra_reg != DW_RA)
 		return -1;
 	c->init.p = c->init.end;
 	c->init.end = r.end;
@@ -468,6 +483,22 @@ static const uint8_t *find_fde(const struct dl_find_object *o, uint64_t pc)
 	return h + t[2 * lo + 1];
 }
 
+/*
+ * signal_frame() : pc + 1 is the signal trampoline the kernel returns to
+ * (its FDE starts one byte early for unwinders that look up ra - 1):
+ * "mov $15, %rax; syscall" (rt_sigreturn), as libgcc checks too.
+ */
+static uint64_t signal_frame(const struct dl_find_object *o, uint64_t pc)
+{
+	static const uint8_t code[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00,
+					0x00, 0x0f, 0x05 };
+	const uint8_t *p = (const uint8_t *)(uintptr_t)(pc + 1);
+
+	if (!within(o, p, sizeof(code)) || memcmp(p, code, sizeof(code)))
+		return RU_BAD;
+	return RU_OK | RU_SIGNAL;
+}
+
 /* rule_for() : the rule of the frame whose code is at pc (a return
  * address minus one, or the pc itself) */
 static uint64_t rule_for(uint64_t pc)
@@ -487,6 +518,8 @@ static uint64_t rule_for(uint64_t pc)
 	cp = fde + 4 - cie_off;
 	if (!cie_off || parse_cie(&o, cp, &c))
 		return RU_BAD;
+	if (c.signal)
+		return signal_frame(&o, pc);
 	begin = ptr(&r, c.fde_enc, 0);
 	range = ptr(&r, c.fde_enc & 0x0f, 0);
 	n = uleb(&r);
@@ -517,6 +550,33 @@ static uint64_t rule_for(uint64_t pc)
 	return rule;
 }
 
+/*
+ * signal_step() : out of the kernel's signal frame, whose ucontext lies
+ * at sp (the handler returned to the trampoline with it on top), into
+ * the interrupted code.  The kernel's ucontext matches glibc's
+ * ucontext_t up to the registers.  @return 0, or -1: the stack ends.
+ */
+static int signal_step(uint64_t *pc, uint64_t *sp, uint64_t *bp,
+		       uint64_t hi)
+{
+	const ucontext_t *uc = (const ucontext_t *)(uintptr_t)*sp;
+	const greg_t *g = uc->uc_mcontext.gregs;
+	uint64_t rip, rsp, rbp;
+
+	if ((uintptr_t)&g[NGREG] > hi)
+		return -1;
+	memcpy(&rip, &g[REG_RIP], 8);
+	memcpy(&rsp, &g[REG_RSP], 8);
+	memcpy(&rbp, &g[REG_RBP], 8);
+	/* the interrupted code ran above the signal frame, on this stack */
+	if (rsp <= *sp || rsp > hi || !rip)
+		return -1;
+	*pc = rip;
+	*sp = rsp;
+	*bp = rbp;
+	return 0;
+}
+
 __attribute__((noinline))
 int pl_cfi_backtrace(void **out, int max, uint64_t hi)
 {
@@ -540,6 +600,13 @@ int pl_cfi_backtrace(void **out, int max, uint64_t hi)
 			return -1;
 		if (rule & RU_END)
 			break;
+		if (rule & RU_SIGNAL) {
+			if (signal_step(&pc, &sp, &bp, hi))
+				break;
+			first = 1;	/* an interrupted pc, not a return */
+			out[n++] = (void *)(uintptr_t)pc;
+			continue;
+		}
 		cfa = (rule & RU_CFA_RBP ? bp : sp) + RU_CFA_OFF(rule);
 		if (cfa <= sp || cfa > hi || cfa - 8 < sp)
 			break;		/* not this thread's stack */
@@ -547,7 +614,9 @@ int pl_cfi_backtrace(void **out, int max, uint64_t hi)
 		if (rule & RU_RBP_SAVED) {
 			uint64_t at = cfa + RU_RBP_OFF(rule);
 
-			if (at < sp || at + 8 > hi)
+			/* in an epilogue rbp's slot may be popped already, in
+			 * the red zone below sp that no signal frame touches */
+			if (at + 128 < sp || at + 8 > hi)
 				break;
 			memcpy(&bp, (const void *)(uintptr_t)at, 8);
 		}

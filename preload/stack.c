@@ -28,9 +28,10 @@
  * it) keeps no per-thread state and finds an object's unwind table with
  * _dl_find_object(), which takes no lock, but interprets every frame's
  * CFI on every unwind.  So stacks are unwound by cfi.c, which caches the
- * simple rule of each return address in one table for the process, and
- * by libgcc (dlopen'ed at start-up) where cfi.c cannot: signal frames,
- * DWARF expressions, stacks of unknown bounds, other architectures.
+ * simple rule of each return address in one table for the process and
+ * steps through the kernel's signal frames, and by libgcc (dlopen'ed at
+ * start-up) where cfi.c cannot: DWARF expressions, other CFA registers,
+ * stacks of unknown bounds, other architectures.
  * Without libgcc_s, stacks are the call site only.  The 2,000 threads
  * now peak at 28.5 MB (26.3 MB with CTRACE_STACK_DEPTH=1: our event
  * buffers), 5.4 KiB a thread above untraced.

@@ -1,9 +1,10 @@
 /*
  * test-cfi - the fast unwinder (preload/cfi.c) against libgcc's: the
  * same return addresses through our frames, frame-pointer frames (a
- * variable-length array), libc's (qsort's callback) and the thread's
- * outermost; libgcc's (-1) at a signal frame; a stack cut at the bound
- * it was given, never read beyond it.
+ * variable-length array), libc's (qsort's callback), the kernel's signal
+ * frame and the thread's outermost; a stack cut at the bound it was
+ * given, never read beyond it; and from CPU-time samples that land
+ * anywhere (prologues, epilogues, libc), always libgcc's or no answer.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -11,6 +12,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <unwind.h>
 
 #include "preload/cfi.c"
@@ -118,6 +122,76 @@ static __attribute__((noinline)) int bounded(void)
 	return all > 3 && n == 1;
 }
 
+/*
+ * An epilogue that popped rbp, whose CFI still says rbp is in its slot
+ * (gcc emits no restore there), now in the red zone below rsp: a signal
+ * taken there (tgkill, returning to the instruction after the syscall)
+ * must still find the caller's rbp.
+ */
+__asm__(".text\n"
+	".type popped_rbp, @function\n"
+	"popped_rbp:\n"
+	".cfi_startproc\n"
+	"	push %rbp\n"
+	".cfi_def_cfa_offset 16\n"
+	".cfi_offset %rbp, -16\n"
+	"	mov %rdi, %rbp\n"		/* clobbered: only the slot holds it */
+	"	pop %rbp\n"
+	".cfi_def_cfa_offset 8\n"
+	"	mov $234, %eax\n"		/* tgkill(rdi, rsi, rdx) */
+	"	syscall\n"
+	"	ret\n"
+	".cfi_endproc\n"
+	".size popped_rbp, .-popped_rbp\n");
+long popped_rbp(long tgid, long tid, long sig);
+
+/* in a frame that uses rbp as its frame pointer: the CFA of the caller
+ * depends on the rbp the epilogue left */
+static __attribute__((noinline)) int rbp_user(int d)
+{
+	volatile char pad[d * 16 + 1];
+
+	pad[0] = (char)d;
+	popped_rbp(getpid(), syscall(SYS_gettid), SIGUSR1);
+	return pad[0];
+}
+
+/* CPU-time samples: the same frames wherever the signal lands */
+static void on_prof(int sig)
+{
+	(void)sig;
+	probe();
+}
+
+static int by_value(const void *x, const void *y)
+{
+	unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+static void sampled(const char *where)
+{
+	struct itimerval on = { { 0, 1000 }, { 0, 1000 } }, off = { 0 };
+	static unsigned v[4096];
+	unsigned i, x = 1;
+	int round;
+
+	same = fell = differ = total = 0;
+	signal(SIGPROF, on_prof);
+	setitimer(ITIMER_PROF, &on, NULL);
+	for (round = 0; round < 60 && total < 100; round++) {
+		for (i = 0; i < 4096; i++)
+			v[i] = x = x * 1103515245 + 12345;
+		qsort(v, 4096, sizeof(v[0]), by_value);
+		sink = plain(20, (int)v[0]) + vla(8);
+	}
+	setitimer(ITIMER_PROF, &off, NULL);
+	signal(SIGPROF, SIG_DFL);
+	ok(total > 0 && !differ, "%s: %d CPU samples, %d as libgcc's, %d left "
+	   "to it, %d differ", where, total, same, fell, differ);
+}
+
 static void shapes(const char *where)
 {
 	int v[40], i;
@@ -134,14 +208,20 @@ static void shapes(const char *where)
 	   "%d the same, %d differ, %d fell back)", where, same, total,
 	   differ, fell);
 	signal(SIGUSR1, on_usr1);
-	fell = 0;
+	same = fell = differ = 0;
 	raise(SIGUSR1);
-	ok(fell == 1, "%s: a signal frame is libgcc's", where);
+	ok(same == 1, "%s: through a signal frame as libgcc (%d fell back, "
+	   "%d differ)", where, fell, differ);
+	same = fell = differ = 0;
+	rbp_user(3);
+	ok(same == 1, "%s: through an epilogue that popped rbp (%d fell "
+	   "back, %d differ)", where, fell, differ);
 	ok(bounded(), "%s: a walk ends at its bound", where);
 	pl_cfi_forget();
 	same = 0;
 	plain(3, 1);
 	ok(same == 1, "%s: the same after forgetting every rule", where);
+	sampled(where);
 }
 
 static void *thread(void *arg)
