@@ -3,9 +3,10 @@
  * in front of libgcc's (stack.c).
  *
  * libgcc interprets the call frame information of every frame on every
- * unwind (4.3 us for 18 frames; this one, its rules cached, 0.3 us).  Almost every frame of gcc's code has
- * the same simple rule: CFA = rsp or rbp + offset, the return address at
- * CFA - 8, rbp saved at a fixed offset from the CFA or not at all.  This
+ * unwind (4.3 us for 18 frames; this one, its rules cached, 0.3 us).
+ * Almost every frame of gcc's code has the same simple rule: CFA = rsp
+ * or rbp + offset, the return address at CFA - 8, rbp saved at a fixed
+ * offset from the CFA or not at all.  This
  * unwinder works out that rule once per return address, from the
  * object's .eh_frame_hdr (found with _dl_find_object(), which takes no
  * lock), keeps it in a table shared by all threads, and walks a stack by

@@ -37,15 +37,16 @@
  * buffers), 5.4 KiB a thread above untraced.
  *
  * Stack room: an unwind needs UNWIND_ROOM bytes below the hook's frame
- * (measured for libgcc's, the deeper of the two: see there).  Each thread's stack bounds are known - from
- * pthread_getattr_np() in our start trampoline, from RLIMIT_STACK and
- * the top of the initial stack for the main thread, from sigaltstack()
- * for a handler on an alternate stack - and when less room is left the
- * stack is the call site only and the cut is counted (a STACK_CUT event
- * after the event, emit.c).  A stack we know nothing of (a thread we did
- * not start, a coroutine's) is unwound as before, after a sigaltstack()
- * call.  pthread_getattr_np() costs each thread start 0.75 us (736-789
- * ns in three runs of 100000).
+ * (measured for libgcc's, the deeper of the two: see there).  Each
+ * thread's stack bounds are known - from pthread_getattr_np() in our
+ * start trampoline, from RLIMIT_STACK and the top of the initial stack
+ * for the main thread, from sigaltstack() for a handler on an alternate
+ * stack - and when less room is left the stack is the call site only
+ * and the cut is counted (a STACK_CUT event after the event, emit.c).
+ * A stack we know nothing of (a thread we did not start, a coroutine's)
+ * is unwound by libgcc as before, after a sigaltstack() call.
+ * pthread_getattr_np() costs each thread start 0.75 us (736-789 ns in
+ * three runs of 100000).
  *
  * The first frame is always the hook's call site (return address into the
  * caller); the unwinder's frames inside ctrace are dropped by finding that
