@@ -15,6 +15,7 @@
 #include "log.h"
 #include "out.h"
 #include "trace.h"
+#include "wire.h"
 
 /* the images of one process (one pid until it exits), and its children */
 struct group {
@@ -30,6 +31,7 @@ struct group {
 struct info {
 	struct group **groups;		/* in file order */
 	size_t ngroups;
+	uint64_t cut;			/* stacks cut short (STACK_CUT) */
 };
 
 static void secs(int64_t ns)
@@ -327,6 +329,14 @@ static void show_events(struct ana_trace *t)
 	}
 }
 
+/* the unwinder had too little of a thread's stack left to run on */
+static void show_cut(const struct info *in)
+{
+	if (in->cut)
+		printf("  stacks cut short for lack of stack room: %" PRIu64
+		       "\n", in->cut);
+}
+
 static void show_lost(struct ana_trace *t)
 {
 	const struct ana_proc *p;
@@ -398,6 +408,7 @@ static void info_done(struct ana_trace *t)
 	show_processes(t, in);
 	show_threads(t);
 	show_events(t);
+	show_cut(in);
 	show_lost(t);
 	show_end(t);
 	fflush(stdout);
@@ -417,7 +428,19 @@ static void free_info(struct info *in)
 	free(in->groups);
 }
 
+static void info_event(struct ana_trace *t, struct ana_proc *p,
+		       struct ana_thread *th, const struct fmt_event *ev)
+{
+	struct info *in = t->data;
+
+	(void)p;
+	(void)th;
+	if (ev->type == FMT_EV_STACK_CUT)
+		in->cut = fmt_lost_add(in->cut, ev->f[0]);
+}
+
 static const struct ana_ops info_ops = {
+	.event = info_event,
 	.done = info_done,
 };
 

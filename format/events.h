@@ -62,6 +62,11 @@
 	 * has none), stack the call site; recorded by the exiting thread */ \
 	X(UNFINISHED, 7, FMT_FAM_THREAD, "duasuk",			\
 	  "dur type obj fd call stack")					\
+	/* (minor 2) stacks of this thread's events since its last	\
+	 * STACK_CUT that are the call site only because less than	\
+	 * `need` bytes of stack were left to unwind on; room is what	\
+	 * the last of them had.  Recorded after the event it follows */ \
+	X(STACK_CUT, 8, FMT_FAM_THREAD, "uuu", "count room need")	\
 	/* sync */							\
 	X(MUTEX_BLOCK, 16, FMT_FAM_SYNC, "datstdk",			\
 	  "dur obj holder result waker wake_dt stack")			\

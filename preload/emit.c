@@ -504,6 +504,34 @@ static PL_SLOW_FN void late_event(void)
 	orphan(1, FMT_LOST_EXITING);
 }
 
+/*
+ * The stacks stack.c cut to the call site for lack of room: counted in a
+ * STACK_CUT event right after the event (usually the one cut).  b held.
+ */
+static PL_SLOW_FN void append_cut(struct pl_buf *b, uint64_t now)
+{
+	struct fmt_event ev = { .type = FMT_EV_STACK_CUT };
+
+	ev.ts = b->last_ts;
+	ev.f[0] = pl_tls.cut_n;
+	ev.f[1] = pl_tls.cut_room;
+	ev.f[2] = pl_unwind_room();
+	pl_tls.cut_n = 0;
+	append(b, &ev, now, fmt_event_info(FMT_EV_STACK_CUT)->kinds);
+}
+
+/*
+ * Inside the guard: a signal handler's call is a lost event; the
+ * unwinder's own calls (a lock of libgcc's) are ctrace's, not lost.
+ */
+static PL_SLOW_FN void reentered(const struct fmt_event *ev)
+{
+	if (pl_tls.unwinding && ev->nstack && pl_unwinder_call(
+	    (const void *)(uintptr_t)ev->stack[0]))
+		return;
+	pl_tls.lost_reentry++;
+}
+
 /* self_buf() out of the hot path, errno kept (mmap may set it) */
 static PL_SLOW_FN struct pl_buf *new_buf_keep_errno(void)
 {
@@ -525,7 +553,7 @@ emit(struct fmt_event *ev, uint64_t now, const char *kinds)
 	struct pl_buf *b;
 
 	if (PL_UNLIKELY(!pl_enter())) {
-		pl_tls.lost_reentry++;
+		reentered(ev);
 		return;
 	}
 	b = pl_tls.buf;
@@ -533,6 +561,8 @@ emit(struct fmt_event *ev, uint64_t now, const char *kinds)
 		b = new_buf_keep_errno();
 	if (PL_LIKELY(b != NULL) && own(b)) {
 		append(b, ev, now, kinds);
+		if (PL_UNLIKELY(pl_tls.cut_n))
+			append_cut(b, now);
 		disown(b);
 	} else if (b || pl_tls.ended) {
 		late_event();

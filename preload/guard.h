@@ -44,6 +44,9 @@ struct pl_tls {
 	uint64_t hold_ts;	/* an instant event's time, taken before the
 				 * real call and recorded after it; 0 = none */
 	int cpu_timer;		/* its CPU-time timer id + 1; 0 = none */
+	int unwinding;		/* inside the unwinder (stack.c) */
+	uint32_t cut_n;		/* stacks cut short, not yet recorded */
+	uint32_t cut_room;	/* bytes of stack the last one had left */
 };
 
 extern __thread struct pl_tls pl_tls __attribute__((tls_model("initial-exec")));

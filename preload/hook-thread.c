@@ -112,6 +112,7 @@ static void *trampoline(void *p)
 	int parent;
 
 	pl_buf_get_start(b, &fn, &arg, &parent);
+	pl_stack_thread();
 	if (pl_enter()) {
 		pl_thread_adopt(b);
 		pl_leave();

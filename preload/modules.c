@@ -322,12 +322,12 @@ PL_EXPORT void *dlmopen(Lmid_t ns, const char *file, int mode)
 
 PL_EXPORT int dlclose(void *h)
 {
-	int r;
+	int r = REAL(dlclose)(h);
 
-	if (!pl_on(PL_CONNECTED) || pl_inside())
-		return REAL(dlclose)(h);
-	r = REAL(dlclose)(h);
+	/* the unwinder's rules for its code may be another object's next */
 	if (r == 0)
+		pl_cfi_forget();
+	if (r == 0 && pl_on(PL_CONNECTED) && !pl_inside())
 		pl_mod_sync();
 	return r;
 }

@@ -27,6 +27,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "cfi.h"
 #include "events.h"
 #include "wire.h"
 
@@ -345,9 +346,15 @@ static inline uint64_t pl_now(void)
  */
 #define PL_STACK_MAX	32
 void pl_stack_init(void);
-/* pl_unwinder_call() : ra lies in libunwind, whose calls are ctrace's */
+/* pl_stack_thread() : at the start of a thread we started, before any
+ * unwind: learn its stack's bounds */
+void pl_stack_thread(void);
+/* pl_unwinder_call() : ra lies in the unwinder (libgcc_s), whose calls
+ * made while we unwind are ctrace's */
 int pl_unwinder_call(const void *ra);
 unsigned pl_unwind(uint64_t *st, void *ra, unsigned depth);
+/* pl_unwind_room() : bytes of stack an unwind needs (STACK_CUT.need) */
+unsigned pl_unwind_room(void);
 
 static inline unsigned pl_stack_n(uint64_t *st, void *ra, unsigned depth)
 {

@@ -2,40 +2,89 @@
  * stack.c - stacks deeper than the call site (CTRACE_STACK_DEPTH > 1).
  *
  * Debian builds without frame pointers, so the unwinder must follow the
- * DWARF call frame information (.eh_frame).  Measured on Debian 12 x86_64
- * (glibc 2.36, gcc 12, libunwind 1.6.2), a 14-frame stack of an -O2
- * program without frame pointers, 200000 unwinds, best of 2:
+ * DWARF call frame information (.eh_frame).  The unwinder runs inside
+ * other people's programs, on their threads' stacks: its memory per
+ * thread, its locks and its stack use are theirs.  Measured on Debian 12
+ * x86_64 (glibc 2.36, gcc 12, libgcc_s 12, libunwind 1.6.2), an 18-frame
+ * stack of an -O2 program without frame pointers, 100000 unwinds, runs
+ * of three on a 2-core machine busy with other builds (spread in
+ * brackets; the machine's load moved every figure by up to 4 times):
  *
- *   glibc backtrace() (libgcc _Unwind_Backtrace)    2380 ns per stack
- *   libunwind unw_backtrace() (UNW_LOCAL_ONLY)       114 ns per stack
+ *   libunwind unw_backtrace()        220 ns  [216-548]  256 KiB a thread
+ *   libunwind init_local + unw_step  9.1 us  [9.1-10.0] one global lock
+ *   (the same, UNW_CACHE_NONE)       35 us   [32-48]
+ *   libgcc _Unwind_Backtrace()       4.3 us  [4.1-5.9]  nothing
+ *   cfi.c, its rules cached          0.3 us  [0.16-0.33] 32 KiB in all
  *
- * libgcc interprets the CFI of every frame on every call; libunwind's
- * unw_backtrace() keeps a per-thread cache of frame layouts (its "fast
- * trace"), so after warm-up a frame costs a hash lookup.  We use
- * libunwind, loaded with dlopen() at start-up (no link dependency, no
- * header needed: unw_backtrace has the backtrace() signature).  When
- * libunwind.so.8 is missing, stacks are the call site only.
+ * libunwind is fast only through unw_backtrace()'s per-thread "fast
+ * trace" cache: 1 << 14 frames of 16 bytes mmap'ed and written by every
+ * thread that unwinds once, freed at its exit.  2,000 threads alive that
+ * recorded one blocking call peaked at 548 MB against 17.9 MB untraced.
+ * Without that cache (which cannot be turned off) it steps frame by
+ * frame through a cache shared under one lock, taken with two
+ * sigprocmask() calls per frame; and that lock is a pthread mutex, so
+ * every contended take ran through our own hooks.  libgcc's unwinder
+ * (the one C++ exceptions use, always present: glibc's libc6 depends on
+ * it) keeps no per-thread state and finds an object's unwind table with
+ * _dl_find_object(), which takes no lock, but interprets every frame's
+ * CFI on every unwind.  So stacks are unwound by cfi.c, which caches the
+ * simple rule of each return address in one table for the process and
+ * steps through the kernel's signal frames, and by libgcc (dlopen'ed at
+ * start-up) where cfi.c cannot: DWARF expressions, other CFA registers,
+ * stacks of unknown bounds, other architectures.
+ * Without libgcc_s, stacks are the call site only.  The 2,000 threads
+ * now peak at 28.5 MB (26.3 MB with CTRACE_STACK_DEPTH=1: our event
+ * buffers), 5.4 KiB a thread above untraced.
+ *
+ * Stack room: an unwind needs UNWIND_ROOM bytes below the hook's frame
+ * (measured for libgcc's, the deeper of the two: see there).  Each
+ * thread's stack bounds are known - from pthread_getattr_np() in our
+ * start trampoline, from RLIMIT_STACK and the top of the initial stack
+ * for the main thread, from sigaltstack() for a handler on an alternate
+ * stack - and when less room is left the stack is the call site only
+ * and the cut is counted (a STACK_CUT event after the event, emit.c).
+ * A stack we know nothing of (a thread we did not start, a coroutine's)
+ * is unwound by libgcc as before, after a sigaltstack() call.
+ * pthread_getattr_np() costs each thread start 0.75 us (736-789 ns in
+ * three runs of 100000).
  *
  * The first frame is always the hook's call site (return address into the
  * caller); the unwinder's frames inside ctrace are dropped by finding that
- * address among them.  Unwinding runs with the guard set, so whatever
- * libunwind allocates goes straight to the real allocator, unrecorded.
+ * address among them.  Unwinding runs with the guard set, so whatever the
+ * unwinder calls that we hook passes through unrecorded.
  * Limits: a stack the program corrupted ends the unwind early or, as with
- * any in-process unwinder that trusts the CFI, could fault; unwinding from
- * a signal handler that interrupted dlopen() in the same thread would
- * wait on the loader's lock (libunwind looks objects up with
- * dl_iterate_phdr on a cache miss).
+ * any in-process unwinder that trusts the CFI, could fault; frames the
+ * program registered with __register_frame() (JIT code) make libgcc take
+ * its object lock.
  */
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
 #include <errno.h>
+#include <unistd.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
+#include <unwind.h>
 
 #include "pl.h"
 #include "guard.h"
 
 /* frames of ctrace between the unwinder and the hook's caller */
 #define SKIP_MAX	8
+
+/*
+ * Stack the unwinder may use below pl_unwind()'s frame, with a margin.
+ * Measured with tests/fixtures/stack-small and no cut at all: the
+ * traced thread died with 2,048 bytes left below the program's frame
+ * and worked with 2,560, of which the hook's own frames above
+ * pl_unwind() took 816, so an unwind used at most 1,744 bytes (libgcc
+ * keeps its context and frame state on the stack, nothing per frame).
+ * Cut to the call site, the same thread works with 1,024 bytes left.
+ */
+#define UNWIND_ROOM	4096
 
 /* our own code, from the linker: its frames are never the program's */
 extern const char __ehdr_start[] __attribute__((visibility("hidden")));
@@ -46,12 +95,16 @@ static int in_ctrace(const void *pc)
 	return (const char *)pc >= __ehdr_start && (const char *)pc < etext;
 }
 
-static int (*unw_bt)(void **, int);
+static _Unwind_Reason_Code (*gcc_bt)(_Unwind_Trace_Fn, void *);
+static _Unwind_Ptr (*gcc_ip)(struct _Unwind_Context *);
+
+/* this thread's stack, [stk_lo, stk_hi); 0, 0 = not known */
+static __thread uintptr_t stk_lo __attribute__((tls_model("initial-exec")));
+static __thread uintptr_t stk_hi __attribute__((tls_model("initial-exec")));
 
 /*
- * Where libunwind's code lies: its calls are ctrace's own (it maps and
- * unmaps per-thread caches, some from a pthread_key destructor at thread
- * exit, outside any guard), and the mmap hooks must not record them.
+ * Where the unwinder's code lies: what it calls while we unwind is
+ * ctrace's own doing, not the program's (emit.c, the mmap hooks).
  */
 static uintptr_t unw_lo, unw_hi;
 
@@ -80,38 +133,157 @@ int pl_unwinder_call(const void *ra)
 	return (uintptr_t)ra >= unw_lo && (uintptr_t)ra < unw_hi;
 }
 
+struct walk {
+	void **pc;
+	int n, max;
+};
+
+static _Unwind_Reason_Code walk_one(struct _Unwind_Context *ctx, void *arg)
+{
+	struct walk *w = arg;
+	uintptr_t ip = gcc_ip(ctx);
+
+	if (!ip)
+		return _URC_END_OF_STACK;
+	w->pc[w->n++] = (void *)ip;
+	return w->n < w->max ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
+static int backtrace_gcc(void **pc, int max)
+{
+	struct walk w = { pc, 0, max };
+
+	gcc_bt(walk_one, &w);
+	return w.n;
+}
+
+/*
+ * The main thread's stack grows down from the top of the initial stack
+ * (the file name the kernel copied last, AT_EXECFN, ends just below it)
+ * to RLIMIT_STACK below that top.  No limit: room without end, but the
+ * top still bounds what the unwinder reads.
+ */
+static void main_bounds(void)
+{
+	const char *fn = (const char *)getauxval(AT_EXECFN);
+	uintptr_t page = getauxval(AT_PAGESZ), top, here, lo;
+	struct rlimit rl;
+
+	if (!fn || !page || getrlimit(RLIMIT_STACK, &rl))
+		return;
+	top = ((uintptr_t)fn + strlen(fn) + 1 + page - 1) & ~(page - 1);
+	lo = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= top ? 0 :
+	     top - rl.rlim_cur;
+	here = (uintptr_t)&top;
+	if (here >= top || here <= lo)
+		return;		/* not the initial stack after all */
+	stk_lo = lo;
+	stk_hi = top;
+}
+
+/* pl_stack_thread() : a thread we started learns its stack bounds */
+void pl_stack_thread(void)
+{
+	pthread_attr_t a;
+	size_t size;
+	void *lo;
+
+	/* it allocates (a CPU set): with the guard held, unrecorded */
+	if (!gcc_bt || !pl_enter())
+		return;
+	if (pthread_getattr_np(pthread_self(), &a) == 0) {
+		if (pthread_attr_getstack(&a, &lo, &size) == 0) {
+			stk_lo = (uintptr_t)lo;
+			stk_hi = (uintptr_t)lo + size;
+		}
+		pthread_attr_destroy(&a);
+	}
+	pl_leave();
+}
+
+/* room() : bytes of stack below sp; SIZE_MAX for a stack we do not know */
+static size_t room(uintptr_t sp)
+{
+	stack_t ss;
+
+	if (sp > stk_lo && sp <= stk_hi)
+		return sp - stk_lo;
+	/* a signal handler on its alternate stack */
+	if (sigaltstack(NULL, &ss) == 0 && (ss.ss_flags & SS_ONSTACK) &&
+	    sp > (uintptr_t)ss.ss_sp && sp <= (uintptr_t)ss.ss_sp + ss.ss_size)
+		return sp - (uintptr_t)ss.ss_sp;
+	return SIZE_MAX;
+}
+
 /* pl_stack_init() : load the unwinder if any stack may be deeper than 1 */
 void pl_stack_init(void)
 {
 	struct link_map *lm;
-	void *h;
+	void *h, *pc[4];
 
 	if (pl_conf.stack_depth <= 1 && pl_conf.stack_block <= 1 &&
 	    (pl_conf.stack_sampled <= 1 || !pl_conf.heap_sample) &&
 	    (pl_conf.stack_cpu <= 1 || !(pl_conf.fam & FMT_FAM_CPU) ||
 	     !pl_conf.cpu_hz))
 		return;
-	h = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
-	if (h)
-		*(void **)&unw_bt = dlsym(h, "unw_backtrace");
+	h = dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (h) {
+		*(void **)&gcc_bt = dlsym(h, "_Unwind_Backtrace");
+		*(void **)&gcc_ip = dlsym(h, "_Unwind_GetIP");
+		if (!gcc_ip)
+			gcc_bt = NULL;
+	}
 	if (h && dlinfo(h, RTLD_DI_LINKMAP, &lm) == 0)
 		dl_iterate_phdr(find_unw, (void *)lm->l_addr);
-	pl_dbg(PL_DBG_INIT, "unwinder: %s",
-	       unw_bt ? "libunwind" : "none, call sites only");
+	/* its first unwind initialises its tables (pthread_once): here,
+	 * not in a signal handler */
+	if (gcc_bt)
+		backtrace_gcc(pc, 4);
+	if (pl_tid() == getpid())
+		main_bounds();
+	pl_dbg(PL_DBG_INIT, "unwinder: %s, stack %#lx-%#lx",
+	       gcc_bt ? "cached CFI rules, libgcc" : "none, call sites only",
+	       (unsigned long)stk_lo, (unsigned long)stk_hi);
+}
+
+unsigned pl_unwind_room(void)
+{
+	return UNWIND_ROOM;
+}
+
+/* cut() : too little room below sp to unwind: count it for emit.c */
+static __attribute__((noinline, cold)) unsigned cut(size_t left)
+{
+	pl_tls.cut_n++;
+	pl_tls.cut_room = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+	return 1;
 }
 
 unsigned pl_unwind(uint64_t *st, void *ra, unsigned depth)
 {
 	void *buf[PL_STACK_MAX + SKIP_MAX];
+	size_t left;
 	int n, i, j, e;
 
 	st[0] = (uintptr_t)ra;
-	if (!unw_bt || depth <= 1 || !pl_enter())
+	if (!gcc_bt || depth <= 1 || !pl_enter())
 		return 1;
 	if (depth > PL_STACK_MAX)
 		depth = PL_STACK_MAX;
 	e = errno;
-	n = unw_bt(buf, (int)depth + SKIP_MAX);
+	left = room((uintptr_t)buf);
+	if (left < UNWIND_ROOM) {
+		errno = e;
+		pl_leave();
+		return cut(left);
+	}
+	pl_tls.unwinding = 1;
+	n = left != SIZE_MAX && (uintptr_t)buf > stk_lo &&
+	    (uintptr_t)buf <= stk_hi ?
+	    pl_cfi_backtrace(buf, (int)depth + SKIP_MAX, stk_hi) : -1;
+	if (n < 0)
+		n = backtrace_gcc(buf, (int)depth + SKIP_MAX);
+	pl_tls.unwinding = 0;
 	errno = e;
 	pl_leave();
 	for (i = 0; i < n && i < SKIP_MAX; i++)

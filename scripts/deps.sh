@@ -6,7 +6,8 @@ set -u
 
 # build: compiler, lz4 (trace compression), elfutils (symbols), zlib,
 # libpng (the mandelbrot example writes a PNG), protobuf-c (pprof and
-# Perfetto output), libunwind (the preload dlopens it for deep stacks);
+# Perfetto output); the preload dlopens libgcc_s (libc6 brings it) for
+# deep stacks;
 # test: bats with its helper libraries, real programs the tests trace,
 # protoc (decodes Perfetto exports), chromium (the html page, driven by
 # node and npm with tests/html's playwright-core),
@@ -14,7 +15,7 @@ set -u
 # server under load), strace (io counts compared with ctrace's) and Go
 # (go tool pprof reads the pprof profiles)
 PKGS="gcc make libc6-dev liblz4-dev libelf-dev libdw-dev zlib1g-dev libpng-dev
-protobuf-c-compiler libprotobuf-c-dev pkg-config libunwind8
+protobuf-c-compiler libprotobuf-c-dev pkg-config
 bats bats-support bats-assert python3 xz-utils pigz sqlite3 procps
 protobuf-compiler chromium time
 redis-server redis-tools strace golang-go"
