@@ -6,6 +6,8 @@
  *   <ts> <pid> - process ppid=<n> image=<n> flags=<f> exe="..." argv="..."
  *   <ts> <pid> - process_end image=<n> how=<how> status=<n>
  *   - <pid> <tid> lost count=<n> reason=<reason>
+ *   <ts> <pid> - untraced ppid=<n> how=<fork|exec|refused> reason=<n>
+ *        err=<errno> path="<file>"
  *   <ts> - - end events=<n> lost=<n> processes=<n>
  * in file order.  <ts> is seconds since the trace started, 9 decimals.
  */
@@ -243,6 +245,34 @@ static void dump_lost(struct ana_trace *t, const struct ana_lost *l)
 	line_done(b);
 }
 
+static void dump_untraced(struct ana_trace *t, const struct ana_untraced *u)
+{
+	static const char *const how[] = {
+		[FMT_UNTR_FORK] = "fork", [FMT_UNTR_EXEC] = "exec",
+		[FMT_UNTR_REFUSED] = "refused",
+	};
+	struct fmt_buf *b = &((struct dump *)t->data)->line;
+
+	put_ts(b, t, u->ts);
+	ana_put(b, " ");
+	ana_put_u64(b, u->pid);
+	ana_put(b, " - untraced ppid=");
+	ana_put_u64(b, u->ppid);
+	ana_put(b, " how=");
+	if (u->how < 4 && how[u->how])
+		ana_put(b, how[u->how]);
+	else
+		ana_put_u64(b, u->how);
+	ana_put(b, " reason=");
+	ana_put_u64(b, u->reason);
+	ana_put(b, " err=");
+	ana_put_u64(b, u->err);
+	ana_put(b, " path=\"");
+	ana_put(b, u->path);
+	ana_put(b, "\"\n");
+	line_done(b);
+}
+
 static void dump_end(struct ana_trace *t, const struct ana_end *e)
 {
 	struct fmt_buf *b = &((struct dump *)t->data)->line;
@@ -270,6 +300,7 @@ static const struct ana_ops dump_ops = {
 	.process_end = dump_process_end,
 	.event = dump_event,
 	.lost = dump_lost,
+	.untraced = dump_untraced,
 	.end = dump_end,
 	.done = dump_done,
 };

@@ -368,6 +368,38 @@ static void show_lost(struct ana_trace *t)
 	}
 }
 
+/* processes that ran but are not in the trace, and why */
+static void show_untraced(struct ana_trace *t)
+{
+	static const char *const how[] = {
+		[FMT_UNTR_FORK] = "fork", [FMT_UNTR_EXEC] = "exec",
+		[FMT_UNTR_REFUSED] = "refused",
+	};
+	const struct ana_untraced *u;
+	const char *why;
+	size_t i;
+
+	if (!t->nuntraced)
+		return;
+	printf("\nnot traced: %zu process%s\n", t->nuntraced,
+	       plural(t->nuntraced, "es"));
+	for (i = 0; i < t->nuntraced; i++) {
+		u = &t->untraced[i];
+		printf("  %" PRIu64 " (%s", u->pid,
+		       u->how < 4 && how[u->how] ? how[u->how] : "?");
+		if (u->ppid && u->how != FMT_UNTR_EXEC)
+			printf(" of %" PRIu64, u->ppid);
+		printf(")");
+		if (*u->path)
+			printf(" %s", u->path);
+		why = fmt_why_str(u->reason);
+		printf(": %s", *why ? why : "reason unknown");
+		if (u->err)
+			printf(": %s", strerror((int)u->err));
+		printf("\n");
+	}
+}
+
 static void show_end(struct ana_trace *t)
 {
 	const struct ana_end *e = &t->end;
@@ -410,6 +442,7 @@ static void info_done(struct ana_trace *t)
 	show_events(t);
 	show_cut(in);
 	show_lost(t);
+	show_untraced(t);
 	show_end(t);
 	fflush(stdout);
 }

@@ -415,6 +415,32 @@ static int rec_lost(struct ana_trace *t, const struct fmt_record *rec,
 	return 0;
 }
 
+static int rec_untraced(struct ana_trace *t, const struct fmt_record *rec,
+			const struct ana_ops *ops)
+{
+	struct fmt_untraced f;
+	struct ana_untraced *u;
+
+	if (fmt_parse_untraced(rec, &f))
+		return -1;
+	t->untraced = xrealloc(t->untraced,
+			       (t->nuntraced + 1) * sizeof(*t->untraced));
+	u = &t->untraced[t->nuntraced++];
+	u->pid = f.pid;
+	u->ppid = f.ppid;
+	u->ts = f.ts;
+	u->how = f.how;
+	u->reason = f.reason;
+	u->err = f.err;
+	u->path = xmalloc(f.path_len + 1);
+	memcpy(u->path, f.path, f.path_len);
+	u->path[f.path_len] = 0;
+	see_ts(t, f.ts);
+	if (ops->untraced)
+		ops->untraced(t, u);
+	return 0;
+}
+
 static int rec_end(struct ana_trace *t, const struct fmt_record *rec,
 		   const struct ana_ops *ops)
 {
@@ -585,6 +611,9 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
 	case FMT_REC_DATA:
 		err = ana_syms_data(t, rec);
 		break;
+	case FMT_REC_UNTRACED:
+		err = rec_untraced(t, rec, ops);
+		break;
 	}
 	if (err)
 		bad_record(t, rec->type, "payload does not parse");
@@ -728,5 +757,8 @@ void ana_trace_close(struct ana_trace *t)
 	for (i = 0; i < t->nprocs; i++)
 		free_proc(t->procs[i]);
 	free(t->procs);
+	for (i = 0; i < t->nuntraced; i++)
+		free(t->untraced[i].path);
+	free(t->untraced);
 	memset(t, 0, sizeof(*t));
 }

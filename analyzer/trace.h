@@ -97,6 +97,12 @@ struct ana_lost {
 	uint64_t pid, tid, count, reason;
 };
 
+/* an UNTRACED record: a process that ran but never reached the collector */
+struct ana_untraced {
+	uint64_t pid, ppid, ts, how, reason, err;
+	char *path;			/* "" when unknown */
+};
+
 struct ana_end {
 	uint64_t ts, nevents, nlost, nprocesses;
 };
@@ -123,6 +129,7 @@ struct ana_ops {
 	void (*event)(struct ana_trace *t, struct ana_proc *p,
 		      struct ana_thread *th, const struct fmt_event *ev);
 	void (*lost)(struct ana_trace *t, const struct ana_lost *l);
+	void (*untraced)(struct ana_trace *t, const struct ana_untraced *u);
 	void (*end)(struct ana_trace *t, const struct ana_end *e);
 	/* once everything is read and thread names are resolved, before
 	 * the warning about how the trace ended */
@@ -138,6 +145,8 @@ struct ana_trace {
 	struct ana_proc **procs;	/* in file order */
 	size_t nprocs;
 	struct ana_stats st;
+	struct ana_untraced *untraced;	/* in file order */
+	size_t nuntraced;
 	struct fmt_reader_state stop;	/* how reading stopped */
 	int have_end;
 	struct ana_end end;

@@ -367,6 +367,38 @@ static int on_bye(struct col_client *c, struct fmt_cursor *cur)
 	return 0;
 }
 
+/* a fork child of this connection's process that could not connect */
+static int on_untraced(struct col_client *c, struct fmt_cursor *cur,
+		       pid_t sender)
+{
+	uint64_t pid, ppid, reason, err;
+
+	pid = fmt_cur_uvar(cur);
+	ppid = fmt_cur_uvar(cur);
+	reason = fmt_cur_uvar(cur);
+	err = fmt_cur_uvar(cur);
+	/* it speaks for itself only, and is this process' child */
+	if (cur->err || cur->p != cur->end || pid != (uint64_t)sender ||
+	    ppid != (uint64_t)client_pid(c) || reason >= FMT_WHY_MAX ||
+	    err > 4095)
+		return -1;
+	col_untraced((pid_t)pid, (pid_t)ppid, FMT_UNTR_FORK, (unsigned)reason,
+		     (int)err, NULL);
+	return 0;
+}
+
+static int on_exec(struct col_client *c, struct fmt_cursor *cur)
+{
+	const char *path;
+	size_t n;
+
+	path = fmt_cur_str(cur, FMT_MAX_STR, &n);
+	if (cur->err || cur->p != cur->end)
+		return -1;
+	col_image_exec(c->img, n ? path : "", n);
+	return 0;
+}
+
 static int handle(struct col_client *c, uint32_t n, pid_t sender)
 {
 	struct fmt_msg_hdr h;
@@ -381,6 +413,8 @@ static int handle(struct col_client *c, uint32_t n, pid_t sender)
 		return on_hello(c, &cur, sender);
 	if (!c->img)
 		return -1;
+	/* whatever follows an EXEC says the exec failed */
+	col_image_exec(c->img, NULL, 0);
 	switch (h.type) {
 	case FMT_MSG_EVENTS:
 		return on_events(c, &cur);
@@ -390,6 +424,10 @@ static int handle(struct col_client *c, uint32_t n, pid_t sender)
 		return on_bye(c, &cur);
 	case FMT_MSG_MODULES:
 		return col_sym_modules(col_image_id(c->img), &cur);
+	case FMT_MSG_UNTRACED:
+		return on_untraced(c, &cur, sender);
+	case FMT_MSG_EXEC:
+		return on_exec(c, &cur);
 	}
 	return -1;
 }

@@ -94,6 +94,9 @@ pid_t col_image_pid(const struct col_image *img);
 void col_image_seen(struct col_image *img, uint64_t ts);
 void col_image_bye(struct col_image *img, uint64_t ts, uint64_t status,
 		   unsigned how);
+/* col_image_exec() : an EXEC message, path about to run ("" clears it:
+ * anything sent after it means the exec failed) */
+void col_image_exec(struct col_image *img, const char *path, size_t n);
 void col_image_closed(struct col_image *img);
 void col_proc_exited(struct col_proc *p);
 void col_proc_reaped(int wstatus);
@@ -135,18 +138,37 @@ void col_sym_data(uint64_t image, uint64_t addr);
 
 /* ---- writer.c ---- */
 struct col_counts {
-	uint64_t nevents, nlost, nprocesses;
+	uint64_t nevents, nlost, nprocesses, nuntraced;
 };
 
 extern struct col_counts col_counts;
 
-/* open (dies with EXIT_OUTPUT), then write the header where we run */
 /*
  * col_explain_untraced() : one warning saying why the command record ran
  * never connected: statically linked, setuid, setgid, file capabilities,
  * or a loader that ignored LD_PRELOAD (untraced.c).
  */
 void col_explain_untraced(const char *cmd);
+
+/*
+ * col_untraced() : write an UNTRACED record for pid (how FMT_UNTR_*,
+ * reason FMT_WHY_*, err an errno or 0); ppid -1 and path NULL are read
+ * from /proc/pid.
+ */
+void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
+		  int err, const char *path);
+
+/*
+ * col_untraced_exec() : pid announced an exec (EXEC), closed its
+ * connection without BYE and lives on: when its new image cannot reach us (statically
+ * linked, secure execution, another user, no LD_PRELOAD), write why and
+ * return 1; 0 when it may still connect.
+ */
+int col_untraced_exec(pid_t pid);
+
+/* col_untraced_dead() : pid exec'ed path (its EXEC message) and ended
+ * before its new image connected: write why, from the file */
+void col_untraced_dead(pid_t pid, const char *path);
 
 /* col_writer_open() : create the trace; -1 with errno set on failure */
 int col_writer_open(const char *path);

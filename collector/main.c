@@ -422,6 +422,22 @@ static void open_output(struct opts *o)
 	o->out = col.out_path = alt;
 }
 
+static void print_summary(void)
+{
+	const struct col_counts *n = &col_counts;
+
+	fprintf(stderr, "ctrace: wrote %s: %llu event%s, %llu process%s, "
+		"%llu lost", col.out_path, (unsigned long long)n->nevents,
+		plural(n->nevents, "s"), (unsigned long long)n->nprocesses,
+		plural(n->nprocesses, "es"), (unsigned long long)n->nlost);
+	/* processes that ran and are missing: `ctrace info` says why */
+	if (n->nuntraced)
+		fprintf(stderr, ", %llu process%s not traced",
+			(unsigned long long)n->nuntraced,
+			plural(n->nuntraced, "es"));
+	fputc('\n', stderr);
+}
+
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -487,12 +503,6 @@ int main(int argc, char **argv)
 	else if (rc)
 		status = EXIT_OUTPUT;
 	if (!col.quiet && !rc && !failed_exec && col.mode != COL_SERVE)
-		fprintf(stderr, "ctrace: wrote %s: %llu event%s, "
-			"%llu process%s, %llu lost\n", col.out_path,
-			(unsigned long long)col_counts.nevents,
-			plural(col_counts.nevents, "s"),
-			(unsigned long long)col_counts.nprocesses,
-			plural(col_counts.nprocesses, "es"),
-			(unsigned long long)col_counts.nlost);
+		print_summary();
 	return status;
 }

@@ -39,6 +39,7 @@ struct col_image {
 	int bye, ended;
 	uint64_t bye_ts, bye_status;
 	unsigned bye_how;		/* FMT_PEND_EXIT or FMT_PEND__EXIT */
+	char *exec_path;		/* an EXEC message, not yet undone */
 	struct col_image *next;
 };
 
@@ -270,6 +271,25 @@ void col_image_bye(struct col_image *img, uint64_t ts, uint64_t status,
 	col_image_seen(img, ts);
 }
 
+void col_image_exec(struct col_image *img, const char *path, size_t n)
+{
+	free(img->exec_path);
+	img->exec_path = NULL;
+	if (n) {
+		img->exec_path = xmalloc(n + 1);
+		memcpy(img->exec_path, path, n);
+		img->exec_path[n] = 0;
+	}
+}
+
+/* an image that closed without BYE and announced an exec, in a process
+ * that has ended: the new image never connected */
+static void end_exec_unseen(struct col_image *img)
+{
+	col_untraced_dead(img->proc->pid, img->exec_path);
+	image_end(img, FMT_PEND_EXEC, 0, img->last_ts);
+}
+
 void col_image_closed(struct col_image *img)
 {
 	struct col_proc *p = img->proc;
@@ -282,8 +302,12 @@ void col_image_closed(struct col_image *img)
 		end_by_bye(img);
 	else if (p->root && col.root_reaped)
 		image_end(img, FMT_PEND_WAIT, col.root_status, col_now());
+	else if (p->exited && !p->root && img->exec_path)
+		end_exec_unseen(img);
 	else if (p->exited && !p->root)
 		image_end(img, FMT_PEND_VANISHED, 0, img->last_ts);
+	else if (img->exec_path && col_untraced_exec(p->pid))
+		image_end(img, FMT_PEND_EXEC, 0, col_now());
 	/* else alive: it exec'ed, or its death is not yet visible */
 }
 
@@ -313,7 +337,9 @@ void col_proc_exited(struct col_proc *p)
 	drain_proc(p);
 	mark_exited(p);
 	for (img = p->images; img; img = img->next)
-		if (!img->ended && !img->conn)
+		if (!img->ended && !img->conn && img->exec_path)
+			end_exec_unseen(img);
+		else if (!img->ended && !img->conn)
 			image_end(img, FMT_PEND_VANISHED, 0, img->last_ts);
 }
 
@@ -406,6 +432,7 @@ void col_procs_gc(void)
 		while ((img = *ip)) {
 			if (img->ended && !img->conn) {
 				*ip = img->next;
+				free(img->exec_path);
 				free(img);
 			} else {
 				ip = &img->next;

@@ -19,6 +19,7 @@
 
 #include "col.h"
 #include "log.h"
+#include "wire.h"
 
 static char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 static char dir_path[PATH_MAX];	/* our mkdtemp directory, if any */
@@ -143,6 +144,7 @@ void col_sock_cleanup(void)
 int col_sock_accept(int lfd, pid_t *peer_pid)
 {
 	static int warned;	/* EMFILE would repeat on every wakeup */
+	static unsigned nrefused;
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 	int fd, one = 1;	/* SO_PASSCRED: each datagram's sender pid */
@@ -166,6 +168,12 @@ int col_sock_accept(int lfd, pid_t *peer_pid)
 		}
 		warn_msg("connection from uid %d refused",
 			 len == sizeof(cr) ? (int)cr.uid : -1);
+		/* a process of another user (a traced program's child that
+		 * changed its uid) is missing: say so, a bounded number of
+		 * times, since anyone may connect */
+		if (len == sizeof(cr) && cr.pid > 0 && nrefused++ < 64)
+			col_untraced(cr.pid, -1, FMT_UNTR_REFUSED, FMT_WHY_UID,
+				     0, NULL);
 		close(fd);
 		len = sizeof(cr);
 	}

@@ -1,10 +1,13 @@
 /*
- * untraced.c - why `ctrace record` saw nothing of its command.
+ * untraced.c - processes that ran but never reached the collector, and why.
  *
  * LD_PRELOAD works only through the dynamic loader, and the loader
- * ignores it in secure-execution mode.  When the command never
- * connected, the collector says which of these it is, instead of
- * leaving the user with an empty trace and no word.
+ * ignores it in secure-execution mode; a process that became another
+ * user cannot reach the collector's private directory, nor would the
+ * collector take it.  When `ctrace record`'s command never connected,
+ * the collector says which of these it is, instead of leaving the user
+ * with an empty trace and no word; and every traced process's fork child
+ * or exec'ed image that is missing gets an UNTRACED record saying why.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include "col.h"
+#include "file.h"
 #include "log.h"
 
 /* the file execvp() ran for name, into buf; NULL if none is found */
@@ -63,24 +67,39 @@ static int is_static(const char *file)
 	return r;
 }
 
-/* why the loader would have ignored LD_PRELOAD for file, or NULL */
-static const char *why(const char *file)
+/* why the loader would have ignored LD_PRELOAD for file: FMT_WHY_* */
+static unsigned why_code(const char *file)
 {
 	struct stat st;
 
 	if (stat(file, &st) < 0)
-		return NULL;
+		return FMT_WHY_UNKNOWN;
 	if (is_static(file) == 1)
-		return "it is statically linked (LD_PRELOAD needs the "
-		       "dynamic loader)";
+		return FMT_WHY_STATIC;
 	/* secure execution: the loader ignores LD_PRELOAD */
 	if ((st.st_mode & S_ISUID) && st.st_uid != getuid())
-		return "it is setuid (the loader ignores LD_PRELOAD for it)";
+		return FMT_WHY_SETUID;
 	if ((st.st_mode & S_ISGID) && st.st_gid != getgid())
-		return "it is setgid (the loader ignores LD_PRELOAD for it)";
+		return FMT_WHY_SETGID;
 	if (getxattr(file, "security.capability", NULL, 0) > 0)
+		return FMT_WHY_CAPS;
+	return FMT_WHY_UNKNOWN;
+}
+
+static const char *why(const char *file)
+{
+	switch (why_code(file)) {
+	case FMT_WHY_STATIC:
+		return "it is statically linked (LD_PRELOAD needs the "
+		       "dynamic loader)";
+	case FMT_WHY_SETUID:
+		return "it is setuid (the loader ignores LD_PRELOAD for it)";
+	case FMT_WHY_SETGID:
+		return "it is setgid (the loader ignores LD_PRELOAD for it)";
+	case FMT_WHY_CAPS:
 		return "it has file capabilities (the loader ignores "
 		       "LD_PRELOAD for it)";
+	}
 	return NULL;
 }
 
@@ -96,4 +115,148 @@ void col_explain_untraced(const char *cmd)
 		warn_msg("nothing was traced: %s never reached the collector "
 			 "(its loader ignored LD_PRELOAD, or it cleared its "
 			 "environment before running anything traced)", cmd);
+}
+
+/* a line of /proc/pid/status ("Uid:", "PPid:"): its first number, or -1 */
+static long status_field(pid_t pid, const char *key)
+{
+	char path[64], line[256];
+	size_t n = strlen(key);
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n)) {
+			v = strtol(line + n, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* the effective uid: the second number of "Uid:" */
+static long status_euid(pid_t pid)
+{
+	char path[64], line[256];
+	unsigned long r, e;
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Uid: %lu %lu", &r, &e) == 2) {
+			v = (long)e;
+			break;
+		}
+	fclose(f);
+	return v;
+}
+
+/* 1 if pid's environment (as exec gave it) has an LD_PRELOAD, 0 if not,
+ * -1 if it cannot be read */
+static int has_preload(pid_t pid)
+{
+	char path[64], buf[65536];
+	size_t n, i;
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = 0;
+	for (;;) {
+		ssize_t k = read(fd, buf + n, sizeof(buf) - 1 - n);
+
+		if (k <= 0)
+			break;
+		n += k;
+	}
+	close(fd);
+	buf[n] = 0;
+	for (i = 0; i < n; i += strlen(buf + i) + 1)
+		if (!strncmp(buf + i, "LD_PRELOAD=", 11) && buf[i + 11])
+			r = 1;
+	/* a full buffer may hide it further on: say nothing then */
+	return n == sizeof(buf) - 1 && !r ? -1 : r;
+}
+
+void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
+		  int err, const char *path)
+{
+	struct fmt_untraced u = { 0 };
+	struct fmt_buf b = { 0 };
+	char exe[PATH_MAX], link[64];
+	ssize_t n;
+
+	if (!path) {
+		snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+		n = readlink(link, exe, sizeof(exe) - 1);
+		exe[n > 0 ? n : 0] = 0;
+		path = exe;
+	}
+	if (ppid < 0)
+		ppid = (pid_t)status_field(pid, "PPid:");
+	u.pid = (uint64_t)pid;
+	u.ppid = ppid > 0 ? (uint64_t)ppid : 0;
+	u.ts = col_now();
+	u.how = how;
+	u.reason = reason;
+	u.err = err > 0 ? (uint64_t)err : 0;
+	u.path = path;
+	u.path_len = strlen(path);
+	fmt_put_untraced(&b, &u);
+	col_write(FMT_REC_UNTRACED, &b);
+	fmt_buf_free(&b);
+	col_counts.nuntraced++;
+}
+
+int col_untraced_exec(pid_t pid)
+{
+	char exe[PATH_MAX], link[64];
+	unsigned reason;
+	long euid;
+	ssize_t n;
+
+	/* exec replaced the executable before it closed our descriptor;
+	 * a process on its way out has no executable any more */
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0 && errno == EACCES) {
+		/* not ours to look at: it runs with other credentials */
+		col_untraced(pid, (pid_t)status_field(pid, "PPid:"),
+			     FMT_UNTR_EXEC, FMT_WHY_UID, 0, "");
+		return 1;
+	}
+	if (n <= 0)
+		return 0;
+	exe[n] = 0;
+	reason = why_code(exe);
+	euid = status_euid(pid);
+	if (reason == FMT_WHY_UNKNOWN && euid >= 0 && euid != (long)geteuid())
+		reason = FMT_WHY_UID;
+	if (reason == FMT_WHY_UNKNOWN && has_preload(pid) == 0)
+		reason = FMT_WHY_NOPRELOAD;
+	if (reason == FMT_WHY_UNKNOWN)
+		return 0;
+	col_untraced(pid, (pid_t)status_field(pid, "PPid:"), FMT_UNTR_EXEC,
+		     reason, 0, exe);
+	return 1;
+}
+
+void col_untraced_dead(pid_t pid, const char *path)
+{
+	char buf[PATH_MAX];
+	const char *file = *path ? resolve(path, buf, sizeof(buf)) : NULL;
+
+	col_untraced(pid, 0, FMT_UNTR_EXEC,
+		     file ? why_code(file) : FMT_WHY_UNKNOWN, 0,
+		     file ? file : path);
 }

@@ -8,6 +8,7 @@
 
 #include <lz4frame.h>
 
+#include "buf.h"
 #include "file.h"
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
@@ -370,6 +371,50 @@ int fmt_parse_events(const struct fmt_record *rec, struct fmt_events *e)
 	return 0;
 }
 
+int fmt_parse_untraced(const struct fmt_record *rec, struct fmt_untraced *u)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+
+	u->pid = fmt_cur_uvar(&c);
+	u->ppid = fmt_cur_uvar(&c);
+	u->ts = fmt_cur_uvar(&c);
+	u->how = fmt_cur_uvar(&c);
+	u->reason = fmt_cur_uvar(&c);
+	u->err = fmt_cur_uvar(&c);
+	u->path = fmt_cur_str(&c, 65536, &u->path_len);
+	return c.err ? FMT_ECORRUPT : 0;
+}
+
+void fmt_put_untraced(struct fmt_buf *b, const struct fmt_untraced *u)
+{
+	fmt_buf_uvar(b, u->pid);
+	fmt_buf_uvar(b, u->ppid);
+	fmt_buf_uvar(b, u->ts);
+	fmt_buf_uvar(b, u->how);
+	fmt_buf_uvar(b, u->reason);
+	fmt_buf_uvar(b, u->err);
+	fmt_buf_str(b, u->path ? u->path : "", u->path ? u->path_len : 0);
+}
+
+const char *fmt_why_str(uint64_t reason)
+{
+	static const char *const why[FMT_WHY_MAX] = {
+		[FMT_WHY_UNKNOWN] = "",
+		[FMT_WHY_CONNECT] = "could not connect to the collector",
+		[FMT_WHY_STATIC] = "statically linked (LD_PRELOAD needs the "
+				   "dynamic loader)",
+		[FMT_WHY_SETUID] = "setuid (the loader ignores LD_PRELOAD)",
+		[FMT_WHY_SETGID] = "setgid (the loader ignores LD_PRELOAD)",
+		[FMT_WHY_CAPS] = "file capabilities (the loader ignores "
+				 "LD_PRELOAD)",
+		[FMT_WHY_UID] = "runs as another user, who may not reach "
+				"the collector",
+		[FMT_WHY_NOPRELOAD] = "its environment lost LD_PRELOAD",
+	};
+
+	return reason < FMT_WHY_MAX ? why[reason] : "an unknown reason";
+}
+
 const char *fmt_record_name(unsigned type)
 {
 	static const char *const names[] = {
@@ -383,6 +428,7 @@ const char *fmt_record_name(unsigned type)
 		[FMT_REC_MODULE] = "module",
 		[FMT_REC_SYMBOL] = "symbol",
 		[FMT_REC_DATA] = "data",
+		[FMT_REC_UNTRACED] = "untraced",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;

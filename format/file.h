@@ -24,10 +24,11 @@
 
 #include "buf.h"
 #include "events.h"
+#include "wire.h"
 
 #define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
 #define FMT_VERSION_MAJOR	1
-#define FMT_VERSION_MINOR	2
+#define FMT_VERSION_MINOR	3
 #define FMT_HEADER_SIZE		64
 #define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
 #define FMT_CHUNK_HDR_SIZE	16
@@ -82,8 +83,18 @@ enum fmt_record_type {
 	 * the first EVENTS record that uses the address.
 	 */
 	FMT_REC_DATA = 10,
+	/*
+	 * pid ppid ts how reason err path (minor 3): a process that ran but
+	 * never reached the collector - a fork child that could not
+	 * connect, or an image an exec made that the loader did not preload
+	 * us into or that could not connect.  how FMT_UNTR_*, reason
+	 * FMT_WHY_* (wire.h), err an errno (0 = none), path the image's file ("" when
+	 * unknown).  Older readers skip it.
+	 */
+	FMT_REC_UNTRACED = 11,
 	FMT_REC_MAX		/* one past the highest code */
 };
+
 
 /* PROCESS.flags */
 #define FMT_PROC_EXEC	0x1	/* image replaced an earlier image of pid */
@@ -193,6 +204,19 @@ struct fmt_events {
 };
 
 int fmt_parse_events(const struct fmt_record *rec, struct fmt_events *e);
+
+struct fmt_untraced {
+	uint64_t pid, ppid, ts, how, reason, err;
+	const char *path;
+	size_t path_len;
+};
+
+int fmt_parse_untraced(const struct fmt_record *rec, struct fmt_untraced *u);
+struct fmt_buf;
+void fmt_put_untraced(struct fmt_buf *b, const struct fmt_untraced *u);
+
+/* fmt_why_str() : UNTRACED.reason in words, "" for FMT_WHY_UNKNOWN */
+const char *fmt_why_str(uint64_t reason);
 
 /* fmt_record_name() : "process", "events", ... or NULL if unknown */
 const char *fmt_record_name(unsigned type);

@@ -44,6 +44,19 @@ enum fmt_msg_type {
 	 * after HELLO for every loaded object, then on dlopen/dlclose.
 	 */
 	FMT_MSG_MODULES = 5,
+	/*
+	 * UNTRACED: pid ppid reason err - sent by a fork child that could
+	 * not open its own connection, on its parent's (which it inherited),
+	 * before it stops tracing.  pid must be the sender's and ppid the
+	 * connection's process.  reason and err as in REC_UNTRACED.
+	 */
+	FMT_MSG_UNTRACED = 6,
+	/*
+	 * EXEC: path - sent just before an exec (path as the caller gave it,
+	 * a name for execvp to look up, "" for fexecve).  Anything the same
+	 * connection sends after it means the exec failed.
+	 */
+	FMT_MSG_EXEC = 7,
 };
 
 enum { FMT_MOD_ADD = 1, FMT_MOD_DEL = 2 };
@@ -79,6 +92,26 @@ enum {
 	FMT_LOST_REENTRY = 3,	/* hook entered from a signal handler mid-event */
 	FMT_LOST_EXITING = 4,	/* recorded after the final flush of exit */
 	FMT_LOST_BAD = 5,	/* the collector refused a malformed batch */
+};
+
+/* REC_UNTRACED.how (file.h) */
+enum {
+	FMT_UNTR_FORK = 1,	/* forked from a traced process */
+	FMT_UNTR_EXEC = 2,	/* a traced process exec'ed it */
+	FMT_UNTR_REFUSED = 3,	/* it connected; the collector refused it */
+};
+
+/* UNTRACED.reason, in the message and the record */
+enum {
+	FMT_WHY_UNKNOWN = 0,
+	FMT_WHY_CONNECT = 1,	/* connecting failed: err */
+	FMT_WHY_STATIC = 2,	/* statically linked: no dynamic loader */
+	FMT_WHY_SETUID = 3,	/* setuid: secure execution ignores LD_PRELOAD */
+	FMT_WHY_SETGID = 4,	/* setgid: likewise */
+	FMT_WHY_CAPS = 5,	/* file capabilities: likewise */
+	FMT_WHY_UID = 6,	/* runs as another user than the collector's */
+	FMT_WHY_NOPRELOAD = 7,	/* its environment has no LD_PRELOAD of us */
+	FMT_WHY_MAX
 };
 
 struct fmt_msg_hdr {

@@ -26,6 +26,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "pl.h"
@@ -158,10 +159,46 @@ PL_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 /* ------------------------------------------------------------------ */
 /* exec                                                                 */
 
-static void exec_prepare(void)
+/*
+ * pl_copy_in() : up to n (<= a page) bytes from src, stopping at an
+ * unmapped page.  The kernel never splits one element of the remote
+ * vector, so it is cut at src's page boundary.
+ */
+static ssize_t pl_copy_in(void *dst, const void *src, size_t n)
 {
-	if (pl_on(PL_CONNECTED) && !pl_inside())
-		pl_flush_all(0);
+	uintptr_t a = (uintptr_t)src, edge = (a | 4095) + 1;
+	size_t first = edge - a < n ? edge - a : n;
+	struct iovec to = { dst, n };
+	struct iovec from[2] = { { (void *)src, first },
+				 { (void *)edge, n - first } };
+
+	return process_vm_readv(getpid(), &to, 1, from, n > first ? 2 : 1, 0);
+}
+
+/*
+ * Before an exec: every buffer out, then the file about to run, so that
+ * the collector can tell an image that never connects (a static or setuid
+ * program, or one that dies first) from a process killed, and say why.
+ */
+static void exec_prepare(const char *path)
+{
+	uint8_t m[FMT_WIRE_HDR_SIZE + 16 + FMT_MAX_STR], *p;
+	char s[FMT_MAX_STR];
+	ssize_t got;
+	size_t n;
+
+	if (!pl_on(PL_CONNECTED) || pl_inside())
+		return;
+	pl_flush_all(0);
+	/* the path may be a bad pointer, which exec answers with EFAULT:
+	 * copy it with a call that fails rather than faults */
+	got = path ? pl_copy_in(s, path, sizeof(s)) : 0;
+	n = got > 0 ? strnlen(s, got) : 0;
+	p = fmt_put_uvar(m + FMT_WIRE_HDR_SIZE, n);
+	memcpy(p, s, n);
+	p += n;
+	fmt_msg_put_hdr(m, FMT_MSG_EXEC, p - m - FMT_WIRE_HDR_SIZE);
+	pl_send(m, p - m, 0);
 }
 
 /* exec_failed() : the real exec returned r (-1), errno set */
@@ -186,32 +223,32 @@ static int exec_failed(int r, const char *path, void *ra)
 
 PL_EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 {
-	exec_prepare();
+	exec_prepare(path);
 	return exec_failed(REAL(execve)(path, argv, envp), path, RA());
 }
 
 PL_EXPORT int execv(const char *path, char *const argv[])
 {
-	exec_prepare();
+	exec_prepare(path);
 	return exec_failed(REAL(execv)(path, argv), path, RA());
 }
 
 PL_EXPORT int execvp(const char *file, char *const argv[])
 {
-	exec_prepare();
+	exec_prepare(file);
 	return exec_failed(REAL(execvp)(file, argv), file, RA());
 }
 
 PL_EXPORT int execvpe(const char *file, char *const argv[],
 		      char *const envp[])
 {
-	exec_prepare();
+	exec_prepare(file);
 	return exec_failed(REAL(execvpe)(file, argv, envp), file, RA());
 }
 
 PL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
-	exec_prepare();
+	exec_prepare("");
 	return exec_failed(REAL(fexecve)(fd, argv, envp), "", RA());
 }
 
@@ -247,7 +284,7 @@ static int execl_common(int kind, const char *path, const char *arg0,
 		argv[i] = va_arg(ap, char *);	/* argv[n] = NULL */
 	if (kind == EX_LE)
 		envp = va_arg(ap, char **);
-	exec_prepare();
+	exec_prepare(path);
 	if (kind == EX_L)
 		r = REAL(execv)(path, argv);
 	else if (kind == EX_LP)

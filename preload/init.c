@@ -529,10 +529,29 @@ void pl_fork_parent(void)
 	fork_newfd = -1;
 }
 
+/*
+ * A fork child that cannot open its own connection (its parent became
+ * another user, say, who may not reach the collector's directory) says
+ * so on its parent's, which it still holds: the kernel's credentials on
+ * the datagram prove who it is, and the trace then shows the process
+ * and why it is missing, instead of nothing.
+ */
+static void send_untraced(int fd, pid_t ppid, int err)
+{
+	uint8_t m[FMT_WIRE_HDR_SIZE + 40], *p = m + FMT_WIRE_HDR_SIZE;
+
+	p = fmt_put_uvar(p, (uint64_t)getpid());
+	p = fmt_put_uvar(p, (uint64_t)ppid);
+	p = fmt_put_uvar(p, FMT_WHY_CONNECT);
+	p = fmt_put_uvar(p, (uint64_t)err);
+	fmt_msg_put_hdr(m, FMT_MSG_UNTRACED, p - m - FMT_WIRE_HDR_SIZE);
+	REAL(send)(fd, m, p - m, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* the child adopts newfd (or connects itself after an unhooked fork) */
 static void fork_child(int newfd, pid_t ppid)
 {
-	int old = pl_fd;
+	int old = pl_fd, err = 0;
 
 	pl_emit_postfork_child();
 	pl_wake_postfork_child();
@@ -541,8 +560,12 @@ static void fork_child(int newfd, pid_t ppid)
 	pending_how = FMT_EXIT_EXIT;
 	pl_pid = getpid();
 	set_traced_pid(pl_pid);
-	if (newfd < 0)
+	if (newfd < 0) {
 		newfd = pl_conn_open(pl_conf.sock);
+		err = errno;
+	}
+	if (newfd < 0 && old >= 0)
+		send_untraced(old, ppid, err);
 	__atomic_store_n(&pl_fd, newfd, __ATOMIC_RELAXED);
 	if (old >= 0)
 		REAL(close)(old);

@@ -137,6 +137,7 @@ int pl_conn_open(const char *path)
 	}
 	if (!trusted(fd, path)) {
 		REAL(close)(fd);
+		errno = EPERM;
 		return -1;
 	}
 	fd = pl_fd_move_high(fd);

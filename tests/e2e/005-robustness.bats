@@ -123,3 +123,28 @@ load helpers
 	assert_line "lost: 24"
 	assert_line "    exiting: 24"
 }
+
+@test "processes that ran but could not be traced are in the trace, with why" {
+	printf 'int main(void) { return 3; }\n' > st.c
+	cc -static -o stbin st.c || skip "no static libc (libc6-dev's libc.a)"
+	# a traced shell's child execs a static program, which exits at once
+	run "$CTRACE" record -o e.trace -- sh -c './stbin; echo $?'
+	assert_success
+	assert_line 3
+	assert_line --regexp "^ctrace: wrote e.trace: [0-9]+ events, 2 processes, 0 lost, 1 process not traced$"
+	run "$CTRACE" info e.trace
+	assert_line --regexp "^  [0-9]+ \(exec\) \./stbin: statically linked \(LD_PRELOAD needs the dynamic loader\)$"
+	# the child's image ended by that exec, not "killed or vanished"
+	assert_equal "$("$CTRACE" dump e.trace | grep -c ' process_end image=2 how=exec ')" 1
+	[ "$(id -u)" = 0 ] || skip "needs root to become another user"
+	# after setuid, a fork child cannot reach root's private directory:
+	# it says so on its parent's connection (it used to vanish uncounted)
+	ref=$("$FIX/setuid-fork" 65534 /bin/true)
+	run "$CTRACE" record -o s.trace -- "$FIX/setuid-fork" 65534 /bin/true
+	assert_success
+	assert_equal "$(grep -v '^ctrace:' <<<"$output")" "$ref"
+	assert_line --regexp "^ctrace: wrote s.trace: [0-9]+ events, 1 process, 0 lost, 2 processes not traced$"
+	run "$CTRACE" info s.trace
+	assert_line "not traced: 2 processes"
+	assert_equal "$(grep -cE '^  [0-9]+ \(fork of [0-9]+\): could not connect to the collector: Permission denied$' <<<"$output")" 2
+}
