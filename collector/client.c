@@ -382,8 +382,9 @@ static int on_untraced(struct col_client *c, struct fmt_cursor *cur,
 	    ppid != (uint64_t)client_pid(c) || reason >= FMT_WHY_MAX ||
 	    err > 4095)
 		return -1;
+	/* it runs its parent's image: no path of its own to read, or race */
 	col_untraced((pid_t)pid, (pid_t)ppid, FMT_UNTR_FORK, (unsigned)reason,
-		     (int)err, NULL);
+		     (int)err, "");
 	return 0;
 }
 

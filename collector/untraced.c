@@ -117,44 +117,32 @@ void col_explain_untraced(const char *cmd)
 			 "environment before running anything traced)", cmd);
 }
 
-/* a line of /proc/pid/status ("Uid:", "PPid:"): its first number, or -1 */
-static long status_field(pid_t pid, const char *key)
+/* number nth (from 0) of a line of /proc/pid/status ("PPid:", "Uid:",
+ * whose second number is the effective uid), or -1 */
+static long status_field(pid_t pid, const char *key, int nth)
 {
-	char path[64], line[256];
+	char path[64], line[256], *p, *end;
 	size_t n = strlen(key);
 	long v = -1;
 	FILE *f;
+	int i;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	f = fopen(path, "re");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, n)) {
-			v = strtol(line + n, NULL, 10);
-			break;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, n))
+			continue;
+		for (p = line + n, i = 0; i <= nth; i++, p = end) {
+			v = strtol(p, &end, 10);
+			if (end == p) {
+				v = -1;
+				break;
+			}
 		}
-	fclose(f);
-	return v;
-}
-
-/* the effective uid: the second number of "Uid:" */
-static long status_euid(pid_t pid)
-{
-	char path[64], line[256];
-	unsigned long r, e;
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Uid: %lu %lu", &r, &e) == 2) {
-			v = (long)e;
-			break;
-		}
+		break;
+	}
 	fclose(f);
 	return v;
 }
@@ -203,7 +191,7 @@ void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
 		path = exe;
 	}
 	if (ppid < 0)
-		ppid = (pid_t)status_field(pid, "PPid:");
+		ppid = (pid_t)status_field(pid, "PPid:", 0);
 	u.pid = (uint64_t)pid;
 	u.ppid = ppid > 0 ? (uint64_t)ppid : 0;
 	u.ts = col_now();
@@ -231,7 +219,7 @@ int col_untraced_exec(pid_t pid)
 	n = readlink(link, exe, sizeof(exe) - 1);
 	if (n <= 0 && errno == EACCES) {
 		/* not ours to look at: it runs with other credentials */
-		col_untraced(pid, (pid_t)status_field(pid, "PPid:"),
+		col_untraced(pid, (pid_t)status_field(pid, "PPid:", 0),
 			     FMT_UNTR_EXEC, FMT_WHY_UID, 0, "");
 		return 1;
 	}
@@ -239,14 +227,14 @@ int col_untraced_exec(pid_t pid)
 		return 0;
 	exe[n] = 0;
 	reason = why_code(exe);
-	euid = status_euid(pid);
+	euid = status_field(pid, "Uid:", 1);
 	if (reason == FMT_WHY_UNKNOWN && euid >= 0 && euid != (long)geteuid())
 		reason = FMT_WHY_UID;
 	if (reason == FMT_WHY_UNKNOWN && has_preload(pid) == 0)
 		reason = FMT_WHY_NOPRELOAD;
 	if (reason == FMT_WHY_UNKNOWN)
 		return 0;
-	col_untraced(pid, (pid_t)status_field(pid, "PPid:"), FMT_UNTR_EXEC,
+	col_untraced(pid, (pid_t)status_field(pid, "PPid:", 0), FMT_UNTR_EXEC,
 		     reason, 0, exe);
 	return 1;
 }

@@ -103,40 +103,41 @@ struct rd {
 	int bad;
 };
 
-static uint64_t uleb(struct rd *r)
+/* a LEB128 number's bits, and in *shift how many it had */
+static uint64_t leb(struct rd *r, unsigned *shift, uint8_t *last)
 {
 	uint64_t v = 0;
-	unsigned shift = 0;
 	uint8_t b;
 
+	*shift = 0;
 	do {
-		if (r->p >= r->end || shift > 63) {
+		if (r->p >= r->end || *shift > 63) {
 			r->bad = 1;
 			return 0;
 		}
 		b = *r->p++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
+		v |= (uint64_t)(b & 0x7f) << *shift;
+		*shift += 7;
 	} while (b & 0x80);
+	*last = b;
 	return v;
+}
+
+static uint64_t uleb(struct rd *r)
+{
+	unsigned shift;
+	uint8_t b;
+
+	return leb(r, &shift, &b);
 }
 
 static int64_t sleb(struct rd *r)
 {
-	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t b;
+	unsigned shift;
+	uint8_t b = 0;
+	uint64_t v = leb(r, &shift, &b);
 
-	do {
-		if (r->p >= r->end || shift > 63) {
-			r->bad = 1;
-			return 0;
-		}
-		b = *r->p++;
-		v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while (b & 0x80);
-	if (shift < 64 && (b & 0x40))
+	if (!r->bad && shift < 64 && (b & 0x40))
 		v |= ~0ull << shift;
 	return (int64_t)v;
 }
