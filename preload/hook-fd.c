@@ -354,9 +354,9 @@ static int piped(int r, int fds[2], unsigned call, void *ra)
 }
 
 /*
- * A pipe made while ctrace itself runs is libunwind's (it probes memory
- * by writing to one): keep it out of the low numbers the program expects
- * to get from its own next open().
+ * A pipe made while ctrace itself runs is ctrace's own (an unwinder may
+ * probe memory by writing to one, as libunwind did): keep it out of the
+ * low numbers the program expects to get from its own next open().
  */
 static int ours_high(int r, int fds[2])
 {

@@ -157,8 +157,8 @@ out() {
 	# the marks are counted.  The fixture makes no other read or write
 	# (no stdio), so ctrace's whole-trace counts must equal them, and the
 	# fixture's exit status says every errno was as untraced.
-	# CTRACE_STACK_DEPTH=1: no unwinder, whose own probes of memory
-	# (libunwind reads and writes a pipe once) strace would count; under
+	# CTRACE_STACK_DEPTH=1: no unwinder, whose own work (an unwinder
+	# may probe memory through a pipe) strace would count; under
 	# ptrace every call is slow enough to take the deep-stack path.
 	# No cpu family: its scheduler readings (after every call of 1 ms
 	# or more, which under ptrace is most) read /proc themselves.
