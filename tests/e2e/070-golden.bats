@@ -1,0 +1,41 @@
+#!/usr/bin/env bats
+# traces of earlier format versions (tests/golden/) still read, whole
+
+load helpers
+
+GOLD="$CTRACE_TOP/tests/golden"
+
+# counts TRACE: "name count" per event or record name that dump prints
+counts() {
+	"$CTRACE" dump "$1" | awk '{ print $4 }' | sort | uniq -c |
+		awk '{ print $2, $1 }'
+}
+
+check_golden() {	# check_golden VERSION MINOR
+	run "$CTRACE" info "$GOLD/$1.trace"
+	assert_success
+	assert_line "format: version $2, features stacks"
+	assert_line "integrity: clean (end record read)"
+	assert_line --regexp ", unknown \(skipped\) 0$"
+	assert_equal "$(counts "$GOLD/$1.trace")" "$(cat "$GOLD/$1.counts")"
+	for cmd in report threads "profile cpu" "profile heap" \
+		   "profile sync" "profile io" "profile wakeup" "profile leaks" \
+		   "profile sync --format pprof -o x.pb.gz" \
+		   "export --format json -o x.json" \
+		   "export --format perfetto -o x.pb" "html -o x.html"; do
+		run "$CTRACE" $cmd "$GOLD/$1.trace"
+		[ "$status" = 0 ] || { echo "$cmd: status $status"; return 1; }
+	done
+}
+
+@test "a format 1.0 trace reads whole, and every analysis takes it" {
+	check_golden v1.0 1.0
+	assert_equal "$(grep -c '' "$GOLD/v1.0.counts")" 20
+}
+
+@test "a format 1.3 trace reads whole, UNTRACED and DATA included" {
+	check_golden v1.3 1.3
+	run "$CTRACE" info "$GOLD/v1.3.trace"
+	assert_line --regexp "^  [0-9]+ \(exec\) \./stbin: statically linked"
+	assert_line --regexp "data 3, untraced 1, unknown"
+}
