@@ -97,6 +97,10 @@ static void show_integrity(struct ana_trace *t)
 		printf("undefined: %" PRIu64 " reference%s to stacks or "
 		       "strings no record defined\n", st->undefined_refs,
 		       plural(st->undefined_refs, "s"));
+	if (st->skipped_events)
+		printf("skipped: %" PRIu64 " event%s of codes this reader does "
+		       "not know (passed by the file's schema)\n",
+		       st->skipped_events, plural(st->skipped_events, "s"));
 	printf("records:");
 	for (i = 1; i < FMT_REC_MAX; i++)
 		printf(" %s %" PRIu64 ",", fmt_record_name(i), st->records[i]);
@@ -419,7 +423,9 @@ static void show_end(struct ana_trace *t)
 	printf("\nend record: %" PRIu64 " event%s, %" PRIu64 " lost, %" PRIu64
 	       " process%s\n", e->nevents, plural(e->nevents, "s"), e->nlost,
 	       e->nprocesses, plural(e->nprocesses, "es"));
-	if (e->nevents == t->st.events && e->nlost == t->st.lost &&
+	/* the writer counted the events this reader skipped too */
+	if (e->nevents == t->st.events + t->st.skipped_events &&
+	    e->nlost == t->st.lost &&
 	    e->nprocesses == procs) {
 		printf("  matches what was read\n");
 		return;

@@ -415,6 +415,30 @@ static int rec_lost(struct ana_trace *t, const struct fmt_record *rec,
 	return 0;
 }
 
+/* SCHEMA: a later writer's codes and fields, so that we can pass them */
+static int rec_schema(struct ana_trace *t, const struct fmt_record *rec)
+{
+	const struct fmt_event_info *in;
+	unsigned code;
+
+	if (t->have_schema || fmt_parse_schema(rec, &t->schema))
+		return -1;
+	t->have_schema = 1;
+	for (code = 0; code < FMT_EV_MAX; code++) {
+		in = fmt_event_info(code);
+		if (!in || !t->schema.have[code])
+			continue;
+		/* fields are only ever appended: fewer is damage */
+		if (t->schema.nfields[code] < in->nfields) {
+			memset(t->extra_fields, 0, sizeof(t->extra_fields));
+			t->have_schema = 0;
+			return -1;
+		}
+		t->extra_fields[code] = t->schema.nfields[code] - in->nfields;
+	}
+	return 0;
+}
+
 static int rec_untraced(struct ana_trace *t, const struct fmt_record *rec,
 			const struct ana_ops *ops)
 {
@@ -544,6 +568,17 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 	for (i = 0; i < fe.nevents; i++) {
 		err = fmt_decode_event(&fe.ev.p, fe.ev.end, FMT_FILE, &ts,
 				       &ev, stackbuf);
+		if (err == FMT_ETYPE && t->have_schema &&
+		    t->schema.have[*fe.ev.p]) {
+			err = fmt_skip_event(&fe.ev.p, fe.ev.end,
+					     t->schema.nfields[*fe.ev.p], &ts);
+			t->st.skipped_events += !err;
+			if (!err)
+				continue;
+		}
+		if (!err && t->extra_fields[ev.type])
+			err = fmt_skip_fields(&fe.ev.p, fe.ev.end,
+					      t->extra_fields[ev.type]);
 		if (err) {
 			bad_record(t, rec->type, "event %" PRIu64 " of %"
 				   PRIu64 ": %s", i, fe.nevents,
@@ -613,6 +648,9 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
 		break;
 	case FMT_REC_UNTRACED:
 		err = rec_untraced(t, rec, ops);
+		break;
+	case FMT_REC_SCHEMA:
+		err = rec_schema(t, rec);
 		break;
 	}
 	if (err)

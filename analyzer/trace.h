@@ -118,6 +118,8 @@ struct ana_stats {
 	uint64_t first_ts, last_ts;
 	uint64_t bad_records;		/* records that failed to parse */
 	uint64_t undefined_refs;	/* stack/string ids no record defined */
+	uint64_t skipped_events;	/* of codes this reader does not know,
+					 * passed by the file's SCHEMA */
 };
 
 struct ana_trace;
@@ -145,6 +147,11 @@ struct ana_trace {
 	struct ana_proc **procs;	/* in file order */
 	size_t nprocs;
 	struct ana_stats st;
+	/* the file's SCHEMA: fields of codes we do not know, and fields
+	 * appended to those we do */
+	int have_schema;
+	struct fmt_schema schema;
+	uint8_t extra_fields[FMT_EV_MAX];
 	struct ana_untraced *untraced;	/* in file order */
 	size_t nuntraced;
 	struct fmt_reader_state stop;	/* how reading stopped */

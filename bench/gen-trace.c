@@ -10,6 +10,9 @@
  * churn: one heap counter change per event, the exporters' worst case).
  * -R writes instead a small trace of one tid reused by four threads in
  * turn, with exact times (reuse_trace()).
+ * -F writes instead a trace as a later version would, with events and
+ * fields this version does not know and the SCHEMA that describes them
+ * (future_trace()); -N leaves the SCHEMA out.
  *
  * One process: a main thread that creates THREADS workers and joins them,
  * and workers that do a fixed mix of contended mutexes, condvar waits and
@@ -506,10 +509,74 @@ static void reuse_trace(uint64_t start)
 	put_end(start + 100 * MS);
 }
 
+/* ---- -F: a trace from a later version, with its SCHEMA ---- */
+
+#define FUTURE_CODE	127	/* a code this version does not define */
+
+/* one event's raw file form: code, ts delta, then plain uvar fields */
+static void raw_event(struct batch *bt, unsigned code, uint64_t ts,
+		      const uint64_t *f, unsigned n)
+{
+	uint8_t *p;
+
+	fmt_buf_reserve(&bt->b, 16 + 10 * n);
+	p = bt->b.p + bt->b.len;
+	*p++ = (uint8_t)code;
+	p = fmt_put_uvar(p, ts - bt->prev);
+	while (n--)
+		p = fmt_put_uvar(p, *f++);
+	bt->b.len = p - bt->b.p;
+	bt->prev = ts;
+	bt->n++;
+}
+
+/*
+ * A later writer's trace: its SCHEMA gives sleep a sixth field and
+ * defines code 127 ("uu"), and its one batch has sleep, three 127s and
+ * sleep again (unless no_schema, which leaves out the SCHEMA).
+ */
+static void future_trace(uint64_t start, int no_schema)
+{
+	const struct fmt_event_info *in;
+	struct batch bt = { 0 };
+	uint64_t sl[6] = { 5 * MS, 5 * MS, 0, FMT_CALL_usleep, 1, 777 };
+	uint64_t fu[2] = { 1, 2 };
+	unsigned code, i;
+
+	if (!no_schema) {
+		for (code = 0, i = 0; code < FMT_EV_MAX; code++)
+			i += fmt_event_info(code) != NULL;
+		fmt_buf_uvar(&rec, i + 1);
+		for (code = 0; code < FMT_EV_MAX; code++) {
+			if (!(in = fmt_event_info(code)))
+				continue;
+			if (code == FMT_EV_SLEEP)
+				fmt_put_schema_entry(&rec, code, in->family,
+						     "dusuku", "dur req result "
+						     "call stack slack");
+			else
+				fmt_put_schema_entry(&rec, code, in->family,
+						     in->kinds, in->fields);
+		}
+		fmt_put_schema_entry(&rec, FUTURE_CODE, FMT_FAM_USER, "uu",
+				     "a b");
+		put(FMT_REC_SCHEMA);
+	}
+	batch_begin(&bt, PID, start);
+	raw_event(&bt, FMT_EV_SLEEP, start + 1 * MS, sl, 6);
+	for (i = 0; i < 3; i++)
+		raw_event(&bt, FUTURE_CODE, start + (2 + i) * MS, fu, 2);
+	raw_event(&bt, FMT_EV_SLEEP, start + 6 * MS, sl, 6);
+	nevents += 5;
+	batch_end(&bt, PID, start);
+	fmt_buf_free(&bt.b);
+	put_end(start + 10 * MS);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: gen-trace [-n EVENTS] [-t THREADS] "
-		"[-s SEED] [-r] [-a] [-R] OUT\n");
+		"[-s SEED] [-r] [-a] [-R] [-F [-N]] OUT\n");
 	exit(2);
 }
 
@@ -518,10 +585,10 @@ int main(int argc, char **argv)
 	uint64_t target = 50000000, nthreads = 16, i, leaked = 0, lbytes = 0;
 	uint64_t start = 2000000000ull, last = 0;
 	struct worker *wk;
-	int opt, fd, r, redefine = 0, reuse = 0;
+	int opt, fd, r, redefine = 0, reuse = 0, future = 0, no_schema = 0;
 
 	rng_state = 42;
-	while ((opt = getopt(argc, argv, "n:t:s:raR")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:s:raRFN")) != -1) {
 		if (opt == 'n')
 			target = strtoull(optarg, NULL, 0);
 		else if (opt == 't')
@@ -534,6 +601,10 @@ int main(int argc, char **argv)
 			churn = 1;
 		else if (opt == 'R')
 			reuse = 1;
+		else if (opt == 'F')
+			future = 1;
+		else if (opt == 'N')
+			no_schema = 1;
 		else
 			usage();
 	}
@@ -547,8 +618,11 @@ int main(int argc, char **argv)
 	put_header(fd);
 	put_process(start);
 	put_tables();
-	if (reuse) {
-		reuse_trace(start);
+	if (reuse || future) {
+		if (reuse)
+			reuse_trace(start);
+		else
+			future_trace(start, no_schema);
 		if (fmt_writer_close(w) || close(fd)) {
 			fprintf(stderr, "gen-trace: cannot write the trace\n");
 			return 1;

@@ -55,6 +55,7 @@ int col_writer_open(const char *path)
 void col_writer_start(uint64_t start_mono, uint64_t start_real)
 {
 	struct fmt_file_header h;
+	struct fmt_buf schema = { 0 };
 	int err;
 
 	memset(&h, 0, sizeof(h));
@@ -67,6 +68,10 @@ void col_writer_start(uint64_t start_mono, uint64_t start_real)
 	if (!writer)
 		die(EXIT_OUTPUT, "cannot write %s: %s", col.out_path,
 		    err == FMT_EIO ? strerror(errno) : fmt_strerror(err));
+	/* first: what every event code holds, for readers that predate one */
+	fmt_put_schema(&schema);
+	col_write(FMT_REC_SCHEMA, &schema);
+	fmt_buf_free(&schema);
 }
 
 void col_write(unsigned type, const struct fmt_buf *payload)

@@ -396,6 +396,87 @@ void fmt_put_untraced(struct fmt_buf *b, const struct fmt_untraced *u)
 	fmt_buf_str(b, u->path ? u->path : "", u->path ? u->path_len : 0);
 }
 
+void fmt_put_schema_entry(struct fmt_buf *b, unsigned code, unsigned family,
+			  const char *kinds, const char *names)
+{
+	struct fmt_buf e = { 0 };
+
+	fmt_buf_uvar(&e, code);
+	fmt_buf_uvar(&e, family);
+	fmt_buf_str(&e, kinds, strlen(kinds));
+	fmt_buf_str(&e, names, strlen(names));
+	fmt_buf_uvar(b, e.len);
+	fmt_buf_bytes(b, e.p, e.len);
+	fmt_buf_free(&e);
+}
+
+void fmt_put_schema(struct fmt_buf *b)
+{
+	const struct fmt_event_info *in;
+	unsigned code, n = 0;
+
+	for (code = 0; code < FMT_EV_MAX; code++)
+		n += fmt_event_info(code) != NULL;
+	fmt_buf_uvar(b, n);
+	for (code = 0; code < FMT_EV_MAX; code++)
+		if ((in = fmt_event_info(code)))
+			fmt_put_schema_entry(b, code, in->family, in->kinds,
+					     in->fields);
+}
+
+int fmt_parse_schema(const struct fmt_record *rec, struct fmt_schema *s)
+{
+	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 }, e;
+	uint64_t n, len, code;
+	size_t nk;
+
+	memset(s, 0, sizeof(*s));
+	n = fmt_cur_uvar(&c);
+	while (n-- && !c.err) {
+		len = fmt_cur_uvar(&c);
+		if (c.err || len > (uint64_t)(c.end - c.p))
+			return FMT_ECORRUPT;
+		e.p = c.p;
+		e.end = c.p + len;
+		e.err = 0;
+		c.p += len;
+		code = fmt_cur_uvar(&e);
+		fmt_cur_uvar(&e);			/* family */
+		fmt_cur_str(&e, FMT_MAX_FIELDS * 4, &nk);	/* kinds */
+		if (e.err || code >= FMT_EV_MAX || nk > 255)
+			return FMT_ECORRUPT;
+		s->nfields[code] = (uint8_t)nk;
+		s->have[code] = 1;
+	}
+	return c.err ? FMT_ECORRUPT : 0;
+}
+
+int fmt_skip_fields(const uint8_t **pp, const uint8_t *end, unsigned n)
+{
+	uint64_t v;
+
+	while (n--)
+		if (fmt_get_uvar(pp, end, &v))
+			return FMT_ETRUNC;
+	return 0;
+}
+
+int fmt_skip_event(const uint8_t **pp, const uint8_t *end, unsigned nfields,
+		   uint64_t *prev_ts)
+{
+	const uint8_t *p = *pp + 1;
+	uint64_t dts;
+
+	if (*pp >= end || fmt_get_uvar(&p, end, &dts) ||
+	    fmt_skip_fields(&p, end, nfields))
+		return FMT_ETRUNC;
+	if (*prev_ts + dts < *prev_ts)
+		return FMT_ECORRUPT;
+	*prev_ts += dts;
+	*pp = p;
+	return 0;
+}
+
 const char *fmt_why_str(uint64_t reason)
 {
 	static const char *const why[FMT_WHY_MAX] = {
@@ -429,6 +510,7 @@ const char *fmt_record_name(unsigned type)
 		[FMT_REC_SYMBOL] = "symbol",
 		[FMT_REC_DATA] = "data",
 		[FMT_REC_UNTRACED] = "untraced",
+		[FMT_REC_SCHEMA] = "schema",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;

@@ -28,7 +28,7 @@
 
 #define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
 #define FMT_VERSION_MAJOR	1
-#define FMT_VERSION_MINOR	3
+#define FMT_VERSION_MINOR	4
 #define FMT_HEADER_SIZE		64
 #define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
 #define FMT_CHUNK_HDR_SIZE	16
@@ -92,6 +92,16 @@ enum fmt_record_type {
 	 * unknown).  Older readers skip it.
 	 */
 	FMT_REC_UNTRACED = 11,
+	/*
+	 * n entry[n], entry := len code family kinds:str names:str (minor
+	 * 4): every event code the writer may use, with its fields' kinds
+	 * and names, so that a reader skips an event it does not know, or
+	 * fields it does not know at the end of one it does, instead of
+	 * losing the rest of the EVENTS record.  len counts the bytes of the
+	 * entry after it: a later version may append to an entry.  Written
+	 * once, first, by the collector.
+	 */
+	FMT_REC_SCHEMA = 12,
 	FMT_REC_MAX		/* one past the highest code */
 };
 
@@ -214,6 +224,27 @@ struct fmt_untraced {
 int fmt_parse_untraced(const struct fmt_record *rec, struct fmt_untraced *u);
 struct fmt_buf;
 void fmt_put_untraced(struct fmt_buf *b, const struct fmt_untraced *u);
+
+/* SCHEMA: how many fields each code has in the file (0: no entry) */
+struct fmt_schema {
+	uint8_t nfields[FMT_EV_MAX];
+	uint8_t have[FMT_EV_MAX];
+};
+
+int fmt_parse_schema(const struct fmt_record *rec, struct fmt_schema *s);
+/* one entry; fmt_put_schema() writes the whole record of this build */
+void fmt_put_schema_entry(struct fmt_buf *b, unsigned code, unsigned family,
+			  const char *kinds, const char *names);
+void fmt_put_schema(struct fmt_buf *b);
+
+/*
+ * fmt_skip_event() : pass one file-form event of nfields fields (all
+ * plain uvars in the file) after its code, moving *prev_ts on.
+ * fmt_skip_fields() : pass n uvars.  @return 0 or FMT_ETRUNC
+ */
+int fmt_skip_event(const uint8_t **pp, const uint8_t *end, unsigned nfields,
+		   uint64_t *prev_ts);
+int fmt_skip_fields(const uint8_t **pp, const uint8_t *end, unsigned n);
 
 /* fmt_why_str() : UNTRACED.reason in words, "" for FMT_WHY_UNKNOWN */
 const char *fmt_why_str(uint64_t reason);

@@ -37,5 +37,32 @@ check_golden() {	# check_golden VERSION MINOR
 	check_golden v1.3 1.3
 	run "$CTRACE" info "$GOLD/v1.3.trace"
 	assert_line --regexp "^  [0-9]+ \(exec\) \./stbin: statically linked"
-	assert_line --regexp "data 3, untraced 1, unknown"
+	assert_line --regexp "data 3, untraced 1, schema 0, unknown"
+}
+
+@test "a later version's events and fields are passed by its schema" {
+	GEN="$CTRACE_BUILD/bench/gen-trace"
+	# sleep with a sixth field, three events of a code this version
+	# lacks, sleep again: both sleeps read exactly, the three skipped
+	"$GEN" -F f.trace
+	run "$CTRACE" info f.trace
+	assert_success
+	assert_line "integrity: clean (end record read)"
+	assert_line "skipped: 3 events of codes this reader does not know (passed by the file's schema)"
+	assert_line "  matches what was read"
+	assert_equal "$("$CTRACE" dump f.trace | awk '$4 == "sleep"' | cut -d' ' -f4-8)" \
+"sleep dur=5000000 req=5000000 result=0 call=usleep
+sleep dur=5000000 req=5000000 result=0 call=usleep"
+	# without the schema the rest of that batch cannot be read
+	"$GEN" -F -N n.trace
+	run "$CTRACE" info n.trace
+	assert_failure 5
+	assert_output --partial "event 1 of 5: unknown event type"
+}
+
+@test "every trace the collector writes begins with its schema" {
+	record t.trace "$FIX/mutex8"
+	assert_success
+	run "$CTRACE" info t.trace
+	assert_line --regexp ", schema 1, unknown \(skipped\) 0$"
 }
