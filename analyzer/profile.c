@@ -836,7 +836,8 @@ void ana_prof_sort_holders(struct ana_pobj *o)
 			o->by[n++] = o->by[i];
 	/* a full table now: a later add_by() grows it, rehashing them */
 	o->bycap = o->nby;
-	qsort(o->by, o->nby, sizeof(*o->by), holder_cmp);
+	if (o->nby)
+		qsort(o->by, o->nby, sizeof(*o->by), holder_cmp);
 }
 void ana_prof_free(struct ana_prof *pr)
 {
@@ -1481,7 +1482,8 @@ static void fn_fill(const struct ana_trace *t, const struct ana_prof *pr,
 			}
 		}
 	}
-	qsort(ft->rows, ft->n, sizeof(*ft->rows), fnrow_cmp);
+	if (ft->n)
+		qsort(ft->rows, ft->n, sizeof(*ft->rows), fnrow_cmp);
 }
 
 static void fn_free(struct fntab *ft)
