@@ -32,6 +32,22 @@ for t in "$B"/tests/test-*; do
 	fi
 done
 
+# the saved fuzz inputs, each a test: replay-* (tests/fuzz/replay.c) runs
+# them under ASan and UBSan and prints TAP; a crash input that still
+# crashes is a failure
+for r in "$B"/fuzz/replay-*; do
+	[ -x "$r" ] || continue
+	h=${r##*/replay-}
+	echo "# fuzz corpus: $h"
+	if "$r" "$top/tests/fuzz/corpus/$h" >"$log" 2>&1; then st=0; else st=$?; fi
+	grep -v '^ok ' "$log"
+	count
+	if [ "$st" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+		echo "not ok - replay-$h exited with status $st"
+		fail=$((fail + 1))
+	fi
+done
+
 if [ "$what" = all ]; then
 	export CTRACE_TOP="$top" CTRACE_BUILD="$B"
 	jobs=""
