@@ -192,6 +192,9 @@ $(O)/bench/gen-%: bench/gen-%.c $(SHARED_OBJ)
 # so it needs no clang.  Both builds compile their own sanitized objects.
 FUZZ_TIME ?= 60
 FUZZ_CC   ?= clang
+# the replay prefers clang too: gcc's UBSan misses null+0 (out.c had one)
+REPLAY_CC ?= $(shell command -v $(FUZZ_CC) >/dev/null 2>&1 && \
+		echo $(FUZZ_CC) || echo $(CC))
 FUZZ_HARNESSES = trace-file trace-records collector-msg
 FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
@@ -209,7 +212,7 @@ FUZZ_REPLAYS = $(patsubst %,$(O)/fuzz/replay-%,$(FUZZ_HARNESSES))
 # the analyzer's main() gives way to the harness's
 $(O)/fuzz/lf/analyzer/main.o $(O)/fuzz/rp/analyzer/main.o: \
 	FUZZ_DEFS = -Dmain=ana_main
-# lf: libFuzzer's objects (clang); rp: the replay's (CC)
+# lf: libFuzzer's objects (clang); rp: the replay's (REPLAY_CC)
 $(O)/fuzz/lf/%.o: %.c $(HEADERS) tests/fuzz/fuzz.h | $(FUZZ_ANA_GEN)
 	$(QP) FUZZ-CC $<
 	$(Q)mkdir -p $(dir $@)
@@ -222,11 +225,11 @@ $(O)/fuzz/lf/gen/%.o: $(O)/gen/%.c
 $(O)/fuzz/rp/%.o: %.c $(HEADERS) tests/fuzz/fuzz.h | $(FUZZ_ANA_GEN)
 	$(QP) SAN-CC $<
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS) $(FUZZ_SAN) -c $< -o $@
+	$(Q)$(REPLAY_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS) $(FUZZ_SAN) -c $< -o $@
 $(O)/fuzz/rp/gen/%.o: $(O)/gen/%.c
 	$(QP) SAN-CC $<
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
+	$(Q)$(REPLAY_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
 
 ANA_LIBS = $(LIBS) -lprotobuf-c -lz -lm
 $(O)/fuzz/fuzz-trace-file $(O)/fuzz/fuzz-trace-records: $(O)/fuzz/fuzz-%: \
@@ -238,7 +241,7 @@ $(O)/fuzz/replay-trace-file $(O)/fuzz/replay-trace-records: $(O)/fuzz/replay-%: 
 		$(O)/fuzz/rp/tests/fuzz/%.o $(O)/fuzz/rp/tests/fuzz/replay.o \
 		$(call fuzzobj,rp,$(FUZZ_ANA_SRC),$(FUZZ_ANA_GEN))
 	$(QP) SAN-LD $@
-	$(Q)$(CC) $(FUZZ_SAN) -o $@ $^ $(ANA_LIBS)
+	$(Q)$(REPLAY_CC) $(FUZZ_SAN) -o $@ $^ $(ANA_LIBS)
 $(O)/fuzz/fuzz-collector-msg: $(O)/fuzz/lf/tests/fuzz/collector-msg.o \
 		$(call fuzzobj,lf,$(FUZZ_COL_SRC))
 	$(QP) FUZZ-LD $@
@@ -246,7 +249,7 @@ $(O)/fuzz/fuzz-collector-msg: $(O)/fuzz/lf/tests/fuzz/collector-msg.o \
 $(O)/fuzz/replay-collector-msg: $(O)/fuzz/rp/tests/fuzz/collector-msg.o \
 		$(O)/fuzz/rp/tests/fuzz/replay.o $(call fuzzobj,rp,$(FUZZ_COL_SRC))
 	$(QP) SAN-LD $@
-	$(Q)$(CC) $(FUZZ_SAN) -o $@ $^ $(LIBS)
+	$(Q)$(REPLAY_CC) $(FUZZ_SAN) -o $@ $^ $(LIBS)
 
 # mkseed makes a trace-records seed of a real trace
 $(O)/fuzz/mkseed: tests/fuzz/mkseed.c $(SHARED_OBJ)
@@ -270,7 +273,7 @@ fuzz: fuzz-build
 		echo "fuzz: $$h for $(FUZZ_TIME) s" && \
 		$(O)/fuzz/fuzz-$$h -max_total_time=$(FUZZ_TIME) \
 			-max_len=65536 -rss_limit_mb=1024 -timeout=20 \
-			-close_fd_mask=1 -print_final_stats=1 \
+			-close_fd_mask=3 -print_final_stats=1 \
 			-artifact_prefix=$(O)/fuzz/crash-$$h- \
 			$(O)/fuzz/corpus-$$h tests/fuzz/corpus/$$h \
 			2>$(O)/fuzz/$$h.log || { tail -40 $(O)/fuzz/$$h.log; \

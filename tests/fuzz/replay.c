@@ -64,7 +64,7 @@ static void one(const char *path)
 	uint8_t *data;
 	size_t size;
 	pid_t pid;
-	int st, err;
+	int st = 0, err;
 
 	ntests++;
 	fflush(stdout);
