@@ -590,6 +590,8 @@ static void res_place(struct ana_tl *tl, struct ana_tl_thread *th,
 
 static void res_drop(struct ana_tl_res *r, size_t n)
 {
+	if (!n)
+		return;		/* the queue may be unallocated */
 	memmove(r->q, r->q + n, (r->nq - n) * sizeof(*r->q));
 	r->nq -= n;
 }
