@@ -1100,6 +1100,14 @@ static void cpu_header(const struct ana_prof *pr, FILE *f)
 		fmt_buf_free(&b);
 		return;
 	}
+	/* only samples of period 0 (a damaged trace): no rate to tell */
+	if (!cs->period) {
+		snprintf(tmp, sizeof(tmp), "sampled: %" PRId64 " sample%s of "
+			 "an unknown period\n", pr->total[0],
+			 plural(pr->total[0], "s"));
+		ana_put(&b, tmp);
+		goto kernel;
+	}
 	snprintf(tmp, sizeof(tmp), "sampled: %" PRId64 " sample%s at %.6g Hz "
 		 "of CPU time (one per %.6g ms on a CPU), standing for ",
 		 pr->total[0], plural(pr->total[0], "s"), 1e9 / cs->period,
@@ -1115,6 +1123,7 @@ static void cpu_header(const struct ana_prof *pr, FILE *f)
 			 extra, extra == 1 ? "" : "s");
 		ana_put(&b, tmp);
 	}
+kernel:
 	cpu_kernel(pr, &b);
 	ana_write(&b, f);
 	cpu_threads(pr, &b, f);
