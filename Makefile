@@ -20,9 +20,23 @@ OPT      = -O2 -g
 ifeq ($(DEBUG),1)
 OPT      = -O0 -g3
 endif
+# ASAN=1: everything with ASan and UBSan (make test ASAN=1 O=build-asan:
+# the e2e helpers see the runtime libctrace.so needs and preload it
+# first).  gcc warns falsely on instrumented code (-Wformat-overflow in
+# spill.c), so warnings stay warnings there.
 ifeq ($(ASAN),1)
 OPT     += -fsanitize=address,undefined -fno-omit-frame-pointer
+WARN    += -Wno-error
 endif
+# TSAN=1: the collector, the analyzer and the unit tests with TSan (make
+# test TSAN=1 O=build-tsan).  Not the preload: it runs inside programs
+# built without TSan, where TSan's runtime cannot be loaded late, so it
+# is built plainly (the filter-out in the PIC and library rules).
+ifeq ($(TSAN),1)
+OPT     += -fsanitize=thread
+WARN    += -Wno-error
+endif
+NOTSAN   = $(filter-out -fsanitize=thread,$(1))
 BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE -I. -Iformat -Iutil -I$(O)/gen
 ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
@@ -89,7 +103,7 @@ $(O)/obj/%.o: %.c $(HEADERS) | deps-ok
 $(O)/pic/%.o: %.c $(HEADERS) | deps-ok
 	$(QP) CC-PIC $<
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
+	$(Q)$(CC) $(call NOTSAN,$(ALL_CFLAGS)) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
 
 # dependency check once per build tree, so a missing header is named
 # plainly instead of failing deep inside a compile
@@ -102,7 +116,7 @@ $(O)/.deps-ok: scripts/deps.sh
 $(LIB): $(call pic,$(PRELOAD_SRC) $(PRELOAD_FORMAT))
 	$(QP) LD $@
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) -shared $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ -ldl -lpthread
+	$(Q)$(CC) -shared $(call NOTSAN,$(ALL_LDFLAGS)) -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ -ldl -lpthread
 
 # the collector symbolizes with elfutils (libdw, libelf)
 $(COLLECTOR): $(call obj,$(COLLECTOR_SRC)) $(SHARED_OBJ)
