@@ -1115,7 +1115,8 @@ static void data_read(struct sym_obj *o)
 		o->data[o->ndata++] = (struct sym_data){ addr, sym.st_size,
 							 name };
 	}
-	qsort(o->data, o->ndata, sizeof(*o->data), data_cmp);
+	if (o->ndata)	/* none: no array for qsort() to be given */
+		qsort(o->data, o->ndata, sizeof(*o->data), data_cmp);
 }
 
 /* the data symbol that holds dwfl address a, or NULL */
