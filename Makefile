@@ -278,7 +278,7 @@ fuzz-cc:
 	not found: make fuzz needs clang with libFuzzer (sh scripts/deps.sh \
 	fuzz installs it as root)" >&2; exit 1; }
 fuzz-build: fuzz-cc
-	$(Q)$(MAKE) --no-print-directory $(FUZZ_BINS)
+	$(Q)$(MAKE) -s --no-print-directory $(FUZZ_BINS)
 fuzz-replay: $(FUZZ_REPLAYS)
 # -rss_limit_mb: an input that makes the analyzer hold 1 GiB is a finding
 fuzz: fuzz-build
