@@ -8,7 +8,10 @@
  * Built with gcc's ASan and UBSan, -fno-sanitize-recover=all, so any
  * report ends the child with a failure (tests/run.sh counts the lines).
  * A child's stderr (the analyzer's warnings about the damaged traces it
- * is fed) is shown, as TAP comments, only when it failed.
+ * is fed) is shown, as TAP comments, only when it failed.  A child still
+ * running after HANG_SECONDS is a hang (an input that made `ctrace
+ * report` print bars for minutes is one): every input takes well under
+ * a second, so the margin is wide, not a measure of speed.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -20,6 +23,8 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+
+#define HANG_SECONDS	60
 
 static int ntests, nfailed;
 
@@ -73,6 +78,7 @@ static void one(const char *path)
 	if (pid == 0) {
 		if (err >= 0)
 			dup2(err, 2);
+		alarm(HANG_SECONDS);
 		if (slurp(path, &data, &size)) {
 			perror(path);
 			_exit(100);
