@@ -83,6 +83,11 @@ void col_image_seen(struct col_image *img, uint64_t ts) { }
 void col_image_bye(struct col_image *img, uint64_t ts, uint64_t status,
 		   unsigned how) { }
 void col_image_closed(struct col_image *img) { free(img); }
+/* for the EXEC and UNTRACED messages of newer collectors (main, after
+ * this harness): proc.c and untraced.c are not linked either */
+void col_image_exec(struct col_image *img, const char *path, size_t n) { }
+void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
+		  int err, const char *path) { }
 
 void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
 			 size_t exe_len) { }
