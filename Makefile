@@ -20,9 +20,23 @@ OPT      = -O2 -g
 ifeq ($(DEBUG),1)
 OPT      = -O0 -g3
 endif
+# ASAN=1: everything with ASan and UBSan (make test ASAN=1 O=build-asan:
+# the e2e helpers see the runtime libctrace.so needs and preload it
+# first).  gcc warns falsely on instrumented code (-Wformat-overflow in
+# spill.c), so warnings stay warnings there.
 ifeq ($(ASAN),1)
 OPT     += -fsanitize=address,undefined -fno-omit-frame-pointer
+WARN    += -Wno-error
 endif
+# TSAN=1: the collector, the analyzer and the unit tests with TSan (make
+# test TSAN=1 O=build-tsan).  Not the preload: it runs inside programs
+# built without TSan, where TSan's runtime cannot be loaded late, so it
+# is built plainly (the filter-out in the PIC and library rules).
+ifeq ($(TSAN),1)
+OPT     += -fsanitize=thread
+WARN    += -Wno-error
+endif
+NOTSAN   = $(filter-out -fsanitize=thread,$(1))
 BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE -I. -Iformat -Iutil -I$(O)/gen
 ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
@@ -89,7 +103,7 @@ $(O)/obj/%.o: %.c $(HEADERS) | deps-ok
 $(O)/pic/%.o: %.c $(HEADERS) | deps-ok
 	$(QP) CC-PIC $<
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
+	$(Q)$(CC) $(call NOTSAN,$(ALL_CFLAGS)) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
 
 # dependency check once per build tree, so a missing header is named
 # plainly instead of failing deep inside a compile
@@ -102,7 +116,7 @@ $(O)/.deps-ok: scripts/deps.sh
 $(LIB): $(call pic,$(PRELOAD_SRC) $(PRELOAD_FORMAT))
 	$(QP) LD $@
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) -shared $(ALL_LDFLAGS) -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ -ldl -lpthread
+	$(Q)$(CC) -shared $(call NOTSAN,$(ALL_LDFLAGS)) -Wl,--no-undefined -Wl,-z,nodelete -o $@ $^ -ldl -lpthread
 
 # the collector symbolizes with elfutils (libdw, libelf)
 $(COLLECTOR): $(call obj,$(COLLECTOR_SRC)) $(SHARED_OBJ)
@@ -184,6 +198,104 @@ $(O)/bench/gen-%: bench/gen-%.c $(SHARED_OBJ)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
 
+# ---- fuzzing: tests/fuzz ----
+# `make fuzz` builds each harness with clang's libFuzzer, ASan and UBSan
+# and runs it FUZZ_TIME seconds (new inputs go to $(O)/fuzz/corpus-*,
+# crashes to $(O)/fuzz/crash-*; the saved corpus is only read).  `make
+# test` replays tests/fuzz/corpus with replay.c under gcc's ASan and UBSan,
+# so it needs no clang.  Both builds compile their own sanitized objects.
+FUZZ_TIME ?= 60
+FUZZ_CC   ?= clang
+# the replay prefers clang too: gcc's UBSan misses null+0 (out.c had one)
+REPLAY_CC ?= $(shell command -v $(FUZZ_CC) >/dev/null 2>&1 && \
+		echo $(FUZZ_CC) || echo $(CC))
+FUZZ_HARNESSES = trace-file trace-records collector-msg
+FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -fno-omit-frame-pointer
+# no -Werror: warnings are the main build's business, not a sanitizer's
+FUZZ_CFLAGS = -std=gnu11 -Wall -O1 -g -D_GNU_SOURCE -I. -Iformat -Iutil \
+	      -Ianalyzer -Icollector -Itests/fuzz -I$(O)/gen
+FUZZ_ANA_SRC = tests/fuzz/analyses.c $(ANALYZER_SRC) $(FORMAT_SRC) $(UTIL_SRC)
+FUZZ_ANA_GEN = $(PROTO_GEN) $(O)/gen/html-assets.c
+FUZZ_COL_SRC = collector/client.c collector/intern.c $(FORMAT_SRC) $(UTIL_SRC)
+fuzzobj = $(patsubst %.c,$(O)/fuzz/$(1)/%.o,$(2)) \
+	  $(patsubst $(O)/gen/%.c,$(O)/fuzz/$(1)/gen/%.o,$(3))
+FUZZ_BINS    = $(patsubst %,$(O)/fuzz/fuzz-%,$(FUZZ_HARNESSES))
+FUZZ_REPLAYS = $(patsubst %,$(O)/fuzz/replay-%,$(FUZZ_HARNESSES))
+
+# the analyzer's main() gives way to the harness's
+$(O)/fuzz/lf/analyzer/main.o $(O)/fuzz/rp/analyzer/main.o: \
+	FUZZ_DEFS = -Dmain=ana_main
+# lf: libFuzzer's objects (clang); rp: the replay's (REPLAY_CC)
+$(O)/fuzz/lf/%.o: %.c $(HEADERS) tests/fuzz/fuzz.h | $(FUZZ_ANA_GEN)
+	$(QP) FUZZ-CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS) $(FUZZ_SAN) \
+		-fsanitize=fuzzer-no-link -c $< -o $@
+$(O)/fuzz/lf/gen/%.o: $(O)/gen/%.c
+	$(QP) FUZZ-CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
+$(O)/fuzz/rp/%.o: %.c $(HEADERS) tests/fuzz/fuzz.h | $(FUZZ_ANA_GEN)
+	$(QP) SAN-CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(REPLAY_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS) $(FUZZ_SAN) -c $< -o $@
+$(O)/fuzz/rp/gen/%.o: $(O)/gen/%.c
+	$(QP) SAN-CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(REPLAY_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
+
+ANA_LIBS = $(LIBS) -lprotobuf-c -lz -lm
+$(O)/fuzz/fuzz-trace-file $(O)/fuzz/fuzz-trace-records: $(O)/fuzz/fuzz-%: \
+		$(O)/fuzz/lf/tests/fuzz/%.o \
+		$(call fuzzobj,lf,$(FUZZ_ANA_SRC),$(FUZZ_ANA_GEN))
+	$(QP) FUZZ-LD $@
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(ANA_LIBS)
+$(O)/fuzz/replay-trace-file $(O)/fuzz/replay-trace-records: $(O)/fuzz/replay-%: \
+		$(O)/fuzz/rp/tests/fuzz/%.o $(O)/fuzz/rp/tests/fuzz/replay.o \
+		$(call fuzzobj,rp,$(FUZZ_ANA_SRC),$(FUZZ_ANA_GEN))
+	$(QP) SAN-LD $@
+	$(Q)$(REPLAY_CC) $(FUZZ_SAN) -o $@ $^ $(ANA_LIBS)
+$(O)/fuzz/fuzz-collector-msg: $(O)/fuzz/lf/tests/fuzz/collector-msg.o \
+		$(call fuzzobj,lf,$(FUZZ_COL_SRC))
+	$(QP) FUZZ-LD $@
+	$(Q)$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+$(O)/fuzz/replay-collector-msg: $(O)/fuzz/rp/tests/fuzz/collector-msg.o \
+		$(O)/fuzz/rp/tests/fuzz/replay.o $(call fuzzobj,rp,$(FUZZ_COL_SRC))
+	$(QP) SAN-LD $@
+	$(Q)$(REPLAY_CC) $(FUZZ_SAN) -o $@ $^ $(LIBS)
+
+# mkseed makes a trace-records seed of a real trace
+$(O)/fuzz/mkseed: tests/fuzz/mkseed.c $(SHARED_OBJ)
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
+
+.PHONY: fuzz fuzz-build fuzz-replay fuzz-cc
+fuzz-cc:
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || sh scripts/deps.sh fuzz
+	@command -v $(FUZZ_CC) >/dev/null 2>&1 || { echo "fuzz: $(FUZZ_CC) \
+	not found: make fuzz needs clang with libFuzzer (sh scripts/deps.sh \
+	fuzz installs it as root)" >&2; exit 1; }
+fuzz-build: fuzz-cc
+	$(Q)$(MAKE) -s --no-print-directory $(FUZZ_BINS)
+fuzz-replay: $(FUZZ_REPLAYS)
+# -rss_limit_mb: an input that makes the analyzer hold 1 GiB is a finding
+fuzz: fuzz-build
+	$(Q)for h in $(FUZZ_HARNESSES); do \
+		mkdir -p $(O)/fuzz/corpus-$$h && \
+		echo "fuzz: $$h for $(FUZZ_TIME) s" && \
+		$(O)/fuzz/fuzz-$$h -max_total_time=$(FUZZ_TIME) \
+			-max_len=65536 -rss_limit_mb=1024 -timeout=20 \
+			-close_fd_mask=3 -print_final_stats=1 \
+			-artifact_prefix=$(O)/fuzz/crash-$$h- \
+			$(O)/fuzz/corpus-$$h tests/fuzz/corpus/$$h \
+			2>$(O)/fuzz/$$h.log || { tail -40 $(O)/fuzz/$$h.log; \
+			exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^#[0-9]+.*DONE' \
+			$(O)/fuzz/$$h.log; \
+	done
+
 fixtures: $(FIXTURES)
 examples: $(EXAMPLES)
 
@@ -191,7 +303,7 @@ check: all $(UNITS) $(FIXTURES)
 	$(Q)O=$(O) sh tests/run.sh unit
 
 # gen-trace makes the analyzer's known-totals test trace
-test: all $(UNITS) $(FIXTURES) $(O)/bench/gen-trace
+test: all $(UNITS) $(FIXTURES) $(O)/bench/gen-trace $(FUZZ_REPLAYS)
 	$(Q)O=$(O) sh tests/run.sh all
 
 bench: all $(BENCHES)

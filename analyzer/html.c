@@ -569,7 +569,8 @@ static void put_samples(struct html *h, struct hthread *ht, uint64_t w)
 	size_t k;
 	int first = 1;
 
-	qsort(ht->cs, ht->ncs, sizeof(*ht->cs), by_u64);
+	if (ht->ncs)
+		qsort(ht->cs, ht->ncs, sizeof(*ht->cs), by_u64);
 	fprintf(h->f, ",\"cs\":[");
 	for (k = 0; k < ht->ncs; k++) {
 		if (!w) {
@@ -629,8 +630,9 @@ static void regions_end(struct html *h)
 
 			while (ht->nopen)
 				region_close(h, ht, --ht->nopen, th->last);
-			qsort(ht->rg, ht->nrg, sizeof(*ht->rg),
-			      by_depth_start);
+			if (ht->nrg)
+				qsort(ht->rg, ht->nrg, sizeof(*ht->rg),
+				      by_depth_start);
 		}
 }
 
@@ -816,7 +818,8 @@ static void put_instants(struct html *h, struct hproc *hp, uint64_t *acc)
 	size_t i;
 	int first = 1;
 
-	qsort(hp->in, hp->nin, sizeof(*hp->in), by_instant_ts);
+	if (hp->nin)
+		qsort(hp->in, hp->nin, sizeof(*hp->in), by_instant_ts);
 	fprintf(h->f, ",\"in\":[");
 	for (i = 0; i < hp->nin; i++) {
 		struct instant *in = &hp->in[i];
@@ -910,7 +913,8 @@ static void put_flames(struct html *h)
 
 		fprintf(h->f, "%s\"%s\":[", k ? "," : "", flame_name[k]);
 		/* the biggest first; the map is not used after this */
-		qsort(m->ents, m->cap, sizeof(*m->ents), by_value);
+		if (m->cap)
+			qsort(m->ents, m->cap, sizeof(*m->ents), by_value);
 		first = 1;
 		for (i = 0; i < m->cap && m->ents[i].val && i < 20000; i++) {
 			st = stack_index_as(h, m->ents[i].key, k == FL_CPU);

@@ -152,7 +152,8 @@ int ana_sched_of(const struct fmt_event *ev, struct ana_sched *r)
 
 	if (ev->type != FMT_EV_CPU_SAMPLE && ev->type != FMT_EV_SCHED)
 		return 0;
-	r->src = f[1];
+	/* a source this reader does not know says nothing it can use */
+	r->src = f[1] <= FMT_SCHED_SRC_CPUCLOCK ? f[1] : FMT_SCHED_SRC_NONE;
 	r->ts = ev->ts;
 	r->run = f[2];
 	r->wait = f[3];

@@ -117,7 +117,8 @@ void ana_put_argv(struct fmt_buf *b, struct ana_str *const *argv,
 	}
 	if (fmt_buf_failed(&args))
 		die(EXIT_FAIL, "out of memory");
-	ana_put_quoted(b, (const char *)args.p, args.len);
+	/* no arguments: an empty buffer, which has no memory to point at */
+	ana_put_quoted(b, args.len ? (const char *)args.p : "", args.len);
 	fmt_buf_free(&args);
 }
 

@@ -238,7 +238,8 @@ static void build_maps(struct builder *bd)
 	}
 	for (i = 0; i < bd->nmaps; i++)
 		bd->maps[i]->m.id = i + 1;	/* first seen first */
-	qsort(bd->maps, bd->nmaps, sizeof(*bd->maps), map_cmp);
+	if (bd->nmaps)
+		qsort(bd->maps, bd->nmaps, sizeof(*bd->maps), map_cmp);
 	for (i = 0; i < bd->nmaps; i++) {
 		mp = bd->maps[i];
 		perftools__profiles__mapping__init(&mp->m);

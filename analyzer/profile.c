@@ -838,7 +838,8 @@ void ana_prof_sort_holders(struct ana_pobj *o)
 			o->by[n++] = o->by[i];
 	/* a full table now: a later add_by() grows it, rehashing them */
 	o->bycap = o->nby;
-	qsort(o->by, o->nby, sizeof(*o->by), holder_cmp);
+	if (o->nby)
+		qsort(o->by, o->nby, sizeof(*o->by), holder_cmp);
 }
 void ana_prof_free(struct ana_prof *pr)
 {
@@ -1102,6 +1103,14 @@ static void cpu_header(const struct ana_prof *pr, FILE *f)
 		fmt_buf_free(&b);
 		return;
 	}
+	/* only samples of period 0 (a damaged trace): no rate to tell */
+	if (!cs->period) {
+		snprintf(tmp, sizeof(tmp), "sampled: %" PRId64 " sample%s of "
+			 "an unknown period\n", pr->total[0],
+			 plural(pr->total[0], "s"));
+		ana_put(&b, tmp);
+		goto kernel;
+	}
 	snprintf(tmp, sizeof(tmp), "sampled: %" PRId64 " sample%s at %.6g Hz "
 		 "of CPU time (one per %.6g ms on a CPU), standing for ",
 		 pr->total[0], plural(pr->total[0], "s"), 1e9 / cs->period,
@@ -1117,6 +1126,7 @@ static void cpu_header(const struct ana_prof *pr, FILE *f)
 			 extra, extra == 1 ? "" : "s");
 		ana_put(&b, tmp);
 	}
+kernel:
 	cpu_kernel(pr, &b);
 	ana_write(&b, f);
 	cpu_threads(pr, &b, f);
@@ -1484,7 +1494,8 @@ static void fn_fill(const struct ana_trace *t, const struct ana_prof *pr,
 			}
 		}
 	}
-	qsort(ft->rows, ft->n, sizeof(*ft->rows), fnrow_cmp);
+	if (ft->n)
+		qsort(ft->rows, ft->n, sizeof(*ft->rows), fnrow_cmp);
 }
 
 static void fn_free(struct fntab *ft)

@@ -287,6 +287,19 @@ static void heap(struct rctx *c)
 		       plural(hs->unmatched_frees, "s"));
 }
 
+/*
+ * v of max in characters.  A damaged trace may say more threads ran than
+ * were alive, by any factor: a bar stops at its width.
+ */
+static int bar_len(double v, double max)
+{
+	double n = v / max * PAR_WIDTH + 0.5;
+
+	if (!(n > 0))
+		return 0;
+	return n < PAR_WIDTH ? (int)n : PAR_WIDTH;
+}
+
 /* one bar: '#' on a CPU, '+' runnable, '.' the rest of the alive */
 static void par_bar(double run, double rq, double alive, double max)
 {
@@ -294,9 +307,9 @@ static void par_bar(double run, double rq, double alive, double max)
 
 	if (max <= 0)
 		return;
-	n_run = (int)(run / max * PAR_WIDTH + 0.5);
-	n_rq = (int)((run + rq) / max * PAR_WIDTH + 0.5);
-	n_alive = (int)(alive / max * PAR_WIDTH + 0.5);
+	n_run = bar_len(run, max);
+	n_rq = bar_len(run + rq, max);
+	n_alive = bar_len(alive, max);
 	for (k = 0; k < n_alive || k < n_rq; k++)
 		putchar(k < n_run ? '#' : k < n_rq ? '+' : '.');
 }

@@ -161,7 +161,8 @@ void ana_spill_sort(struct ana_spill *s)
 
 	s->pos = 0;
 	if (s->fd < 0) {
-		qsort(s->buf, s->n, s->size, s->cmp);
+		if (s->n)
+			qsort(s->buf, s->n, s->size, s->cmp);
 		return;
 	}
 	if (s->n)

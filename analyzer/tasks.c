@@ -436,10 +436,16 @@ void ana_tasks_done(struct ana_tasks *k, struct ana_trace *t)
 			region_pop(r, r->th->last_ts, 0);
 		k->region_ns += r->in_ns;
 	}
-	qsort(k->tasks.list, k->tasks.n, sizeof(*k->tasks.list), utype_cmp);
-	qsort(k->regions.list, k->regions.n, sizeof(*k->regions.list),
-	      utype_cmp);
-	qsort(k->logs.list, k->logs.n, sizeof(*k->logs.list), utype_cmp);
+	/* an empty list has no array: qsort must not see its NULL */
+	if (k->tasks.n)
+		qsort(k->tasks.list, k->tasks.n, sizeof(*k->tasks.list),
+		      utype_cmp);
+	if (k->regions.n)
+		qsort(k->regions.list, k->regions.n,
+		      sizeof(*k->regions.list), utype_cmp);
+	if (k->logs.n)
+		qsort(k->logs.list, k->logs.n, sizeof(*k->logs.list),
+		      utype_cmp);
 }
 
 void ana_tasks_free(struct ana_tasks *k)

@@ -120,7 +120,8 @@ static struct group *build_groups(struct ana_trace *t, struct tctx *c,
 		for (j = 0; j < ANA_NSTATES; j++)
 			g[k].t[j] += ts->ns[j];
 	}
-	qsort(g, n, sizeof(*g), group_cmp);
+	if (n)
+		qsort(g, n, sizeof(*g), group_cmp);
 	*ngroups = n;
 	return g;
 }

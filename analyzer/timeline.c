@@ -668,6 +668,8 @@ static void res_place(struct ana_tl *tl, struct ana_tl_thread *th,
 
 static void res_drop(struct ana_tl_res *r, size_t n)
 {
+	if (!n)
+		return;		/* the queue may be unallocated */
 	memmove(r->q, r->q + n, (r->nq - n) * sizeof(*r->q));
 	r->nq -= n;
 }
@@ -1058,8 +1060,12 @@ static void create_flows(struct ana_tl *tl, struct ana_tl_proc *tp)
 {
 	size_t i, j = 0, k;
 
-	qsort(tp->creates, tp->ncreates, sizeof(*tp->creates), by_handle_ts);
-	qsort(tp->starts, tp->nstarts, sizeof(*tp->starts), by_handle_ts);
+	if (tp->ncreates)
+		qsort(tp->creates, tp->ncreates, sizeof(*tp->creates),
+		      by_handle_ts);
+	if (tp->nstarts)
+		qsort(tp->starts, tp->nstarts, sizeof(*tp->starts),
+		      by_handle_ts);
 	for (i = 0; i < tp->nstarts; i++) {
 		struct ana_tl_start *s = &tp->starts[i], *c = NULL;
 

@@ -203,12 +203,19 @@ static void block_signals(void)
 static void child_env(const char *lib, const char *old_preload)
 {
 	char *v;
-	size_t n;
+	size_t n, first;
 
 	if (old_preload && *old_preload && !strstr(old_preload, lib)) {
 		n = strlen(lib) + strlen(old_preload) + 2;
 		v = xmalloc(n);
-		snprintf(v, n, "%s:%s", lib, old_preload);
+		/* ours before the program's preloads, but an ASan runtime
+		 * must stay first or it refuses to run (make test ASAN=1) */
+		first = strcspn(old_preload, ": ");
+		if (memmem(old_preload, first, "asan", 4))
+			snprintf(v, n, "%.*s:%s%s", (int)first, old_preload,
+				 lib, old_preload + first);
+		else
+			snprintf(v, n, "%s:%s", lib, old_preload);
 		setenv("LD_PRELOAD", v, 1);
 	} else {
 		setenv("LD_PRELOAD", old_preload && *old_preload ?

@@ -571,16 +571,19 @@ static int open_at_path(struct sym_image *im, struct sym_mod *m)
 
 	if (m->deleted || m->path[0] != '/')
 		return -1;
-	/* the process' own view first: it may run chrooted */
+	/* the process' own view first: it may run chrooted; O_NONBLOCK,
+	 * since a client's MODULES message names the path, and opening a
+	 * FIFO would wait for a writer with every client stalled behind */
 	if (snprintf(p, sizeof(p), "/proc/%d/root%s", (int)im->pid,
 		     m->path) < (int)sizeof(p))
-		fd = open(p, O_RDONLY | O_CLOEXEC);
+		fd = open(p, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		fd = open(m->path, O_RDONLY | O_CLOEXEC);
-	/* a file replaced since it was mapped is not the mapped one */
-	if (fd >= 0 && m->have_ino && (fstat(fd, &st) ||
-				       st.st_dev != m->dev ||
-				       st.st_ino != m->ino)) {
+		fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	/* only a regular file is an object, and a file replaced since it
+	 * was mapped is not the mapped one */
+	if (fd >= 0 && (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+			(m->have_ino && (st.st_dev != m->dev ||
+					 st.st_ino != m->ino)))) {
 		close(fd);
 		fd = -1;
 	}
@@ -1115,7 +1118,8 @@ static void data_read(struct sym_obj *o)
 		o->data[o->ndata++] = (struct sym_data){ addr, sym.st_size,
 							 name };
 	}
-	qsort(o->data, o->ndata, sizeof(*o->data), data_cmp);
+	if (o->ndata)	/* none: no array for qsort() to be given */
+		qsort(o->data, o->ndata, sizeof(*o->data), data_cmp);
 }
 
 /* the data symbol that holds dwfl address a, or NULL */

@@ -19,6 +19,9 @@ protobuf-c-compiler libprotobuf-c-dev pkg-config
 bats bats-support bats-assert python3 xz-utils pigz sqlite3 procps
 protobuf-compiler chromium time
 redis-server redis-tools strace golang-go"
+# `sh deps.sh fuzz` (make fuzz): clang with its libFuzzer runtime, for the
+# fuzz harnesses of tests/fuzz only; building and make test do not need it
+[ "${1:-}" = fuzz ] && PKGS="clang libclang-rt-dev"
 
 missing=""
 for p in $PKGS; do

@@ -59,6 +59,7 @@ load helpers
 }
 
 @test "threads named by prctl, pthread_setname_np or their comm are named so" {
+	asan_skip "pthread_create's start routines"
 	record t.trace "$FIX/threadnames"
 	assert_success
 	assert_output "done"

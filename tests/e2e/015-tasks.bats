@@ -118,6 +118,7 @@ ns() {
 }
 
 @test "threads: a regions column when the trace has regions" {
+	asan_skip "pthread_create's start routines"
 	record t.trace "$FIX/user-tasks"
 	run "$CTRACE" threads --per-thread t.trace
 	assert_success

@@ -69,6 +69,7 @@ check_pinned() {
 }
 
 @test "two threads pinned to one CPU: each runnable about half its life" {
+	asan_skip "pthread_create's start routines"
 	record t.trace "$FIX/cpu-pinned" two
 	assert_success
 	kern=$(printf '%s\n' "$output" | grep '^thread=' | tr ' ' ',')

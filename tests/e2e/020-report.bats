@@ -12,6 +12,7 @@ sync_of() {
 }
 
 @test "threads: the condvar waiter is ~100 ms blocked in sync" {
+	asan_skip "pthread_create's start routines"
 	record t.trace "$FIX/ana-condwait"
 	assert_success
 	waiter=${output#waiter=}
@@ -29,6 +30,7 @@ sync_of() {
 }
 
 @test "threads groups every thread once and sums to the all row" {
+	asan_skip "pthread_create's start routines"
 	record t.trace "$FIX/mutex8"
 	assert_success
 	run "$CTRACE" threads t.trace

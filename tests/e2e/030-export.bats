@@ -317,6 +317,7 @@ PY
 }
 
 @test "names: every thread of the demo's programs is named in Perfetto, JSON and html" {
+	asan_skip "pthread_create's start routines"
 	EX="$CTRACE_BUILD/examples"
 	"$EX/findtopic" gen -d docs -n 20 -s 2000 > /dev/null
 	record 1.trace "$EX/mandelbrot" -m seq -w 128 -h 128 -o a.png

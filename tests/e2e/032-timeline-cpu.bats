@@ -48,6 +48,7 @@ PY
 }
 
 @test "perfetto: a sample packet per cpu_sample, named frames and tracks, residue, unfinished" {
+	asan_skip "pthread_create's start routines"
 	command -v protoc >/dev/null || skip "protoc (protobuf-compiler) is not installed"
 	"$CTRACE" export -o c.pb c.trace
 	protoc --proto_path="$(dirname "$PROTO")" \
@@ -146,6 +147,7 @@ PY
 }
 
 @test "json: blocked and residue slices tile each thread's lifetime, nest, samples are instants" {
+	asan_skip "pthread_create's start routines"
 	"$CTRACE" export --format json -o c.json c.trace
 	per_thread split > want
 	python3 - c.json > got <<'PY'

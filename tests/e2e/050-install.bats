@@ -20,7 +20,9 @@ inst() {	# inst TARGET: make TARGET into $T/root with PREFIX=/opt/ctrace
 		[ -f "$R/$f" ] || { echo "missing $f"; false; }
 	done
 	# the installed front end finds its library and collector
-	run "$R/bin/ctrace" record -q -o t.trace -- "$FIX/mutex8"
+	# (an ASan build's tools need its runtime first in the program)
+	run env ${CTRACE_ASAN_RT:+LD_PRELOAD=$CTRACE_ASAN_RT} \
+		"$R/bin/ctrace" record -q -o t.trace -- "$FIX/mutex8"
 	assert_success
 	assert_output "counter=16000000"
 	assert_equal "$(events t.trace thread_create)" 8

@@ -12,10 +12,46 @@ LIBCTRACE="$CTRACE_BUILD/lib/libctrace.so"
 FIX="$CTRACE_BUILD/fixtures"
 # no collector from the environment may leak into a test
 unset CTRACE_SOCKET CTRACE_OUT LD_PRELOAD CTRACE_TRACED_PID
+# an ASan build (make ASAN=1): libctrace.so needs the ASan runtime, which
+# must be the first preload of a traced program (tests/e2e/asan-ctrace
+# for record and collect); leaks are the fixtures' own business
+CTRACE_ASAN_RT=$(ldd "$LIBCTRACE" 2>/dev/null |
+		 awk '$1 ~ /^libasan\./ { print $3 }')
+if [ -n "$CTRACE_ASAN_RT" ]; then
+	export CTRACE_ASAN_RT CTRACE_BUILD
+	LIBCTRACE="$CTRACE_ASAN_RT:$LIBCTRACE"
+	CTRACE="$CTRACE_TOP/tests/e2e/asan-ctrace"
+	export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+fi
 
 setup() {
 	T="$BATS_TEST_TMPDIR"
 	cd "$T"
+}
+
+# asan_skip WHAT: skip in an ASan build, where ASan's runtime is preloaded
+# before libctrace.so, so its own interceptors of malloc and friends,
+# pthread_create and many libc calls run first: ctrace sees no heap
+# call, every thread starts in asan_thread_start, and the callsite of an
+# intercepted call is in the runtime.  WHAT is what the test needs of those.
+asan_skip() {
+	[ -z "${CTRACE_ASAN_RT:-}" ] || skip "ASan's interceptors hide $*"
+}
+
+# stop_daemon: stop the `collect --daemon` a test started (its exports are
+# in CTRACE_COLLECTOR_PID), if it still runs: for the teardown of tests
+# that may fail before they stop it themselves
+stop_daemon() {
+	local pid=${CTRACE_COLLECTOR_PID:-} i
+
+	[ -n "$pid" ] || return 0
+	[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = \
+	  "$CTRACE_BUILD/bin/ctrace-collector" ] || return 0
+	kill -CONT "$pid" 2>/dev/null
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null
+	return 0
 }
 
 # record OUT CMD...: trace CMD quietly into OUT; sets $status like run
