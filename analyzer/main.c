@@ -104,6 +104,7 @@ const char *ana_reason_name(uint64_t reason)
 		[FMT_LOST_REENTRY] = "reentry",
 		[FMT_LOST_EXITING] = "exiting",
 		[FMT_LOST_BAD] = "bad",
+		[FMT_LOST_KILLED] = "killed",
 	};
 
 	return reason < sizeof(names) / sizeof(names[0]) ?

@@ -107,7 +107,7 @@ struct ana_end {
 	uint64_t ts, nevents, nlost, nprocesses;
 };
 
-#define ANA_LOST_REASONS 5	/* index 0: a reason this reader does not know */
+#define ANA_LOST_REASONS 7	/* index 0: a reason this reader does not know */
 
 struct ana_stats {
 	uint64_t records[FMT_REC_MAX];	/* by known type */

@@ -38,6 +38,8 @@ static void drain_unnamed_before(struct col_client *stop);
 /* one datagram at a time; handlers must be done with it before draining */
 static uint8_t msg[FMT_WIRE_MAX_MSG];
 static uint64_t stackbuf[FMT_MAX_STACK];
+
+#define COL_MAX_FDS	4	/* descriptors one datagram may bring */
 static struct fmt_buf rec;
 
 void col_accept_all(void)
@@ -129,7 +131,7 @@ static const char *exe_of(const uint8_t *strs, size_t len)
  * sends its HELLO itself, on the connection its parent opened.
  */
 static int on_hello(struct col_client *c, struct fmt_cursor *cur,
-		    pid_t sender)
+		    pid_t sender, int *tabfd)
 {
 	struct col_hello h;
 	uint64_t version, argc, i;
@@ -170,6 +172,9 @@ static int on_hello(struct col_client *c, struct fmt_cursor *cur,
 	drain_unnamed_before(c);
 	c->img = col_image_hello(c, &h);
 	c->busy = 0;
+	/* the thread table it sent, if any: checked, mapped, closed */
+	col_image_table(c->img, *tabfd);
+	*tabfd = -1;
 	write_process(c->img, &h, copy, len);
 	col_sym_image_start(col_image_id(c->img), h.pid, exe_of(copy, len),
 			    exe_len);
@@ -301,12 +306,13 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	rec.len = out - rec.p;
 	col_write(FMT_REC_EVENTS, &rec);
 	col_counts.nevents += n;
+	col_image_count(c->img, tid, n);
 	col_image_seen(c->img, prev_in);
 	return 0;
 }
 
-static void write_lost(pid_t pid, uint64_t tid, uint64_t count,
-		       uint64_t reason)
+void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
+		    uint64_t reason)
 {
 	struct fmt_buf b = { 0 };
 
@@ -330,8 +336,10 @@ static int on_events(struct col_client *c, struct fmt_cursor *cur)
 		return -1;
 	if (write_events(c, tid, n, base, cur->p, cur->end)) {
 		/* a count no datagram could hold is garbage, not a count */
-		if (n && n <= FMT_WIRE_MAX_MSG / 2)
-			write_lost(client_pid(c), tid, n, FMT_LOST_BAD);
+		if (n && n <= FMT_WIRE_MAX_MSG / 2) {
+			col_write_lost(client_pid(c), tid, n, FMT_LOST_BAD);
+			col_image_count(c->img, tid, n);
+		}
 		return -1;
 	}
 	return 0;
@@ -349,7 +357,10 @@ static int on_lost(struct col_client *c, struct fmt_cursor *cur)
 	if (cur->err || cur->p != cur->end || count > FMT_WIRE_MAX_LOST)
 		return -1;
 	if (count)
-		write_lost(client_pid(c), tid, count, reason);
+		col_write_lost(client_pid(c), tid, count, reason);
+	/* dropped from a buffer: the thread table counted them recorded */
+	if (reason == FMT_LOST_FULL)
+		col_image_count(c->img, tid, count);
 	return 0;
 }
 
@@ -400,7 +411,8 @@ static int on_exec(struct col_client *c, struct fmt_cursor *cur)
 	return 0;
 }
 
-static int handle(struct col_client *c, uint32_t n, pid_t sender)
+static int handle(struct col_client *c, uint32_t n, pid_t sender,
+		  int *tabfd)
 {
 	struct fmt_msg_hdr h;
 	struct fmt_cursor cur;
@@ -411,7 +423,7 @@ static int handle(struct col_client *c, uint32_t n, pid_t sender)
 	cur.end = msg + n;
 	cur.err = 0;
 	if (h.type == FMT_MSG_HELLO)
-		return on_hello(c, &cur, sender);
+		return on_hello(c, &cur, sender, tabfd);
 	if (!c->img)
 		return -1;
 	/* whatever follows an EXEC says the exec failed */
@@ -433,32 +445,59 @@ static int handle(struct col_client *c, uint32_t n, pid_t sender)
 	return -1;
 }
 
-/* one datagram: 1 handled, 0 none queued, -1 the connection is gone */
-/* the sender's pid from the kernel's SCM_CREDENTIALS, or 0 */
-static pid_t sender_of(struct msghdr *mh)
+/*
+ * The sender's pid from the kernel's SCM_CREDENTIALS, or 0; *fd the
+ * first descriptor the datagram carried (SCM_RIGHTS), or -1.  Any other
+ * descriptor is closed here: only a HELLO's first one is ever used.
+ */
+static pid_t sender_of(struct msghdr *mh, int *fd)
 {
 	struct cmsghdr *cm;
 	struct ucred cr;
+	pid_t pid = 0;
+	size_t i, nfd;
+	int f;
 
-	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET &&
-		    cm->cmsg_type == SCM_CREDENTIALS &&
+	*fd = -1;
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_CREDENTIALS &&
 		    cm->cmsg_len == CMSG_LEN(sizeof(cr))) {
 			memcpy(&cr, CMSG_DATA(cm), sizeof(cr));
-			return cr.pid;
+			pid = cr.pid;
 		}
-	return 0;
+		if (cm->cmsg_type != SCM_RIGHTS ||
+		    cm->cmsg_len < CMSG_LEN(0))
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (i = 0; i < nfd; i++) {
+			memcpy(&f, CMSG_DATA(cm) + i * sizeof(int), sizeof(f));
+			if (*fd < 0)
+				*fd = f;
+			else
+				close(f);
+		}
+	}
+	return pid;
 }
+
+/* one datagram: 1 handled, 0 none queued, -1 the connection is gone */
 
 static int recv_one(struct col_client *c)
 {
 	struct iovec iov = { msg, sizeof(msg) };
+	/* room for a few descriptors: the kernel discards those that do
+	 * not fit (MSG_CTRUNC), so no sender can leave one with us */
 	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(COL_MAX_FDS * sizeof(int))];
 		struct cmsghdr align;
 	} ctl;
 	struct msghdr mh;
 	ssize_t n;
+	pid_t pid;
+	int fd, r;
 
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = &iov;
@@ -466,17 +505,26 @@ static int recv_one(struct col_client *c)
 	mh.msg_control = ctl.buf;
 	mh.msg_controllen = sizeof(ctl.buf);
 	/* MSG_TRUNC: the real length, so an oversized datagram shows */
-	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_TRUNC);
+	n = recvmsg(c->fd, &mh, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	if (n < 0 && errno == EINTR)
 		return 1;
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return 0;
+	fd = -1;
+	if (n == 0)	/* an empty datagram may still carry descriptors */
+		sender_of(&mh, &fd);
 	if (n <= 0) {
+		if (fd >= 0)
+			close(fd);
 		client_close(c);
 		return -1;
 	}
-	if ((size_t)n > sizeof(msg) || (mh.msg_flags & MSG_TRUNC) ||
-	    handle(c, n, sender_of(&mh))) {
+	pid = sender_of(&mh, &fd);
+	r = (size_t)n > sizeof(msg) || (mh.msg_flags & MSG_TRUNC) ||
+	    handle(c, n, pid, &fd);
+	if (fd >= 0)
+		close(fd);
+	if (r) {
 		/* handle() may have closed it (drained by a later HELLO) */
 		if (!c->closed)
 			client_bad(c);

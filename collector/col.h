@@ -78,6 +78,10 @@ void col_client_drain(struct col_client *c);
 void col_clients_drain_unnamed(void);
 void col_clients_gc(void);
 
+/* col_write_lost() : a LOST record, added to the totals */
+void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
+		    uint64_t reason);
+
 /* ---- proc.c ---- */
 struct col_proc;
 
@@ -98,6 +102,15 @@ void col_image_bye(struct col_image *img, uint64_t ts, uint64_t status,
  * anything sent after it means the exec failed) */
 void col_image_exec(struct col_image *img, const char *path, size_t n);
 void col_image_closed(struct col_image *img);
+/*
+ * col_image_table() : fd, from HELLO, is the image's thread table
+ * (wire.h): checked (a sealed memfd of the right size and magic), mapped
+ * read-only, and closed in any case; garbage is ignored.  -1: none.
+ */
+void col_image_table(struct col_image *img, int fd);
+/* col_image_count() : tid's events the table counted reached us (EVENTS,
+ * or LOST full/bad) */
+void col_image_count(struct col_image *img, uint64_t tid, uint64_t n);
 void col_proc_exited(struct col_proc *p);
 void col_proc_reaped(int wstatus);
 void col_proc_poll(void);

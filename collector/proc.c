@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,7 +43,15 @@ struct col_image {
 	uint64_t bye_ts, bye_status;
 	unsigned bye_how;		/* FMT_PEND_EXIT or FMT_PEND__EXIT */
 	char *exec_path;		/* an EXEC message, not yet undone */
+	const struct fmt_tab *tab;	/* its thread table, or NULL */
+	struct tid_count *got;		/* by tid: what reached us */
+	size_t ngot, capgot;		/* capgot: 0 or a power of 2 */
 	struct col_image *next;
+};
+
+/* events of one thread of an image that reached us, for its table */
+struct tid_count {
+	uint64_t tid, n;		/* tid 0: an empty entry */
 };
 
 struct col_proc {
@@ -124,6 +135,118 @@ struct col_proc *col_proc_root(pid_t pid)
 	return root;
 }
 
+/* ---- the thread table: what a process that died had recorded ---- */
+
+void col_image_table(struct col_image *img, int fd)
+{
+	struct stat st;
+	int seals;
+	void *m;
+
+	if (fd < 0)
+		return;
+	/*
+	 * Only a memfd sealed against shrinking: the sender cannot then
+	 * truncate it under our mapping and fault the collector (SIGBUS).
+	 */
+	seals = fcntl(fd, F_GET_SEALS);
+	if (img->tab || fstat(fd, &st) || !S_ISREG(st.st_mode) ||
+	    st.st_size < FMT_TAB_SIZE || seals < 0 ||
+	    !(seals & F_SEAL_SHRINK)) {
+		close(fd);
+		return;
+	}
+	m = mmap(NULL, FMT_TAB_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return;
+	img->tab = m;
+	if (img->tab->magic != FMT_TAB_MAGIC ||
+	    img->tab->nslots != FMT_TAB_NSLOTS) {
+		munmap(m, FMT_TAB_SIZE);
+		img->tab = NULL;
+	}
+}
+
+static struct tid_count *got_slot(struct col_image *img, uint64_t tid)
+{
+	size_t i = (tid * 0x9e3779b97f4a7c15ull) >> 40;
+
+	for (i &= img->capgot - 1; img->got[i].tid && img->got[i].tid != tid;
+	     i = (i + 1) & (img->capgot - 1))
+		;
+	return &img->got[i];
+}
+
+static void got_grow(struct col_image *img)
+{
+	struct tid_count *old = img->got;
+	size_t i, cap = img->capgot;
+
+	img->capgot = cap ? cap * 2 : 16;
+	img->got = xcalloc(img->capgot, sizeof(*img->got));
+	for (i = 0; i < cap; i++)
+		if (old[i].tid)
+			*got_slot(img, old[i].tid) = old[i];
+	free(old);
+}
+
+void col_image_count(struct col_image *img, uint64_t tid, uint64_t n)
+{
+	struct tid_count *t;
+
+	/* only a table's threads are asked about, and tids are positive */
+	if (!img->tab || !tid || tid > INT32_MAX)
+		return;
+	if (img->ngot * 2 >= img->capgot)
+		got_grow(img);
+	t = got_slot(img, tid);
+	if (!t->tid) {
+		t->tid = tid;
+		img->ngot++;
+	}
+	t->n = fmt_lost_add(t->n, n);
+}
+
+/*
+ * The process died without BYE: every thread still in its table lost
+ * what it recorded and we never got, its buffer's unsent events.  The
+ * table is the dead process's (or a liar's, who can only inflate its
+ * own losses, each count bounded as a LOST message's).
+ */
+static void lost_to_kill(struct col_image *img)
+{
+	const volatile struct fmt_tab_slot *s;
+	uint64_t rec, n;
+	int32_t tid;
+	unsigned i;
+
+	for (i = 0; i < FMT_TAB_NSLOTS; i++) {
+		s = &img->tab->slot[i];
+		tid = s->tid;
+		if (tid <= 0)
+			continue;
+		rec = s->recorded;
+		n = img->capgot ? got_slot(img, (uint64_t)tid)->n : 0;
+		if (rec <= n)
+			continue;
+		n = rec - n;
+		col_write_lost(img->proc->pid, (uint64_t)tid,
+			       n > FMT_WIRE_MAX_LOST ? FMT_WIRE_MAX_LOST : n,
+			       FMT_LOST_KILLED);
+	}
+}
+
+static void table_free(struct col_image *img)
+{
+	if (img->tab)
+		munmap((void *)img->tab, FMT_TAB_SIZE);
+	img->tab = NULL;
+	free(img->got);
+	img->got = NULL;
+	img->ngot = img->capgot = 0;
+}
+
 static void image_end(struct col_image *img, unsigned how, uint64_t status,
 		      uint64_t ts)
 {
@@ -133,6 +256,10 @@ static void image_end(struct col_image *img, unsigned how, uint64_t status,
 		return;
 	img->ended = 1;
 	need_gc = 1;
+	/* died without its final flush: its LOST records come first */
+	if (img->tab && (how == FMT_PEND_VANISHED || how == FMT_PEND_WAIT))
+		lost_to_kill(img);
+	table_free(img);
 	fmt_buf_uvar(&b, img->proc->pid);
 	fmt_buf_uvar(&b, img->id);
 	fmt_buf_uvar(&b, ts);

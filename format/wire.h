@@ -92,6 +92,39 @@ enum {
 	FMT_LOST_REENTRY = 3,	/* hook entered from a signal handler mid-event */
 	FMT_LOST_EXITING = 4,	/* recorded after the final flush of exit */
 	FMT_LOST_BAD = 5,	/* the collector refused a malformed batch */
+	FMT_LOST_KILLED = 6,	/* in its buffer when the process died */
+};
+
+/*
+ * The thread table: a memfd the library passes with its HELLO (one
+ * SCM_RIGHTS descriptor), so that what a process had recorded outlives
+ * it.  FMT_TAB_SIZE bytes, sealed against shrinking (F_SEAL_SHRINK: the
+ * collector's read-only MAP_SHARED mapping can never fault), made of
+ * 64-byte slots: slot 0 is the header, each other slot belongs to one
+ * live thread, which alone writes it (a cache line of its own).
+ * recorded counts the events the thread put into its buffer; a thread
+ * that ends normally frees its slot (tid 0) after its last flush.  When
+ * the process dies without BYE, recorded minus what the collector got
+ * for that tid (EVENTS, LOST full and bad) is what the kill took.
+ */
+#define FMT_TAB_MAGIC	0x31425443u	/* "CTB1" */
+#define FMT_TAB_SIZE	(256 * 1024)
+#define FMT_TAB_SLOT	64
+#define FMT_TAB_NSLOTS	(FMT_TAB_SIZE / FMT_TAB_SLOT - 1)
+
+struct fmt_tab_slot {
+	int32_t tid;		/* 0: free, -1: being claimed */
+	uint32_t pad;
+	uint64_t recorded;
+	uint8_t pad2[FMT_TAB_SLOT - 16];
+};
+
+struct fmt_tab {
+	uint32_t magic;
+	uint32_t nslots;	/* FMT_TAB_NSLOTS */
+	uint32_t overflow;	/* threads that found no free slot */
+	uint8_t pad[FMT_TAB_SLOT - 12];
+	struct fmt_tab_slot slot[FMT_TAB_NSLOTS];
 };
 
 /* REC_UNTRACED.how (file.h) */

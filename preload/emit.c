@@ -28,6 +28,7 @@
 #include <sched.h>
 #include <stddef.h>
 #include <string.h>
+#include <fcntl.h>
 #include <linux/membarrier.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -57,6 +58,11 @@ struct pl_buf {
 	uint64_t first_now;		/* clock at the first append */
 	uint64_t lost_full;		/* events dropped, not yet reported */
 	struct pl_tls *tls;		/* the owner's, for the exit flush */
+	/* events appended, ever: its slot in the thread table, or
+	 * rec_none when it has none (one store per event either way) */
+	uint64_t *rec;
+	uint64_t rec_none;
+	struct fmt_tab_slot *slot;
 	/* thread start, filled by pthread_create for the trampoline */
 	void *(*fn)(void *);
 	void *arg;
@@ -74,6 +80,9 @@ static struct pl_buf *pool;
 static unsigned npool;
 static pthread_key_t tsd_key;
 static int tsd_ok;
+static struct fmt_tab *tab;	/* the thread table (wire.h), or NULL */
+static int tab_fd = -1;		/* its memfd, until HELLO carried it */
+static unsigned tab_hint;	/* where the next free slot may be */
 
 static void lock_reg(void)
 {
@@ -114,6 +123,7 @@ struct pl_buf *pl_buf_alloc(void)
 			return NULL;
 	}
 	memset(b, 0, offsetof(struct pl_buf, msg));
+	b->rec = &b->rec_none;
 	return b;
 }
 
@@ -131,6 +141,92 @@ void pl_buf_free(struct pl_buf *b)
 		REAL(munmap)(b, PL_BUF_SIZE);
 }
 
+/* ------------------------------------------------------------------ */
+/* the thread table (wire.h): counts that survive the process           */
+
+/*
+ * tab_new() : a fresh table, at start and in every fork child (the
+ * parent's is MAP_SHARED: the child must not count into it).  Sealed so
+ * that the collector's mapping of it can never fault.  ctrace's own
+ * calls, never the program's hooks.
+ */
+static void tab_new(void)
+{
+	const unsigned seals = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+	void *m;
+	int fd;
+
+	tab = NULL;
+	fd = REAL(syscall)(SYS_memfd_create, "ctrace-threads",
+			   MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, FMT_TAB_SIZE) ||
+	    REAL(fcntl)(fd, F_ADD_SEALS, seals))
+		goto fail;
+	m = REAL(mmap)(NULL, FMT_TAB_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		goto fail;
+	tab = m;
+	tab->nslots = FMT_TAB_NSLOTS;
+	tab->magic = FMT_TAB_MAGIC;
+	tab_fd = fd;
+	tab_hint = 0;
+	return;
+fail:
+	REAL(close)(fd);
+}
+
+int pl_tab_fd(void)
+{
+	return tab_fd;
+}
+
+void pl_tab_close(void)
+{
+	if (tab_fd >= 0)
+		REAL(close)(tab_fd);
+	tab_fd = -1;
+}
+
+/* tab_attach() : a slot for b's thread, counting what b already holds */
+static void tab_attach(struct pl_buf *b)
+{
+	struct fmt_tab_slot *s;
+	unsigned i, n;
+	int32_t zero;
+
+	if (!tab || b->slot)
+		return;
+	for (n = 0; n < FMT_TAB_NSLOTS; n++) {
+		i = (tab_hint + n) % FMT_TAB_NSLOTS;
+		s = &tab->slot[i];
+		zero = 0;
+		if (__atomic_load_n(&s->tid, __ATOMIC_RELAXED) ||
+		    !__atomic_compare_exchange_n(&s->tid, &zero, -1, 0,
+						 __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			continue;
+		s->recorded = b->nevents;
+		__atomic_store_n(&s->tid, b->tid, __ATOMIC_RELEASE);
+		tab_hint = i + 1;
+		b->slot = s;
+		b->rec = &s->recorded;
+		return;
+	}
+	__atomic_fetch_add(&tab->overflow, 1, __ATOMIC_RELAXED);
+}
+
+/* tab_detach() : b's thread ended and flushed: its count is complete */
+static void tab_detach(struct pl_buf *b)
+{
+	b->rec = &b->rec_none;
+	if (b->slot)
+		__atomic_store_n(&b->slot->tid, 0, __ATOMIC_RELEASE);
+	b->slot = NULL;
+}
+
 static void reg_add(struct pl_buf *b)
 {
 	lock_reg();
@@ -140,6 +236,7 @@ static void reg_add(struct pl_buf *b)
 		reg_head->prev = b;
 	reg_head = b;
 	b->registered = 1;
+	tab_attach(b);
 	unlock_reg();
 }
 
@@ -489,6 +586,7 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 	b->last_ts = prev;
 	b->len = p - (b->msg + PL_PREFIX);
 	b->nevents++;
+	__atomic_store_n(b->rec, *b->rec + 1, __ATOMIC_RELAXED);
 	if (PL_UNLIKELY(now - b->first_now >= pl_conf.flush_ns))
 		send_buf_keep_errno(b);
 }
@@ -710,6 +808,7 @@ static void drop_self(void)
 	       FMT_LOST_REENTRY);
 	lock_reg();
 	reg_del_locked(b);
+	tab_detach(b);
 	unlock_reg();
 	pl_tls.buf = NULL;
 	pl_buf_free(b);
@@ -751,8 +850,17 @@ static void thread_exit_cb(void *p)
 
 void pl_emit_init(void)
 {
+	struct pl_buf *b;
+
 	asym_init();
 	tsd_ok = pthread_key_create(&tsd_key, thread_exit_cb) == 0;
+	/* threads that recorded before our constructor count from here,
+	 * with what their buffers hold (nothing was sent yet) */
+	tab_new();
+	lock_reg();
+	for (b = reg_head; b; b = b->next)
+		tab_attach(b);
+	unlock_reg();
 }
 
 /* ------------------------------------------------------------------ */
@@ -778,9 +886,16 @@ void pl_emit_postfork_parent(void)
 void pl_emit_postfork_child(void)
 {
 	struct pl_buf *b, *next, *self = pl_tls.buf;
+	struct fmt_tab *old = tab;
 
 	reg_lock = 0;
 	asym_init();		/* registration belongs to the old mm */
+	/* the parent's table is shared with us: a table of our own, which
+	 * our HELLO carries (the parent's descriptor, if any, is its own) */
+	pl_tab_close();
+	tab_new();
+	if (old)
+		REAL(munmap)(old, FMT_TAB_SIZE);
 	for (b = reg_head; b; b = next) {
 		next = b->next;
 		if (b != self)
@@ -791,6 +906,7 @@ void pl_emit_postfork_child(void)
 	pl_tls.lost_reentry = 0;
 	if (self) {
 		memset(self, 0, offsetof(struct pl_buf, msg));
+		self->rec = &self->rec_none;
 		self->tid = pl_tid();
 		self->tls = &pl_tls;
 		reg_add(self);

@@ -317,6 +317,45 @@ static size_t cmdline(char *buf, size_t size)
 	return n;
 }
 
+/*
+ * send_with_tab() : HELLO, with the thread table's memfd attached
+ * (SCM_RIGHTS) when there is one; the table's descriptor is closed
+ * after, sent or not: the collector holds its own.  The socket is new
+ * and empty, so one blocking send, as pl_send() does for HELLO.
+ */
+static int send_with_tab(const uint8_t *m, size_t n)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { (void *)m, n };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	int fd = pl_tab_fd(), sock = pl_fd;
+	ssize_t r;
+
+	if (fd < 0)
+		return pl_send(m, n, 0);
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	do
+		r = REAL(sendmsg)(sock, &mh, MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	pl_tab_close();
+	if (r < 0) {
+		pl_dbg(PL_DBG_SOCK, "cannot send HELLO: %s", strerror(errno));
+		pl_disable();
+		return -2;
+	}
+	return 0;
+}
+
 #define HELLO_MAP	(128 * 1024)
 #define HELLO_ARGS	(64 * 1024)	/* argv bytes kept, the rest is cut */
 
@@ -357,7 +396,7 @@ int pl_send_hello(unsigned flags, pid_t ppid)
 	p = fmt_put_uvar(p, pl_conf.heap_sample);
 	p = fmt_put_uvar(p, pl_conf.stack_depth);
 	fmt_msg_put_hdr(m, FMT_MSG_HELLO, p - m - FMT_WIRE_HDR_SIZE);
-	r = pl_send(m, p - m, 0);
+	r = send_with_tab(m, p - m);
 	REAL(munmap)(m, HELLO_MAP);
 	return r;
 }
@@ -498,6 +537,7 @@ __attribute__((constructor)) static void pl_init(void)
 	pl_cpu_thread_start(0);
 	return;
 out:
+	pl_tab_close();
 	pl_leave();
 }
 
@@ -570,6 +610,7 @@ static void fork_child(int newfd, pid_t ppid)
 	if (old >= 0)
 		REAL(close)(old);
 	if (newfd < 0 || pl_send_hello(FMT_HELLO_FORK, ppid) < 0) {
+		pl_tab_close();
 		pl_disable();
 		return;
 	}

@@ -438,6 +438,13 @@ void pl_thread_ended(void);
 struct pl_tls;
 void pl_each_thread(void (*fn)(struct pl_tls *tls, void *arg), void *arg);
 void pl_emit_init(void);
+/*
+ * The thread table (wire.h) pl_emit_init() and a fork child make:
+ * pl_tab_fd() its memfd for HELLO to carry (-1: none), pl_tab_close()
+ * once HELLO went or tracing failed (the mapping stays).
+ */
+int pl_tab_fd(void);
+void pl_tab_close(void);
 /* fork support: hold the registry across fork, reset in the child */
 void pl_emit_prefork(void);
 void pl_emit_postfork_parent(void);

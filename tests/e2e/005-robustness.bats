@@ -149,3 +149,72 @@ load helpers
 	assert_line "not traced: 2 processes"
 	assert_equal "$(grep -cE '^  [0-9]+ \(fork of [0-9]+\): could not connect to the collector: Permission denied$' <<<"$output")" 2
 }
+
+# killwrites: THREADS writers of WRITES write(2)s each, then SIGKILL with
+# every writer's last buffer unsent; io events only, no periodic flush
+@test "SIGKILL: every event a thread buffered is in the trace or lost, reason killed" {
+	CTRACE_EVENTS=io CTRACE_FLUSH_MS=1000000 record t.trace "$FIX/killwrites" 4 3000
+	assert_failure 137
+	run "$CTRACE" info t.trace
+	assert_success
+	echo "$output"
+	lost=$(sed -n 's/^lost: \([0-9]*\).*/\1/p' <<<"$output")
+	[ "$lost" -gt 0 ]
+	assert_line "    killed: $lost"
+	assert_equal "$(( $(events t.trace write) + lost ))" 12000
+	# one LOST record per writer thread
+	assert_equal "$("$CTRACE" dump t.trace | grep -c ' lost count=.* reason=killed')" 4
+}
+
+@test "SIGKILL of a fork child: its own table counts its loss, the parent's none" {
+	CTRACE_EVENTS=io CTRACE_FLUSH_MS=1000000 record t.trace "$FIX/killwrites" 3 2000 fork
+	assert_success
+	"$CTRACE" dump t.trace > d
+	parent=$(awk '$4 == "write" && $2 == $3 { print $2; exit }' d)
+	pw=$(awk -v p="$parent" '$4 == "write" && $2 == p' d | wc -l)
+	cw=$(awk -v p="$parent" '$4 == "write" && $2 != p' d | wc -l)
+	cl=$(sed -n 's/.* lost count=\([0-9]*\) reason=killed$/\1/p' d |
+	     awk '{ n += $1 } END { print n + 0 }')
+	assert_equal "$pw" 2000
+	[ "$cl" -gt 0 ]
+	assert_equal "$((cw + cl))" 6000
+	# the parent exited normally: nothing of its is lost
+	assert_equal "$(awk -v p="$parent" '$2 == p && / lost count=/' d | wc -l)" 0
+}
+
+@test "a HELLO's thread table is believed only as a sealed memfd of the right form" {
+	for c in good huge pipe file small unsealed magic nslots many; do
+		rm -f t.trace
+		run "$CTRACE" record -q -o t.trace -- env -u LD_PRELOAD \
+			sh -c 'exec python3 "$0" "$CTRACE_SOCKET" "$1" "$2"' \
+			"$BATS_TEST_DIRNAME/killhello.py" "$c" "$T/file.tab"
+		echo "$c: $output"
+		assert_success
+		run "$CTRACE" info t.trace
+		assert_success
+		assert_output --partial "integrity: clean"
+		case $c in
+		good|many) assert_line "lost: 1000"
+			assert_line "    killed: 1000" ;;
+		huge)	assert_line "lost: 281474976710656" ;;
+		*)	assert_line --regexp "^lost: 0( |$)" ;;
+		esac
+	done
+}
+
+@test "descriptors sent to a collector are closed, used or not" {
+	eval "$("$CTRACE" collect -q -o "$T/c.trace" --daemon)"
+	unset LD_PRELOAD
+	fds() { ls /proc/"$CTRACE_COLLECTOR_PID"/fd | wc -l; }
+	before=$(fds)
+	for c in good pipe file unsealed many; do
+		python3 "$BATS_TEST_DIRNAME/killhello.py" "$CTRACE_SOCKET" "$c" "$T/file.tab"
+	done
+	for i in $(seq 100); do [ "$(fds)" = "$before" ] && break; sleep 0.1; done
+	assert_equal "$(fds)" "$before"
+	kill -TERM "$CTRACE_COLLECTOR_PID"
+	for i in $(seq 50); do kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break; sleep 0.1; done
+	run "$CTRACE" info c.trace
+	assert_success
+	assert_output --partial "clean"
+}

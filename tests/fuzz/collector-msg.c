@@ -83,6 +83,13 @@ void col_image_seen(struct col_image *img, uint64_t ts) { }
 void col_image_bye(struct col_image *img, uint64_t ts, uint64_t status,
 		   unsigned how) { }
 void col_image_closed(struct col_image *img) { free(img); }
+/* a HELLO's thread table (proc.c checks and maps it): closed unused */
+void col_image_table(struct col_image *img, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+void col_image_count(struct col_image *img, uint64_t tid, uint64_t n) { }
 /* for the EXEC and UNTRACED messages of newer collectors (main, after
  * this harness): proc.c and untraced.c are not linked either */
 void col_image_exec(struct col_image *img, const char *path, size_t n) { }
