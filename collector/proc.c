@@ -218,10 +218,11 @@ static void lost_to_kill(struct col_image *img)
 {
 	const volatile struct fmt_tab_slot *s;
 	uint64_t rec, n;
+	unsigned i, used = img->tab->used;
 	int32_t tid;
-	unsigned i;
 
-	for (i = 0; i < FMT_TAB_NSLOTS; i++) {
+	/* the slots ever claimed: the rest of the file was never touched */
+	for (i = 0; i < used && i < FMT_TAB_NSLOTS; i++) {
 		s = &img->tab->slot[i];
 		tid = s->tid;
 		if (tid <= 0)

@@ -123,7 +123,8 @@ struct fmt_tab {
 	uint32_t magic;
 	uint32_t nslots;	/* FMT_TAB_NSLOTS */
 	uint32_t overflow;	/* threads that found no free slot */
-	uint8_t pad[FMT_TAB_SLOT - 12];
+	uint32_t used;		/* slots [0, used) were ever claimed */
+	uint8_t pad[FMT_TAB_SLOT - 16];
 	struct fmt_tab_slot slot[FMT_TAB_NSLOTS];
 };
 

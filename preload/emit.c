@@ -211,6 +211,9 @@ static void tab_attach(struct pl_buf *b)
 		s->recorded = b->nevents;
 		__atomic_store_n(&s->tid, b->tid, __ATOMIC_RELEASE);
 		tab_hint = i + 1;
+		if (tab_hint > tab->used)
+			__atomic_store_n(&tab->used, tab_hint,
+					 __ATOMIC_RELAXED);
 		b->slot = s;
 		b->rec = &s->recorded;
 		return;

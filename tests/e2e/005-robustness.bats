@@ -66,6 +66,8 @@ load helpers
 	assert_success
 	assert_output --regexp "selfkill.*(killed|vanished)"
 	assert_output --partial "missing"
+	# and what was missing is counted
+	assert_line --regexp "^    killed: [1-9][0-9]*$"
 }
 
 @test "raw LD_PRELOAD starts a private collector that writes ctrace.out" {
@@ -183,7 +185,7 @@ load helpers
 }
 
 @test "a HELLO's thread table is believed only as a sealed memfd of the right form" {
-	for c in good huge pipe file small unsealed magic nslots many; do
+	for c in good used huge pipe file small unsealed magic nslots many; do
 		rm -f t.trace
 		run "$CTRACE" record -q -o t.trace -- env -u LD_PRELOAD \
 			sh -c 'exec python3 "$0" "$CTRACE_SOCKET" "$1" "$2"' \
@@ -194,7 +196,7 @@ load helpers
 		assert_success
 		assert_output --partial "integrity: clean"
 		case $c in
-		good|many) assert_line "lost: 1000"
+		good|used|many) assert_line "lost: 1000"
 			assert_line "    killed: 1000" ;;
 		huge)	assert_line "lost: 281474976710656" ;;
 		*)	assert_line --regexp "^lost: 0( |$)" ;;

@@ -26,9 +26,9 @@ def hello():
                uvar(time.monotonic_ns()) + uvar(0) + uvar(len(exe)) + exe +
                uvar(0))
 
-def table(recorded=1000, magic=MAGIC, nslots=SIZE // SLOT - 1):
+def table(recorded=1000, magic=MAGIC, nslots=SIZE // SLOT - 1, used=1):
     t = bytearray(SIZE)
-    struct.pack_into("<III", t, 0, magic, nslots, 0)
+    struct.pack_into("<IIII", t, 0, magic, nslots, 0, used)
     struct.pack_into("<iIQ", t, SLOT, 4242, 0, recorded)
     return bytes(t)
 
@@ -45,6 +45,9 @@ case = sys.argv[2]
 later = None
 if case == "good":
     fds = [memfd(table(), SIZE, SEALED)]
+elif case == "used":
+    # more slots claimed than there are: only the real ones are read
+    fds = [memfd(table(used=2**32 - 1), SIZE, SEALED)]
 elif case == "huge":
     fds = [memfd(table(2**64 - 1), SIZE, SEALED)]
 elif case == "pipe":
