@@ -11,6 +11,11 @@
  *   the record root, closed without BYE        how = wait, raw wait status
  *   still open when the collector stops        how = cut
  *
+ * An image that ends vanished or wait had no final flush: the thread
+ * table its HELLO carried (wire.h) says what each thread had buffered,
+ * and what never reached us is written as LOST, reason killed, just
+ * before its PROCESS_END.
+ *
  * A connection's EOF can reach us before or after its process' pidfd
  * fires, and a new image's HELLO can wait in the listen backlog, so before
  * deciding that a process exited (or exec'ed) the collector first reads
@@ -18,12 +23,12 @@
  * of the process' own connections.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
