@@ -63,30 +63,14 @@ PY
 	# a client of the same user names them as loaded objects: the
 	# collector opened the FIFO, waiting for a writer that never came
 	python3 - "$CTRACE_SOCKET" "$T/fifo" <<'PY'
-import os, socket, struct, sys, time
+import os, sys, time
 
-def uvar(v):
-    out = b""
-    while True:
-        b = v & 0x7f
-        v >>= 7
-        if v:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
+sys.path.insert(0, os.environ["CTRACE_TOP"] + "/tests/e2e")
+from ctwire import uvar, msg, blob, hello, conn
 
-def msg(kind, payload):
-    return struct.pack("<IHHI", 0x31575443, kind, 0, len(payload)) + payload
-
-def blob(b):
-    return uvar(len(b)) + b
-
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-s.connect(sys.argv[1])
-pid, now = os.getpid(), time.monotonic_ns()
-s.send(msg(1, uvar(1) + uvar(pid) + uvar(0) + uvar(pid) + uvar(now) +
-           uvar(0) + blob(b"/usr/bin/python3") + uvar(0)))
+s = conn(sys.argv[1])
+now = time.monotonic_ns()
+s.send(hello(exe=b"/usr/bin/python3"))
 for i, path in enumerate((sys.argv[2], "/dev/zero")):
     lo = 0x100000 * (i + 1)
     s.send(msg(5, uvar(now) + uvar(1) + uvar(1) + uvar(lo) + uvar(lo) +
@@ -142,42 +126,20 @@ open(sys.argv[2], "w").write(str(got))
 	eval "$("$CTRACE" collect -q -o "$T/c.trace" --daemon)"
 	unset LD_PRELOAD
 	python3 - "$CTRACE_SOCKET" <<'PY'
-import os, socket, struct, sys, time
+import os, sys, time
 
-def uvar(v):
-    out = b""
-    while True:
-        b = v & 0x7f
-        v >>= 7
-        if v:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-def msg(kind, payload):
-    return struct.pack("<IHHI", 0x31575443, kind, 0, len(payload)) + payload
-
-def hello(pid, flags=0):
-    exe = b"/forged"
-    return msg(1, uvar(1) + uvar(pid) + uvar(0) + uvar(pid) +
-               uvar(time.monotonic_ns()) + uvar(flags) +
-               uvar(len(exe)) + exe + uvar(0))
-
-def conn():
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-    s.connect(sys.argv[1])
-    return s
+sys.path.insert(0, os.environ["CTRACE_TOP"] + "/tests/e2e")
+from ctwire import uvar, msg, hello, conn
 
 # pid 1, and pid 1 "exec'ed": neither is this process
 for flags in (0, 1):
-    s = conn()
+    s = conn(sys.argv[1])
     s.send(hello(1, flags))
     time.sleep(0.1)
     s.close()
 # its own pid is believed; a LOST of 2^64-1 then 5 must not wrap to 4
-s = conn()
-s.send(hello(os.getpid()))
+s = conn(sys.argv[1])
+s.send(hello())
 # the collector drops the connection at the first: the second may find
 # it closed (EPIPE), which must not end the test before the collector
 try:

@@ -7,24 +7,8 @@ import fcntl, os, socket, struct, sys, time
 
 SIZE, SLOT, MAGIC = 256 * 1024, 64, 0x31425443
 
-def uvar(v):
-    out = b""
-    while True:
-        b = v & 0x7f
-        v >>= 7
-        if v:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
-
-def msg(kind, payload):
-    return struct.pack("<IHHI", 0x31575443, kind, 0, len(payload)) + payload
-
-def hello():
-    exe = b"/forged"
-    return msg(1, uvar(1) + uvar(os.getpid()) + uvar(0) + uvar(os.getpid()) +
-               uvar(time.monotonic_ns()) + uvar(0) + uvar(len(exe)) + exe +
-               uvar(0))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ctwire import conn, hello, msg, uvar
 
 def table(recorded=1000, magic=MAGIC, nslots=SIZE // SLOT - 1, used=1):
     t = bytearray(SIZE)
@@ -70,9 +54,7 @@ elif case == "nslots":
 elif case == "many":
     # the first is a good table; the rest must be closed unused
     fds = [memfd(table(), SIZE, SEALED)] + [os.pipe()[0] for _ in range(7)]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-s.connect(sys.argv[1])
+s = conn(sys.argv[1])
 socket.send_fds(s, [hello()], fds)
 # descriptors on any other message, and an empty datagram with one
 socket.send_fds(s, [msg(3, uvar(1) + uvar(0) + uvar(1))], [os.pipe()[0]])
