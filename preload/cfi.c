@@ -237,6 +237,18 @@ static void set_reg(struct row *w, uint64_t reg, int how, int64_t off)
 	}
 }
 
+/* DW_CFA_restore: reg as the CIE's instructions left it; -1 without them */
+static int restore(struct row *w, uint64_t reg, const struct row *init)
+{
+	if (!init)
+		return -1;
+	if (reg == DW_RBP)
+		set_reg(w, reg, init->rbp, init->rbp_off);
+	else if (reg == DW_RA)
+		set_reg(w, reg, init->ra, init->ra_off);
+	return 0;
+}
+
 /*
  * run() : execute CFA instructions until the row for target; loc is the
  * row's start.  init is the row after the CIE's instructions (for
@@ -259,13 +271,8 @@ static int run(struct rd *r, const struct cie *c, uint64_t *loc,
 			continue;
 		}
 		if (op >> 6 == 3) {		/* restore */
-			reg = op & 0x3f;
-			if (!init)
+			if (restore(w, op & 0x3f, init))
 				return -1;
-			if (reg == DW_RBP)
-				set_reg(w, reg, init->rbp, init->rbp_off);
-			else if (reg == DW_RA)
-				set_reg(w, reg, init->ra, init->ra_off);
 			continue;
 		}
 		if (op >> 6 == 1)		/* advance_loc */
@@ -289,13 +296,8 @@ static int run(struct rd *r, const struct cie *c, uint64_t *loc,
 			set_reg(w, reg, 1, -(int64_t)uleb(r) * c->data_align);
 			break;
 		case 0x06:			/* restore_extended */
-			reg = uleb(r);
-			if (!init)
+			if (restore(w, uleb(r), init))
 				return -1;
-			if (reg == DW_RBP)
-				set_reg(w, reg, init->rbp, init->rbp_off);
-			else if (reg == DW_RA)
-				set_reg(w, reg, init->ra, init->ra_off);
 			break;
 		case 0x07:			/* undefined */
 			reg = uleb(r);
