@@ -12,24 +12,26 @@ trap 'rm -f "$log"' EXIT
 pass=0
 fail=0
 
-count() {	# count TAP lines of $log into pass/fail
-	p=$(grep -c '^ok ' "$log")
-	f=$(grep -c '^not ok ' "$log")
-	pass=$((pass + p))
-	fail=$((fail + f))
+# tap NAME CMD...: run a TAP producer, show what is not a pass, count
+# its ok/not ok lines into pass/fail; a crash or early exit after
+# passing lines still fails it
+tap() {
+	name=$1
+	shift
+	if "$@" >"$log" 2>&1; then st=0; else st=$?; fi
+	grep -v '^ok ' "$log"
+	pass=$((pass + $(grep -c '^ok ' "$log")))
+	fail=$((fail + $(grep -c '^not ok ' "$log")))
+	if [ "$st" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
+		echo "not ok - $name exited with status $st"
+		fail=$((fail + 1))
+	fi
 }
 
 for t in "$B"/tests/test-*; do
 	[ -x "$t" ] || continue
 	echo "# $(basename "$t")"
-	if "$t" >"$log" 2>&1; then st=0; else st=$?; fi
-	grep -v '^ok ' "$log"
-	count
-	# a crash or early exit after passing lines still fails the file
-	if [ "$st" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
-		echo "not ok - $(basename "$t") exited with status $st"
-		fail=$((fail + 1))
-	fi
+	tap "$(basename "$t")" "$t"
 done
 
 # the saved fuzz inputs, each a test: replay-* (tests/fuzz/replay.c) runs
@@ -39,13 +41,7 @@ for r in "$B"/fuzz/replay-*; do
 	[ -x "$r" ] || continue
 	h=${r##*/replay-}
 	echo "# fuzz corpus: $h"
-	if "$r" "$top/tests/fuzz/corpus/$h" >"$log" 2>&1; then st=0; else st=$?; fi
-	grep -v '^ok ' "$log"
-	count
-	if [ "$st" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
-		echo "not ok - replay-$h exited with status $st"
-		fail=$((fail + 1))
-	fi
+	tap "replay-$h" "$r" "$top/tests/fuzz/corpus/$h"
 done
 
 # pids of this build's collectors now running
@@ -82,14 +78,7 @@ if [ "$what" = all ]; then
 	jobs=""
 	# bats --jobs needs GNU parallel; run serially otherwise
 	command -v parallel >/dev/null 2>&1 && jobs="--jobs 2"
-	bats --tap $jobs "$top"/tests/e2e/*.bats >"$log" 2>&1
-	st=$?
-	grep -v '^ok ' "$log"
-	count
-	if [ "$st" -ne 0 ] && ! grep -q '^not ok ' "$log"; then
-		echo "not ok - bats exited with status $st"
-		fail=$((fail + 1))
-	fi
+	tap bats bats --tap $jobs "$top"/tests/e2e/*.bats
 	left_collectors
 fi
 
