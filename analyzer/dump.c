@@ -247,10 +247,7 @@ static void dump_lost(struct ana_trace *t, const struct ana_lost *l)
 
 static void dump_untraced(struct ana_trace *t, const struct ana_untraced *u)
 {
-	static const char *const how[] = {
-		[FMT_UNTR_FORK] = "fork", [FMT_UNTR_EXEC] = "exec",
-		[FMT_UNTR_REFUSED] = "refused",
-	};
+	const char *how = fmt_untr_how_name(u->how);
 	struct fmt_buf *b = &((struct dump *)t->data)->line;
 
 	put_ts(b, t, u->ts);
@@ -259,8 +256,8 @@ static void dump_untraced(struct ana_trace *t, const struct ana_untraced *u)
 	ana_put(b, " - untraced ppid=");
 	ana_put_u64(b, u->ppid);
 	ana_put(b, " how=");
-	if (u->how < 4 && how[u->how])
-		ana_put(b, how[u->how]);
+	if (how)
+		ana_put(b, how);
 	else
 		ana_put_u64(b, u->how);
 	ana_put(b, " reason=");

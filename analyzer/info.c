@@ -375,12 +375,8 @@ static void show_lost(struct ana_trace *t)
 /* processes that ran but are not in the trace, and why */
 static void show_untraced(struct ana_trace *t)
 {
-	static const char *const how[] = {
-		[FMT_UNTR_FORK] = "fork", [FMT_UNTR_EXEC] = "exec",
-		[FMT_UNTR_REFUSED] = "refused",
-	};
 	const struct ana_untraced *u;
-	const char *why;
+	const char *why, *how;
 	size_t i;
 
 	if (!t->nuntraced)
@@ -389,8 +385,8 @@ static void show_untraced(struct ana_trace *t)
 	       plural(t->nuntraced, "es"));
 	for (i = 0; i < t->nuntraced; i++) {
 		u = &t->untraced[i];
-		printf("  %" PRIu64 " (%s", u->pid,
-		       u->how < 4 && how[u->how] ? how[u->how] : "?");
+		how = fmt_untr_how_name(u->how);
+		printf("  %" PRIu64 " (%s", u->pid, how ? how : "?");
 		if (u->ppid && u->how != FMT_UNTR_EXEC)
 			printf(" of %" PRIu64, u->ppid);
 		printf(")");

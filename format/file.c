@@ -477,6 +477,16 @@ int fmt_skip_event(const uint8_t **pp, const uint8_t *end, unsigned nfields,
 	return 0;
 }
 
+const char *fmt_untr_how_name(uint64_t how)
+{
+	static const char *const names[] = {
+		[FMT_UNTR_FORK] = "fork", [FMT_UNTR_EXEC] = "exec",
+		[FMT_UNTR_REFUSED] = "refused",
+	};
+
+	return how < sizeof(names) / sizeof(names[0]) ? names[how] : NULL;
+}
+
 const char *fmt_why_str(uint64_t reason)
 {
 	static const char *const why[FMT_WHY_MAX] = {

@@ -246,6 +246,10 @@ int fmt_skip_event(const uint8_t **pp, const uint8_t *end, unsigned nfields,
 		   uint64_t *prev_ts);
 int fmt_skip_fields(const uint8_t **pp, const uint8_t *end, unsigned n);
 
+/* fmt_untr_how_name() : UNTRACED.how, "fork" "exec" "refused"; NULL if
+ * unknown */
+const char *fmt_untr_how_name(uint64_t how);
+
 /* fmt_why_str() : UNTRACED.reason in words, "" for FMT_WHY_UNKNOWN */
 const char *fmt_why_str(uint64_t reason);
 
