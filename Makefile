@@ -37,7 +37,14 @@ OPT     += -fsanitize=thread
 WARN    += -Wno-error
 endif
 NOTSAN   = $(filter-out -fsanitize=thread,$(1))
-BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE -I. -Iformat -Iutil -I$(O)/gen
+# the build's libraries, as pkg-config names them (scripts/deps.sh build
+# checks them before the first compile and names what is missing)
+PKG_CONFIG ?= pkg-config
+pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
+pc_libs   = $(or $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null),$(2))
+# -MMD: each object's header dependencies, read back by the -include below
+BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE -I. -Iformat -Iutil -I$(O)/gen \
+	      $(call pc_cflags,liblz4 libdw libprotobuf-c zlib) -MMD -MP
 ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 
@@ -66,13 +73,13 @@ BENCHGEN_SRC  = $(wildcard bench/gen-*.c)
 # files of the html report, embedded in ctrace-analyze as C arrays
 HTML_ASSETS   = $(wildcard analyzer/html/*)
 EXAMPLE_SRC   = $(wildcard examples/*.c)
-HEADERS       = $(wildcard format/*.h util/*.h preload/*.h collector/*.h \
-		  analyzer/*.h include/*.h)
 
 # the preload links only the event encoder: no lz4, no allocation
 PRELOAD_FORMAT = format/events.c
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
+# compile-and-link rules name their dependency file after the program
+DEPF = -MF $@.d -MT $@
 pic = $(patsubst %.c,$(O)/pic/%.o,$(1))
 
 LIB       = $(O)/lib/libctrace.so
@@ -87,30 +94,35 @@ BENCHES   = $(patsubst bench/%.c,$(O)/bench/%,$(BENCH_SRC)) \
 EXAMPLES  = $(patsubst examples/%.c,$(O)/examples/%,$(EXAMPLE_SRC))
 
 SHARED_OBJ = $(call obj,$(FORMAT_SRC) $(UTIL_SRC))
-LIBS       = -llz4
+LIBS       = $(call pc_libs,liblz4,-llz4)
+DW_LIBS    = $(call pc_libs,libdw libelf,-ldw -lelf)
+ANA_LIBS   = $(LIBS) $(call pc_libs,libprotobuf-c zlib,-lprotobuf-c -lz) -lm
 
 .PHONY: all deps test check bench demo install uninstall clean fixtures examples
-all: $(LIB) $(COLLECTOR) $(ANALYZER) $(FRONTEND) $(EXAMPLES)
+# the programs only: the examples (libpng) are built by make demo and
+# make test, which also install the test tools (make deps)
+all: $(LIB) $(COLLECTOR) $(ANALYZER) $(FRONTEND)
 
 deps:
 	$(Q)sh scripts/deps.sh
 
-$(O)/obj/%.o: %.c $(HEADERS) | deps-ok
+$(O)/obj/%.o: %.c | deps-ok
 	$(QP) CC $<
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(O)/pic/%.o: %.c $(HEADERS) | deps-ok
+$(O)/pic/%.o: %.c | deps-ok
 	$(QP) CC-PIC $<
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(call NOTSAN,$(ALL_CFLAGS)) -fPIC -fvisibility=hidden -ftls-model=initial-exec -c $< -o $@
 
-# dependency check once per build tree, so a missing header is named
-# plainly instead of failing deep inside a compile
+# the build's dependencies checked once per build tree, so a missing
+# library is named plainly instead of failing deep inside a compile; it
+# installs nothing (make deps does)
 .PHONY: deps-ok
 deps-ok: $(O)/.deps-ok
 $(O)/.deps-ok: scripts/deps.sh
-	$(Q)sh scripts/deps.sh
+	$(Q)sh scripts/deps.sh build
 	$(Q)mkdir -p $(O) && touch $@
 
 $(LIB): $(call pic,$(PRELOAD_SRC) $(PRELOAD_FORMAT))
@@ -122,7 +134,7 @@ $(LIB): $(call pic,$(PRELOAD_SRC) $(PRELOAD_FORMAT))
 $(COLLECTOR): $(call obj,$(COLLECTOR_SRC)) $(SHARED_OBJ)
 	$(QP) LD $@
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -ldw -lelf
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(DW_LIBS)
 
 $(O)/gen/%.pb-c.c $(O)/gen/%.pb-c.h: analyzer/proto/%.proto | deps-ok
 	$(QP) PROTOC $<
@@ -144,7 +156,7 @@ $(call obj,$(ANALYZER_SRC)): $(PROTO_GEN)
 $(ANALYZER): $(call obj,$(ANALYZER_SRC)) $(PROTO_GEN:.c=.o) $(O)/gen/html-assets.o $(SHARED_OBJ)
 	$(QP) LD $@
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lprotobuf-c -lz -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(ANA_LIBS)
 
 $(FRONTEND): scripts/ctrace
 	$(Q)mkdir -p $(dir $@)
@@ -153,7 +165,7 @@ $(FRONTEND): scripts/ctrace
 $(O)/tests/%: tests/unit/%.c $(SHARED_OBJ) tests/unit/tap.h
 	$(QP) CC $<
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPF) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
 
 # test-states runs the analyzer's state accounting on made-up events
 STATES_UNIT_OBJ = $(call obj,analyzer/states.c analyzer/model.c \
@@ -161,20 +173,20 @@ STATES_UNIT_OBJ = $(call obj,analyzer/states.c analyzer/model.c \
 $(O)/tests/test-states: tests/unit/test-states.c $(STATES_UNIT_OBJ) $(SHARED_OBJ) tests/unit/tap.h
 	$(QP) CC $<
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATES_UNIT_OBJ) $(SHARED_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPF) $(ALL_LDFLAGS) -o $@ $< $(STATES_UNIT_OBJ) $(SHARED_OBJ) $(LIBS)
 
 # test-spill sorts records through the analyzer's external sort
 SPILL_UNIT_OBJ = $(call obj,analyzer/spill.c)
 $(O)/tests/test-spill: tests/unit/test-spill.c $(SPILL_UNIT_OBJ) $(SHARED_OBJ) tests/unit/tap.h
 	$(QP) CC $<
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SPILL_UNIT_OBJ) $(SHARED_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPF) $(ALL_LDFLAGS) -o $@ $< $(SPILL_UNIT_OBJ) $(SHARED_OBJ) $(LIBS)
 
 # fixtures are the user's programs: built plainly, as a user would
 $(O)/fixtures/%: tests/fixtures/%.c | deps-ok
 	$(QP) CC $<
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -o $@ $< -pthread -ldl
+	$(Q)$(CC) -std=gnu11 -O1 -g -Wall -D_GNU_SOURCE -Iinclude -MMD -MP $(DEPF) -o $@ $< -pthread -ldl
 
 $(O)/bench/%: bench/%.c | deps-ok
 	$(QP) CC $<
@@ -196,7 +208,7 @@ $(O)/fixtures/%.so: tests/fixtures/%.c | deps-ok
 $(O)/bench/gen-%: bench/gen-%.c $(SHARED_OBJ)
 	$(QP) CC $<
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPF) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
 
 # ---- fuzzing: tests/fuzz ----
 # `make fuzz` builds each harness with clang's libFuzzer, ASan and UBSan
@@ -214,7 +226,7 @@ FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 # no -Werror: warnings are the main build's business, not a sanitizer's
 FUZZ_CFLAGS = -std=gnu11 -Wall -O1 -g -D_GNU_SOURCE -I. -Iformat -Iutil \
-	      -Ianalyzer -Icollector -Itests/fuzz -I$(O)/gen
+	      -Ianalyzer -Icollector -Itests/fuzz -I$(O)/gen -MMD -MP
 FUZZ_ANA_SRC = tests/fuzz/analyses.c $(ANALYZER_SRC) $(FORMAT_SRC) $(UTIL_SRC)
 FUZZ_ANA_GEN = $(PROTO_GEN) $(O)/gen/html-assets.c
 FUZZ_COL_SRC = collector/client.c collector/intern.c $(FORMAT_SRC) $(UTIL_SRC)
@@ -227,7 +239,7 @@ FUZZ_REPLAYS = $(patsubst %,$(O)/fuzz/replay-%,$(FUZZ_HARNESSES))
 $(O)/fuzz/lf/analyzer/main.o $(O)/fuzz/rp/analyzer/main.o: \
 	FUZZ_DEFS = -Dmain=ana_main
 # lf: libFuzzer's objects (clang); rp: the replay's (REPLAY_CC)
-$(O)/fuzz/lf/%.o: %.c $(HEADERS) tests/fuzz/fuzz.h | $(FUZZ_ANA_GEN)
+$(O)/fuzz/lf/%.o: %.c | $(FUZZ_ANA_GEN)
 	$(QP) FUZZ-CC $<
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS) $(FUZZ_SAN) \
@@ -236,7 +248,7 @@ $(O)/fuzz/lf/gen/%.o: $(O)/gen/%.c
 	$(QP) FUZZ-CC $<
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
-$(O)/fuzz/rp/%.o: %.c $(HEADERS) tests/fuzz/fuzz.h | $(FUZZ_ANA_GEN)
+$(O)/fuzz/rp/%.o: %.c | $(FUZZ_ANA_GEN)
 	$(QP) SAN-CC $<
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(REPLAY_CC) $(FUZZ_CFLAGS) $(FUZZ_DEFS) $(FUZZ_SAN) -c $< -o $@
@@ -245,7 +257,6 @@ $(O)/fuzz/rp/gen/%.o: $(O)/gen/%.c
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(REPLAY_CC) $(FUZZ_CFLAGS) $(FUZZ_SAN) -c $< -o $@
 
-ANA_LIBS = $(LIBS) -lprotobuf-c -lz -lm
 $(O)/fuzz/fuzz-trace-file $(O)/fuzz/fuzz-trace-records: $(O)/fuzz/fuzz-%: \
 		$(O)/fuzz/lf/tests/fuzz/%.o \
 		$(call fuzzobj,lf,$(FUZZ_ANA_SRC),$(FUZZ_ANA_GEN))
@@ -269,7 +280,7 @@ $(O)/fuzz/replay-collector-msg: $(O)/fuzz/rp/tests/fuzz/collector-msg.o \
 $(O)/fuzz/mkseed: tests/fuzz/mkseed.c $(SHARED_OBJ)
 	$(QP) CC $<
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(DEPF) $(ALL_LDFLAGS) -o $@ $< $(SHARED_OBJ) $(LIBS)
 
 .PHONY: fuzz fuzz-build fuzz-replay fuzz-cc
 fuzz-cc:
@@ -302,14 +313,18 @@ examples: $(EXAMPLES)
 check: all $(UNITS) $(FIXTURES)
 	$(Q)O=$(O) sh tests/run.sh unit
 
-# gen-trace makes the analyzer's known-totals test trace
-test: all $(UNITS) $(FIXTURES) $(O)/bench/gen-trace $(FUZZ_REPLAYS)
+# gen-trace makes the analyzer's known-totals test trace; deps first, so
+# a fresh machine gets the test tools (as root) or is told which
+test: deps
+	$(Q)$(MAKE) --no-print-directory all $(UNITS) $(FIXTURES) $(EXAMPLES) \
+		$(O)/bench/gen-trace $(FUZZ_REPLAYS)
 	$(Q)O=$(O) sh tests/run.sh all
 
 bench: all $(BENCHES)
 	$(Q)O=$(O) sh bench/run.sh
 
-demo: all $(FIXTURES)
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all $(FIXTURES) $(EXAMPLES)
 	$(Q)O=$(O) sh scripts/demo.sh
 
 install: all
@@ -340,3 +355,6 @@ uninstall:
 
 clean:
 	rm -rf $(O)
+
+# what each object includes, written by -MMD at its last compile
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,13 +1,45 @@
 #!/bin/sh
 # deps.sh - make sure the Debian packages ctrace needs are installed.
-# As root it installs what is missing with apt-get; otherwise it names the
-# packages and fails, so the build stops with a clear message.
+#
+#   sh deps.sh         (make deps, make test, make demo) everything the
+#                      build, the examples and the tests use; as root it
+#                      installs what is missing with apt-get, otherwise it
+#                      names the packages and fails
+#   sh deps.sh build   (make, before the first compile) only what the
+#                      build needs, probed with pkg-config; it names what
+#                      is missing and installs nothing
+#   sh deps.sh fuzz    (make fuzz) clang with its libFuzzer runtime
 set -u
 
 # build: compiler, lz4 (trace compression), elfutils (symbols), zlib,
-# libpng (the mandelbrot example writes a PNG), protobuf-c (pprof and
-# Perfetto output); the preload dlopens libgcc_s (libc6 brings it) for
-# deep stacks;
+# protobuf-c (pprof and Perfetto output); the preload dlopens libgcc_s
+# (libc6 brings it) for deep stacks.  pkg-config module, then the
+# Debian package that ships its .pc file.
+BUILD_PC="liblz4:liblz4-dev libelf:libelf-dev libdw:libdw-dev zlib:zlib1g-dev
+libprotobuf-c:libprotobuf-c-dev"
+# and the commands it runs, with their packages
+BUILD_CMDS="${CC:-cc}:gcc make:make pkg-config:pkg-config
+protoc-c:protobuf-c-compiler"
+
+if [ "${1:-}" = build ]; then
+	missing=""
+	for c in $BUILD_CMDS; do
+		command -v "${c%%:*}" >/dev/null 2>&1 || missing="$missing ${c#*:}"
+	done
+	if command -v pkg-config >/dev/null 2>&1; then
+		for m in $BUILD_PC; do
+			pkg-config --exists "${m%%:*}" || missing="$missing ${m#*:}"
+		done
+	fi
+	[ -z "$missing" ] && exit 0
+	echo "deps: the build needs the Debian packages:$missing" >&2
+	echo "deps: install them with: sudo apt-get install$missing" \
+		"(or run make deps as root)" >&2
+	exit 1
+fi
+
+# everything: the build's packages; libpng (the mandelbrot example
+# writes a PNG: make demo, make test);
 # test: bats with its helper libraries, real programs the tests trace,
 # protoc (decodes Perfetto exports), chromium (the html page, driven by
 # node and npm with tests/html's playwright-core),
