@@ -69,8 +69,9 @@ EXAMPLE_SRC   = $(wildcard examples/*.c)
 HEADERS       = $(wildcard format/*.h util/*.h preload/*.h collector/*.h \
 		  analyzer/*.h include/*.h)
 
-# the preload links only the event encoder: no lz4, no allocation
-PRELOAD_FORMAT = format/events.c
+# the preload links only the event encoder and the wire messages: no lz4,
+# no allocation
+PRELOAD_FORMAT = format/events.c format/wire.c
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 pic = $(patsubst %.c,$(O)/pic/%.o,$(1))
