@@ -41,7 +41,7 @@
 #include "log.h"
 #include "wire.h"
 
-#define MAX_BUILDID	64
+#define MAX_BUILDID	FMT_WIRE_MAX_BUILDID	/* what MODULES may carry */
 #define DELETED		" (deleted)"
 #define MAX_BACKOFF	1024	/* batches between fruitless maps rescans */
 

@@ -200,13 +200,14 @@ void fmt_reader_close(struct fmt_reader *r);
  * One struct per record, one put and one parse each: the only coding of
  * a payload.  put appends to a fmt_buf (check fmt_buf_failed() once at
  * the end).  parse reads a record: 0, FMT_ETRUNC when it ends inside a
- * field, FMT_ECORRUPT when a value is out of range.  Bytes after the
- * last known field are what a later minor version appended: they are
- * ignored, never an error.  Strings point into the record.
+ * field, FMT_ECORRUPT when a value is out of range (PROCESS, EVENTS and
+ * UNTRACED answer FMT_ECORRUPT to both, as they always have).  Bytes
+ * after the last known field are what a later minor version appended:
+ * they are ignored, never an error.  Strings point into the record.
  */
 
 /* struct fmt_process: wire.h (HELLO shares its coding) */
-/* @return 0 or FMT_ECORRUPT (compat: any failure) */
+/* every argument is checked: argv can be read without further checks */
 int fmt_parse_process(const struct fmt_record *rec, struct fmt_process *p);
 /* argv: the cursor's bytes from p to end, argc strings as parsed */
 void fmt_put_process(struct fmt_buf *b, const struct fmt_process *p);
@@ -236,7 +237,7 @@ struct fmt_stack {
 };
 
 int fmt_parse_stack(const struct fmt_record *rec, struct fmt_stack *s);
-/* fmt_stack_frames() : the n frames into out.  0 or FMT_ETRUNC... */
+/* fmt_stack_frames() : the n frames into out: 0 or the cursor's error */
 int fmt_stack_frames(struct fmt_stack *s, uint64_t *out);
 void fmt_put_stack(struct fmt_buf *b, const struct fmt_stack *s);
 
