@@ -74,8 +74,9 @@ BENCHGEN_SRC  = $(wildcard bench/gen-*.c)
 HTML_ASSETS   = $(wildcard analyzer/html/*)
 EXAMPLE_SRC   = $(wildcard examples/*.c)
 
-# the preload links only the event encoder: no lz4, no allocation
-PRELOAD_FORMAT = format/events.c
+# the preload links only the event encoder and the wire messages: no lz4,
+# no allocation
+PRELOAD_FORMAT = format/events.c format/wire.c
 
 obj = $(patsubst %.c,$(O)/obj/%.o,$(1))
 # compile-and-link rules name their dependency file after the program

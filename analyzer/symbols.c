@@ -149,44 +149,34 @@ static char *short_name(const char *f)
 
 int ana_syms_module(struct ana_trace *t, const struct fmt_record *rec)
 {
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
-	uint64_t image, op, bias, lo, hi;
+	struct fmt_module fm;
 	struct ana_module *m;
 	struct img_syms *im;
-	const char *path, *id;
-	size_t plen, idlen, i;
+	size_t i;
 
-	image = fmt_cur_uvar(&c);
-	fmt_cur_uvar(&c);			/* ts */
-	op = fmt_cur_uvar(&c);
-	bias = fmt_cur_uvar(&c);
-	lo = fmt_cur_uvar(&c);
-	hi = fmt_cur_uvar(&c);
-	path = fmt_cur_str(&c, 65536, &plen);
-	id = fmt_cur_str(&c, 4096, &idlen);
-	if (c.err)
+	if (fmt_parse_module(rec, &fm))
 		return -1;
-	im = img_of(t, image, 1);
-	if (op == FMT_MOD_DEL) {
+	im = img_of(t, fm.image, 1);
+	if (fm.op == FMT_MOD_DEL) {
 		for (i = 0; i < im->nmods; i++)
-			if (im->mods[i].lo == lo)
+			if (im->mods[i].lo == fm.lo)
 				im->mods[i].dead = 1;
 		return 0;
 	}
-	if (op != FMT_MOD_ADD || lo >= hi)
+	if (fm.op != FMT_MOD_ADD || fm.lo >= fm.hi)
 		return 0;		/* an op this reader does not know */
 	im->mods = xrealloc(im->mods, (im->nmods + 1) * sizeof(*im->mods));
 	m = &im->mods[im->nmods++];
-	m->lo = lo;
-	m->hi = hi;
-	m->bias = bias;
+	m->lo = fm.lo;
+	m->hi = fm.hi;
+	m->bias = fm.bias;
 	m->dead = 0;
-	m->path = xmalloc(plen + 1);
-	memcpy(m->path, path, plen);
-	m->path[plen] = 0;
-	m->buildid = xmalloc(idlen + 1);
-	memcpy(m->buildid, id, idlen);
-	m->idlen = idlen;
+	m->path = xmalloc(fm.path_len + 1);
+	memcpy(m->path, fm.path, fm.path_len);
+	m->path[fm.path_len] = 0;
+	m->buildid = xmalloc(fm.buildid_len + 1);
+	memcpy(m->buildid, fm.buildid, fm.buildid_len);
+	m->idlen = fm.buildid_len;
 	return 0;
 }
 
@@ -229,32 +219,28 @@ static const char *str_of(struct ana_trace *t, uint64_t id)
 }
 
 /*
- * Minor version 1 appends the inline chain: n, then n times func file
- * line, innermost first.  A version 1.0 record ends before it.  A chain
- * that does not parse is dropped, the frame itself kept.
+ * Minor version 1 appends the inline chain, innermost first (a version
+ * 1.0 record ends before it).  A chain that does not parse is cut at its
+ * last whole entry, the frame itself kept.
  */
-static void read_inline(struct ana_trace *t, struct fmt_cursor *c,
+static void read_inline(struct ana_trace *t, struct fmt_symbol *fs,
 			struct sym_ent *e)
 {
-	uint64_t n = fmt_cur_uvar(c), i, func, file, line;
+	uint64_t n = fs->ninl, i;
+	struct fmt_inline fi;
 	struct ana_sym *in;
 
-	if (c->err || !n || n > (uint64_t)(c->end - c->p) / 3)
+	if (!n)
 		return;
 	e->inl = xcalloc(n, sizeof(*e->inl));
-	for (i = 0; i < n; i++) {
-		func = fmt_cur_uvar(c);
-		file = fmt_cur_uvar(c);
-		line = fmt_cur_uvar(c);
-		if (c->err)
-			break;
+	for (i = 0; i < n && !fmt_symbol_inline(fs, &fi); i++) {
 		in = &e->inl[i];
 		in->module = e->s.module;
 		in->module_off = e->s.module_off;
-		in->func = str_of(t, func);
+		in->func = str_of(t, fi.func);
 		in->name = in->func ? short_name(in->func) : NULL;
-		in->file = str_of(t, file);
-		in->line = in->file && line <= UINT32_MAX ? line : 0;
+		in->file = str_of(t, fi.file);
+		in->line = in->file && fi.line <= UINT32_MAX ? fi.line : 0;
 	}
 	e->s.ninl = i;
 	e->s.inl = e->inl;
@@ -262,62 +248,48 @@ static void read_inline(struct ana_trace *t, struct fmt_cursor *c,
 
 int ana_syms_symbol(struct ana_trace *t, const struct fmt_record *rec)
 {
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
-	uint64_t image, addr, func, file, line, offset;
 	const struct ana_str *fs, *ls;
+	struct fmt_symbol sy;
 	struct sym_ent *e;
 
-	image = fmt_cur_uvar(&c);
-	addr = fmt_cur_uvar(&c);
-	func = fmt_cur_uvar(&c);
-	file = fmt_cur_uvar(&c);
-	line = fmt_cur_uvar(&c);
-	offset = fmt_cur_uvar(&c);
-	if (c.err)
+	if (fmt_parse_symbol(rec, &sy))
 		return -1;
-	fs = func ? ana_string(t, func) : NULL;
-	ls = file ? ana_string(t, file) : NULL;
-	if ((func && !fs) || (file && !ls))
+	fs = sy.func ? ana_string(t, sy.func) : NULL;
+	ls = sy.file ? ana_string(t, sy.file) : NULL;
+	if ((sy.func && !fs) || (sy.file && !ls))
 		t->st.undefined_refs++;
-	e = new_ent(img_of(t, image, 1), addr);
+	e = new_ent(img_of(t, sy.image, 1), sy.addr);
 	e->known = 1;
 	if (fs && fs->len) {
 		e->s.func = fs->s;
 		e->name = short_name(fs->s);
 		e->s.name = e->name;
-		e->s.offset = offset;
+		e->s.offset = sy.offset;
 	}
 	if (ls && ls->len) {
 		e->s.file = ls->s;
-		e->s.line = line <= UINT32_MAX ? line : 0;
+		e->s.line = sy.line <= UINT32_MAX ? sy.line : 0;
 	}
-	if (c.p < c.end)
-		read_inline(t, &c, e);
+	read_inline(t, &sy, e);
 	return 0;
 }
 
 int ana_syms_data(struct ana_trace *t, const struct fmt_record *rec)
 {
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
-	uint64_t image, addr, name, offset;
+	struct fmt_data fd;
 	struct data_ent *d;
 	const char *s;
 
-	image = fmt_cur_uvar(&c);
-	addr = fmt_cur_uvar(&c);
-	name = fmt_cur_uvar(&c);
-	offset = fmt_cur_uvar(&c);
-	fmt_cur_uvar(&c);			/* size */
-	if (c.err)
+	if (fmt_parse_data(rec, &fd))
 		return -1;
-	s = str_of(t, name);
+	s = str_of(t, fd.name);
 	if (!s)
 		return 0;
 	d = xcalloc(1, sizeof(*d));
 	d->name = s;
-	d->offset = offset;
+	d->offset = fd.offset;
 	/* one record per address; a repeat replaces it */
-	free(ana_map_put(&img_of(t, image, 1)->data, addr, d));
+	free(ana_map_put(&img_of(t, fd.image, 1)->data, fd.addr, d));
 	return 0;
 }
 

@@ -1398,17 +1398,6 @@ static void free_proc(struct ana_tl_proc *tp)
 	free(tp);
 }
 
-/* the first uvar of a record's payload (PROCESS_END: pid; END: ts) */
-static uint64_t rec_uvar(const struct fmt_record *rec, int skip)
-{
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
-	uint64_t v = 0;
-
-	while (skip-- >= 0)
-		v = fmt_cur_uvar(&c);
-	return c.err ? 0 : v;
-}
-
 static void span(uint64_t ts, uint64_t *lo, uint64_t *hi)
 {
 	if (!ts)
@@ -1429,7 +1418,9 @@ static uint64_t tl_scan(const char *path, uint64_t *lo, uint64_t *hi)
 	struct fmt_reader *r;
 	struct fmt_record rec;
 	struct fmt_events e;
+	struct fmt_process_end pe;
 	struct fmt_process p;
+	struct fmt_end end;
 	uint64_t events = 0;
 	int err;
 
@@ -1443,10 +1434,12 @@ static uint64_t tl_scan(const char *path, uint64_t *lo, uint64_t *hi)
 		} else if (rec.type == FMT_REC_PROCESS &&
 			   !fmt_parse_process(&rec, &p)) {
 			span(p.ts, lo, hi);
-		} else if (rec.type == FMT_REC_PROCESS_END) {
-			span(rec_uvar(&rec, 2), lo, hi);	/* pid image ts */
-		} else if (rec.type == FMT_REC_END) {
-			span(rec_uvar(&rec, 0), lo, hi);
+		} else if (rec.type == FMT_REC_PROCESS_END &&
+			   !fmt_parse_process_end(&rec, &pe)) {
+			span(pe.ts, lo, hi);
+		} else if (rec.type == FMT_REC_END &&
+			   !fmt_parse_end(&rec, &end)) {
+			span(end.ts, lo, hi);
 		}
 	}
 	fmt_reader_close(r);

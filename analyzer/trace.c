@@ -265,48 +265,42 @@ const char *ana_integrity(const struct ana_trace *t, char *buf, size_t size)
 
 static int rec_string(struct ana_trace *t, const struct fmt_record *rec)
 {
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
-	uint64_t id = fmt_cur_uvar(&c);
+	struct fmt_string s;
 
-	if (c.err || c.end - c.p > UINT32_MAX - 1)
+	if (fmt_parse_string(rec, &s))
 		return -1;
 	/* symbols and stacks point at the text: a second definition (the
 	 * collector never writes one) must not free it under them */
-	if (ana_map_get(&t->strings, id)) {
+	if (ana_map_get(&t->strings, s.id)) {
 		bad_record(t, FMT_REC_STRING, "string %" PRIu64 " defined "
-			   "again; the first definition is kept", id);
+			   "again; the first definition is kept", s.id);
 		return 0;
 	}
-	ana_map_put(&t->strings, id, new_str(c.p, c.end - c.p));
+	ana_map_put(&t->strings, s.id, new_str(s.s, s.len));
 	return 0;
 }
 
 static int rec_stack(struct ana_trace *t, const struct fmt_record *rec)
 {
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
-	uint64_t id = fmt_cur_uvar(&c), image = fmt_cur_uvar(&c);
-	uint64_t n = fmt_cur_uvar(&c), i;
+	struct fmt_stack fs;
 	struct ana_stack *s;
 
-	/* every frame takes at least one byte */
-	if (c.err || n > (uint64_t)(c.end - c.p))
+	if (fmt_parse_stack(rec, &fs))
 		return -1;
-	s = xmalloc(sizeof(*s) + n * sizeof(s->frames[0]));
-	s->image = image;
-	s->n = n;
-	for (i = 0; i < n; i++)
-		s->frames[i] = fmt_cur_uvar(&c);
-	if (c.err) {
+	s = xmalloc(sizeof(*s) + fs.n * sizeof(s->frames[0]));
+	s->image = fs.image;
+	s->n = fs.n;
+	if (fmt_stack_frames(&fs, s->frames)) {
 		free(s);
 		return -1;
 	}
-	if (ana_map_get(&t->stacks, id)) {
+	if (ana_map_get(&t->stacks, fs.id)) {
 		free(s);
 		bad_record(t, FMT_REC_STACK, "stack %" PRIu64 " defined again; "
-			   "the first definition is kept", id);
+			   "the first definition is kept", fs.id);
 		return 0;
 	}
-	ana_map_put(&t->stacks, id, s);
+	ana_map_put(&t->stacks, fs.id, s);
 	return 0;
 }
 
@@ -343,15 +337,11 @@ static int rec_process(struct ana_trace *t, const struct fmt_record *rec,
 	p->exe = new_str(fp.exe, fp.exe_len);
 	p->argv = argv;
 	p->argc = fp.argc;
-	/* the recording settings may follow (wire.h); older traces end here */
-	if (fp.argv.p < fp.argv.end) {
-		p->events_mask = fmt_cur_uvar(&fp.argv);
-		p->heap_sample = fmt_cur_uvar(&fp.argv);
-		p->stack_depth = fmt_cur_uvar(&fp.argv);
-		p->have_settings = !fp.argv.err;
-		if (fp.argv.err)
-			p->events_mask = p->heap_sample = p->stack_depth = 0;
-	}
+	/* the recording settings, when the writer had them (wire.h) */
+	p->events_mask = fp.events_mask;
+	p->heap_sample = fp.heap_sample;
+	p->stack_depth = fp.stack_depth;
+	p->have_settings = fp.have_settings;
 	ana_map_put(&t->images, p->image, p);
 	ana_map_put(&t->pids, p->pid, p);
 	see_ts(t, p->ts);
@@ -363,28 +353,25 @@ static int rec_process(struct ana_trace *t, const struct fmt_record *rec,
 static int rec_process_end(struct ana_trace *t, const struct fmt_record *rec,
 			   const struct ana_ops *ops)
 {
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
-	uint64_t pid = fmt_cur_uvar(&c), image = fmt_cur_uvar(&c);
-	uint64_t ts = fmt_cur_uvar(&c), status = fmt_cur_uvar(&c);
-	uint64_t how = fmt_cur_uvar(&c);
+	struct fmt_process_end e;
 	struct ana_proc *p;
 
-	if (c.err || how > UINT32_MAX)
+	if (fmt_parse_process_end(rec, &e))
 		return -1;
-	p = ana_map_get(&t->images, image);
+	p = ana_map_get(&t->images, e.image);
 	if (!p) {
-		p = new_proc(t, pid);
+		p = new_proc(t, e.pid);
 		p->stub = 1;
-		p->image = image;
-		ana_map_put(&t->images, image, p);
-		if (!ana_map_get(&t->pids, pid))
-			ana_map_put(&t->pids, pid, p);
+		p->image = e.image;
+		ana_map_put(&t->images, e.image, p);
+		if (!ana_map_get(&t->pids, e.pid))
+			ana_map_put(&t->pids, e.pid, p);
 	}
 	p->ended = 1;
-	p->end_ts = ts;
-	p->status = status;
-	p->how = how;
-	see_ts(t, ts);
+	p->end_ts = e.ts;
+	p->status = e.status;
+	p->how = e.how;
+	see_ts(t, e.ts);
 	if (ops->process_end)
 		ops->process_end(t, p);
 	return 0;
@@ -393,18 +380,17 @@ static int rec_process_end(struct ana_trace *t, const struct fmt_record *rec,
 static int rec_lost(struct ana_trace *t, const struct fmt_record *rec,
 		    const struct ana_ops *ops)
 {
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	struct fmt_lost fl;
 	struct ana_lost l;
 	struct ana_proc *p;
 	uint64_t *r;
 
-	l.pid = fmt_cur_uvar(&c);
-	l.tid = fmt_cur_uvar(&c);
-	l.count = fmt_cur_uvar(&c);
-	l.reason = fmt_cur_uvar(&c);
-	/* no collector writes more than one message may count */
-	if (c.err || l.count > FMT_WIRE_MAX_LOST)
+	if (fmt_parse_lost(rec, &fl))
 		return -1;
+	l.pid = fl.pid;
+	l.tid = fl.tid;
+	l.count = fl.count;
+	l.reason = fl.reason;
 	r = &t->st.lost_by_reason[l.reason < ANA_LOST_REASONS ? l.reason : 0];
 	*r = fmt_lost_add(*r, l.count);
 	t->st.lost = fmt_lost_add(t->st.lost, l.count);
@@ -468,15 +454,15 @@ static int rec_untraced(struct ana_trace *t, const struct fmt_record *rec,
 static int rec_end(struct ana_trace *t, const struct fmt_record *rec,
 		   const struct ana_ops *ops)
 {
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
+	struct fmt_end fe;
 	struct ana_end e;
 
-	e.ts = fmt_cur_uvar(&c);
-	e.nevents = fmt_cur_uvar(&c);
-	e.nlost = fmt_cur_uvar(&c);
-	e.nprocesses = fmt_cur_uvar(&c);
-	if (c.err)
+	if (fmt_parse_end(rec, &fe))
 		return -1;
+	e.ts = fe.ts;
+	e.nevents = fe.nevents;
+	e.nlost = fe.nlost;
+	e.nprocesses = fe.nprocesses;
 	t->have_end = 1;
 	t->end = e;
 	if (ops->end)

@@ -67,8 +67,7 @@ static void put(unsigned type)
 
 static void put_string(uint64_t id, const char *s)
 {
-	fmt_buf_uvar(&rec, id);
-	fmt_buf_bytes(&rec, s, strlen(s));
+	fmt_put_string(&rec, &(struct fmt_string){ id, s, strlen(s) });
 	put(FMT_REC_STRING);
 }
 
@@ -100,30 +99,24 @@ static void put_tables(void)
 		snprintf(name, sizeof(name), f ? "fn_%u" : "worker", f);
 		put_string(2 + f, name);
 	}
-	fmt_buf_uvar(&rec, IMAGE);		/* the start routine */
-	fmt_buf_uvar(&rec, ROUTINE);
-	fmt_buf_uvar(&rec, 2);
-	fmt_buf_uvar(&rec, 1);
-	fmt_buf_uvar(&rec, 10);
-	fmt_buf_uvar(&rec, 0);
+	/* the start routine */
+	fmt_put_symbol(&rec, &(struct fmt_symbol){
+		.image = IMAGE, .addr = ROUTINE, .func = 2, .file = 1,
+		.line = 10 });
 	put(FMT_REC_SYMBOL);
 	for (s = 0; s < NSTACKS; s++) {
 		n = stack_frames(s, fr);
 		for (i = 0; i < n; i++) {
 			f = (fr[i] - ROUTINE) / 0x100;
-			fmt_buf_uvar(&rec, IMAGE);	/* SYMBOL */
-			fmt_buf_uvar(&rec, fr[i]);
-			fmt_buf_uvar(&rec, 2 + f);
-			fmt_buf_uvar(&rec, 1);
-			fmt_buf_uvar(&rec, 10 + f * 20 + (fr[i] & 0xff) / 4);
-			fmt_buf_uvar(&rec, fr[i] - func_addr(f));
+			fmt_put_symbol(&rec, &(struct fmt_symbol){
+				.image = IMAGE, .addr = fr[i], .func = 2 + f,
+				.file = 1,
+				.line = 10 + f * 20 + (fr[i] & 0xff) / 4,
+				.offset = fr[i] - func_addr(f) });
 			put(FMT_REC_SYMBOL);
 		}
-		fmt_buf_uvar(&rec, s + 1);		/* STACK */
-		fmt_buf_uvar(&rec, IMAGE);
-		fmt_buf_uvar(&rec, n);
-		for (i = 0; i < n; i++)
-			fmt_buf_uvar(&rec, fr[i]);
+		fmt_put_stack(&rec, &(struct fmt_stack){
+			.id = s + 1, .image = IMAGE, .n = n, .frames = fr });
 		put(FMT_REC_STACK);
 	}
 }
@@ -131,11 +124,11 @@ static void put_tables(void)
 /* -r: string 2 (a function's name) and stack 1 once more, different */
 static void put_redefinitions(void)
 {
+	uint64_t fr = func_addr(3);
+
 	put_string(2, "redefined_name_that_is_longer_than_the_first");
-	fmt_buf_uvar(&rec, 1);
-	fmt_buf_uvar(&rec, IMAGE);
-	fmt_buf_uvar(&rec, 1);
-	fmt_buf_uvar(&rec, func_addr(3));
+	fmt_put_stack(&rec, &(struct fmt_stack){
+		.id = 1, .image = IMAGE, .n = 1, .frames = &fr });
 	put(FMT_REC_STACK);
 }
 
@@ -175,12 +168,12 @@ static void emit(struct batch *bt, struct fmt_event *ev)
 
 static void batch_end(struct batch *bt, uint64_t tid, uint64_t base)
 {
-	fmt_buf_uvar(&rec, PID);
-	fmt_buf_uvar(&rec, IMAGE);
-	fmt_buf_uvar(&rec, tid);
-	fmt_buf_uvar(&rec, bt->n);
-	fmt_buf_uvar(&rec, base);
-	fmt_buf_bytes(&rec, bt->b.p, bt->b.len);
+	struct fmt_events e = {
+		.pid = PID, .image = IMAGE, .tid = tid, .nevents = bt->n,
+		.base_ts = base, .ev = { bt->b.p, bt->b.p + bt->b.len, 0 },
+	};
+
+	fmt_put_events(&rec, &e);
 	put(FMT_REC_EVENTS);
 }
 
@@ -348,14 +341,14 @@ static void put_header(int fd)
 
 static void put_process(uint64_t ts)
 {
-	fmt_buf_uvar(&rec, PID);
-	fmt_buf_uvar(&rec, 1);
-	fmt_buf_uvar(&rec, IMAGE);
-	fmt_buf_uvar(&rec, ts);
-	fmt_buf_uvar(&rec, FMT_PROC_ROOT);
-	fmt_buf_str(&rec, "/usr/bin/gen", 12);
-	fmt_buf_uvar(&rec, 1);
-	fmt_buf_str(&rec, "gen", 3);
+	static const uint8_t argv[] = { 3, 'g', 'e', 'n' };
+	struct fmt_process p = {
+		.pid = PID, .ppid = 1, .image = IMAGE, .ts = ts,
+		.flags = FMT_PROC_ROOT, .exe = "/usr/bin/gen", .exe_len = 12,
+		.argc = 1, .argv = { argv, argv + sizeof(argv), 0 },
+	};
+
+	fmt_put_process(&rec, &p);
 	put(FMT_REC_PROCESS);
 }
 
@@ -397,16 +390,11 @@ static void worker_end(struct worker *wk)
 
 static void put_end(uint64_t ts)
 {
-	fmt_buf_uvar(&rec, PID);	/* PROCESS_END */
-	fmt_buf_uvar(&rec, IMAGE);
-	fmt_buf_uvar(&rec, ts);
-	fmt_buf_uvar(&rec, 0);
-	fmt_buf_uvar(&rec, FMT_PEND_EXIT);
+	fmt_put_process_end(&rec, &(struct fmt_process_end){
+		.pid = PID, .image = IMAGE, .ts = ts, .how = FMT_PEND_EXIT });
 	put(FMT_REC_PROCESS_END);
-	fmt_buf_uvar(&rec, ts);		/* END */
-	fmt_buf_uvar(&rec, nevents);
-	fmt_buf_uvar(&rec, 0);
-	fmt_buf_uvar(&rec, 1);
+	fmt_put_end(&rec, &(struct fmt_end){
+		.ts = ts, .nevents = nevents, .nprocesses = 1 });
 	put(FMT_REC_END);
 }
 

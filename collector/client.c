@@ -8,7 +8,6 @@
  * it carried can be counted) and costs the rest of the trace nothing.
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -96,30 +95,15 @@ static void client_bad(struct col_client *c)
 
 /* ---- HELLO ---- */
 
-static void write_process(const struct col_image *img,
-			  const struct col_hello *h, const uint8_t *strs,
-			  size_t len)
+/* p: a HELLO's, its strings in a copy of their own (msg is reused) */
+static void write_process(const struct col_image *img, struct fmt_process *p)
 {
 	struct fmt_buf b = { 0 };
 
-	fmt_buf_uvar(&b, h->pid);
-	fmt_buf_uvar(&b, h->ppid);
-	fmt_buf_uvar(&b, col_image_id(img));
-	fmt_buf_uvar(&b, h->ts);
-	fmt_buf_uvar(&b, h->flags);
-	/* exe, argc, argv: the same coding on the wire and in the file */
-	fmt_buf_bytes(&b, strs, len);
+	p->image = col_image_id(img);
+	fmt_put_process(&b, p);
 	col_write(FMT_REC_PROCESS, &b);
 	fmt_buf_free(&b);
-}
-
-/* the exe string at the start of a checked HELLO's strings */
-static const char *exe_of(const uint8_t *strs, size_t len)
-{
-	struct fmt_cursor c = { strs, strs + len, 0 };
-	size_t n;
-
-	return fmt_cur_str(&c, PATH_MAX, &n);
 }
 
 /*
@@ -130,39 +114,25 @@ static const char *exe_of(const uint8_t *strs, size_t len)
  * claim a traced process's exec and rewrite its history.  A fork child
  * sends its HELLO itself, on the connection its parent opened.
  */
-static int on_hello(struct col_client *c, struct fmt_cursor *cur,
+static int on_hello(struct col_client *c, const uint8_t *pl, size_t n,
 		    pid_t sender, int *tabfd)
 {
+	struct fmt_msg_hello m;
 	struct col_hello h;
-	uint64_t version, argc, i;
-	const uint8_t *strs;
 	uint8_t *copy;
-	size_t n, len, exe_len;
 
-	version = fmt_cur_uvar(cur);
-	h.pid = fmt_cur_uvar(cur);
-	h.ppid = fmt_cur_uvar(cur);
-	fmt_cur_uvar(cur);			/* tid: the main thread */
-	h.ts = fmt_cur_uvar(cur);
-	h.flags = fmt_cur_uvar(cur);
-	strs = cur->p;
-	fmt_cur_str(cur, PATH_MAX, &exe_len);
-	argc = fmt_cur_uvar(cur);
-	if (cur->err || c->img || version != FMT_WIRE_VERSION || !h.pid ||
-	    h.pid != (uint64_t)sender || h.ppid > INT_MAX ||
-	    argc > (uint64_t)(cur->end - cur->p))
+	if (fmt_msg_parse_hello(pl, n, &m) || c->img ||
+	    m.p.pid != (uint64_t)sender)
 		return -1;
-	for (i = 0; i < argc; i++)
-		fmt_cur_str(cur, FMT_WIRE_MAX_MSG, &n);
-	/* the recording settings may follow (wire.h): copied to PROCESS */
-	while (!cur->err && cur->p < cur->end)
-		fmt_cur_uvar(cur);
-	if (cur->err)
-		return -1;
-	/* starting the image may read other clients into msg: copy first */
-	len = cur->end - strs;
-	copy = xmalloc(len);
-	memcpy(copy, strs, len);
+	/* starting the image may read other clients into msg: work on a
+	 * copy (checked already, it parses alike) */
+	copy = xmalloc(n ? n : 1);
+	memcpy(copy, pl, n);
+	fmt_msg_parse_hello(copy, n, &m);
+	h.pid = m.p.pid;
+	h.ppid = m.p.ppid;
+	h.ts = m.p.ts;
+	h.flags = m.p.flags;
 	c->busy = 1;
 	/*
 	 * A fork child says HELLO on the connection its parent opened and
@@ -175,9 +145,9 @@ static int on_hello(struct col_client *c, struct fmt_cursor *cur,
 	/* the thread table it sent, if any: checked, mapped, closed */
 	col_image_table(c->img, *tabfd);
 	*tabfd = -1;
-	write_process(c->img, &h, copy, len);
-	col_sym_image_start(col_image_id(c->img), h.pid, exe_of(copy, len),
-			    exe_len);
+	write_process(c->img, &m.p);
+	col_sym_image_start(col_image_id(c->img), h.pid, m.p.exe,
+			    m.p.exe_len);
 	free(copy);
 	return 0;
 }
@@ -252,17 +222,13 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	struct fmt_interner intern = { &image, intern_stack, intern_string };
 	uint8_t *out;
 
+	/* fmt_msg_parse_events() checked the count against the bytes */
 	if (!n)
-		return p != end ? -1 : 0;
-	/* each event takes 2 bytes at least: a bigger n is garbage */
-	if (n > (uint64_t)(end - p) / 2)
-		return -1;
+		return 0;
 	fmt_buf_reset(&rec);
-	fmt_buf_uvar(&rec, col_image_pid(c->img));
-	fmt_buf_uvar(&rec, image);
-	fmt_buf_uvar(&rec, tid);
-	fmt_buf_uvar(&rec, n);
-	fmt_buf_uvar(&rec, base);
+	fmt_put_events(&rec, &(struct fmt_events){
+		.pid = col_image_pid(c->img), .image = image, .tid = tid,
+		.nevents = n, .base_ts = base });
 	if (fmt_buf_reserve(&rec, (end - p) + n * FMT_TRANSCODE_GROWTH +
 				  FMT_EVENT_MAX_BYTES))
 		die(EXIT_FAIL, "out of memory");
@@ -314,31 +280,28 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
 		    uint64_t reason)
 {
+	struct fmt_lost l = { pid, tid, count, reason };
 	struct fmt_buf b = { 0 };
 
-	fmt_buf_uvar(&b, pid);
-	fmt_buf_uvar(&b, tid);
-	fmt_buf_uvar(&b, count);
-	fmt_buf_uvar(&b, reason);
+	fmt_put_lost(&b, &l);
 	col_write(FMT_REC_LOST, &b);
 	fmt_buf_free(&b);
 	col_counts.nlost = fmt_lost_add(col_counts.nlost, count);
 }
 
-static int on_events(struct col_client *c, struct fmt_cursor *cur)
+static int on_events(struct col_client *c, const uint8_t *pl, size_t len)
 {
-	uint64_t tid, n, base;
+	struct fmt_msg_events m;
+	uint64_t n;
 
-	tid = fmt_cur_uvar(cur);
-	n = fmt_cur_uvar(cur);
-	base = fmt_cur_uvar(cur);
-	if (cur->err)
-		return -1;
-	if (write_events(c, tid, n, base, cur->p, cur->end)) {
+	/* a batch that cannot be read costs its events, when they count */
+	if (fmt_msg_parse_events(pl, len, &m) ||
+	    write_events(c, m.tid, m.nevents, m.base_ts, m.ev.p, m.ev.end)) {
+		n = m.nevents;
 		/* a count no datagram could hold is garbage, not a count */
 		if (n && n <= FMT_WIRE_MAX_MSG / 2) {
-			col_write_lost(client_pid(c), tid, n, FMT_LOST_BAD);
-			col_image_count(c->img, tid, n);
+			col_write_lost(client_pid(c), m.tid, n, FMT_LOST_BAD);
+			col_image_count(c->img, m.tid, n);
 		}
 		return -1;
 	}
@@ -347,100 +310,95 @@ static int on_events(struct col_client *c, struct fmt_cursor *cur)
 
 /* ---- LOST, BYE ---- */
 
-static int on_lost(struct col_client *c, struct fmt_cursor *cur)
+static int on_lost(struct col_client *c, const uint8_t *pl, size_t n)
 {
-	uint64_t tid, count, reason;
+	struct fmt_msg_lost m;
 
-	tid = fmt_cur_uvar(cur);
-	count = fmt_cur_uvar(cur);
-	reason = fmt_cur_uvar(cur);
-	if (cur->err || cur->p != cur->end || count > FMT_WIRE_MAX_LOST)
+	if (fmt_msg_parse_lost(pl, n, &m))
 		return -1;
-	if (count)
-		col_write_lost(client_pid(c), tid, count, reason);
+	if (m.count)
+		col_write_lost(client_pid(c), m.tid, m.count, m.reason);
 	/* dropped from a buffer: the thread table counted them recorded */
-	if (reason == FMT_LOST_FULL)
-		col_image_count(c->img, tid, count);
+	if (m.reason == FMT_LOST_FULL)
+		col_image_count(c->img, m.tid, m.count);
 	return 0;
 }
 
-static int on_bye(struct col_client *c, struct fmt_cursor *cur)
+static int on_bye(struct col_client *c, const uint8_t *pl, size_t n)
 {
-	uint64_t ts, status, how;
+	struct fmt_msg_bye m;
 
-	ts = fmt_cur_uvar(cur);
-	status = fmt_cur_uvar(cur);
-	how = fmt_cur_uvar(cur);
-	if (cur->err || cur->p != cur->end || how > FMT_EXIT_MAIN_RETURN)
+	if (fmt_msg_parse_bye(pl, n, &m))
 		return -1;
-	col_image_bye(c->img, ts, status,
-		      how == FMT_EXIT__EXIT ? FMT_PEND__EXIT : FMT_PEND_EXIT);
+	col_image_bye(c->img, m.ts, m.status,
+		      m.how == FMT_EXIT__EXIT ? FMT_PEND__EXIT : FMT_PEND_EXIT);
 	return 0;
 }
 
 /* a fork child of this connection's process that could not connect */
-static int on_untraced(struct col_client *c, struct fmt_cursor *cur,
+static int on_untraced(struct col_client *c, const uint8_t *pl, size_t n,
 		       pid_t sender)
 {
-	uint64_t pid, ppid, reason, err;
+	struct fmt_msg_untraced m;
 
-	pid = fmt_cur_uvar(cur);
-	ppid = fmt_cur_uvar(cur);
-	reason = fmt_cur_uvar(cur);
-	err = fmt_cur_uvar(cur);
 	/* it speaks for itself only, and is this process' child */
-	if (cur->err || cur->p != cur->end || pid != (uint64_t)sender ||
-	    ppid != (uint64_t)client_pid(c) || reason >= FMT_WHY_MAX ||
-	    err > 4095)
+	if (fmt_msg_parse_untraced(pl, n, &m) || m.pid != (uint64_t)sender ||
+	    m.ppid != (uint64_t)client_pid(c))
 		return -1;
 	/* it runs its parent's image: no path of its own to read, or race */
-	col_untraced((pid_t)pid, (pid_t)ppid, FMT_UNTR_FORK, (unsigned)reason,
-		     (int)err, "");
+	col_untraced((pid_t)m.pid, (pid_t)m.ppid, FMT_UNTR_FORK,
+		     (unsigned)m.reason, (int)m.err, "");
 	return 0;
 }
 
-static int on_exec(struct col_client *c, struct fmt_cursor *cur)
+static int on_exec(struct col_client *c, const uint8_t *pl, size_t n)
 {
-	const char *path;
-	size_t n;
+	struct fmt_msg_exec m;
 
-	path = fmt_cur_str(cur, FMT_MAX_STR, &n);
-	if (cur->err || cur->p != cur->end)
+	if (fmt_msg_parse_exec(pl, n, &m))
 		return -1;
-	col_image_exec(c->img, n ? path : "", n);
+	col_image_exec(c->img, m.len ? m.path : "", m.len);
+	return 0;
+}
+
+static int on_modules(struct col_client *c, const uint8_t *pl, size_t n)
+{
+	struct fmt_msg_modules m;
+
+	if (fmt_msg_parse_modules(pl, n, &m))
+		return -1;
+	col_sym_modules(col_image_id(c->img), &m);
 	return 0;
 }
 
 static int handle(struct col_client *c, uint32_t n, pid_t sender,
 		  int *tabfd)
 {
+	const uint8_t *pl = msg + FMT_WIRE_HDR_SIZE;
 	struct fmt_msg_hdr h;
-	struct fmt_cursor cur;
 
 	if (fmt_msg_get_hdr(msg, n, &h))
 		return -1;
-	cur.p = msg + FMT_WIRE_HDR_SIZE;
-	cur.end = msg + n;
-	cur.err = 0;
+	n = h.len;
 	if (h.type == FMT_MSG_HELLO)
-		return on_hello(c, &cur, sender, tabfd);
+		return on_hello(c, pl, n, sender, tabfd);
 	if (!c->img)
 		return -1;
 	/* whatever follows an EXEC says the exec failed */
 	col_image_exec(c->img, NULL, 0);
 	switch (h.type) {
 	case FMT_MSG_EVENTS:
-		return on_events(c, &cur);
+		return on_events(c, pl, n);
 	case FMT_MSG_LOST:
-		return on_lost(c, &cur);
+		return on_lost(c, pl, n);
 	case FMT_MSG_BYE:
-		return on_bye(c, &cur);
+		return on_bye(c, pl, n);
 	case FMT_MSG_MODULES:
-		return col_sym_modules(col_image_id(c->img), &cur);
+		return on_modules(c, pl, n);
 	case FMT_MSG_UNTRACED:
-		return on_untraced(c, &cur, sender);
+		return on_untraced(c, pl, n, sender);
 	case FMT_MSG_EXEC:
-		return on_exec(c, &cur);
+		return on_exec(c, pl, n);
 	}
 	return -1;
 }

@@ -123,15 +123,15 @@ uint64_t col_intern_stack(uint64_t image, const uint64_t *frames, uint32_t n);
 uint64_t col_intern_string(const char *s, uint32_t n);
 
 /* ---- symbols.c ---- */
-struct fmt_cursor;
+struct fmt_msg_modules;
 
 /* a HELLO: the image's module table starts from its /proc/PID/maps */
 void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
 			 size_t exe_len);
 /* its connection closed: nothing more can name its addresses */
 void col_sym_image_end(uint64_t image);
-/* a MODULES message (payload after the header): 0, or -1 if malformed */
-int col_sym_modules(uint64_t image, struct fmt_cursor *cur);
+/* a MODULES message, checked whole by fmt_msg_parse_modules() */
+void col_sym_modules(uint64_t image, struct fmt_msg_modules *m);
 /* an EVENTS message starts: paces the maps rescans */
 void col_sym_batch(void);
 /*

@@ -156,11 +156,8 @@ static uint64_t intern_stack_slow(uint64_t image, const uint64_t *frames,
 	/* the names of its frames come before the stack */
 	for (i = 0; i < n; i++)
 		col_sym_addr(image, frames[i], 0);
-	fmt_buf_uvar(&b, e->id);
-	fmt_buf_uvar(&b, image);
-	fmt_buf_uvar(&b, n);
-	for (i = 0; i < n; i++)
-		fmt_buf_uvar(&b, frames[i]);
+	fmt_put_stack(&b, &(struct fmt_stack){
+		.id = e->id, .image = image, .n = n, .frames = frames });
 	col_write(FMT_REC_STACK, &b);
 	fmt_buf_free(&b);
 	return e->id;
@@ -176,8 +173,7 @@ uint64_t col_intern_string(const char *s, uint32_t n)
 	if (e->id)
 		return e->id;
 	insert(&strings, e, h, 0, s, n, 1);
-	fmt_buf_uvar(&b, e->id);
-	fmt_buf_bytes(&b, s, n);
+	fmt_put_string(&b, &(struct fmt_string){ e->id, s, n });
 	col_write(FMT_REC_STRING, &b);
 	fmt_buf_free(&b);
 	return e->id;

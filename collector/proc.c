@@ -266,11 +266,8 @@ static void image_end(struct col_image *img, unsigned how, uint64_t status,
 	if (img->tab && (how == FMT_PEND_VANISHED || how == FMT_PEND_WAIT))
 		lost_to_kill(img);
 	table_free(img);
-	fmt_buf_uvar(&b, img->proc->pid);
-	fmt_buf_uvar(&b, img->id);
-	fmt_buf_uvar(&b, ts);
-	fmt_buf_uvar(&b, status);
-	fmt_buf_uvar(&b, how);
+	fmt_put_process_end(&b, &(struct fmt_process_end){
+		img->proc->pid, img->id, ts, status, how });
 	col_write(FMT_REC_PROCESS_END, &b);
 	fmt_buf_free(&b);
 }

@@ -41,7 +41,7 @@
 #include "log.h"
 #include "wire.h"
 
-#define MAX_BUILDID	64
+#define MAX_BUILDID	FMT_WIRE_MAX_BUILDID	/* what MODULES may carry */
 #define DELETED		" (deleted)"
 #define MAX_BACKOFF	1024	/* batches between fruitless maps rescans */
 
@@ -108,11 +108,6 @@ struct sym_image {
 	struct sym_image *next;
 };
 
-/* a call inlined at an address: the function and the line in it */
-struct sym_inl {
-	uint64_t func, file, line;	/* string ids, 0 unknown; 0 */
-};
-
 /* what one address of one object resolved to */
 struct sym_res {
 	const struct sym_obj *obj;	/* NULL: empty slot */
@@ -120,7 +115,7 @@ struct sym_res {
 	int exact;
 	uint64_t func, file;		/* string ids, 0 unknown */
 	uint64_t line, offset;
-	struct sym_inl *inl;		/* innermost first */
+	struct fmt_inline *inl;		/* innermost first: SYMBOL's */
 	uint32_t ninl;
 };
 
@@ -453,7 +448,7 @@ static void inline_chain(struct sym_res *r, Dwfl_Module *m, GElf_Addr q,
 		return;
 	r->inl = xcalloc(n - first, sizeof(*r->inl));
 	for (i = n - 1; i >= first; i--) {
-		struct sym_inl *in = &r->inl[r->ninl++];
+		struct fmt_inline *in = &r->inl[r->ninl++];
 
 		in->func = die_func(&path[i]);
 		in->file = f && *f ? col_intern_string(f, strlen(f)) : 0;
@@ -720,16 +715,15 @@ static struct sym_mod *mod_find(struct sym_image *im, uint64_t addr)
 static void mod_write(struct sym_image *im, struct sym_mod *m, unsigned op,
 		      uint64_t ts)
 {
+	struct fmt_module r = {
+		.image = im->id, .ts = ts, .op = op, .bias = m->bias,
+		.lo = m->lo, .hi = m->hi, .path = m->path,
+		.path_len = strlen(m->path), .buildid = m->buildid,
+		.buildid_len = m->idlen,
+	};
 	struct fmt_buf b = { 0 };
 
-	fmt_buf_uvar(&b, im->id);
-	fmt_buf_uvar(&b, ts);
-	fmt_buf_uvar(&b, op);
-	fmt_buf_uvar(&b, m->bias);
-	fmt_buf_uvar(&b, m->lo);
-	fmt_buf_uvar(&b, m->hi);
-	fmt_buf_str(&b, m->path, strlen(m->path));
-	fmt_buf_str(&b, (const char *)m->buildid, m->idlen);
+	fmt_put_module(&b, &r);
 	col_write(FMT_REC_MODULE, &b);
 	fmt_buf_free(&b);
 }
@@ -984,43 +978,16 @@ static void modules_one(struct sym_image *im, uint64_t ts, uint64_t op,
 	mod_open(im, m);
 }
 
-int col_sym_modules(uint64_t image, struct fmt_cursor *cur)
+void col_sym_modules(uint64_t image, struct fmt_msg_modules *msg)
 {
 	struct sym_image *im = image_find(image);
-	struct fmt_cursor c;
-	uint64_t ts, n, i, op, bias, lo, hi;
-	const char *path, *id;
-	size_t plen, idlen;
+	struct fmt_module m;
 
 	init();
-	/* check it all before using any of it */
-	ts = fmt_cur_uvar(cur);
-	n = fmt_cur_uvar(cur);
-	c = *cur;
-	for (i = 0; i < n && !cur->err; i++) {
-		op = fmt_cur_uvar(cur);
-		fmt_cur_uvar(cur);
-		lo = fmt_cur_uvar(cur);
-		hi = fmt_cur_uvar(cur);
-		fmt_cur_str(cur, PATH_MAX, &plen);
-		fmt_cur_str(cur, MAX_BUILDID, &idlen);
-		if (op != FMT_MOD_ADD && op != FMT_MOD_DEL)
-			return -1;
-	}
-	if (cur->err || cur->p != cur->end)
-		return -1;
-	for (i = 0; im && i < n; i++) {
-		op = fmt_cur_uvar(&c);
-		bias = fmt_cur_uvar(&c);
-		lo = fmt_cur_uvar(&c);
-		hi = fmt_cur_uvar(&c);
-		path = fmt_cur_str(&c, PATH_MAX, &plen);
-		id = fmt_cur_str(&c, MAX_BUILDID, &idlen);
-		if (lo < hi)
-			modules_one(im, ts, op, bias, lo, hi, path, plen,
-				    (const uint8_t *)id, idlen);
-	}
-	return 0;
+	while (im && !fmt_msg_next_module(msg, &m))
+		if (m.lo < m.hi)
+			modules_one(im, m.ts, m.op, m.bias, m.lo, m.hi, m.path,
+				    m.path_len, m.buildid, m.buildid_len);
 }
 
 /* an address outside every module: maybe something dlopen'ed since */
@@ -1049,8 +1016,8 @@ void col_sym_addr(uint64_t image, uint64_t addr, int exact)
 	struct sym_image *im = image_find(image);
 	const struct sym_res *r;
 	struct fmt_buf b = { 0 };
+	struct fmt_symbol s;
 	struct sym_mod *m;
-	uint32_t i;
 
 	if (!im || !addr || !set_add(&im->seen, addr))
 		return;
@@ -1068,21 +1035,15 @@ void col_sym_addr(uint64_t image, uint64_t addr, int exact)
 	r = obj_lookup(m->obj, addr - m->bias, exact);
 	if (!r->func && !r->file)
 		return;
-	fmt_buf_uvar(&b, image);
-	fmt_buf_uvar(&b, addr);
-	fmt_buf_uvar(&b, r->func);
-	fmt_buf_uvar(&b, r->file);
-	fmt_buf_uvar(&b, r->line);
-	fmt_buf_uvar(&b, r->offset);
-	/* minor 1: the inline chain, after what older readers read */
-	if (r->ninl) {
-		fmt_buf_uvar(&b, r->ninl);
-		for (i = 0; i < r->ninl; i++) {
-			fmt_buf_uvar(&b, r->inl[i].func);
-			fmt_buf_uvar(&b, r->inl[i].file);
-			fmt_buf_uvar(&b, r->inl[i].line);
-		}
-	}
+	s.image = image;
+	s.addr = addr;
+	s.func = r->func;
+	s.file = r->file;
+	s.line = r->line;
+	s.offset = r->offset;
+	s.ninl = r->ninl;		/* minor 1: the inline chain */
+	s.inl = r->inl;
+	fmt_put_symbol(&b, &s);
 	col_write(FMT_REC_SYMBOL, &b);
 	fmt_buf_free(&b);
 }
@@ -1158,6 +1119,7 @@ void col_sym_data(uint64_t image, uint64_t addr)
 	const struct sym_data *d = NULL;
 	struct sym_mod *m, *first;
 	struct fmt_buf b = { 0 };
+	struct fmt_data r;
 	size_t i;
 
 	if (!im || !addr || !set_add(&im->data_seen, addr))
@@ -1175,11 +1137,12 @@ void col_sym_data(uint64_t image, uint64_t addr)
 	}
 	if (!d)
 		return;
-	fmt_buf_uvar(&b, image);
-	fmt_buf_uvar(&b, addr);
-	fmt_buf_uvar(&b, col_intern_string(d->name, strcspn(d->name, "@")));
-	fmt_buf_uvar(&b, addr - first->bias + first->obj->dwbias - d->lo);
-	fmt_buf_uvar(&b, d->size);
+	r.image = image;
+	r.addr = addr;
+	r.name = col_intern_string(d->name, strcspn(d->name, "@"));
+	r.offset = addr - first->bias + first->obj->dwbias - d->lo;
+	r.size = d->size;
+	fmt_put_data(&b, &r);
 	col_write(FMT_REC_DATA, &b);
 	fmt_buf_free(&b);
 }

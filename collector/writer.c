@@ -121,10 +121,9 @@ static void write_end(void)
 {
 	struct fmt_buf b = { 0 };
 
-	fmt_buf_uvar(&b, col_now());
-	fmt_buf_uvar(&b, col_counts.nevents);
-	fmt_buf_uvar(&b, col_counts.nlost);
-	fmt_buf_uvar(&b, col_counts.nprocesses);
+	fmt_put_end(&b, &(struct fmt_end){ col_now(), col_counts.nevents,
+					   col_counts.nlost,
+					   col_counts.nprocesses });
 	col_write(FMT_REC_END, &b);
 	fmt_buf_free(&b);
 }

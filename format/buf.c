@@ -47,20 +47,3 @@ void fmt_buf_str(struct fmt_buf *b, const char *s, size_t n)
 	fmt_buf_uvar(b, n);
 	fmt_buf_bytes(b, s, n);
 }
-
-const char *fmt_cur_str(struct fmt_cursor *c, size_t max, size_t *n)
-{
-	uint64_t len = fmt_cur_uvar(c);
-	const char *s;
-
-	if (c->err)
-		return NULL;
-	if (len > max || len > (uint64_t)(c->end - c->p)) {
-		c->err = -1;
-		return NULL;
-	}
-	s = (const char *)c->p;
-	c->p += len;
-	*n = len;
-	return s;
-}

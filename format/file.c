@@ -339,63 +339,6 @@ void fmt_reader_close(struct fmt_reader *r)
 
 /* ---- record payloads ---- */
 
-int fmt_parse_process(const struct fmt_record *rec, struct fmt_process *p)
-{
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
-
-	p->pid = fmt_cur_uvar(&c);
-	p->ppid = fmt_cur_uvar(&c);
-	p->image = fmt_cur_uvar(&c);
-	p->ts = fmt_cur_uvar(&c);
-	p->flags = fmt_cur_uvar(&c);
-	p->exe = fmt_cur_str(&c, 65536, &p->exe_len);
-	p->argc = fmt_cur_uvar(&c);
-	if (c.err || p->argc > (uint64_t)(c.end - c.p))
-		return FMT_ECORRUPT;
-	p->argv = c;
-	return 0;
-}
-
-int fmt_parse_events(const struct fmt_record *rec, struct fmt_events *e)
-{
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
-
-	e->pid = fmt_cur_uvar(&c);
-	e->image = fmt_cur_uvar(&c);
-	e->tid = fmt_cur_uvar(&c);
-	e->nevents = fmt_cur_uvar(&c);
-	e->base_ts = fmt_cur_uvar(&c);
-	if (c.err || e->nevents > (uint64_t)(c.end - c.p))
-		return FMT_ECORRUPT;
-	e->ev = c;
-	return 0;
-}
-
-int fmt_parse_untraced(const struct fmt_record *rec, struct fmt_untraced *u)
-{
-	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 };
-
-	u->pid = fmt_cur_uvar(&c);
-	u->ppid = fmt_cur_uvar(&c);
-	u->ts = fmt_cur_uvar(&c);
-	u->how = fmt_cur_uvar(&c);
-	u->reason = fmt_cur_uvar(&c);
-	u->err = fmt_cur_uvar(&c);
-	u->path = fmt_cur_str(&c, 65536, &u->path_len);
-	return c.err ? FMT_ECORRUPT : 0;
-}
-
-void fmt_put_untraced(struct fmt_buf *b, const struct fmt_untraced *u)
-{
-	fmt_buf_uvar(b, u->pid);
-	fmt_buf_uvar(b, u->ppid);
-	fmt_buf_uvar(b, u->ts);
-	fmt_buf_uvar(b, u->how);
-	fmt_buf_uvar(b, u->reason);
-	fmt_buf_uvar(b, u->err);
-	fmt_buf_str(b, u->path ? u->path : "", u->path ? u->path_len : 0);
-}
-
 void fmt_put_schema_entry(struct fmt_buf *b, unsigned code, unsigned family,
 			  const char *kinds, const char *names)
 {

@@ -195,25 +195,108 @@ int fmt_reader_next(struct fmt_reader *r, struct fmt_record *rec);
 const struct fmt_reader_state *fmt_reader_state(const struct fmt_reader *r);
 void fmt_reader_close(struct fmt_reader *r);
 
-/* ---- record payloads ---- */
+/* ---- record payloads (records.c) ----
+ *
+ * One struct per record, one put and one parse each: the only coding of
+ * a payload.  put appends to a fmt_buf (check fmt_buf_failed() once at
+ * the end).  parse reads a record: 0, FMT_ETRUNC when it ends inside a
+ * field, FMT_ECORRUPT when a value is out of range (PROCESS, EVENTS and
+ * UNTRACED answer FMT_ECORRUPT to both, as they always have).  Bytes
+ * after the last known field are what a later minor version appended:
+ * they are ignored, never an error.  Strings point into the record.
+ */
 
-struct fmt_process {
-	uint64_t pid, ppid, image, ts, flags;
-	const char *exe;
-	size_t exe_len;
-	uint64_t argc;
-	struct fmt_cursor argv;	/* argc strings: fmt_cur_str() each */
+/* struct fmt_process: wire.h (HELLO shares its coding) */
+/* every argument is checked: argv can be read without further checks */
+int fmt_parse_process(const struct fmt_record *rec, struct fmt_process *p);
+/* argv: the cursor's bytes from p to end, argc strings as parsed */
+void fmt_put_process(struct fmt_buf *b, const struct fmt_process *p);
+
+struct fmt_process_end {
+	uint64_t pid, image, ts, status, how;	/* how: FMT_PEND_* */
 };
 
-/* @return 0 or FMT_ECORRUPT */
-int fmt_parse_process(const struct fmt_record *rec, struct fmt_process *p);
+int fmt_parse_process_end(const struct fmt_record *rec,
+			  struct fmt_process_end *e);
+void fmt_put_process_end(struct fmt_buf *b, const struct fmt_process_end *e);
 
+/* the text runs to the end of the record */
+struct fmt_string {
+	uint64_t id;
+	const char *s;
+	size_t len;
+};
+
+int fmt_parse_string(const struct fmt_record *rec, struct fmt_string *s);
+void fmt_put_string(struct fmt_buf *b, const struct fmt_string *s);
+
+struct fmt_stack {
+	uint64_t id, image, n;
+	const uint64_t *frames;	/* put: n frames */
+	struct fmt_cursor fr;	/* parse: fmt_stack_frames() reads them */
+};
+
+int fmt_parse_stack(const struct fmt_record *rec, struct fmt_stack *s);
+/* fmt_stack_frames() : the n frames into out: 0 or the cursor's error */
+int fmt_stack_frames(struct fmt_stack *s, uint64_t *out);
+void fmt_put_stack(struct fmt_buf *b, const struct fmt_stack *s);
+
+/* the events follow the header: the event coder writes them (events.h) */
 struct fmt_events {
 	uint64_t pid, image, tid, nevents, base_ts;
 	struct fmt_cursor ev;	/* the encoded events */
 };
 
 int fmt_parse_events(const struct fmt_record *rec, struct fmt_events *e);
+/* the header, then ev's bytes from p to end (none if ev.p is NULL) */
+void fmt_put_events(struct fmt_buf *b, const struct fmt_events *e);
+
+/* count at most FMT_WIRE_MAX_LOST; reason FMT_LOST_* */
+struct fmt_lost {
+	uint64_t pid, tid, count, reason;
+};
+
+int fmt_parse_lost(const struct fmt_record *rec, struct fmt_lost *l);
+void fmt_put_lost(struct fmt_buf *b, const struct fmt_lost *l);
+
+struct fmt_end {
+	uint64_t ts, nevents, nlost, nprocesses;
+};
+
+int fmt_parse_end(const struct fmt_record *rec, struct fmt_end *e);
+void fmt_put_end(struct fmt_buf *b, const struct fmt_end *e);
+
+/* struct fmt_module: wire.h (MODULES carries them) */
+int fmt_parse_module(const struct fmt_record *rec, struct fmt_module *m);
+void fmt_put_module(struct fmt_buf *b, const struct fmt_module *m);
+
+/* one call inlined at a SYMBOL's address (minor 1) */
+struct fmt_inline {
+	uint64_t func, file, line;
+};
+
+struct fmt_symbol {
+	uint64_t image, addr, func, file, line, offset;
+	uint64_t ninl;
+	const struct fmt_inline *inl;	/* put: ninl of them */
+	struct fmt_cursor in;	/* parse: fmt_symbol_inline() reads them */
+};
+
+/*
+ * A chain whose count cannot fit the record is read as none; one cut
+ * short ends at its last whole entry (fmt_symbol_inline() says when).
+ */
+int fmt_parse_symbol(const struct fmt_record *rec, struct fmt_symbol *s);
+/* the next inlined call: 0, or -1 once the chain ends or breaks */
+int fmt_symbol_inline(struct fmt_symbol *s, struct fmt_inline *out);
+void fmt_put_symbol(struct fmt_buf *b, const struct fmt_symbol *s);
+
+struct fmt_data {
+	uint64_t image, addr, name, offset, size;
+};
+
+int fmt_parse_data(const struct fmt_record *rec, struct fmt_data *d);
+void fmt_put_data(struct fmt_buf *b, const struct fmt_data *d);
 
 struct fmt_untraced {
 	uint64_t pid, ppid, ts, how, reason, err;
@@ -222,7 +305,6 @@ struct fmt_untraced {
 };
 
 int fmt_parse_untraced(const struct fmt_record *rec, struct fmt_untraced *u);
-struct fmt_buf;
 void fmt_put_untraced(struct fmt_buf *b, const struct fmt_untraced *u);
 
 /* SCHEMA: how many fields each code has in the file (0: no entry) */

@@ -10,7 +10,10 @@
 #ifndef CTRACE_WIRE_H
 #define CTRACE_WIRE_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "buf.h"
 
 #define FMT_WIRE_MAGIC		0x31575443u	/* "CTW1" */
 #define FMT_WIRE_VERSION	1
@@ -187,5 +190,154 @@ static inline int fmt_msg_get_hdr(const uint8_t *p, uint32_t n,
 		return -2;
 	return 0;
 }
+
+/* ---- message payloads (wire.c) ----
+ *
+ * One struct per message.  The library builds messages with the put
+ * functions, into the caller's buffer (no allocation: the preload links
+ * wire.c), header included; each returns the datagram's length.  The
+ * collector checks a payload whole with the parse functions before it
+ * uses any of it: 0, FMT_ETRUNC when it ends inside a field, FMT_ECORRUPT
+ * when a value is out of range, a string over its bound or bytes follow
+ * the last field, FMT_EVERSION for a HELLO of another wire version.
+ * What only the collector can check (who sent it, on which connection)
+ * stays in the collector.
+ */
+
+#define FMT_WIRE_MAX_PATH	4096	/* HELLO's exe, MODULES' paths: PATH_MAX */
+#define FMT_WIRE_MAX_BUILDID	64	/* MODULES' build ids */
+
+/* the fixed-size messages' largest datagram */
+#define FMT_WIRE_SMALL_MSG	(FMT_WIRE_HDR_SIZE + 4 * FMT_VARINT_MAX)
+
+/*
+ * exe argc argv[argc] [events_mask heap_sample stack_depth] tail: the
+ * end of PROCESS and of HELLO, coded alike.  The settings (above) are
+ * read only if all three are there; tail is whatever follows, kept so
+ * that a copy is exact.
+ */
+struct fmt_process {
+	uint64_t pid, ppid, image, ts, flags;
+	const char *exe;
+	size_t exe_len;
+	uint64_t argc;
+	struct fmt_cursor argv;	/* argc strings: fmt_cur_str() each */
+	int have_settings;
+	uint64_t events_mask, heap_sample, stack_depth;
+	const uint8_t *tail;
+	size_t tail_len;
+};
+
+/*
+ * fmt_parse_proc_args() : exe onwards, from c; exe of at most exe_max
+ * bytes, each argument of at most arg_max.  0, FMT_ETRUNC, FMT_ECORRUPT
+ */
+int fmt_parse_proc_args(struct fmt_cursor *c, struct fmt_process *p,
+			size_t exe_max, size_t arg_max);
+/*
+ * HELLO: version tid, and in p the fields it shares with REC_PROCESS (p.image
+ * unused): pid ppid ts flags, exe argc argv[argc], the settings and any
+ * tail (above).  The tail must be whole varints.
+ */
+struct fmt_msg_hello {
+	uint64_t version, tid;
+	struct fmt_process p;
+};
+
+int fmt_msg_parse_hello(const uint8_t *pl, size_t n, struct fmt_msg_hello *h);
+/*
+ * fmt_msg_put_hello() : h's numbers and exe (h->p.exe), the arguments
+ * from argz, alen bytes of NUL-separated strings (/proc/self/cmdline:
+ * the last may lack its NUL), and the settings if h->p.have_settings.
+ * m needs FMT_WIRE_HDR_SIZE + 9 varints + exe_len + 2 * alen + 1 bytes
+ * (an argument costs its bytes and a length).
+ */
+size_t fmt_msg_put_hello(uint8_t *m, const struct fmt_msg_hello *h,
+			 const char *argz, size_t alen);
+
+/* EVENTS: tid nevents base_ts, then the events (wire form) */
+struct fmt_msg_events {
+	uint64_t tid, nevents, base_ts;
+	struct fmt_cursor ev;
+};
+
+/*
+ * A header cut short reads nevents 0.  A count that cannot be (more
+ * events than half the bytes, or events after a count of 0) is
+ * FMT_ECORRUPT with the header filled in: the collector counts a batch
+ * it refuses as lost when the count is plausible.
+ */
+int fmt_msg_parse_events(const uint8_t *pl, size_t n,
+			 struct fmt_msg_events *e);
+/*
+ * fmt_msg_events_before() : write the header and e's three numbers
+ * just before body (len bytes of events, ev unused), which has
+ * FMT_WIRE_EVENTS_PRE bytes of room before it.  @return the datagram's
+ * start; its length is body + len - start.
+ */
+#define FMT_WIRE_EVENTS_PRE	(FMT_WIRE_HDR_SIZE + 3 * FMT_VARINT_MAX)
+uint8_t *fmt_msg_events_before(uint8_t *body, size_t len,
+			       const struct fmt_msg_events *e);
+
+struct fmt_msg_lost {
+	uint64_t tid, count, reason;	/* count <= FMT_WIRE_MAX_LOST */
+};
+
+int fmt_msg_parse_lost(const uint8_t *pl, size_t n, struct fmt_msg_lost *l);
+size_t fmt_msg_put_lost(uint8_t *m, const struct fmt_msg_lost *l);
+
+struct fmt_msg_bye {
+	uint64_t ts, status, how;	/* how: FMT_EXIT_* */
+};
+
+int fmt_msg_parse_bye(const uint8_t *pl, size_t n, struct fmt_msg_bye *b);
+size_t fmt_msg_put_bye(uint8_t *m, const struct fmt_msg_bye *b);
+
+/* also one module of a MODULES message (image and ts then 0) */
+struct fmt_module {
+	uint64_t image, ts, op, bias, lo, hi;	/* op: FMT_MOD_* */
+	const char *path;
+	size_t path_len;
+	const uint8_t *buildid;
+	size_t buildid_len;
+};
+
+/* MODULES: ts n module[n]; each op FMT_MOD_ADD or _DEL */
+struct fmt_msg_modules {
+	uint64_t ts, n;
+	struct fmt_cursor mods;
+};
+
+int fmt_msg_parse_modules(const uint8_t *pl, size_t n,
+			  struct fmt_msg_modules *m);
+/* the next module of a parsed message (image 0, ts the message's): 0, or
+ * -1 after the last */
+int fmt_msg_next_module(struct fmt_msg_modules *m, struct fmt_module *out);
+/* one module at p (image and ts unused): @return the end; it takes
+ * 6 varints + path_len + buildid_len bytes at most */
+uint8_t *fmt_msg_put_module(uint8_t *p, const struct fmt_module *mod);
+/* like fmt_msg_events_before(): ts and n before the modules' bytes */
+#define FMT_WIRE_MODULES_PRE	(FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX)
+uint8_t *fmt_msg_modules_before(uint8_t *body, size_t len, uint64_t ts,
+				uint64_t n);
+
+/* UNTRACED: reason < FMT_WHY_MAX, err an errno (< 4096) */
+struct fmt_msg_untraced {
+	uint64_t pid, ppid, reason, err;
+};
+
+int fmt_msg_parse_untraced(const uint8_t *pl, size_t n,
+			   struct fmt_msg_untraced *u);
+size_t fmt_msg_put_untraced(uint8_t *m, const struct fmt_msg_untraced *u);
+
+/* EXEC: path, at most FMT_MAX_STR bytes */
+struct fmt_msg_exec {
+	const char *path;
+	size_t len;
+};
+
+int fmt_msg_parse_exec(const uint8_t *pl, size_t n, struct fmt_msg_exec *x);
+/* m needs FMT_WIRE_HDR_SIZE + FMT_VARINT_MAX + x->len bytes */
+size_t fmt_msg_put_exec(uint8_t *m, const struct fmt_msg_exec *x);
 
 #endif

@@ -38,7 +38,7 @@
 #include "guard.h"
 
 #define PL_BUF_SIZE	(32 * 1024)
-#define PL_PREFIX	(FMT_WIRE_HDR_SIZE + 3 * FMT_VARINT_MAX)
+#define PL_PREFIX	FMT_WIRE_EVENTS_PRE
 #define PL_POOL_MAX	64	/* idle buffers kept for thread churn */
 #define PL_SLOW_FN	__attribute__((noinline, cold))
 
@@ -452,14 +452,10 @@ static int can_send(void)
 /* send_lost() : 0 when sent; a failed report keeps its count for later */
 static int send_lost(int tid, uint64_t count, unsigned reason, int can_drop)
 {
-	uint8_t m[FMT_WIRE_HDR_SIZE + 3 * FMT_VARINT_MAX], *p;
+	struct fmt_msg_lost l = { (uint64_t)tid, count, reason };
+	uint8_t m[FMT_WIRE_SMALL_MSG];
 
-	p = m + FMT_WIRE_HDR_SIZE;
-	p = fmt_put_uvar(p, tid);
-	p = fmt_put_uvar(p, count);
-	p = fmt_put_uvar(p, reason);
-	fmt_msg_put_hdr(m, FMT_MSG_LOST, p - m - FMT_WIRE_HDR_SIZE);
-	return pl_send(m, p - m, can_drop);
+	return pl_send(m, fmt_msg_put_lost(m, &l), can_drop);
 }
 
 /*
@@ -492,19 +488,16 @@ static void send_orphans(int can_drop)
 /* send_buf() : send b's events as one EVENTS message (b held) */
 static void send_buf(struct pl_buf *b, int can_drop)
 {
-	uint8_t pre[3 * FMT_VARINT_MAX], *p, *start;
-	size_t plen;
+	struct fmt_msg_events e;
+	uint8_t *start, *body = b->msg + PL_PREFIX;
 	int r;
 
 	if (b->nevents && can_send()) {
-		p = fmt_put_uvar(pre, b->tid);
-		p = fmt_put_uvar(p, b->nevents);
-		p = fmt_put_uvar(p, b->base_ts);
-		plen = p - pre;
-		start = b->msg + PL_PREFIX - plen - FMT_WIRE_HDR_SIZE;
-		memcpy(start + FMT_WIRE_HDR_SIZE, pre, plen);
-		fmt_msg_put_hdr(start, FMT_MSG_EVENTS, plen + b->len);
-		r = pl_send(start, FMT_WIRE_HDR_SIZE + plen + b->len, can_drop);
+		e.tid = b->tid;
+		e.nevents = b->nevents;
+		e.base_ts = b->base_ts;
+		start = fmt_msg_events_before(body, b->len, &e);
+		r = pl_send(start, body + b->len - start, can_drop);
 		if (r == -1)
 			b->lost_full += b->nevents;
 		else if (r == 0)

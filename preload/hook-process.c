@@ -182,7 +182,7 @@ static ssize_t pl_copy_in(void *dst, const void *src, size_t n)
  */
 static void exec_prepare(const char *path)
 {
-	uint8_t m[FMT_WIRE_HDR_SIZE + 16 + FMT_MAX_STR], *p;
+	uint8_t m[FMT_WIRE_HDR_SIZE + 16 + FMT_MAX_STR];
 	char s[FMT_MAX_STR];
 	ssize_t got;
 	size_t n;
@@ -194,11 +194,7 @@ static void exec_prepare(const char *path)
 	 * copy it with a call that fails rather than faults */
 	got = path ? pl_copy_in(s, path, sizeof(s)) : 0;
 	n = got > 0 ? strnlen(s, got) : 0;
-	p = fmt_put_uvar(m + FMT_WIRE_HDR_SIZE, n);
-	memcpy(p, s, n);
-	p += n;
-	fmt_msg_put_hdr(m, FMT_MSG_EXEC, p - m - FMT_WIRE_HDR_SIZE);
-	pl_send(m, p - m, 0);
+	pl_send(m, fmt_msg_put_exec(m, &(struct fmt_msg_exec){ s, n }), 0);
 }
 
 /* exec_failed() : the real exec returned r (-1), errno set */

@@ -290,13 +290,6 @@ fail_dir:
 /* ------------------------------------------------------------------ */
 /* HELLO and BYE                                                        */
 
-static uint8_t *put_str(uint8_t *p, const char *s, size_t n)
-{
-	p = fmt_put_uvar(p, n);
-	memcpy(p, s, n);
-	return p + n;
-}
-
 /* cmdline() : read /proc/self/cmdline into buf, return its length */
 static size_t cmdline(char *buf, size_t size)
 {
@@ -361,10 +354,11 @@ static int send_with_tab(const uint8_t *m, size_t n)
 
 int pl_send_hello(unsigned flags, pid_t ppid)
 {
-	uint8_t *m, *p;
+	struct fmt_msg_hello h = { .version = FMT_WIRE_VERSION };
 	char *args, exe[PATH_MAX];
 	ssize_t elen;
-	size_t alen, i, argc = 0;
+	size_t alen, n;
+	uint8_t *m;
 	int r;
 
 	m = REAL(mmap)(NULL, HELLO_MAP, PROT_READ | PROT_WRITE,
@@ -373,44 +367,33 @@ int pl_send_hello(unsigned flags, pid_t ppid)
 		return -1;
 	args = (char *)m + HELLO_MAP - HELLO_ARGS;
 	alen = cmdline(args, HELLO_ARGS);
-	for (i = 0; i < alen; i++)
-		argc += !args[i];
-	if (alen && args[alen - 1])
-		argc++;			/* cut in the middle of an arg */
 	elen = readlink("/proc/self/exe", exe, sizeof(exe));
 	if (elen < 0)
 		elen = 0;
-	p = m + FMT_WIRE_HDR_SIZE;
-	p = fmt_put_uvar(p, FMT_WIRE_VERSION);
-	p = fmt_put_uvar(p, getpid());
-	p = fmt_put_uvar(p, ppid);
-	p = fmt_put_uvar(p, pl_tid());
-	p = fmt_put_uvar(p, pl_now());
-	p = fmt_put_uvar(p, flags);
-	p = put_str(p, exe, elen);
-	p = fmt_put_uvar(p, argc);
-	for (i = 0; i < alen; i += strnlen(args + i, alen - i) + 1)
-		p = put_str(p, args + i, strnlen(args + i, alen - i));
+	h.p.pid = getpid();
+	h.p.ppid = ppid;
+	h.tid = pl_tid();
+	h.p.ts = pl_now();
+	h.p.flags = flags;
+	h.p.exe = exe;
+	h.p.exe_len = elen;
 	/* the recording settings (wire.h) */
-	p = fmt_put_uvar(p, pl_conf.fam);
-	p = fmt_put_uvar(p, pl_conf.heap_sample);
-	p = fmt_put_uvar(p, pl_conf.stack_depth);
-	fmt_msg_put_hdr(m, FMT_MSG_HELLO, p - m - FMT_WIRE_HDR_SIZE);
-	r = send_with_tab(m, p - m);
+	h.p.have_settings = 1;
+	h.p.events_mask = pl_conf.fam;
+	h.p.heap_sample = pl_conf.heap_sample;
+	h.p.stack_depth = pl_conf.stack_depth;
+	n = fmt_msg_put_hello(m, &h, args, alen);
+	r = send_with_tab(m, n);
 	REAL(munmap)(m, HELLO_MAP);
 	return r;
 }
 
 static void send_bye(int status, unsigned how)
 {
-	uint8_t m[FMT_WIRE_HDR_SIZE + 3 * FMT_VARINT_MAX], *p;
+	struct fmt_msg_bye b = { pl_now(), (unsigned)status & 0xff, how };
+	uint8_t m[FMT_WIRE_SMALL_MSG];
 
-	p = m + FMT_WIRE_HDR_SIZE;
-	p = fmt_put_uvar(p, pl_now());
-	p = fmt_put_uvar(p, (unsigned)status & 0xff);
-	p = fmt_put_uvar(p, how);
-	fmt_msg_put_hdr(m, FMT_MSG_BYE, p - m - FMT_WIRE_HDR_SIZE);
-	pl_send(m, p - m, 0);
+	pl_send(m, fmt_msg_put_bye(m, &b), 0);
 }
 
 /* record EXIT: exit() and main's return note it now, BYE comes later */
@@ -578,14 +561,14 @@ void pl_fork_parent(void)
  */
 static void send_untraced(int fd, pid_t ppid, int err)
 {
-	uint8_t m[FMT_WIRE_HDR_SIZE + 40], *p = m + FMT_WIRE_HDR_SIZE;
+	struct fmt_msg_untraced u = {
+		(uint64_t)getpid(), (uint64_t)ppid, FMT_WHY_CONNECT,
+		(uint64_t)err,
+	};
+	uint8_t m[FMT_WIRE_SMALL_MSG];
 
-	p = fmt_put_uvar(p, (uint64_t)getpid());
-	p = fmt_put_uvar(p, (uint64_t)ppid);
-	p = fmt_put_uvar(p, FMT_WHY_CONNECT);
-	p = fmt_put_uvar(p, (uint64_t)err);
-	fmt_msg_put_hdr(m, FMT_MSG_UNTRACED, p - m - FMT_WIRE_HDR_SIZE);
-	REAL(send)(fd, m, p - m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	REAL(send)(fd, m, fmt_msg_put_untraced(m, &u),
+		   MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* the child adopts newfd (or connects itself after an unhooked fork) */

@@ -35,7 +35,7 @@
 
 #define MOD_MAX		8192
 #define MSG_ROOM	(FMT_WIRE_MAX_MSG - 64)
-#define PRE		(FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX)
+#define PRE		FMT_WIRE_MODULES_PRE
 
 struct mod {
 	uint64_t lo, hi, bias, hash;
@@ -81,19 +81,13 @@ static int setup(void)
 /* send_msg() : the modules written so far as one message, then start over */
 static void send_msg(struct scan *s)
 {
-	uint8_t pre[2 * FMT_VARINT_MAX], *q, *start;
-	size_t plen, body;
+	uint8_t *start;
 
 	if (!s->n)
 		return;
-	q = fmt_put_uvar(pre, pl_now());
-	q = fmt_put_uvar(q, s->n);
-	plen = q - pre;
-	body = s->p - (msg + PRE);
-	start = msg + PRE - plen - FMT_WIRE_HDR_SIZE;
-	memcpy(start + FMT_WIRE_HDR_SIZE, pre, plen);
-	fmt_msg_put_hdr(start, FMT_MSG_MODULES, plen + body);
-	pl_send(start, FMT_WIRE_HDR_SIZE + plen + body, 0);
+	start = fmt_msg_modules_before(msg + PRE, s->p - (msg + PRE),
+				       pl_now(), s->n);
+	pl_send(start, s->p - start, 0);
 	s->p = msg + PRE;
 	s->n = 0;
 }
@@ -101,18 +95,15 @@ static void send_msg(struct scan *s)
 static void put(struct scan *s, unsigned op, const struct mod *m,
 		const char *path, size_t plen, const void *bid, size_t blen)
 {
+	struct fmt_module mod = {
+		.op = op, .bias = m->bias, .lo = m->lo, .hi = m->hi,
+		.path = path, .path_len = plen, .buildid = bid,
+		.buildid_len = blen,
+	};
+
 	if (s->p + 6 * FMT_VARINT_MAX + plen + blen > msg + MSG_ROOM)
 		send_msg(s);
-	s->p = fmt_put_uvar(s->p, op);
-	s->p = fmt_put_uvar(s->p, m->bias);
-	s->p = fmt_put_uvar(s->p, m->lo);
-	s->p = fmt_put_uvar(s->p, m->hi);
-	s->p = fmt_put_uvar(s->p, plen);
-	memcpy(s->p, path, plen);
-	s->p += plen;
-	s->p = fmt_put_uvar(s->p, blen);
-	memcpy(s->p, bid, blen);
-	s->p += blen;
+	s->p = fmt_msg_put_module(s->p, &mod);
 	s->n++;
 }
 

@@ -103,13 +103,9 @@ void col_sym_batch(void) { }
 void col_sym_addr(uint64_t image, uint64_t addr, int exact) { }
 void col_sym_data(uint64_t image, uint64_t addr) { }
 
-/* symbols.c's own check of a MODULES payload is not linked: the whole
- * payload is consumed, as a well-formed one would be */
-int col_sym_modules(uint64_t image, struct fmt_cursor *cur)
-{
-	cur->p = cur->end;
-	return 0;
-}
+/* the client checks a MODULES payload (fmt_msg_parse_modules); what
+ * symbols.c does with a good one is not linked */
+void col_sym_modules(uint64_t image, struct fmt_msg_modules *m) { }
 
 /* what the analyzer will do with the record: it must read */
 static void check_events(const struct fmt_buf *payload)
