@@ -189,8 +189,9 @@ static void test_schema(void)
 	unsigned code, defined = 0, bad = 0;
 	char buf[8];
 
-#define FMT_X(name, code, fam, kinds, fields)				\
-	ok(check_schema(code, #name, fam, kinds, fields),		\
+#define FMT_X(name, code, fam, ...)					\
+	ok(check_schema(code, #name, fam, FMT_KINDS(__VA_ARGS__),	\
+			FMT_NAMES(__VA_ARGS__)),			\
 	   "schema of %s (%u): name, kinds, fields", #name, code);	\
 	defined++;
 	FMT_EVENT_LIST(FMT_X)
@@ -333,7 +334,7 @@ static void test_roundtrips(void)
 	struct sample *s = malloc(BATCH * sizeof(*s));
 	uint8_t *buf = malloc(BATCH * FMT_EVENT_MAX_BYTES);
 	static const unsigned codes[] = {
-#define FMT_X(name, code, fam, kinds, fields) code,
+#define FMT_X(name, code, fam, ...) code,
 		FMT_EVENT_LIST(FMT_X)
 #undef FMT_X
 	};
