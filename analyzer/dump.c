@@ -120,7 +120,7 @@ static void dump_event(struct ana_trace *t, struct ana_proc *p,
 	ana_put(b, in->name);
 	for (i = 0; i < in->nfields; i++) {
 		ana_put(b, " ");
-		ana_put(b, in->field[i]);
+		ana_put(b, fmt_field(in, i));
 		ana_put(b, "=");
 		if ((int)i == in->at.routine && ev->f[i])
 			put_code(b, t, p->image, ev->f[i]);

@@ -517,8 +517,8 @@ static void heap_event(struct ana_prof *pr, struct ana_proc *p,
 			heap_free(pr, p, f[FMT_F_REALLOC_old], ev->ts);
 		if (f[FMT_F_REALLOC_addr])
 			heap_alloc(pr, p, th, f[FMT_F_REALLOC_addr],
-				   f[FMT_F_REALLOC_size], f[FMT_F_REALLOC_stack],
-				   ev);
+				   f[FMT_F_REALLOC_size],
+				   f[FMT_F_REALLOC_stack], ev);
 		break;
 	}
 }

@@ -282,13 +282,14 @@ const char *fmt_call_name(uint64_t call);
 #define FMT_MAX_STR	4096	/* bytes of one inline string */
 
 /*
- * A field's name is also its role: modules that treat every event with an
- * `obj`, a `call` or a start `routine` alike find it at in->at.obj,
- * in->at.call, in->at.routine (the index, or -1 where the event has none).
+ * A field name several events share means one thing in all of them: its
+ * role.  Modules that treat every event with an `obj`, a `call` or a start
+ * `routine` alike find it at in->at.obj, in->at.call, in->at.routine (the
+ * index, or -1 where the event has none), filled from the names once.
  */
 #define FMT_ROLE_LIST(X)						\
 	X(dur) X(obj) X(fd) X(call) X(result) X(bytes) X(waker) X(wake_dt) \
-	X(holder) X(handle) X(routine)
+	X(holder) X(routine)
 
 struct fmt_roles {
 #define FMT_X(name) int8_t name;
@@ -307,9 +308,17 @@ struct fmt_event_info {
 	int8_t str2_field;	/* index of the second 'n' field or -1 */
 	uint8_t signed_mask;	/* bit i: field i is 's' (zigzag) */
 	uint8_t inline_mask;	/* bit i: field i is 'k' or 'n' */
-	const char *const *field;	/* field[i]: the name of field i */
 	struct fmt_roles at;	/* where the fields with a role are */
+	uint8_t field_off[FMT_MAX_FIELDS];	/* of each name in names */
+	const char *names;	/* the field names, each ending in a NUL */
 };
+
+/* fmt_field() : the name of field i of `in` ("size"), i < in->nfields */
+static inline const char *fmt_field(const struct fmt_event_info *in,
+				    unsigned i)
+{
+	return in->names + in->field_off[i];
+}
 
 /*
  * fmt_event_info() : schema of event type `type`.

@@ -337,7 +337,7 @@ static int check_field(unsigned code, unsigned i, unsigned idx,
 	char buf[32];
 
 	return idx == i && i < in->nfields && in->kinds[i] == kind[0] &&
-	       !strcmp(in->field[i], name) &&
+	       !strcmp(fmt_field(in, i), name) &&
 	       !strcmp(fmt_field_name(in, i, buf, sizeof(buf)), name);
 }
 
