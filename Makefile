@@ -176,6 +176,12 @@ $(O)/tests/test-states: tests/unit/test-states.c $(STATES_UNIT_OBJ) $(SHARED_OBJ
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(DEPF) $(ALL_LDFLAGS) -o $@ $< $(STATES_UNIT_OBJ) $(SHARED_OBJ) $(LIBS)
 
+# test-model checks the state model (model.c) and states.c's intervals
+$(O)/tests/test-model: tests/unit/test-model.c $(STATES_UNIT_OBJ) $(SHARED_OBJ) tests/unit/tap.h
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(STATES_UNIT_OBJ) $(SHARED_OBJ) $(LIBS)
+
 # test-spill sorts records through the analyzer's external sort
 SPILL_UNIT_OBJ = $(call obj,analyzer/spill.c)
 $(O)/tests/test-spill: tests/unit/test-spill.c $(SPILL_UNIT_OBJ) $(SHARED_OBJ) tests/unit/tap.h

@@ -21,38 +21,9 @@
 #include "symbols.h"
 #include "trace.h"
 
-/* "name=" of every field of every event type, built once */
 struct dump {
 	struct fmt_buf line;
-	char names[FMT_EV_MAX][FMT_MAX_FIELDS][24];
-	int8_t routine[FMT_EV_MAX];	/* the start routine field, or -1 */
-	int8_t call[FMT_EV_MAX];	/* the libc entry point field, or -1 */
 };
-
-static void init_names(struct dump *d)
-{
-	const struct fmt_event_info *in;
-	unsigned type, i;
-	size_t n;
-
-	for (type = 0; type < FMT_EV_MAX; type++) {
-		in = fmt_event_info(type);
-		d->routine[type] = -1;
-		d->call[type] = -1;
-		for (i = 0; in && i < in->nfields; i++) {
-			fmt_field_name(in, i, d->names[type][i],
-				       sizeof(d->names[type][i]) - 1);
-			if (in->kinds[i] == 'a' &&
-			    !strcmp(d->names[type][i], "routine"))
-				d->routine[type] = i;
-			if (!strcmp(d->names[type][i], "call"))
-				d->call[type] = i;
-			n = strlen(d->names[type][i]);
-			d->names[type][i][n] = '=';
-			d->names[type][i][n + 1] = 0;
-		}
-	}
-}
 
 /* lines are written in batches of about 64 KiB */
 static void line_done(struct fmt_buf *b)
@@ -149,10 +120,11 @@ static void dump_event(struct ana_trace *t, struct ana_proc *p,
 	ana_put(b, in->name);
 	for (i = 0; i < in->nfields; i++) {
 		ana_put(b, " ");
-		ana_put(b, d->names[ev->type][i]);
-		if (i == (unsigned)d->routine[ev->type] && ev->f[i])
+		ana_put(b, fmt_field(in, i));
+		ana_put(b, "=");
+		if ((int)i == in->at.routine && ev->f[i])
 			put_code(b, t, p->image, ev->f[i]);
-		else if (i == (unsigned)d->call[ev->type] &&
+		else if ((int)i == in->at.call &&
 			 fmt_call_name(ev->f[i]))
 			ana_put(b, fmt_call_name(ev->f[i]));	/* call=read */
 		else
@@ -310,7 +282,6 @@ int ana_cmd_dump(int argc, char **argv)
 	int status;
 
 	ana_trace_open(&t, path);
-	init_names(&d);
 	t.data = &d;
 	status = ana_trace_read(&t, &dump_ops);
 	ana_trace_close(&t);

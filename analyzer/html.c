@@ -266,19 +266,17 @@ static uint64_t heap_bytes(const struct ana_tl_thread *th, uint64_t size)
 static void h_event(void *u, struct ana_tl_thread *th,
 		    const struct fmt_event *ev)
 {
-	const struct fmt_event_info *in = fmt_event_info(ev->type);
 	struct html *h = u;
 
 	ana_tasks_event(&h->tk, &h->tl->t, th->proc->p,
 			(struct ana_thread *)th->th, ev);
 
-	/* ALLOC: addr size call stack; REALLOC: addr old size stack */
-	if (ev->type == FMT_EV_ALLOC && in->stack_field >= 0)
-		flame_add(u, FL_HEAP, ev->f[in->stack_field],
-			  heap_bytes(th, ev->f[1]));
-	else if (ev->type == FMT_EV_REALLOC && in->stack_field >= 0)
-		flame_add(u, FL_HEAP, ev->f[in->stack_field],
-			  heap_bytes(th, ev->f[2]));
+	if (ev->type == FMT_EV_ALLOC)
+		flame_add(u, FL_HEAP, ev->f[FMT_F_ALLOC_stack],
+			  heap_bytes(th, ev->f[FMT_F_ALLOC_size]));
+	else if (ev->type == FMT_EV_REALLOC)
+		flame_add(u, FL_HEAP, ev->f[FMT_F_REALLOC_stack],
+			  heap_bytes(th, ev->f[FMT_F_REALLOC_size]));
 }
 
 static void region_close(struct html *h, struct hthread *ht, size_t i,

@@ -471,7 +471,8 @@ static void info_event(struct ana_trace *t, struct ana_proc *p,
 	(void)p;
 	(void)th;
 	if (ev->type == FMT_EV_STACK_CUT)
-		in->cut = fmt_lost_add(in->cut, ev->f[0]);
+		in->cut = fmt_lost_add(in->cut,
+					 ev->f[FMT_F_STACK_CUT_count]);
 }
 
 static const struct ana_ops info_ops = {

@@ -1,41 +1,12 @@
 /*
- * model.c - events as states: which event blocks in which state, and
- * where its fields are.  Field positions are looked up by name in the
- * schema once per type, so a field added to an event needs no change here.
+ * model.c - events as states: which event blocks in which state.  Where
+ * its fields are comes from the schema (struct fmt_event_info `at`, by
+ * field name), so a field added to an event needs no change here.
  */
-#include <string.h>
-
 #include "model.h"
 
-/* per event type: state (or -1) and the position of each field we use */
-struct layout {
-	int8_t state, dur, obj, fd, waker, wake_dt, holder, result, bytes;
-	int8_t stack;
-};
-
-/* filled for every type at the first call: ana_block_of() runs for every
- * event, so its fast path is one table load and no per-type check */
-static struct layout layouts[FMT_EV_MAX];
-static int layouts_ready;
-
-int ana_field(unsigned type, const char *name)
+static int state_of(unsigned type, const struct fmt_event_info *in)
 {
-	const struct fmt_event_info *in = fmt_event_info(type);
-	char buf[32];
-	unsigned i;
-
-	if (!in)
-		return -1;
-	for (i = 0; i < in->nfields; i++)
-		if (!strcmp(fmt_field_name(in, i, buf, sizeof(buf)), name))
-			return i;
-	return -1;
-}
-
-static int state_of(unsigned type)
-{
-	const struct fmt_event_info *in = fmt_event_info(type);
-
 	if (!in || in->kinds[0] != 'd' || type == FMT_EV_UNFINISHED)
 		return -1;	/* blocking events start with their duration */
 	if (type == FMT_EV_THREAD_JOIN)
@@ -49,49 +20,33 @@ static int state_of(unsigned type)
 	return -1;
 }
 
-static void init_layouts(void)
+int ana_state_of(unsigned type)
 {
-	const struct fmt_event_info *in;
-	struct layout *l;
-	unsigned type;
-
-	for (type = 0; type < FMT_EV_MAX; type++) {
-		l = &layouts[type];
-		in = fmt_event_info(type);
-		l->state = state_of(type);
-		l->dur = ana_field(type, "dur");
-		l->obj = ana_field(type, "obj");
-		l->fd = ana_field(type, "fd");
-		l->waker = ana_field(type, "waker");
-		l->wake_dt = ana_field(type, "wake_dt");
-		l->holder = ana_field(type, "holder");
-		l->result = ana_field(type, "result");
-		l->bytes = ana_field(type, "bytes");
-		l->stack = in ? in->stack_field : -1;
-	}
-	layouts_ready = 1;
+	return state_of(type, fmt_event_info(type));
 }
-
-/* UNFINISHED fields: dur type obj fd call stack */
-enum { UNF_DUR, UNF_TYPE, UNF_OBJ, UNF_FD, UNF_CALL, UNF_STACK };
 
 /* a call blocked at its process's exit, as the state its own event has */
 static int unfinished_block(const struct fmt_event *ev, struct ana_block *b)
 {
 	const uint64_t *f = ev->f;
-	const struct layout *l;
+	uint64_t type = f[FMT_F_UNFINISHED_type];
+	const struct fmt_event_info *in;
+	int state;
 
-	if (f[UNF_TYPE] >= FMT_EV_MAX || layouts[f[UNF_TYPE]].state < 0)
+	if (type >= FMT_EV_MAX)
 		return 0;
-	l = &layouts[f[UNF_TYPE]];
-	b->state = l->state;
-	b->type = f[UNF_TYPE];
+	in = fmt_event_info(type);
+	state = state_of(type, in);
+	if (state < 0)
+		return 0;
+	b->state = state;
+	b->type = type;
 	b->unfinished = 1;
 	b->start = ev->ts;
-	b->dur = f[UNF_DUR];
-	b->has_fd = l->obj < 0 && l->fd >= 0;
-	b->obj = b->has_fd ? f[UNF_FD] : f[UNF_OBJ];
-	b->stack = f[UNF_STACK];
+	b->dur = f[FMT_F_UNFINISHED_dur];
+	b->has_fd = in->at.obj < 0 && in->at.fd >= 0;
+	b->obj = b->has_fd ? f[FMT_F_UNFINISHED_fd] : f[FMT_F_UNFINISHED_obj];
+	b->stack = f[FMT_F_UNFINISHED_stack];
 	b->waker = 0;
 	b->wake_ts = 0;
 	b->holder = 0;
@@ -102,36 +57,34 @@ static int unfinished_block(const struct fmt_event *ev, struct ana_block *b)
 
 int ana_block_of(const struct fmt_event *ev, struct ana_block *b)
 {
-	const struct layout *l;
+	const struct fmt_event_info *in = fmt_event_info(ev->type);
+	const struct fmt_roles *at;
 	const uint64_t *f = ev->f;
+	int state = state_of(ev->type, in);
 
-	if (!layouts_ready)
-		init_layouts();
-	if (ev->type >= FMT_EV_MAX)
-		return 0;
-	l = &layouts[ev->type];
-	if (l->state < 0)
+	if (state < 0)
 		return ev->type == FMT_EV_UNFINISHED ? unfinished_block(ev, b)
 						     : 0;
+	at = &in->at;
 	/* every member is set: no memset of the whole block per event */
-	b->state = l->state;
+	b->state = state;
 	b->type = ev->type;
 	b->unfinished = 0;
 	b->start = ev->ts;
-	b->dur = f[l->dur];
-	b->has_fd = l->obj < 0 && l->fd >= 0;
-	b->obj = l->obj >= 0 ? f[l->obj] : b->has_fd ? f[l->fd] : 0;
-	b->stack = l->stack >= 0 ? f[l->stack] : 0;
+	b->dur = f[at->dur];
+	b->has_fd = at->obj < 0 && at->fd >= 0;
+	b->obj = at->obj >= 0 ? f[at->obj] : b->has_fd ? f[at->fd] : 0;
+	b->stack = in->stack_field >= 0 ? f[in->stack_field] : 0;
 	b->waker = 0;
 	b->wake_ts = 0;
-	if (l->waker >= 0 && f[l->waker]) {
-		b->waker = f[l->waker];
-		if (l->wake_dt >= 0)
-			b->wake_ts = ev->ts + b->dur - f[l->wake_dt];
+	if (at->waker >= 0 && f[at->waker]) {
+		b->waker = f[at->waker];
+		if (at->wake_dt >= 0)
+			b->wake_ts = ev->ts + b->dur - f[at->wake_dt];
 	}
-	b->holder = l->holder >= 0 ? f[l->holder] : 0;
-	b->result = l->result >= 0 ? (int64_t)f[l->result] : 0;
-	b->bytes = l->bytes >= 0 ? (int64_t)f[l->bytes] : -1;
+	b->holder = at->holder >= 0 ? f[at->holder] : 0;
+	b->result = at->result >= 0 ? (int64_t)f[at->result] : 0;
+	b->bytes = at->bytes >= 0 ? (int64_t)f[at->bytes] : -1;
 	return 1;
 }
 
@@ -145,18 +98,23 @@ const char *ana_state_name(enum ana_state s)
 	return s < ANA_NSTATES ? names[s] : "?";
 }
 
-/* CPU_SAMPLE: period src run wait stack; SCHED: why src run wait */
+/* a reading is read from either event by SCHED's names */
+_Static_assert(FMT_F_CPU_SAMPLE_src == FMT_F_SCHED_src &&
+	       FMT_F_CPU_SAMPLE_run == FMT_F_SCHED_run &&
+	       FMT_F_CPU_SAMPLE_wait == FMT_F_SCHED_wait,
+	       "CPU_SAMPLE and SCHED readings differ");
+
 int ana_sched_of(const struct fmt_event *ev, struct ana_sched *r)
 {
-	const uint64_t *f = ev->f;
+	uint64_t src = ev->f[FMT_F_SCHED_src];
 
 	if (ev->type != FMT_EV_CPU_SAMPLE && ev->type != FMT_EV_SCHED)
 		return 0;
 	/* a source this reader does not know says nothing it can use */
-	r->src = f[1] <= FMT_SCHED_SRC_CPUCLOCK ? f[1] : FMT_SCHED_SRC_NONE;
+	r->src = src <= FMT_SCHED_SRC_CPUCLOCK ? src : FMT_SCHED_SRC_NONE;
 	r->ts = ev->ts;
-	r->run = f[2];
-	r->wait = f[3];
+	r->run = ev->f[FMT_F_SCHED_run];
+	r->wait = ev->f[FMT_F_SCHED_wait];
 	return 1;
 }
 

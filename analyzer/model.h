@@ -98,7 +98,11 @@ struct ana_split {
 void ana_sched_split(const struct ana_sched *a, const struct ana_sched *b,
 		     uint64_t blocked, struct ana_split *out);
 
-/* ana_field() : index of field `name` in events of `type`, or -1 */
-int ana_field(unsigned type, const char *name);
+/*
+ * ana_state_of() : the state a blocking event of `type` puts its thread
+ * in, or -1 for an instant event (and for UNFINISHED, whose state is that
+ * of the type it names).
+ */
+int ana_state_of(unsigned type);
 
 #endif

@@ -30,17 +30,6 @@
 #define MAX_REACH	4096	/* bytes from a block's start */
 #define STEP		8	/* the smallest malloc alignment */
 
-/* ALLOC: addr size call stack; FREE: addr call; REALLOC: addr old size
- * stack */
-#define ALLOC_ADDR	0
-#define ALLOC_SIZE	1
-#define ALLOC_STACK	3
-#define FREE_ADDR	0
-#define REALLOC_ADDR	0
-#define REALLOC_OLD	1
-#define REALLOC_SIZE	2
-#define REALLOC_STACK	3
-
 struct blk {
 	uint64_t key;			/* 0: empty */
 	uint64_t size, ts, stack;
@@ -244,21 +233,22 @@ void ana_objs_heap(struct ana_objs *o, const struct ana_proc *p,
 
 	switch (ev->type) {
 	case FMT_EV_ALLOC:
-		if (f[ALLOC_ADDR])
-			alloc(o, p, f[ALLOC_ADDR], f[ALLOC_SIZE],
-			      f[ALLOC_STACK], ev->ts);
+		if (f[FMT_F_ALLOC_addr])
+			alloc(o, p, f[FMT_F_ALLOC_addr], f[FMT_F_ALLOC_size],
+			      f[FMT_F_ALLOC_stack], ev->ts);
 		break;
 	case FMT_EV_FREE:
-		if (f[FREE_ADDR])
-			release(o, p, f[FREE_ADDR], ev->ts);
+		if (f[FMT_F_FREE_addr])
+			release(o, p, f[FMT_F_FREE_addr], ev->ts);
 		break;
 	case FMT_EV_REALLOC:
 		/* a failed realloc (addr 0, size > 0) keeps the old block */
-		if (f[REALLOC_OLD] && (f[REALLOC_ADDR] || !f[REALLOC_SIZE]))
-			release(o, p, f[REALLOC_OLD], ev->ts);
-		if (f[REALLOC_ADDR])
-			alloc(o, p, f[REALLOC_ADDR], f[REALLOC_SIZE],
-			      f[REALLOC_STACK], ev->ts);
+		if (f[FMT_F_REALLOC_old] &&
+		    (f[FMT_F_REALLOC_addr] || !f[FMT_F_REALLOC_size]))
+			release(o, p, f[FMT_F_REALLOC_old], ev->ts);
+		if (f[FMT_F_REALLOC_addr])
+			alloc(o, p, f[FMT_F_REALLOC_addr], f[FMT_F_REALLOC_size],
+			      f[FMT_F_REALLOC_stack], ev->ts);
 		break;
 	}
 }

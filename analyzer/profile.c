@@ -19,18 +19,6 @@
 #include "profile.h"
 #include "symbols.h"
 
-/* field indexes in the schemas of events.h */
-#define ALLOC_ADDR	0	/* ALLOC: addr size call stack */
-#define ALLOC_SIZE	1
-#define ALLOC_STACK	3
-#define FREE_ADDR	0	/* FREE: addr call */
-#define REALLOC_ADDR	0	/* REALLOC: addr old size stack */
-#define REALLOC_OLD	1
-#define REALLOC_SIZE	2
-#define REALLOC_STACK	3
-#define CPU_PERIOD	0	/* CPU_SAMPLE: period src run wait stack */
-#define CPU_STACK	4
-
 #define TEXT_TOP	20	/* stacks the text output shows */
 #define TEXT_OBJS	10	/* objects it shows */
 #define TEXT_BY		3	/* holders per object */
@@ -260,9 +248,6 @@ static struct ana_psample *sample(struct ana_prof *pr, uint64_t stack,
 
 /* ---- the blocking call ---- */
 
-/* UNFINISHED: dur type obj fd call stack */
-#define UNF_CALL	4
-
 /*
  * The call of a sync or join event, by its type: the trace records which
  * family (mutex, condvar, ...) but not whether the timed or clock variant
@@ -270,8 +255,6 @@ static struct ana_psample *sample(struct ana_prof *pr, uint64_t stack,
  */
 static const char *type_call(const struct fmt_event *ev, unsigned type)
 {
-	static int wfield = -2;
-
 	switch (type) {
 	case FMT_EV_MUTEX_BLOCK:	return "pthread_mutex_lock";
 	case FMT_EV_COND_WAIT:		return "pthread_cond_wait";
@@ -282,13 +265,11 @@ static const char *type_call(const struct fmt_event *ev, unsigned type)
 	case FMT_EV_THREAD_JOIN:	return "pthread_join";
 	case FMT_EV_CONNECT:		return "connect";
 	case FMT_EV_RWLOCK_BLOCK:
-		if (wfield == -2)
-			wfield = ana_field(FMT_EV_RWLOCK_BLOCK, "write");
 		/* an unfinished one does not say which */
-		if (ev->type != FMT_EV_RWLOCK_BLOCK || wfield < 0)
+		if (ev->type != FMT_EV_RWLOCK_BLOCK)
 			return NULL;
-		return ev->f[wfield] ? "pthread_rwlock_wrlock" :
-				       "pthread_rwlock_rdlock";
+		return ev->f[FMT_F_RWLOCK_BLOCK_write] ?
+		       "pthread_rwlock_wrlock" : "pthread_rwlock_rdlock";
 	}
 	return NULL;
 }
@@ -296,25 +277,16 @@ static const char *type_call(const struct fmt_event *ev, unsigned type)
 const char *ana_prof_call(const struct fmt_event *ev,
 			  const struct ana_block *b)
 {
-	static int8_t cfield[FMT_EV_MAX];
-	static int ready;
-	const struct fmt_event_info *in;
+	const struct fmt_event_info *in = fmt_event_info(ev->type);
 	const char *name = type_call(ev, b->type);
 	uint64_t call = 0;
-	unsigned t;
 
 	if (name)
 		return name;
-	if (!ready) {
-		for (t = 0; t < FMT_EV_MAX; t++)
-			cfield[t] = ana_field(t, "call");
-		ready = 1;
-	}
-	/* io, wait and sleep events record the libc entry point */
-	if (ev->type == FMT_EV_UNFINISHED)
-		call = ev->f[UNF_CALL];
-	else if (ev->type < FMT_EV_MAX && cfield[ev->type] >= 0)
-		call = ev->f[cfield[ev->type]];
+	/* io, wait and sleep events record the libc entry point, and so
+	 * does an unfinished call */
+	if (in && in->at.call >= 0)
+		call = ev->f[in->at.call];
 	name = call ? fmt_call_name(call) : NULL;
 	if (name)
 		return name;
@@ -529,21 +501,24 @@ static void heap_event(struct ana_prof *pr, struct ana_proc *p,
 	pr->hs.seen = 1;
 	switch (ev->type) {
 	case FMT_EV_ALLOC:
-		if (f[ALLOC_ADDR])
-			heap_alloc(pr, p, th, f[ALLOC_ADDR], f[ALLOC_SIZE],
-				   f[ALLOC_STACK], ev);
+		if (f[FMT_F_ALLOC_addr])
+			heap_alloc(pr, p, th, f[FMT_F_ALLOC_addr],
+				   f[FMT_F_ALLOC_size], f[FMT_F_ALLOC_stack],
+				   ev);
 		break;
 	case FMT_EV_FREE:
-		if (f[FREE_ADDR])
-			heap_free(pr, p, f[FREE_ADDR], ev->ts);
+		if (f[FMT_F_FREE_addr])
+			heap_free(pr, p, f[FMT_F_FREE_addr], ev->ts);
 		break;
 	case FMT_EV_REALLOC:
 		/* a failed realloc (addr 0, size > 0) keeps the old block */
-		if (f[REALLOC_OLD] && (f[REALLOC_ADDR] || !f[REALLOC_SIZE]))
-			heap_free(pr, p, f[REALLOC_OLD], ev->ts);
-		if (f[REALLOC_ADDR])
-			heap_alloc(pr, p, th, f[REALLOC_ADDR], f[REALLOC_SIZE],
-				   f[REALLOC_STACK], ev);
+		if (f[FMT_F_REALLOC_old] &&
+		    (f[FMT_F_REALLOC_addr] || !f[FMT_F_REALLOC_size]))
+			heap_free(pr, p, f[FMT_F_REALLOC_old], ev->ts);
+		if (f[FMT_F_REALLOC_addr])
+			heap_alloc(pr, p, th, f[FMT_F_REALLOC_addr],
+				   f[FMT_F_REALLOC_size],
+				   f[FMT_F_REALLOC_stack], ev);
 		break;
 	}
 }
@@ -605,10 +580,11 @@ static void cpu_event(struct ana_prof *pr, struct ana_proc *p,
 	}
 	if (ev->type != FMT_EV_CPU_SAMPLE)
 		return;
-	period = ev->f[CPU_PERIOD];
+	period = ev->f[FMT_F_CPU_SAMPLE_period];
 	if (period)
 		pr->cs.period = gcd(period, pr->cs.period);
-	s = sample(pr, ev->f[CPU_STACK], ev->type, p->pid, th ? th->tid : 0);
+	s = sample(pr, ev->f[FMT_F_CPU_SAMPLE_stack], ev->type, p->pid,
+		   th ? th->tid : 0);
 	s->v[0]++;
 	s->v[1] += period;
 	pt->samples++;

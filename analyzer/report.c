@@ -58,17 +58,9 @@ static void secs(uint64_t ns)
 
 static const char *state_of_type(unsigned type)
 {
-	const struct fmt_event_info *in = fmt_event_info(type);
+	int s = ana_state_of(type);
 
-	if (type == FMT_EV_THREAD_JOIN)
-		return "join";
-	switch (in ? in->family : 0) {
-	case FMT_FAM_SYNC:	return "sync";
-	case FMT_FAM_IO:	return "io";
-	case FMT_FAM_WAIT:	return "wait";
-	case FMT_FAM_SLEEP:	return "sleep";
-	}
-	return "?";
+	return s < 0 ? "?" : ana_state_name(s);
 }
 
 /* ---- sections ---- */

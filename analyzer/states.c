@@ -13,15 +13,6 @@
 #include "states.h"
 #include "symbols.h"
 
-/* field indexes in the schemas of events.h */
-#define CREATE_HANDLE	0	/* THREAD_CREATE: handle routine result stack */
-#define CREATE_ROUTINE	1
-#define CREATE_RESULT	2
-#define CREATE_STACK	3
-#define START_ROUTINE	2	/* THREAD_START: parent handle routine */
-#define JOIN_HANDLE	1	/* THREAD_JOIN: dur handle kind result stack */
-#define JOIN_RESULT	3
-
 /* a create whose thread has not started yet (in file order) */
 struct pending_create {
 	struct ana_proc *p;
@@ -249,7 +240,7 @@ static void thread_start(struct ana_states *s, struct ana_tstate *ts,
 {
 	struct pending_create *c, *best = NULL;
 
-	ts->routine = ev->f[START_ROUTINE];
+	ts->routine = ev->f[FMT_F_THREAD_START_routine];
 	ts->same_handle = ana_map_put(&s->handles, ts->th->handle, ts);
 	for (c = ana_map_get(&s->creates, ts->th->handle); c; c = c->next)
 		if (c->p == ts->p && !c->matched && c->ts <= ev->ts &&
@@ -293,17 +284,17 @@ static struct ana_tstate *started_after(struct ana_states *s,
 static void thread_create(struct ana_states *s, struct ana_proc *p,
 			  struct ana_thread *th, const struct fmt_event *ev)
 {
-	uint64_t handle = ev->f[CREATE_HANDLE];
+	uint64_t handle = ev->f[FMT_F_THREAD_CREATE_handle];
 	struct pending_create *c, *head;
 	struct ana_tstate *o;
 
-	if (ev->f[CREATE_RESULT])
+	if (ev->f[FMT_F_THREAD_CREATE_result])
 		return;
 	o = started_after(s, p, handle, ev->ts);
 	if (o) {
 		o->created = 1;
 		edge(s, ANA_EDGE_CREATE, p, th->tid, o->th->tid,
-		     ev->ts, o->th->start_ts, ev->f[CREATE_STACK],
+		     ev->ts, o->th->start_ts, ev->f[FMT_F_THREAD_CREATE_stack],
 		     FMT_EV_THREAD_CREATE);
 		return;
 	}
@@ -318,9 +309,9 @@ static void thread_create(struct ana_states *s, struct ana_proc *p,
 	}
 	c->p = p;
 	c->ts = ev->ts;
-	c->stack = ev->f[CREATE_STACK];
+	c->stack = ev->f[FMT_F_THREAD_CREATE_stack];
 	c->tid = th->tid;
-	c->routine = ev->f[CREATE_ROUTINE];
+	c->routine = ev->f[FMT_F_THREAD_CREATE_routine];
 	c->matched = 0;
 }
 
@@ -340,11 +331,12 @@ static struct ana_tstate *joined(struct ana_states *s, struct ana_proc *p,
 static void thread_join(struct ana_states *s, struct ana_tstate *ts,
 			const struct fmt_event *ev, const struct ana_block *b)
 {
-	uint64_t resume = b->start + b->dur, handle = ev->f[JOIN_HANDLE];
+	uint64_t resume = b->start + b->dur;
+	uint64_t handle = ev->f[FMT_F_THREAD_JOIN_handle];
 	struct ana_tstate *o;
 	struct pending_join *j;
 
-	if (ev->f[JOIN_RESULT])
+	if (ev->f[FMT_F_THREAD_JOIN_result])
 		return;
 	o = joined(s, ts->p, handle, resume);
 	if (o) {

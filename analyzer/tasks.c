@@ -12,13 +12,6 @@
 #include "out.h"
 #include "tasks.h"
 
-/* field indexes in the schemas of events.h */
-#define TASK_ID		0	/* TASK_BEGIN: id parent type; TASK_END: id */
-#define TASK_PARENT	1
-#define TASK_TYPE	2
-#define REGION_TYPE	1	/* REGION_*: task type */
-#define LOG_CATEGORY	1	/* LOG: task category message */
-
 /* regions deeper than this on one thread are counted, not kept */
 #define MAX_DEPTH	1024
 
@@ -270,7 +263,7 @@ static void task_begin(struct ana_tasks *k, struct ana_trace *t,
 		       struct ana_proc *p, struct ana_thread *th,
 		       const struct fmt_event *ev)
 {
-	struct task *x = task_get(k, p, ev->f[TASK_ID], 1);
+	struct task *x = task_get(k, p, ev->f[FMT_F_TASK_BEGIN_id], 1);
 
 	if (x->has_begin) {
 		/* the id began again: the old task never ended */
@@ -281,8 +274,8 @@ static void task_begin(struct ana_tasks *k, struct ana_trace *t,
 	x->has_begin = 1;
 	x->begin = ev->ts;
 	x->begin_tid = th->tid;
-	x->parent = ev->f[TASK_PARENT];
-	x->ty = utype(&k->tasks, t, ev->f[TASK_TYPE], 1);
+	x->parent = ev->f[FMT_F_TASK_BEGIN_parent];
+	x->ty = utype(&k->tasks, t, ev->f[FMT_F_TASK_BEGIN_type], 1);
 	x->ty->count++;
 	if (x->has_end)		/* its end was read first */
 		task_finish(k, x);
@@ -291,7 +284,7 @@ static void task_begin(struct ana_tasks *k, struct ana_trace *t,
 static void task_end(struct ana_tasks *k, struct ana_proc *p,
 		     struct ana_thread *th, const struct fmt_event *ev)
 {
-	struct task *x = task_get(k, p, ev->f[TASK_ID], 1);
+	struct task *x = task_get(k, p, ev->f[FMT_F_TASK_END_id], 1);
 
 	if (x->has_end) {	/* ended twice before any begin */
 		k->unmatched_task_ends++;
@@ -326,7 +319,8 @@ static void region_begin(struct ana_tasks *k, struct ana_trace *t,
 			 struct ana_thread *th, const struct fmt_event *ev)
 {
 	struct rthread *r = rthread(k, th);
-	struct ana_utype *ty = utype(&k->regions, t, ev->f[REGION_TYPE], 1);
+	struct ana_utype *ty = utype(&k->regions, t,
+				     ev->f[FMT_F_REGION_BEGIN_type], 1);
 
 	ty->count++;
 	if (r->n == MAX_DEPTH) {
@@ -359,7 +353,8 @@ static void region_end(struct ana_tasks *k, struct ana_trace *t,
 		       struct ana_thread *th, const struct fmt_event *ev)
 {
 	struct rthread *r = rthread(k, th);
-	struct ana_utype *ty = utype(&k->regions, t, ev->f[REGION_TYPE], 0);
+	struct ana_utype *ty = utype(&k->regions, t,
+				     ev->f[FMT_F_REGION_END_type], 0);
 	size_t i = r->n;
 
 	while (ty && i > 0 && r->stk[i - 1].ty != ty)
@@ -406,7 +401,7 @@ void ana_tasks_event(struct ana_tasks *k, struct ana_trace *t,
 		break;
 	case FMT_EV_LOG:
 		k->nlogs++;
-		utype(&k->logs, t, ev->f[LOG_CATEGORY], 1)->count++;
+		utype(&k->logs, t, ev->f[FMT_F_LOG_category], 1)->count++;
 		break;
 	}
 }

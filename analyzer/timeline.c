@@ -55,28 +55,6 @@ const char *const ana_tl_counter_name[TL_NCOUNTERS] = {
 /* the on-CPU counter adds shares in millionths, so that they cancel */
 #define SHARE_ONE	1000000
 
-/* field indexes in the schemas of events.h */
-#define CREATE_HANDLE	0	/* THREAD_CREATE: handle routine result */
-#define CREATE_RESULT	2
-#define START_HANDLE	1	/* THREAD_START: parent handle routine */
-#define FDOPEN_FD	0	/* FD_OPEN: fd call from name */
-#define FDOPEN_NAME	3
-#define FDCLOSE_FD	0
-#define ALLOC_ADDR	0	/* ALLOC: addr size call */
-#define ALLOC_SIZE	1
-#define REALLOC_ADDR	0	/* REALLOC: addr old size */
-#define REALLOC_OLD	1
-#define REALLOC_SIZE	2
-#define TASK_ID		0	/* TASK_BEGIN: id parent type; TASK_END: id */
-#define TASK_TYPE	2
-#define REGION_TYPE	1	/* REGION_*: task type */
-#define LOG_CAT		1	/* LOG: task category message */
-#define LOG_MSG		2
-#define FORK_CHILD	0
-#define EXIT_STATUS	0
-#define SPAWN_CHILD	0
-#define EXECFAIL_PATH	0
-
 /* a change of the on-CPU count, in SHARE_ONE units, of process proc */
 struct runrec {
 	uint64_t ts;
@@ -847,10 +825,6 @@ static void on_block(struct ana_tl *tl, struct ana_tl_thread *th,
 	th->res->has_unf = 1;
 }
 
-/* CPU_SAMPLE: period src run wait stack */
-#define SAMPLE_PERIOD	0
-#define SAMPLE_STACK	4
-
 static void on_reading(struct ana_tl *tl, struct ana_tl_thread *th,
 		       const struct fmt_event *ev, const struct ana_sched *r)
 {
@@ -863,8 +837,8 @@ static void on_reading(struct ana_tl *tl, struct ana_tl_thread *th,
 	th->nsamples++;
 	tl->nsamples++;
 	s.ts = ev->ts;
-	s.period = ev->f[SAMPLE_PERIOD];
-	s.stack_id = ev->f[SAMPLE_STACK];
+	s.period = ev->f[FMT_F_CPU_SAMPLE_period];
+	s.stack_id = ev->f[FMT_F_CPU_SAMPLE_stack];
 	s.stack = s.stack_id ? ana_stack(&tl->t, s.stack_id) : NULL;
 	if (tl->ops->sample)
 		tl->ops->sample(tl->u, th, &s);
@@ -902,6 +876,10 @@ static void instant(struct ana_tl *tl, struct ana_tl_proc *tp,
 }
 
 /* events that are not intervals: tables, user items, instants */
+/* on_other() reads both region events by REGION_BEGIN's names */
+_Static_assert(FMT_F_REGION_BEGIN_type == FMT_F_REGION_END_type,
+	       "REGION_BEGIN and REGION_END differ");
+
 static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 		     const struct fmt_event *ev)
 {
@@ -913,48 +891,53 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 
 	switch (ev->type) {
 	case FMT_EV_THREAD_CREATE:
-		if (!f[CREATE_RESULT])
+		if (!f[FMT_F_THREAD_CREATE_result])
 			add_start(&tp->creates, &tp->ncreates, ev->ts,
-				  f[CREATE_HANDLE], th);
+				  f[FMT_F_THREAD_CREATE_handle], th);
 		break;
 	case FMT_EV_THREAD_START:
-		add_start(&tp->starts, &tp->nstarts, ev->ts, f[START_HANDLE],
-			  th);
+		add_start(&tp->starts, &tp->nstarts, ev->ts,
+			  f[FMT_F_THREAD_START_handle], th);
 		break;
 	case FMT_EV_FD_OPEN:
-		s = ana_string(&tl->t, f[FDOPEN_NAME]);
+		s = ana_string(&tl->t, f[FMT_F_FD_OPEN_name]);
 		if (s && s->len)
-			ana_map_put(&tp->fds, f[FDOPEN_FD], (void *)s);
+			ana_map_put(&tp->fds, f[FMT_F_FD_OPEN_fd], (void *)s);
 		break;
 	case FMT_EV_FD_CLOSE:
-		if (ana_map_get(&tp->fds, f[FDCLOSE_FD]))
-			ana_map_put(&tp->fds, f[FDCLOSE_FD],
+		if (ana_map_get(&tp->fds, f[FMT_F_FD_CLOSE_fd]))
+			ana_map_put(&tp->fds, f[FMT_F_FD_CLOSE_fd],
 				    (void *)&closed_fd);
 		break;
 	case FMT_EV_ALLOC:
-		add_heap(tl, tp, ev->ts, f[ALLOC_ADDR], f[ALLOC_SIZE], 0);
+		add_heap(tl, tp, ev->ts, f[FMT_F_ALLOC_addr],
+			 f[FMT_F_ALLOC_size], 0);
 		break;
 	case FMT_EV_FREE:
-		add_heap(tl, tp, ev->ts, f[0], 0, 1);
+		add_heap(tl, tp, ev->ts, f[FMT_F_FREE_addr], 0, 1);
 		break;
 	case FMT_EV_REALLOC:
 		/* the old block goes, then the new one comes (in place:
 		 * the same address) */
-		add_heap(tl, tp, ev->ts, f[REALLOC_OLD], 0, 1);
-		add_heap(tl, tp, ev->ts, f[REALLOC_ADDR], f[REALLOC_SIZE], 0);
+		add_heap(tl, tp, ev->ts, f[FMT_F_REALLOC_old], 0, 1);
+		add_heap(tl, tp, ev->ts, f[FMT_F_REALLOC_addr],
+			 f[FMT_F_REALLOC_size], 0);
 		break;
 	case FMT_EV_TASK_BEGIN:
-		s = ana_string(&tl->t, f[TASK_TYPE]);
+		s = ana_string(&tl->t, f[FMT_F_TASK_BEGIN_type]);
 		if (s)
-			ana_map_put(&tp->tasks, f[TASK_ID], (void *)s);
+			ana_map_put(&tp->tasks, f[FMT_F_TASK_BEGIN_id],
+				    (void *)s);
 		if (tl->ops->task)
-			tl->ops->task(tl->u, tp, 1, ev->ts, f[TASK_ID],
+			tl->ops->task(tl->u, tp, 1, ev->ts,
+				      f[FMT_F_TASK_BEGIN_id],
 				      s ? s->s : "task");
 		break;
 	case FMT_EV_TASK_END:
-		s = ana_map_get(&tp->tasks, f[TASK_ID]);
+		s = ana_map_get(&tp->tasks, f[FMT_F_TASK_END_id]);
 		if (tl->ops->task)
-			tl->ops->task(tl->u, tp, 0, ev->ts, f[TASK_ID],
+			tl->ops->task(tl->u, tp, 0, ev->ts,
+				      f[FMT_F_TASK_END_id],
 				      s ? s->s : "task");
 		break;
 	case FMT_EV_REGION_BEGIN:
@@ -964,28 +947,31 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 		if (tl->ops->region)
 			tl->ops->region(tl->u, th,
 					ev->type == FMT_EV_REGION_BEGIN,
-					ev->ts, str_of(tl, f[REGION_TYPE]));
+					ev->ts,
+					str_of(tl, f[FMT_F_REGION_BEGIN_type]));
 		break;
 	case FMT_EV_LOG:
-		instant(tl, tp, th, ev->ts, TL_USER, str_of(tl, f[LOG_CAT]),
-			str_of(tl, f[LOG_MSG]));
+		instant(tl, tp, th, ev->ts, TL_USER,
+			str_of(tl, f[FMT_F_LOG_category]),
+			str_of(tl, f[FMT_F_LOG_message]));
 		break;
 	case FMT_EV_FORK:
-		snprintf(d, sizeof(d), "child %" PRId64, (int64_t)f[FORK_CHILD]);
+		snprintf(d, sizeof(d), "child %" PRId64,
+			 (int64_t)f[FMT_F_FORK_child]);
 		instant(tl, tp, th, ev->ts, TL_PROCESS, "fork", d);
 		break;
 	case FMT_EV_SPAWN:
 		snprintf(d, sizeof(d), "child %" PRId64,
-			 (int64_t)f[SPAWN_CHILD]);
+			 (int64_t)f[FMT_F_SPAWN_child]);
 		instant(tl, tp, th, ev->ts, TL_PROCESS, "spawn", d);
 		break;
 	case FMT_EV_EXEC_FAIL:
 		instant(tl, tp, th, ev->ts, TL_PROCESS, "exec_fail",
-			str_of(tl, f[EXECFAIL_PATH]));
+			str_of(tl, f[FMT_F_EXEC_FAIL_path]));
 		break;
 	case FMT_EV_EXIT:
 		snprintf(d, sizeof(d), "status %" PRId64,
-			 (int64_t)f[EXIT_STATUS]);
+			 (int64_t)f[FMT_F_EXIT_status]);
 		instant(tl, tp, th, ev->ts, TL_PROCESS, "exit", d);
 		break;
 	}

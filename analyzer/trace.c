@@ -13,11 +13,6 @@
 #include "trace.h"
 #include "wire.h"
 
-/* field indexes in the schemas of events.h */
-#define START_HANDLE	1	/* THREAD_START: parent handle routine */
-#define NAME_HANDLE	0	/* THREAD_NAME: handle name */
-#define NAME_NAME	1
-
 /* per-record warnings printed; later ones are only counted */
 #define MAX_WARNINGS	10
 
@@ -470,30 +465,11 @@ static int rec_end(struct ana_trace *t, const struct fmt_record *rec,
 	return 0;
 }
 
-/* per event type, the fields naming a stack or string (-1: none), copied
- * from the schemas once: account() runs for every event */
-static struct refs {
-	int8_t stack, str, str2;
-} refs[FMT_EV_MAX];
-
-static void init_refs(void)
-{
-	const struct fmt_event_info *in;
-	unsigned type;
-
-	for (type = 0; type < FMT_EV_MAX; type++) {
-		in = fmt_event_info(type);
-		refs[type].stack = in ? in->stack_field : -1;
-		refs[type].str = in ? in->str_field : -1;
-		refs[type].str2 = in ? in->str2_field : -1;
-	}
-}
-
 /* bookkeeping every analysis shares, before the callback sees the event */
 static void account(struct ana_trace *t, struct ana_proc *p,
 		    struct ana_thread *th, const struct fmt_event *ev)
 {
-	const struct refs *in = &refs[ev->type];
+	const struct fmt_event_info *in = fmt_event_info(ev->type);
 	struct ana_tname *n;
 
 	t->st.events++;
@@ -507,16 +483,18 @@ static void account(struct ana_trace *t, struct ana_proc *p,
 		th->last_ts = ev->ts;
 	see_ts(t, ev->ts);
 	/* stack id 0 is the empty stack, which has no record */
-	if (in->stack >= 0 && ev->f[in->stack] &&
-	    !ana_map_get(&t->stacks, ev->f[in->stack]))
+	if (in->stack_field >= 0 && ev->f[in->stack_field] &&
+	    !ana_map_get(&t->stacks, ev->f[in->stack_field]))
 		t->st.undefined_refs++;
-	if (in->str >= 0 && !ana_map_get(&t->strings, ev->f[in->str]))
+	if (in->str_field >= 0 &&
+	    !ana_map_get(&t->strings, ev->f[in->str_field]))
 		t->st.undefined_refs++;
-	if (in->str2 >= 0 && !ana_map_get(&t->strings, ev->f[in->str2]))
+	if (in->str2_field >= 0 &&
+	    !ana_map_get(&t->strings, ev->f[in->str2_field]))
 		t->st.undefined_refs++;
 	if (ev->type == FMT_EV_THREAD_START && !th->has_start) {
 		th->has_start = 1;
-		th->handle = ev->f[START_HANDLE];
+		th->handle = ev->f[FMT_F_THREAD_START_handle];
 		th->start_ts = ev->ts;
 	} else if (ev->type == FMT_EV_THREAD_END) {
 		th->has_end = 1;
@@ -525,8 +503,8 @@ static void account(struct ana_trace *t, struct ana_proc *p,
 		p->names = xrealloc(p->names,
 				    (p->nnames + 1) * sizeof(*p->names));
 		n = &p->names[p->nnames++];
-		n->handle = ev->f[NAME_HANDLE];
-		n->name = ev->f[NAME_NAME];
+		n->handle = ev->f[FMT_F_THREAD_NAME_handle];
+		n->name = ev->f[FMT_F_THREAD_NAME_name];
 		n->ts = ev->ts;
 		n->by = th;
 	}
@@ -722,7 +700,6 @@ int ana_trace_read(struct ana_trace *t, const struct ana_ops *ops)
 	uint32_t chunk = 0, c;
 	size_t i;
 
-	init_refs();
 	while (fmt_reader_next(t->r, &rec)) {
 		c = fmt_reader_state(t->r)->chunks;
 		if (c != chunk) {

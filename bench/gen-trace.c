@@ -190,13 +190,13 @@ static void ev_block(struct fmt_event *ev, struct worker *wk,
 			 nthreads;
 
 	ev->type = FMT_EV_MUTEX_BLOCK;
-	ev->f[0] = dur;
-	ev->f[1] = LOCK(r >> 20 & 3);
-	ev->f[2] = other;
-	ev->f[3] = 0;
-	ev->f[4] = other;
-	ev->f[5] = 500 + (r >> 24) % 1000;
-	ev->f[6] = stk();
+	ev->f[FMT_F_MUTEX_BLOCK_dur] = dur;
+	ev->f[FMT_F_MUTEX_BLOCK_obj] = LOCK(r >> 20 & 3);
+	ev->f[FMT_F_MUTEX_BLOCK_holder] = other;
+	ev->f[FMT_F_MUTEX_BLOCK_result] = 0;
+	ev->f[FMT_F_MUTEX_BLOCK_waker] = other;
+	ev->f[FMT_F_MUTEX_BLOCK_wake_dt] = 500 + (r >> 24) % 1000;
+	ev->f[FMT_F_MUTEX_BLOCK_stack] = stk();
 }
 
 static void ev_alloc(struct fmt_event *ev, struct batch *bt,
@@ -207,8 +207,8 @@ static void ev_alloc(struct fmt_event *ev, struct batch *bt,
 	if (wk->live[s]) {
 		ev->type = FMT_EV_FREE;
 		ev->ts = wk->ts;
-		ev->f[0] = wk->live[s];
-		ev->f[1] = FMT_CALL_free;
+		ev->f[FMT_F_FREE_addr] = wk->live[s];
+		ev->f[FMT_F_FREE_call] = FMT_CALL_free;
 		emit(bt, ev);
 		wk->ts += 50;
 	}
@@ -218,10 +218,10 @@ static void ev_alloc(struct fmt_event *ev, struct batch *bt,
 	nallocs++;
 	alloc_bytes += wk->live_size[s];
 	ev->type = FMT_EV_ALLOC;
-	ev->f[0] = wk->live[s];
-	ev->f[1] = wk->live_size[s];
-	ev->f[2] = FMT_CALL_malloc;
-	ev->f[3] = stk();
+	ev->f[FMT_F_ALLOC_addr] = wk->live[s];
+	ev->f[FMT_F_ALLOC_size] = wk->live_size[s];
+	ev->f[FMT_F_ALLOC_call] = FMT_CALL_malloc;
+	ev->f[FMT_F_ALLOC_stack] = stk();
 }
 
 /* one event of the mix into ev (the free of a reused slot goes first) */
@@ -237,56 +237,56 @@ static void next_event(struct fmt_event *ev, struct batch *bt,
 		ev_block(ev, wk, nthreads);
 	} else if (r < 40) {
 		ev->type = FMT_EV_MUTEX_WAKE;
-		ev->f[0] = LOCK(r & 3);
-		ev->f[1] = stk();
+		ev->f[FMT_F_MUTEX_WAKE_obj] = LOCK(r & 3);
+		ev->f[FMT_F_MUTEX_WAKE_stack] = stk();
 	} else if (r < 45) {
 		dur = 10000 + rnd() % 200000;
 		ev->type = FMT_EV_COND_WAIT;
-		ev->f[0] = dur;
-		ev->f[1] = LOCK(8);
-		ev->f[2] = LOCK(0);
-		ev->f[4] = 1001 + rnd() % nthreads;
-		ev->f[5] = 2000;
-		ev->f[6] = stk();
+		ev->f[FMT_F_COND_WAIT_dur] = dur;
+		ev->f[FMT_F_COND_WAIT_obj] = LOCK(8);
+		ev->f[FMT_F_COND_WAIT_mutex] = LOCK(0);
+		ev->f[FMT_F_COND_WAIT_waker] = 1001 + rnd() % nthreads;
+		ev->f[FMT_F_COND_WAIT_wake_dt] = 2000;
+		ev->f[FMT_F_COND_WAIT_stack] = stk();
 	} else if (r < 50) {
 		ev->type = FMT_EV_COND_SIGNAL;
-		ev->f[0] = LOCK(8);
-		ev->f[2] = stk();
+		ev->f[FMT_F_COND_SIGNAL_obj] = LOCK(8);
+		ev->f[FMT_F_COND_SIGNAL_stack] = stk();
 	} else if (r < 65) {
 		ev->type = r & 1 ? FMT_EV_READ : FMT_EV_WRITE;
-		ev->f[0] = 2000 + rnd() % 20000;
-		ev->f[1] = 3 + r % 5;
-		ev->f[2] = 4096;
-		ev->f[3] = 4096;
-		ev->f[4] = r & 1 ? FMT_CALL_read : FMT_CALL_write;
-		ev->f[5] = stk();
+		ev->f[FMT_F_READ_dur] = 2000 + rnd() % 20000;
+		ev->f[FMT_F_READ_fd] = 3 + r % 5;
+		ev->f[FMT_F_READ_bytes] = 4096;
+		ev->f[FMT_F_READ_result] = 4096;
+		ev->f[FMT_F_READ_call] = r & 1 ? FMT_CALL_read : FMT_CALL_write;
+		ev->f[FMT_F_READ_stack] = stk();
 	} else if (r < 68) {
 		ev->type = FMT_EV_POLL;
-		ev->f[0] = 10000 + rnd() % 100000;
-		ev->f[1] = (uint64_t)-1;
-		ev->f[2] = 2;
-		ev->f[3] = 1000000;
-		ev->f[4] = 1;
-		ev->f[5] = FMT_CALL_poll;
-		ev->f[6] = stk();
+		ev->f[FMT_F_POLL_dur] = 10000 + rnd() % 100000;
+		ev->f[FMT_F_POLL_fd] = (uint64_t)-1;
+		ev->f[FMT_F_POLL_nfds] = 2;
+		ev->f[FMT_F_POLL_timeout] = 1000000;
+		ev->f[FMT_F_POLL_result] = 1;
+		ev->f[FMT_F_POLL_call] = FMT_CALL_poll;
+		ev->f[FMT_F_POLL_stack] = stk();
 	} else if (r < 70) {
 		ev->type = FMT_EV_SLEEP;
-		ev->f[0] = 100000;
-		ev->f[1] = 100000;
-		ev->f[3] = FMT_CALL_usleep;
-		ev->f[4] = stk();
+		ev->f[FMT_F_SLEEP_dur] = 100000;
+		ev->f[FMT_F_SLEEP_req] = 100000;
+		ev->f[FMT_F_SLEEP_call] = FMT_CALL_usleep;
+		ev->f[FMT_F_SLEEP_stack] = stk();
 	} else if (r < 72) {
 		ev->type = FMT_EV_FUTEX_WAIT;
-		ev->f[0] = 5000;
-		ev->f[1] = LOCK(12);
-		ev->f[5] = 1001 + rnd() % nthreads;
-		ev->f[6] = 100;
-		ev->f[7] = stk();
+		ev->f[FMT_F_FUTEX_WAIT_dur] = 5000;
+		ev->f[FMT_F_FUTEX_WAIT_obj] = LOCK(12);
+		ev->f[FMT_F_FUTEX_WAIT_waker] = 1001 + rnd() % nthreads;
+		ev->f[FMT_F_FUTEX_WAIT_wake_dt] = 100;
+		ev->f[FMT_F_FUTEX_WAIT_stack] = stk();
 	} else {
 		ev_alloc(ev, bt, wk);
 	}
 	ev->ts = wk->ts;
-	dur = fmt_event_info(ev->type)->kinds[0] == 'd' ? ev->f[0] : 0;
+	dur = fmt_event_info(ev->type)->kinds[0] == 'd' ? ev->f[FMT_F_DUR] : 0;
 	wk->ts += dur + 200 + rnd() % 2000;
 }
 
@@ -305,15 +305,15 @@ static void main_thread(uint64_t start, uint64_t nthreads, int end,
 		if (end) {
 			stop = (wk[i].ts > ts ? wk[i].ts : ts) + 100;
 			ev.type = FMT_EV_THREAD_JOIN;
-			ev.f[0] = stop - ts;
-			ev.f[1] = HANDLE(i);
-			ev.f[4] = 1;
+			ev.f[FMT_F_THREAD_JOIN_dur] = stop - ts;
+			ev.f[FMT_F_THREAD_JOIN_handle] = HANDLE(i);
+			ev.f[FMT_F_THREAD_JOIN_stack] = 1;
 			ts = stop;
 		} else {
 			ev.type = FMT_EV_THREAD_CREATE;
-			ev.f[0] = HANDLE(i);
-			ev.f[1] = ROUTINE;
-			ev.f[3] = 1;
+			ev.f[FMT_F_THREAD_CREATE_handle] = HANDLE(i);
+			ev.f[FMT_F_THREAD_CREATE_routine] = ROUTINE;
+			ev.f[FMT_F_THREAD_CREATE_stack] = 1;
 			ts += 1000;
 		}
 		emit(&bt, &ev);
@@ -363,9 +363,9 @@ static void worker_batch(struct worker *wk, uint64_t nthreads, int first)
 		memset(&ev, 0, sizeof(ev));
 		ev.type = FMT_EV_THREAD_START;
 		ev.ts = wk->ts;
-		ev.f[0] = PID;
-		ev.f[1] = HANDLE(wk->tid - 1001);
-		ev.f[2] = ROUTINE;
+		ev.f[FMT_F_THREAD_START_parent] = PID;
+		ev.f[FMT_F_THREAD_START_handle] = HANDLE(wk->tid - 1001);
+		ev.f[FMT_F_THREAD_START_routine] = ROUTINE;
 		emit(&bt, &ev);
 	}
 	for (i = 0; i < BATCH; i++) {
@@ -403,20 +403,17 @@ static void put_end(uint64_t ts)
 #define MS		1000000ull
 #define REUSED		1001	/* the tid four threads had */
 
-/* one event at start + at ms (fields f0..f3, stack/string ids after) */
+/* one event at start + at ms, its first six fields in the schema's order
+ * (stack/string ids among them) */
 static void ev_at(struct batch *bt, uint64_t start, double at,
 		  unsigned type, uint64_t f0, uint64_t f1, uint64_t f2,
 		  uint64_t f3, uint64_t f4, uint64_t f5)
 {
 	struct fmt_event ev = { .type = type };
+	const uint64_t v[] = { f0, f1, f2, f3, f4, f5 };
 
 	ev.ts = start + (uint64_t)(at * MS);
-	ev.f[0] = f0;
-	ev.f[1] = f1;
-	ev.f[2] = f2;
-	ev.f[3] = f3;
-	ev.f[4] = f4;
-	ev.f[5] = f5;
+	memcpy(ev.f, v, sizeof(v));
 	emit(bt, &ev);
 }
 

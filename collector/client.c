@@ -154,35 +154,14 @@ static int on_hello(struct col_client *c, const uint8_t *pl, size_t n,
 
 /* ---- EVENTS ---- */
 
-/* index of the start routine field of each event type, or -1 */
-static int8_t routine_field[FMT_EV_MAX];
-/* index of the object of each blocking event type, or -1 */
-static int8_t obj_field[FMT_EV_MAX];
-
-static void find_routines(void)
+/* events that take the decode/encode path of write_events(), by schema:
+ * a start routine, a blocking event's object (what analyses show), or a
+ * CPU sample's interrupted pc */
+static int names_code(unsigned type, const struct fmt_event_info *in)
 {
-	const struct fmt_event_info *in;
-	static int done;
-	unsigned type, i;
-	char name[32];
-
-	if (done)
-		return;
-	done = 1;
-	for (type = 0; type < FMT_EV_MAX; type++) {
-		routine_field[type] = obj_field[type] = -1;
-		in = fmt_event_info(type);
-		for (i = 0; in && i < in->nfields; i++) {
-			if (in->kinds[i] != 'a')
-				continue;
-			fmt_field_name(in, i, name, sizeof(name));
-			if (!strcmp(name, "routine"))
-				routine_field[type] = i;
-			/* blocking: a dur first; what analyses show */
-			if (!strcmp(name, "obj") && in->kinds[0] == 'd')
-				obj_field[type] = i;
-		}
-	}
+	return in->at.routine >= 0 ||
+	       (in->at.obj >= 0 && in->kinds[0] == 'd') ||
+	       type == FMT_EV_CPU_SAMPLE;
 }
 
 static uint64_t intern_stack(void *image, const uint64_t *frames,
@@ -232,23 +211,19 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	if (fmt_buf_reserve(&rec, (end - p) + n * FMT_TRANSCODE_GROWTH +
 				  FMT_EVENT_MAX_BYTES))
 		die(EXIT_FAIL, "out of memory");
-	find_routines();
 	col_sym_batch();
 	out = rec.p + rec.len;
 	for (i = 0; i < n; i++) {
-		if (p < end && *p < FMT_EV_MAX && (routine_field[*p] >= 0 ||
-						    obj_field[*p] >= 0 ||
-						    *p == FMT_EV_CPU_SAMPLE)) {
+		in = p < end ? fmt_event_info(*p) : NULL;
+		if (in && names_code(*p, in)) {
 			prev_out = prev_in;
 			if (fmt_decode_event(&p, end, FMT_WIRE, &prev_in, &ev,
 					     stackbuf))
 				return -1;
-			in = fmt_event_info(ev.type);
-			if (routine_field[ev.type] >= 0)
-				col_sym_addr(image,
-					     ev.f[routine_field[ev.type]], 1);
-			else if (obj_field[ev.type] >= 0)
-				col_sym_data(image, ev.f[obj_field[ev.type]]);
+			if (in->at.routine >= 0)
+				col_sym_addr(image, ev.f[in->at.routine], 1);
+			else if (in->at.obj >= 0 && in->kinds[0] == 'd')
+				col_sym_data(image, ev.f[in->at.obj]);
 			else if (ev.nstack)
 				col_sym_addr(image, ev.stack[0], 1);
 			if (in->stack_field >= 0)

@@ -10,7 +10,8 @@ static struct fmt_event_info infos[FMT_EV_MAX];
 static int infos_ready;
 
 static void fill_info(unsigned code, const char *name, unsigned family,
-		      const char *kinds, const char *fields)
+		      const char *kinds, const char *fields,
+		      const char *names)
 {
 	struct fmt_event_info *in = &infos[code];
 	unsigned i;
@@ -18,12 +19,18 @@ static void fill_info(unsigned code, const char *name, unsigned family,
 	in->name = name;
 	in->kinds = kinds;
 	in->fields = fields;
+	in->names = names;
 	in->family = family;
 	in->nfields = strlen(kinds);
 	in->stack_field = -1;
 	in->str_field = -1;
 	in->str2_field = -1;
+#define FMT_X(role) in->at.role = -1;
+	FMT_ROLE_LIST(FMT_X)
+#undef FMT_X
 	for (i = 0; i < in->nfields; i++) {
+		in->field_off[i] = i ? in->field_off[i - 1] +
+				       strlen(fmt_field(in, i - 1)) + 1 : 0;
 		if (kinds[i] == 's')
 			in->signed_mask |= 1u << i;
 		if (kinds[i] == 'k' || kinds[i] == 'n')
@@ -34,8 +41,22 @@ static void fill_info(unsigned code, const char *name, unsigned family,
 			in->str_field = i;
 		else if (kinds[i] == 'n')
 			in->str2_field = i;
+#define FMT_X(role)							\
+		if (!strcmp(fmt_field(in, i), #role))			\
+			in->at.role = i;
+		FMT_ROLE_LIST(FMT_X)
+#undef FMT_X
 	}
 }
+
+/* the names of each event's fields, each ending in a NUL: one string
+ * (one relocation in the preload) per event */
+#define FMT_FNAME_(p, i, k, n)	#n "\0"
+#define FMT_X(name, code, fam, ...)					\
+	static const char names_##name[] =				\
+		FMT_EACH(FMT_FNAME_, 0, __VA_ARGS__);
+FMT_EVENT_LIST(FMT_X)
+#undef FMT_X
 
 static void init_infos(void)
 {
@@ -44,12 +65,13 @@ static void init_infos(void)
 	const char *upper;
 	unsigned i;
 
-#define FMT_X(name, code, fam, kinds, fields)				\
+#define FMT_X(name, code, fam, ...)					\
 	upper = #name;							\
 	for (i = 0; upper[i] && i < sizeof(lower[0]) - 1; i++)		\
 		lower[code][i] = upper[i] >= 'A' && upper[i] <= 'Z' ?	\
 				 upper[i] | 0x20 : upper[i];		\
-	fill_info(code, lower[code], fam, kinds, fields);
+	fill_info(code, lower[code], fam, FMT_KINDS(__VA_ARGS__),	\
+		  FMT_NAMES(__VA_ARGS__), names_##name);
 	FMT_EVENT_LIST(FMT_X)
 #undef FMT_X
 	__atomic_store_n(&infos_ready, 1, __ATOMIC_RELEASE);

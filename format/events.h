@@ -38,7 +38,11 @@
 #define FMT_FAM_ALL	0x1ff
 
 /*
- * X(NAME, code, family, kinds, field names)
+ * X(NAME, code, family, (kind, name), ...): one (kind, name) pair per
+ * field, in the order of the encoding.  Everything about a field comes from
+ * its pair: the schema's kinds and names strings (FMT_KINDS, FMT_NAMES),
+ * its index FMT_F_<NAME>_<name> (FMT_F_ALLOC_size), and the roles other
+ * modules look fields up by (struct fmt_event_info `at`, by name).
  *
  * Blocking events are recorded once, when the call returns, with the start
  * time as the event time and the blocked time in `dur`.  waker/wake_dt name
@@ -47,96 +51,176 @@
  */
 #define FMT_EVENT_LIST(X)						\
 	/* thread */							\
-	X(THREAD_CREATE, 1, FMT_FAM_THREAD, "aask",			\
-	  "handle routine result stack")				\
-	X(THREAD_START, 2, FMT_FAM_THREAD, "taa",			\
-	  "parent handle routine")					\
-	X(THREAD_END, 3, FMT_FAM_THREAD, "u", "how")			\
-	X(THREAD_JOIN, 4, FMT_FAM_THREAD, "dausk",			\
-	  "dur handle kind result stack")				\
-	X(THREAD_DETACH, 5, FMT_FAM_THREAD, "as", "handle result")	\
-	X(THREAD_NAME, 6, FMT_FAM_THREAD, "an", "handle name")		\
+	X(THREAD_CREATE, 1, FMT_FAM_THREAD,				\
+	  (a, handle), (a, routine), (s, result), (k, stack))		\
+	X(THREAD_START, 2, FMT_FAM_THREAD,				\
+	  (t, parent), (a, handle), (a, routine))			\
+	X(THREAD_END, 3, FMT_FAM_THREAD, (u, how))			\
+	X(THREAD_JOIN, 4, FMT_FAM_THREAD,				\
+	  (d, dur), (a, handle), (u, kind), (s, result),		\
+	  (k, stack))							\
+	X(THREAD_DETACH, 5, FMT_FAM_THREAD, (a, handle), (s, result))	\
+	X(THREAD_NAME, 6, FMT_FAM_THREAD, (a, handle), (n, name))	\
 	/* a blocking call still in progress when its process exited or	\
 	 * exec'ed: `type` is the event code the call records when it	\
 	 * returns, obj/fd/call as that event has them (0/-1/0 where it	\
 	 * has none), stack the call site; recorded by the exiting thread */ \
-	X(UNFINISHED, 7, FMT_FAM_THREAD, "duasuk",			\
-	  "dur type obj fd call stack")					\
+	X(UNFINISHED, 7, FMT_FAM_THREAD,				\
+	  (d, dur), (u, type), (a, obj), (s, fd), (u, call),		\
+	  (k, stack))							\
 	/* (minor 2) stacks of this thread's events since its last	\
 	 * STACK_CUT that are the call site only because less than	\
 	 * `need` bytes of stack were left to unwind on; room is what	\
 	 * the last of them had.  Recorded after the event it follows */ \
-	X(STACK_CUT, 8, FMT_FAM_THREAD, "uuu", "count room need")	\
+	X(STACK_CUT, 8, FMT_FAM_THREAD,					\
+	  (u, count), (u, room), (u, need))				\
 	/* sync */							\
-	X(MUTEX_BLOCK, 16, FMT_FAM_SYNC, "datstdk",			\
-	  "dur obj holder result waker wake_dt stack")			\
-	X(MUTEX_WAKE, 17, FMT_FAM_SYNC, "ak", "obj stack")		\
-	X(RWLOCK_BLOCK, 18, FMT_FAM_SYNC, "dausk",			\
-	  "dur obj write result stack")					\
-	X(COND_WAIT, 19, FMT_FAM_SYNC, "daastdk",			\
-	  "dur obj mutex result waker wake_dt stack")			\
-	X(COND_SIGNAL, 20, FMT_FAM_SYNC, "auk", "obj all stack")	\
-	X(SEM_WAIT, 21, FMT_FAM_SYNC, "dastdk",				\
-	  "dur obj result waker wake_dt stack")				\
-	X(SEM_POST, 22, FMT_FAM_SYNC, "ak", "obj stack")		\
-	X(BARRIER_WAIT, 23, FMT_FAM_SYNC, "dask",			\
-	  "dur obj result stack")					\
-	X(SPIN_BLOCK, 24, FMT_FAM_SYNC, "dak", "dur obj stack")		\
-	X(FUTEX_WAIT, 25, FMT_FAM_SYNC, "dauustdk",			\
-	  "dur obj op val result waker wake_dt stack")			\
-	X(FUTEX_WAKE, 26, FMT_FAM_SYNC, "ausk",				\
-	  "obj op result stack")					\
+	X(MUTEX_BLOCK, 16, FMT_FAM_SYNC,				\
+	  (d, dur), (a, obj), (t, holder), (s, result),			\
+	  (t, waker), (d, wake_dt), (k, stack))				\
+	X(MUTEX_WAKE, 17, FMT_FAM_SYNC, (a, obj), (k, stack))		\
+	X(RWLOCK_BLOCK, 18, FMT_FAM_SYNC,				\
+	  (d, dur), (a, obj), (u, write), (s, result), (k, stack))	\
+	X(COND_WAIT, 19, FMT_FAM_SYNC,					\
+	  (d, dur), (a, obj), (a, mutex), (s, result), (t, waker),	\
+	  (d, wake_dt), (k, stack))					\
+	X(COND_SIGNAL, 20, FMT_FAM_SYNC,				\
+	  (a, obj), (u, all), (k, stack))				\
+	X(SEM_WAIT, 21, FMT_FAM_SYNC,					\
+	  (d, dur), (a, obj), (s, result), (t, waker),			\
+	  (d, wake_dt), (k, stack))					\
+	X(SEM_POST, 22, FMT_FAM_SYNC, (a, obj), (k, stack))		\
+	X(BARRIER_WAIT, 23, FMT_FAM_SYNC,				\
+	  (d, dur), (a, obj), (s, result), (k, stack))			\
+	X(SPIN_BLOCK, 24, FMT_FAM_SYNC,					\
+	  (d, dur), (a, obj), (k, stack))				\
+	X(FUTEX_WAIT, 25, FMT_FAM_SYNC,					\
+	  (d, dur), (a, obj), (u, op), (u, val), (s, result),		\
+	  (t, waker), (d, wake_dt), (k, stack))				\
+	X(FUTEX_WAKE, 26, FMT_FAM_SYNC,					\
+	  (a, obj), (u, op), (s, result), (k, stack))			\
 	/* process */							\
-	X(FORK, 48, FMT_FAM_PROCESS, "suk", "child kind stack")		\
-	X(EXEC_FAIL, 49, FMT_FAM_PROCESS, "nsk", "path result stack")	\
-	X(SPAWN, 50, FMT_FAM_PROCESS, "snsk",				\
-	  "child path result stack")					\
-	X(EXIT, 51, FMT_FAM_PROCESS, "su", "status how")		\
+	X(FORK, 48, FMT_FAM_PROCESS,					\
+	  (s, child), (u, kind), (k, stack))				\
+	X(EXEC_FAIL, 49, FMT_FAM_PROCESS,				\
+	  (n, path), (s, result), (k, stack))				\
+	X(SPAWN, 50, FMT_FAM_PROCESS,					\
+	  (s, child), (n, path), (s, result), (k, stack))		\
+	X(EXIT, 51, FMT_FAM_PROCESS, (s, status), (u, how))		\
 	/* io: `call` is an FMT_CALL_* code; result is bytes or -errno */ \
-	X(READ, 64, FMT_FAM_IO, "dsusuk",				\
-	  "dur fd bytes result call stack")				\
-	X(WRITE, 65, FMT_FAM_IO, "dsusuk",				\
-	  "dur fd bytes result call stack")				\
-	X(ACCEPT, 66, FMT_FAM_IO, "dssuk", "dur fd result call stack")	\
-	X(CONNECT, 67, FMT_FAM_IO, "dssnk",				\
-	  "dur fd result peer stack")					\
+	X(READ, 64, FMT_FAM_IO,						\
+	  (d, dur), (s, fd), (u, bytes), (s, result), (u, call),	\
+	  (k, stack))							\
+	X(WRITE, 65, FMT_FAM_IO,					\
+	  (d, dur), (s, fd), (u, bytes), (s, result), (u, call),	\
+	  (k, stack))							\
+	X(ACCEPT, 66, FMT_FAM_IO,					\
+	  (d, dur), (s, fd), (s, result), (u, call), (k, stack))	\
+	X(CONNECT, 67, FMT_FAM_IO,					\
+	  (d, dur), (s, fd), (s, result), (n, peer), (k, stack))	\
 	/* fd naming: open, socket, pipe, dup, accept... give fd a name */ \
-	X(FD_OPEN, 68, FMT_FAM_IO, "suank",				\
-	  "fd call from name stack")					\
-	X(FD_CLOSE, 69, FMT_FAM_IO, "ss", "fd result")			\
+	X(FD_OPEN, 68, FMT_FAM_IO,					\
+	  (s, fd), (u, call), (a, from), (n, name), (k, stack))		\
+	X(FD_CLOSE, 69, FMT_FAM_IO, (s, fd), (s, result))		\
 	/* wait: fd is the epoll fd, or -1; timeout in ns, -1 = forever */ \
-	X(POLL, 80, FMT_FAM_WAIT, "dsussuk",				\
-	  "dur fd nfds timeout result call stack")			\
+	X(POLL, 80, FMT_FAM_WAIT,					\
+	  (d, dur), (s, fd), (u, nfds), (s, timeout), (s, result),	\
+	  (u, call), (k, stack))					\
 	/* sleep: requested ns */					\
-	X(SLEEP, 88, FMT_FAM_SLEEP, "dusuk",				\
-	  "dur req result call stack")					\
+	X(SLEEP, 88, FMT_FAM_SLEEP,					\
+	  (d, dur), (u, req), (s, result), (u, call), (k, stack))	\
 	/* heap: addr 0 = failure; FREE has no stack (cost) */		\
-	X(ALLOC, 96, FMT_FAM_HEAP, "auuk", "addr size call stack")	\
-	X(FREE, 97, FMT_FAM_HEAP, "au", "addr call")			\
-	X(REALLOC, 98, FMT_FAM_HEAP, "aauk",				\
-	  "addr old size stack")					\
-	X(MMAP, 99, FMT_FAM_HEAP, "auusk",				\
-	  "addr size prot fd stack")					\
-	X(MUNMAP, 100, FMT_FAM_HEAP, "aus", "addr size result")	\
+	X(ALLOC, 96, FMT_FAM_HEAP,					\
+	  (a, addr), (u, size), (u, call), (k, stack))			\
+	X(FREE, 97, FMT_FAM_HEAP, (a, addr), (u, call))			\
+	X(REALLOC, 98, FMT_FAM_HEAP,					\
+	  (a, addr), (a, old), (u, size), (k, stack))			\
+	X(MMAP, 99, FMT_FAM_HEAP,					\
+	  (a, addr), (u, size), (u, prot), (s, fd), (k, stack))		\
+	X(MUNMAP, 100, FMT_FAM_HEAP,					\
+	  (a, addr), (u, size), (s, result))				\
 	/* user annotations (include/ctrace.h) */			\
-	X(TASK_BEGIN, 112, FMT_FAM_USER, "uun", "id parent type")	\
-	X(TASK_END, 113, FMT_FAM_USER, "u", "id")			\
-	X(REGION_BEGIN, 114, FMT_FAM_USER, "un", "task type")		\
-	X(REGION_END, 115, FMT_FAM_USER, "un", "task type")		\
-	X(LOG, 116, FMT_FAM_USER, "unn", "task category message")	\
+	X(TASK_BEGIN, 112, FMT_FAM_USER,				\
+	  (u, id), (u, parent), (n, type))				\
+	X(TASK_END, 113, FMT_FAM_USER, (u, id))				\
+	X(REGION_BEGIN, 114, FMT_FAM_USER, (u, task), (n, type))	\
+	X(REGION_END, 115, FMT_FAM_USER, (u, task), (n, type))		\
+	X(LOG, 116, FMT_FAM_USER,					\
+	  (u, task), (n, category), (n, message))			\
 	/* cpu: `src` says where run/wait come from (FMT_SCHED_SRC_*);	\
 	 * run and wait are the thread's cumulative ns on a CPU and	\
 	 * waiting on a run queue; period is the CPU ns the sample stands \
 	 * for (the timer's interval times 1 + its overruns) */		\
-	X(CPU_SAMPLE, 120, FMT_FAM_CPU, "uuuuk",			\
-	  "period src run wait stack")					\
-	X(SCHED, 121, FMT_FAM_CPU, "uuuu", "why src run wait")
+	X(CPU_SAMPLE, 120, FMT_FAM_CPU,					\
+	  (u, period), (u, src), (u, run), (u, wait), (k, stack))	\
+	X(SCHED, 121, FMT_FAM_CPU,					\
+	  (u, why), (u, src), (u, run), (u, wait))
+
+/*
+ * FMT_EACH(M, p, fields...) : M(p, i, kind, name) for each (kind, name)
+ * pair, i = 0, 1, ...  Fields are macro arguments, so a field or kind that
+ * were also the name of an object-like macro would be replaced by it: the
+ * golden traces' schema (tests/golden) would then no longer match.
+ */
+#define FMT_EACH(M, p, ...)						\
+	FMT_CAT(FMT_EACH_, FMT_NARGS(__VA_ARGS__))(M, p, __VA_ARGS__)
+#define FMT_NARGS(...)	FMT_NARGS_(__VA_ARGS__, 8, 7, 6, 5, 4, 3, 2, 1, 0)
+#define FMT_NARGS_(a, b, c, d, e, f, g, h, n, ...)	n
+#define FMT_CAT(a, b)	FMT_CAT_(a, b)
+#define FMT_CAT_(a, b)	a##b
+#define FMT_PAIR(k, n)	k, n
+#define FMT_AP(M, p, i, f)	FMT_AP_(M, p, i, FMT_PAIR f)
+#define FMT_AP_(M, p, i, ...)	M(p, i, __VA_ARGS__)
+#define FMT_EACH_1(M, p, a)	FMT_AP(M, p, 0, a)
+#define FMT_EACH_2(M, p, a, b)	FMT_EACH_1(M, p, a) FMT_AP(M, p, 1, b)
+#define FMT_EACH_3(M, p, a, b, c)					\
+	FMT_EACH_2(M, p, a, b) FMT_AP(M, p, 2, c)
+#define FMT_EACH_4(M, p, a, b, c, d)					\
+	FMT_EACH_3(M, p, a, b, c) FMT_AP(M, p, 3, d)
+#define FMT_EACH_5(M, p, a, b, c, d, e)					\
+	FMT_EACH_4(M, p, a, b, c, d) FMT_AP(M, p, 4, e)
+#define FMT_EACH_6(M, p, a, b, c, d, e, f)				\
+	FMT_EACH_5(M, p, a, b, c, d, e) FMT_AP(M, p, 5, f)
+#define FMT_EACH_7(M, p, a, b, c, d, e, f, g)				\
+	FMT_EACH_6(M, p, a, b, c, d, e, f) FMT_AP(M, p, 6, g)
+#define FMT_EACH_8(M, p, a, b, c, d, e, f, g, h)			\
+	FMT_EACH_7(M, p, a, b, c, d, e, f, g) FMT_AP(M, p, 7, h)
+
+/* the schema's strings of a field list: "auuk", "addr size call stack" */
+#define FMT_KINDS(...)	FMT_EACH(FMT_KIND_, 0, __VA_ARGS__)
+#define FMT_KIND_(p, i, k, n)	#k
+#define FMT_NAMES(...)	FMT_EACH(FMT_NAME_, 0, __VA_ARGS__)
+#define FMT_NAME_(p, i, k, n)	FMT_SEP_##i #n
+#define FMT_SEP_0
+#define FMT_SEP_1	" "
+#define FMT_SEP_2	" "
+#define FMT_SEP_3	" "
+#define FMT_SEP_4	" "
+#define FMT_SEP_5	" "
+#define FMT_SEP_6	" "
+#define FMT_SEP_7	" "
 
 enum fmt_event_type {
-#define FMT_X(name, code, fam, kinds, names) FMT_EV_##name = code,
+#define FMT_X(name, code, fam, ...) FMT_EV_##name = code,
 	FMT_EVENT_LIST(FMT_X)
 #undef FMT_X
 	FMT_EV_MAX = 128	/* codes are < 128: one byte in both forms */
+};
+
+/*
+ * Field indices, FMT_F_<EVENT>_<field>: ev.f[FMT_F_ALLOC_size].  FMT_NF_<EVENT>
+ * is the number of fields.
+ */
+enum fmt_field {
+#define FMT_FIELD_(p, i, k, n)	p##_##n = i,
+#define FMT_X(name, code, fam, ...)					\
+	FMT_EACH(FMT_FIELD_, FMT_F_##name, __VA_ARGS__)			\
+	FMT_NF_##name = FMT_NARGS(__VA_ARGS__),
+	FMT_EVENT_LIST(FMT_X)
+#undef FMT_X
+#undef FMT_FIELD_
+	/* every blocking event's first field is `dur` (test-format.c) */
+	FMT_F_DUR = 0
 };
 
 /* THREAD_END.how, EXIT.how, FORK.kind, THREAD_JOIN.kind */
@@ -197,6 +281,22 @@ const char *fmt_call_name(uint64_t call);
 #define FMT_MAX_STACK	128	/* frames */
 #define FMT_MAX_STR	4096	/* bytes of one inline string */
 
+/*
+ * A field name several events share means one thing in all of them: its
+ * role.  Modules that treat every event with an `obj`, a `call` or a start
+ * `routine` alike find it at in->at.obj, in->at.call, in->at.routine (the
+ * index, or -1 where the event has none), filled from the names once.
+ */
+#define FMT_ROLE_LIST(X)						\
+	X(dur) X(obj) X(fd) X(call) X(result) X(bytes) X(waker) X(wake_dt) \
+	X(holder) X(routine)
+
+struct fmt_roles {
+#define FMT_X(name) int8_t name;
+	FMT_ROLE_LIST(FMT_X)
+#undef FMT_X
+};
+
 struct fmt_event_info {
 	const char *name;	/* lower case, as `ctrace dump` prints it */
 	const char *kinds;	/* one letter per field, see above */
@@ -208,7 +308,17 @@ struct fmt_event_info {
 	int8_t str2_field;	/* index of the second 'n' field or -1 */
 	uint8_t signed_mask;	/* bit i: field i is 's' (zigzag) */
 	uint8_t inline_mask;	/* bit i: field i is 'k' or 'n' */
+	struct fmt_roles at;	/* where the fields with a role are */
+	uint8_t field_off[FMT_MAX_FIELDS];	/* of each name in names */
+	const char *names;	/* the field names, each ending in a NUL */
 };
+
+/* fmt_field() : the name of field i of `in` ("size"), i < in->nfields */
+static inline const char *fmt_field(const struct fmt_event_info *in,
+				    unsigned i)
+{
+	return in->names + in->field_off[i];
+}
 
 /*
  * fmt_event_info() : schema of event type `type`.
@@ -258,8 +368,8 @@ uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
  * The kinds string of each type as a constant (fmt_kinds_ALLOC = "auuk"),
  * for fmt_encode_kinds() below.
  */
-#define FMT_X(name, code, fam, kinds, names)				\
-	static const char fmt_kinds_##name[] = kinds;
+#define FMT_X(name, code, fam, ...)					\
+	static const char fmt_kinds_##name[] = FMT_KINDS(__VA_ARGS__);
 FMT_EVENT_LIST(FMT_X)
 #undef FMT_X
 

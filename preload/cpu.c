@@ -175,10 +175,10 @@ static void emit_reading(unsigned why, unsigned src, uint64_t run,
 {
 	struct fmt_event ev = { .type = FMT_EV_SCHED };
 
-	ev.f[0] = why;
-	ev.f[1] = src;
-	ev.f[2] = run;
-	ev.f[3] = wait;
+	ev.f[FMT_F_SCHED_why] = why;
+	ev.f[FMT_F_SCHED_src] = src;
+	ev.f[FMT_F_SCHED_run] = run;
+	ev.f[FMT_F_SCHED_wait] = wait;
 	ev.ts = pl_now();
 	pl_emit(&ev, ev.ts);
 }
@@ -229,8 +229,8 @@ static void emit_deferred(void)
 	uint64_t pc = deferred.pc;
 
 	ev.ts = deferred.ts;
-	ev.f[0] = deferred.ns;
-	ev.f[1] = FMT_SCHED_SRC_NONE;
+	ev.f[FMT_F_CPU_SAMPLE_period] = deferred.ns;
+	ev.f[FMT_F_CPU_SAMPLE_src] = FMT_SCHED_SRC_NONE;
 	ev.stack = &pc;
 	ev.nstack = pc != 0;
 	deferred.ns = 0;
@@ -254,8 +254,9 @@ static void sample(const siginfo_t *si, const void *uc)
 	if (deferred.ns)
 		emit_deferred();
 	nsamples++;
-	ev.f[0] = ns;
-	ev.f[1] = pl_cpu_read(0, &ev.f[2], &ev.f[3]);
+	ev.f[FMT_F_CPU_SAMPLE_period] = ns;
+	ev.f[FMT_F_CPU_SAMPLE_src] = pl_cpu_read(0, &ev.f[FMT_F_CPU_SAMPLE_run],
+						 &ev.f[FMT_F_CPU_SAMPLE_wait]);
 	ev.ts = pl_tls.hold_ts ? pl_tls.hold_ts : pl_now();
 	ev.stack = st;
 	ev.nstack = pc ? pl_stack_n(st, (void *)(uintptr_t)pc,

@@ -541,7 +541,8 @@ static inline void clamp_ts(struct pl_buf *b, struct fmt_event *ev,
 	d = b->last_ts - ev->ts;
 	ev->ts = b->last_ts;
 	if (kinds[0] == 'd')
-		ev->f[0] = ev->f[0] > d ? ev->f[0] - d : 0;
+		ev->f[FMT_F_DUR] = ev->f[FMT_F_DUR] > d ?
+				   ev->f[FMT_F_DUR] - d : 0;
 }
 
 /* send_buf() out of the hot path, errno kept: the program's errno must
@@ -607,9 +608,9 @@ static PL_SLOW_FN void append_cut(struct pl_buf *b, uint64_t now)
 	struct fmt_event ev = { .type = FMT_EV_STACK_CUT };
 
 	ev.ts = b->last_ts;
-	ev.f[0] = pl_tls.cut_n;
-	ev.f[1] = pl_tls.cut_room;
-	ev.f[2] = pl_unwind_room();
+	ev.f[FMT_F_STACK_CUT_count] = pl_tls.cut_n;
+	ev.f[FMT_F_STACK_CUT_room] = pl_tls.cut_room;
+	ev.f[FMT_F_STACK_CUT_need] = pl_unwind_room();
 	pl_tls.cut_n = 0;
 	append(b, &ev, now, fmt_event_info(FMT_EV_STACK_CUT)->kinds);
 }
@@ -664,7 +665,8 @@ emit(struct fmt_event *ev, uint64_t now, const char *kinds)
 	pl_leave();
 	/* a long block ends a stretch the scheduler's accounting can
 	 * split: read it (about 20 us against at least 10 ms) */
-	if (kinds[0] == 'd' && PL_UNLIKELY(ev->f[0] >= PL_CPU_BLOCK_NS) &&
+	if (kinds[0] == 'd' &&
+	    PL_UNLIKELY(ev->f[FMT_F_DUR] >= PL_CPU_BLOCK_NS) &&
 	    pl_on(FMT_FAM_CPU))
 		pl_cpu_after_block();
 }
@@ -722,20 +724,22 @@ static void at_exit(struct pl_buf *b)
 	if (ts && ts <= now) {
 		ra = (uintptr_t)pd->ra;
 		ev.ts = ts;
-		ev.f[0] = now - ts;
-		ev.f[1] = pd->type;
-		ev.f[2] = pd->obj;
-		ev.f[3] = (uint64_t)pd->fd;
-		ev.f[4] = pd->call;
+		ev.f[FMT_F_UNFINISHED_dur] = now - ts;
+		ev.f[FMT_F_UNFINISHED_type] = pd->type;
+		ev.f[FMT_F_UNFINISHED_obj] = pd->obj;
+		ev.f[FMT_F_UNFINISHED_fd] = (uint64_t)pd->fd;
+		ev.f[FMT_F_UNFINISHED_call] = pd->call;
 		ev.stack = &ra;
 		ev.nstack = 1;
 		append(b, &ev, now, fmt_kinds_UNFINISHED);
 	}
 	if (pl_on(FMT_FAM_CPU)) {
 		ev = (struct fmt_event){ .type = FMT_EV_SCHED, .ts = now };
-		ev.f[0] = FMT_SCHED_EXIT;
-		ev.f[1] = pl_cpu_read(b == pl_tls.buf ? 0 : b->tid, &ev.f[2],
-				      &ev.f[3]);
+		ev.f[FMT_F_SCHED_why] = FMT_SCHED_EXIT;
+		ev.f[FMT_F_SCHED_src] =
+			pl_cpu_read(b == pl_tls.buf ? 0 : b->tid,
+				    &ev.f[FMT_F_SCHED_run],
+				    &ev.f[FMT_F_SCHED_wait]);
 		append(b, &ev, now, fmt_kinds_SCHED);
 	}
 }
@@ -837,7 +841,7 @@ static void thread_exit_cb(void *p)
 	pl_cpu_thread_end();
 	if (!pl_tls.ended && pl_tls.started && pl_on(FMT_FAM_THREAD)) {
 		ev.ts = pl_now();
-		ev.f[0] = FMT_END_PTHREAD_EXIT;
+		ev.f[FMT_F_THREAD_END_how] = FMT_END_PTHREAD_EXIT;
 		pl_emit(&ev, ev.ts);
 	}
 	errno = e;

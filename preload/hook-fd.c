@@ -60,9 +60,9 @@ void io_fd_open(int fd, unsigned call, int from, const char *name, void *ra)
 	int e = errno;
 
 	ev.ts = pl_now();
-	ev.f[0] = (uint64_t)(int64_t)fd;
-	ev.f[1] = call;
-	ev.f[2] = from > 0 ? (uint64_t)from : 0;
+	ev.f[FMT_F_FD_OPEN_fd] = (uint64_t)(int64_t)fd;
+	ev.f[FMT_F_FD_OPEN_call] = call;
+	ev.f[FMT_F_FD_OPEN_from] = from > 0 ? (uint64_t)from : 0;
 	ev.str = name;
 	ev.slen = name ? strnlen(name, FMT_MAX_STR) : 0;
 	ev.stack = st;
@@ -76,8 +76,8 @@ static void fd_closed(int fd, int r, int e)
 	struct fmt_event ev = { .type = FMT_EV_FD_CLOSE };
 
 	ev.ts = pl_now();
-	ev.f[0] = (uint64_t)(int64_t)fd;
-	ev.f[1] = io_res(r, e);
+	ev.f[FMT_F_FD_CLOSE_fd] = (uint64_t)(int64_t)fd;
+	ev.f[FMT_F_FD_CLOSE_result] = io_res(r, e);
 	pl_emit(&ev, ev.ts);
 }
 

@@ -323,9 +323,9 @@ rec_alloc(void *p, size_t n, unsigned call, void *ra)
 		return;
 	ev.type = FMT_EV_ALLOC;
 	ev.ts = pl_now();
-	ev.f[0] = (uintptr_t)p;
-	ev.f[1] = n;
-	ev.f[2] = call;
+	ev.f[FMT_F_ALLOC_addr] = (uintptr_t)p;
+	ev.f[FMT_F_ALLOC_size] = n;
+	ev.f[FMT_F_ALLOC_call] = call;
 	ev.stack = st;
 	ev.nstack = pl_stack_n(st, ra, depth);
 	ev.slen = ev.slen2 = 0;
@@ -338,8 +338,8 @@ static void emit_free(void *p, unsigned call)
 
 	ev.type = FMT_EV_FREE;
 	ev.ts = pl_now();
-	ev.f[0] = (uintptr_t)p;
-	ev.f[1] = call;
+	ev.f[FMT_F_FREE_addr] = (uintptr_t)p;
+	ev.f[FMT_F_FREE_call] = call;
 	ev.nstack = 0;
 	ev.slen = ev.slen2 = 0;
 	pl_emit_free(&ev, ev.ts);
@@ -382,9 +382,9 @@ rec_realloc(void *p, void *old, size_t n, void *ra)
 	}
 	ev.type = FMT_EV_REALLOC;
 	ev.ts = pl_now();
-	ev.f[0] = (uintptr_t)p;
-	ev.f[1] = (uintptr_t)old;
-	ev.f[2] = n;
+	ev.f[FMT_F_REALLOC_addr] = (uintptr_t)p;
+	ev.f[FMT_F_REALLOC_old] = (uintptr_t)old;
+	ev.f[FMT_F_REALLOC_size] = n;
 	ev.stack = st;
 	ev.nstack = pl_stack_n(st, ra, depth);
 	ev.slen = ev.slen2 = 0;
@@ -619,10 +619,11 @@ static PL_SLOW void rec_mmap(void *p, size_t n, int prot, int flags, int fd,
 
 	ev.type = FMT_EV_MMAP;
 	ev.ts = pl_now();
-	ev.f[0] = p == MAP_FAILED ? 0 : (uintptr_t)p;
-	ev.f[1] = n;
-	ev.f[2] = (unsigned)prot;
-	ev.f[3] = (uint64_t)(int64_t)((flags & MAP_ANONYMOUS) ? -1 : fd);
+	ev.f[FMT_F_MMAP_addr] = p == MAP_FAILED ? 0 : (uintptr_t)p;
+	ev.f[FMT_F_MMAP_size] = n;
+	ev.f[FMT_F_MMAP_prot] = (unsigned)prot;
+	ev.f[FMT_F_MMAP_fd] =
+		(uint64_t)(int64_t)((flags & MAP_ANONYMOUS) ? -1 : fd);
 	ev.stack = st;
 	ev.nstack = pl_stack(st, ra);
 	ev.slen = ev.slen2 = 0;
@@ -669,9 +670,9 @@ PL_EXPORT int munmap(void *a, size_t n)
 	r = pl_real.munmap(a, n);
 	e = errno;
 	ev.type = FMT_EV_MUNMAP;
-	ev.f[0] = (uintptr_t)a;
-	ev.f[1] = n;
-	ev.f[2] = (uint64_t)(int64_t)(r ? -e : 0);
+	ev.f[FMT_F_MUNMAP_addr] = (uintptr_t)a;
+	ev.f[FMT_F_MUNMAP_size] = n;
+	ev.f[FMT_F_MUNMAP_result] = (uint64_t)(int64_t)(r ? -e : 0);
 	ev.nstack = 0;
 	ev.slen = ev.slen2 = 0;
 	pl_emit(&ev, pl_now());

@@ -45,6 +45,12 @@
 
 #include "io.h"
 
+/* READ and WRITE have one layout: rw_done() fills both by READ's names */
+_Static_assert(FMT_F_READ_fd == FMT_F_WRITE_fd &&
+	       FMT_F_READ_bytes == FMT_F_WRITE_bytes &&
+	       FMT_F_READ_result == FMT_F_WRITE_result &&
+	       FMT_F_READ_call == FMT_F_WRITE_call, "READ and WRITE differ");
+
 /* rw_done() : record a READ or WRITE that started at t0; res as io_res */
 static void rw_done(unsigned type, int fd, uint64_t bytes, uint64_t res,
 		    unsigned call, uint64_t t0, void *ra)
@@ -54,13 +60,13 @@ static void rw_done(unsigned type, int fd, uint64_t bytes, uint64_t res,
 
 	pl_unpend();
 	ev.ts = t0;
-	ev.f[0] = t1 - t0;
-	ev.f[1] = (uint64_t)(int64_t)fd;
-	ev.f[2] = bytes;
-	ev.f[3] = res;
-	ev.f[4] = call;
+	ev.f[FMT_F_DUR] = t1 - t0;
+	ev.f[FMT_F_READ_fd] = (uint64_t)(int64_t)fd;
+	ev.f[FMT_F_READ_bytes] = bytes;
+	ev.f[FMT_F_READ_result] = res;
+	ev.f[FMT_F_READ_call] = call;
 	ev.stack = st;
-	ev.nstack = ev.f[0] >= IO_BLOCKED_NS ? pl_stack_block(st, ra) :
+	ev.nstack = ev.f[FMT_F_DUR] >= IO_BLOCKED_NS ? pl_stack_block(st, ra) :
 		    pl_stack(st, ra);
 	pl_emit_rw(&ev, t1);
 }
@@ -565,10 +571,10 @@ static void accept_done(int lfd, int r, int e, unsigned call, uint64_t t0,
 
 	pl_unpend();
 	ev.ts = t0;
-	ev.f[0] = t1 - t0;
-	ev.f[1] = (uint64_t)(int64_t)lfd;
-	ev.f[2] = io_res(r, e);
-	ev.f[3] = call;
+	ev.f[FMT_F_ACCEPT_dur] = t1 - t0;
+	ev.f[FMT_F_ACCEPT_fd] = (uint64_t)(int64_t)lfd;
+	ev.f[FMT_F_ACCEPT_result] = io_res(r, e);
+	ev.f[FMT_F_ACCEPT_call] = call;
 	ev.stack = st;
 	ev.nstack = pl_stack_block(st, ra);
 	pl_emit(&ev, t1);
@@ -625,9 +631,9 @@ static void connect_done(int fd, const struct sockaddr *sa, socklen_t len,
 	else
 		snprintf(peer, sizeof(peer), "?");
 	ev.ts = t0;
-	ev.f[0] = t1 - t0;
-	ev.f[1] = (uint64_t)(int64_t)fd;
-	ev.f[2] = io_res(r, e);
+	ev.f[FMT_F_CONNECT_dur] = t1 - t0;
+	ev.f[FMT_F_CONNECT_fd] = (uint64_t)(int64_t)fd;
+	ev.f[FMT_F_CONNECT_result] = io_res(r, e);
 	ev.str = peer;
 	ev.slen = strlen(peer);
 	ev.stack = st;

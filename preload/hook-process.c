@@ -46,8 +46,9 @@ static void record_fork(pid_t pid, int e, unsigned kind, uint64_t ts,
 	if (!pl_on(FMT_FAM_PROCESS))
 		return;
 	ev.ts = ts;
-	ev.f[0] = pid < 0 ? (uint64_t)-(int64_t)e : (uint64_t)pid;
-	ev.f[1] = kind;
+	ev.f[FMT_F_FORK_child] = pid < 0 ? (uint64_t)-(int64_t)e :
+					   (uint64_t)pid;
+	ev.f[FMT_F_FORK_kind] = kind;
 	ev.stack = st;
 	ev.nstack = pl_stack(st, ra);
 	pl_emit(&ev, pl_now());
@@ -115,10 +116,10 @@ static int spawned(int r, pid_t *pid, const char *path, uint64_t ts,
 	int e = errno;
 
 	ev.ts = ts;
-	ev.f[0] = r ? 0 : (uint64_t)*pid;
+	ev.f[FMT_F_SPAWN_child] = r ? 0 : (uint64_t)*pid;
 	ev.str = r == EFAULT ? NULL : path;	/* it may be the bad pointer */
 	ev.slen = ev.str ? strnlen(path, FMT_MAX_STR) : 0;
-	ev.f[2] = (uint64_t)(int64_t)r;
+	ev.f[FMT_F_SPAWN_result] = (uint64_t)(int64_t)r;
 	ev.stack = st;
 	ev.nstack = pl_stack(st, ra);
 	pl_emit(&ev, pl_now());
@@ -209,7 +210,7 @@ static int exec_failed(int r, const char *path, void *ra)
 	ev.ts = pl_now();
 	ev.str = e == EFAULT ? NULL : path;	/* it may be the bad pointer */
 	ev.slen = ev.str ? strnlen(path, FMT_MAX_STR) : 0;
-	ev.f[1] = (uint64_t)-(int64_t)e;
+	ev.f[FMT_F_EXEC_FAIL_result] = (uint64_t)-(int64_t)e;
 	ev.stack = st;
 	ev.nstack = pl_stack(st, ra);
 	pl_emit(&ev, ev.ts);

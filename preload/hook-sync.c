@@ -147,9 +147,15 @@ void pl_wake_postfork_child(void)
 
 /*
  * blocked() : record a blocking event that started at t0 and ended now;
- * ev->f[1..] are filled by the caller; with wi > 0 the waker fields
- * f[wi], f[wi + 1] are looked up for wobj.  Keeps errno.
+ * the fields after dur are filled by the caller; with wi > 0 the waker
+ * fields, waker at f[wi] and wake_dt at f[wi + 1], are looked up for
+ * wobj.  Keeps errno.
  */
+_Static_assert(FMT_F_MUTEX_BLOCK_wake_dt == FMT_F_MUTEX_BLOCK_waker + 1 &&
+	       FMT_F_COND_WAIT_wake_dt == FMT_F_COND_WAIT_waker + 1 &&
+	       FMT_F_SEM_WAIT_wake_dt == FMT_F_SEM_WAIT_waker + 1 &&
+	       FMT_F_FUTEX_WAIT_wake_dt == FMT_F_FUTEX_WAIT_waker + 1,
+	       "wake_dt follows waker");
 static void blocked(struct fmt_event *ev, uint64_t t0, void *ra, int wi,
 		    const void *wobj)
 {
@@ -157,7 +163,7 @@ static void blocked(struct fmt_event *ev, uint64_t t0, void *ra, int wi,
 
 	pl_unpend();
 	ev->ts = t0;
-	ev->f[0] = t1 - t0;
+	ev->f[FMT_F_DUR] = t1 - t0;
 	if (wi > 0)
 		wake_find(wobj, t0, t1, &ev->f[wi], &ev->f[wi + 1]);
 	ev->stack = st;
@@ -199,10 +205,10 @@ static PL_SLOW int mutex_slow(pthread_mutex_t *m, int how, clockid_t clk,
 	else
 		r = REAL(pthread_mutex_clocklock)(m, clk, abs);
 	e = errno;
-	ev.f[1] = (uintptr_t)m;
-	ev.f[2] = holder;
-	ev.f[3] = (uint64_t)(int64_t)r;
-	blocked(&ev, t0, ra, 4, m);
+	ev.f[FMT_F_MUTEX_BLOCK_obj] = (uintptr_t)m;
+	ev.f[FMT_F_MUTEX_BLOCK_holder] = holder;
+	ev.f[FMT_F_MUTEX_BLOCK_result] = (uint64_t)(int64_t)r;
+	blocked(&ev, t0, ra, FMT_F_MUTEX_BLOCK_waker, m);
 	errno = e;
 	return r;
 }
@@ -275,7 +281,7 @@ static PL_SLOW int mutex_unlock_slow(pthread_mutex_t *m, void *ra)
 		return r;
 	}
 	e = errno;
-	ev.f[0] = (uintptr_t)m;
+	ev.f[FMT_F_MUTEX_WAKE_obj] = (uintptr_t)m;
 	waking(&ev, ts, ra);
 	errno = e;
 	return r;
@@ -309,9 +315,9 @@ static PL_SLOW int rw_slow(pthread_rwlock_t *l, int wr, int how, clockid_t clk,
 		r = wr ? REAL(pthread_rwlock_clockwrlock)(l, clk, abs) :
 			 REAL(pthread_rwlock_clockrdlock)(l, clk, abs);
 	e = errno;
-	ev.f[1] = (uintptr_t)l;
-	ev.f[2] = wr;
-	ev.f[3] = (uint64_t)(int64_t)r;
+	ev.f[FMT_F_RWLOCK_BLOCK_obj] = (uintptr_t)l;
+	ev.f[FMT_F_RWLOCK_BLOCK_write] = wr;
+	ev.f[FMT_F_RWLOCK_BLOCK_result] = (uint64_t)(int64_t)r;
 	blocked(&ev, t0, ra, 0, NULL);
 	errno = e;
 	return r;
@@ -387,10 +393,10 @@ static int cond_done(int r, pthread_cond_t *c, pthread_mutex_t *m,
 	struct fmt_event ev = { .type = FMT_EV_COND_WAIT };
 	int e = errno;
 
-	ev.f[1] = (uintptr_t)c;
-	ev.f[2] = (uintptr_t)m;
-	ev.f[3] = (uint64_t)(int64_t)r;
-	blocked(&ev, t0, ra, 4, c);
+	ev.f[FMT_F_COND_WAIT_obj] = (uintptr_t)c;
+	ev.f[FMT_F_COND_WAIT_mutex] = (uintptr_t)m;
+	ev.f[FMT_F_COND_WAIT_result] = (uint64_t)(int64_t)r;
+	blocked(&ev, t0, ra, FMT_F_COND_WAIT_waker, c);
 	errno = e;
 	return r;
 }
@@ -443,8 +449,8 @@ static int cond_wake(pthread_cond_t *c, int all, void *ra)
 	wake_note(c, ts);
 	r = all ? REAL(pthread_cond_broadcast)(c) : REAL(pthread_cond_signal)(c);
 	e = errno;
-	ev.f[0] = (uintptr_t)c;
-	ev.f[1] = all;
+	ev.f[FMT_F_COND_SIGNAL_obj] = (uintptr_t)c;
+	ev.f[FMT_F_COND_SIGNAL_all] = all;
 	waking(&ev, ts, ra);
 	errno = e;
 	return r;
@@ -482,9 +488,9 @@ static PL_SLOW int sem_slow(sem_t *s, int how, clockid_t clk,
 	else
 		r = REAL(sem_clockwait)(s, clk, abs);
 	e = errno;
-	ev.f[1] = (uintptr_t)s;
-	ev.f[2] = r ? (uint64_t)-(int64_t)e : 0;
-	blocked(&ev, t0, ra, 3, s);
+	ev.f[FMT_F_SEM_WAIT_obj] = (uintptr_t)s;
+	ev.f[FMT_F_SEM_WAIT_result] = r ? (uint64_t)-(int64_t)e : 0;
+	blocked(&ev, t0, ra, FMT_F_SEM_WAIT_waker, s);
 	errno = e;
 	return r;
 }
@@ -547,7 +553,7 @@ static PL_SLOW int sem_post_slow(sem_t *s, void *ra)
 	r = REAL(sem_post)(s);
 	e = errno;
 	if (r == 0) {
-		ev.f[0] = (uintptr_t)s;
+		ev.f[FMT_F_SEM_POST_obj] = (uintptr_t)s;
 		waking(&ev, ts, ra);
 	}
 	pl_release();
@@ -577,8 +583,8 @@ PL_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 	pl_pend(FMT_EV_BARRIER_WAIT, t0, (uintptr_t)b, -1, 0, RA());
 	r = REAL(pthread_barrier_wait)(b);
 	e = errno;
-	ev.f[1] = (uintptr_t)b;
-	ev.f[2] = (uint64_t)(int64_t)r;
+	ev.f[FMT_F_BARRIER_WAIT_obj] = (uintptr_t)b;
+	ev.f[FMT_F_BARRIER_WAIT_result] = (uint64_t)(int64_t)r;
 	blocked(&ev, t0, RA(), 0, NULL);
 	errno = e;
 	return r;
@@ -593,7 +599,7 @@ static PL_SLOW int spin_slow(pthread_spinlock_t *l, void *ra)
 	pl_pend(FMT_EV_SPIN_BLOCK, t0, (uintptr_t)l, -1, 0, ra);
 	r = REAL(pthread_spin_lock)(l);
 	e = errno;
-	ev.f[1] = (uintptr_t)l;
+	ev.f[FMT_F_SPIN_BLOCK_obj] = (uintptr_t)l;
 	blocked(&ev, t0, ra, 0, NULL);
 	errno = e;
 	return r;
@@ -628,11 +634,12 @@ static PL_SLOW long futex_wait(long *a, void *ra)
 	pl_pend(FMT_EV_FUTEX_WAIT, t0, (uint64_t)a[0], -1, 0, ra);
 	r = REAL(syscall)(SYS_futex, a[0], a[1], a[2], a[3], a[4], a[5]);
 	e = errno;
-	ev.f[1] = (uint64_t)a[0];
-	ev.f[2] = (uint32_t)a[1];
-	ev.f[3] = (uint32_t)a[2];
-	ev.f[4] = r < 0 ? (uint64_t)-(int64_t)e : (uint64_t)r;
-	blocked(&ev, t0, ra, 5, (void *)a[0]);
+	ev.f[FMT_F_FUTEX_WAIT_obj] = (uint64_t)a[0];
+	ev.f[FMT_F_FUTEX_WAIT_op] = (uint32_t)a[1];
+	ev.f[FMT_F_FUTEX_WAIT_val] = (uint32_t)a[2];
+	ev.f[FMT_F_FUTEX_WAIT_result] = r < 0 ? (uint64_t)-(int64_t)e :
+						(uint64_t)r;
+	blocked(&ev, t0, ra, FMT_F_FUTEX_WAIT_waker, (void *)a[0]);
 	errno = e;
 	return r;
 }
@@ -647,9 +654,10 @@ static PL_SLOW long futex_wake(long *a, void *ra)
 	wake_note((void *)a[0], ts);
 	r = REAL(syscall)(SYS_futex, a[0], a[1], a[2], a[3], a[4], a[5]);
 	e = errno;
-	ev.f[0] = (uint64_t)a[0];
-	ev.f[1] = (uint32_t)a[1];
-	ev.f[2] = r < 0 ? (uint64_t)-(int64_t)e : (uint64_t)r;
+	ev.f[FMT_F_FUTEX_WAKE_obj] = (uint64_t)a[0];
+	ev.f[FMT_F_FUTEX_WAKE_op] = (uint32_t)a[1];
+	ev.f[FMT_F_FUTEX_WAKE_result] = r < 0 ? (uint64_t)-(int64_t)e :
+						(uint64_t)r;
 	waking(&ev, ts, ra);
 	errno = e;
 	return r;

@@ -46,7 +46,7 @@ static void emit_name(pthread_t th, const char *name)
 	struct fmt_event ev = { .type = FMT_EV_THREAD_NAME };
 
 	ev.ts = pl_now();
-	ev.f[0] = (uintptr_t)th;
+	ev.f[FMT_F_THREAD_NAME_handle] = (uintptr_t)th;
 	ev.str = name;
 	ev.slen = strnlen(name, 64);
 	pl_emit(&ev, ev.ts);
@@ -97,7 +97,7 @@ static void thread_end(unsigned how)
 	pl_cpu_thread_end();
 	if (pl_on(FMT_FAM_THREAD)) {
 		ev.ts = pl_now();
-		ev.f[0] = how;
+		ev.f[FMT_F_THREAD_END_how] = how;
 		pl_emit(&ev, ev.ts);
 	}
 	pl_thread_ended();
@@ -120,9 +120,9 @@ static void *trampoline(void *p)
 	pl_tls.started = 1;
 	if (pl_on(FMT_FAM_THREAD)) {
 		ev.ts = pl_now();
-		ev.f[0] = parent;
-		ev.f[1] = (uintptr_t)pthread_self();
-		ev.f[2] = (uintptr_t)fn;
+		ev.f[FMT_F_THREAD_START_parent] = parent;
+		ev.f[FMT_F_THREAD_START_handle] = (uintptr_t)pthread_self();
+		ev.f[FMT_F_THREAD_START_routine] = (uintptr_t)fn;
 		pl_emit(&ev, ev.ts);
 		born = ev.ts;
 	}
@@ -166,9 +166,9 @@ PL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 		errno = e;
 		return r;
 	}
-	ev.f[0] = r ? 0 : (uintptr_t)*th;
-	ev.f[1] = (uintptr_t)fn;
-	ev.f[2] = (uint64_t)(int64_t)r;
+	ev.f[FMT_F_THREAD_CREATE_handle] = r ? 0 : (uintptr_t)*th;
+	ev.f[FMT_F_THREAD_CREATE_routine] = (uintptr_t)fn;
+	ev.f[FMT_F_THREAD_CREATE_result] = (uint64_t)(int64_t)r;
 	ev.stack = st;
 	ev.nstack = pl_stack(st, ra);
 	pl_emit(&ev, pl_now());
@@ -193,10 +193,10 @@ static int join_done(int r, pthread_t th, unsigned kind, uint64_t t0,
 
 	pl_unpend();
 	ev.ts = t0;
-	ev.f[0] = now - t0;
-	ev.f[1] = (uintptr_t)th;
-	ev.f[2] = kind;
-	ev.f[3] = (uint64_t)(int64_t)r;
+	ev.f[FMT_F_THREAD_JOIN_dur] = now - t0;
+	ev.f[FMT_F_THREAD_JOIN_handle] = (uintptr_t)th;
+	ev.f[FMT_F_THREAD_JOIN_kind] = kind;
+	ev.f[FMT_F_THREAD_JOIN_result] = (uint64_t)(int64_t)r;
 	ev.stack = st;
 	ev.nstack = pl_stack_block(st, ra);
 	pl_emit(&ev, now);
@@ -267,8 +267,8 @@ PL_EXPORT int pthread_detach(pthread_t th)
 	if (!pl_on(FMT_FAM_THREAD))
 		return r;
 	ev.ts = pl_now();
-	ev.f[0] = (uintptr_t)th;
-	ev.f[1] = (uint64_t)(int64_t)r;
+	ev.f[FMT_F_THREAD_DETACH_handle] = (uintptr_t)th;
+	ev.f[FMT_F_THREAD_DETACH_result] = (uint64_t)(int64_t)r;
 	pl_emit(&ev, ev.ts);
 	errno = e;
 	return r;

@@ -29,58 +29,77 @@ static void str(const char *s, const char **p, uint32_t *n)
 	*n = s ? strnlen(s, FMT_MAX_STR) : 0;
 }
 
-static void emit(unsigned type, uint64_t a, uint64_t b, const char *s1,
-		 const char *s2)
+/* emit() : record ev, its plain fields filled, with its strings */
+static void emit(struct fmt_event *ev, const char *s1, const char *s2)
 {
-	struct fmt_event ev;
-
-	ev.type = type;
-	ev.ts = pl_now();
-	ev.f[0] = a;
-	ev.f[1] = b;
-	ev.nstack = 0;
-	ev.slen = ev.slen2 = 0;
+	ev->ts = pl_now();
+	ev->nstack = 0;
+	ev->slen = ev->slen2 = 0;
 	if (s1)
-		str(s1, &ev.str, &ev.slen);
+		str(s1, &ev->str, &ev->slen);
 	if (s2)
-		str(s2, &ev.str2, &ev.slen2);
-	pl_emit(&ev, ev.ts);
+		str(s2, &ev->str2, &ev->slen2);
+	pl_emit(ev, ev->ts);
 }
 
 static ctrace_task_t task_begin(const char *type, ctrace_task_t parent)
 {
 	ctrace_task_t id = __atomic_fetch_add(&next_task, 1,
 					      __ATOMIC_RELAXED);
+	struct fmt_event ev;
 
-	if (pl_on(FMT_FAM_USER))
-		emit(FMT_EV_TASK_BEGIN, id, parent, type ? type : "", NULL);
+	if (pl_on(FMT_FAM_USER)) {
+		ev.type = FMT_EV_TASK_BEGIN;
+		ev.f[FMT_F_TASK_BEGIN_id] = id;
+		ev.f[FMT_F_TASK_BEGIN_parent] = parent;
+		emit(&ev, type ? type : "", NULL);
+	}
 	return id;
 }
 
 static void task_end(ctrace_task_t task)
 {
-	if (pl_on(FMT_FAM_USER))
-		emit(FMT_EV_TASK_END, task, 0, NULL, NULL);
+	struct fmt_event ev;
+
+	if (pl_on(FMT_FAM_USER)) {
+		ev.type = FMT_EV_TASK_END;
+		ev.f[FMT_F_TASK_END_id] = task;
+		emit(&ev, NULL, NULL);
+	}
 }
 
 static void region_begin(ctrace_task_t task, const char *type)
 {
-	if (pl_on(FMT_FAM_USER))
-		emit(FMT_EV_REGION_BEGIN, task, 0, type ? type : "", NULL);
+	struct fmt_event ev;
+
+	if (pl_on(FMT_FAM_USER)) {
+		ev.type = FMT_EV_REGION_BEGIN;
+		ev.f[FMT_F_REGION_BEGIN_task] = task;
+		emit(&ev, type ? type : "", NULL);
+	}
 }
 
 static void region_end(ctrace_task_t task, const char *type)
 {
-	if (pl_on(FMT_FAM_USER))
-		emit(FMT_EV_REGION_END, task, 0, type ? type : "", NULL);
+	struct fmt_event ev;
+
+	if (pl_on(FMT_FAM_USER)) {
+		ev.type = FMT_EV_REGION_END;
+		ev.f[FMT_F_REGION_END_task] = task;
+		emit(&ev, type ? type : "", NULL);
+	}
 }
 
 static void log_msg(ctrace_task_t task, const char *category,
 		    const char *message)
 {
-	if (pl_on(FMT_FAM_USER))
-		emit(FMT_EV_LOG, task, 0, category ? category : "",
-		     message ? message : "");
+	struct fmt_event ev;
+
+	if (pl_on(FMT_FAM_USER)) {
+		ev.type = FMT_EV_LOG;
+		ev.f[FMT_F_LOG_task] = task;
+		emit(&ev, category ? category : "", message ? message : "");
+	}
 }
 
 PL_EXPORT const struct ctrace_api_v1 ctrace_api_v1 = {

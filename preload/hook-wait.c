@@ -59,12 +59,12 @@ static void poll_done(int fd, uint64_t nfds, int64_t tmo, long r, int e,
 
 	pl_unpend();
 	ev.ts = t0;
-	ev.f[0] = t1 - t0;
-	ev.f[1] = (uint64_t)(int64_t)fd;
-	ev.f[2] = nfds;
-	ev.f[3] = (uint64_t)tmo;
-	ev.f[4] = io_res(r, e);
-	ev.f[5] = call;
+	ev.f[FMT_F_POLL_dur] = t1 - t0;
+	ev.f[FMT_F_POLL_fd] = (uint64_t)(int64_t)fd;
+	ev.f[FMT_F_POLL_nfds] = nfds;
+	ev.f[FMT_F_POLL_timeout] = (uint64_t)tmo;
+	ev.f[FMT_F_POLL_result] = io_res(r, e);
+	ev.f[FMT_F_POLL_call] = call;
 	ev.stack = st;
 	ev.nstack = pl_stack_block(st, ra);
 	pl_emit(&ev, t1);
@@ -229,10 +229,10 @@ static void slept(int64_t req, uint64_t res, unsigned call, uint64_t t0,
 
 	pl_unpend();
 	ev.ts = t0;
-	ev.f[0] = t1 - t0;
-	ev.f[1] = req < 0 ? 0 : (uint64_t)req;
-	ev.f[2] = res;
-	ev.f[3] = call;
+	ev.f[FMT_F_SLEEP_dur] = t1 - t0;
+	ev.f[FMT_F_SLEEP_req] = req < 0 ? 0 : (uint64_t)req;
+	ev.f[FMT_F_SLEEP_result] = res;
+	ev.f[FMT_F_SLEEP_call] = call;
 	ev.stack = st;
 	ev.nstack = pl_stack_block(st, ra);
 	pl_emit(&ev, t1);

@@ -404,8 +404,8 @@ static void record_exit(int status, unsigned how)
 	if (!pl_on(FMT_FAM_PROCESS))
 		return;
 	ev.ts = pl_now();
-	ev.f[0] = (uint64_t)(int64_t)status;
-	ev.f[1] = how;
+	ev.f[FMT_F_EXIT_status] = (uint64_t)(int64_t)status;
+	ev.f[FMT_F_EXIT_how] = how;
 	pl_emit(&ev, ev.ts);
 }
 

@@ -189,8 +189,9 @@ static void test_schema(void)
 	unsigned code, defined = 0, bad = 0;
 	char buf[8];
 
-#define FMT_X(name, code, fam, kinds, fields)				\
-	ok(check_schema(code, #name, fam, kinds, fields),		\
+#define FMT_X(name, code, fam, ...)					\
+	ok(check_schema(code, #name, fam, FMT_KINDS(__VA_ARGS__),	\
+			FMT_NAMES(__VA_ARGS__)),			\
 	   "schema of %s (%u): name, kinds, fields", #name, code);	\
 	defined++;
 	FMT_EVENT_LIST(FMT_X)
@@ -328,12 +329,65 @@ static const char *form_name(enum fmt_form form)
 	return form == FMT_WIRE ? "wire" : "file";
 }
 
+/* field i of code, by its generated index idx, kind and name */
+static int check_field(unsigned code, unsigned i, unsigned idx,
+		       const char *kind, const char *name)
+{
+	const struct fmt_event_info *in = fmt_event_info(code);
+	char buf[32];
+
+	return idx == i && i < in->nfields && in->kinds[i] == kind[0] &&
+	       !strcmp(fmt_field(in, i), name) &&
+	       !strcmp(fmt_field_name(in, i, buf, sizeof(buf)), name);
+}
+
+/* in->at.role is the field of that name, or -1 */
+static int check_roles(const struct fmt_event_info *in)
+{
+	char buf[32];
+	int want;
+	unsigned i;
+
+#define FMT_X(role)							\
+	want = -1;							\
+	for (i = 0; i < in->nfields; i++)				\
+		if (!strcmp(fmt_field_name(in, i, buf, sizeof(buf)), #role)) \
+			want = i;					\
+	if (in->at.role != want)					\
+		return 0;
+	FMT_ROLE_LIST(FMT_X)
+#undef FMT_X
+	/* FMT_F_DUR: a blocking event's duration is its first field */
+	return in->kinds[0] == 'd' ? in->at.dur == FMT_F_DUR :
+	       in->at.dur < 0;
+}
+
+/* the generated names agree with the schema the readers use */
+static void test_field_names(void)
+{
+	const struct fmt_event_info *in;
+	unsigned bad;
+
+#define FMT_CHECK_(e, i, k, n)						\
+	bad += !check_field(FMT_EV_##e, i, FMT_F_##e##_##n, #k, #n);
+#define FMT_X(name, code, fam, ...)					\
+	in = fmt_event_info(code);					\
+	bad = 0;							\
+	FMT_EACH(FMT_CHECK_, name, __VA_ARGS__)				\
+	ok(!bad && FMT_NF_##name == in->nfields && check_roles(in),	\
+	   "%s: FMT_F_%s_* are its fields' indices, names and roles",	\
+	   #name, #name);
+	FMT_EVENT_LIST(FMT_X)
+#undef FMT_X
+#undef FMT_CHECK_
+}
+
 static void test_roundtrips(void)
 {
 	struct sample *s = malloc(BATCH * sizeof(*s));
 	uint8_t *buf = malloc(BATCH * FMT_EVENT_MAX_BYTES);
 	static const unsigned codes[] = {
-#define FMT_X(name, code, fam, kinds, fields) code,
+#define FMT_X(name, code, fam, ...) code,
 		FMT_EVENT_LIST(FMT_X)
 #undef FMT_X
 	};
@@ -742,6 +796,7 @@ int main(void)
 	test_varints();
 	test_wire_header();
 	test_schema();
+	test_field_names();
 	test_roundtrips();
 	test_limits();
 	test_prefixes();
