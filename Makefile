@@ -37,7 +37,9 @@ OPT     += -fsanitize=thread
 WARN    += -Wno-error
 endif
 NOTSAN   = $(filter-out -fsanitize=thread,$(1))
-BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE -I. -Iformat -Iutil -I$(O)/gen
+# the one version string (util/version.h): --version of every program
+VERSION_DEF = -DCTRACE_VERSION='"$(VERSION)"'
+BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE $(VERSION_DEF) -I. -Iformat -Iutil -I$(O)/gen
 ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
 
@@ -112,6 +114,9 @@ deps-ok: $(O)/.deps-ok
 $(O)/.deps-ok: scripts/deps.sh
 	$(Q)sh scripts/deps.sh
 	$(Q)mkdir -p $(O) && touch $@
+
+# a new VERSION reaches the programs that print it
+$(call obj,analyzer/main.c collector/main.c): Makefile
 
 $(LIB): $(call pic,$(PRELOAD_SRC) $(PRELOAD_FORMAT))
 	$(QP) LD $@
@@ -213,7 +218,7 @@ FUZZ_HARNESSES = trace-file trace-records collector-msg
 FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 # no -Werror: warnings are the main build's business, not a sanitizer's
-FUZZ_CFLAGS = -std=gnu11 -Wall -O1 -g -D_GNU_SOURCE -I. -Iformat -Iutil \
+FUZZ_CFLAGS = -std=gnu11 -Wall -O1 -g -D_GNU_SOURCE $(VERSION_DEF) -I. -Iformat -Iutil \
 	      -Ianalyzer -Icollector -Itests/fuzz -I$(O)/gen
 FUZZ_ANA_SRC = tests/fuzz/analyses.c $(ANALYZER_SRC) $(FORMAT_SRC) $(UTIL_SRC)
 FUZZ_ANA_GEN = $(PROTO_GEN) $(O)/gen/html-assets.c

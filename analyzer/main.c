@@ -17,6 +17,7 @@
 #include "analyze.h"
 #include "file.h"
 #include "log.h"
+#include "version.h"
 #include "wire.h"
 
 /* the commands and what they do, from cli.c's table */
@@ -25,7 +26,7 @@ static void usage(FILE *f)
 	size_t i;
 
 	fprintf(f, "usage: ctrace-analyze <command> [<options>] [<file>]\n"
-		"   or: ctrace-analyze --list-commands\n\n"
+		"   or: ctrace-analyze --list-commands | --version\n\n"
 		"commands:\n");
 	for (i = 0; i < ana_ncmds; i++)
 		fprintf(f, "  %-9s %s\n", ana_cmds[i].name,
@@ -87,6 +88,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(a1, "-h") || !strcmp(a1, "--help"))
 		usage(stdout);
+	else if (!strcmp(a1, "--version"))
+		puts(CTRACE_VERSION_LINE);
 	else if (!strcmp(a1, "--list-commands"))
 		list_commands();
 	else if (a1[0] == '-')

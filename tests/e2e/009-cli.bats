@@ -297,3 +297,29 @@ MAN_FE="$CTRACE_TOP/man/ctrace.1"
 	assert_output "usage: ctrace-analyze report [<file>]"
 	[ ! -e t.trace.pftrace ]
 }
+
+@test "cli: one version: the three programs, the Makefile, the traces and the man pages agree" {
+	v=$(sed -n 's/^VERSION *= *//p' "$CTRACE_TOP/Makefile")
+	maj=$(awk '$2 == "FMT_VERSION_MAJOR" { print $3 }' "$CTRACE_TOP/format/file.h")
+	min=$(awk '$2 == "FMT_VERSION_MINOR" { print $3 }' "$CTRACE_TOP/format/file.h")
+	[ -n "$v" ] && [ -n "$maj" ] && [ -n "$min" ]
+	want="ctrace $v (trace format $maj.$min)"
+	for p in "$CTRACE" "$ANA" "$CTRACE_BUILD/bin/ctrace-collector"; do
+		run "$p" --version
+		assert_success
+		assert_output "$want"
+	done
+	# the format version printed is the one a trace gets
+	record t.trace "$FIX/ana-condwait"
+	assert_success
+	run "$CTRACE" info t.trace
+	assert_line --regexp "^format: version $maj\.$min, "
+	# every page is of this version; those naming --version show its line
+	for m in "$CTRACE_TOP"/man/*.[0-9]; do
+		grep -q "^\.TH [A-Z-]* [0-9] [0-9]* \"ctrace $v\" " "$m" ||
+			{ echo "$m: .TH is not of ctrace $v"; false; }
+	done
+	for m in "$MAN_FE" "$MAN_ANA" "$CTRACE_TOP/man/ctrace-collector.1"; do
+		assert_equal "$(sed -n 's/^\.BR "\(ctrace .*\)" ,$/\1/p' "$m")" "$want"
+	done
+}
