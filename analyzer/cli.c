@@ -57,21 +57,26 @@ static const struct ana_opt html_opts[] = {
 };
 
 const struct ana_cmd ana_cmds[] = {
-	{ "dump", "every event, one stable line each", ana_cmd_dump,
-	  NULL, NULL, no_opts },
-	{ "info", "header, processes, threads, event counts, lost, integrity",
-	  ana_cmd_info, NULL, NULL, no_opts },
-	{ "report", "one screen: time split, blocking, locks, heap, parallelism",
-	  ana_cmd_report, NULL, NULL, no_opts },
-	{ "threads", "time per state, threads grouped by start routine",
-	  ana_cmd_threads, NULL, NULL, threads_opts },
-	{ "profile", "cpu, blocked time or heap bytes by stack: text, pprof, folded",
-	  ana_cmd_profile, "kind", "cpu|sync|io|syscall|sleep|wakeup|heap|leaks",
-	  profile_opts },
-	{ "export", "timeline for ui.perfetto.dev or chrome://tracing",
-	  ana_cmd_export, NULL, NULL, export_opts },
-	{ "html", "one self-contained page: timeline, flame graphs, threads",
-	  ana_cmd_html, NULL, NULL, html_opts },
+	{ .name = "dump", .run = ana_cmd_dump, .opts = no_opts,
+	  .summary = "every event, one stable line each" },
+	{ .name = "info", .run = ana_cmd_info, .opts = no_opts,
+	  .summary = "header, processes, threads, event counts, lost, "
+		     "integrity" },
+	{ .name = "report", .run = ana_cmd_report, .opts = no_opts,
+	  .summary = "one screen: time split, blocking, locks, heap, "
+		     "parallelism" },
+	{ .name = "threads", .run = ana_cmd_threads, .opts = threads_opts,
+	  .summary = "time per state, threads grouped by start routine" },
+	{ .name = "profile", .run = ana_cmd_profile, .opts = profile_opts,
+	  .summary = "cpu, blocked time or heap bytes by stack: text, "
+		     "pprof, folded",
+	  .operand = "kind",
+	  .operand_values = "cpu|sync|io|syscall|sleep|wakeup|heap|leaks" },
+	{ .name = "export", .run = ana_cmd_export, .opts = export_opts,
+	  .summary = "timeline for ui.perfetto.dev or chrome://tracing" },
+	{ .name = "html", .run = ana_cmd_html, .opts = html_opts,
+	  .summary = "one self-contained page: timeline, flame graphs, "
+		     "threads" },
 };
 
 const size_t ana_ncmds = sizeof(ana_cmds) / sizeof(ana_cmds[0]);
