@@ -37,13 +37,15 @@ OPT     += -fsanitize=thread
 WARN    += -Wno-error
 endif
 NOTSAN   = $(filter-out -fsanitize=thread,$(1))
+# the one version string (util/version.h): --version of every program
+VERSION_DEF = -DCTRACE_VERSION='"$(VERSION)"'
 # the build's libraries, as pkg-config names them (scripts/deps.sh build
 # checks them before the first compile and names what is missing)
 PKG_CONFIG ?= pkg-config
 pc_cflags = $(shell $(PKG_CONFIG) --cflags $(1) 2>/dev/null)
 pc_libs   = $(or $(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null),$(2))
 # -MMD: each object's header dependencies, read back by the -include below
-BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE -I. -Iformat -Iutil -I$(O)/gen \
+BASE_CFLAGS = -std=gnu11 $(WARN) $(OPT) -D_GNU_SOURCE $(VERSION_DEF) -I. -Iformat -Iutil -I$(O)/gen \
 	      $(call pc_cflags,liblz4 libdw libprotobuf-c zlib) -MMD -MP
 ALL_CFLAGS  = $(BASE_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(OPT) $(LDFLAGS)
@@ -125,6 +127,9 @@ deps-ok: $(O)/.deps-ok
 $(O)/.deps-ok: scripts/deps.sh
 	$(Q)sh scripts/deps.sh build
 	$(Q)mkdir -p $(O) && touch $@
+
+# a new VERSION reaches the programs that print it
+$(call obj,analyzer/main.c collector/main.c): Makefile
 
 $(LIB): $(call pic,$(PRELOAD_SRC) $(PRELOAD_FORMAT))
 	$(QP) LD $@
@@ -232,7 +237,7 @@ FUZZ_HARNESSES = trace-file trace-records collector-msg
 FUZZ_SAN  = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	    -fno-omit-frame-pointer
 # no -Werror: warnings are the main build's business, not a sanitizer's
-FUZZ_CFLAGS = -std=gnu11 -Wall -O1 -g -D_GNU_SOURCE -I. -Iformat -Iutil \
+FUZZ_CFLAGS = -std=gnu11 -Wall -O1 -g -D_GNU_SOURCE $(VERSION_DEF) -I. -Iformat -Iutil \
 	      -Ianalyzer -Icollector -Itests/fuzz -I$(O)/gen -MMD -MP
 FUZZ_ANA_SRC = tests/fuzz/analyses.c $(ANALYZER_SRC) $(FORMAT_SRC) $(UTIL_SRC)
 FUZZ_ANA_GEN = $(PROTO_GEN) $(O)/gen/html-assets.c

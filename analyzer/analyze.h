@@ -1,8 +1,8 @@
 /*
  * analyze.h - the subcommands of ctrace-analyze.
  *
- * Each takes the arguments after its name (argv[0] is the subcommand) and
- * returns the exit status.  Output goes to stdout; errors and warnings to
+ * Each takes its command line as cli.c parsed it and returns the exit
+ * status.  Output goes to stdout; errors and warnings to
  * stderr through util/log.h.
  */
 #ifndef ANA_ANALYZE_H
@@ -10,20 +10,16 @@
 
 #include <stdint.h>
 
-int ana_cmd_dump(int argc, char **argv);
-int ana_cmd_info(int argc, char **argv);
-int ana_cmd_export(int argc, char **argv);	/* export-perfetto.c */
-int ana_cmd_html(int argc, char **argv);	/* html.c */
-int ana_cmd_report(int argc, char **argv);	/* report.c */
-int ana_cmd_threads(int argc, char **argv);	/* threads.c */
-int ana_cmd_profile(int argc, char **argv);	/* profile.c */
+#include "cli.h"
 
-/*
- * ana_file_arg() : the one trace file argument of a subcommand whose
- * usage is "<cmd> [<file>]" (none: ana_default_file()); dies with
- * EXIT_USAGE otherwise.
- */
-const char *ana_file_arg(int argc, char **argv);
+/* the commands of cli.c's table: the parsed command line in, a status out */
+int ana_cmd_dump(const struct ana_args *a);
+int ana_cmd_info(const struct ana_args *a);
+int ana_cmd_export(const struct ana_args *a);	/* export-perfetto.c */
+int ana_cmd_html(const struct ana_args *a);	/* html.c */
+int ana_cmd_report(const struct ana_args *a);	/* report.c */
+int ana_cmd_threads(const struct ana_args *a);	/* threads.c */
+int ana_cmd_profile(const struct ana_args *a);	/* profile.c */
 
 /* the trace read when none is named; dies with EXIT_NOFILE if missing */
 #define ANA_DEFAULT_FILE "ctrace.out"

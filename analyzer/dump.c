@@ -274,9 +274,9 @@ static const struct ana_ops dump_ops = {
 	.done = dump_done,
 };
 
-int ana_cmd_dump(int argc, char **argv)
+int ana_cmd_dump(const struct ana_args *a)
 {
-	const char *path = ana_file_arg(argc, argv);
+	const char *path = ana_args_file(a);
 	static struct dump d;
 	struct ana_trace t;
 	int status;

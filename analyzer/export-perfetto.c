@@ -945,21 +945,15 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
  * ctrace export [--format perfetto|json] [-o <out>] <file>
  * The output defaults to <file>.pftrace or <file>.json; "-" is stdout.
  */
-int ana_cmd_export(int argc, char **argv)
+int ana_cmd_export(const struct ana_args *a)
 {
-	const char *usage = "ctrace-analyze export [--format perfetto|json] "
-			    "[--buckets <n>] [-o <out>] [<file>]";
-	const char *out = NULL, *format = "perfetto", *in;
+	const char *out = a->out, *in;
+	long buckets = ana_tl_buckets(a);
+	int json = a->format && !strcmp(a->format, "json"), status;
 	struct ana_tl tl;
 	char *def = NULL;
-	int json, status;
-	long buckets;
 
-	in = ana_tl_args(argc, argv, usage, &out, &format, &buckets);
-	json = !strcmp(format, "json");
-	if (!json && strcmp(format, "perfetto"))
-		die(EXIT_USAGE, "export: unknown format '%s' (perfetto, json)",
-		    format);
+	in = ana_args_file(a);
 	if (!out) {
 		if (!strcmp(in, "-"))
 			die(EXIT_USAGE, "export: reading stdin needs -o");

@@ -1153,7 +1153,7 @@ static void h_done_free(void *u)
 }
 
 /* ctrace html [-o <out.html>] <file>; the output defaults to <file>.html */
-int ana_cmd_html(int argc, char **argv)
+int ana_cmd_html(const struct ana_args *a)
 {
 	static const struct ana_tl_ops ops = {
 		.process = h_process,
@@ -1169,16 +1169,14 @@ int ana_cmd_html(int argc, char **argv)
 		.event = h_event,
 		.done = h_done_free,
 	};
-	const char *usage = "ctrace-analyze html [--buckets <n>] "
-			    "[-o <out.html>] [<file>]";
-	const char *out = NULL, *in;
+	const char *out = a->out, *in;
+	long buckets = ana_tl_buckets(a);
 	struct html h = { 0 };
 	struct ana_tl tl;
 	char *def = NULL;
 	int status;
-	long buckets;
 
-	in = ana_tl_args(argc, argv, usage, &out, NULL, &buckets);
+	in = ana_args_file(a);
 	if (!out) {
 		if (!strcmp(in, "-"))
 			die(EXIT_USAGE, "html: reading stdin needs -o");

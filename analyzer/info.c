@@ -480,9 +480,9 @@ static const struct ana_ops info_ops = {
 	.done = info_done,
 };
 
-int ana_cmd_info(int argc, char **argv)
+int ana_cmd_info(const struct ana_args *a)
 {
-	const char *path = ana_file_arg(argc, argv);
+	const char *path = ana_args_file(a);
 	struct info in = { 0 };
 	struct ana_trace t;
 	int status;

@@ -1565,65 +1565,24 @@ out:
 
 /* ---- the command ---- */
 
-static void prof_usage(FILE *f)
+/* cli.c checked the kind and the format against its table */
+static void parse(const struct ana_args *a, struct popts *o)
 {
-	fprintf(f, "usage: ctrace-analyze profile cpu|sync|io|syscall|sleep|"
-		"wakeup|heap|leaks [--format text|pprof|folded] [-o <out>] "
-		"[<file>]\n");
-}
-
-static void parse(int argc, char **argv, struct popts *o)
-{
-	const char *fmt = "text", *kind = NULL;
-	int i, k, dashdash = 0;
+	int k = ana_prof_kind_of(a->kind);
 
 	memset(o, 0, sizeof(*o));
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!dashdash && (!strcmp(a, "-h") || !strcmp(a, "--help"))) {
-			prof_usage(stdout);
-			exit(EXIT_OK);
-		} else if (!dashdash && !strcmp(a, "--")) {
-			dashdash = 1;
-		} else if (!dashdash && !strncmp(a, "--format=", 9)) {
-			fmt = a + 9;
-		} else if (!dashdash && (!strcmp(a, "--format") ||
-					 !strcmp(a, "-o"))) {
-			if (++i == argc)
-				die(EXIT_USAGE, "profile: %s needs a value", a);
-			*(a[1] == 'o' ? &o->out : &fmt) = argv[i];
-		} else if (!dashdash && a[0] == '-' && a[1]) {
-			die(EXIT_USAGE, "profile: unknown option '%s'", a);
-		} else if (!kind) {
-			kind = a;
-		} else if (!o->path) {
-			o->path = a;
-		} else {
-			prof_usage(stderr);
-			exit(EXIT_USAGE);
-		}
-	}
-	if (!kind) {
-		prof_usage(stderr);
-		exit(EXIT_USAGE);
-	}
-	k = ana_prof_kind_of(kind);
 	if (k < 0)
-		die(EXIT_USAGE, "profile: unknown kind '%s' (cpu, sync, io, "
-		    "syscall, sleep, wakeup, heap or leaks)", kind);
+		die(EXIT_FAIL, "profile: kind '%s' is not implemented",
+		    a->kind);
 	o->kind = k;
-	if (!strcmp(fmt, "text"))
+	if (!a->format || !strcmp(a->format, "text"))
 		o->format = OUT_TEXT;
-	else if (!strcmp(fmt, "pprof"))
+	else if (!strcmp(a->format, "pprof"))
 		o->format = OUT_PPROF;
-	else if (!strcmp(fmt, "folded"))
-		o->format = OUT_FOLDED;
 	else
-		die(EXIT_USAGE, "profile: unknown format '%s' (text, pprof or "
-		    "folded)", fmt);
-	if (!o->path)
-		o->path = ana_default_file();
+		o->format = OUT_FOLDED;
+	o->out = a->out;
+	o->path = ana_args_file(a);
 }
 
 struct pctx {
@@ -1674,7 +1633,7 @@ static FILE *open_out(const struct popts *o)
 	return f;
 }
 
-int ana_cmd_profile(int argc, char **argv)
+int ana_cmd_profile(const struct ana_args *a)
 {
 	struct pctx c = { 0 };
 	struct ana_trace t;
@@ -1682,7 +1641,7 @@ int ana_cmd_profile(int argc, char **argv)
 	FILE *f;
 	int status, err = 0;
 
-	parse(argc, argv, &o);
+	parse(a, &o);
 	ana_trace_open(&t, o.path);
 	f = open_out(&o);
 	ana_prof_init(&c.pr, o.kind);

@@ -429,9 +429,9 @@ static const struct ana_ops report_ops = {
 	.done = report_done,
 };
 
-int ana_cmd_report(int argc, char **argv)
+int ana_cmd_report(const struct ana_args *a)
 {
-	const char *path = ana_file_arg(argc, argv);
+	const char *path = ana_args_file(a);
 	struct rctx c;
 	struct ana_trace t;
 	int status;

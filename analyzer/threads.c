@@ -239,39 +239,14 @@ static const struct ana_ops threads_ops = {
 	.done = threads_done,
 };
 
-static int usage(FILE *f, int status)
-{
-	fprintf(f, "usage: ctrace-analyze threads [--per-thread] [<file>]\n");
-	return status;
-}
-
-int ana_cmd_threads(int argc, char **argv)
+int ana_cmd_threads(const struct ana_args *a)
 {
 	struct tctx c = { 0 };
 	struct ana_trace t;
-	const char *file = NULL;
-	int i, nfiles = 0, dashdash = 0, status;
+	const char *file = ana_args_file(a);
+	int status;
 
-	for (i = 1; i < argc; i++) {
-		if (dashdash || !strcmp(argv[i], "-") || argv[i][0] != '-') {
-			file = argv[i];
-			nfiles++;
-		} else if (!strcmp(argv[i], "--")) {
-			dashdash = 1;
-		} else if (!strcmp(argv[i], "--per-thread")) {
-			c.per_thread = 1;
-		} else if (!strcmp(argv[i], "-h") ||
-			   !strcmp(argv[i], "--help")) {
-			return usage(stdout, EXIT_OK);
-		} else {
-			die(EXIT_USAGE, "threads: unknown option '%s'",
-			    argv[i]);
-		}
-	}
-	if (nfiles > 1)
-		return usage(stderr, EXIT_USAGE);
-	if (!nfiles)
-		file = ana_default_file();
+	c.per_thread = a->per_thread;
 	ana_trace_open(&t, file);
 	ana_states_init(&c.st);
 	ana_tasks_init(&c.tk);

@@ -1519,65 +1519,20 @@ int ana_tl_run(struct ana_tl *tl, const struct ana_tl_ops *ops, void *u)
 	return status;
 }
 
-static void __attribute__((noreturn)) bad_usage(const char *usage)
+long ana_tl_buckets(const struct ana_args *a)
 {
-	fprintf(stderr, "usage: %s\n", usage);
-	exit(EXIT_USAGE);
-}
-
-/* --buckets N: a count, or die naming the option */
-static long buckets_arg(const char *cmd, const char *v)
-{
+	const char *v = a->buckets;
 	char *end;
 	long n;
 
+	if (!v)
+		return ANA_TL_AUTO;
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno || end == v || *end || n < 0 || n > 100000000)
 		die(EXIT_USAGE, "%s: --buckets wants a count (0: draw every "
-		    "item), not '%s'", cmd, v);
+		    "item), not '%s'", a->cmd, v);
 	return n;
-}
-
-const char *ana_tl_args(int argc, char **argv, const char *usage,
-			const char **out, const char **format, long *buckets)
-{
-	const char *file = NULL, *a;
-	int i;
-
-	*buckets = ANA_TL_AUTO;
-	for (i = 1; i < argc; i++) {
-		a = argv[i];
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			printf("usage: %s\n", usage);
-			exit(EXIT_OK);
-		} else if (!strcmp(a, "-o") && i + 1 < argc) {
-			*out = argv[++i];
-		} else if (!strncmp(a, "-o", 2) && a[2]) {
-			*out = a + 2;
-		} else if (format && !strcmp(a, "--format") && i + 1 < argc) {
-			*format = argv[++i];
-		} else if (format && !strncmp(a, "--format=", 9)) {
-			*format = a + 9;
-		} else if (!strcmp(a, "--buckets") && i + 1 < argc) {
-			*buckets = buckets_arg(argv[0], argv[++i]);
-		} else if (!strncmp(a, "--buckets=", 10)) {
-			*buckets = buckets_arg(argv[0], a + 10);
-		} else if (!strcmp(a, "--") && i + 2 == argc) {
-			file = argv[++i];
-		} else if (a[0] == '-' && a[1]) {
-			if (!strcmp(a, "-o") || !strcmp(a, "--format") ||
-			    !strcmp(a, "--buckets"))
-				die(EXIT_USAGE, "%s: option '%s' needs a "
-				    "value", argv[0], a);
-			die(EXIT_USAGE, "%s: unknown option '%s'", argv[0], a);
-		} else if (!file) {
-			file = a;
-		} else {
-			bad_usage(usage);
-		}
-	}
-	return file ? file : ana_default_file();
 }
 
 /* ---- output ---- */

@@ -56,6 +56,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cli.h"
 #include "map.h"
 #include "model.h"
 #include "spill.h"
@@ -65,7 +66,7 @@
 /* buckets over the trace's span, and the size of a trace drawn exactly */
 #define ANA_TL_BUCKETS	4000
 #define ANA_TL_EXACT	200000
-/* ana_tl_args()' --buckets when none is given */
+/* ana_tl_buckets() when no --buckets is given */
 #define ANA_TL_AUTO	(-1L)
 
 /* categories of timeline items: the first ANA_NSTATES are the states */
@@ -290,14 +291,10 @@ void ana_tl_open(struct ana_tl *tl, const char *path, long buckets);
 int ana_tl_run(struct ana_tl *tl, const struct ana_tl_ops *ops, void *u);
 
 /*
- * ana_tl_args() : the command line of export and html:
- *   <cmd> [--format <f>] [--buckets <n>] [-o <out>] [<file>]
- * (--format only when format is not NULL; *buckets ANA_TL_AUTO unless
- * given).  Dies with EXIT_USAGE on anything else; -h prints usage and
- * exits.  @return <file>, else ana_default_file()
+ * ana_tl_buckets() : export's and html's --buckets as a count,
+ * ANA_TL_AUTO when not given; dies with EXIT_USAGE when it is not one.
  */
-const char *ana_tl_args(int argc, char **argv, const char *usage,
-			const char **out, const char **format, long *buckets);
+long ana_tl_buckets(const struct ana_args *a);
 
 /*
  * ana_tl_note() : what the resolution did, for a legend ("slices shorter

@@ -21,6 +21,7 @@
 
 #include "col.h"
 #include "log.h"
+#include "version.h"
 
 struct col_state col = { .listen_fd = -1, .epfd = -1 };
 
@@ -356,7 +357,7 @@ static int mode_of(const char *s)
 		exit(EXIT_OK);
 	}
 	if (!strcmp(s, "--version")) {
-		puts("ctrace-collector 0.1");
+		puts(CTRACE_VERSION_LINE);
 		exit(EXIT_OK);
 	}
 	die(EXIT_USAGE, "unknown mode '%s' (record, collect or serve)", s);

@@ -40,7 +40,10 @@ load helpers
 @test "cli: threads -h lists --per-thread" {
 	run "$CTRACE" threads -h
 	assert_success
-	assert_output "usage: ctrace-analyze threads [--per-thread] [<file>]"
+	assert_output "usage: ctrace-analyze threads [--per-thread] [<file>]
+
+    --per-thread  add a row per thread, with its count of unfinished calls
+    -h, --help    print this help"
 }
 
 @test "cli: an unknown option is named, status 2" {
@@ -132,4 +135,191 @@ load helpers
 	[ "$n" -gt 0 ] || { echo "no cond_signal events in the first half"; false; }
 	# and fewer than the whole run's, which the full trace has
 	[ "$n" -lt "$(events t.trace cond_signal)" ]
+}
+
+# synopsis MAN PROG: the SYNOPSIS lines of the roff page MAN that start
+# with PROG, as text: fonts dropped, a continuation line joined to the
+# line before, runs of spaces squeezed
+synopsis() {
+	sed -n '/^\.SH SYNOPSIS/,/^\.fi/s/^\.B //p' "$1" |
+		sed -e 's/\\f[BIR]//g' -e 's/\\-/-/g' -e 's/"//g' |
+		awk '/^ / { sub(/^ +/, ""); line = line " " $0; next }
+		     { if (line != "") print line; line = $0 }
+		     END { if (line != "") print line }' |
+		tr -s ' ' | grep "^$2 "
+}
+
+ANA="$CTRACE_BUILD/bin/ctrace-analyze"
+MAN_ANA="$CTRACE_TOP/man/ctrace-analyze.1"
+MAN_FE="$CTRACE_TOP/man/ctrace.1"
+
+@test "cli: the analyzer's table, the front end and the man pages list the same commands" {
+	cmds=$("$ANA" --list-commands | cut -f1)
+	[ "$(echo "$cmds" | wc -l)" -ge 7 ]
+	# the front end's usage: its own two, then the analyzer's, summaries too
+	run "$CTRACE" --help
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | sed -n 's/^  \([a-z][a-z]*\) .*/\1/p')" \
+		"$(printf 'record\ncollect\n%s' "$cmds")"
+	"$ANA" --list-commands | while IFS='	' read -r c what; do
+		printf '%s\n' "$output" | grep -qxF "$(printf '  %-9s %s' "$c" "$what")"
+	done
+	# the front end runs each of them, and no other
+	for c in $cmds; do
+		run "$CTRACE" $c -h
+		assert_success
+		assert_line --index 0 --regexp "^usage: ctrace-analyze $c "
+	done
+	run "$CTRACE" frobnicate
+	assert_failure 2
+	assert_output "ctrace: unknown command 'frobnicate' (see ctrace --help)"
+	# ctrace-analyze(1): its synopsis and its sections
+	assert_equal "$(synopsis "$MAN_ANA" ctrace-analyze |
+		awk '$2 ~ /^[a-z]/ { print $2 }')" "$cmds"
+	assert_equal "$(sed -n 's/^\.SS //p' "$MAN_ANA")" "$cmds"
+	# ctrace(1): the synopsis, the sections and the list of analyses
+	assert_equal "$(synopsis "$MAN_FE" ctrace | awk '$2 ~ /^[a-z]/ &&
+		$2 != "record" && $2 != "collect" { print $2 }')" "$cmds"
+	assert_equal "$(sed -n 's/^\.SS //p' "$MAN_FE" | grep -vx 'record\|collect')" "$cmds"
+	assert_equal "$(sed -n 's/^The analyses (\(.*\)) read$/\1/p' "$MAN_FE" |
+		tr -d ' ' | tr , '\n')" "$cmds"
+}
+
+@test "cli: each command's usage line is its synopsis in both man pages" {
+	for c in $("$ANA" --list-commands | cut -f1); do
+		u=$("$ANA" $c --help | head -1)
+		assert_equal "$(synopsis "$MAN_ANA" ctrace-analyze | awk -v c=$c '$2 == c')" \
+			"${u#usage: }"
+		assert_equal "$(synopsis "$MAN_FE" ctrace | awk -v c=$c '$2 == c')" \
+			"ctrace ${u#usage: ctrace-analyze }"
+	done
+}
+
+@test "cli: a command takes every option and value its --help lists, and no other" {
+	local -A all=()
+	local c opt arg v first
+	cmds=$("$ANA" --list-commands | cut -f1)
+	for c in $cmds; do
+		while read -r opt arg; do
+			all[$opt]=1
+		done < <("$ANA" $c --help | sed -n 's/^    \(--*[a-z][a-z-]*\)\( \([^ ]*\)\)\{0,1\}  .*/\1 \3/p')
+	done
+	[ "${#all[@]}" -ge 4 ]
+	for c in $cmds; do
+		help=$("$ANA" $c --help)
+		# profile's kind: each value it lists is taken
+		first=$(printf '%s\n' "$help" | awk 'NR == 1 && $4 !~ /^[[<]/ { print $4 }')
+		for v in ${first//|/ }; do
+			run "$ANA" $c $v nothing.trace
+			assert_failure 3
+			assert_output "ctrace: cannot open nothing.trace: No such file or directory"
+		done
+		first=${first%%|*}
+		local -A mine=()
+		while read -r opt arg; do
+			mine[$opt]=1
+			case $arg in
+			"") vals=("") ;;
+			"<n>") vals=(1) ;;
+			"<"*) vals=(o.out) ;;
+			*) IFS='|' read -ra vals <<< "$arg" ;;
+			esac
+			for v in "${vals[@]}"; do
+				run "$ANA" $c $first $opt ${v:+"$v"} nothing.trace
+				assert_failure 3
+				assert_output "ctrace: cannot open nothing.trace: No such file or directory"
+			done
+		done < <(printf '%s\n' "$help" | sed -n 's/^    \(--*[a-z][a-z-]*\)\( \([^ ]*\)\)\{0,1\}  .*/\1 \3/p')
+		for opt in "${!all[@]}"; do
+			[ -z "${mine[$opt]:-}" ] || continue
+			run "$ANA" $c $first $opt nothing.trace
+			assert_failure 2
+			assert_output "ctrace: $c: unknown option '$opt'"
+		done
+		unset mine
+	done
+	[ ! -e o.out ]
+}
+
+@test "cli: one set of rules for every command's options" {
+	record t.trace "$FIX/ana-condwait"
+	assert_success
+	want=$("$CTRACE" profile sync --format folded t.trace)
+	[ -n "$want" ]
+	for args in "profile sync --format=folded t.trace" \
+		"profile --format folded sync t.trace" \
+		"profile sync t.trace --format folded" \
+		"profile sync --form folded t.trace" \
+		"profile sync --format folded -- t.trace" \
+		"profile sync --format folded -o - t.trace"; do
+		run "$CTRACE" $args
+		assert_success
+		assert_output "$want"
+	done
+	# -ov is -o v
+	run "$CTRACE" profile sync --format folded -of.txt t.trace
+	assert_success
+	assert_output ""
+	assert_equal "$(cat f.txt)" "$want"
+	# POSIXLY_CORRECT in the environment does not end options at an operand
+	run env POSIXLY_CORRECT=1 "$CTRACE" profile sync t.trace --format folded
+	assert_success
+	assert_output "$want"
+	# -- ends the options: a file named like one
+	cp t.trace ./-x.trace
+	want=$("$CTRACE" threads --per-thread t.trace)
+	run "$CTRACE" threads --per-thread -- -x.trace
+	assert_success
+	assert_output "$want"
+	# one message for each mistake, the same in every command
+	run "$CTRACE" threads --per-thread=1 t.trace
+	assert_failure 2
+	assert_output "ctrace: threads: option '--per-thread' takes no value"
+	run "$CTRACE" dump t.trace --frob
+	assert_failure 2
+	assert_output "ctrace: dump: unknown option '--frob'"
+	run "$CTRACE" report -x t.trace
+	assert_failure 2
+	assert_output "ctrace: report: unknown option '-x'"
+	for c in "profile sync" export html; do
+		run "$CTRACE" $c t.trace -o
+		assert_failure 2
+		assert_output "ctrace: ${c% *}: option '-o' needs a value"
+	done
+	run "$CTRACE" export --format
+	assert_failure 2
+	assert_output "ctrace: export: option '--format' needs a value"
+	run "$CTRACE" export --format svg t.trace
+	assert_failure 2
+	assert_output "ctrace: export: unknown format 'svg' (perfetto or json)"
+	run "$CTRACE" report t.trace t.trace
+	assert_failure 2
+	assert_output "usage: ctrace-analyze report [<file>]"
+	[ ! -e t.trace.pftrace ]
+}
+
+@test "cli: one version: the three programs, the Makefile, the traces and the man pages agree" {
+	v=$(sed -n 's/^VERSION *= *//p' "$CTRACE_TOP/Makefile")
+	maj=$(awk '$2 == "FMT_VERSION_MAJOR" { print $3 }' "$CTRACE_TOP/format/file.h")
+	min=$(awk '$2 == "FMT_VERSION_MINOR" { print $3 }' "$CTRACE_TOP/format/file.h")
+	[ -n "$v" ] && [ -n "$maj" ] && [ -n "$min" ]
+	want="ctrace $v (trace format $maj.$min)"
+	for p in "$CTRACE" "$ANA" "$CTRACE_BUILD/bin/ctrace-collector"; do
+		run "$p" --version
+		assert_success
+		assert_output "$want"
+	done
+	# the format version printed is the one a trace gets
+	record t.trace "$FIX/ana-condwait"
+	assert_success
+	run "$CTRACE" info t.trace
+	assert_line --regexp "^format: version $maj\.$min, "
+	# every page is of this version; those naming --version show its line
+	for m in "$CTRACE_TOP"/man/*.[0-9]; do
+		grep -q "^\.TH [A-Z-]* [0-9] [0-9]* \"ctrace $v\" " "$m" ||
+			{ echo "$m: .TH is not of ctrace $v"; false; }
+	done
+	for m in "$MAN_FE" "$MAN_ANA" "$CTRACE_TOP/man/ctrace-collector.1"; do
+		assert_equal "$(sed -n 's/^\.BR "\(ctrace .*\)" ,$/\1/p' "$m")" "$want"
+	done
 }

@@ -129,7 +129,10 @@ sync_of() {
 @test "threads -h: the usage, with --per-thread" {
 	run "$CTRACE" threads -h
 	assert_success
-	assert_output "usage: ctrace-analyze threads [--per-thread] [<file>]"
+	assert_output "usage: ctrace-analyze threads [--per-thread] [<file>]
+
+    --per-thread  add a row per thread, with its count of unfinished calls
+    -h, --help    print this help"
 	run "$CTRACE" threads --per-thread a.trace b.trace
 	assert_failure 2
 	assert_output --partial "[--per-thread]"

@@ -4,12 +4,11 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "analyze.h"
+#include "cli.h"
 #include "fuzz.h"
 #include "log.h"
 
@@ -42,23 +41,6 @@ static const char *const analyses[][MAX_ARGS] = {
 
 #define NANALYSES (sizeof(analyses) / sizeof(analyses[0]))
 
-static int (*cmd_of(const char *name))(int, char **)
-{
-	if (!strcmp(name, "info"))
-		return ana_cmd_info;
-	if (!strcmp(name, "report"))
-		return ana_cmd_report;
-	if (!strcmp(name, "threads"))
-		return ana_cmd_threads;
-	if (!strcmp(name, "profile"))
-		return ana_cmd_profile;
-	if (!strcmp(name, "export"))
-		return ana_cmd_export;
-	if (!strcmp(name, "html"))
-		return ana_cmd_html;
-	return ana_cmd_dump;
-}
-
 static void run(const char *const *args, const char *path)
 {
 	char *argv[MAX_ARGS + 2];
@@ -72,7 +54,7 @@ static void run(const char *const *args, const char *path)
 	argv[argc] = NULL;
 	/* a status is any of the documented ones: what matters is that
 	 * the command returns at all, without a sanitizer's report */
-	cmd_of(args[0])(argc, argv);
+	ana_cli_run(argc, argv);
 	fflush(stdout);
 }
 
