@@ -227,7 +227,7 @@ static struct ana_psample *sample_of(struct ana_prof *pr, const struct skey *k)
 		key ^= (uint64_t)(uintptr_t)k->call * HMUL;
 	if (pr->labels)
 		key ^= (k->pid << 40 ^ k->tid << 20 ^ k->obj) * HMUL >> 1;
-	while ((s = ana_map_get(&pr->samples, key)) && !same_key(s, k))
+	while ((s = hmap_get(&pr->samples, key)) && !same_key(s, k))
 		key = key * HMUL + 1;
 	if (s)
 		return s;
@@ -240,7 +240,7 @@ static struct ana_psample *sample_of(struct ana_prof *pr, const struct skey *k)
 	s->obj = k->obj;
 	s->has_obj = k->has_obj;
 	s->has_fd = k->has_fd;
-	ana_map_put(&pr->samples, key, s);
+	hmap_put(&pr->samples, key, s);
 	pr->nsamples++;
 	return s;
 }
@@ -365,7 +365,7 @@ static void object(struct ana_prof *pr, struct ana_proc *p,
 		   const struct ana_block *b)
 {
 	uint64_t key = p->pid << 48 | (b->obj & 0xffffffffffffull);
-	struct ana_pobj *o = ana_map_get(&pr->objs, key);
+	struct ana_pobj *o = hmap_get(&pr->objs, key);
 	uint64_t by;
 
 	if (!o) {
@@ -373,7 +373,7 @@ static void object(struct ana_prof *pr, struct ana_proc *p,
 		o->p = p;
 		o->obj = b->obj;
 		o->type = b->type;
-		ana_map_put(&pr->objs, key, o);
+		hmap_put(&pr->objs, key, o);
 		pr->nobjs++;
 		ana_objs_use(pr->objnames, p, b->obj, b->start, &o->site, 1);
 	} else {
@@ -554,13 +554,13 @@ static struct ana_pthread *cpu_thread(struct ana_prof *pr, struct ana_proc *p,
 				      struct ana_thread *th)
 {
 	uint64_t key = (uint64_t)(uintptr_t)th;
-	struct ana_pthread *pt = ana_map_get(&pr->cs.threads, key);
+	struct ana_pthread *pt = hmap_get(&pr->cs.threads, key);
 
 	if (!pt) {
 		pt = xcalloc(1, sizeof(*pt));
 		pt->p = p;
 		pt->th = th;
-		ana_map_put(&pr->cs.threads, key, pt);
+		hmap_put(&pr->cs.threads, key, pt);
 		pr->cs.nthreads++;
 	}
 	return pt;
@@ -757,7 +757,7 @@ static int by_value(const void *a, const void *b)
 	return (int)x->type - (int)y->type;
 }
 
-static void **values(const struct ana_map *m, size_t n)
+static void **values(const struct hmap *m, size_t n)
 {
 	void **arr = xcalloc(n + 1, sizeof(*arr));
 	size_t i, k = 0;
@@ -848,17 +848,17 @@ void ana_prof_free(struct ana_prof *pr)
 
 	for (i = 0; i < pr->samples.cap; i++)
 		free(pr->samples.ents[i].val);
-	ana_map_free(&pr->samples);
+	hmap_free(&pr->samples);
 	for (i = 0; i < pr->objs.cap; i++) {
 		o = pr->objs.ents[i].val;
 		if (o)
 			free(o->by);
 		free(o);
 	}
-	ana_map_free(&pr->objs);
+	hmap_free(&pr->objs);
 	for (i = 0; i < pr->cs.threads.cap; i++)
 		free(pr->cs.threads.ents[i].val);
-	ana_map_free(&pr->cs.threads);
+	hmap_free(&pr->cs.threads);
 	if (pr->live) {
 		free(pr->live->key);
 		free(pr->live->v);
@@ -1389,33 +1389,24 @@ struct fnrow {
 };
 
 struct fntab {
-	struct ana_map ids;	/* hash of name -> fnrow */
+	struct hmap ids;	/* hash of name -> fnrow */
 	struct fnrow **rows;
 	size_t n;
 };
 
-static uint64_t fnv(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h;
-}
-
 static struct fnrow *fn_row(struct fntab *ft, const char *name)
 {
-	uint64_t key = fnv(name);
+	uint64_t key = hash_str(name);
 	struct fnrow *r;
 
 	/* names that hash alike probe on */
-	while ((r = ana_map_get(&ft->ids, key)) && strcmp(r->name, name))
-		key = key * 0x9e3779b97f4a7c15ull + 1;
+	while ((r = hmap_get(&ft->ids, key)) && strcmp(r->name, name))
+		key = hash_next(key);
 	if (r)
 		return r;
 	r = xcalloc(1, sizeof(*r));
 	r->name = xstrdup(name);
-	ana_map_put(&ft->ids, key, r);
+	hmap_put(&ft->ids, key, r);
 	ft->rows = xrealloc(ft->rows, (ft->n + 1) * sizeof(*ft->rows));
 	ft->rows[ft->n++] = r;
 	return r;
@@ -1507,7 +1498,7 @@ static void fn_free(struct fntab *ft)
 		free(ft->rows[i]);
 	}
 	free(ft->rows);
-	ana_map_free(&ft->ids);
+	hmap_free(&ft->ids);
 }
 
 static double pct_of(int64_t v, int64_t total)

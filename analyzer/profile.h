@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "map.h"
+#include "hash.h"
 #include "model.h"
 #include "objects.h"
 #include "states.h"
@@ -118,7 +118,7 @@ struct ana_pthread {
 struct ana_cpu_stats {
 	uint64_t period;		/* the sampling interval (ns): the
 					 * periods' greatest common divisor */
-	struct ana_map threads;		/* ana_thread -> ana_pthread */
+	struct hmap threads;		/* ana_thread -> ana_pthread */
 	size_t nthreads;		/* with samples or readings */
 	uint64_t readings;		/* CPU_SAMPLE and SCHED events */
 };
@@ -128,8 +128,8 @@ struct ana_htab;
 struct ana_prof {
 	enum ana_prof_kind kind;
 	unsigned mask;			/* 1 << ana_state summed, block kinds */
-	struct ana_map samples;		/* key -> ana_psample */
-	struct ana_map objs;		/* (pid, address) -> ana_pobj */
+	struct hmap samples;		/* key -> ana_psample */
+	struct hmap objs;		/* (pid, address) -> ana_pobj */
 	struct ana_htab *live, *pending;	/* heap: allocations, frees */
 	struct ana_objs *objnames;	/* sync, block: heap blocks that
 					 * name objects */

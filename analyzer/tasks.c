@@ -113,15 +113,6 @@ uint64_t ana_dhist_pct(const struct ana_dhist *h, double q)
 
 /* ---- type tables ---- */
 
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h | 1;	/* never 0: ana_map values and keys are free */
-}
-
 /*
  * The type named by string id: the trace interns strings, so the id is
  * the fast path; equal names under different ids (or a string the trace
@@ -132,7 +123,7 @@ static struct ana_utype *utype(struct ana_utypes *u, struct ana_trace *t,
 			       uint64_t id, int create)
 {
 	const struct ana_str *s = ana_string(t, id);
-	struct utype_ref *r = ana_map_get(&u->by_id, id);
+	struct utype_ref *r = hmap_get(&u->by_id, id);
 	struct ana_utype *ty;
 	char tmp[32];
 	const char *name = s ? s->s : tmp;
@@ -142,8 +133,8 @@ static struct ana_utype *utype(struct ana_utypes *u, struct ana_trace *t,
 		return r->ty;
 	if (!s)
 		snprintf(tmp, sizeof(tmp), "?%" PRIu64, id);
-	h = name_hash(name);
-	for (ty = ana_map_get(&u->by_hash, h); ty; ty = ty->hnext)
+	h = hash_str(name);
+	for (ty = hmap_get(&u->by_hash, h); ty; ty = ty->hnext)
 		if (!strcmp(ty->name, name))
 			break;
 	if (!ty && !create)
@@ -152,13 +143,13 @@ static struct ana_utype *utype(struct ana_utypes *u, struct ana_trace *t,
 		ty = xcalloc(1, sizeof(*ty));
 		ty->name = xstrdup(name);
 		ty->hash = h;
-		ty->hnext = ana_map_put(&u->by_hash, h, ty);
+		ty->hnext = hmap_put(&u->by_hash, h, ty);
 		u->list = xrealloc(u->list, (u->n + 1) * sizeof(*u->list));
 		u->list[u->n++] = ty;
 	}
 	if (!r) {
 		r = xmalloc(sizeof(*r));
-		ana_map_put(&u->by_id, id, r);
+		hmap_put(&u->by_id, id, r);
 	}
 	r->s = s;
 	r->ty = ty;
@@ -177,8 +168,8 @@ static void utypes_free(struct ana_utypes *u)
 	free(u->list);
 	for (i = 0; i < u->by_id.cap; i++)
 		free(u->by_id.ents[i].val);
-	ana_map_free(&u->by_id);
-	ana_map_free(&u->by_hash);
+	hmap_free(&u->by_id);
+	hmap_free(&u->by_hash);
 }
 
 /* most time first (logs: most often), then by name */
@@ -309,12 +300,12 @@ static void task_end(struct ana_tasks *k, struct ana_proc *p,
 static struct rthread *rthread(struct ana_tasks *k,
 			       const struct ana_thread *th)
 {
-	struct rthread *r = ana_map_get(&k->threads, (uintptr_t)th);
+	struct rthread *r = hmap_get(&k->threads, (uintptr_t)th);
 
 	if (!r) {
 		r = xcalloc(1, sizeof(*r));
 		r->th = th;
-		ana_map_put(&k->threads, (uintptr_t)th, r);
+		hmap_put(&k->threads, (uintptr_t)th, r);
 		k->tlist = xrealloc(k->tlist,
 				    (k->nthreads + 1) * sizeof(*k->tlist));
 		k->tlist[k->nthreads++] = r;
@@ -464,7 +455,7 @@ void ana_tasks_free(struct ana_tasks *k)
 		free(k->tlist[i]);
 	}
 	free(k->tlist);
-	ana_map_free(&k->threads);
+	hmap_free(&k->threads);
 	utypes_free(&k->tasks);
 	utypes_free(&k->regions);
 	utypes_free(&k->logs);
@@ -473,7 +464,7 @@ void ana_tasks_free(struct ana_tasks *k)
 uint64_t ana_tasks_in_regions(const struct ana_tasks *k,
 			      const struct ana_thread *th)
 {
-	const struct rthread *r = ana_map_get(&k->threads, (uintptr_t)th);
+	const struct rthread *r = hmap_get(&k->threads, (uintptr_t)th);
 
 	return r ? r->in_ns : 0;
 }

@@ -182,8 +182,8 @@ static struct ana_tl_thread *tl_thread(struct ana_tl *tl,
 {
 	struct ana_tl_thread *th;
 
-	th = at ? ana_map_get(&tp->by_th, (uintptr_t)at) :
-	     ana_map_get(&tp->by_tid, tid);
+	th = at ? hmap_get(&tp->by_th, (uintptr_t)at) :
+	     hmap_get(&tp->by_tid, tid);
 	if (th && (at || !th->th))
 		return th;
 	th = xcalloc(1, sizeof(*th));
@@ -194,8 +194,8 @@ static struct ana_tl_thread *tl_thread(struct ana_tl *tl,
 	th->index = tl->nthreads++;
 	th->th = at;
 	if (at)
-		ana_map_put(&tp->by_th, (uintptr_t)at, th);
-	ana_map_put(&tp->by_tid, th->tid, th);
+		hmap_put(&tp->by_th, (uintptr_t)at, th);
+	hmap_put(&tp->by_tid, th->tid, th);
 	tp->threads = xrealloc(tp->threads,
 			       (tp->nthreads + 1) * sizeof(*tp->threads));
 	tp->threads[tp->nthreads++] = th;
@@ -835,7 +835,7 @@ static void on_block(struct ana_tl *tl, struct ana_tl_thread *th,
 	const char *fd_name;
 
 	if (b->has_fd)
-		fd = ana_map_get(&th->proc->fds, b->obj);
+		fd = hmap_get(&th->proc->fds, b->obj);
 	fd_name = fd && fd != &closed_fd ? fd->s : NULL;
 	if (!b->unfinished || !th->res) {
 		put_block(tl, th, ev, b, fd_name);
@@ -924,11 +924,11 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 	case FMT_EV_FD_OPEN:
 		s = ana_string(&tl->t, f[FDOPEN_NAME]);
 		if (s && s->len)
-			ana_map_put(&tp->fds, f[FDOPEN_FD], (void *)s);
+			hmap_put(&tp->fds, f[FDOPEN_FD], (void *)s);
 		break;
 	case FMT_EV_FD_CLOSE:
-		if (ana_map_get(&tp->fds, f[FDCLOSE_FD]))
-			ana_map_put(&tp->fds, f[FDCLOSE_FD],
+		if (hmap_get(&tp->fds, f[FDCLOSE_FD]))
+			hmap_put(&tp->fds, f[FDCLOSE_FD],
 				    (void *)&closed_fd);
 		break;
 	case FMT_EV_ALLOC:
@@ -946,13 +946,13 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 	case FMT_EV_TASK_BEGIN:
 		s = ana_string(&tl->t, f[TASK_TYPE]);
 		if (s)
-			ana_map_put(&tp->tasks, f[TASK_ID], (void *)s);
+			hmap_put(&tp->tasks, f[TASK_ID], (void *)s);
 		if (tl->ops->task)
 			tl->ops->task(tl->u, tp, 1, ev->ts, f[TASK_ID],
 				      s ? s->s : "task");
 		break;
 	case FMT_EV_TASK_END:
-		s = ana_map_get(&tp->tasks, f[TASK_ID]);
+		s = hmap_get(&tp->tasks, f[TASK_ID]);
 		if (tl->ops->task)
 			tl->ops->task(tl->u, tp, 0, ev->ts, f[TASK_ID],
 				      s ? s->s : "task");
@@ -1217,7 +1217,7 @@ struct live {
 
 static size_t live_slot(const struct live *l, uint64_t a)
 {
-	size_t i = ana_map_slot(a, l->cap);
+	size_t i = hmap_slot(a, l->cap);
 
 	while (l->addr[i] && l->addr[i] != a)
 		i = (i + 1) & (l->cap - 1);
@@ -1272,7 +1272,7 @@ static uint64_t live_take(struct live *l, uint64_t a)
 	/* pull later entries of the probe run back into the hole */
 	for (j = (i + 1) & (l->cap - 1); l->addr[j];
 	     j = (j + 1) & (l->cap - 1)) {
-		h = ana_map_slot(l->addr[j], l->cap);
+		h = hmap_slot(l->addr[j], l->cap);
 		if ((j > i && (h <= i || h > j)) ||
 		    (j < i && h <= i && h > j)) {
 			l->addr[i] = l->addr[j];
@@ -1365,7 +1365,7 @@ static void on_done(struct ana_trace *t)
 		for (j = 0; j < tp->nthreads; j++) {
 			th = tp->threads[j];
 			if (th->th)
-				th->ts = ana_map_get(&tl->st.by_thread,
+				th->ts = hmap_get(&tl->st.by_thread,
 						     (uintptr_t)th->th);
 			put_unfinished(tl, th);
 			if (th->res)
@@ -1389,10 +1389,10 @@ static void free_proc(struct ana_tl_proc *tp)
 		free(tp->threads[i]);
 	}
 	free(tp->threads);
-	ana_map_free(&tp->by_tid);
-	ana_map_free(&tp->by_th);
-	ana_map_free(&tp->fds);
-	ana_map_free(&tp->tasks);
+	hmap_free(&tp->by_tid);
+	hmap_free(&tp->by_th);
+	hmap_free(&tp->fds);
+	hmap_free(&tp->tasks);
 	free(tp->creates);
 	free(tp->starts);
 	free(tp);

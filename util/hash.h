@@ -1,0 +1,136 @@
+/*
+ * hash.h - the one hash function and the one hash table of the programs
+ * (collector, analyzer, tools).  The preload keeps its own fixed,
+ * allocation-free tables: it runs inside signal handlers and malloc.
+ *
+ * The table maps 64-bit keys to pointers.  Ids in a trace (strings,
+ * stacks, images, pids, tids) come from the file and may be anything, so
+ * tables are hashed rather than indexed: memory follows the number of
+ * entries, never the size of an id.  A key that is not a number (a
+ * string, a stack, a pair) is hashed to 64 bits; keys that hash alike
+ * then probe on with hash_next() until the value found is the one meant
+ * or the slot is free:
+ *
+ *	for (k = hash_str(s); (e = hmap_get(&m, k)); k = hash_next(k))
+ *		if (!strcmp(e->name, s))
+ *			return e;
+ *	hmap_put(&m, k, new_entry(s));
+ */
+#ifndef CTRACE_HASH_H
+#define CTRACE_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HASH_GOLDEN	0x9e3779b97f4a7c15ull	/* 2^64 / golden ratio */
+
+/*
+ * hash_u64() : x with every bit spread over the low ones, where the
+ * table takes its slot from (MurmurHash3's finalizer, first half: one
+ * multiply, enough for the table's linear probing).
+ */
+static inline uint64_t hash_u64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+/*
+ * hash_mix() : h with one more word v of a key folded in.  One multiply
+ * a word: the collector mixes every frame of every new stack.
+ */
+static inline uint64_t hash_mix(uint64_t h, uint64_t v)
+{
+	h ^= v + HASH_GOLDEN + (h << 6) + (h >> 2);
+	h *= 0xff51afd7ed558ccdull;
+	return h ^ (h >> 32);
+}
+
+/* hash_bytes() : n bytes at p (FNV-1a, then their count mixed in) */
+uint64_t hash_bytes(const void *p, size_t n);
+
+/* hash_str() : a NUL-terminated string */
+uint64_t hash_str(const char *s);
+
+/* hash_next() : the key to try after key, when key holds another value */
+static inline uint64_t hash_next(uint64_t key)
+{
+	return key * HASH_GOLDEN + 1;
+}
+
+/* ---- the table: open addressing, linear probing ---- */
+
+struct hmap_ent {
+	uint64_t key;
+	void *val;		/* NULL: empty slot */
+};
+
+struct hmap {
+	struct hmap_ent *ents;
+	size_t cap, len;	/* cap is 0 or a power of two */
+};
+
+/* hmap_slot() : the home slot of key in a table of cap (a power of two) */
+static inline size_t hmap_slot(uint64_t key, size_t cap)
+{
+	return hash_u64(key) & (cap - 1);
+}
+
+/* the probe past key's home slot: hmap_get()'s rare case */
+void *hmap_get_probe(const struct hmap *m, uint64_t key, size_t i);
+
+/*
+ * hmap_get() : the value stored under key, or NULL.  Inline because
+ * the analyses look up several tables per event and most lookups end at
+ * the home slot (load factor <= 3/4): a hit or an empty slot.
+ */
+static inline void *hmap_get(const struct hmap *m, uint64_t key)
+{
+	size_t i;
+
+	if (!m->cap)
+		return NULL;
+	i = hmap_slot(key, m->cap);
+	if (!m->ents[i].val || m->ents[i].key == key)
+		return m->ents[i].val;
+	return hmap_get_probe(m, key, i);
+}
+
+/*
+ * hmap_put() : store val (not NULL) under key.
+ * @return the value it replaces, or NULL.  Dies on exhaustion.
+ */
+void *hmap_put(struct hmap *m, uint64_t key, void *val);
+
+/*
+ * hmap_del() : remove key.  The entries its slot displaced shift back,
+ * so no tombstones pile up under churn.  It moves entries: iteration
+ * must not go on past a delete.  @return the value removed, or NULL.
+ */
+void *hmap_del(struct hmap *m, uint64_t key);
+
+/* hmap_free() : free the table (not the values); it is empty again */
+void hmap_free(struct hmap *m);
+
+/*
+ * hmap_next() : the entry after e (NULL: the first), in slot order, or
+ * NULL at the end.  The order follows the keys' hashes and the table's
+ * size: output that must not depend on it sorts.
+ */
+static inline struct hmap_ent *hmap_next(const struct hmap *m,
+					 struct hmap_ent *e)
+{
+	struct hmap_ent *end = m->ents + m->cap;
+
+	for (e = e ? e + 1 : m->ents; e && e < end; e++)
+		if (e->val)
+			return e;
+	return NULL;
+}
+
+#define hmap_each(m, e) \
+	for ((e) = hmap_next((m), NULL); (e); (e) = hmap_next((m), (e)))
+
+#endif
