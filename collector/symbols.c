@@ -38,6 +38,7 @@
 
 #include "col.h"
 #include "file.h"
+#include "hash.h"
 #include "log.h"
 #include "wire.h"
 
@@ -88,20 +89,14 @@ struct sym_mod {
 	int dead;			/* unloaded: a last resort */
 };
 
-/* the set of addresses of one image already resolved */
-struct addr_set {
-	uint64_t *v;
-	size_t cap, used;
-};
-
 struct sym_image {
 	uint64_t id;
 	pid_t pid;
 	char *exe;
 	struct sym_mod *mods;
 	size_t nmods, capmods;
-	struct addr_set seen;
-	struct addr_set data_seen;	/* object addresses looked up */
+	struct hmap seen;		/* addresses resolved -> (void *)1 */
+	struct hmap data_seen;		/* object addresses looked up */
 	int scannable;			/* /proc/PID/maps is this image's */
 	uint64_t vdso;			/* identity: [vdso] address at HELLO */
 	uint64_t next_scan, backoff;	/* maps rescans, in batches */
@@ -115,7 +110,7 @@ struct sym_inl {
 
 /* what one address of one object resolved to */
 struct sym_res {
-	const struct sym_obj *obj;	/* NULL: empty slot */
+	const struct sym_obj *obj;
 	uint64_t vaddr;
 	int exact;
 	uint64_t func, file;		/* string ids, 0 unknown */
@@ -126,7 +121,7 @@ struct sym_res {
 
 static struct sym_obj *objs;
 static struct sym_image *images[256];
-static struct { struct sym_res *v; size_t cap, used; } results;
+static struct hmap results;	/* hash of (obj, vaddr, exact) -> sym_res */
 static uint64_t batch;
 static int inited;
 
@@ -149,80 +144,13 @@ static void init(void)
 	unsetenv("DEBUGINFOD_URLS");
 }
 
-/* ---- hashing ---- */
-
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	return h ^ (h >> 33);
-}
-
 /* addr 0 never reaches the set: it names nothing */
-static int set_add(struct addr_set *s, uint64_t a)
+static int set_add(struct hmap *s, uint64_t a)
 {
-	size_t i, j, cap;
-	uint64_t *v;
-
-	if ((s->used + 1) * 2 > s->cap) {
-		cap = s->cap ? s->cap * 2 : 64;
-		v = xcalloc(cap, sizeof(*v));
-		for (i = 0; i < s->cap; i++) {
-			if (!s->v[i])
-				continue;
-			for (j = mix(s->v[i]) & (cap - 1); v[j];
-			     j = (j + 1) & (cap - 1))
-				;
-			v[j] = s->v[i];
-		}
-		free(s->v);
-		s->v = v;
-		s->cap = cap;
-	}
-	for (i = mix(a) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == a)
-			return 0;
-	s->v[i] = a;
-	s->used++;
+	if (hmap_get(s, a))
+		return 0;
+	hmap_put(s, a, (void *)1);
 	return 1;
-}
-
-static size_t res_slot(const struct sym_obj *o, uint64_t vaddr, int exact,
-		       size_t cap)
-{
-	return mix((uintptr_t)o * 31 + vaddr * 2 + exact) & (cap - 1);
-}
-
-/* the cached result, or the empty slot where it goes */
-static struct sym_res *res_find(const struct sym_obj *o, uint64_t vaddr,
-				int exact)
-{
-	struct sym_res *v, *r;
-	size_t i, j, cap;
-
-	if ((results.used + 1) * 2 > results.cap) {
-		cap = results.cap ? results.cap * 2 : 1024;
-		v = xcalloc(cap, sizeof(*v));
-		for (i = 0; i < results.cap; i++) {
-			r = &results.v[i];
-			if (!r->obj)
-				continue;
-			for (j = res_slot(r->obj, r->vaddr, r->exact, cap);
-			     v[j].obj; j = (j + 1) & (cap - 1))
-				;
-			v[j] = *r;
-		}
-		free(results.v);
-		results.v = v;
-		results.cap = cap;
-	}
-	for (i = res_slot(o, vaddr, exact, results.cap);;
-	     i = (i + 1) & (results.cap - 1)) {
-		r = &results.v[i];
-		if (!r->obj || (r->obj == o && r->vaddr == vaddr &&
-				r->exact == exact))
-			return r;
-	}
 }
 
 /* ---- objects ---- */
@@ -507,15 +435,19 @@ static void resolve(struct sym_res *r)
 static const struct sym_res *obj_lookup(const struct sym_obj *o,
 					uint64_t vaddr, int exact)
 {
-	struct sym_res *r = res_find(o, vaddr, exact);
+	uint64_t k = hash_mix(hash_mix((uintptr_t)o, vaddr), exact);
+	struct sym_res *r;
 
-	if (!r->obj) {
-		r->obj = o;
-		r->vaddr = vaddr;
-		r->exact = exact;
-		results.used++;
-		resolve(r);
-	}
+	/* keys that hash alike probe on (hash.h) */
+	for (; (r = hmap_get(&results, k)); k = hash_next(k))
+		if (r->obj == o && r->vaddr == vaddr && r->exact == exact)
+			return r;
+	r = xcalloc(1, sizeof(*r));
+	r->obj = o;
+	r->vaddr = vaddr;
+	r->exact = exact;
+	hmap_put(&results, k, r);
+	resolve(r);
 	return r;
 }
 
@@ -920,8 +852,8 @@ void col_sym_image_end(uint64_t image)
 	for (i = 0; i < im->nmods; i++)
 		free(im->mods[i].path);
 	free(im->mods);
-	free(im->seen.v);
-	free(im->data_seen.v);
+	hmap_free(&im->seen);
+	hmap_free(&im->data_seen);
 	free(im->exe);
 	free(im);
 }
