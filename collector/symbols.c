@@ -40,10 +40,10 @@
 #include "file.h"
 #include "hash.h"
 #include "log.h"
+#include "maps.h"
 #include "wire.h"
 
 #define MAX_BUILDID	64
-#define DELETED		" (deleted)"
 #define MAX_BACKOFF	1024	/* batches between fruitless maps rescans */
 
 /* one ELF file, shared by every image that maps it */
@@ -466,32 +466,27 @@ static struct sym_image *image_find(uint64_t id)
 /* the mapping of path in the image's process: map_files wants its span */
 static int find_mapping(struct sym_image *im, struct sym_mod *m)
 {
-	char p[64], line[PATH_MAX + 128], *s;
-	unsigned long lo, hi;
 	size_t n = strlen(m->path);
-	int pos, found = 0;
-	FILE *f;
+	struct maps_line l;
+	char *buf, *cur;
+	int found = 0;
 
 	if (m->map_lo)
 		return 1;
-	snprintf(p, sizeof(p), "/proc/%d/maps", (int)im->pid);
-	f = fopen(p, "re");
-	if (!f)
+	buf = cur = maps_read(im->pid);
+	if (!buf)
 		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx %*s %*x %*x:%*x %*u %n", &lo, &hi,
-			   &pos) < 2)
-			continue;
-		s = line + pos;
-		s[strcspn(s, "\n")] = 0;
-		if (!strncmp(s, m->path, n) && (!s[n] || !strcmp(s + n,
-								  DELETED))) {
-			m->map_lo = lo;
-			m->map_hi = hi;
+	while (!found && maps_next(&cur, &l)) {
+		/* the path as it was, or as it is since it was unlinked */
+		if (!strcmp(l.path, m->path) ||
+		    (l.deleted && l.pathlen == n &&
+		     !strncmp(l.path, m->path, n))) {
+			m->map_lo = l.lo;
+			m->map_hi = l.hi;
 			found = 1;
 		}
 	}
-	fclose(f);
+	free(buf);
 	return found;
 }
 
@@ -668,55 +663,23 @@ static void mod_write(struct sym_image *im, struct sym_mod *m, unsigned op,
 
 /* ---- /proc/PID/maps ---- */
 
-struct maps_line {
-	uint64_t lo, hi, off;
-	unsigned maj, min;
-	uint64_t ino;
-	char perms[8];
-	char *path;
-};
-
-static int parse_line(char *s, struct maps_line *l)
-{
-	unsigned long lo, hi, off, ino;
-	int pos = 0;
-
-	if (sscanf(s, "%lx-%lx %7s %lx %x:%x %lu %n", &lo, &hi, l->perms,
-		   &off, &l->maj, &l->min, &ino, &pos) < 7 || !pos)
-		return -1;
-	l->lo = lo;
-	l->hi = hi;
-	l->off = off;
-	l->ino = ino;
-	l->path = s + pos;
-	l->path[strcspn(l->path, "\n")] = 0;
-	return 0;
-}
-
 /* a run of mappings of one file: a module if any of them is code */
 static int maps_module(struct sym_image *im, const struct maps_line *first,
 		       uint64_t hi, int exec)
 {
-	size_t n = strlen(first->path), dl = strlen(DELETED);
-	char *path = xstrdup(first->path);
 	struct sym_mod *m;
-	int deleted = 0;
 
-	if (n > dl && !strcmp(path + n - dl, DELETED)) {
-		path[n - dl] = 0;
-		deleted = 1;
-	}
-	if (!exec || mod_overlap(im, first->lo, hi)) {
-		free(path);
+	if (!exec || mod_overlap(im, first->lo, hi))
 		return 0;
-	}
 	m = mod_add(im);
-	m->path = path;
+	m->path = xmalloc(first->pathlen + 1);
+	memcpy(m->path, first->path, first->pathlen);
+	m->path[first->pathlen] = 0;
 	m->lo = first->lo;
 	m->hi = hi;
 	m->ts = col_now();
 	m->from_maps = 1;
-	m->deleted = deleted;
+	m->deleted = first->deleted;
 	m->have_ino = 1;
 	m->dev = makedev(first->maj, first->min);
 	m->ino = first->ino;
@@ -725,32 +688,6 @@ static int maps_module(struct sym_image *im, const struct maps_line *first,
 	m->map_off = first->off;
 	mod_open(im, m);
 	return 1;
-}
-
-static char *slurp(const char *path)
-{
-	size_t len = 0, cap = 16384;
-	char *buf = xmalloc(cap);
-	ssize_t k;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		free(buf);
-		return NULL;
-	}
-	for (;;) {
-		if (cap - len < 4096)
-			buf = xrealloc(buf, cap *= 2);
-		k = read(fd, buf + len, cap - len - 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		len += k;
-	}
-	close(fd);
-	buf[len] = 0;
-	return buf;
 }
 
 /*
@@ -762,19 +699,13 @@ static int scan_maps(struct sym_image *im, int first_scan)
 {
 	struct maps_line l, run;
 	uint64_t run_hi = 0, vdso = 0;
-	char p[64], *buf, *s, *nl;
+	char *buf, *cur;
 	int added = 0, in_run = 0, exec = 0;
 
-	snprintf(p, sizeof(p), "/proc/%d/maps", (int)im->pid);
-	buf = slurp(p);
+	buf = cur = maps_read(im->pid);
 	if (!buf)
 		return -1;
-	for (s = buf; s && *s; s = nl) {
-		nl = strchr(s, '\n');
-		if (nl)
-			*nl++ = 0;
-		if (parse_line(s, &l))
-			continue;
+	while (maps_next(&cur, &l)) {
 		if (!strcmp(l.path, "[vdso]"))
 			vdso = l.lo;
 		if (in_run && l.path[0] == '/' && !strcmp(l.path, run.path) &&
