@@ -58,18 +58,9 @@ const char *ana_prof_kind_name(enum ana_prof_kind kind)
 	return kind < ANA_PROF_NKINDS ? kind_names[kind] : "?";
 }
 
-/* ---- live allocations: open addressing with deletion ----
- *
- * Every alloc and free of a trace comes here, so the table is laid out
- * for the probe: keys in an array of their own (8 to a cache line, the
- * whole table's keys in L1 for the usual few thousand live blocks), the
- * rest of an entry read only on a hit.  A delete shifts back the entries
- * its slot displaced, so there are no tombstones to pile up under the
- * constant churn of a heap.
- */
+/* ---- live allocations: a table of records (hash.h) ---- */
 
-#define HNONE	SIZE_MAX	/* no such entry */
-#define HMUL	0x9e3779b97f4a7c15ull	/* 2^64 / golden ratio */
+#define HMUL	HASH_GOLDEN
 
 struct hval {
 	uint64_t size, stack, ts;
@@ -77,96 +68,10 @@ struct hval {
 	struct ana_proc *p;
 };
 
-struct ana_htab {
-	uint64_t *key;		/* 0: empty */
-	struct hval *v;		/* v[i] goes with key[i] */
-	size_t cap, len;	/* cap: 0 or a power of two */
-	unsigned shift;		/* 64 - log2(cap) */
-};
-
 /* one key per (image, address): user addresses fit in 48 bits */
 static uint64_t hkey(const struct ana_proc *p, uint64_t addr)
 {
 	return (p->image & 0xffff) << 48 | (addr & 0xffffffffffffull);
-}
-
-/* multiplicative hashing: the top bits of the product depend on every
- * bit of the key, one multiply per probe start or shifted entry */
-static size_t hslot(const struct ana_htab *h, uint64_t key)
-{
-	return (key * HMUL) >> h->shift;
-}
-
-/* the slot of key, or HNONE */
-static size_t hfind(const struct ana_htab *h, uint64_t key)
-{
-	size_t i, mask = h->cap - 1;
-
-	if (!h->len)
-		return HNONE;
-	for (i = hslot(h, key); h->key[i]; i = (i + 1) & mask)
-		if (h->key[i] == key)
-			return i;
-	return HNONE;
-}
-
-static size_t hput(struct ana_htab *h, uint64_t key);
-
-static void hgrow(struct ana_htab *h)
-{
-	struct ana_htab old = *h;
-	size_t i, j;
-
-	h->cap = old.cap ? old.cap * 2 : 1024;
-	h->shift = 64 - __builtin_ctzll(h->cap);
-	h->key = xcalloc(h->cap, sizeof(*h->key));
-	h->v = xcalloc(h->cap, sizeof(*h->v));
-	h->len = 0;
-	for (i = 0; i < old.cap; i++)
-		if (old.key[i]) {
-			j = hput(h, old.key[i]);
-			h->v[j] = old.v[i];
-		}
-	free(old.key);
-	free(old.v);
-}
-
-/* the slot of key, new (key set, value zero) if absent */
-static size_t hput(struct ana_htab *h, uint64_t key)
-{
-	size_t i, mask;
-
-	if ((h->len + 1) * 10 > h->cap * 7)
-		hgrow(h);
-	mask = h->cap - 1;
-	for (i = hslot(h, key); h->key[i]; i = (i + 1) & mask)
-		if (h->key[i] == key)
-			return i;
-	h->len++;
-	h->key[i] = key;
-	memset(&h->v[i], 0, sizeof(h->v[i]));
-	return i;
-}
-
-/* remove slot i, shifting back the entries it displaced */
-static void hdel(struct ana_htab *h, size_t i)
-{
-	size_t j = i, k, mask = h->cap - 1;
-
-	for (;;) {
-		j = (j + 1) & mask;
-		if (!h->key[j])
-			break;
-		k = hslot(h, h->key[j]);
-		/* j's entry may move to i if its home is not in (i, j] */
-		if (j > i ? k <= i || k > j : k <= i && k > j) {
-			h->key[i] = h->key[j];
-			h->v[i] = h->v[j];
-			i = j;
-		}
-	}
-	h->key[i] = 0;
-	h->len--;
 }
 
 /* ---- samples and objects ---- */
@@ -189,8 +94,10 @@ void ana_prof_init(struct ana_prof *pr, enum ana_prof_kind kind)
 	pr->mask = masks[kind];
 	if (kind == ANA_PROF_HEAP || kind == ANA_PROF_LEAKS ||
 	    kind == ANA_PROF_BLOCK) {
-		pr->live = xcalloc(1, sizeof(*pr->live));
-		pr->pending = xcalloc(1, sizeof(*pr->pending));
+		pr->live = xmalloc(sizeof(*pr->live));
+		*pr->live = (struct htab)HTAB_INIT(struct hval);
+		pr->pending = xmalloc(sizeof(*pr->pending));
+		*pr->pending = (struct htab)HTAB_INIT(struct hval);
 	}
 	if (kind == ANA_PROF_SYNC || kind == ANA_PROF_BLOCK)
 		pr->objnames = ana_objs_new();
@@ -477,14 +384,15 @@ static void heap_alloc(struct ana_prof *pr, struct ana_proc *p,
 		s->w[1] += w * size;
 	}
 	/* its free was read first: another thread's batch came earlier */
-	i = hfind(pr->pending, key);
-	if (i != HNONE && pr->pending->v[i].ts >= ev->ts) {
-		hdel(pr->pending, i);
+	i = htab_find(pr->pending, key);
+	if (i != HTAB_NONE && ((struct hval *)htab_rec(pr->pending, i))->ts >=
+			      ev->ts) {
+		htab_del(pr->pending, i);
 		pr->hw.frees += w;
 		return;
 	}
-	i = hput(pr->live, key);	/* may grow: v after it */
-	e = &pr->live->v[i];
+	i = htab_put(pr->live, key);	/* may grow: the record after it */
+	e = htab_rec(pr->live, i);
 	if (e->size || e->p) {
 		/* the free of the previous block here was not recorded */
 		live_add(pr, -ana_heap_weight(e->p, e->size),
@@ -502,21 +410,20 @@ static void heap_free(struct ana_prof *pr, struct ana_proc *p, uint64_t addr,
 		      uint64_t ts)
 {
 	uint64_t key = hkey(p, addr);
-	size_t i = hfind(pr->live, key);
-	struct hval *e;
+	size_t i = htab_find(pr->live, key);
+	struct hval *e = i != HTAB_NONE ? htab_rec(pr->live, i) : NULL;
 	double w;
 
-	if (i != HNONE && pr->live->v[i].ts <= ts) {
-		e = &pr->live->v[i];
+	if (e && e->ts <= ts) {
 		w = ana_heap_weight(e->p, e->size);
 		pr->hw.frees += w;
 		live_add(pr, -w, -w * e->size);
-		hdel(pr->live, i);
+		htab_del(pr->live, i);
 		return;
 	}
 	/* counted when its allocation is read, or at the end unmatched */
-	i = hput(pr->pending, key);	/* may grow: v after it */
-	e = &pr->pending->v[i];
+	i = htab_put(pr->pending, key);	/* may grow: the record after it */
+	e = htab_rec(pr->pending, i);
 	if (ts > e->ts)
 		e->ts = ts;
 }
@@ -712,7 +619,7 @@ void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
 	int j;
 
 	for (i = 0; pr->live && i < pr->live->cap; i++) {
-		e = &pr->live->v[i];
+		e = htab_rec(pr->live, i);
 		/* exec discards a heap without leaking it */
 		if (!pr->live->key[i] ||
 		    (e->p->ended && e->p->how == FMT_PEND_EXEC))
@@ -860,10 +767,8 @@ void ana_prof_free(struct ana_prof *pr)
 		free(pr->cs.threads.ents[i].val);
 	hmap_free(&pr->cs.threads);
 	if (pr->live) {
-		free(pr->live->key);
-		free(pr->live->v);
-		free(pr->pending->key);
-		free(pr->pending->v);
+		htab_free(pr->live);
+		htab_free(pr->pending);
 	}
 	free(pr->live);
 	ana_objs_free(pr->objnames);

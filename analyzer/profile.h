@@ -123,14 +123,12 @@ struct ana_cpu_stats {
 	uint64_t readings;		/* CPU_SAMPLE and SCHED events */
 };
 
-struct ana_htab;
-
 struct ana_prof {
 	enum ana_prof_kind kind;
 	unsigned mask;			/* 1 << ana_state summed, block kinds */
 	struct hmap samples;		/* key -> ana_psample */
 	struct hmap objs;		/* (pid, address) -> ana_pobj */
-	struct ana_htab *live, *pending;	/* heap: allocations, frees */
+	struct htab *live, *pending;	/* heap: allocations, frees */
 	struct ana_objs *objnames;	/* sync, block: heap blocks that
 					 * name objects */
 	struct ana_heap_stats hs;

@@ -1207,95 +1207,39 @@ static void oncpu_counter(struct ana_tl *tl, struct ana_tl_proc *tp,
 
 /*
  * The live blocks of one process, by address: a table that forgets
- * freed blocks (linear probing, deletion by backward shift), so it holds
- * the blocks live at once, not every address ever used.
+ * freed blocks (hash.h's table of records, address -> size), so it
+ * holds the blocks live at once, not every address ever used.
  */
-struct live {
-	uint64_t *addr, *size;		/* addr 0: empty (never a block) */
-	size_t cap, n;
-};
-
-static size_t live_slot(const struct live *l, uint64_t a)
-{
-	size_t i = hmap_slot(a, l->cap);
-
-	while (l->addr[i] && l->addr[i] != a)
-		i = (i + 1) & (l->cap - 1);
-	return i;
-}
-
-static void live_put(struct live *l, uint64_t a, uint64_t size);
-
-static void live_grow(struct live *l)
-{
-	struct live o = *l;
-	size_t i;
-
-	l->cap = o.cap ? o.cap * 2 : 1024;
-	l->addr = xcalloc(l->cap, sizeof(*l->addr));
-	l->size = xcalloc(l->cap, sizeof(*l->size));
-	l->n = 0;
-	for (i = 0; i < o.cap; i++)
-		if (o.addr[i])
-			live_put(l, o.addr[i], o.size[i]);
-	free(o.addr);
-	free(o.size);
-}
 
 /* a block at a, replacing one whose free was not recorded */
-static void live_put(struct live *l, uint64_t a, uint64_t size)
+static void live_put(struct htab *l, uint64_t a, uint64_t size)
 {
-	size_t i;
-
-	if ((l->n + 1) * 4 > l->cap * 3)
-		live_grow(l);
-	i = live_slot(l, a);
-	if (!l->addr[i])
-		l->n++;
-	l->addr[i] = a;
-	l->size[i] = size;
+	*(uint64_t *)htab_rec(l, htab_put(l, a)) = size;
 }
 
 /* @return the size of the block at a, now forgotten, or 0 */
-static uint64_t live_take(struct live *l, uint64_t a)
+static uint64_t live_take(struct htab *l, uint64_t a)
 {
-	size_t i, j, h;
 	uint64_t size;
+	size_t i;
 
-	if (!l->cap || !a)
+	if (!a || (i = htab_find(l, a)) == HTAB_NONE)
 		return 0;
-	i = live_slot(l, a);
-	if (!l->addr[i])
-		return 0;
-	size = l->size[i];
-	l->n--;
-	/* pull later entries of the probe run back into the hole */
-	for (j = (i + 1) & (l->cap - 1); l->addr[j];
-	     j = (j + 1) & (l->cap - 1)) {
-		h = hmap_slot(l->addr[j], l->cap);
-		if ((j > i && (h <= i || h > j)) ||
-		    (j < i && h <= i && h > j)) {
-			l->addr[i] = l->addr[j];
-			l->size[i] = l->size[j];
-			i = j;
-		}
-	}
-	l->addr[i] = 0;
+	size = *(uint64_t *)htab_rec(l, i);
+	htab_del(l, i);
 	return size;
 }
 
 /* the heap operations of process tp, from the sorted spill */
 static void heap_counter(struct ana_tl *tl, struct ana_tl_proc *tp,
-			 const struct heaprec **next, struct live *live)
+			 const struct heaprec **next, struct htab *live)
 {
 	struct downs d = { tl, tp, TL_CNT_HEAP, 0, 0, { 0 }, { 0 } };
 	const struct heaprec *h = *next;
 	uint64_t ts;
 	int64_t v = 0;
 
-	live->n = 0;
-	if (live->cap)
-		memset(live->addr, 0, live->cap * sizeof(*live->addr));
+	htab_clear(live);
 	while (h && h->proc == tp->index) {
 		ts = h->ts;
 		if (h->free) {
@@ -1319,7 +1263,7 @@ static void counters(struct ana_tl *tl)
 {
 	const struct runrec *r;
 	const struct heaprec *h;
-	struct live live = { 0 };
+	struct htab live = HTAB_INIT(uint64_t);
 	size_t i;
 
 	ana_spill_sort(&tl->run_sp);
@@ -1330,8 +1274,7 @@ static void counters(struct ana_tl *tl)
 		oncpu_counter(tl, tl->procs[i], &r);
 		heap_counter(tl, tl->procs[i], &h, &live);
 	}
-	free(live.addr);
-	free(live.size);
+	htab_free(&live);
 }
 
 static void heap_label(struct ana_tl *tl)

@@ -1,7 +1,8 @@
 /*
- * hash.c - the table: open addressing with linear probing, deletion by
- * shifting back.  Growth doubles at 3/4 full from 64 slots, so that the
- * order of iteration is the one the analyzer's tables always had.
+ * hash.c - the tables: open addressing with linear probing, deletion by
+ * shifting back.  An hmap doubles at 3/4 full from 64 slots, so that the
+ * order of iteration is the one the analyzer's tables always had; an
+ * htab's rules are in hash.h.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,40 @@ void hmap_free(struct hmap *m)
 	free(m->ents);
 	m->ents = NULL;
 	m->cap = m->len = 0;
+}
+
+void htab_grow(struct htab *t)
+{
+	struct htab old = *t;
+	size_t i, j;
+
+	t->cap = old.cap ? old.cap * 2 : 1024;
+	t->shift = 64 - __builtin_ctzll(t->cap);
+	t->key = xcalloc(t->cap, sizeof(*t->key));
+	t->rec = xcalloc(t->cap, t->size);
+	t->len = 0;
+	for (i = 0; i < old.cap; i++)
+		if (old.key[i]) {
+			j = htab_put(t, old.key[i]);
+			memcpy(htab_rec(t, j), htab_rec(&old, i), t->size);
+		}
+	free(old.key);
+	free(old.rec);
+}
+
+void htab_clear(struct htab *t)
+{
+	if (t->cap)
+		memset(t->key, 0, t->cap * sizeof(*t->key));
+	t->len = 0;
+}
+
+void htab_free(struct htab *t)
+{
+	free(t->key);
+	free(t->rec);
+	t->key = NULL;
+	t->rec = NULL;
+	t->cap = t->len = 0;
+	t->shift = 0;
 }

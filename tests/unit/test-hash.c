@@ -3,7 +3,7 @@
  * the functions' values (the collector and analyzer rely on them staying
  * put: the order of iteration follows them), insert, find, replace,
  * growth, keys sharing a home slot, wrap-around, deletion by shifting
- * back, and iteration in slot order.  Expected values were computed
+ * back, and iteration in slot order; the same for the table of records.  Expected values were computed
  * apart from this code (by hand-written Python of the same formulas).
  */
 #include <stdint.h>
@@ -198,6 +198,86 @@ static void test_churn(void)
 	hmap_free(&m);
 }
 
+struct rec {
+	uint64_t a, b, c;
+};
+
+static long tslot_of(const struct htab *t, uint64_t key)
+{
+	size_t i;
+
+	for (i = 0; i < t->cap; i++)
+		if (t->key[i] == key)
+			return (long)i;
+	return -1;
+}
+
+static const struct rec *trec(const struct htab *t, uint64_t key)
+{
+	size_t i = htab_find(t, key);
+
+	return i == HTAB_NONE ? NULL : htab_rec(t, i);
+}
+
+static void test_htab(void)
+{
+	/* keys of one home slot in 1024 ((k * HASH_GOLDEN) >> 54) */
+	static const uint64_t at7[] = { 322, 932, 1919, 3516 };
+	static const uint64_t at1023[] = { 987, 1974 }, at0 = 610;
+	struct htab t = HTAB_INIT(struct rec);
+	struct rec *r;
+	size_t i, all = 1;
+	uint64_t k;
+
+	ok(htab_find(&t, 5) == HTAB_NONE, "an empty htab finds nothing");
+	i = htab_put(&t, 5);
+	r = htab_rec(&t, i);
+	ok(t.cap == 1024 && t.len == 1 && !r->a && !r->b && !r->c,
+	   "the first put makes 1024 slots and a zeroed record");
+	*r = (struct rec){ 1, 2, 3 };
+	ok(htab_put(&t, 5) == i && trec(&t, 5)->c == 3 && t.len == 1,
+	   "putting a key again gives its record, as it was");
+	ok(htab_index(&t, r) == i, "htab_index is the slot of a record");
+	htab_del(&t, i);
+	ok(htab_find(&t, 5) == HTAB_NONE && t.len == 0, "deleted");
+
+	for (i = 0; i < 4; i++)
+		((struct rec *)htab_rec(&t, htab_put(&t, at7[i])))->a = i + 1;
+	ok(tslot_of(&t, 322) == 7 && tslot_of(&t, 3516) == 10,
+	   "4 keys of home slot 7 fill slots 7 to 10");
+	htab_del(&t, htab_find(&t, 932));
+	ok(tslot_of(&t, 1919) == 8 && tslot_of(&t, 3516) == 9 &&
+	   !t.key[10] && trec(&t, 1919)->a == 3 && trec(&t, 3516)->a == 4,
+	   "a delete shifts later keys back, their records with them");
+	for (i = 0; i < 2; i++)
+		((struct rec *)htab_rec(&t, htab_put(&t, at1023[i])))->b = 9;
+	htab_put(&t, at0);
+	ok(tslot_of(&t, 987) == 1023 && tslot_of(&t, 1974) == 0 &&
+	   tslot_of(&t, 610) == 1, "probing wraps from slot 1023 to 0");
+	htab_del(&t, htab_find(&t, 987));
+	ok(tslot_of(&t, 1974) == 1023 && tslot_of(&t, 610) == 0 &&
+	   trec(&t, 1974)->b == 9, "and deleting shifts back across it");
+	htab_clear(&t);
+	ok(t.len == 0 && t.cap == 1024 && htab_find(&t, 322) == HTAB_NONE,
+	   "clear forgets every key, keeping the slots");
+
+	for (k = 1; k <= 5000; k++) {
+		r = htab_rec(&t, htab_put(&t, k << 12));
+		r->a = k;
+		r->c = ~k;
+	}
+	ok(t.cap == 8192 && t.len == 5000, "5000 keys grow it to 8192 slots "
+	   "(%zu), at 7/10", t.cap);
+	for (k = 1; k <= 5000; k++)
+		all &= trec(&t, k << 12) && trec(&t, k << 12)->a == k &&
+		       trec(&t, k << 12)->c == ~k;
+	ok(all, "every record moved with its key when growing");
+	htab_free(&t);
+	ok(!t.key && !t.cap && !t.len && t.size == sizeof(struct rec) &&
+	   htab_find(&t, 1 << 12) == HTAB_NONE,
+	   "free empties it and keeps the record size");
+}
+
 int main(void)
 {
 	test_functions();
@@ -206,5 +286,6 @@ int main(void)
 	test_collisions();
 	test_iteration();
 	test_churn();
+	test_htab();
 	return tap_done();
 }
