@@ -100,7 +100,7 @@ struct sym_image {
 	int scannable;			/* /proc/PID/maps is this image's */
 	uint64_t vdso;			/* identity: [vdso] address at HELLO */
 	uint64_t next_scan, backoff;	/* maps rescans, in batches */
-	struct sym_image *next;
+	struct sym_image *next;		/* an older image of the same id */
 };
 
 /* a call inlined at an address: the function and the line in it */
@@ -120,7 +120,7 @@ struct sym_res {
 };
 
 static struct sym_obj *objs;
-static struct sym_image *images[256];
+static struct hmap images;	/* id -> sym_image, newest first */
 static struct hmap results;	/* hash of (obj, vaddr, exact) -> sym_res */
 static uint64_t batch;
 static int inited;
@@ -457,7 +457,7 @@ static struct sym_image *image_find(uint64_t id)
 {
 	struct sym_image *im;
 
-	for (im = images[id & 255]; im; im = im->next)
+	for (im = hmap_get(&images, id); im; im = im->next)
 		if (im->id == id)
 			return im;
 	return NULL;
@@ -759,8 +759,7 @@ void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
 	memcpy(im->exe, exe, exe_len);
 	im->exe[exe_len] = 0;
 	im->backoff = 1;
-	im->next = images[image & 255];
-	images[image & 255] = im;
+	im->next = hmap_put(&images, image, im);
 	/*
 	 * The process may already have exec'ed (or exited) by the time its
 	 * HELLO is read: then its maps are not this image's, and only the
@@ -772,14 +771,18 @@ void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
 
 void col_sym_image_end(uint64_t image)
 {
-	struct sym_image **pp = &images[image & 255], *im;
+	struct sym_image *head = hmap_get(&images, image), **pp, *im;
 	size_t i;
 
-	while ((im = *pp) && im->id != image)
-		pp = &im->next;
+	for (pp = &head; (im = *pp) && im->id != image; pp = &im->next)
+		;
 	if (!im)
 		return;
 	*pp = im->next;
+	if (head)
+		hmap_put(&images, image, head);
+	else
+		hmap_del(&images, image);
 	for (i = 0; i < im->nmods; i++)
 		free(im->mods[i].path);
 	free(im->mods);

@@ -115,7 +115,7 @@ void htab_grow(struct htab *t)
 	struct htab old = *t;
 	size_t i, j;
 
-	t->cap = old.cap ? old.cap * 2 : 1024;
+	t->cap = old.cap ? old.cap * 2 : t->first ? t->first : 1024;
 	t->shift = 64 - __builtin_ctzll(t->cap);
 	t->key = xcalloc(t->cap, sizeof(*t->key));
 	t->rec = xcalloc(t->cap, t->size);

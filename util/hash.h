@@ -146,8 +146,8 @@ static inline struct hmap_ent *hmap_next(const struct hmap *m,
  * a number (never 0: the empty slot), so no hash_next(), and deletion
  * shifts back as hmap_del() does.  The slot is the top bits of the key
  * times HASH_GOLDEN (one multiply per probe start or shifted entry), and
- * growth doubles at 7/10 from 1024: the order in which profile.c sums
- * the leaked blocks at the end, and so its rounding, stays as it was.
+ * growth doubles at 7/10 from 1024 (unless told): the order profile.c sums
+ * the leaked blocks in at the end, and so its rounding, stays as it was.
  */
 
 #define HTAB_NONE	SIZE_MAX	/* no such slot */
@@ -156,11 +156,15 @@ struct htab {
 	uint64_t *key;		/* 0: empty */
 	unsigned char *rec;	/* record i at rec + i * size */
 	size_t size;		/* of a record, set before first use */
+	size_t first;		/* slots made at first, 0: 1024 */
 	size_t cap, len;	/* cap: 0 or a power of two */
 	unsigned shift;		/* 64 - log2(cap) */
 };
 
 #define HTAB_INIT(type)	{ .size = sizeof(type) }
+/* for small tables, of which there are many: first is a power of two */
+#define HTAB_INIT_SMALL(type, first_) \
+	{ .size = sizeof(type), .first = (first_) }
 
 /* htab_slot() : key's home slot */
 static inline size_t htab_slot(const struct htab *t, uint64_t key)
@@ -241,7 +245,7 @@ static inline void htab_del(struct htab *t, size_t i)
 /* htab_clear() : forget every key, keeping the slots for reuse */
 void htab_clear(struct htab *t);
 
-/* htab_free() : free the table; it is empty again (size kept) */
+/* htab_free() : free the table; it is empty again (size, first kept) */
 void htab_free(struct htab *t);
 
 #endif
