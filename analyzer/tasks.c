@@ -185,70 +185,49 @@ static int utype_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* ---- live tasks: a chained hash with removal ---- */
+/* ---- live tasks: by (process, id), chained where keys hash alike ---- */
 
-static size_t task_slot(const struct ana_tasks *k, const struct ana_proc *p,
-			uint64_t id)
+static uint64_t task_key(const struct ana_proc *p, uint64_t id)
 {
-	uint64_t h = (id ^ (uintptr_t)p * 0x9e3779b97f4a7c15ull) *
-		     0xff51afd7ed558ccdull;
-
-	return (h ^ h >> 32) & (k->nbuckets - 1);
-}
-
-static void task_grow(struct ana_tasks *k)
-{
-	struct task **old = k->buckets, *x, *next;
-	size_t i, n = k->nbuckets;
-
-	k->nbuckets = n ? 2 * n : 256;
-	k->buckets = xcalloc(k->nbuckets, sizeof(*k->buckets));
-	for (i = 0; i < n; i++)
-		for (x = old[i]; x; x = next) {
-			next = x->next;
-			x->next = k->buckets[task_slot(k, x->p, x->id)];
-			k->buckets[task_slot(k, x->p, x->id)] = x;
-		}
-	free(old);
+	return hash_mix((uintptr_t)p, id);
 }
 
 static struct task *task_get(struct ana_tasks *k, const struct ana_proc *p,
 			     uint64_t id, int create)
 {
-	struct task *x;
-	size_t i;
+	uint64_t key = task_key(p, id);
+	struct task *head = hmap_get(&k->tasks_live, key), *x;
 
-	if (k->nbuckets) {
-		for (x = k->buckets[task_slot(k, p, id)]; x; x = x->next)
-			if (x->p == p && x->id == id)
-				return x;
-	}
+	for (x = head; x; x = x->next)
+		if (x->p == p && x->id == id)
+			return x;
 	if (!create)
 		return NULL;
-	if (k->live >= k->nbuckets)
-		task_grow(k);
 	x = xcalloc(1, sizeof(*x));
 	x->p = p;
 	x->id = id;
-	i = task_slot(k, p, id);
-	x->next = k->buckets[i];
-	k->buckets[i] = x;
+	x->next = head;
+	hmap_put(&k->tasks_live, key, x);
 	k->live++;
 	return x;
 }
 
 static void task_del(struct ana_tasks *k, struct task *x)
 {
-	struct task **pp = &k->buckets[task_slot(k, x->p, x->id)];
+	uint64_t key = task_key(x->p, x->id);
+	struct task *head = hmap_get(&k->tasks_live, key), **pp = &head;
 
 	while (*pp != x)
 		pp = &(*pp)->next;
 	*pp = x->next;
+	if (head)
+		hmap_put(&k->tasks_live, key, head);
+	else
+		hmap_del(&k->tasks_live, key);
 	k->live--;
 	free(x);
 }
 
-/* a task with both ends: into its type's distribution */
 static void task_finish(struct ana_tasks *k, struct task *x)
 {
 	ana_dhist_add(&x->ty->d, x->end > x->begin ? x->end - x->begin : 0);
@@ -405,12 +384,14 @@ void ana_tasks_event(struct ana_tasks *k, struct ana_trace *t,
 void ana_tasks_done(struct ana_tasks *k, struct ana_trace *t)
 {
 	struct task *x, *next;
+	struct hmap_ent *e;
 	struct rthread *r;
 	uint64_t last = t->st.last_ts;
 	size_t i;
 
-	for (i = 0; i < k->nbuckets; i++)
-		for (x = k->buckets[i]; x; x = next) {
+	/* in no particular order: each adds to counts and a histogram */
+	hmap_each(&k->tasks_live, e)
+		for (x = e->val; x; x = next) {
 			next = x->next;
 			if (!x->has_begin) {
 				k->unmatched_task_ends++;
@@ -419,8 +400,10 @@ void ana_tasks_done(struct ana_tasks *k, struct ana_trace *t)
 				ana_dhist_add(&x->ty->d, last > x->begin ?
 					      last - x->begin : 0);
 			}
-			task_del(k, x);
+			free(x);
 		}
+	hmap_free(&k->tasks_live);
+	k->live = 0;
 	for (i = 0; i < k->nthreads; i++) {
 		r = k->tlist[i];
 		while (r->n)
@@ -442,14 +425,15 @@ void ana_tasks_done(struct ana_tasks *k, struct ana_trace *t)
 void ana_tasks_free(struct ana_tasks *k)
 {
 	struct task *x, *next;
+	struct hmap_ent *e;
 	size_t i;
 
-	for (i = 0; i < k->nbuckets; i++)
-		for (x = k->buckets[i]; x; x = next) {
+	hmap_each(&k->tasks_live, e)
+		for (x = e->val; x; x = next) {
 			next = x->next;
 			free(x);
 		}
-	free(k->buckets);
+	hmap_free(&k->tasks_live);
 	for (i = 0; i < k->nthreads; i++) {
 		free(k->tlist[i]->stk);
 		free(k->tlist[i]);

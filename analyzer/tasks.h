@@ -67,8 +67,8 @@ struct ana_utypes {
 
 struct ana_tasks {
 	struct ana_utypes tasks, regions, logs;
-	struct task **buckets;		/* live tasks, chained by (image, id) */
-	size_t nbuckets, live;
+	struct hmap tasks_live;		/* hash of (process, id) -> task chain */
+	size_t live;
 	struct hmap threads;		/* ana_thread * -> struct rthread */
 	struct rthread **tlist;
 	size_t nthreads;
