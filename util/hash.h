@@ -1,7 +1,7 @@
 /*
  * hash.h - the one hash function and the hash tables of the programs
  * (collector, analyzer, tools).  The preload keeps its own fixed,
- * allocation-free tables: it runs inside signal handlers and malloc.
+ * allocation-free tables; preload/modules.c says why.
  *
  * struct hmap maps 64-bit keys to pointers.  Ids in a trace (strings,
  * stacks, images, pids, tids) come from the file and may be anything, so
