@@ -285,7 +285,7 @@ static uint64_t prof_map(struct pf *pf, const char *path)
 static uint64_t prof_frame(struct pf *pf, uint64_t image, uint64_t addr)
 {
 	struct prof_new *pn = pf->pn;
-	uint64_t k = image * 0x9e3779b97f4a7c15ull ^ addr;
+	uint64_t k = hash_mix(image, addr);
 	const struct ana_sym *sym;
 	Perfetto__Protos__Frame *f;
 	struct prof_ent *e;
@@ -293,7 +293,7 @@ static uint64_t prof_frame(struct pf *pf, uint64_t image, uint64_t addr)
 
 	while ((e = hmap_get(&pf->frames, k)) &&
 	       (e->image != image || e->addr != addr))
-		k++;
+		k = hash_next(k);
 	if (e)
 		return e->iid;
 	e = xmalloc(sizeof(*e));

@@ -129,8 +129,8 @@ static uint64_t fn_id(struct builder *bd, const char *name, const char *file)
 
 static uint64_t hash_mod(const struct ana_modinfo *mi)
 {
-	return hash_str(mi->path) ^ (mi->lo * 0xff51afd7ed558ccdull) ^
-	       (mi->hi * 0xc4ceb9fe1a85ec53ull) ^ mi->bias;
+	return hash_mix(hash_mix(hash_mix(hash_str(mi->path), mi->lo),
+				 mi->hi), mi->bias);
 }
 
 static int same_mod(const struct ana_modinfo *a, const struct ana_modinfo *b)
@@ -358,7 +358,7 @@ static void describe(struct builder *bd, struct loc *l, unsigned type)
 static uint64_t loc_id(struct builder *bd, uint64_t image, uint64_t addr,
 		       int exact, unsigned type)
 {
-	uint64_t key = (addr ^ image * 0xff51afd7ed558ccdull) + exact;
+	uint64_t key = hash_mix(hash_mix(image, addr), exact);
 	struct loc *l;
 	uintptr_t v;
 

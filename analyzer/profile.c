@@ -229,43 +229,22 @@ const char *ana_prof_call(const struct fmt_event *ev,
 	return in ? in->name : "?";
 }
 
-/* the slot of tid in o's holders */
-static size_t by_slot(const struct ana_pobj *o, uint64_t tid)
-{
-	size_t i, mask = o->bycap - 1;
-
-	for (i = (tid * HMUL) >> 40 & mask; o->by[i].tid && o->by[i].tid != tid;
-	     i = (i + 1) & mask)
-		;
-	return i;
-}
-
 /*
- * Holders are a small open-addressing table keyed by tid (0: empty):
- * every contended wait comes here, and a scan of a lock's dozen holders
- * costs a mispredicted exit each time.  ana_prof_sort_holders() packs
- * the table into a sorted array.
+ * Holders are a small table of records keyed by tid (hash.h): every
+ * contended wait comes here, and a scan of a lock's dozen holders costs
+ * a mispredicted exit each time.  ana_prof_sort_holders() copies them
+ * into a sorted array.
  */
 static void add_by(struct ana_pobj *o, uint64_t tid, uint64_t ns)
 {
-	struct ana_holder *old = o->by;
-	size_t i, oldcap = o->bycap;
+	struct ana_holder *h;
 
-	if ((o->nby + 1) * 4 > o->bycap * 3) {
-		o->bycap = oldcap ? oldcap * 2 : 8;
-		o->by = xcalloc(o->bycap, sizeof(*o->by));
-		for (i = 0; i < oldcap; i++)
-			if (old[i].tid)
-				o->by[by_slot(o, old[i].tid)] = old[i];
-		free(old);
-	}
-	i = by_slot(o, tid);
-	if (!o->by[i].tid) {
-		o->by[i].tid = tid;
-		o->nby++;
-	}
-	o->by[i].ns += ns;
-	o->by[i].count++;
+	if (!o->holders.size)
+		o->holders = (struct htab)HTAB_INIT_SMALL(struct ana_holder, 8);
+	h = htab_rec(&o->holders, htab_put(&o->holders, tid));
+	h->tid = tid;
+	h->ns += ns;
+	h->count++;
 }
 
 static void object(struct ana_prof *pr, struct ana_proc *p,
@@ -738,15 +717,17 @@ void ana_prof_sort_holders(struct ana_pobj *o)
 {
 	size_t i, n = 0;
 
-	/* pack the table's holders to the front, in any order: the sort
-	 * orders them fully (by ns, then tid) */
-	for (i = 0; i < o->bycap; i++)
-		if (o->by[i].tid)
-			o->by[n++] = o->by[i];
-	/* a full table now: a later add_by() grows it, rehashing them */
-	o->bycap = o->nby;
-	if (o->nby)
-		qsort(o->by, o->nby, sizeof(*o->by), holder_cmp);
+	/* the table's holders in any order: the sort orders them fully
+	 * (by ns, then tid) */
+	free(o->by);
+	o->by = xmalloc((o->holders.len + 1) * sizeof(*o->by));
+	for (i = 0; i < o->holders.cap; i++)
+		if (o->holders.key[i])
+			o->by[n++] = *(struct ana_holder *)
+				htab_rec(&o->holders, i);
+	o->nby = n;
+	if (n)
+		qsort(o->by, n, sizeof(*o->by), holder_cmp);
 }
 void ana_prof_free(struct ana_prof *pr)
 {
@@ -758,8 +739,10 @@ void ana_prof_free(struct ana_prof *pr)
 	hmap_free(&pr->samples);
 	for (i = 0; i < pr->objs.cap; i++) {
 		o = pr->objs.ents[i].val;
-		if (o)
+		if (o) {
 			free(o->by);
+			htab_free(&o->holders);
+		}
 		free(o);
 	}
 	hmap_free(&pr->objs);

@@ -79,9 +79,9 @@ struct ana_pobj {
 	unsigned type;		/* event type of its first wait */
 	uint64_t ns, count;
 	uint64_t unfinished;	/* waits still blocked at exit */
-	struct ana_holder *by;	/* a table by tid until sorted, see
-				 * ana_prof_sort_holders() */
-	size_t nby, bycap;	/* holders, slots */
+	struct htab holders;	/* tid -> struct ana_holder */
+	struct ana_holder *by;	/* sorted: ana_prof_sort_holders() */
+	size_t nby;
 	struct ana_objsite site;	/* its heap block: ana_prof_obj_name() */
 };
 
@@ -170,7 +170,7 @@ struct ana_pthread **ana_prof_threads_sorted(const struct ana_prof *pr,
 struct ana_psample **ana_prof_sorted(const struct ana_prof *pr);
 struct ana_pobj **ana_prof_objs_sorted(const struct ana_prof *pr);
 
-/* holders of o sorted by ns into o->by[0 .. nby), in place */
+/* holders of o sorted by ns into o->by[0 .. nby) */
 void ana_prof_sort_holders(struct ana_pobj *o);
 
 void ana_prof_free(struct ana_prof *pr);
