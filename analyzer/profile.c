@@ -630,9 +630,21 @@ void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
 
 /* ---- sorting ---- */
 
+/* a - b as -1, 0 or 1 */
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * Largest first, then a full order over what keeps samples apart: the
+ * table they come from is in no stable order (its keys hold the
+ * addresses of the call names), so ties must not be left to qsort.
+ */
 static int by_value(const void *a, const void *b)
 {
 	const struct ana_psample *x = *(void *const *)a, *y = *(void *const *)b;
+	int c;
 
 	if (x->v[1] != y->v[1])
 		return x->v[1] < y->v[1] ? 1 : -1;
@@ -640,7 +652,17 @@ static int by_value(const void *a, const void *b)
 		return x->v[0] < y->v[0] ? 1 : -1;
 	if (x->stack != y->stack)
 		return x->stack < y->stack ? -1 : 1;
-	return (int)x->type - (int)y->type;
+	if (x->type != y->type)
+		return (int)x->type - (int)y->type;
+	if (x->call != y->call && (c = !x->call ? -1 : !y->call ? 1 :
+				   strcmp(x->call, y->call)))
+		return c;
+	if ((c = cmp_u64(x->pid, y->pid)) || (c = cmp_u64(x->tid, y->tid)) ||
+	    (c = cmp_u64(x->obj, y->obj)))
+		return c;
+	if (x->has_obj != y->has_obj)
+		return x->has_obj - y->has_obj;
+	return x->has_fd - y->has_fd;
 }
 
 static void **values(const struct hmap *m, size_t n)
