@@ -175,7 +175,7 @@ $(O)/tests/%: tests/unit/%.c $(SHARED_OBJ) tests/unit/tap.h
 
 # test-states runs the analyzer's state accounting on made-up events
 STATES_UNIT_OBJ = $(call obj,analyzer/states.c analyzer/model.c \
-		  analyzer/map.c analyzer/symbols.c analyzer/trace.c)
+		  analyzer/symbols.c analyzer/trace.c)
 $(O)/tests/test-states: tests/unit/test-states.c $(STATES_UNIT_OBJ) $(SHARED_OBJ) tests/unit/tap.h
 	$(QP) CC $<
 	$(Q)mkdir -p $(dir $@)

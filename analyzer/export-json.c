@@ -378,7 +378,7 @@ static void image_chain(struct js *j, size_t i, uint64_t tid, char *buf,
 		if (p->p->pid != pid)
 			continue;
 		if (tid) {
-			th = ana_map_get(&p->by_tid, tid);
+			th = hmap_get(&p->by_tid, tid);
 			if (!th)
 				continue;
 			ana_tl_thread_label(tl, th, one, sizeof(one));
@@ -398,7 +398,7 @@ static void js_done(void *u)
 {
 	struct js *j = u;
 	struct ana_tl *tl = j->tl;
-	struct ana_map seen = { 0 };
+	struct hmap seen = { 0 };
 	char buf[1024];
 	size_t i, k, m;
 
@@ -407,8 +407,8 @@ static void js_done(void *u)
 		uint64_t pid = p->p->pid;
 
 		/* threads first named by an earlier image of pid are done */
-		if (!ana_map_get(&seen, pid + 1)) {
-			ana_map_put(&seen, pid + 1, p);
+		if (!hmap_get(&seen, pid + 1)) {
+			hmap_put(&seen, pid + 1, p);
 			image_chain(j, i, 0, buf, sizeof(buf));
 			meta(j, "process_name", pid, pid, buf);
 		}
@@ -422,7 +422,7 @@ static void js_done(void *u)
 			}
 			for (m = 0; m < i; m++)
 				if (tl->procs[m]->p->pid == pid &&
-				    ana_map_get(&tl->procs[m]->by_tid, th->tid))
+				    hmap_get(&tl->procs[m]->by_tid, th->tid))
 					break;
 			if (m < i)
 				continue;
@@ -432,7 +432,7 @@ static void js_done(void *u)
 			meta(j, "thread_name", pid, th->tid, buf);
 		}
 	}
-	ana_map_free(&seen);
+	hmap_free(&seen);
 }
 
 int ana_export_json(struct ana_tl *tl, const char *path)

@@ -93,7 +93,7 @@ struct pf {
 	FILE *f;
 	const char *path;
 	struct ana_tl *tl;
-	struct ana_map intern[IN_KINDS];	/* hash -> intern_ent */
+	struct hmap intern[IN_KINDS];	/* hash -> intern_ent */
 	uint64_t next_iid[IN_KINDS];
 	/* entries new in the packet being built */
 	Perfetto__Protos__EventName names[MAX_INTERNED];
@@ -104,10 +104,10 @@ struct pf {
 	uint8_t *buf;
 	size_t cap;
 	uint64_t packets;
-	struct ana_map tracks;		/* child track key -> uuid */
+	struct hmap tracks;		/* child track key -> uuid */
 	uint64_t child_tracks;
-	struct ana_map frames, stacks;	/* -> prof_ent */
-	struct ana_map maps;		/* path iid -> mapping iid */
+	struct hmap frames, stacks;	/* -> prof_ent */
+	struct hmap maps;		/* path iid -> mapping iid */
 	uint64_t next_frame, next_stack, next_map;
 	struct prof_new *pn;		/* for the packet being built */
 	uint64_t samples;
@@ -183,15 +183,6 @@ static void put(struct pf *pf, Packet *pk)
 			pf->pn->nframes = pf->pn->nstacks = 0;
 }
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h;
-}
-
 /*
  * intern() : the iid of s in table `kind`, adding it to the packet being
  * built if new.  @return 0 when s cannot be interned (a hash collision or
@@ -200,7 +191,7 @@ static uint64_t hash_str(const char *s)
 static uint64_t intern(struct pf *pf, int kind, const char *s)
 {
 	uint64_t h = hash_str(s);
-	struct intern_ent *e = ana_map_get(&pf->intern[kind], h);
+	struct intern_ent *e = hmap_get(&pf->intern[kind], h);
 	size_t n = pf->npending[kind];
 
 	if (e)
@@ -210,7 +201,7 @@ static uint64_t intern(struct pf *pf, int kind, const char *s)
 	e = xmalloc(sizeof(*e) + strlen(s) + 1);
 	e->iid = ++pf->next_iid[kind];
 	strcpy(e->s, s);
-	ana_map_put(&pf->intern[kind], h, e);
+	hmap_put(&pf->intern[kind], h, e);
 	/* EventName, EventCategory, DebugAnnotationName: iid=1 name=2 */
 	if (kind == IN_NAME) {
 		perfetto__protos__event_name__init(&pf->names[n]);
@@ -249,14 +240,14 @@ static uint64_t prof_str(struct pf *pf, int kind, const char *s)
 	struct intern_ent *e;
 	IStr *x;
 
-	while ((e = ana_map_get(&pf->intern[kind], h)) && strcmp(e->s, s))
-		h++;
+	while ((e = hmap_get(&pf->intern[kind], h)) && strcmp(e->s, s))
+		h = hash_next(h);
 	if (e)
 		return e->iid;
 	e = xmalloc(sizeof(*e) + strlen(s) + 1);
 	e->iid = ++pf->next_iid[kind];
 	strcpy(e->s, s);
-	ana_map_put(&pf->intern[kind], h, e);
+	hmap_put(&pf->intern[kind], h, e);
 	x = kind == IN_FUNC ? &pn->funcs[pn->nfuncs++] :
 			      &pn->paths[pn->npaths++];
 	perfetto__protos__interned_string__init(x);
@@ -275,11 +266,11 @@ static uint64_t prof_map(struct pf *pf, const char *path)
 	uint64_t piid = prof_str(pf, IN_PATH, path), iid;
 	Perfetto__Protos__Mapping *m;
 
-	iid = (uintptr_t)ana_map_get(&pf->maps, piid);
+	iid = (uintptr_t)hmap_get(&pf->maps, piid);
 	if (iid)
 		return iid;
 	iid = ++pf->next_map;
-	ana_map_put(&pf->maps, piid, (void *)(uintptr_t)iid);
+	hmap_put(&pf->maps, piid, (void *)(uintptr_t)iid);
 	m = &pn->maps[pn->nmaps];
 	pn->map_path[pn->nmaps++] = piid;
 	perfetto__protos__mapping__init(m);
@@ -294,20 +285,20 @@ static uint64_t prof_map(struct pf *pf, const char *path)
 static uint64_t prof_frame(struct pf *pf, uint64_t image, uint64_t addr)
 {
 	struct prof_new *pn = pf->pn;
-	uint64_t k = image * 0x9e3779b97f4a7c15ull ^ addr;
+	uint64_t k = hash_mix(image, addr);
 	const struct ana_sym *sym;
 	Perfetto__Protos__Frame *f;
 	struct prof_ent *e;
 	char name[512];
 
-	while ((e = ana_map_get(&pf->frames, k)) &&
+	while ((e = hmap_get(&pf->frames, k)) &&
 	       (e->image != image || e->addr != addr))
-		k++;
+		k = hash_next(k);
 	if (e)
 		return e->iid;
 	e = xmalloc(sizeof(*e));
 	*e = (struct prof_ent){ ++pf->next_frame, image, addr };
-	ana_map_put(&pf->frames, k, e);
+	hmap_put(&pf->frames, k, e);
 	f = &pn->frames[pn->nframes++];
 	perfetto__protos__frame__init(f);
 	f->has_iid = 1;
@@ -330,13 +321,13 @@ static uint64_t prof_stack(struct pf *pf, const struct ana_stack *st,
 			   uint64_t id)
 {
 	struct prof_new *pn = pf->pn;
-	uint64_t iid = (uintptr_t)ana_map_get(&pf->stacks, id);
+	uint64_t iid = (uintptr_t)hmap_get(&pf->stacks, id);
 	uint32_t n = st->n < FMT_MAX_STACK ? st->n : FMT_MAX_STACK, i;
 
 	if (iid)
 		return iid;
 	iid = ++pf->next_stack;
-	ana_map_put(&pf->stacks, id, (void *)(uintptr_t)iid);
+	hmap_put(&pf->stacks, id, (void *)(uintptr_t)iid);
 	for (i = 0; i < n; i++)
 		pn->stack_frames[n - 1 - i] = prof_frame(pf, st->image,
 							 st->frames[i]);
@@ -543,11 +534,11 @@ static uint64_t child_track(struct pf *pf, struct ana_tl_proc *p,
 	TrackDesc td = PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
 	uint64_t k = key * 0x9e3779b97f4a7c15ull ^ p->uuid, uuid;
 
-	uuid = (uintptr_t)ana_map_get(&pf->tracks, k);
+	uuid = (uintptr_t)hmap_get(&pf->tracks, k);
 	if (uuid)
 		return uuid;
 	uuid = (1ull << 32) + ++pf->child_tracks;
-	ana_map_put(&pf->tracks, k, (void *)(uintptr_t)uuid);
+	hmap_put(&pf->tracks, k, (void *)(uintptr_t)uuid);
 	td.has_uuid = 1;
 	td.uuid = uuid;
 	td.has_parent_uuid = 1;
@@ -928,14 +919,14 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
 	for (k = 0; k < IN_KINDS; k++) {
 		for (i = 0; i < pf.intern[k].cap; i++)
 			free(pf.intern[k].ents[i].val);
-		ana_map_free(&pf.intern[k]);
+		hmap_free(&pf.intern[k]);
 	}
-	ana_map_free(&pf.tracks);
+	hmap_free(&pf.tracks);
 	for (i = 0; i < pf.frames.cap; i++)
 		free(pf.frames.ents[i].val);
-	ana_map_free(&pf.frames);
-	ana_map_free(&pf.stacks);
-	ana_map_free(&pf.maps);
+	hmap_free(&pf.frames);
+	hmap_free(&pf.stacks);
+	hmap_free(&pf.maps);
 	free(pf.pn);
 	free(pf.buf);
 	return status;

@@ -133,11 +133,11 @@ struct hproc {
 struct html {
 	FILE *f;
 	struct ana_tl *tl;
-	struct ana_map flame[FLAME_KINDS];	/* stack id -> value */
-	struct ana_map stack_idx;		/* stack id -> index + 1 */
-	struct ana_map frame_idx;		/* (image, addr) -> index + 1 */
-	struct ana_map cstack_idx;		/* cpu stacks: id -> index + 1 */
-	struct ana_map fn_idx;			/* function name -> index + 1 */
+	struct hmap flame[FLAME_KINDS];	/* stack id -> value */
+	struct hmap stack_idx;		/* stack id -> index + 1 */
+	struct hmap frame_idx;		/* (image, addr) -> index + 1 */
+	struct hmap cstack_idx;		/* cpu stacks: id -> index + 1 */
+	struct hmap fn_idx;			/* function name -> index + 1 */
 	const struct ana_stack **stacks;	/* in index order */
 	uint8_t *by_fn;				/* stack i: frames by function */
 	size_t nstacks;
@@ -146,7 +146,7 @@ struct html {
 	uint64_t samples;
 	uint64_t nregions, ninstants;
 	uint64_t kept_regions, kept_instants;
-	struct ana_map name_idx;		/* name pointer -> index + 1 */
+	struct hmap name_idx;		/* name pointer -> index + 1 */
 	const char **names;
 	size_t nnames;
 	struct ana_tasks tk;
@@ -174,10 +174,10 @@ static void flame_add(struct html *h, int kind, uint64_t stack, uint64_t v)
 	if (!stack || !v)
 		return;
 	/* values live in the map as pointers to heap cells */
-	cell = ana_map_get(&h->flame[kind], stack);
+	cell = hmap_get(&h->flame[kind], stack);
 	if (!cell) {
 		cell = xcalloc(1, sizeof(*cell));
-		ana_map_put(&h->flame[kind], stack, cell);
+		hmap_put(&h->flame[kind], stack, cell);
 	}
 	*cell += v;
 }
@@ -365,7 +365,7 @@ static size_t frame_index(struct html *h, uint64_t image, uint64_t addr,
 {
 	uint64_t key = (image * 0x9e3779b97f4a7c15ull) ^ addr ^
 		       (uint64_t)k << 56;
-	uintptr_t i = (uintptr_t)ana_map_get(&h->frame_idx, key);
+	uintptr_t i = (uintptr_t)hmap_get(&h->frame_idx, key);
 	char buf[512];
 
 	if (i)
@@ -373,27 +373,24 @@ static size_t frame_index(struct html *h, uint64_t image, uint64_t addr,
 	ana_frame_name_at(&h->tl->t, image, addr, k, buf, sizeof(buf));
 	h->frames = xrealloc(h->frames, (h->nframes + 1) * sizeof(*h->frames));
 	h->frames[h->nframes++] = xstrdup(buf);
-	ana_map_put(&h->frame_idx, key, (void *)(uintptr_t)h->nframes);
+	hmap_put(&h->frame_idx, key, (void *)(uintptr_t)h->nframes);
 	return h->nframes - 1;
 }
 
 /* a function's name as a frame of the cpu flame graph, by string */
 static size_t fn_index(struct html *h, const char *name)
 {
-	uint64_t key = 0xcbf29ce484222325ull;
-	const unsigned char *c;
+	uint64_t key = hash_str(name);
 	uintptr_t i;
 
-	for (c = (const unsigned char *)name; *c; c++)
-		key = (key ^ *c) * 0x100000001b3ull;
-	while ((i = (uintptr_t)ana_map_get(&h->fn_idx, key)) &&
+	while ((i = (uintptr_t)hmap_get(&h->fn_idx, key)) &&
 	       strcmp(h->frames[i - 1], name))
-		key++;
+		key = hash_next(key);
 	if (i)
 		return i - 1;
 	h->frames = xrealloc(h->frames, (h->nframes + 1) * sizeof(*h->frames));
 	h->frames[h->nframes++] = xstrdup(name);
-	ana_map_put(&h->fn_idx, key, (void *)(uintptr_t)h->nframes);
+	hmap_put(&h->fn_idx, key, (void *)(uintptr_t)h->nframes);
 	return h->nframes - 1;
 }
 
@@ -404,8 +401,8 @@ static size_t fn_index(struct html *h, const char *name)
  */
 static long stack_index_as(struct html *h, uint64_t id, int by_fn)
 {
-	struct ana_map *m = by_fn ? &h->cstack_idx : &h->stack_idx;
-	uintptr_t i = (uintptr_t)ana_map_get(m, id);
+	struct hmap *m = by_fn ? &h->cstack_idx : &h->stack_idx;
+	uintptr_t i = (uintptr_t)hmap_get(m, id);
 	const struct ana_stack *s;
 
 	if (i)
@@ -417,7 +414,7 @@ static long stack_index_as(struct html *h, uint64_t id, int by_fn)
 	h->by_fn = xrealloc(h->by_fn, h->nstacks + 1);
 	h->by_fn[h->nstacks] = (uint8_t)by_fn;
 	h->stacks[h->nstacks++] = s;
-	ana_map_put(m, id, (void *)(uintptr_t)h->nstacks);
+	hmap_put(m, id, (void *)(uintptr_t)h->nstacks);
 	return (long)h->nstacks - 1;
 }
 
@@ -595,13 +592,13 @@ static void put_samples(struct html *h, struct hthread *ht, uint64_t w)
 
 static size_t name_index(struct html *h, const char *name)
 {
-	uintptr_t i = (uintptr_t)ana_map_get(&h->name_idx, (uintptr_t)name);
+	uintptr_t i = (uintptr_t)hmap_get(&h->name_idx, (uintptr_t)name);
 
 	if (i)
 		return i - 1;
 	h->names = xrealloc(h->names, (h->nnames + 1) * sizeof(*h->names));
 	h->names[h->nnames++] = name;
-	ana_map_put(&h->name_idx, (uintptr_t)name,
+	hmap_put(&h->name_idx, (uintptr_t)name,
 		    (void *)(uintptr_t)h->nnames);
 	return h->nnames - 1;
 }
@@ -892,7 +889,7 @@ static void put_summary(struct html *h)
 
 static int by_value(const void *a, const void *b)
 {
-	const struct ana_map_ent *x = a, *y = b;
+	const struct hmap_ent *x = a, *y = b;
 	uintptr_t vx = x->val ? *(uintptr_t *)x->val : 0;
 	uintptr_t vy = y->val ? *(uintptr_t *)y->val : 0;
 
@@ -907,7 +904,7 @@ static void put_flames(struct html *h)
 
 	fprintf(h->f, ",\"flame\":{");
 	for (k = 0; k < FLAME_KINDS; k++) {
-		struct ana_map *m = &h->flame[k];
+		struct hmap *m = &h->flame[k];
 
 		fprintf(h->f, "%s\"%s\":[", k ? "," : "", flame_name[k]);
 		/* the biggest first; the map is not used after this */
@@ -1105,7 +1102,7 @@ static void free_all(struct html *h, struct ana_tl *tl)
 	for (k = 0; k < FLAME_KINDS; k++) {
 		for (i = 0; i < h->flame[k].cap; i++)
 			free(h->flame[k].ents[i].val);
-		ana_map_free(&h->flame[k]);
+		hmap_free(&h->flame[k]);
 	}
 	for (i = 0; i < tl->nprocs; i++) {
 		struct hproc *hp = tl->procs[i]->user;
@@ -1133,11 +1130,11 @@ static void free_all(struct html *h, struct ana_tl *tl)
 	free(h->frames);
 	free(h->stacks);
 	free(h->by_fn);
-	ana_map_free(&h->stack_idx);
-	ana_map_free(&h->cstack_idx);
-	ana_map_free(&h->fn_idx);
-	ana_map_free(&h->frame_idx);
-	ana_map_free(&h->name_idx);
+	hmap_free(&h->stack_idx);
+	hmap_free(&h->cstack_idx);
+	hmap_free(&h->fn_idx);
+	hmap_free(&h->frame_idx);
+	hmap_free(&h->name_idx);
 	free(h->names);
 	ana_tasks_free(&h->tk);
 }

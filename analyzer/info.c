@@ -135,27 +135,27 @@ static void add(void *arrp, size_t *n, void *item)
  */
 static void build_groups(struct ana_trace *t, struct info *in)
 {
-	struct ana_map by_pid = { 0 };
+	struct hmap by_pid = { 0 };
 	struct group *g, *parent;
 	struct ana_proc *p;
 	size_t i;
 
 	for (i = 0; i < t->nprocs; i++) {
 		p = t->procs[i];
-		g = ana_map_get(&by_pid, p->pid);
+		g = hmap_get(&by_pid, p->pid);
 		if (!g || (!p->stub && !(p->flags & FMT_PROC_EXEC))) {
 			parent = p->ppid != p->pid ?
-				 ana_map_get(&by_pid, p->ppid) : NULL;
+				 hmap_get(&by_pid, p->ppid) : NULL;
 			g = new_group(in, p->pid);
 			if (parent && !p->stub) {
 				g->parent = parent;
 				add(&parent->kids, &parent->nkids, g);
 			}
-			ana_map_put(&by_pid, p->pid, g);
+			hmap_put(&by_pid, p->pid, g);
 		}
 		add(&g->images, &g->nimages, p);
 	}
-	ana_map_free(&by_pid);
+	hmap_free(&by_pid);
 }
 
 static void wait_status(uint64_t status)

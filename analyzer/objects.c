@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "log.h"
 #include "objects.h"
 #include "symbols.h"
@@ -31,7 +32,6 @@
 #define STEP		8	/* the smallest malloc alignment */
 
 struct blk {
-	uint64_t key;			/* 0: empty */
 	uint64_t size, ts, stack;
 };
 
@@ -42,8 +42,7 @@ struct watch {
 };
 
 struct ana_objs {
-	struct blk *v;
-	size_t cap, len;		/* cap: 0 or a power of two */
+	struct htab blocks;		/* bkey() -> struct blk */
 	struct watch *w;		/* sorted by key */
 	size_t nw, capw;
 };
@@ -53,84 +52,37 @@ static uint64_t bkey(const struct ana_proc *p, uint64_t addr)
 	return (p->image & 0xffff) << 48 | (addr & 0xffffffffffffull);
 }
 
-static size_t bslot(uint64_t key, size_t cap)
-{
-	return (key * 0x9e3779b97f4a7c15ull) >> (64 - __builtin_ctzll(cap));
-}
-
 static struct blk *bfind(const struct ana_objs *o, uint64_t key)
 {
-	size_t i, mask = o->cap - 1;
+	size_t i = htab_find(&o->blocks, key);
 
-	if (!o->len)
-		return NULL;
-	for (i = bslot(key, o->cap); o->v[i].key; i = (i + 1) & mask)
-		if (o->v[i].key == key)
-			return &o->v[i];
-	return NULL;
+	return i == HTAB_NONE ? NULL : htab_rec(&o->blocks, i);
 }
 
-static struct blk *bput(struct ana_objs *o, uint64_t key);
-
-static void bgrow(struct ana_objs *o)
-{
-	struct blk *old = o->v;
-	size_t i, n = o->cap;
-
-	o->cap = n ? n * 2 : 1024;
-	o->v = xcalloc(o->cap, sizeof(*o->v));
-	o->len = 0;
-	for (i = 0; i < n; i++)
-		if (old[i].key)
-			*bput(o, old[i].key) = old[i];
-	free(old);
-}
-
-/* the entry of key, new (key set, rest zero) if absent */
+/* the entry of key, new (zero) if absent */
 static struct blk *bput(struct ana_objs *o, uint64_t key)
 {
-	size_t i, mask;
-
-	if ((o->len + 1) * 4 > o->cap * 3)
-		bgrow(o);
-	mask = o->cap - 1;
-	for (i = bslot(key, o->cap); o->v[i].key; i = (i + 1) & mask)
-		if (o->v[i].key == key)
-			return &o->v[i];
-	o->len++;
-	o->v[i] = (struct blk){ .key = key };
-	return &o->v[i];
+	return htab_rec(&o->blocks, htab_put(&o->blocks, key));
 }
 
-/* remove e, shifting back the entries its slot displaced */
 static void bdel(struct ana_objs *o, struct blk *e)
 {
-	size_t i = e - o->v, j = i, k, mask = o->cap - 1;
-
-	for (;;) {
-		j = (j + 1) & mask;
-		if (!o->v[j].key)
-			break;
-		k = bslot(o->v[j].key, o->cap);
-		if (j > i ? k <= i || k > j : k <= i && k > j) {
-			o->v[i] = o->v[j];
-			i = j;
-		}
-	}
-	o->v[i].key = 0;
-	o->len--;
+	htab_del(&o->blocks, htab_index(&o->blocks, e));
 }
 
 struct ana_objs *ana_objs_new(void)
 {
-	return xcalloc(1, sizeof(struct ana_objs));
+	struct ana_objs *o = xcalloc(1, sizeof(*o));
+
+	o->blocks = (struct htab)HTAB_INIT(struct blk);
+	return o;
 }
 
 void ana_objs_free(struct ana_objs *o)
 {
 	if (!o)
 		return;
-	free(o->v);
+	htab_free(&o->blocks);
 	free(o->w);
 	free(o);
 }
@@ -260,7 +212,7 @@ static void find_block(const struct ana_objs *o, const struct ana_proc *p,
 	const struct blk *e;
 	uint64_t a, lo = addr > MAX_REACH ? addr - MAX_REACH : 0;
 
-	if (!o || !o->len)
+	if (!o || !o->blocks.len)
 		return;
 	for (a = addr & ~(uint64_t)(STEP - 1); a >= lo && a; a -= STEP) {
 		e = bfind(o, bkey(p, a));

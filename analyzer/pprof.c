@@ -75,47 +75,32 @@ struct builder {
 	const struct ana_trace *t;
 	char **strs;			/* the string table */
 	size_t nstrs;
-	struct ana_map str_ids;		/* hash -> index + 1 */
+	struct hmap str_ids;		/* hash -> index + 1 */
 	struct loc **locs;
 	size_t nlocs;
-	struct ana_map loc_ids;		/* hash -> index + 1 */
+	struct hmap loc_ids;		/* hash -> index + 1 */
 	struct fn **fns;
 	size_t nfns;
-	struct ana_map fn_ids;		/* (name, file) -> index + 1 */
+	struct hmap fn_ids;		/* (name, file) -> index + 1 */
 	struct map **maps;
 	size_t nmaps;
-	struct ana_map map_ids;		/* hash of a module -> index + 1 */
-	struct ana_map images;		/* images with Locations -> 1 */
+	struct hmap map_ids;		/* hash of a module -> index + 1 */
+	struct hmap images;		/* images with Locations -> 1 */
 };
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h;
-}
-
-/* probe sequence for hashes that collide: the next key to try */
-static uint64_t rehash(uint64_t key)
-{
-	return key * 0x9e3779b97f4a7c15ull + 1;
-}
 
 static int64_t str_id(struct builder *bd, const char *s)
 {
 	uint64_t key = hash_str(s);
 	uintptr_t v;
 
-	while ((v = (uintptr_t)ana_map_get(&bd->str_ids, key))) {
+	while ((v = (uintptr_t)hmap_get(&bd->str_ids, key))) {
 		if (!strcmp(bd->strs[v - 1], s))
 			return v - 1;
-		key = rehash(key);
+		key = hash_next(key);
 	}
 	bd->strs = xrealloc(bd->strs, (bd->nstrs + 1) * sizeof(*bd->strs));
 	bd->strs[bd->nstrs] = xstrdup(s);
-	ana_map_put(&bd->str_ids, key, (void *)(uintptr_t)(bd->nstrs + 1));
+	hmap_put(&bd->str_ids, key, (void *)(uintptr_t)(bd->nstrs + 1));
 	return bd->nstrs++;
 }
 
@@ -123,7 +108,7 @@ static uint64_t fn_id(struct builder *bd, const char *name, const char *file)
 {
 	int64_t n = str_id(bd, name), f = file ? str_id(bd, file) : 0;
 	uint64_t key = (uint64_t)n << 32 | (uint64_t)f;
-	uintptr_t v = (uintptr_t)ana_map_get(&bd->fn_ids, key);
+	uintptr_t v = (uintptr_t)hmap_get(&bd->fn_ids, key);
 	struct fn *fn;
 
 	if (v)
@@ -136,7 +121,7 @@ static uint64_t fn_id(struct builder *bd, const char *name, const char *file)
 	fn->m.filename = f;
 	bd->fns = xrealloc(bd->fns, (bd->nfns + 1) * sizeof(*bd->fns));
 	bd->fns[bd->nfns++] = fn;
-	ana_map_put(&bd->fn_ids, key, (void *)(uintptr_t)fn->m.id);
+	hmap_put(&bd->fn_ids, key, (void *)(uintptr_t)fn->m.id);
 	return fn->m.id;
 }
 
@@ -144,8 +129,8 @@ static uint64_t fn_id(struct builder *bd, const char *name, const char *file)
 
 static uint64_t hash_mod(const struct ana_modinfo *mi)
 {
-	return hash_str(mi->path) ^ (mi->lo * 0xff51afd7ed558ccdull) ^
-	       (mi->hi * 0xc4ceb9fe1a85ec53ull) ^ mi->bias;
+	return hash_mix(hash_mix(hash_mix(hash_str(mi->path), mi->lo),
+				 mi->hi), mi->bias);
 }
 
 static int same_mod(const struct ana_modinfo *a, const struct ana_modinfo *b)
@@ -164,10 +149,10 @@ static struct map *map_of(struct builder *bd, uint64_t image,
 	uintptr_t v;
 	size_t i;
 
-	while ((v = (uintptr_t)ana_map_get(&bd->map_ids, key))) {
+	while ((v = (uintptr_t)hmap_get(&bd->map_ids, key))) {
 		if (same_mod(&bd->maps[v - 1]->mi, mi))
 			return bd->maps[v - 1];
-		key = rehash(key);
+		key = hash_next(key);
 	}
 	mp = xcalloc(1, sizeof(*mp));
 	mp->mi = *mi;
@@ -178,14 +163,14 @@ static struct map *map_of(struct builder *bd, uint64_t image,
 		snprintf(mp->id + 2 * i, 3, "%02x", mi->buildid[i]);
 	bd->maps = xrealloc(bd->maps, (bd->nmaps + 1) * sizeof(*bd->maps));
 	bd->maps[bd->nmaps++] = mp;
-	ana_map_put(&bd->map_ids, key, (void *)(uintptr_t)bd->nmaps);
+	hmap_put(&bd->map_ids, key, (void *)(uintptr_t)bd->nmaps);
 	return mp;
 }
 
 /* the program of image: the module its exe names, else its first */
 static void find_main(struct builder *bd, uint64_t image)
 {
-	const struct ana_proc *p = ana_map_get(&bd->t->images, image);
+	const struct ana_proc *p = hmap_get(&bd->t->images, image);
 	const char *exe = p && p->exe ? p->exe->s : NULL, *b;
 	struct ana_modinfo mi, first;
 	size_t i;
@@ -230,7 +215,7 @@ static void build_maps(struct builder *bd)
 
 	for (i = 0; i < bd->t->nprocs; i++) {
 		image = bd->t->procs[i]->image;
-		if (!ana_map_get(&bd->images, image + 1))
+		if (!hmap_get(&bd->images, image + 1))
 			continue;
 		find_main(bd, image);
 		for (k = 0; !ana_module_get(bd->t, image, k, &mi); k++)
@@ -336,7 +321,7 @@ static void describe(struct builder *bd, struct loc *l, unsigned type)
 		l->m.address = 0;
 		l->line.function_id = fn_id(bd, name, NULL);
 	} else {
-		ana_map_put(&bd->images, l->image + 1, (void *)1);
+		hmap_put(&bd->images, l->image + 1, (void *)1);
 		if (!ana_module_at(bd->t, l->image, l->addr, &mi))
 			l->map = map_of(bd, l->image, &mi);
 		sym = ana_symbol(bd->t, l->image, l->addr);
@@ -373,15 +358,15 @@ static void describe(struct builder *bd, struct loc *l, unsigned type)
 static uint64_t loc_id(struct builder *bd, uint64_t image, uint64_t addr,
 		       int exact, unsigned type)
 {
-	uint64_t key = (addr ^ image * 0xff51afd7ed558ccdull) + exact;
+	uint64_t key = hash_mix(hash_mix(image, addr), exact);
 	struct loc *l;
 	uintptr_t v;
 
-	while ((v = (uintptr_t)ana_map_get(&bd->loc_ids, key))) {
+	while ((v = (uintptr_t)hmap_get(&bd->loc_ids, key))) {
 		l = bd->locs[v - 1];
 		if (l->image == image && l->addr == addr && l->exact == exact)
 			return v;
-		key = rehash(key);
+		key = hash_next(key);
 	}
 	l = xcalloc(1, sizeof(*l));
 	perftools__profiles__location__init(&l->m);
@@ -393,7 +378,7 @@ static uint64_t loc_id(struct builder *bd, uint64_t image, uint64_t addr,
 	describe(bd, l, type);
 	bd->locs = xrealloc(bd->locs, (bd->nlocs + 1) * sizeof(*bd->locs));
 	bd->locs[bd->nlocs++] = l;
-	ana_map_put(&bd->loc_ids, key, (void *)(uintptr_t)l->m.id);
+	hmap_put(&bd->loc_ids, key, (void *)(uintptr_t)l->m.id);
 	return l->m.id;
 }
 
@@ -552,8 +537,8 @@ static void free_builder(struct builder *bd, Sample *samples, size_t n)
 		free(bd->maps[i]);
 	}
 	free(bd->maps);
-	ana_map_free(&bd->map_ids);
-	ana_map_free(&bd->images);
+	hmap_free(&bd->map_ids);
+	hmap_free(&bd->images);
 	for (i = 0; i < bd->nstrs; i++)
 		free(bd->strs[i]);
 	for (i = 0; i < bd->nlocs; i++) {
@@ -566,9 +551,9 @@ static void free_builder(struct builder *bd, Sample *samples, size_t n)
 	free(bd->strs);
 	free(bd->locs);
 	free(bd->fns);
-	ana_map_free(&bd->str_ids);
-	ana_map_free(&bd->loc_ids);
-	ana_map_free(&bd->fn_ids);
+	hmap_free(&bd->str_ids);
+	hmap_free(&bd->loc_ids);
+	hmap_free(&bd->fn_ids);
 }
 
 int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,

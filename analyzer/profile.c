@@ -46,18 +46,9 @@ const char *ana_prof_kind_name(enum ana_prof_kind kind)
 	return kind < ANA_PROF_NKINDS ? kind_names[kind] : "?";
 }
 
-/* ---- live allocations: open addressing with deletion ----
- *
- * Every alloc and free of a trace comes here, so the table is laid out
- * for the probe: keys in an array of their own (8 to a cache line, the
- * whole table's keys in L1 for the usual few thousand live blocks), the
- * rest of an entry read only on a hit.  A delete shifts back the entries
- * its slot displaced, so there are no tombstones to pile up under the
- * constant churn of a heap.
- */
+/* ---- live allocations: a table of records (hash.h) ---- */
 
-#define HNONE	SIZE_MAX	/* no such entry */
-#define HMUL	0x9e3779b97f4a7c15ull	/* 2^64 / golden ratio */
+#define HMUL	HASH_GOLDEN
 
 struct hval {
 	uint64_t size, stack, ts;
@@ -65,96 +56,10 @@ struct hval {
 	struct ana_proc *p;
 };
 
-struct ana_htab {
-	uint64_t *key;		/* 0: empty */
-	struct hval *v;		/* v[i] goes with key[i] */
-	size_t cap, len;	/* cap: 0 or a power of two */
-	unsigned shift;		/* 64 - log2(cap) */
-};
-
 /* one key per (image, address): user addresses fit in 48 bits */
 static uint64_t hkey(const struct ana_proc *p, uint64_t addr)
 {
 	return (p->image & 0xffff) << 48 | (addr & 0xffffffffffffull);
-}
-
-/* multiplicative hashing: the top bits of the product depend on every
- * bit of the key, one multiply per probe start or shifted entry */
-static size_t hslot(const struct ana_htab *h, uint64_t key)
-{
-	return (key * HMUL) >> h->shift;
-}
-
-/* the slot of key, or HNONE */
-static size_t hfind(const struct ana_htab *h, uint64_t key)
-{
-	size_t i, mask = h->cap - 1;
-
-	if (!h->len)
-		return HNONE;
-	for (i = hslot(h, key); h->key[i]; i = (i + 1) & mask)
-		if (h->key[i] == key)
-			return i;
-	return HNONE;
-}
-
-static size_t hput(struct ana_htab *h, uint64_t key);
-
-static void hgrow(struct ana_htab *h)
-{
-	struct ana_htab old = *h;
-	size_t i, j;
-
-	h->cap = old.cap ? old.cap * 2 : 1024;
-	h->shift = 64 - __builtin_ctzll(h->cap);
-	h->key = xcalloc(h->cap, sizeof(*h->key));
-	h->v = xcalloc(h->cap, sizeof(*h->v));
-	h->len = 0;
-	for (i = 0; i < old.cap; i++)
-		if (old.key[i]) {
-			j = hput(h, old.key[i]);
-			h->v[j] = old.v[i];
-		}
-	free(old.key);
-	free(old.v);
-}
-
-/* the slot of key, new (key set, value zero) if absent */
-static size_t hput(struct ana_htab *h, uint64_t key)
-{
-	size_t i, mask;
-
-	if ((h->len + 1) * 10 > h->cap * 7)
-		hgrow(h);
-	mask = h->cap - 1;
-	for (i = hslot(h, key); h->key[i]; i = (i + 1) & mask)
-		if (h->key[i] == key)
-			return i;
-	h->len++;
-	h->key[i] = key;
-	memset(&h->v[i], 0, sizeof(h->v[i]));
-	return i;
-}
-
-/* remove slot i, shifting back the entries it displaced */
-static void hdel(struct ana_htab *h, size_t i)
-{
-	size_t j = i, k, mask = h->cap - 1;
-
-	for (;;) {
-		j = (j + 1) & mask;
-		if (!h->key[j])
-			break;
-		k = hslot(h, h->key[j]);
-		/* j's entry may move to i if its home is not in (i, j] */
-		if (j > i ? k <= i || k > j : k <= i && k > j) {
-			h->key[i] = h->key[j];
-			h->v[i] = h->v[j];
-			i = j;
-		}
-	}
-	h->key[i] = 0;
-	h->len--;
 }
 
 /* ---- samples and objects ---- */
@@ -177,8 +82,10 @@ void ana_prof_init(struct ana_prof *pr, enum ana_prof_kind kind)
 	pr->mask = masks[kind];
 	if (kind == ANA_PROF_HEAP || kind == ANA_PROF_LEAKS ||
 	    kind == ANA_PROF_BLOCK) {
-		pr->live = xcalloc(1, sizeof(*pr->live));
-		pr->pending = xcalloc(1, sizeof(*pr->pending));
+		pr->live = xmalloc(sizeof(*pr->live));
+		*pr->live = (struct htab)HTAB_INIT(struct hval);
+		pr->pending = xmalloc(sizeof(*pr->pending));
+		*pr->pending = (struct htab)HTAB_INIT(struct hval);
 	}
 	if (kind == ANA_PROF_SYNC || kind == ANA_PROF_BLOCK)
 		pr->objnames = ana_objs_new();
@@ -215,7 +122,7 @@ static struct ana_psample *sample_of(struct ana_prof *pr, const struct skey *k)
 		key ^= (uint64_t)(uintptr_t)k->call * HMUL;
 	if (pr->labels)
 		key ^= (k->pid << 40 ^ k->tid << 20 ^ k->obj) * HMUL >> 1;
-	while ((s = ana_map_get(&pr->samples, key)) && !same_key(s, k))
+	while ((s = hmap_get(&pr->samples, key)) && !same_key(s, k))
 		key = key * HMUL + 1;
 	if (s)
 		return s;
@@ -228,7 +135,7 @@ static struct ana_psample *sample_of(struct ana_prof *pr, const struct skey *k)
 	s->obj = k->obj;
 	s->has_obj = k->has_obj;
 	s->has_fd = k->has_fd;
-	ana_map_put(&pr->samples, key, s);
+	hmap_put(&pr->samples, key, s);
 	pr->nsamples++;
 	return s;
 }
@@ -294,50 +201,29 @@ const char *ana_prof_call(const struct fmt_event *ev,
 	return in ? in->name : "?";
 }
 
-/* the slot of tid in o's holders */
-static size_t by_slot(const struct ana_pobj *o, uint64_t tid)
-{
-	size_t i, mask = o->bycap - 1;
-
-	for (i = (tid * HMUL) >> 40 & mask; o->by[i].tid && o->by[i].tid != tid;
-	     i = (i + 1) & mask)
-		;
-	return i;
-}
-
 /*
- * Holders are a small open-addressing table keyed by tid (0: empty):
- * every contended wait comes here, and a scan of a lock's dozen holders
- * costs a mispredicted exit each time.  ana_prof_sort_holders() packs
- * the table into a sorted array.
+ * Holders are a small table of records keyed by tid (hash.h): every
+ * contended wait comes here, and a scan of a lock's dozen holders costs
+ * a mispredicted exit each time.  ana_prof_sort_holders() copies them
+ * into a sorted array.
  */
 static void add_by(struct ana_pobj *o, uint64_t tid, uint64_t ns)
 {
-	struct ana_holder *old = o->by;
-	size_t i, oldcap = o->bycap;
+	struct ana_holder *h;
 
-	if ((o->nby + 1) * 4 > o->bycap * 3) {
-		o->bycap = oldcap ? oldcap * 2 : 8;
-		o->by = xcalloc(o->bycap, sizeof(*o->by));
-		for (i = 0; i < oldcap; i++)
-			if (old[i].tid)
-				o->by[by_slot(o, old[i].tid)] = old[i];
-		free(old);
-	}
-	i = by_slot(o, tid);
-	if (!o->by[i].tid) {
-		o->by[i].tid = tid;
-		o->nby++;
-	}
-	o->by[i].ns += ns;
-	o->by[i].count++;
+	if (!o->holders.size)
+		o->holders = (struct htab)HTAB_INIT_SMALL(struct ana_holder, 8);
+	h = htab_rec(&o->holders, htab_put(&o->holders, tid));
+	h->tid = tid;
+	h->ns += ns;
+	h->count++;
 }
 
 static void object(struct ana_prof *pr, struct ana_proc *p,
 		   const struct ana_block *b)
 {
 	uint64_t key = p->pid << 48 | (b->obj & 0xffffffffffffull);
-	struct ana_pobj *o = ana_map_get(&pr->objs, key);
+	struct ana_pobj *o = hmap_get(&pr->objs, key);
 	uint64_t by;
 
 	if (!o) {
@@ -345,7 +231,7 @@ static void object(struct ana_prof *pr, struct ana_proc *p,
 		o->p = p;
 		o->obj = b->obj;
 		o->type = b->type;
-		ana_map_put(&pr->objs, key, o);
+		hmap_put(&pr->objs, key, o);
 		pr->nobjs++;
 		ana_objs_use(pr->objnames, p, b->obj, b->start, &o->site, 1);
 	} else {
@@ -449,14 +335,15 @@ static void heap_alloc(struct ana_prof *pr, struct ana_proc *p,
 		s->w[1] += w * size;
 	}
 	/* its free was read first: another thread's batch came earlier */
-	i = hfind(pr->pending, key);
-	if (i != HNONE && pr->pending->v[i].ts >= ev->ts) {
-		hdel(pr->pending, i);
+	i = htab_find(pr->pending, key);
+	if (i != HTAB_NONE && ((struct hval *)htab_rec(pr->pending, i))->ts >=
+			      ev->ts) {
+		htab_del(pr->pending, i);
 		pr->hw.frees += w;
 		return;
 	}
-	i = hput(pr->live, key);	/* may grow: v after it */
-	e = &pr->live->v[i];
+	i = htab_put(pr->live, key);	/* may grow: the record after it */
+	e = htab_rec(pr->live, i);
 	if (e->size || e->p) {
 		/* the free of the previous block here was not recorded */
 		live_add(pr, -ana_heap_weight(e->p, e->size),
@@ -474,21 +361,20 @@ static void heap_free(struct ana_prof *pr, struct ana_proc *p, uint64_t addr,
 		      uint64_t ts)
 {
 	uint64_t key = hkey(p, addr);
-	size_t i = hfind(pr->live, key);
-	struct hval *e;
+	size_t i = htab_find(pr->live, key);
+	struct hval *e = i != HTAB_NONE ? htab_rec(pr->live, i) : NULL;
 	double w;
 
-	if (i != HNONE && pr->live->v[i].ts <= ts) {
-		e = &pr->live->v[i];
+	if (e && e->ts <= ts) {
 		w = ana_heap_weight(e->p, e->size);
 		pr->hw.frees += w;
 		live_add(pr, -w, -w * e->size);
-		hdel(pr->live, i);
+		htab_del(pr->live, i);
 		return;
 	}
 	/* counted when its allocation is read, or at the end unmatched */
-	i = hput(pr->pending, key);	/* may grow: v after it */
-	e = &pr->pending->v[i];
+	i = htab_put(pr->pending, key);	/* may grow: the record after it */
+	e = htab_rec(pr->pending, i);
 	if (ts > e->ts)
 		e->ts = ts;
 }
@@ -529,13 +415,13 @@ static struct ana_pthread *cpu_thread(struct ana_prof *pr, struct ana_proc *p,
 				      struct ana_thread *th)
 {
 	uint64_t key = (uint64_t)(uintptr_t)th;
-	struct ana_pthread *pt = ana_map_get(&pr->cs.threads, key);
+	struct ana_pthread *pt = hmap_get(&pr->cs.threads, key);
 
 	if (!pt) {
 		pt = xcalloc(1, sizeof(*pt));
 		pt->p = p;
 		pt->th = th;
-		ana_map_put(&pr->cs.threads, key, pt);
+		hmap_put(&pr->cs.threads, key, pt);
 		pr->cs.nthreads++;
 	}
 	return pt;
@@ -688,7 +574,7 @@ void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
 	int j;
 
 	for (i = 0; pr->live && i < pr->live->cap; i++) {
-		e = &pr->live->v[i];
+		e = htab_rec(pr->live, i);
 		/* exec discards a heap without leaking it */
 		if (!pr->live->key[i] ||
 		    (e->p->ended && e->p->how == FMT_PEND_EXEC))
@@ -720,9 +606,21 @@ void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
 
 /* ---- sorting ---- */
 
+/* a - b as -1, 0 or 1 */
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+/*
+ * Largest first, then a full order over what keeps samples apart: the
+ * table they come from is in no stable order (its keys hold the
+ * addresses of the call names), so ties must not be left to qsort.
+ */
 static int by_value(const void *a, const void *b)
 {
 	const struct ana_psample *x = *(void *const *)a, *y = *(void *const *)b;
+	int c;
 
 	if (x->v[1] != y->v[1])
 		return x->v[1] < y->v[1] ? 1 : -1;
@@ -730,10 +628,20 @@ static int by_value(const void *a, const void *b)
 		return x->v[0] < y->v[0] ? 1 : -1;
 	if (x->stack != y->stack)
 		return x->stack < y->stack ? -1 : 1;
-	return (int)x->type - (int)y->type;
+	if (x->type != y->type)
+		return (int)x->type - (int)y->type;
+	if (x->call != y->call && (c = !x->call ? -1 : !y->call ? 1 :
+				   strcmp(x->call, y->call)))
+		return c;
+	if ((c = cmp_u64(x->pid, y->pid)) || (c = cmp_u64(x->tid, y->tid)) ||
+	    (c = cmp_u64(x->obj, y->obj)))
+		return c;
+	if (x->has_obj != y->has_obj)
+		return x->has_obj - y->has_obj;
+	return x->has_fd - y->has_fd;
 }
 
-static void **values(const struct ana_map *m, size_t n)
+static void **values(const struct hmap *m, size_t n)
 {
 	void **arr = xcalloc(n + 1, sizeof(*arr));
 	size_t i, k = 0;
@@ -807,15 +715,17 @@ void ana_prof_sort_holders(struct ana_pobj *o)
 {
 	size_t i, n = 0;
 
-	/* pack the table's holders to the front, in any order: the sort
-	 * orders them fully (by ns, then tid) */
-	for (i = 0; i < o->bycap; i++)
-		if (o->by[i].tid)
-			o->by[n++] = o->by[i];
-	/* a full table now: a later add_by() grows it, rehashing them */
-	o->bycap = o->nby;
-	if (o->nby)
-		qsort(o->by, o->nby, sizeof(*o->by), holder_cmp);
+	/* the table's holders in any order: the sort orders them fully
+	 * (by ns, then tid) */
+	free(o->by);
+	o->by = xmalloc((o->holders.len + 1) * sizeof(*o->by));
+	for (i = 0; i < o->holders.cap; i++)
+		if (o->holders.key[i])
+			o->by[n++] = *(struct ana_holder *)
+				htab_rec(&o->holders, i);
+	o->nby = n;
+	if (n)
+		qsort(o->by, n, sizeof(*o->by), holder_cmp);
 }
 void ana_prof_free(struct ana_prof *pr)
 {
@@ -824,22 +734,22 @@ void ana_prof_free(struct ana_prof *pr)
 
 	for (i = 0; i < pr->samples.cap; i++)
 		free(pr->samples.ents[i].val);
-	ana_map_free(&pr->samples);
+	hmap_free(&pr->samples);
 	for (i = 0; i < pr->objs.cap; i++) {
 		o = pr->objs.ents[i].val;
-		if (o)
+		if (o) {
 			free(o->by);
+			htab_free(&o->holders);
+		}
 		free(o);
 	}
-	ana_map_free(&pr->objs);
+	hmap_free(&pr->objs);
 	for (i = 0; i < pr->cs.threads.cap; i++)
 		free(pr->cs.threads.ents[i].val);
-	ana_map_free(&pr->cs.threads);
+	hmap_free(&pr->cs.threads);
 	if (pr->live) {
-		free(pr->live->key);
-		free(pr->live->v);
-		free(pr->pending->key);
-		free(pr->pending->v);
+		htab_free(pr->live);
+		htab_free(pr->pending);
 	}
 	free(pr->live);
 	ana_objs_free(pr->objnames);
@@ -1365,33 +1275,24 @@ struct fnrow {
 };
 
 struct fntab {
-	struct ana_map ids;	/* hash of name -> fnrow */
+	struct hmap ids;	/* hash of name -> fnrow */
 	struct fnrow **rows;
 	size_t n;
 };
 
-static uint64_t fnv(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h;
-}
-
 static struct fnrow *fn_row(struct fntab *ft, const char *name)
 {
-	uint64_t key = fnv(name);
+	uint64_t key = hash_str(name);
 	struct fnrow *r;
 
 	/* names that hash alike probe on */
-	while ((r = ana_map_get(&ft->ids, key)) && strcmp(r->name, name))
-		key = key * 0x9e3779b97f4a7c15ull + 1;
+	while ((r = hmap_get(&ft->ids, key)) && strcmp(r->name, name))
+		key = hash_next(key);
 	if (r)
 		return r;
 	r = xcalloc(1, sizeof(*r));
 	r->name = xstrdup(name);
-	ana_map_put(&ft->ids, key, r);
+	hmap_put(&ft->ids, key, r);
 	ft->rows = xrealloc(ft->rows, (ft->n + 1) * sizeof(*ft->rows));
 	ft->rows[ft->n++] = r;
 	return r;
@@ -1483,7 +1384,7 @@ static void fn_free(struct fntab *ft)
 		free(ft->rows[i]);
 	}
 	free(ft->rows);
-	ana_map_free(&ft->ids);
+	hmap_free(&ft->ids);
 }
 
 static double pct_of(int64_t v, int64_t total)

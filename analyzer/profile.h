@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "map.h"
+#include "hash.h"
 #include "model.h"
 #include "objects.h"
 #include "states.h"
@@ -79,9 +79,9 @@ struct ana_pobj {
 	unsigned type;		/* event type of its first wait */
 	uint64_t ns, count;
 	uint64_t unfinished;	/* waits still blocked at exit */
-	struct ana_holder *by;	/* a table by tid until sorted, see
-				 * ana_prof_sort_holders() */
-	size_t nby, bycap;	/* holders, slots */
+	struct htab holders;	/* tid -> struct ana_holder */
+	struct ana_holder *by;	/* sorted: ana_prof_sort_holders() */
+	size_t nby;
 	struct ana_objsite site;	/* its heap block: ana_prof_obj_name() */
 };
 
@@ -118,19 +118,17 @@ struct ana_pthread {
 struct ana_cpu_stats {
 	uint64_t period;		/* the sampling interval (ns): the
 					 * periods' greatest common divisor */
-	struct ana_map threads;		/* ana_thread -> ana_pthread */
+	struct hmap threads;		/* ana_thread -> ana_pthread */
 	size_t nthreads;		/* with samples or readings */
 	uint64_t readings;		/* CPU_SAMPLE and SCHED events */
 };
 
-struct ana_htab;
-
 struct ana_prof {
 	enum ana_prof_kind kind;
 	unsigned mask;			/* 1 << ana_state summed, block kinds */
-	struct ana_map samples;		/* key -> ana_psample */
-	struct ana_map objs;		/* (pid, address) -> ana_pobj */
-	struct ana_htab *live, *pending;	/* heap: allocations, frees */
+	struct hmap samples;		/* key -> ana_psample */
+	struct hmap objs;		/* (pid, address) -> ana_pobj */
+	struct htab *live, *pending;	/* heap: allocations, frees */
 	struct ana_objs *objnames;	/* sync, block: heap blocks that
 					 * name objects */
 	struct ana_heap_stats hs;
@@ -172,7 +170,7 @@ struct ana_pthread **ana_prof_threads_sorted(const struct ana_prof *pr,
 struct ana_psample **ana_prof_sorted(const struct ana_prof *pr);
 struct ana_pobj **ana_prof_objs_sorted(const struct ana_prof *pr);
 
-/* holders of o sorted by ns into o->by[0 .. nby), in place */
+/* holders of o sorted by ns into o->by[0 .. nby) */
 void ana_prof_sort_holders(struct ana_pobj *o);
 
 void ana_prof_free(struct ana_prof *pr);

@@ -204,13 +204,13 @@ static struct ana_tstate *tstate(struct ana_states *s, struct ana_proc *p,
 
 	if (th == s->last_th)
 		return s->last;
-	ts = ana_map_get(&s->by_thread, (uintptr_t)th);
+	ts = hmap_get(&s->by_thread, (uintptr_t)th);
 	if (!ts) {
 		ts = xcalloc(1, sizeof(*ts));
 		ts->p = p;
 		ts->th = th;
 		ts->is_main = th->tid == p->pid;
-		ana_map_put(&s->by_thread, (uintptr_t)th, ts);
+		hmap_put(&s->by_thread, (uintptr_t)th, ts);
 		s->list = xrealloc(s->list, (s->n + 1) * sizeof(*s->list));
 		s->list[s->n++] = ts;
 	}
@@ -241,8 +241,8 @@ static void thread_start(struct ana_states *s, struct ana_tstate *ts,
 	struct pending_create *c, *best = NULL;
 
 	ts->routine = ev->f[FMT_F_THREAD_START_routine];
-	ts->same_handle = ana_map_put(&s->handles, ts->th->handle, ts);
-	for (c = ana_map_get(&s->creates, ts->th->handle); c; c = c->next)
+	ts->same_handle = hmap_put(&s->handles, ts->th->handle, ts);
+	for (c = hmap_get(&s->creates, ts->th->handle); c; c = c->next)
 		if (c->p == ts->p && !c->matched && c->ts <= ev->ts &&
 		    (!best || c->ts > best->ts))
 			best = c;
@@ -269,7 +269,7 @@ static struct ana_tstate *started_after(struct ana_states *s,
 {
 	struct ana_tstate *o, *best = NULL;
 
-	for (o = ana_map_get(&s->handles, handle); o; o = o->same_handle) {
+	for (o = hmap_get(&s->handles, handle); o; o = o->same_handle) {
 		if (o->p != p)
 			continue;
 		if (o->th->start_ts < ts)
@@ -298,14 +298,14 @@ static void thread_create(struct ana_states *s, struct ana_proc *p,
 		     FMT_EV_THREAD_CREATE);
 		return;
 	}
-	head = ana_map_get(&s->creates, handle);
+	head = hmap_get(&s->creates, handle);
 	for (c = head; c; c = c->next)
 		if (c->matched)
 			break;		/* reuse a settled one */
 	if (!c) {
 		c = xcalloc(1, sizeof(*c));
 		c->next = head;
-		ana_map_put(&s->creates, handle, c);
+		hmap_put(&s->creates, handle, c);
 	}
 	c->p = p;
 	c->ts = ev->ts;
@@ -322,7 +322,7 @@ static struct ana_tstate *joined(struct ana_states *s, struct ana_proc *p,
 {
 	struct ana_tstate *o;
 
-	for (o = ana_map_get(&s->handles, handle); o; o = o->same_handle)
+	for (o = hmap_get(&s->handles, handle); o; o = o->same_handle)
 		if (o->p == p && o->has_end && o->end_ts <= resume)
 			return o;
 	return NULL;
@@ -623,12 +623,12 @@ void ana_states_free(struct ana_states *s)
 			next = c->next;
 			free(c);
 		}
-	ana_map_free(&s->creates);
-	ana_map_free(&s->handles);
+	hmap_free(&s->creates);
+	hmap_free(&s->handles);
 	for (i = 0; i < s->n; i++)
 		free(s->list[i]);
 	free(s->list);
-	ana_map_free(&s->by_thread);
+	hmap_free(&s->by_thread);
 	free(s->joins);
 	free(s->alive.part);
 	free(s->alive.full);

@@ -24,7 +24,7 @@
 
 #include <stdint.h>
 
-#include "map.h"
+#include "hash.h"
 #include "model.h"
 #include "trace.h"
 
@@ -104,13 +104,13 @@ struct ana_edge {
 };
 
 struct ana_states {
-	struct ana_map by_thread;	/* ana_thread * -> ana_tstate */
+	struct hmap by_thread;	/* ana_thread * -> ana_tstate */
 	struct ana_tstate **list;
 	size_t n;
 	struct ana_thread *last_th;	/* cache: events come in batches */
 	struct ana_tstate *last;
-	struct ana_map handles;		/* (image, handle) -> ana_tstate */
-	struct ana_map creates;		/* (image, handle) -> pending create */
+	struct hmap handles;		/* (image, handle) -> ana_tstate */
+	struct hmap creates;		/* (image, handle) -> pending create */
 	struct pending_join *joins;	/* joins whose thread end is unseen */
 	size_t njoins;
 	struct ana_hist alive, running, runnable;

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "map.h"
+#include "hash.h"
 #include "symbols.h"
 #include "trace.h"
 #include "wire.h"
@@ -36,8 +36,8 @@ struct data_ent {
 };
 
 struct img_syms {
-	struct ana_map addrs;		/* addr -> struct sym_ent */
-	struct ana_map data;		/* addr -> struct data_ent */
+	struct hmap addrs;		/* addr -> struct sym_ent */
+	struct hmap data;		/* addr -> struct data_ent */
 	struct ana_module *mods;
 	size_t nmods;
 };
@@ -51,7 +51,7 @@ struct sym_ent {
 };
 
 struct ana_syms {
-	struct ana_map images;		/* image -> struct img_syms */
+	struct hmap images;		/* image -> struct img_syms */
 };
 
 static struct img_syms *img_of(const struct ana_trace *t, uint64_t image,
@@ -66,10 +66,10 @@ static struct img_syms *img_of(const struct ana_trace *t, uint64_t image,
 		sy = xcalloc(1, sizeof(*sy));
 		((struct ana_trace *)t)->syms = sy;
 	}
-	im = ana_map_get(&sy->images, image);
+	im = hmap_get(&sy->images, image);
 	if (!im && create) {
 		im = xcalloc(1, sizeof(*im));
-		ana_map_put(&sy->images, image, im);
+		hmap_put(&sy->images, image, im);
 	}
 	return im;
 }
@@ -202,7 +202,7 @@ static struct sym_ent *new_ent(struct img_syms *im, uint64_t addr)
 		e->s.module_off = addr - m->bias;
 		e->known = 1;
 	}
-	old = ana_map_put(&im->addrs, addr, e);
+	old = hmap_put(&im->addrs, addr, e);
 	if (old)
 		ent_free(old);
 	return e;
@@ -289,7 +289,7 @@ int ana_syms_data(struct ana_trace *t, const struct fmt_record *rec)
 	d->name = s;
 	d->offset = fd.offset;
 	/* one record per address; a repeat replaces it */
-	free(ana_map_put(&img_of(t, fd.image, 1)->data, fd.addr, d));
+	free(hmap_put(&img_of(t, fd.image, 1)->data, fd.addr, d));
 	return 0;
 }
 
@@ -311,10 +311,10 @@ void ana_syms_free(struct ana_trace *t)
 			if (e)
 				ent_free(e);
 		}
-		ana_map_free(&im->addrs);
+		hmap_free(&im->addrs);
 		for (j = 0; j < im->data.cap; j++)
 			free(im->data.ents[j].val);
-		ana_map_free(&im->data);
+		hmap_free(&im->data);
 		for (j = 0; j < im->nmods; j++) {
 			free(im->mods[j].path);
 			free(im->mods[j].buildid);
@@ -322,7 +322,7 @@ void ana_syms_free(struct ana_trace *t)
 		free(im->mods);
 		free(im);
 	}
-	ana_map_free(&sy->images);
+	hmap_free(&sy->images);
 	free(sy);
 	t->syms = NULL;
 }
@@ -337,7 +337,7 @@ const struct ana_sym *ana_symbol(const struct ana_trace *t, uint64_t image,
 
 	if (!im)
 		return NULL;
-	e = ana_map_get(&im->addrs, addr);
+	e = hmap_get(&im->addrs, addr);
 	/* answered from the modules once, then from the map */
 	if (!e)
 		e = new_ent(im, addr);
@@ -504,7 +504,7 @@ const char *ana_data_name(const struct ana_trace *t, uint64_t image,
 			  uint64_t addr, char *buf, size_t size)
 {
 	struct img_syms *im = img_of(t, image, 0);
-	const struct data_ent *d = im ? ana_map_get(&im->data, addr) : NULL;
+	const struct data_ent *d = im ? hmap_get(&im->data, addr) : NULL;
 
 	if (!d)
 		return NULL;

@@ -106,15 +106,6 @@ uint64_t ana_dhist_pct(const struct ana_dhist *h, double q)
 
 /* ---- type tables ---- */
 
-static uint64_t name_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 0x100000001b3ull;
-	return h | 1;	/* never 0: ana_map values and keys are free */
-}
-
 /*
  * The type named by string id: the trace interns strings, so the id is
  * the fast path; equal names under different ids (or a string the trace
@@ -125,7 +116,7 @@ static struct ana_utype *utype(struct ana_utypes *u, struct ana_trace *t,
 			       uint64_t id, int create)
 {
 	const struct ana_str *s = ana_string(t, id);
-	struct utype_ref *r = ana_map_get(&u->by_id, id);
+	struct utype_ref *r = hmap_get(&u->by_id, id);
 	struct ana_utype *ty;
 	char tmp[32];
 	const char *name = s ? s->s : tmp;
@@ -135,8 +126,8 @@ static struct ana_utype *utype(struct ana_utypes *u, struct ana_trace *t,
 		return r->ty;
 	if (!s)
 		snprintf(tmp, sizeof(tmp), "?%" PRIu64, id);
-	h = name_hash(name);
-	for (ty = ana_map_get(&u->by_hash, h); ty; ty = ty->hnext)
+	h = hash_str(name);
+	for (ty = hmap_get(&u->by_hash, h); ty; ty = ty->hnext)
 		if (!strcmp(ty->name, name))
 			break;
 	if (!ty && !create)
@@ -145,13 +136,13 @@ static struct ana_utype *utype(struct ana_utypes *u, struct ana_trace *t,
 		ty = xcalloc(1, sizeof(*ty));
 		ty->name = xstrdup(name);
 		ty->hash = h;
-		ty->hnext = ana_map_put(&u->by_hash, h, ty);
+		ty->hnext = hmap_put(&u->by_hash, h, ty);
 		u->list = xrealloc(u->list, (u->n + 1) * sizeof(*u->list));
 		u->list[u->n++] = ty;
 	}
 	if (!r) {
 		r = xmalloc(sizeof(*r));
-		ana_map_put(&u->by_id, id, r);
+		hmap_put(&u->by_id, id, r);
 	}
 	r->s = s;
 	r->ty = ty;
@@ -170,8 +161,8 @@ static void utypes_free(struct ana_utypes *u)
 	free(u->list);
 	for (i = 0; i < u->by_id.cap; i++)
 		free(u->by_id.ents[i].val);
-	ana_map_free(&u->by_id);
-	ana_map_free(&u->by_hash);
+	hmap_free(&u->by_id);
+	hmap_free(&u->by_hash);
 }
 
 /* most time first (logs: most often), then by name */
@@ -187,70 +178,49 @@ static int utype_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
-/* ---- live tasks: a chained hash with removal ---- */
+/* ---- live tasks: by (process, id), chained where keys hash alike ---- */
 
-static size_t task_slot(const struct ana_tasks *k, const struct ana_proc *p,
-			uint64_t id)
+static uint64_t task_key(const struct ana_proc *p, uint64_t id)
 {
-	uint64_t h = (id ^ (uintptr_t)p * 0x9e3779b97f4a7c15ull) *
-		     0xff51afd7ed558ccdull;
-
-	return (h ^ h >> 32) & (k->nbuckets - 1);
-}
-
-static void task_grow(struct ana_tasks *k)
-{
-	struct task **old = k->buckets, *x, *next;
-	size_t i, n = k->nbuckets;
-
-	k->nbuckets = n ? 2 * n : 256;
-	k->buckets = xcalloc(k->nbuckets, sizeof(*k->buckets));
-	for (i = 0; i < n; i++)
-		for (x = old[i]; x; x = next) {
-			next = x->next;
-			x->next = k->buckets[task_slot(k, x->p, x->id)];
-			k->buckets[task_slot(k, x->p, x->id)] = x;
-		}
-	free(old);
+	return hash_mix((uintptr_t)p, id);
 }
 
 static struct task *task_get(struct ana_tasks *k, const struct ana_proc *p,
 			     uint64_t id, int create)
 {
-	struct task *x;
-	size_t i;
+	uint64_t key = task_key(p, id);
+	struct task *head = hmap_get(&k->tasks_live, key), *x;
 
-	if (k->nbuckets) {
-		for (x = k->buckets[task_slot(k, p, id)]; x; x = x->next)
-			if (x->p == p && x->id == id)
-				return x;
-	}
+	for (x = head; x; x = x->next)
+		if (x->p == p && x->id == id)
+			return x;
 	if (!create)
 		return NULL;
-	if (k->live >= k->nbuckets)
-		task_grow(k);
 	x = xcalloc(1, sizeof(*x));
 	x->p = p;
 	x->id = id;
-	i = task_slot(k, p, id);
-	x->next = k->buckets[i];
-	k->buckets[i] = x;
+	x->next = head;
+	hmap_put(&k->tasks_live, key, x);
 	k->live++;
 	return x;
 }
 
 static void task_del(struct ana_tasks *k, struct task *x)
 {
-	struct task **pp = &k->buckets[task_slot(k, x->p, x->id)];
+	uint64_t key = task_key(x->p, x->id);
+	struct task *head = hmap_get(&k->tasks_live, key), **pp = &head;
 
 	while (*pp != x)
 		pp = &(*pp)->next;
 	*pp = x->next;
+	if (head)
+		hmap_put(&k->tasks_live, key, head);
+	else
+		hmap_del(&k->tasks_live, key);
 	k->live--;
 	free(x);
 }
 
-/* a task with both ends: into its type's distribution */
 static void task_finish(struct ana_tasks *k, struct task *x)
 {
 	ana_dhist_add(&x->ty->d, x->end > x->begin ? x->end - x->begin : 0);
@@ -302,12 +272,12 @@ static void task_end(struct ana_tasks *k, struct ana_proc *p,
 static struct rthread *rthread(struct ana_tasks *k,
 			       const struct ana_thread *th)
 {
-	struct rthread *r = ana_map_get(&k->threads, (uintptr_t)th);
+	struct rthread *r = hmap_get(&k->threads, (uintptr_t)th);
 
 	if (!r) {
 		r = xcalloc(1, sizeof(*r));
 		r->th = th;
-		ana_map_put(&k->threads, (uintptr_t)th, r);
+		hmap_put(&k->threads, (uintptr_t)th, r);
 		k->tlist = xrealloc(k->tlist,
 				    (k->nthreads + 1) * sizeof(*k->tlist));
 		k->tlist[k->nthreads++] = r;
@@ -409,12 +379,14 @@ void ana_tasks_event(struct ana_tasks *k, struct ana_trace *t,
 void ana_tasks_done(struct ana_tasks *k, struct ana_trace *t)
 {
 	struct task *x, *next;
+	struct hmap_ent *e;
 	struct rthread *r;
 	uint64_t last = t->st.last_ts;
 	size_t i;
 
-	for (i = 0; i < k->nbuckets; i++)
-		for (x = k->buckets[i]; x; x = next) {
+	/* in no particular order: each adds to counts and a histogram */
+	hmap_each(&k->tasks_live, e)
+		for (x = e->val; x; x = next) {
 			next = x->next;
 			if (!x->has_begin) {
 				k->unmatched_task_ends++;
@@ -423,8 +395,10 @@ void ana_tasks_done(struct ana_tasks *k, struct ana_trace *t)
 				ana_dhist_add(&x->ty->d, last > x->begin ?
 					      last - x->begin : 0);
 			}
-			task_del(k, x);
+			free(x);
 		}
+	hmap_free(&k->tasks_live);
+	k->live = 0;
 	for (i = 0; i < k->nthreads; i++) {
 		r = k->tlist[i];
 		while (r->n)
@@ -446,20 +420,21 @@ void ana_tasks_done(struct ana_tasks *k, struct ana_trace *t)
 void ana_tasks_free(struct ana_tasks *k)
 {
 	struct task *x, *next;
+	struct hmap_ent *e;
 	size_t i;
 
-	for (i = 0; i < k->nbuckets; i++)
-		for (x = k->buckets[i]; x; x = next) {
+	hmap_each(&k->tasks_live, e)
+		for (x = e->val; x; x = next) {
 			next = x->next;
 			free(x);
 		}
-	free(k->buckets);
+	hmap_free(&k->tasks_live);
 	for (i = 0; i < k->nthreads; i++) {
 		free(k->tlist[i]->stk);
 		free(k->tlist[i]);
 	}
 	free(k->tlist);
-	ana_map_free(&k->threads);
+	hmap_free(&k->threads);
 	utypes_free(&k->tasks);
 	utypes_free(&k->regions);
 	utypes_free(&k->logs);
@@ -468,7 +443,7 @@ void ana_tasks_free(struct ana_tasks *k)
 uint64_t ana_tasks_in_regions(const struct ana_tasks *k,
 			      const struct ana_thread *th)
 {
-	const struct rthread *r = ana_map_get(&k->threads, (uintptr_t)th);
+	const struct rthread *r = hmap_get(&k->threads, (uintptr_t)th);
 
 	return r ? r->in_ns : 0;
 }

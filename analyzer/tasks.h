@@ -21,7 +21,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "map.h"
+#include "hash.h"
 #include "trace.h"
 
 /*
@@ -61,15 +61,15 @@ struct ana_utype {
 struct ana_utypes {
 	struct ana_utype **list;
 	size_t n;
-	struct ana_map by_id;		/* string id -> struct utype_ref */
-	struct ana_map by_hash;		/* name hash -> ana_utype chain */
+	struct hmap by_id;		/* string id -> struct utype_ref */
+	struct hmap by_hash;		/* name hash -> ana_utype chain */
 };
 
 struct ana_tasks {
 	struct ana_utypes tasks, regions, logs;
-	struct task **buckets;		/* live tasks, chained by (image, id) */
-	size_t nbuckets, live;
-	struct ana_map threads;		/* ana_thread * -> struct rthread */
+	struct hmap tasks_live;		/* hash of (process, id) -> task chain */
+	size_t live;
+	struct hmap threads;		/* ana_thread * -> struct rthread */
 	struct rthread **tlist;
 	size_t nthreads;
 	uint64_t ntasks, nregions, nlogs;	/* events */

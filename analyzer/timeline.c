@@ -160,8 +160,8 @@ static struct ana_tl_thread *tl_thread(struct ana_tl *tl,
 {
 	struct ana_tl_thread *th;
 
-	th = at ? ana_map_get(&tp->by_th, (uintptr_t)at) :
-	     ana_map_get(&tp->by_tid, tid);
+	th = at ? hmap_get(&tp->by_th, (uintptr_t)at) :
+	     hmap_get(&tp->by_tid, tid);
 	if (th && (at || !th->th))
 		return th;
 	th = xcalloc(1, sizeof(*th));
@@ -172,8 +172,8 @@ static struct ana_tl_thread *tl_thread(struct ana_tl *tl,
 	th->index = tl->nthreads++;
 	th->th = at;
 	if (at)
-		ana_map_put(&tp->by_th, (uintptr_t)at, th);
-	ana_map_put(&tp->by_tid, th->tid, th);
+		hmap_put(&tp->by_th, (uintptr_t)at, th);
+	hmap_put(&tp->by_tid, th->tid, th);
 	tp->threads = xrealloc(tp->threads,
 			       (tp->nthreads + 1) * sizeof(*tp->threads));
 	tp->threads[tp->nthreads++] = th;
@@ -813,7 +813,7 @@ static void on_block(struct ana_tl *tl, struct ana_tl_thread *th,
 	const char *fd_name;
 
 	if (b->has_fd)
-		fd = ana_map_get(&th->proc->fds, b->obj);
+		fd = hmap_get(&th->proc->fds, b->obj);
 	fd_name = fd && fd != &closed_fd ? fd->s : NULL;
 	if (!b->unfinished || !th->res) {
 		put_block(tl, th, ev, b, fd_name);
@@ -902,11 +902,11 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 	case FMT_EV_FD_OPEN:
 		s = ana_string(&tl->t, f[FMT_F_FD_OPEN_name]);
 		if (s && s->len)
-			ana_map_put(&tp->fds, f[FMT_F_FD_OPEN_fd], (void *)s);
+			hmap_put(&tp->fds, f[FMT_F_FD_OPEN_fd], (void *)s);
 		break;
 	case FMT_EV_FD_CLOSE:
-		if (ana_map_get(&tp->fds, f[FMT_F_FD_CLOSE_fd]))
-			ana_map_put(&tp->fds, f[FMT_F_FD_CLOSE_fd],
+		if (hmap_get(&tp->fds, f[FMT_F_FD_CLOSE_fd]))
+			hmap_put(&tp->fds, f[FMT_F_FD_CLOSE_fd],
 				    (void *)&closed_fd);
 		break;
 	case FMT_EV_ALLOC:
@@ -926,7 +926,7 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 	case FMT_EV_TASK_BEGIN:
 		s = ana_string(&tl->t, f[FMT_F_TASK_BEGIN_type]);
 		if (s)
-			ana_map_put(&tp->tasks, f[FMT_F_TASK_BEGIN_id],
+			hmap_put(&tp->tasks, f[FMT_F_TASK_BEGIN_id],
 				    (void *)s);
 		if (tl->ops->task)
 			tl->ops->task(tl->u, tp, 1, ev->ts,
@@ -934,7 +934,7 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 				      s ? s->s : "task");
 		break;
 	case FMT_EV_TASK_END:
-		s = ana_map_get(&tp->tasks, f[FMT_F_TASK_END_id]);
+		s = hmap_get(&tp->tasks, f[FMT_F_TASK_END_id]);
 		if (tl->ops->task)
 			tl->ops->task(tl->u, tp, 0, ev->ts,
 				      f[FMT_F_TASK_END_id],
@@ -1193,95 +1193,39 @@ static void oncpu_counter(struct ana_tl *tl, struct ana_tl_proc *tp,
 
 /*
  * The live blocks of one process, by address: a table that forgets
- * freed blocks (linear probing, deletion by backward shift), so it holds
- * the blocks live at once, not every address ever used.
+ * freed blocks (hash.h's table of records, address -> size), so it
+ * holds the blocks live at once, not every address ever used.
  */
-struct live {
-	uint64_t *addr, *size;		/* addr 0: empty (never a block) */
-	size_t cap, n;
-};
-
-static size_t live_slot(const struct live *l, uint64_t a)
-{
-	size_t i = ana_map_slot(a, l->cap);
-
-	while (l->addr[i] && l->addr[i] != a)
-		i = (i + 1) & (l->cap - 1);
-	return i;
-}
-
-static void live_put(struct live *l, uint64_t a, uint64_t size);
-
-static void live_grow(struct live *l)
-{
-	struct live o = *l;
-	size_t i;
-
-	l->cap = o.cap ? o.cap * 2 : 1024;
-	l->addr = xcalloc(l->cap, sizeof(*l->addr));
-	l->size = xcalloc(l->cap, sizeof(*l->size));
-	l->n = 0;
-	for (i = 0; i < o.cap; i++)
-		if (o.addr[i])
-			live_put(l, o.addr[i], o.size[i]);
-	free(o.addr);
-	free(o.size);
-}
 
 /* a block at a, replacing one whose free was not recorded */
-static void live_put(struct live *l, uint64_t a, uint64_t size)
+static void live_put(struct htab *l, uint64_t a, uint64_t size)
 {
-	size_t i;
-
-	if ((l->n + 1) * 4 > l->cap * 3)
-		live_grow(l);
-	i = live_slot(l, a);
-	if (!l->addr[i])
-		l->n++;
-	l->addr[i] = a;
-	l->size[i] = size;
+	*(uint64_t *)htab_rec(l, htab_put(l, a)) = size;
 }
 
 /* @return the size of the block at a, now forgotten, or 0 */
-static uint64_t live_take(struct live *l, uint64_t a)
+static uint64_t live_take(struct htab *l, uint64_t a)
 {
-	size_t i, j, h;
 	uint64_t size;
+	size_t i;
 
-	if (!l->cap || !a)
+	if (!a || (i = htab_find(l, a)) == HTAB_NONE)
 		return 0;
-	i = live_slot(l, a);
-	if (!l->addr[i])
-		return 0;
-	size = l->size[i];
-	l->n--;
-	/* pull later entries of the probe run back into the hole */
-	for (j = (i + 1) & (l->cap - 1); l->addr[j];
-	     j = (j + 1) & (l->cap - 1)) {
-		h = ana_map_slot(l->addr[j], l->cap);
-		if ((j > i && (h <= i || h > j)) ||
-		    (j < i && h <= i && h > j)) {
-			l->addr[i] = l->addr[j];
-			l->size[i] = l->size[j];
-			i = j;
-		}
-	}
-	l->addr[i] = 0;
+	size = *(uint64_t *)htab_rec(l, i);
+	htab_del(l, i);
 	return size;
 }
 
 /* the heap operations of process tp, from the sorted spill */
 static void heap_counter(struct ana_tl *tl, struct ana_tl_proc *tp,
-			 const struct heaprec **next, struct live *live)
+			 const struct heaprec **next, struct htab *live)
 {
 	struct downs d = { tl, tp, TL_CNT_HEAP, 0, 0, { 0 }, { 0 } };
 	const struct heaprec *h = *next;
 	uint64_t ts;
 	int64_t v = 0;
 
-	live->n = 0;
-	if (live->cap)
-		memset(live->addr, 0, live->cap * sizeof(*live->addr));
+	htab_clear(live);
 	while (h && h->proc == tp->index) {
 		ts = h->ts;
 		if (h->free) {
@@ -1305,7 +1249,7 @@ static void counters(struct ana_tl *tl)
 {
 	const struct runrec *r;
 	const struct heaprec *h;
-	struct live live = { 0 };
+	struct htab live = HTAB_INIT(uint64_t);
 	size_t i;
 
 	ana_spill_sort(&tl->run_sp);
@@ -1316,8 +1260,7 @@ static void counters(struct ana_tl *tl)
 		oncpu_counter(tl, tl->procs[i], &r);
 		heap_counter(tl, tl->procs[i], &h, &live);
 	}
-	free(live.addr);
-	free(live.size);
+	htab_free(&live);
 }
 
 static void heap_label(struct ana_tl *tl)
@@ -1351,7 +1294,7 @@ static void on_done(struct ana_trace *t)
 		for (j = 0; j < tp->nthreads; j++) {
 			th = tp->threads[j];
 			if (th->th)
-				th->ts = ana_map_get(&tl->st.by_thread,
+				th->ts = hmap_get(&tl->st.by_thread,
 						     (uintptr_t)th->th);
 			put_unfinished(tl, th);
 			if (th->res)
@@ -1375,10 +1318,10 @@ static void free_proc(struct ana_tl_proc *tp)
 		free(tp->threads[i]);
 	}
 	free(tp->threads);
-	ana_map_free(&tp->by_tid);
-	ana_map_free(&tp->by_th);
-	ana_map_free(&tp->fds);
-	ana_map_free(&tp->tasks);
+	hmap_free(&tp->by_tid);
+	hmap_free(&tp->by_th);
+	hmap_free(&tp->fds);
+	hmap_free(&tp->tasks);
 	free(tp->creates);
 	free(tp->starts);
 	free(tp);

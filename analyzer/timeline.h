@@ -57,7 +57,7 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "map.h"
+#include "hash.h"
 #include "model.h"
 #include "spill.h"
 #include "states.h"
@@ -140,10 +140,10 @@ struct ana_tl_proc {
 	size_t index;
 	struct ana_tl_thread **threads;	/* in order of appearance */
 	size_t nthreads;
-	struct ana_map by_tid;		/* tid -> its latest thread */
-	struct ana_map by_th;		/* ana_thread -> ana_tl_thread */
-	struct ana_map fds;		/* fd -> ana_str name */
-	struct ana_map tasks;		/* task id -> ana_str type */
+	struct hmap by_tid;		/* tid -> its latest thread */
+	struct hmap by_th;		/* ana_thread -> ana_tl_thread */
+	struct hmap fds;		/* fd -> ana_str name */
+	struct hmap tasks;		/* task id -> ana_str type */
 	uint64_t nrun, nheap;		/* counter changes, in tl's spills */
 	struct ana_tl_start *creates, *starts;
 	size_t ncreates, nstarts;

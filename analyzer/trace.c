@@ -81,12 +81,12 @@ static struct ana_str *new_str(const void *p, size_t len)
 
 const struct ana_str *ana_string(const struct ana_trace *t, uint64_t id)
 {
-	return ana_map_get(&t->strings, id);
+	return hmap_get(&t->strings, id);
 }
 
 const struct ana_stack *ana_stack(const struct ana_trace *t, uint64_t id)
 {
-	return ana_map_get(&t->stacks, id);
+	return hmap_get(&t->stacks, id);
 }
 
 static struct ana_proc *new_proc(struct ana_trace *t, uint64_t pid)
@@ -102,13 +102,13 @@ static struct ana_proc *new_proc(struct ana_trace *t, uint64_t pid)
 /* the current image of pid; a stub if no PROCESS record introduced it */
 static struct ana_proc *proc_of_pid(struct ana_trace *t, uint64_t pid)
 {
-	struct ana_proc *p = ana_map_get(&t->pids, pid);
+	struct ana_proc *p = hmap_get(&t->pids, pid);
 
 	if (!p) {
 		p = new_proc(t, pid);
 		p->stub = 1;
 		p->image = UINT64_MAX;
-		ana_map_put(&t->pids, pid, p);
+		hmap_put(&t->pids, pid, p);
 	}
 	return p;
 }
@@ -124,7 +124,7 @@ static struct ana_thread *new_thread(struct ana_proc *p, uint64_t tid,
 	th->prev_gen = prev;
 	if (prev)
 		prev->next_gen = th;
-	ana_map_put(&p->threads, tid, th);
+	hmap_put(&p->threads, tid, th);
 	p->thread_list = xrealloc(p->thread_list, (p->nthreads + 1) *
 				  sizeof(*p->thread_list));
 	p->thread_list[p->nthreads++] = th;
@@ -133,7 +133,7 @@ static struct ana_thread *new_thread(struct ana_proc *p, uint64_t tid,
 
 static struct ana_thread *thread_of(struct ana_proc *p, uint64_t tid)
 {
-	struct ana_thread *th = ana_map_get(&p->threads, tid);
+	struct ana_thread *th = hmap_get(&p->threads, tid);
 
 	return th ? th : new_thread(p, tid, NULL);
 }
@@ -155,7 +155,7 @@ static struct ana_thread *thread_gen(struct ana_proc *p,
 struct ana_thread *ana_thread_at(const struct ana_proc *p, uint64_t tid,
 				 uint64_t ts)
 {
-	struct ana_thread *th = ana_map_get(&p->threads, tid);
+	struct ana_thread *th = hmap_get(&p->threads, tid);
 
 	for (; th && th->prev_gen; th = th->prev_gen)
 		if (ana_thread_begin(th) <= ts)
@@ -166,7 +166,7 @@ struct ana_thread *ana_thread_at(const struct ana_proc *p, uint64_t tid,
 const char *ana_tid_str(const struct ana_proc *p,
 			const struct ana_thread *th, char *buf, size_t size)
 {
-	const struct ana_thread *last = ana_map_get(&p->threads, th->tid);
+	const struct ana_thread *last = hmap_get(&p->threads, th->tid);
 
 	if (last && last->gen > 1)
 		snprintf(buf, size, "%" PRIu64 "#%u", th->tid, th->gen);
@@ -266,12 +266,12 @@ static int rec_string(struct ana_trace *t, const struct fmt_record *rec)
 		return -1;
 	/* symbols and stacks point at the text: a second definition (the
 	 * collector never writes one) must not free it under them */
-	if (ana_map_get(&t->strings, s.id)) {
+	if (hmap_get(&t->strings, s.id)) {
 		bad_record(t, FMT_REC_STRING, "string %" PRIu64 " defined "
 			   "again; the first definition is kept", s.id);
 		return 0;
 	}
-	ana_map_put(&t->strings, s.id, new_str(s.s, s.len));
+	hmap_put(&t->strings, s.id, new_str(s.s, s.len));
 	return 0;
 }
 
@@ -289,13 +289,13 @@ static int rec_stack(struct ana_trace *t, const struct fmt_record *rec)
 		free(s);
 		return -1;
 	}
-	if (ana_map_get(&t->stacks, fs.id)) {
+	if (hmap_get(&t->stacks, fs.id)) {
 		free(s);
 		bad_record(t, FMT_REC_STACK, "stack %" PRIu64 " defined again; "
 			   "the first definition is kept", fs.id);
 		return 0;
 	}
-	ana_map_put(&t->stacks, fs.id, s);
+	hmap_put(&t->stacks, fs.id, s);
 	return 0;
 }
 
@@ -337,8 +337,8 @@ static int rec_process(struct ana_trace *t, const struct fmt_record *rec,
 	p->heap_sample = fp.heap_sample;
 	p->stack_depth = fp.stack_depth;
 	p->have_settings = fp.have_settings;
-	ana_map_put(&t->images, p->image, p);
-	ana_map_put(&t->pids, p->pid, p);
+	hmap_put(&t->images, p->image, p);
+	hmap_put(&t->pids, p->pid, p);
 	see_ts(t, p->ts);
 	if (ops->process)
 		ops->process(t, p);
@@ -353,14 +353,14 @@ static int rec_process_end(struct ana_trace *t, const struct fmt_record *rec,
 
 	if (fmt_parse_process_end(rec, &e))
 		return -1;
-	p = ana_map_get(&t->images, e.image);
+	p = hmap_get(&t->images, e.image);
 	if (!p) {
 		p = new_proc(t, e.pid);
 		p->stub = 1;
 		p->image = e.image;
-		ana_map_put(&t->images, e.image, p);
-		if (!ana_map_get(&t->pids, e.pid))
-			ana_map_put(&t->pids, e.pid, p);
+		hmap_put(&t->images, e.image, p);
+		if (!hmap_get(&t->pids, e.pid))
+			hmap_put(&t->pids, e.pid, p);
 	}
 	p->ended = 1;
 	p->end_ts = e.ts;
@@ -484,13 +484,13 @@ static void account(struct ana_trace *t, struct ana_proc *p,
 	see_ts(t, ev->ts);
 	/* stack id 0 is the empty stack, which has no record */
 	if (in->stack_field >= 0 && ev->f[in->stack_field] &&
-	    !ana_map_get(&t->stacks, ev->f[in->stack_field]))
+	    !hmap_get(&t->stacks, ev->f[in->stack_field]))
 		t->st.undefined_refs++;
 	if (in->str_field >= 0 &&
-	    !ana_map_get(&t->strings, ev->f[in->str_field]))
+	    !hmap_get(&t->strings, ev->f[in->str_field]))
 		t->st.undefined_refs++;
 	if (in->str2_field >= 0 &&
-	    !ana_map_get(&t->strings, ev->f[in->str2_field]))
+	    !hmap_get(&t->strings, ev->f[in->str2_field]))
 		t->st.undefined_refs++;
 	if (ev->type == FMT_EV_THREAD_START && !th->has_start) {
 		th->has_start = 1;
@@ -552,7 +552,7 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 		if (!th) {
 			/* by image: an exec'ed pid's old image may still be
 			 * flushing after the new one's PROCESS record */
-			p = ana_map_get(&t->images, fe.image);
+			p = hmap_get(&t->images, fe.image);
 			if (!p)
 				p = proc_of_pid(t, fe.pid);
 			th = thread_of(p, fe.tid);
@@ -631,12 +631,12 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
  * to start, else to the last one started.  A handle no thread started
  * with is the main thread naming itself when the namer has no start.
  */
-static struct ana_thread *name_target(const struct ana_map *by_handle,
+static struct ana_thread *name_target(const struct hmap *by_handle,
 				      const struct ana_tname *n)
 {
 	struct ana_thread *th, *alive = NULL, *next = NULL, *last = NULL;
 
-	for (th = ana_map_get(by_handle, n->handle); th; th = th->same_handle) {
+	for (th = hmap_get(by_handle, n->handle); th; th = th->same_handle) {
 		if (th->start_ts <= n->ts && n->ts <= th->last_ts &&
 		    (!alive || th->start_ts > alive->start_ts))
 			alive = th;
@@ -654,7 +654,7 @@ static struct ana_thread *name_target(const struct ana_map *by_handle,
 
 static void resolve_names(struct ana_trace *t, struct ana_proc *p)
 {
-	struct ana_map by_handle = { 0 };
+	struct hmap by_handle = { 0 };
 	struct ana_thread *th;
 	size_t i;
 
@@ -663,7 +663,7 @@ static void resolve_names(struct ana_trace *t, struct ana_proc *p)
 	for (i = 0; i < p->nthreads; i++) {
 		th = p->thread_list[i];
 		if (th->has_start) {
-			th->same_handle = ana_map_put(&by_handle, th->handle,
+			th->same_handle = hmap_put(&by_handle, th->handle,
 						      th);
 		}
 	}
@@ -674,7 +674,7 @@ static void resolve_names(struct ana_trace *t, struct ana_proc *p)
 			th->name_ts = p->names[i].ts;
 		}
 	}
-	ana_map_free(&by_handle);
+	hmap_free(&by_handle);
 }
 
 /* ---- reading ---- */
@@ -720,13 +720,13 @@ int ana_trace_read(struct ana_trace *t, const struct ana_ops *ops)
 
 /* ---- closing ---- */
 
-static void free_values(struct ana_map *m)
+static void free_values(struct hmap *m)
 {
 	size_t i;
 
 	for (i = 0; i < m->cap; i++)
 		free(m->ents[i].val);
-	ana_map_free(m);
+	hmap_free(m);
 }
 
 static void free_proc(struct ana_proc *p)
@@ -739,7 +739,7 @@ static void free_proc(struct ana_proc *p)
 	free((void *)p->exe);
 	for (i = 0; i < p->nthreads; i++)
 		free(p->thread_list[i]);
-	ana_map_free(&p->threads);
+	hmap_free(&p->threads);
 	free(p->thread_list);
 	free(p->names);
 	free(p);
@@ -753,8 +753,8 @@ void ana_trace_close(struct ana_trace *t)
 	free_values(&t->strings);
 	free_values(&t->stacks);
 	ana_syms_free(t);
-	ana_map_free(&t->images);
-	ana_map_free(&t->pids);
+	hmap_free(&t->images);
+	hmap_free(&t->pids);
 	for (i = 0; i < t->nprocs; i++)
 		free_proc(t->procs[i]);
 	free(t->procs);

@@ -20,7 +20,7 @@
 
 #include "events.h"
 #include "file.h"
-#include "map.h"
+#include "hash.h"
 
 /* a STRING record: NUL-terminated copy, len excludes the NUL */
 struct ana_str {
@@ -78,7 +78,7 @@ struct ana_proc {
 	uint64_t end_ts, status;
 	unsigned how;			/* FMT_PEND_* */
 	uint64_t nevents, nlost;
-	struct ana_map threads;		/* tid -> its latest thread */
+	struct hmap threads;		/* tid -> its latest thread */
 	struct ana_thread **thread_list;	/* every generation, in order
 						 * of appearance */
 	size_t nthreads;
@@ -142,8 +142,8 @@ struct ana_trace {
 	const char *path;
 	struct fmt_reader *r;
 	struct fmt_file_header h;
-	struct ana_map strings, stacks;	/* id -> ana_str / ana_stack */
-	struct ana_map images, pids;	/* image / pid -> current ana_proc */
+	struct hmap strings, stacks;	/* id -> ana_str / ana_stack */
+	struct hmap images, pids;	/* image / pid -> current ana_proc */
 	struct ana_proc **procs;	/* in file order */
 	size_t nprocs;
 	struct ana_stats st;

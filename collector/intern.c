@@ -15,89 +15,50 @@
 
 #include "col.h"
 #include "file.h"
+#include "hash.h"
 #include "log.h"
 
+/* an interned stack or string, its bytes after it: one allocation */
 struct entry {
-	uint64_t hash;
-	uint64_t id;		/* 0: empty slot */
+	uint64_t id;
 	uint64_t image;		/* stacks only */
-	uint32_t len;		/* frames or bytes */
-	void *data;
+	uint64_t len;		/* frames or bytes */
+	unsigned char data[];
 };
 
 struct table {
-	struct entry *slots;
-	size_t cap, used;
+	struct hmap by_hash;	/* hash of the key -> entry */
 	uint64_t next_id;
 };
 
 static struct table stacks, strings;
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-	h *= 0xff51afd7ed558ccdull;
-	return h ^ (h >> 32);
-}
-
-static uint64_t hash_bytes(const char *s, uint32_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ull;	/* FNV-1a */
-	uint32_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
-	return mix(h, n);
-}
-
-static void grow(struct table *t)
-{
-	size_t cap = t->cap ? t->cap * 2 : 1024, i, j;
-	struct entry *slots = xcalloc(cap, sizeof(*slots));
-
-	for (i = 0; i < t->cap; i++) {
-		if (!t->slots[i].id)
-			continue;
-		j = t->slots[i].hash & (cap - 1);
-		while (slots[j].id)
-			j = (j + 1) & (cap - 1);
-		slots[j] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = slots;
-	t->cap = cap;
-}
-
-/* the slot holding the key, or the empty slot where it would go */
-static struct entry *find(struct table *t, uint64_t hash, uint64_t image,
+/*
+ * The entry of the key, or NULL with *hash moved on to the key under
+ * which to add it.  Keys that hash alike probe on (hash.h).
+ */
+static struct entry *find(struct table *t, uint64_t *hash, uint64_t image,
 			  const void *data, uint32_t len, size_t size)
 {
-	size_t i;
+	struct entry *e;
 
-	if ((t->used + 1) * 2 > t->cap)
-		grow(t);
-	for (i = hash & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
-		struct entry *e = &t->slots[i];
-
-		if (!e->id)
-			return e;
-		if (e->hash == hash && e->image == image && e->len == len &&
+	for (; (e = hmap_get(&t->by_hash, *hash)); *hash = hash_next(*hash))
+		if (e->image == image && e->len == len &&
 		    !memcmp(e->data, data, (size_t)len * size))
 			return e;
-	}
+	return NULL;
 }
 
-static struct entry *insert(struct table *t, struct entry *e, uint64_t hash,
-			    uint64_t image, const void *data, uint32_t len,
-			    size_t size)
+static struct entry *insert(struct table *t, uint64_t hash, uint64_t image,
+			    const void *data, uint32_t len, size_t size)
 {
-	e->data = xmalloc((size_t)len * size);
+	struct entry *e = xmalloc(sizeof(*e) + (size_t)len * size);
+
 	memcpy(e->data, data, (size_t)len * size);
-	e->hash = hash;
 	e->image = image;
 	e->len = len;
 	e->id = ++t->next_id;
-	t->used++;
+	hmap_put(&t->by_hash, hash, e);
 	return e;
 }
 
@@ -144,15 +105,15 @@ static uint64_t intern_stack_slow(uint64_t image, const uint64_t *frames,
 {
 	struct fmt_buf b = { 0 };
 	struct entry *e;
-	uint64_t h = mix(image, n);
+	uint64_t h = hash_mix(image, n);
 	uint32_t i;
 
 	for (i = 0; i < n; i++)
-		h = mix(h, frames[i]);
-	e = find(&stacks, h, image, frames, n, sizeof(*frames));
-	if (e->id)
+		h = hash_mix(h, frames[i]);
+	e = find(&stacks, &h, image, frames, n, sizeof(*frames));
+	if (e)
 		return e->id;
-	insert(&stacks, e, h, image, frames, n, sizeof(*frames));
+	e = insert(&stacks, h, image, frames, n, sizeof(*frames));
 	/* the names of its frames come before the stack */
 	for (i = 0; i < n; i++)
 		col_sym_addr(image, frames[i], 0);
@@ -169,10 +130,10 @@ uint64_t col_intern_string(const char *s, uint32_t n)
 	struct entry *e;
 	uint64_t h = hash_bytes(s, n);
 
-	e = find(&strings, h, 0, s, n, 1);
-	if (e->id)
+	e = find(&strings, &h, 0, s, n, 1);
+	if (e)
 		return e->id;
-	insert(&strings, e, h, 0, s, n, 1);
+	e = insert(&strings, h, 0, s, n, 1);
 	fmt_put_string(&b, &(struct fmt_string){ e->id, s, n });
 	col_write(FMT_REC_STRING, &b);
 	fmt_buf_free(&b);

@@ -36,6 +36,7 @@
 
 #include "col.h"
 #include "file.h"
+#include "hash.h"
 #include "log.h"
 #include "wire.h"
 
@@ -49,14 +50,8 @@ struct col_image {
 	unsigned bye_how;		/* FMT_PEND_EXIT or FMT_PEND__EXIT */
 	char *exec_path;		/* an EXEC message, not yet undone */
 	const struct fmt_tab *tab;	/* its thread table, or NULL */
-	struct tid_count *got;		/* by tid: what reached us */
-	size_t ngot, capgot;		/* capgot: 0 or a power of 2 */
+	struct htab got;		/* tid -> events that reached us */
 	struct col_image *next;
-};
-
-/* events of one thread of an image that reached us, for its table */
-struct tid_count {
-	uint64_t tid, n;		/* tid 0: an empty entry */
 };
 
 struct col_proc {
@@ -66,13 +61,11 @@ struct col_proc {
 	int exited, root, counted, polled, gone;
 	struct col_image *images;	/* newest first */
 	struct col_proc *next;		/* all processes */
-	struct col_proc *hnext;		/* same pid hash bucket */
+	struct col_proc *hnext;		/* older process of the same pid */
 };
 
-#define NBUCKETS 4096
-
 static struct col_proc *procs;
-static struct col_proc *buckets[NBUCKETS];
+static struct hmap by_pid;		/* pid -> newest col_proc of it */
 static struct col_proc *root;
 static uint64_t last_image;
 static int need_gc;
@@ -85,7 +78,7 @@ static struct col_proc *find(pid_t pid)
 	struct col_proc *p;
 
 	/* newest first: a reused pid finds its current process */
-	for (p = buckets[pid % NBUCKETS]; p; p = p->hnext)
+	for (p = hmap_get(&by_pid, (uint64_t)pid); p; p = p->hnext)
 		if (p->pid == pid)
 			return p;
 	return NULL;
@@ -126,8 +119,7 @@ static struct col_proc *proc_new(pid_t pid, int is_root)
 	p->root = is_root;
 	p->next = procs;
 	procs = p;
-	p->hnext = buckets[pid % NBUCKETS];
-	buckets[pid % NBUCKETS] = p;
+	p->hnext = hmap_put(&by_pid, (uint64_t)pid, p);
 	/* the root is our child: SIGCHLD and waitpid() tell its end */
 	if (!is_root)
 		watch_pid(p);
@@ -173,44 +165,15 @@ void col_image_table(struct col_image *img, int fd)
 	}
 }
 
-static struct tid_count *got_slot(struct col_image *img, uint64_t tid)
-{
-	size_t i = (tid * 0x9e3779b97f4a7c15ull) >> 40;
-
-	for (i &= img->capgot - 1; img->got[i].tid && img->got[i].tid != tid;
-	     i = (i + 1) & (img->capgot - 1))
-		;
-	return &img->got[i];
-}
-
-static void got_grow(struct col_image *img)
-{
-	struct tid_count *old = img->got;
-	size_t i, cap = img->capgot;
-
-	img->capgot = cap ? cap * 2 : 16;
-	img->got = xcalloc(img->capgot, sizeof(*img->got));
-	for (i = 0; i < cap; i++)
-		if (old[i].tid)
-			*got_slot(img, old[i].tid) = old[i];
-	free(old);
-}
-
 void col_image_count(struct col_image *img, uint64_t tid, uint64_t n)
 {
-	struct tid_count *t;
+	uint64_t *got;
 
 	/* only a table's threads are asked about, and tids are positive */
 	if (!img->tab || !tid || tid > INT32_MAX)
 		return;
-	if (img->ngot * 2 >= img->capgot)
-		got_grow(img);
-	t = got_slot(img, tid);
-	if (!t->tid) {
-		t->tid = tid;
-		img->ngot++;
-	}
-	t->n = fmt_lost_add(t->n, n);
+	got = htab_rec(&img->got, htab_put(&img->got, tid));
+	*got = fmt_lost_add(*got, n);
 }
 
 /*
@@ -224,6 +187,7 @@ static void lost_to_kill(struct col_image *img)
 	const volatile struct fmt_tab_slot *s;
 	uint64_t rec, n;
 	unsigned i, used = img->tab->used;
+	size_t j;
 	int32_t tid;
 
 	/* the slots ever claimed: the rest of the file was never touched */
@@ -233,7 +197,8 @@ static void lost_to_kill(struct col_image *img)
 		if (tid <= 0)
 			continue;
 		rec = s->recorded;
-		n = img->capgot ? got_slot(img, (uint64_t)tid)->n : 0;
+		j = htab_find(&img->got, (uint64_t)tid);
+		n = j == HTAB_NONE ? 0 : *(uint64_t *)htab_rec(&img->got, j);
 		if (rec <= n)
 			continue;
 		n = rec - n;
@@ -248,9 +213,7 @@ static void table_free(struct col_image *img)
 	if (img->tab)
 		munmap((void *)img->tab, FMT_TAB_SIZE);
 	img->tab = NULL;
-	free(img->got);
-	img->got = NULL;
-	img->ngot = img->capgot = 0;
+	htab_free(&img->got);
 }
 
 static void image_end(struct col_image *img, unsigned how, uint64_t status,
@@ -364,6 +327,8 @@ struct col_image *col_image_hello(struct col_client *conn,
 		col_counts.nprocesses++;
 	}
 	img = xcalloc(1, sizeof(*img));
+	/* a dozen threads or so an image: 16 slots to start */
+	img->got = (struct htab)HTAB_INIT_SMALL(uint64_t, 16);
 	img->id = ++last_image;
 	img->proc = p;
 	img->conn = conn;
@@ -541,11 +506,15 @@ void col_procs_cut(void)
 
 static void unhash(struct col_proc *p)
 {
-	struct col_proc **pp = &buckets[p->pid % NBUCKETS];
+	struct col_proc *head = hmap_get(&by_pid, (uint64_t)p->pid), **pp;
 
-	while (*pp != p)
-		pp = &(*pp)->hnext;
+	for (pp = &head; *pp != p; pp = &(*pp)->hnext)
+		;
 	*pp = p->hnext;
+	if (head)
+		hmap_put(&by_pid, (uint64_t)p->pid, head);
+	else
+		hmap_del(&by_pid, (uint64_t)p->pid);
 }
 
 /* free what ended; run between epoll batches, when nothing points at it */

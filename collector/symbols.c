@@ -38,11 +38,12 @@
 
 #include "col.h"
 #include "file.h"
+#include "hash.h"
 #include "log.h"
+#include "maps.h"
 #include "wire.h"
 
 #define MAX_BUILDID	FMT_WIRE_MAX_BUILDID	/* what MODULES may carry */
-#define DELETED		" (deleted)"
 #define MAX_BACKOFF	1024	/* batches between fruitless maps rescans */
 
 /* one ELF file, shared by every image that maps it */
@@ -88,29 +89,23 @@ struct sym_mod {
 	int dead;			/* unloaded: a last resort */
 };
 
-/* the set of addresses of one image already resolved */
-struct addr_set {
-	uint64_t *v;
-	size_t cap, used;
-};
-
 struct sym_image {
 	uint64_t id;
 	pid_t pid;
 	char *exe;
 	struct sym_mod *mods;
 	size_t nmods, capmods;
-	struct addr_set seen;
-	struct addr_set data_seen;	/* object addresses looked up */
+	struct hmap seen;		/* addresses resolved -> (void *)1 */
+	struct hmap data_seen;		/* object addresses looked up */
 	int scannable;			/* /proc/PID/maps is this image's */
 	uint64_t vdso;			/* identity: [vdso] address at HELLO */
 	uint64_t next_scan, backoff;	/* maps rescans, in batches */
-	struct sym_image *next;
+	struct sym_image *next;		/* an older image of the same id */
 };
 
 /* what one address of one object resolved to */
 struct sym_res {
-	const struct sym_obj *obj;	/* NULL: empty slot */
+	const struct sym_obj *obj;
 	uint64_t vaddr;
 	int exact;
 	uint64_t func, file;		/* string ids, 0 unknown */
@@ -120,8 +115,8 @@ struct sym_res {
 };
 
 static struct sym_obj *objs;
-static struct sym_image *images[256];
-static struct { struct sym_res *v; size_t cap, used; } results;
+static struct hmap images;	/* id -> sym_image, newest first */
+static struct hmap results;	/* hash of (obj, vaddr, exact) -> sym_res */
 static uint64_t batch;
 static int inited;
 
@@ -144,80 +139,13 @@ static void init(void)
 	unsetenv("DEBUGINFOD_URLS");
 }
 
-/* ---- hashing ---- */
-
-static uint64_t mix(uint64_t h)
-{
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	return h ^ (h >> 33);
-}
-
 /* addr 0 never reaches the set: it names nothing */
-static int set_add(struct addr_set *s, uint64_t a)
+static int set_add(struct hmap *s, uint64_t a)
 {
-	size_t i, j, cap;
-	uint64_t *v;
-
-	if ((s->used + 1) * 2 > s->cap) {
-		cap = s->cap ? s->cap * 2 : 64;
-		v = xcalloc(cap, sizeof(*v));
-		for (i = 0; i < s->cap; i++) {
-			if (!s->v[i])
-				continue;
-			for (j = mix(s->v[i]) & (cap - 1); v[j];
-			     j = (j + 1) & (cap - 1))
-				;
-			v[j] = s->v[i];
-		}
-		free(s->v);
-		s->v = v;
-		s->cap = cap;
-	}
-	for (i = mix(a) & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
-		if (s->v[i] == a)
-			return 0;
-	s->v[i] = a;
-	s->used++;
+	if (hmap_get(s, a))
+		return 0;
+	hmap_put(s, a, (void *)1);
 	return 1;
-}
-
-static size_t res_slot(const struct sym_obj *o, uint64_t vaddr, int exact,
-		       size_t cap)
-{
-	return mix((uintptr_t)o * 31 + vaddr * 2 + exact) & (cap - 1);
-}
-
-/* the cached result, or the empty slot where it goes */
-static struct sym_res *res_find(const struct sym_obj *o, uint64_t vaddr,
-				int exact)
-{
-	struct sym_res *v, *r;
-	size_t i, j, cap;
-
-	if ((results.used + 1) * 2 > results.cap) {
-		cap = results.cap ? results.cap * 2 : 1024;
-		v = xcalloc(cap, sizeof(*v));
-		for (i = 0; i < results.cap; i++) {
-			r = &results.v[i];
-			if (!r->obj)
-				continue;
-			for (j = res_slot(r->obj, r->vaddr, r->exact, cap);
-			     v[j].obj; j = (j + 1) & (cap - 1))
-				;
-			v[j] = *r;
-		}
-		free(results.v);
-		results.v = v;
-		results.cap = cap;
-	}
-	for (i = res_slot(o, vaddr, exact, results.cap);;
-	     i = (i + 1) & (results.cap - 1)) {
-		r = &results.v[i];
-		if (!r->obj || (r->obj == o && r->vaddr == vaddr &&
-				r->exact == exact))
-			return r;
-	}
 }
 
 /* ---- objects ---- */
@@ -502,15 +430,19 @@ static void resolve(struct sym_res *r)
 static const struct sym_res *obj_lookup(const struct sym_obj *o,
 					uint64_t vaddr, int exact)
 {
-	struct sym_res *r = res_find(o, vaddr, exact);
+	uint64_t k = hash_mix(hash_mix((uintptr_t)o, vaddr), exact);
+	struct sym_res *r;
 
-	if (!r->obj) {
-		r->obj = o;
-		r->vaddr = vaddr;
-		r->exact = exact;
-		results.used++;
-		resolve(r);
-	}
+	/* keys that hash alike probe on (hash.h) */
+	for (; (r = hmap_get(&results, k)); k = hash_next(k))
+		if (r->obj == o && r->vaddr == vaddr && r->exact == exact)
+			return r;
+	r = xcalloc(1, sizeof(*r));
+	r->obj = o;
+	r->vaddr = vaddr;
+	r->exact = exact;
+	hmap_put(&results, k, r);
+	resolve(r);
 	return r;
 }
 
@@ -520,7 +452,7 @@ static struct sym_image *image_find(uint64_t id)
 {
 	struct sym_image *im;
 
-	for (im = images[id & 255]; im; im = im->next)
+	for (im = hmap_get(&images, id); im; im = im->next)
 		if (im->id == id)
 			return im;
 	return NULL;
@@ -529,32 +461,27 @@ static struct sym_image *image_find(uint64_t id)
 /* the mapping of path in the image's process: map_files wants its span */
 static int find_mapping(struct sym_image *im, struct sym_mod *m)
 {
-	char p[64], line[PATH_MAX + 128], *s;
-	unsigned long lo, hi;
 	size_t n = strlen(m->path);
-	int pos, found = 0;
-	FILE *f;
+	struct maps_line l;
+	char *buf, *cur;
+	int found = 0;
 
 	if (m->map_lo)
 		return 1;
-	snprintf(p, sizeof(p), "/proc/%d/maps", (int)im->pid);
-	f = fopen(p, "re");
-	if (!f)
+	buf = cur = maps_read(im->pid);
+	if (!buf)
 		return 0;
-	while (!found && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx %*s %*x %*x:%*x %*u %n", &lo, &hi,
-			   &pos) < 2)
-			continue;
-		s = line + pos;
-		s[strcspn(s, "\n")] = 0;
-		if (!strncmp(s, m->path, n) && (!s[n] || !strcmp(s + n,
-								  DELETED))) {
-			m->map_lo = lo;
-			m->map_hi = hi;
+	while (!found && maps_next(&cur, &l)) {
+		/* the path as it was, or as it is since it was unlinked */
+		if (!strcmp(l.path, m->path) ||
+		    (l.deleted && l.pathlen == n &&
+		     !strncmp(l.path, m->path, n))) {
+			m->map_lo = l.lo;
+			m->map_hi = l.hi;
 			found = 1;
 		}
 	}
-	fclose(f);
+	free(buf);
 	return found;
 }
 
@@ -730,55 +657,23 @@ static void mod_write(struct sym_image *im, struct sym_mod *m, unsigned op,
 
 /* ---- /proc/PID/maps ---- */
 
-struct maps_line {
-	uint64_t lo, hi, off;
-	unsigned maj, min;
-	uint64_t ino;
-	char perms[8];
-	char *path;
-};
-
-static int parse_line(char *s, struct maps_line *l)
-{
-	unsigned long lo, hi, off, ino;
-	int pos = 0;
-
-	if (sscanf(s, "%lx-%lx %7s %lx %x:%x %lu %n", &lo, &hi, l->perms,
-		   &off, &l->maj, &l->min, &ino, &pos) < 7 || !pos)
-		return -1;
-	l->lo = lo;
-	l->hi = hi;
-	l->off = off;
-	l->ino = ino;
-	l->path = s + pos;
-	l->path[strcspn(l->path, "\n")] = 0;
-	return 0;
-}
-
 /* a run of mappings of one file: a module if any of them is code */
 static int maps_module(struct sym_image *im, const struct maps_line *first,
 		       uint64_t hi, int exec)
 {
-	size_t n = strlen(first->path), dl = strlen(DELETED);
-	char *path = xstrdup(first->path);
 	struct sym_mod *m;
-	int deleted = 0;
 
-	if (n > dl && !strcmp(path + n - dl, DELETED)) {
-		path[n - dl] = 0;
-		deleted = 1;
-	}
-	if (!exec || mod_overlap(im, first->lo, hi)) {
-		free(path);
+	if (!exec || mod_overlap(im, first->lo, hi))
 		return 0;
-	}
 	m = mod_add(im);
-	m->path = path;
+	m->path = xmalloc(first->pathlen + 1);
+	memcpy(m->path, first->path, first->pathlen);
+	m->path[first->pathlen] = 0;
 	m->lo = first->lo;
 	m->hi = hi;
 	m->ts = col_now();
 	m->from_maps = 1;
-	m->deleted = deleted;
+	m->deleted = first->deleted;
 	m->have_ino = 1;
 	m->dev = makedev(first->maj, first->min);
 	m->ino = first->ino;
@@ -787,32 +682,6 @@ static int maps_module(struct sym_image *im, const struct maps_line *first,
 	m->map_off = first->off;
 	mod_open(im, m);
 	return 1;
-}
-
-static char *slurp(const char *path)
-{
-	size_t len = 0, cap = 16384;
-	char *buf = xmalloc(cap);
-	ssize_t k;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		free(buf);
-		return NULL;
-	}
-	for (;;) {
-		if (cap - len < 4096)
-			buf = xrealloc(buf, cap *= 2);
-		k = read(fd, buf + len, cap - len - 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		len += k;
-	}
-	close(fd);
-	buf[len] = 0;
-	return buf;
 }
 
 /*
@@ -824,19 +693,13 @@ static int scan_maps(struct sym_image *im, int first_scan)
 {
 	struct maps_line l, run;
 	uint64_t run_hi = 0, vdso = 0;
-	char p[64], *buf, *s, *nl;
+	char *buf, *cur;
 	int added = 0, in_run = 0, exec = 0;
 
-	snprintf(p, sizeof(p), "/proc/%d/maps", (int)im->pid);
-	buf = slurp(p);
+	buf = cur = maps_read(im->pid);
 	if (!buf)
 		return -1;
-	for (s = buf; s && *s; s = nl) {
-		nl = strchr(s, '\n');
-		if (nl)
-			*nl++ = 0;
-		if (parse_line(s, &l))
-			continue;
+	while (maps_next(&cur, &l)) {
 		if (!strcmp(l.path, "[vdso]"))
 			vdso = l.lo;
 		if (in_run && l.path[0] == '/' && !strcmp(l.path, run.path) &&
@@ -890,8 +753,7 @@ void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
 	memcpy(im->exe, exe, exe_len);
 	im->exe[exe_len] = 0;
 	im->backoff = 1;
-	im->next = images[image & 255];
-	images[image & 255] = im;
+	im->next = hmap_put(&images, image, im);
 	/*
 	 * The process may already have exec'ed (or exited) by the time its
 	 * HELLO is read: then its maps are not this image's, and only the
@@ -903,19 +765,23 @@ void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
 
 void col_sym_image_end(uint64_t image)
 {
-	struct sym_image **pp = &images[image & 255], *im;
+	struct sym_image *head = hmap_get(&images, image), **pp, *im;
 	size_t i;
 
-	while ((im = *pp) && im->id != image)
-		pp = &im->next;
+	for (pp = &head; (im = *pp) && im->id != image; pp = &im->next)
+		;
 	if (!im)
 		return;
 	*pp = im->next;
+	if (head)
+		hmap_put(&images, image, head);
+	else
+		hmap_del(&images, image);
 	for (i = 0; i < im->nmods; i++)
 		free(im->mods[i].path);
 	free(im->mods);
-	free(im->seen.v);
-	free(im->data_seen.v);
+	hmap_free(&im->seen);
+	hmap_free(&im->data_seen);
 	free(im->exe);
 	free(im);
 }

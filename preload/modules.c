@@ -54,6 +54,15 @@ static uint8_t *msg;		/* PRE bytes of room, then modules */
 static int mod_lock;
 static int dirty;		/* a dlopen we could not follow */
 
+/*
+ * The preload keeps its own containers, and this is why: it does not
+ * link util/hash.c, the programs' one table, which grows with malloc and
+ * dies when that fails, while the preload runs inside the program's
+ * malloc and signal handlers and must never end it.  So its tables are
+ * fixed and mapped once: this list, hook-heap.c's sampled blocks, cfi.c's
+ * unwind cache, hook-sync.c's wake slots.  The hash of a path is FNV-1a,
+ * as util/hash.c's hash_bytes() before its final mix.
+ */
 static uint64_t hash_str(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
