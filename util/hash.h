@@ -126,11 +126,12 @@ void hmap_free(struct hmap *m);
 static inline struct hmap_ent *hmap_next(const struct hmap *m,
 					 struct hmap_ent *e)
 {
-	struct hmap_ent *end = m->ents + m->cap;
+	/* by index: an empty table's ents is NULL, and NULL + 0 is UB */
+	size_t i = e ? (size_t)(e - m->ents) + 1 : 0;
 
-	for (e = e ? e + 1 : m->ents; e && e < end; e++)
-		if (e->val)
-			return e;
+	for (; i < m->cap; i++)
+		if (m->ents[i].val)
+			return &m->ents[i];
 	return NULL;
 }
 
