@@ -313,7 +313,7 @@ static int rec_process(struct ana_trace *t, const struct fmt_record *rec,
 		return -1;
 	argv = xcalloc(fp.argc, sizeof(*argv));
 	for (i = 0; i < fp.argc; i++) {
-		s = fmt_cur_str(&fp.argv, 65536, &len);
+		s = fmt_cur_str(&fp.argv, FMT_MAX_ARG, &len);
 		if (!s)
 			break;
 		argv[i] = new_str(s, len);

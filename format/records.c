@@ -31,7 +31,7 @@ int fmt_parse_process(const struct fmt_record *rec, struct fmt_process *p)
 	p->ts = fmt_cur_uvar(&c);
 	p->flags = fmt_cur_uvar(&c);
 	if (c.err ||
-	    fmt_parse_proc_args(&c, p, REC_MAX_STR, REC_MAX_STR))
+	    fmt_parse_proc_args(&c, p, REC_MAX_STR, FMT_MAX_ARG))
 		return FMT_ECORRUPT;
 	return 0;
 }

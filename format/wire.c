@@ -90,7 +90,7 @@ int fmt_msg_parse_hello(const uint8_t *pl, size_t n, struct fmt_msg_hello *h)
 	/* a pid_t, and pid 0 is nobody's */
 	if (!p->pid || p->pid > INT32_MAX || p->ppid > INT32_MAX)
 		return FMT_ECORRUPT;
-	err = fmt_parse_proc_args(&c, p, FMT_WIRE_MAX_PATH, FMT_WIRE_MAX_MSG);
+	err = fmt_parse_proc_args(&c, p, FMT_WIRE_MAX_PATH, FMT_MAX_ARG);
 	if (err)
 		return err;
 	/* what a later version appends is varints too */

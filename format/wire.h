@@ -205,6 +205,10 @@ static inline int fmt_msg_get_hdr(const uint8_t *p, uint32_t n,
  */
 
 #define FMT_WIRE_MAX_PATH	4096	/* HELLO's exe, MODULES' paths: PATH_MAX */
+/* one argument of HELLO and PROCESS: the library sends at most this many
+ * bytes of argv in all, readers refuse a longer argument, so the collector
+ * refuses it in a HELLO rather than write a PROCESS no reader takes */
+#define FMT_MAX_ARG		(64 * 1024)
 #define FMT_WIRE_MAX_BUILDID	64	/* MODULES' build ids */
 
 /* the fixed-size messages' largest datagram */

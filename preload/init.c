@@ -350,7 +350,7 @@ static int send_with_tab(const uint8_t *m, size_t n)
 }
 
 #define HELLO_MAP	(128 * 1024)
-#define HELLO_ARGS	(64 * 1024)	/* argv bytes kept, the rest is cut */
+#define HELLO_ARGS	FMT_MAX_ARG	/* argv bytes kept, the rest is cut */
 
 int pl_send_hello(unsigned flags, pid_t ppid)
 {

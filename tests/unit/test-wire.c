@@ -11,7 +11,7 @@
 #include "file.h"
 #include "tap.h"
 
-#define MAXM	(FMT_WIRE_HDR_SIZE + 3 * 4096 + 256)
+#define MAXM	(FMT_WIRE_HDR_SIZE + FMT_MAX_ARG + 3 * 4096 + 256)
 
 static uint8_t m[MAXM];
 
@@ -318,6 +318,7 @@ static int parse_hello_at(size_t n, struct fmt_msg_hello *r)
 static void test_hello(void)
 {
 	static char big[FMT_WIRE_MAX_PATH + 1];
+	static char longarg[FMT_MAX_ARG + 1];
 	struct fmt_msg_hello r, bad;
 	const char *s;
 	size_t n, len, k, nbad = 0;
@@ -376,6 +377,15 @@ static void test_hello(void)
 	n = hello_with(FMT_WIRE_VERSION, 321, 1, NULL, 0);
 	ok(!parse_hello_at(n, &r) && r.p.argc == 0,
 	   "HELLO without arguments");
+	/* an argument the analyzer would refuse in PROCESS */
+	memset(longarg, 'x', sizeof(longarg));
+	n = hello_with(FMT_WIRE_VERSION, 321, 1, longarg, FMT_MAX_ARG);
+	ok(!parse_hello_at(n, &r) && r.p.argc == 1,
+	   "HELLO with an argument of FMT_MAX_ARG bytes");
+	n = hello_with(FMT_WIRE_VERSION, 321, 1, longarg, FMT_MAX_ARG + 1);
+	ok(parse_hello_at(n, &r) == FMT_ECORRUPT,
+	   "HELLO with an argument of FMT_MAX_ARG + 1 bytes is "
+	   "FMT_ECORRUPT");
 
 	n = hello_with(FMT_WIRE_VERSION + 1, 321, 1, "a", 1);
 	ok(parse_hello_at(n, &r) == FMT_EVERSION,
