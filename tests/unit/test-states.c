@@ -63,59 +63,80 @@ static void feed(struct world *w, int k, unsigned type, uint64_t ts,
 
 static void start(struct world *w, int k, uint64_t ts)
 {
-	uint64_t f[] = { 100, 0x1000 + k, 0x2000 };
+	uint64_t f[FMT_NF_THREAD_START] = {
+		[FMT_F_THREAD_START_parent] = 100,
+		[FMT_F_THREAD_START_handle] = 0x1000 + k,
+		[FMT_F_THREAD_START_routine] = 0x2000,
+	};
 
-	feed(w, k, FMT_EV_THREAD_START, ts, f, 3);
+	feed(w, k, FMT_EV_THREAD_START, ts, f, FMT_NF_THREAD_START);
 }
 
 static void end(struct world *w, int k, uint64_t ts)
 {
-	uint64_t f[] = { 0 };
+	uint64_t f[FMT_NF_THREAD_END] = { [FMT_F_THREAD_END_how] = 0 };
 
-	feed(w, k, FMT_EV_THREAD_END, ts, f, 1);
+	feed(w, k, FMT_EV_THREAD_END, ts, f, FMT_NF_THREAD_END);
 }
 
 /* a SCHED reading (why: block) */
 static void sched(struct world *w, int k, uint64_t ts, unsigned src,
 		  uint64_t run, uint64_t wait)
 {
-	uint64_t f[] = { FMT_SCHED_BLOCK, src, run, wait };
+	uint64_t f[FMT_NF_SCHED] = {
+		[FMT_F_SCHED_why] = FMT_SCHED_BLOCK, [FMT_F_SCHED_src] = src,
+		[FMT_F_SCHED_run] = run, [FMT_F_SCHED_wait] = wait,
+	};
 
-	feed(w, k, FMT_EV_SCHED, ts, f, 4);
+	feed(w, k, FMT_EV_SCHED, ts, f, FMT_NF_SCHED);
 }
 
 static void sample(struct world *w, int k, uint64_t ts, uint64_t run,
 		   uint64_t wait)
 {
-	uint64_t f[] = { 10, FMT_SCHED_SRC_SCHEDSTAT, run, wait, 0 };
+	uint64_t f[FMT_NF_CPU_SAMPLE] = {
+		[FMT_F_CPU_SAMPLE_period] = 10,
+		[FMT_F_CPU_SAMPLE_src] = FMT_SCHED_SRC_SCHEDSTAT,
+		[FMT_F_CPU_SAMPLE_run] = run, [FMT_F_CPU_SAMPLE_wait] = wait,
+	};
 
-	feed(w, k, FMT_EV_CPU_SAMPLE, ts, f, 5);
+	feed(w, k, FMT_EV_CPU_SAMPLE, ts, f, FMT_NF_CPU_SAMPLE);
 }
 
-/* a cond_wait from ts for dur ns (COND_WAIT: dur obj mutex result waker
- * wake_dt stack) */
+/* a cond_wait from ts for dur ns, nobody known to have woken it */
 static void cond_wait(struct world *w, int k, uint64_t ts, uint64_t dur)
 {
-	uint64_t f[] = { dur, 0x10, 0x20, 0, 0, 0, 0 };
+	uint64_t f[FMT_NF_COND_WAIT] = {
+		[FMT_F_COND_WAIT_dur] = dur, [FMT_F_COND_WAIT_obj] = 0x10,
+		[FMT_F_COND_WAIT_mutex] = 0x20,
+	};
 
-	feed(w, k, FMT_EV_COND_WAIT, ts, f, 7);
+	feed(w, k, FMT_EV_COND_WAIT, ts, f, FMT_NF_COND_WAIT);
 }
 
-/* an io read (READ: dur fd bytes result call stack) */
+/* a read of 10 bytes from fd 3 */
 static void rd(struct world *w, int k, uint64_t ts, uint64_t dur)
 {
-	uint64_t f[] = { dur, 3, 10, 10, FMT_CALL_read, 0 };
+	uint64_t f[FMT_NF_READ] = {
+		[FMT_F_READ_dur] = dur, [FMT_F_READ_fd] = 3,
+		[FMT_F_READ_bytes] = 10, [FMT_F_READ_result] = 10,
+		[FMT_F_READ_call] = FMT_CALL_read,
+	};
 
-	feed(w, k, FMT_EV_READ, ts, f, 6);
+	feed(w, k, FMT_EV_READ, ts, f, FMT_NF_READ);
 }
 
-/* a cond_wait unfinished at exit (UNFINISHED: dur type obj fd call
- * stack) */
+/* a cond_wait unfinished at exit */
 static void unfinished(struct world *w, int k, uint64_t ts, uint64_t dur)
 {
-	uint64_t f[] = { dur, FMT_EV_COND_WAIT, 0x10, (uint64_t)-1, 0, 0 };
+	uint64_t f[FMT_NF_UNFINISHED] = {
+		[FMT_F_UNFINISHED_dur] = dur,
+		[FMT_F_UNFINISHED_type] = FMT_EV_COND_WAIT,
+		[FMT_F_UNFINISHED_obj] = 0x10,
+		[FMT_F_UNFINISHED_fd] = (uint64_t)-1,
+	};
 
-	feed(w, k, FMT_EV_UNFINISHED, ts, f, 6);
+	feed(w, k, FMT_EV_UNFINISHED, ts, f, FMT_NF_UNFINISHED);
 }
 
 static struct ana_tstate *ts_of(struct world *w, int k)
