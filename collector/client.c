@@ -311,20 +311,6 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	return 0;
 }
 
-void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
-		    uint64_t reason)
-{
-	struct fmt_buf b = { 0 };
-
-	fmt_buf_uvar(&b, pid);
-	fmt_buf_uvar(&b, tid);
-	fmt_buf_uvar(&b, count);
-	fmt_buf_uvar(&b, reason);
-	col_write(FMT_REC_LOST, &b);
-	fmt_buf_free(&b);
-	col_counts.nlost = fmt_lost_add(col_counts.nlost, count);
-}
-
 static int on_events(struct col_client *c, struct fmt_cursor *cur)
 {
 	uint64_t tid, n, base;

@@ -44,12 +44,13 @@ struct col_state {
 
 extern struct col_state col;
 
+/* ---- base.c ---- */
 /* CLOCK_MONOTONIC in ns, the clock of every timestamp in the trace */
 uint64_t col_now(void);
-
-/* ---- loop.c ---- */
 int col_watch_add(int fd, struct col_watch *w);
 void col_watch_del(int fd);
+
+/* ---- loop.c ---- */
 void col_loop_init(void);
 void col_loop_run(void);
 
@@ -77,10 +78,6 @@ void col_client_read(struct col_client *c, int budget);
 void col_client_drain(struct col_client *c);
 void col_clients_drain_unnamed(void);
 void col_clients_gc(void);
-
-/* col_write_lost() : a LOST record, added to the totals */
-void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
-		    uint64_t reason);
 
 /* ---- proc.c ---- */
 struct col_proc;
@@ -121,6 +118,9 @@ void col_procs_gc(void);
 /* ---- intern.c ---- */
 uint64_t col_intern_stack(uint64_t image, const uint64_t *frames, uint32_t n);
 uint64_t col_intern_string(const char *s, uint32_t n);
+/* col_intern_namer() : main.c, at start: what names a new stack's frames
+ * (col_sym_addr); NULL (the fuzz harness) names none */
+void col_intern_namer(void (*fn)(uint64_t image, uint64_t addr, int exact));
 
 /* ---- symbols.c ---- */
 struct fmt_cursor;
@@ -187,6 +187,9 @@ void col_untraced_dead(pid_t pid, const char *path);
 int col_writer_open(const char *path);
 void col_writer_start(uint64_t start_mono, uint64_t start_real);
 void col_write(unsigned type, const struct fmt_buf *payload);
+/* col_write_lost() : a LOST record, added to the totals */
+void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
+		    uint64_t reason);
 void col_writer_tick(void);
 /* END (if clean), flush, fsync, close: 0, or -1 if anything failed */
 int col_writer_finish(int clean);

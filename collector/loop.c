@@ -37,29 +37,6 @@ static struct col_watch w_timer = { COL_W_TIMER };
 static int sigfd = -1, timerfd = -1;
 static unsigned ticks;
 
-uint64_t col_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
-int col_watch_add(int fd, struct col_watch *w)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = w;
-	return epoll_ctl(col.epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-void col_watch_del(int fd)
-{
-	epoll_ctl(col.epfd, EPOLL_CTL_DEL, fd, NULL);
-}
-
 /* the signals are blocked by main() before any child is forked */
 void col_loop_init(void)
 {

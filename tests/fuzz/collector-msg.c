@@ -95,6 +95,9 @@ void col_image_count(struct col_image *img, uint64_t tid, uint64_t n) { }
 void col_image_exec(struct col_image *img, const char *path, size_t n) { }
 void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
 		  int err, const char *path) { }
+/* writer.c's, like col_write() below: nothing to check in a LOST */
+void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
+		    uint64_t reason) { }
 
 void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
 			 size_t exe_len) { }
