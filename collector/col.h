@@ -72,21 +72,30 @@ int col_sock_accept(int lfd, pid_t *peer_pid);
 struct col_client;
 struct col_image;
 
+struct col_proc;
+
 void col_accept_all(void);
+/* stops at a HELLO, kept for col_clients_start() */
 void col_client_read(struct col_client *c, int budget);
-/* read everything a client has queued (its process is gone or exec'ed) */
-void col_client_drain(struct col_client *c);
-void col_clients_drain_unnamed(void);
+/* after each dispatch: start the images of the HELLOs kept, oldest first,
+ * after the older connections' HELLOs and their pid's open images */
+void col_clients_start(void);
+/* before col_proc_exited(p): new connections and their HELLOs, then what
+ * p's open images' connections still hold */
+void col_clients_drain_proc(struct col_proc *p);
 void col_clients_gc(void);
 
 /* ---- proc.c ---- */
-struct col_proc;
-
 struct col_hello {
 	uint64_t pid, ppid, ts, flags;
 };
 
 struct col_proc *col_proc_root(pid_t pid);
+/* pid's process if it has not exited, else NULL */
+struct col_proc *col_proc_find(pid_t pid);
+/* the connection of p's next open image, NULL after the last; *it NULL
+ * at first */
+struct col_client *col_proc_conn(struct col_proc *p, struct col_image **it);
 /* a HELLO: the image it starts; h->flags becomes the PROCESS flags */
 struct col_image *col_image_hello(struct col_client *conn,
 				  struct col_hello *h);
@@ -109,9 +118,11 @@ void col_image_table(struct col_image *img, int fd);
  * or LOST full/bad) */
 void col_image_count(struct col_image *img, uint64_t tid, uint64_t n);
 void col_proc_exited(struct col_proc *p);
-void col_proc_reaped(int wstatus);
+/* the root to settle as col_proc_exited(), or NULL */
+struct col_proc *col_proc_reaped(int wstatus);
 void col_proc_poll(void);
-void col_procs_settle(void);
+/* the next process gone that no pidfd reports, or NULL */
+struct col_proc *col_procs_gone(void);
 void col_procs_cut(void);
 void col_procs_gc(void);
 

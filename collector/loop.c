@@ -58,14 +58,25 @@ void col_loop_init(void)
 		    strerror(errno));
 }
 
+/* p has exited: read what it sent first, then say how each image ended */
+static void exited(struct col_proc *p)
+{
+	col_clients_drain_proc(p);
+	col_proc_exited(p);
+}
+
 static void reap(void)
 {
+	struct col_proc *p;
 	int st;
 
 	if (!col.root_pid || col.root_reaped)
 		return;
-	if (waitpid(col.root_pid, &st, WNOHANG) == col.root_pid)
-		col_proc_reaped(st);
+	if (waitpid(col.root_pid, &st, WNOHANG) != col.root_pid)
+		return;
+	p = col_proc_reaped(st);
+	if (p)
+		exited(p);
 }
 
 static void record_signal(const struct signalfd_siginfo *si)
@@ -132,7 +143,7 @@ static void dispatch(struct epoll_event *ev)
 		col_client_read((struct col_client *)w, 64);
 		break;
 	case COL_W_PIDFD:
-		col_proc_exited((struct col_proc *)w);
+		exited((struct col_proc *)w);
 		break;
 	}
 }
@@ -157,6 +168,7 @@ static int finished(void)
 void col_loop_run(void)
 {
 	struct epoll_event evs[64];
+	struct col_proc *p;
 	int i, n;
 
 	while (!finished()) {
@@ -164,9 +176,14 @@ void col_loop_run(void)
 		if (n < 0 && errno != EINTR)
 			die(EXIT_FAIL, "epoll_wait: %s", strerror(errno));
 		/* nothing is freed while a batch may still point at it */
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			dispatch(&evs[i]);
-		col_procs_settle();
+			/* the HELLOs it read, outside every handler */
+			col_clients_start();
+		}
+		/* processes found gone when their HELLO came, or polled */
+		while ((p = col_procs_gone()))
+			exited(p);
 		col_clients_gc();
 		col_procs_gc();
 	}

@@ -7,9 +7,10 @@
  * col_accept_all() takes one end of a SOCK_SEQPACKET socketpair from the
  * col_sock_accept() below, and col_client_read() reads each datagram the
  * harness sends on the other end, with the kernel's SCM_CREDENTIALS as
- * in the real collector.  The process table, symbols, event loop and
- * trace writer are stubs here (proc.c, symbols.c, loop.c, writer.c are
- * not linked): the stub writer checks that every EVENTS record the
+ * in the real collector, then col_clients_start() starts the image of a
+ * HELLO, as loop.c calls them.  The process table, symbols, event loop
+ * and trace writer are stubs here (proc.c, symbols.c, loop.c, writer.c,
+ * base.c are not linked): the stub writer checks that every EVENTS record the
  * collector writes decodes in file form, as the analyzer will read it.
  *
  * Input: a flags byte, then datagrams, each a 2-byte little-endian length
@@ -65,6 +66,13 @@ int col_sock_accept(int lfd, pid_t *peer_pid)
 	pending_fd = -1;
 	*peer_pid = getpid();
 	return fd;
+}
+
+/* one connection: no process has another image to read first */
+struct col_proc *col_proc_find(pid_t pid) { return NULL; }
+struct col_client *col_proc_conn(struct col_proc *p, struct col_image **it)
+{
+	return NULL;
 }
 
 struct col_image *col_image_hello(struct col_client *conn,
@@ -181,6 +189,13 @@ static void make_hello(struct fmt_buf *b, const uint8_t *tail, size_t n)
 	fmt_msg_put_hdr(b->p, FMT_MSG_HELLO, b->len - FMT_WIRE_HDR_SIZE);
 }
 
+/* one datagram, as the loop reads it: then the HELLO it kept, if any */
+static void read_one(void)
+{
+	col_client_read(client, 1);
+	col_clients_start();
+}
+
 /* one datagram to the client, read at once: 0, or -1 once it is gone */
 static int deliver(int fd, const void *p, size_t n)
 {
@@ -192,7 +207,7 @@ static int deliver(int fd, const void *p, size_t n)
 		perror("send");
 		abort();
 	}
-	col_client_read(client, 1);
+	read_one();
 	return col.nclients ? 0 : -1;
 }
 
@@ -242,7 +257,7 @@ out:
 	/* the end of the connection, as when its process exits */
 	close(sv[1]);
 	while (col.nclients)
-		col_client_read(client, 1);
+		read_one();
 	col_clients_gc();
 	return 0;
 }
