@@ -3,8 +3,10 @@
  *
  * It watches the listening socket, every client, a signalfd, one pidfd per
  * traced process and a 1 s timerfd that pushes the current chunk to disk.
- * After each batch of events it frees what ended and checks whether the
- * trace is complete:
+ * After each event it has the HELLOs that event's reading kept started
+ * (client.c); after each batch it settles the processes proc.c found
+ * gone, each once what it sent was read, then frees what ended and
+ * checks whether the trace is complete:
  *
  *   record  the command was reaped, no connection is open and every
  *           traced process has exited;
