@@ -526,7 +526,8 @@ void col_proc_poll(void)
 		}
 }
 
-/* settling may meet new ones; they are added at the list's head */
+/* the loop asks again after settling each: settling may meet new ones,
+ * added at the list's head */
 struct col_proc *col_procs_gone(void)
 {
 	struct col_proc *p;
