@@ -174,8 +174,8 @@ static int on_hello(struct col_client *c, struct fmt_cursor *cur,
 	strs = cur->p;
 	fmt_cur_str(cur, PATH_MAX, &exe_len);
 	argc = fmt_cur_uvar(cur);
-	if (cur->err || c->img || c->hello || version != FMT_WIRE_VERSION || !h.pid ||
-	    h.pid != (uint64_t)sender || h.ppid > INT_MAX ||
+	if (cur->err || c->img || c->hello || version != FMT_WIRE_VERSION ||
+	    !h.pid || h.pid != (uint64_t)sender || h.ppid > INT_MAX ||
 	    argc > (uint64_t)(cur->end - cur->p))
 		return -1;
 	for (i = 0; i < argc; i++)
