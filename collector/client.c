@@ -24,17 +24,30 @@ struct col_client {
 	pid_t peer_pid;			/* SO_PEERCRED at accept */
 	struct col_image *img;		/* NULL until HELLO */
 	int closed;
-	int busy;			/* handling its HELLO: do not drain */
+	struct pending *hello;		/* its HELLO, read; no image yet */
 	struct col_client *next;
+};
+
+/*
+ * A checked HELLO, copied out of msg: its image is started by
+ * col_clients_start() once the loop is done with the datagram, so that
+ * what must be read first (older connections, the pid's other images)
+ * is read from the loop, never from inside a handler.
+ */
+struct pending {
+	struct col_hello h;
+	uint8_t *pl;			/* the HELLO's payload, checked */
+	size_t len;
+	int tabfd;			/* its thread table, or -1 */
 };
 
 /* in connection order, so pending HELLOs are read oldest first */
 static struct col_client *clients, **tailp = &clients;
-static int nclosed;
+static int nclosed, npending;
 
-static void drain_unnamed_before(struct col_client *stop);
+static int recv_one(struct col_client *c);
 
-/* one datagram at a time; handlers must be done with it before draining */
+/* one datagram at a time, handled whole before the next is read */
 static uint8_t msg[FMT_WIRE_MAX_MSG];
 static uint64_t stackbuf[FMT_MAX_STACK];
 
@@ -66,12 +79,25 @@ void col_accept_all(void)
 	}
 }
 
+static void drop_hello(struct col_client *c)
+{
+	if (!c->hello)
+		return;
+	if (c->hello->tabfd >= 0)
+		close(c->hello->tabfd);
+	free(c->hello->pl);
+	free(c->hello);
+	c->hello = NULL;
+	npending--;
+}
+
 static void client_close(struct col_client *c)
 {
 	if (c->closed)
 		return;
 	c->closed = 1;
 	nclosed++;
+	drop_hello(c);
 	col_watch_del(c->fd);
 	close(c->fd);
 	col.nclients--;
@@ -119,37 +145,66 @@ static int on_hello(struct col_client *c, const uint8_t *pl, size_t n,
 {
 	struct fmt_msg_hello m;
 	struct col_hello h;
-	uint8_t *copy;
+	struct pending *ph;
 
-	if (fmt_msg_parse_hello(pl, n, &m) || c->img ||
+	if (fmt_msg_parse_hello(pl, n, &m) || c->img || c->hello ||
 	    m.p.pid != (uint64_t)sender)
 		return -1;
-	/* starting the image may read other clients into msg: work on a
-	 * copy (checked already, it parses alike) */
-	copy = xmalloc(n ? n : 1);
-	memcpy(copy, pl, n);
-	fmt_msg_parse_hello(copy, n, &m);
 	h.pid = m.p.pid;
 	h.ppid = m.p.ppid;
 	h.ts = m.p.ts;
 	h.flags = m.p.flags;
-	c->busy = 1;
-	/*
-	 * A fork child says HELLO on the connection its parent opened and
-	 * may exec at once: the new image's HELLO, on a newer connection,
-	 * must not overtake it.  Read the older connections' HELLOs first.
-	 */
-	drain_unnamed_before(c);
-	c->img = col_image_hello(c, &h);
-	c->busy = 0;
-	/* the thread table it sent, if any: checked, mapped, closed */
-	col_image_table(c->img, *tabfd);
+	/* starting the image reads other clients into msg: copy first */
+	ph = xmalloc(sizeof(*ph));
+	ph->h = h;
+	ph->len = n;
+	ph->pl = xmalloc(n ? n : 1);
+	memcpy(ph->pl, pl, n);
+	ph->tabfd = *tabfd;
 	*tabfd = -1;
-	write_process(c->img, &m.p);
-	col_sym_image_start(col_image_id(c->img), h.pid, m.p.exe,
-			    m.p.exe_len);
-	free(copy);
+	c->hello = ph;
+	npending++;
 	return 0;
+}
+
+static void drain(struct col_client *c)
+{
+	while (!c->closed && !c->hello && recv_one(c) == 1)
+		;
+}
+
+/* what p's open images' connections hold: before judging how they end */
+static void drain_conns(struct col_proc *p)
+{
+	struct col_image *it = NULL;
+	struct col_client *conn;
+
+	while ((conn = col_proc_conn(p, &it)))
+		drain(conn);
+}
+
+/* the image of c's HELLO, once every older connection's HELLO started */
+static void start_image(struct col_client *c)
+{
+	struct pending *ph = c->hello;
+	struct col_proc *p = col_proc_find(ph->h.pid);
+	struct fmt_msg_hello m;
+
+	c->hello = NULL;
+	npending--;
+	/* the pid's earlier images may end by this exec: read them out */
+	if (p)
+		drain_conns(p);
+	c->img = col_image_hello(c, &ph->h);
+	/* the thread table it sent, if any: checked, mapped, closed */
+	col_image_table(c->img, ph->tabfd);
+	/* checked at arrival: the copy parses alike */
+	fmt_msg_parse_hello(ph->pl, ph->len, &m);
+	write_process(c->img, &m.p);
+	col_sym_image_start(col_image_id(c->img), ph->h.pid, m.p.exe,
+			    m.p.exe_len);
+	free(ph->pl);
+	free(ph);
 }
 
 /* ---- EVENTS ---- */
@@ -250,18 +305,6 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	col_image_count(c->img, tid, n);
 	col_image_seen(c->img, prev_in);
 	return 0;
-}
-
-void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
-		    uint64_t reason)
-{
-	struct fmt_lost l = { pid, tid, count, reason };
-	struct fmt_buf b = { 0 };
-
-	fmt_put_lost(&b, &l);
-	col_write(FMT_REC_LOST, &b);
-	fmt_buf_free(&b);
-	col_counts.nlost = fmt_lost_add(col_counts.nlost, count);
 }
 
 static int on_events(struct col_client *c, const uint8_t *pl, size_t len)
@@ -458,7 +501,6 @@ static int recv_one(struct col_client *c)
 	if (fd >= 0)
 		close(fd);
 	if (r) {
-		/* handle() may have closed it (drained by a later HELLO) */
 		if (!c->closed)
 			client_bad(c);
 		return -1;
@@ -466,39 +508,46 @@ static int recv_one(struct col_client *c)
 	return c->closed ? -1 : 1;
 }
 
+/* a connection with a HELLO pending is read again once its image started */
 void col_client_read(struct col_client *c, int budget)
 {
-	while (!c->closed && budget-- > 0 && recv_one(c) == 1)
-		;
-}
-
-void col_client_drain(struct col_client *c)
-{
-	while (!c->closed && !c->busy && recv_one(c) == 1)
+	while (!c->closed && !c->hello && budget-- > 0 && recv_one(c) == 1)
 		;
 }
 
 /*
- * Read the HELLOs waiting on connections older than `stop` (all if NULL),
- * oldest first, so images of one pid start in the order they were made.
- * A HELLO being handled further up the stack ends the walk: no newer one
- * may overtake it.  Recursion through on_hello() is bounded by the number
- * of HELLOs queued.
+ * New connections, then every connection in order, oldest first: the
+ * HELLO of one without an image is read, and the image of every HELLO
+ * read is started, so images of one pid start in the order they were
+ * made.  A fork child says HELLO on the connection its parent opened and
+ * may exec at once: the new image's HELLO, on a newer connection, must
+ * not overtake it.  No call here comes from inside a handler, and none
+ * nests: an image started reads only named connections (drain_conns),
+ * where a HELLO is refused.
  */
-static void drain_unnamed_before(struct col_client *stop)
+static void start_all(void)
 {
 	struct col_client *c;
 
 	col_accept_all();
-	for (c = clients; c && c != stop && !c->busy; c = c->next)
-		while (!c->closed && !c->img && recv_one(c) == 1)
+	for (c = clients; c; c = c->next) {
+		while (!c->closed && !c->img && !c->hello && recv_one(c) == 1)
 			;
+		if (c->hello)
+			start_image(c);
+	}
 }
 
-/* new connections and their HELLOs: an exec'ed image may be among them */
-void col_clients_drain_unnamed(void)
+void col_clients_start(void)
 {
-	drain_unnamed_before(NULL);
+	if (npending)
+		start_all();
+}
+
+void col_clients_drain_proc(struct col_proc *p)
+{
+	start_all();
+	drain_conns(p);
 }
 
 void col_clients_gc(void)

@@ -8,6 +8,49 @@
  * knows when a process ended and how; intern.c turns inline stacks and
  * strings into table ids, and symbols.c names the code addresses those
  * stacks use; writer.c owns the trace file.
+ *
+ * The files form layers.  A file calls only files of layers below its
+ * own, never one above nor one beside it (tests/e2e/080-collector-layers
+ * checks the objects against this list):
+ *
+ *   layer 1  main.c                  modes, command line, start, end
+ *   layer 2  loop.c                  epoll loop: dispatch, start, settle
+ *   layer 3  client.c                connections: check, act on messages
+ *   layer 4  proc.c sock.c           processes and images; the socket
+ *   layer 5  symbols.c untraced.c    names of addresses; missing ones
+ *   layer 6  intern.c                stack and string tables
+ *   layer 7  writer.c                the trace file, records, totals
+ *   layer 8  base.c                  col, the clock, the epoll set
+ *
+ * Each layer may call any layer below it; nothing calls up:
+ *
+ *        main.c
+ *          v
+ *        loop.c  <- the HELLOs client.c kept, the processes proc.c
+ *          v        found gone: the loop has them read and acted on
+ *        client.c
+ *          v
+ *   proc.c    sock.c
+ *          v
+ *   symbols.c    untraced.c
+ *          v
+ *        intern.c  -> symbols.c only through the pointer main.c gave
+ *          v          col_intern_namer()
+ *        writer.c
+ *          v
+ *        base.c
+ *
+ * What a lower layer must tell an upper one, it returns or queues, and
+ * the upper one acts: a datagram handler never reads another datagram.
+ * A HELLO is checked and kept (client.c); the loop then has it started
+ * (col_clients_start), after the HELLOs of older connections and after
+ * what the pid's earlier images still hold.  A process found gone
+ * (pidfd, timer poll, waitpid, or already gone at HELLO) is told by
+ * proc.c to the loop (a pidfd watch, col_procs_gone, col_proc_reaped's
+ * return); the loop reads what it sent (col_clients_drain_proc) and
+ * only then calls col_proc_exited().  intern.c names a new stack's
+ * frames through the function main.c registers (symbols.c's
+ * col_sym_addr), since symbols.c interns the strings of its names.
  */
 #ifndef CTRACE_COL_H
 #define CTRACE_COL_H
@@ -16,6 +59,8 @@
 #include <sys/types.h>
 
 #include "buf.h"
+
+/* ---- base.c: the shared state, the clock, the epoll set ---- */
 
 enum col_mode { COL_RECORD, COL_COLLECT, COL_SERVE };
 
@@ -27,19 +72,20 @@ struct col_watch {
 	enum col_kind kind;
 };
 
+/* each field says which file writes it; the others only read it */
 struct col_state {
-	enum col_mode mode;
-	int quiet;
-	const char *out_path;
-	int epfd;
-	int listen_fd;
-	pid_t root_pid;		/* record: the command; 0 otherwise */
-	int root_reaped;
-	int root_status;	/* raw wait status once reaped */
-	int nclients;		/* open connections */
-	int ever_client;	/* at least one connection was accepted */
-	int nlive;		/* processes not yet seen to exit */
-	int stop;		/* a signal asked to finish now */
+	enum col_mode mode;	/* main.c */
+	int quiet;		/* main.c */
+	const char *out_path;	/* main.c: the trace, after any fallback */
+	int epfd;		/* loop.c: col_loop_init() */
+	int listen_fd;		/* main.c */
+	pid_t root_pid;		/* main.c; record: the command, else 0 */
+	int root_reaped;	/* proc.c: col_proc_reaped() */
+	int root_status;	/* proc.c: raw wait status once reaped */
+	int nclients;		/* client.c: open connections */
+	int ever_client;	/* client.c: one connection was accepted */
+	int nlive;		/* proc.c: processes not yet seen to exit */
+	int stop;		/* loop.c: a signal asked to finish now */
 };
 
 extern struct col_state col;
@@ -47,10 +93,21 @@ extern struct col_state col;
 /* CLOCK_MONOTONIC in ns, the clock of every timestamp in the trace */
 uint64_t col_now(void);
 
-/* ---- loop.c ---- */
+/* col_watch_add() : watch fd for input, dispatch() gets w back: 0, or -1
+ * with errno (the caller decides what an unwatched fd means) */
 int col_watch_add(int fd, struct col_watch *w);
+/* col_watch_del() : before fd is closed */
 void col_watch_del(int fd);
+
+/* ---- loop.c ---- */
+/* col_loop_init() : the epoll set, the signalfd (signals blocked by
+ * main()), the 1 s timer, and the listening socket in the set */
 void col_loop_init(void);
+/*
+ * col_loop_run() : until the trace is complete (loop.c's top comment):
+ * each batch of events is dispatched, the HELLOs each one read started,
+ * the processes found gone settled, and then what ended freed.
+ */
 void col_loop_run(void);
 
 /* ---- sock.c ---- */
@@ -64,43 +121,93 @@ const char *col_sock_path(void);
 const char *col_sock_dir(void);
 void col_sock_own(void);	/* this process removes the socket at exit */
 void col_sock_cleanup(void);
-/* accept one pending connection: fd, -1 when none is left */
+/* accept one pending connection: fd, -1 when none is left; a connection
+ * of another user is refused and, a bounded number of times, written as
+ * an UNTRACED record (reason uid) */
 int col_sock_accept(int lfd, pid_t *peer_pid);
 
 /* ---- client.c ---- */
 struct col_client;
 struct col_image;
-
-void col_accept_all(void);
-void col_client_read(struct col_client *c, int budget);
-/* read everything a client has queued (its process is gone or exec'ed) */
-void col_client_drain(struct col_client *c);
-void col_clients_drain_unnamed(void);
-void col_clients_gc(void);
-
-/* col_write_lost() : a LOST record, added to the totals */
-void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
-		    uint64_t reason);
-
-/* ---- proc.c ---- */
 struct col_proc;
 
+/* col_accept_all() : every connection waiting, watched, at the end of the
+ * client list (col.nclients, col.ever_client); reads nothing */
+void col_accept_all(void);
+/*
+ * col_client_read() : up to budget datagrams of c, each checked whole
+ * and then acted on (records written through the layers below); a bad
+ * one closes c.  It stops at a HELLO, kept for col_clients_start(): c is
+ * read again after its image started.  Closing c ends its image's
+ * connection (col_sym_image_end, col_image_closed).
+ */
+void col_client_read(struct col_client *c, int budget);
+/*
+ * col_clients_start() : after a dispatch, when a HELLO was kept: accept
+ * what waits, read the HELLOs of connections without an image, and
+ * start each image oldest connection first, each after reading what its
+ * pid's open images still hold (they may end by exec).  Starting one
+ * writes its PROCESS record (with PROCESS_END, LOST and UNTRACED
+ * records of the images it replaced, before it).
+ */
+void col_clients_start(void);
+/*
+ * col_clients_drain_proc() : before the loop calls col_proc_exited(p):
+ * col_clients_start()'s work whether a HELLO was kept or not (an exec'ed
+ * image's HELLO may wait in the backlog), then everything p's open
+ * images' connections hold.
+ */
+void col_clients_drain_proc(struct col_proc *p);
+/* col_clients_gc() : free the closed connections; between batches, when
+ * no event may point at one */
+void col_clients_gc(void);
+
+/* ---- proc.c ---- */
 struct col_hello {
 	uint64_t pid, ppid, ts, flags;
 };
 
+/* col_proc_root() : record: pid, the command main.c forked, is the root
+ * (no pidfd: SIGCHLD and col_proc_reaped() tell its end) */
 struct col_proc *col_proc_root(pid_t pid);
-/* a HELLO: the image it starts; h->flags becomes the PROCESS flags */
+/* col_proc_find() : pid's process if it has not exited, else NULL */
+struct col_proc *col_proc_find(pid_t pid);
+/* col_proc_conn() : the connection of p's next image that is open and
+ * has not ended, NULL after the last; *it is NULL at the first call */
+struct col_client *col_proc_conn(struct col_proc *p, struct col_image **it);
+/*
+ * col_image_hello() : a HELLO (the caller read what col_proc_conn()
+ * lists of its pid first): the image it starts, with a new image id.  A
+ * live pid's open images end as exec'ed (PROCESS_END, exec); a fork
+ * child's pid whose old process is gone ends that one first.  A new pid
+ * gets a process (a pidfd watch; col.nlive).  h->flags becomes the
+ * PROCESS flags.  Writes no PROCESS record itself.
+ */
 struct col_image *col_image_hello(struct col_client *conn,
 				  struct col_hello *h);
 uint64_t col_image_id(const struct col_image *img);
 pid_t col_image_pid(const struct col_image *img);
+/* col_image_seen() : an event or BYE at ts: a vanished image ends there */
 void col_image_seen(struct col_image *img, uint64_t ts);
+/*
+ * col_image_bye() : a BYE: how the image ends (FMT_PEND_EXIT or _EXIT),
+ * kept until its connection closes; a later BYE (exit() from an atexit
+ * handler) replaces it.  Writes nothing.
+ */
 void col_image_bye(struct col_image *img, uint64_t ts, uint64_t status,
 		   unsigned how);
 /* col_image_exec() : an EXEC message, path about to run ("" clears it:
  * anything sent after it means the exec failed) */
 void col_image_exec(struct col_image *img, const char *path, size_t n);
+/*
+ * col_image_closed() : img's connection closed (client.c, once).  The
+ * image ends now if it can be told how: by its BYE; wait (the root,
+ * reaped); exec'ed into what never connected (an UNTRACED record, then
+ * PROCESS_END); vanished, its LOST records of killed events first (the
+ * process exited); exec'ed into what cannot connect (UNTRACED).
+ * Otherwise it stays open until its process exits or its pid's next
+ * HELLO comes.
+ */
 void col_image_closed(struct col_image *img);
 /*
  * col_image_table() : fd, from HELLO, is the image's thread table
@@ -111,16 +218,47 @@ void col_image_table(struct col_image *img, int fd);
 /* col_image_count() : tid's events the table counted reached us (EVENTS,
  * or LOST full/bad) */
 void col_image_count(struct col_image *img, uint64_t tid, uint64_t n);
+/*
+ * col_proc_exited() : p has exited (its pidfd fired, col_procs_gone()
+ * named it, the root was reaped, or a fork child's HELLO found its pid
+ * reused), and what it sent was read (col_clients_drain_proc): it stops
+ * counting in col.nlive, and every image whose connection closed ends,
+ * wait for the root, else vanished (LOST killed first) or exec'ed into
+ * what never connected (UNTRACED first).  Images still connected end
+ * when they close.  Once per process.
+ */
 void col_proc_exited(struct col_proc *p);
-void col_proc_reaped(int wstatus);
+/* col_proc_reaped() : record: waitpid() returned the root's status: noted
+ * (col.root_reaped, col.root_status); the root's process to settle, as
+ * col_proc_exited() after col_clients_drain_proc(), or NULL */
+struct col_proc *col_proc_reaped(int wstatus);
+/* col_proc_poll() : the 1 s timer, without pidfds (Linux < 5.3): marks
+ * the processes found exited for col_procs_gone() */
 void col_proc_poll(void);
-void col_procs_settle(void);
+/* col_procs_gone() : after a batch, the next process known to be gone
+ * that no pidfd will report (gone before pidfd_open, or polled), or NULL;
+ * the loop settles each, so the list empties */
+struct col_proc *col_procs_gone(void);
+/* col_procs_cut() : the collector stops: every image still open ends,
+ * cut (by its BYE if it sent one) */
 void col_procs_cut(void);
+/* col_procs_gc() : free the images that ended and closed, and exited
+ * processes without images (never the root); between batches */
 void col_procs_gc(void);
 
 /* ---- intern.c ---- */
+/*
+ * col_intern_stack() : the id of image's stack frames[0..n) (0 for an
+ * empty one); the first time, the function col_intern_namer() was given
+ * names each frame (MODULE, SYMBOL records) and a STACK record follows.
+ */
 uint64_t col_intern_stack(uint64_t image, const uint64_t *frames, uint32_t n);
+/* col_intern_string() : the id of s[0..n); the first time, a STRING
+ * record */
 uint64_t col_intern_string(const char *s, uint32_t n);
+/* col_intern_namer() : main.c, at start: what names a new stack's frames
+ * (col_sym_addr); NULL (the fuzz harness) names none */
+void col_intern_namer(void (*fn)(uint64_t image, uint64_t addr, int exact));
 
 /* ---- symbols.c ---- */
 struct fmt_msg_modules;
@@ -149,33 +287,27 @@ void col_sym_addr(uint64_t image, uint64_t addr, int exact);
  */
 void col_sym_data(uint64_t image, uint64_t addr);
 
-/* ---- writer.c ---- */
-struct col_counts {
-	uint64_t nevents, nlost, nprocesses, nuntraced;
-};
-
-extern struct col_counts col_counts;
-
+/* ---- untraced.c ---- */
 /*
  * col_explain_untraced() : one warning saying why the command record ran
  * never connected: statically linked, setuid, setgid, file capabilities,
- * or a loader that ignored LD_PRELOAD (untraced.c).
+ * or a loader that ignored LD_PRELOAD.  Writes no record.
  */
 void col_explain_untraced(const char *cmd);
 
 /*
  * col_untraced() : write an UNTRACED record for pid (how FMT_UNTR_*,
- * reason FMT_WHY_*, err an errno or 0); ppid -1 and path NULL are read
- * from /proc/pid.
+ * reason FMT_WHY_*, err an errno or 0), counted in col_counts; ppid -1
+ * and path NULL are read from /proc/pid.
  */
 void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
 		  int err, const char *path);
 
 /*
  * col_untraced_exec() : pid announced an exec (EXEC), closed its
- * connection without BYE and lives on: when its new image cannot reach us (statically
- * linked, secure execution, another user, no LD_PRELOAD), write why and
- * return 1; 0 when it may still connect.
+ * connection without BYE and lives on: when its new image cannot reach
+ * us (statically linked, secure execution, another user, no LD_PRELOAD),
+ * write why and return 1; 0 when it may still connect.
  */
 int col_untraced_exec(pid_t pid);
 
@@ -183,10 +315,31 @@ int col_untraced_exec(pid_t pid);
  * before its new image connected: write why, from the file */
 void col_untraced_dead(pid_t pid, const char *path);
 
-/* col_writer_open() : create the trace; -1 with errno set on failure */
+/* ---- writer.c ---- */
+struct col_counts {
+	uint64_t nevents, nlost, nprocesses, nuntraced;
+};
+
+/* the END record's totals and the summary line: each file counts what
+ * it writes */
+extern struct col_counts col_counts;
+
+/* col_writer_open() : create the trace at path (col.out_path names it
+ * in messages): 0, or -1 with errno set */
 int col_writer_open(const char *path);
+/* col_writer_start() : the file header, then the SCHEMA record; dies
+ * with EXIT_OUTPUT if the header cannot be written */
 void col_writer_start(uint64_t start_mono, uint64_t start_real);
+/*
+ * col_write() : one record into the current chunk, which goes to disk
+ * when full, or at an EVENTS record 100 ms after the chunk's first.
+ * After a write error (said once) records are dropped.
+ */
 void col_write(unsigned type, const struct fmt_buf *payload);
+/* col_write_lost() : a LOST record, added to the totals */
+void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
+		    uint64_t reason);
+/* col_writer_tick() : the 1 s timer, SIGUSR1: the current chunk to disk */
 void col_writer_tick(void);
 /* END (if clean), flush, fsync, close: 0, or -1 if anything failed */
 int col_writer_finish(int clean);

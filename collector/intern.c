@@ -8,7 +8,9 @@
  * within one process image.  Ids start at 1; stack id 0 is the empty stack
  * and has no record.  Both tables only grow: a trace has a bounded number
  * of distinct callsites, and an id must stay valid to the end of the file.
- * A new stack's frames are symbolized (symbols.c) before its STACK record.
+ * A new stack's frames are symbolized (symbols.c) before its STACK record,
+ * by the function main.c registers: symbols.c sits a layer above the
+ * tables (it interns the strings of its names), so they cannot call it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,13 @@ struct table {
 };
 
 static struct table stacks, strings;
+/* names a frame before the first STACK record that holds it, or NULL */
+static void (*name_frame)(uint64_t image, uint64_t addr, int exact);
+
+void col_intern_namer(void (*fn)(uint64_t image, uint64_t addr, int exact))
+{
+	name_frame = fn;
+}
 
 /*
  * The entry of the key, or NULL with *hash moved on to the key under
@@ -115,8 +124,8 @@ static uint64_t intern_stack_slow(uint64_t image, const uint64_t *frames,
 		return e->id;
 	e = insert(&stacks, h, image, frames, n, sizeof(*frames));
 	/* the names of its frames come before the stack */
-	for (i = 0; i < n; i++)
-		col_sym_addr(image, frames[i], 0);
+	for (i = 0; name_frame && i < n; i++)
+		name_frame(image, frames[i], 0);
 	fmt_put_stack(&b, &(struct fmt_stack){
 		.id = e->id, .image = image, .n = n, .frames = frames });
 	col_write(FMT_REC_STACK, &b);

@@ -3,8 +3,10 @@
  *
  * It watches the listening socket, every client, a signalfd, one pidfd per
  * traced process and a 1 s timerfd that pushes the current chunk to disk.
- * After each batch of events it frees what ended and checks whether the
- * trace is complete:
+ * After each event it has the HELLOs that event's reading kept started
+ * (client.c); after each batch it settles the processes proc.c found
+ * gone, each once what it sent was read, then frees what ended and
+ * checks whether the trace is complete:
  *
  *   record  the command was reaped, no connection is open and every
  *           traced process has exited;
@@ -37,29 +39,6 @@ static struct col_watch w_timer = { COL_W_TIMER };
 static int sigfd = -1, timerfd = -1;
 static unsigned ticks;
 
-uint64_t col_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
-
-int col_watch_add(int fd, struct col_watch *w)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.ptr = w;
-	return epoll_ctl(col.epfd, EPOLL_CTL_ADD, fd, &ev);
-}
-
-void col_watch_del(int fd)
-{
-	epoll_ctl(col.epfd, EPOLL_CTL_DEL, fd, NULL);
-}
-
 /* the signals are blocked by main() before any child is forked */
 void col_loop_init(void)
 {
@@ -81,14 +60,25 @@ void col_loop_init(void)
 		    strerror(errno));
 }
 
+/* p has exited: read what it sent first, then say how each image ended */
+static void exited(struct col_proc *p)
+{
+	col_clients_drain_proc(p);
+	col_proc_exited(p);
+}
+
 static void reap(void)
 {
+	struct col_proc *p;
 	int st;
 
 	if (!col.root_pid || col.root_reaped)
 		return;
-	if (waitpid(col.root_pid, &st, WNOHANG) == col.root_pid)
-		col_proc_reaped(st);
+	if (waitpid(col.root_pid, &st, WNOHANG) != col.root_pid)
+		return;
+	p = col_proc_reaped(st);
+	if (p)
+		exited(p);
 }
 
 static void record_signal(const struct signalfd_siginfo *si)
@@ -155,7 +145,7 @@ static void dispatch(struct epoll_event *ev)
 		col_client_read((struct col_client *)w, 64);
 		break;
 	case COL_W_PIDFD:
-		col_proc_exited((struct col_proc *)w);
+		exited((struct col_proc *)w);
 		break;
 	}
 }
@@ -180,6 +170,7 @@ static int finished(void)
 void col_loop_run(void)
 {
 	struct epoll_event evs[64];
+	struct col_proc *p;
 	int i, n;
 
 	while (!finished()) {
@@ -187,9 +178,14 @@ void col_loop_run(void)
 		if (n < 0 && errno != EINTR)
 			die(EXIT_FAIL, "epoll_wait: %s", strerror(errno));
 		/* nothing is freed while a batch may still point at it */
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
 			dispatch(&evs[i]);
-		col_procs_settle();
+			/* the HELLOs it read, outside every handler */
+			col_clients_start();
+		}
+		/* processes found gone when their HELLO came, or polled */
+		while ((p = col_procs_gone()))
+			exited(p);
 		col_clients_gc();
 		col_procs_gc();
 	}

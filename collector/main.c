@@ -23,8 +23,6 @@
 #include "log.h"
 #include "version.h"
 
-struct col_state col = { .listen_fd = -1, .epfd = -1 };
-
 static const char usage_text[] =
 "usage: ctrace-collector record [-o <file>] [-q] [--] <command> [<arg>...]\n"
 "   or: ctrace-collector collect [-o <file>] [-s <socket>] [--daemon] [-q]\n"
@@ -493,6 +491,7 @@ int main(int argc, char **argv)
 	else if (col.mode == COL_COLLECT)
 		print_exports(lib, getpid());
 	col_writer_start(start_mono, start_real);
+	col_intern_namer(col_sym_addr);
 	raise_nofile();
 	block_signals();
 	col_loop_init();

@@ -20,7 +20,9 @@
  * fires, and a new image's HELLO can wait in the listen backlog, so before
  * deciding that a process exited (or exec'ed) the collector first reads
  * everything already queued: new connections, their HELLOs, and the rest
- * of the process' own connections.
+ * of the process' own connections.  That reading is not done here: the
+ * loop (col_clients_drain_proc) and client.c (before col_image_hello) do
+ * it, and then call in; nothing in this file reads a connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -240,17 +242,6 @@ static void end_by_bye(struct col_image *img)
 	image_end(img, img->bye_how, img->bye_status, img->bye_ts);
 }
 
-/* read what the process' connections still hold before judging them */
-static void drain_proc(struct col_proc *p)
-{
-	struct col_image *img;
-
-	col_clients_drain_unnamed();
-	for (img = p->images; img; img = img->next)
-		if (img->conn && !img->ended)
-			col_client_drain(img->conn);
-}
-
 /* end every image of p still open: by its BYE if it sent one, else how */
 static void end_open_images(struct col_proc *p, unsigned how, uint64_t ts)
 {
@@ -266,10 +257,10 @@ static void end_open_images(struct col_proc *p, unsigned how, uint64_t ts)
 	}
 }
 
-/* a new image of p's pid: every earlier image was replaced by exec */
+/* a new image of p's pid: every earlier image was replaced by exec (the
+ * caller read what their connections held first) */
 static void exec_images(struct col_proc *p, uint64_t ts)
 {
-	drain_proc(p);
 	end_open_images(p, FMT_PEND_EXEC, ts);
 }
 
@@ -293,6 +284,24 @@ static int proc_gone(struct col_proc *p)
 	if (p->pidfd >= 0)
 		return poll(&pfd, 1, 0) > 0;
 	return p->polled && pid_gone(p->pid);
+}
+
+struct col_proc *col_proc_find(pid_t pid)
+{
+	struct col_proc *p = find(pid);
+
+	return p && !p->exited ? p : NULL;
+}
+
+struct col_client *col_proc_conn(struct col_proc *p, struct col_image **it)
+{
+	struct col_image *img = *it ? (*it)->next : p->images;
+
+	for (; img; img = img->next)
+		if (img->conn && !img->ended)
+			break;
+	*it = img;
+	return img ? img->conn : NULL;
 }
 
 struct col_image *col_image_hello(struct col_client *conn,
@@ -429,28 +438,22 @@ void col_proc_exited(struct col_proc *p)
 
 	if (p->exited)
 		return;
-	drain_proc(p);
 	mark_exited(p);
 	for (img = p->images; img; img = img->next)
-		if (!img->ended && !img->conn && img->exec_path)
+		if (!img->ended && !img->conn && p->root)
+			image_end(img, FMT_PEND_WAIT, col.root_status,
+				  col_now());
+		else if (!img->ended && !img->conn && img->exec_path)
 			end_exec_unseen(img);
 		else if (!img->ended && !img->conn)
 			image_end(img, FMT_PEND_VANISHED, 0, img->last_ts);
 }
 
-void col_proc_reaped(int wstatus)
+struct col_proc *col_proc_reaped(int wstatus)
 {
-	struct col_image *img;
-
 	col.root_reaped = 1;
 	col.root_status = wstatus;
-	if (!root)
-		return;
-	drain_proc(root);
-	mark_exited(root);
-	for (img = root->images; img; img = img->next)
-		if (!img->ended && !img->conn)
-			image_end(img, FMT_PEND_WAIT, wstatus, col_now());
+	return root;
 }
 
 /* exited or a zombie: what a pidfd would have said */
@@ -478,20 +481,23 @@ void col_proc_poll(void)
 	struct col_proc *p;
 
 	for (p = procs; p; p = p->next)
-		if (p->polled && !p->exited && pid_gone(p->pid))
-			col_proc_exited(p);
+		if (p->polled && !p->exited && !p->gone && pid_gone(p->pid)) {
+			/* settled after the batch, like one gone at HELLO */
+			p->gone = 1;
+			ngone++;
+		}
 }
 
-/* after a batch: processes found gone when their HELLO came */
-void col_procs_settle(void)
+/* the loop asks again after settling each: settling may meet new ones,
+ * added at the list's head */
+struct col_proc *col_procs_gone(void)
 {
 	struct col_proc *p;
 
-	/* settling may meet new ones; they are added at the list's head */
-	while (ngone)
-		for (p = procs; p && ngone; p = p->next)
-			if (p->gone)
-				col_proc_exited(p);
+	for (p = ngone ? procs : NULL; p; p = p->next)
+		if (p->gone)
+			return p;
+	return NULL;
 }
 
 /* the collector stops: whatever still runs is cut off here */

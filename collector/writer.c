@@ -117,6 +117,18 @@ void col_writer_tick(void)
 		write_failed(err);
 }
 
+void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
+		    uint64_t reason)
+{
+	struct fmt_lost l = { pid, tid, count, reason };
+	struct fmt_buf b = { 0 };
+
+	fmt_put_lost(&b, &l);
+	col_write(FMT_REC_LOST, &b);
+	fmt_buf_free(&b);
+	col_counts.nlost = fmt_lost_add(col_counts.nlost, count);
+}
+
 static void write_end(void)
 {
 	struct fmt_buf b = { 0 };

@@ -159,6 +159,77 @@ PY
 	assert_line --regexp "^lost: 0( |$)"
 }
 
+@test "HELLOs queued on two connections start their images in connection order" {
+	eval "$("$CTRACE" collect -q -o "$T/c.trace" --daemon)"
+	unset LD_PRELOAD
+	pid=$(python3 - "$CTRACE_SOCKET" "$CTRACE_COLLECTOR_PID" <<'PY'
+import os, sys, time
+
+sys.path.insert(0, os.environ["CTRACE_TOP"] + "/tests/e2e")
+from ctwire import uvar, msg, blob, conn
+
+sock, cpid = sys.argv[1], int(sys.argv[2])
+print(os.getpid(), flush=True)
+
+
+def nfds():
+    return len(os.listdir("/proc/%d/fd" % cpid))
+
+
+def hello(flags, exe):
+    pid = os.getpid()
+    return msg(1, uvar(1) + uvar(pid) + uvar(0) + uvar(pid) +
+               uvar(time.monotonic_ns()) + uvar(flags) + blob(exe) + uvar(0))
+
+
+def task_ends(n):
+    """EVENTS of n task_end events (code 113: one field, the id)"""
+    ev = b"".join(bytes([113]) + uvar(1) + uvar(i + 1) for i in range(n))
+    return msg(2, uvar(os.getpid()) + uvar(n) + uvar(time.monotonic_ns()) +
+               ev)
+
+
+# an image (a) and the image it exec'ed into (b), each on a connection
+# of its own, both accepted before anything is queued on either
+before = nfds()
+a = conn(sock)
+b = conn(sock)
+while nfds() < before + 2:
+    time.sleep(0.01)
+# the collector stopped, b's datagrams queue first, so that its next
+# epoll batch hands it b before a: b's HELLO is read first and must wait
+# for a's HELLO and events (the path where a HELLO's handler read the
+# other connection into the datagram buffer it was still using)
+os.kill(cpid, 19)
+b.send(hello(1, b"/forged-b"))
+b.send(task_ends(3))
+a.send(hello(0, b"/forged-a"))
+a.send(task_ends(2))
+os.kill(cpid, 18)
+b.send(msg(4, uvar(time.monotonic_ns()) + uvar(0) + uvar(0)))
+time.sleep(0.2)
+a.close()
+b.close()
+PY
+)
+	kill -TERM "$CTRACE_COLLECTOR_PID"
+	for i in $(seq 50); do kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break; sleep 0.1; done
+	run "$CTRACE" dump c.trace
+	assert_success
+	# a first, ended by b's exec with a's 2 events, then b with its 3
+	assert_equal "$(sed "s/^[0-9.]* //; s/\b$pid\b/P/g" <<<"$output")" \
+'P - process ppid=0 image=1 flags=- exe="/forged-a" argv=""
+P P task_end id=1
+P P task_end id=2
+P - process_end image=1 how=exec status=0
+P - process ppid=0 image=2 flags=exec exe="/forged-b" argv=""
+P P task_end id=1
+P P task_end id=2
+P P task_end id=3
+P - process_end image=2 how=exit status=0
+- - end events=5 lost=0 processes=1'
+}
+
 @test "a stopped collector never hangs a program, in either mode" {
 	ref=$("$FIX/heap-threads")
 	eval "$("$CTRACE" collect -q -o "$T/c.trace" --daemon)"

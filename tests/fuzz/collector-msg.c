@@ -7,9 +7,10 @@
  * col_accept_all() takes one end of a SOCK_SEQPACKET socketpair from the
  * col_sock_accept() below, and col_client_read() reads each datagram the
  * harness sends on the other end, with the kernel's SCM_CREDENTIALS as
- * in the real collector.  The process table, symbols, event loop and
- * trace writer are stubs here (proc.c, symbols.c, loop.c, writer.c are
- * not linked): the stub writer checks that every EVENTS record the
+ * in the real collector, then col_clients_start() starts the image of a
+ * HELLO, as loop.c calls them.  The process table, symbols, event loop
+ * and trace writer are stubs here (proc.c, symbols.c, loop.c, writer.c,
+ * base.c are not linked): the stub writer checks that every EVENTS record the
  * collector writes decodes in file form, as the analyzer will read it.
  *
  * Input: a flags byte, then datagrams, each a 2-byte little-endian length
@@ -67,6 +68,13 @@ int col_sock_accept(int lfd, pid_t *peer_pid)
 	return fd;
 }
 
+/* one connection: no process has another image to read first */
+struct col_proc *col_proc_find(pid_t pid) { return NULL; }
+struct col_client *col_proc_conn(struct col_proc *p, struct col_image **it)
+{
+	return NULL;
+}
+
 struct col_image *col_image_hello(struct col_client *conn,
 				  struct col_hello *h)
 {
@@ -95,6 +103,9 @@ void col_image_count(struct col_image *img, uint64_t tid, uint64_t n) { }
 void col_image_exec(struct col_image *img, const char *path, size_t n) { }
 void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
 		  int err, const char *path) { }
+/* writer.c's, like col_write() below: nothing to check in a LOST */
+void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
+		    uint64_t reason) { }
 
 void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
 			 size_t exe_len) { }
@@ -174,6 +185,13 @@ static void make_hello(struct fmt_buf *b, const uint8_t *tail, size_t n)
 	fmt_msg_put_hdr(b->p, FMT_MSG_HELLO, b->len - FMT_WIRE_HDR_SIZE);
 }
 
+/* one datagram, as the loop reads it: then the HELLO it kept, if any */
+static void read_one(void)
+{
+	col_client_read(client, 1);
+	col_clients_start();
+}
+
 /* one datagram to the client, read at once: 0, or -1 once it is gone */
 static int deliver(int fd, const void *p, size_t n)
 {
@@ -185,7 +203,7 @@ static int deliver(int fd, const void *p, size_t n)
 		perror("send");
 		abort();
 	}
-	col_client_read(client, 1);
+	read_one();
 	return col.nclients ? 0 : -1;
 }
 
@@ -235,7 +253,7 @@ out:
 	/* the end of the connection, as when its process exits */
 	close(sv[1]);
 	while (col.nclients)
-		col_client_read(client, 1);
+		read_one();
 	col_clients_gc();
 	return 0;
 }
