@@ -104,8 +104,12 @@ struct pf {
 	uint8_t *buf;
 	size_t cap;
 	uint64_t packets;
-	struct hmap tracks;		/* child track key -> uuid */
+	struct hmap tracks;		/* hash of (process, key) -> uuid */
 	uint64_t child_tracks;
+	/* child track n's (process uuid, key), what tracks' entries are
+	 * checked against (unset for tracks child_track() did not make) */
+	struct { uint64_t puuid, key; } *ckeys;
+	size_t nckeys;
 	struct hmap frames, stacks;	/* -> prof_ent */
 	struct hmap maps;		/* path iid -> mapping iid */
 	uint64_t next_frame, next_stack, next_map;
@@ -532,12 +536,23 @@ static uint64_t child_track(struct pf *pf, struct ana_tl_proc *p,
 	Perfetto__Protos__CounterDescriptor cd =
 		PERFETTO__PROTOS__COUNTER_DESCRIPTOR__INIT;
 	TrackDesc td = PERFETTO__PROTOS__TRACK_DESCRIPTOR__INIT;
-	uint64_t k = key * 0x9e3779b97f4a7c15ull ^ p->uuid, uuid;
+	uint64_t k = hash_mix(hash_u64(p->uuid), key), uuid, n;
 
-	uuid = (uintptr_t)hmap_get(&pf->tracks, k);
-	if (uuid)
-		return uuid;
-	uuid = (1ull << 32) + ++pf->child_tracks;
+	/* keys that hash alike probe on: one track per (process, key) */
+	while ((uuid = (uintptr_t)hmap_get(&pf->tracks, k))) {
+		n = uuid - (1ull << 32) - 1;
+		if (pf->ckeys[n].puuid == p->uuid && pf->ckeys[n].key == key)
+			return uuid;
+		k = hash_next(k);
+	}
+	n = pf->child_tracks++;
+	uuid = (1ull << 32) + pf->child_tracks;
+	if (n >= pf->nckeys) {
+		pf->nckeys = 2 * n + 16;
+		pf->ckeys = xrealloc(pf->ckeys, pf->nckeys * sizeof(*pf->ckeys));
+	}
+	pf->ckeys[n].puuid = p->uuid;
+	pf->ckeys[n].key = key;
 	hmap_put(&pf->tracks, k, (void *)(uintptr_t)uuid);
 	td.has_uuid = 1;
 	td.uuid = uuid;
@@ -922,6 +937,7 @@ int ana_export_perfetto(struct ana_tl *tl, const char *out)
 		hmap_free(&pf.intern[k]);
 	}
 	hmap_free(&pf.tracks);
+	free(pf.ckeys);
 	for (i = 0; i < pf.frames.cap; i++)
 		free(pf.frames.ents[i].val);
 	hmap_free(&pf.frames);

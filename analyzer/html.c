@@ -130,12 +130,21 @@ struct hproc {
 	size_t nin, capin;
 };
 
+/* frame k of the inline chain at addr of image, and its frames index */
+struct frame_key {
+	uint64_t image, addr;
+	unsigned k;
+	size_t frame;
+};
+
 struct html {
 	FILE *f;
 	struct ana_tl *tl;
 	struct hmap flame[FLAME_KINDS];	/* stack id -> value */
 	struct hmap stack_idx;		/* stack id -> index + 1 */
-	struct hmap frame_idx;		/* (image, addr) -> index + 1 */
+	struct hmap frame_idx;		/* (image, addr, k) -> fkeys + 1 */
+	struct frame_key *fkeys;	/* what frame_idx's entries hold */
+	size_t nfkeys;
 	struct hmap cstack_idx;		/* cpu stacks: id -> index + 1 */
 	struct hmap fn_idx;			/* function name -> index + 1 */
 	const struct ana_stack **stacks;	/* in index order */
@@ -363,17 +372,26 @@ static void h_counter(void *u, struct ana_tl_proc *p, enum ana_tl_counter c,
 static size_t frame_index(struct html *h, uint64_t image, uint64_t addr,
 			  unsigned k)
 {
-	uint64_t key = (image * 0x9e3779b97f4a7c15ull) ^ addr ^
-		       (uint64_t)k << 56;
-	uintptr_t i = (uintptr_t)hmap_get(&h->frame_idx, key);
+	uint64_t key = hash_mix(hash_mix(hash_u64(image), addr), k);
+	const struct frame_key *e;
+	struct frame_key *n;
+	uintptr_t i;
 	char buf[512];
 
-	if (i)
-		return i - 1;
+	/* keys that hash alike probe on: a frame is never another's name */
+	while ((i = (uintptr_t)hmap_get(&h->frame_idx, key))) {
+		e = &h->fkeys[i - 1];
+		if (e->image == image && e->addr == addr && e->k == k)
+			return e->frame;
+		key = hash_next(key);
+	}
 	ana_frame_name_at(&h->tl->t, image, addr, k, buf, sizeof(buf));
 	h->frames = xrealloc(h->frames, (h->nframes + 1) * sizeof(*h->frames));
 	h->frames[h->nframes++] = xstrdup(buf);
-	hmap_put(&h->frame_idx, key, (void *)(uintptr_t)h->nframes);
+	h->fkeys = xrealloc(h->fkeys, (h->nfkeys + 1) * sizeof(*h->fkeys));
+	n = &h->fkeys[h->nfkeys++];
+	*n = (struct frame_key){ image, addr, k, h->nframes - 1 };
+	hmap_put(&h->frame_idx, key, (void *)(uintptr_t)h->nfkeys);
 	return h->nframes - 1;
 }
 
@@ -1128,6 +1146,7 @@ static void free_all(struct html *h, struct ana_tl *tl)
 	for (i = 0; i < h->nframes; i++)
 		free(h->frames[i]);
 	free(h->frames);
+	free(h->fkeys);
 	free(h->stacks);
 	free(h->by_fn);
 	hmap_free(&h->stack_idx);
