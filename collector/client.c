@@ -550,6 +550,21 @@ void col_clients_drain_proc(struct col_proc *p)
 	drain_conns(p);
 }
 
+void col_clients_drain_all(void)
+{
+	struct col_client *c;
+	int again;
+
+	do {
+		start_all();
+		again = 0;
+		for (c = clients; c; c = c->next) {
+			drain(c);
+			again |= c->hello != NULL;
+		}
+	} while (again);
+}
+
 void col_clients_gc(void)
 {
 	struct col_client **pp = &clients, *c;

@@ -158,6 +158,14 @@ void col_clients_start(void);
  * images' connections hold.
  */
 void col_clients_drain_proc(struct col_proc *p);
+/*
+ * col_clients_drain_all() : at a stop (a signal): accept what waits in
+ * the backlog, start every kept HELLO and read every connection until
+ * nothing more is queued, so a stop loses nothing already sent.  What
+ * the processes send afterwards is theirs to count (their images are
+ * cut at the end).
+ */
+void col_clients_drain_all(void);
 /* col_clients_gc() : free the closed connections; between batches, when
  * no event may point at one */
 void col_clients_gc(void);

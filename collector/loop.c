@@ -189,4 +189,7 @@ void col_loop_run(void)
 		col_clients_gc();
 		col_procs_gc();
 	}
+	/* a stop in the same batch as connections or datagrams: read them */
+	if (col.stop)
+		col_clients_drain_all();
 }

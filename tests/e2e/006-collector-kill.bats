@@ -37,6 +37,26 @@ teardown() {
 	[ "$(stat -c %a c.trace)" = 600 ]
 }
 
+@test "SIGTERM reads what already waits: queued connections and datagrams" {
+	eval "$("$CTRACE" collect -q -o "$T/c.trace" --daemon)"
+	# the collector stopped: mutex8 connects, sends everything, exits
+	kill -STOP "$CTRACE_COLLECTOR_PID"
+	env LD_PRELOAD="$LD_PRELOAD" CTRACE_SOCKET="$CTRACE_SOCKET" "$FIX/mutex8"
+	unset LD_PRELOAD
+	# the stop comes in the same epoll batch as the connection
+	kill -TERM "$CTRACE_COLLECTOR_PID"
+	kill -CONT "$CTRACE_COLLECTOR_PID"
+	for i in $(seq 50); do kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break; sleep 0.1; done
+	assert_equal "$(events c.trace thread_create)" 8
+	assert_equal "$(events c.trace thread_start)" 8
+	assert_equal "$(events c.trace thread_end)" 8
+	assert_equal "$(events c.trace thread_join)" 8
+	run "$CTRACE" info c.trace
+	assert_output --partial "clean"
+	assert_output --partial " lost 0,"
+	assert_output --regexp "mutex8\": exit 0"
+}
+
 @test "garbage on the socket drops that client only" {
 	eval "$("$CTRACE" collect -q -o "$T/c.trace" --daemon)"
 	python3 - "$CTRACE_SOCKET" <<'PY'
