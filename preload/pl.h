@@ -395,6 +395,19 @@ void pl_cpu_postfork_child(void);
 /* pl_cpu_report() : CTRACE_DEBUG=cpu: samples and the handler's cost */
 void pl_cpu_report(void);
 
+/*
+ * hook-signal.c: fatal signals.  pl_sig_init() installs the handler
+ * (constructor); pl_sig_fatal() says whether sig is one it holds, whose
+ * sigaction()/signal() calls cpu.c's hooks forward to pl_sig_action()
+ * and pl_sig_call() (the libc function that installs the handler).
+ */
+void pl_sig_init(void);
+int pl_sig_fatal(int sig);
+int pl_sig_action(int sig, const struct sigaction *act,
+		  struct sigaction *old);
+sighandler_t pl_sig_call(sighandler_t (*real)(int, sighandler_t), int sig,
+			 sighandler_t h);
+
 /* heap (hook-heap.c), modules (modules.c) */
 void pl_heap_postfork_child(void);
 /* pl_mod_send_all() : MODULES with every loaded object (after HELLO) */
