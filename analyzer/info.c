@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "analyze.h"
+#include "fatal.h"
 #include "log.h"
 #include "out.h"
 #include "trace.h"
@@ -32,6 +33,7 @@ struct info {
 	struct group **groups;		/* in file order */
 	size_t ngroups;
 	uint64_t cut;			/* stacks cut short (STACK_CUT) */
+	struct ana_fatals fatals;
 };
 
 static void secs(int64_t ns)
@@ -442,6 +444,9 @@ static void info_done(struct ana_trace *t)
 	show_processes(t, in);
 	show_threads(t);
 	show_events(t);
+	if (in->fatals.count)
+		printf("\n");
+	ana_fatals_print(&in->fatals);
 	show_cut(in);
 	show_lost(t);
 	show_untraced(t);
@@ -461,6 +466,7 @@ static void free_info(struct info *in)
 		free(g);
 	}
 	free(in->groups);
+	ana_fatals_free(&in->fatals);
 }
 
 static void info_event(struct ana_trace *t, struct ana_proc *p,
@@ -469,7 +475,7 @@ static void info_event(struct ana_trace *t, struct ana_proc *p,
 	struct info *in = t->data;
 
 	(void)p;
-	(void)th;
+	ana_fatals_event(&in->fatals, t, th, ev);
 	if (ev->type == FMT_EV_STACK_CUT)
 		in->cut = fmt_lost_add(in->cut,
 					 ev->f[FMT_F_STACK_CUT_count]);
