@@ -33,7 +33,9 @@
  * Limits: a stack overflow without the program's sigaltstack kills as
  * untraced but unrecorded (our handler has no stack to run on); a
  * program that blocks the signal when it faults dies unrecorded, as the
- * kernel does not run handlers then.
+ * kernel does not run handlers then.  Two threads changing one signal's
+ * disposition at once, or a signal meanwhile, may see a torn prog[]
+ * entry (no lock: the handler could not take it).
  */
 #include <errno.h>
 #include <signal.h>
@@ -106,6 +108,11 @@ static __attribute__((noinline)) void record(int sig, const siginfo_t *si,
 
 	if (!pl_on(FMT_FAM_CPU) || pl_tls.ended)
 		return;
+	if (pl_inside() && action == FMT_SIG_DEFAULT) {
+		/* nothing can be sent: the thread table counts it lost */
+		pl_lost_dying();
+		return;
+	}
 	ev.ts = pl_now();
 	ev.f[FMT_F_FATAL_SIGNAL_sig] = (unsigned)sig;
 	ev.f[FMT_F_FATAL_SIGNAL_code] = (uint64_t)(int64_t)si->si_code;
@@ -242,6 +249,30 @@ PL_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
 {
 	return pl_sig_fatal(sig) ? pl_sig_call(REAL(signal), sig, h) :
 				   REAL(signal)(sig, h);
+}
+
+/*
+ * pl_sig_exec() : around an exec.  The new image inherits a signal the
+ * program ignores, and gets SIG_DFL for one it handles: ours must not
+ * turn the former into the latter.  after: the exec failed, ours again.
+ */
+void pl_sig_exec(int after)
+{
+	struct sigaction ign;
+	unsigned i;
+	int sig;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	for (i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++) {
+		sig = fatal_sigs[i];
+		if (!pl_sig_fatal(sig) || prog[sig].sa_handler != SIG_IGN)
+			continue;
+		if (after)
+			install(sig, &prog[sig]);
+		else
+			REAL(sigaction)(sig, &ign, NULL);
+	}
 }
 
 /* pl_sig_init() : ours for every fatal signal (constructor) */

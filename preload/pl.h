@@ -407,6 +407,8 @@ int pl_sig_action(int sig, const struct sigaction *act,
 		  struct sigaction *old);
 sighandler_t pl_sig_call(sighandler_t (*real)(int, sighandler_t), int sig,
 			 sighandler_t h);
+/* pl_sig_exec() : before an exec (0), after it failed (1) */
+void pl_sig_exec(int after);
 
 /* heap (hook-heap.c), modules (modules.c) */
 void pl_heap_postfork_child(void);
@@ -432,6 +434,9 @@ void pl_emit_alloc(struct fmt_event *ev, uint64_t now);
 void pl_emit_free(struct fmt_event *ev, uint64_t now);
 void pl_emit_rw(struct fmt_event *ev, uint64_t now);
 void pl_flush_self(void);
+/* pl_lost_dying() : one event the dying thread cannot record (inside
+ * ctrace): counted in the thread table, which the collector reads */
+void pl_lost_dying(void);
 /* pl_flush_all() : flush every registered buffer, best effort; with
  * final, other threads' buffers stay closed afterwards */
 void pl_flush_all(int final);

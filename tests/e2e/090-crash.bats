@@ -203,6 +203,29 @@ PY
 	[ "$(field "$f" pid)" = "$(printf '%s\n' "$f" | awk '{ print $2 }')" ]
 }
 
+@test "crash: SIG_IGN: a sent SIGSEGV is ignored, a fault still kills" {
+	same "$FIX/crash-handler" ignore
+	[ "$status" -eq 139 ]
+	run cat t.out
+	assert_output 'ignored'
+	# the kill() is not recorded; the fault is, as the default action
+	f=$(fatal)
+	[ "$(field "$f" addr)" = 0x30 ]
+	[ "$(field "$f" action)" = 0 ]
+}
+
+@test "crash: a signal the shell ignores stays ignored, across exec too" {
+	same sh -c 'trap "" SEGV; kill -SEGV $$; echo survived'
+	[ "$status" -eq 0 ]
+	run cat t.out
+	assert_output survived
+	same sh -c 'trap "" SEGV; exec sh -c "kill -SEGV \$\$; echo exec"'
+	[ "$status" -eq 0 ]
+	run cat t.out
+	assert_output exec
+	[ "$(events t.trace fatal_signal)" -eq 0 ]
+}
+
 @test "crash: real programs: python's os.abort(), a shell's kill -SEGV \$\$" {
 	command -v python3 >/dev/null || skip "python3 is not installed"
 	same python3 -c 'import os; os.abort()'
