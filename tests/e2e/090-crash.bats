@@ -107,6 +107,7 @@ crash_check() {
 	run "$CTRACE" info t.trace
 	assert_success
 	assert_line 'fatal signals: 1'
+	assert_line --partial ': killed by signal 11 (Segmentation fault) (buffers flushed at the fatal signal)'
 	assert_line "  fatal signal SIGSEGV (fault at 0x10) in thread $tid: crash_segv (crash.c:23) < run (crash.c:73) < thread (crash.c:90)"
 	run "$CTRACE" report t.trace
 	assert_success
