@@ -88,6 +88,15 @@ crash_check() {
 	[ "$(field "$(fatal)" addr)" = "$addr" ]
 }
 
+@test "crash: without family cpu: no event, but every write flushed" {
+	export CTRACE_EVENTS=io
+	same "$FIX/crash" segv 6
+	[ "$status" -eq 139 ]
+	[ "$(events t.trace fatal_signal)" -eq 0 ]
+	[ "$(events t.trace write)" -eq 6 ]
+	"$CTRACE" info t.trace | grep -qx 'lost: 0'
+}
+
 @test "crash: a thread segfaults after 2 s; the joining thread's wait is unfinished" {
 	same "$FIX/crash" segv 3 2 thread
 	[ "$status" -eq 139 ]
