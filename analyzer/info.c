@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include "analyze.h"
+#include "fatal.h"
 #include "log.h"
 #include "out.h"
 #include "trace.h"
@@ -32,6 +33,8 @@ struct info {
 	struct group **groups;		/* in file order */
 	size_t ngroups;
 	uint64_t cut;			/* stacks cut short (STACK_CUT) */
+	struct ana_fatals fatals;
+	struct hmap died;		/* images a fatal signal ended */
 };
 
 static void secs(int64_t ns)
@@ -172,7 +175,8 @@ static void wait_status(uint64_t status)
 		printf("wait status 0x%" PRIx64, status);
 }
 
-static void ending(struct ana_trace *t, const struct ana_proc *p)
+static void ending(struct ana_trace *t, const struct ana_proc *p,
+		   const struct hmap *died)
 {
 	if (!p->ended) {
 		printf(t->stop.stop == FMT_STOP_END ? "no end recorded" :
@@ -187,10 +191,14 @@ static void ending(struct ana_trace *t, const struct ana_proc *p)
 		printf("exit %" PRIu64 " (_exit)", p->status);
 		break;
 	case FMT_PEND_WAIT:
-		/* the collector reaped it without a BYE: no final flush ran */
+		/* the collector reaped it without a BYE: no final flush ran,
+		 * unless the fatal signal's handler flushed */
 		wait_status(p->status);
-		printf(" (no final flush: events after its last flush are "
-		       "missing)");
+		if (hmap_get(died, p->image))
+			printf(" (buffers flushed at the fatal signal)");
+		else
+			printf(" (no final flush: events after its last "
+			       "flush are missing)");
 		break;
 	case FMT_PEND_VANISHED:
 		printf("killed or vanished (events after its last flush are "
@@ -237,7 +245,7 @@ static void show_image(struct ana_trace *t, const struct ana_proc *p,
 		fmt_buf_free(&b);
 	}
 	printf(": ");
-	ending(t, p);
+	ending(t, p, &((struct info *)t->data)->died);
 	printf("\n");
 }
 
@@ -442,6 +450,9 @@ static void info_done(struct ana_trace *t)
 	show_processes(t, in);
 	show_threads(t);
 	show_events(t);
+	if (in->fatals.count)
+		printf("\n");
+	ana_fatals_print(&in->fatals);
 	show_cut(in);
 	show_lost(t);
 	show_untraced(t);
@@ -461,6 +472,8 @@ static void free_info(struct info *in)
 		free(g);
 	}
 	free(in->groups);
+	ana_fatals_free(&in->fatals);
+	hmap_free(&in->died);
 }
 
 static void info_event(struct ana_trace *t, struct ana_proc *p,
@@ -468,8 +481,10 @@ static void info_event(struct ana_trace *t, struct ana_proc *p,
 {
 	struct info *in = t->data;
 
-	(void)p;
-	(void)th;
+	ana_fatals_event(&in->fatals, t, th, ev);
+	if (ev->type == FMT_EV_FATAL_SIGNAL &&
+	    ev->f[FMT_F_FATAL_SIGNAL_action] == FMT_SIG_DEFAULT)
+		hmap_put(&in->died, p->image, p);
 	if (ev->type == FMT_EV_STACK_CUT)
 		in->cut = fmt_lost_add(in->cut,
 					 ev->f[FMT_F_STACK_CUT_count]);

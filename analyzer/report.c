@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "fatal.h"
 #include "log.h"
 #include "out.h"
 #include "profile.h"
@@ -31,6 +32,7 @@ struct rctx {
 	struct ana_states st;
 	struct ana_prof pr;
 	struct ana_tasks tk;
+	struct ana_fatals fatals;
 };
 
 /* one blocking site: frame 0 of the stacks blocked there */
@@ -402,6 +404,7 @@ static void report_event(struct ana_trace *t, struct ana_proc *p,
 	ana_states_event(&c->st, p, th, ev, blk ? &b : NULL);
 	ana_prof_event(&c->pr, p, th, ev, blk ? &b : NULL);
 	ana_tasks_event(&c->tk, t, p, th, ev);
+	ana_fatals_event(&c->fatals, t, th, ev);
 }
 
 static void report_done(struct ana_trace *t)
@@ -413,6 +416,7 @@ static void report_done(struct ana_trace *t)
 	ana_prof_done(&c->pr, t);
 	ana_tasks_done(&c->tk, t);
 	overview(t, c);
+	ana_fatals_print(&c->fatals);
 	time_split(c);
 	top_sites(t, c);
 	top_locks(t, c);
@@ -440,10 +444,12 @@ int ana_cmd_report(const struct ana_args *a)
 	ana_states_init(&c.st);
 	ana_prof_init(&c.pr, ANA_PROF_BLOCK);
 	ana_tasks_init(&c.tk);
+	memset(&c.fatals, 0, sizeof(c.fatals));
 	t.data = &c;
 	status = ana_trace_read(&t, &report_ops);
 	ana_prof_free(&c.pr);
 	ana_tasks_free(&c.tk);
+	ana_fatals_free(&c.fatals);
 	ana_states_free(&c.st);
 	ana_trace_close(&t);
 	return status;

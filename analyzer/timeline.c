@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "analyze.h"
+#include "fatal.h"
 #include "file.h"
 #include "log.h"
 #include "outfile.h"
@@ -887,7 +888,7 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 	const uint64_t *f = ev->f;
 	struct res_point cut = { .cut = 1 };
 	const struct ana_str *s;
-	char d[64];
+	char d[64], sig[1024];
 
 	switch (ev->type) {
 	case FMT_EV_THREAD_CREATE:
@@ -973,6 +974,11 @@ static void on_other(struct ana_tl *tl, struct ana_tl_thread *th,
 		snprintf(d, sizeof(d), "status %" PRId64,
 			 (int64_t)f[FMT_F_EXIT_status]);
 		instant(tl, tp, th, ev->ts, TL_PROCESS, "exit", d);
+		break;
+	case FMT_EV_FATAL_SIGNAL:
+		instant(tl, tp, th, ev->ts, TL_PROCESS, "fatal_signal",
+			ana_fatal_str(&tl->t, th->tid, ev, 3, sig,
+				      sizeof(sig)));
 		break;
 	}
 }

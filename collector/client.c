@@ -211,12 +211,12 @@ static void start_image(struct col_client *c)
 
 /* events that take the decode/encode path of write_events(), by schema:
  * a start routine, a blocking event's object (what analyses show), or a
- * CPU sample's interrupted pc */
+ * CPU sample's or a fatal signal's interrupted pc */
 static int names_code(unsigned type, const struct fmt_event_info *in)
 {
 	return in->at.routine >= 0 ||
 	       (in->at.obj >= 0 && in->kinds[0] == 'd') ||
-	       type == FMT_EV_CPU_SAMPLE;
+	       type == FMT_EV_CPU_SAMPLE || type == FMT_EV_FATAL_SIGNAL;
 }
 
 static uint64_t intern_stack(void *image, const uint64_t *frames,

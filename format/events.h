@@ -154,7 +154,14 @@
 	X(CPU_SAMPLE, 120, FMT_FAM_CPU,					\
 	  (u, period), (u, src), (u, run), (u, wait), (k, stack))	\
 	X(SCHED, 121, FMT_FAM_CPU,					\
-	  (u, why), (u, src), (u, run), (u, wait))
+	  (u, why), (u, src), (u, run), (u, wait))			\
+	/* (minor 5) a fatal signal reached the thread: sig, si_code,	\
+	 * the fault address (0 for a sent signal), the sender's pid	\
+	 * (kill, tgkill; else 0), `action` FMT_SIG_*, and the stack of	\
+	 * the interrupted code, the faulting function first */		\
+	X(FATAL_SIGNAL, 122, FMT_FAM_CPU,				\
+	  (u, sig), (s, code), (a, addr), (s, pid), (u, action),	\
+	  (k, stack))
 
 /*
  * FMT_EACH(M, p, fields...) : M(p, i, kind, name) for each (kind, name)
@@ -234,6 +241,12 @@ enum {
 	FMT_SCHED_SRC_NONE,	/* nothing could be read: run, wait 0 */
 	FMT_SCHED_SRC_SCHEDSTAT,	/* /proc/thread-self/schedstat */
 	FMT_SCHED_SRC_CPUCLOCK,	/* CLOCK_THREAD_CPUTIME_ID: wait unknown */
+};
+
+/* FATAL_SIGNAL.action: what followed the recording */
+enum {
+	FMT_SIG_DEFAULT,	/* the default action: the process dies */
+	FMT_SIG_HANDLER,	/* the program's own handler was called */
 };
 
 /* SCHED.why: the moment of the reading */

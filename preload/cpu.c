@@ -481,6 +481,8 @@ PL_EXPORT int sigaction(int sig, const struct sigaction *act,
 {
 	struct sigaction prev;
 
+	if (pl_sig_fatal(sig))
+		return pl_sig_action(sig, act, old);
 	if (!ours(sig))
 		return REAL(sigaction)(sig, act, old);
 	prev = prog_act;
@@ -515,17 +517,23 @@ static sighandler_t claim(sighandler_t (*real)(int, sighandler_t), int sig,
 
 PL_EXPORT sighandler_t signal(int sig, sighandler_t h)
 {
+	if (pl_sig_fatal(sig))
+		return pl_sig_call(REAL(signal), sig, h);
 	return ours(sig) ? claim(REAL(signal), sig, h) : REAL(signal)(sig, h);
 }
 
 PL_EXPORT sighandler_t sysv_signal(int sig, sighandler_t h)
 {
+	if (pl_sig_fatal(sig))
+		return pl_sig_call(REAL(sysv_signal), sig, h);
 	return ours(sig) ? claim(REAL(sysv_signal), sig, h) :
 			   REAL(sysv_signal)(sig, h);
 }
 
 PL_EXPORT sighandler_t sigset(int sig, sighandler_t h)
 {
+	if (pl_sig_fatal(sig))
+		return pl_sig_call(REAL(sigset), sig, h);
 	/* SIG_HOLD only blocks it (in this thread: samples wait) */
 	return ours(sig) && h != SIG_HOLD ? claim(REAL(sigset), sig, h) :
 					    REAL(sigset)(sig, h);

@@ -710,6 +710,20 @@ void pl_flush_self(void)
 	errno = e;
 }
 
+/*
+ * The slot's count is what the collector compares with what it got when
+ * the process dies without BYE.  Should the fatal signal have
+ * interrupted append() between its load and store of the count, this
+ * one is lost from it: nothing better is safe from the handler.
+ */
+void pl_lost_dying(void)
+{
+	struct pl_buf *b = pl_tls.buf;
+
+	if (b)
+		__atomic_fetch_add(b->rec, 1, __ATOMIC_RELAXED);
+}
+
 /* the process ends: b's thread (held) is cut wherever it is */
 static void at_exit(struct pl_buf *b)
 {

@@ -188,6 +188,7 @@ static void exec_prepare(const char *path)
 	ssize_t got;
 	size_t n;
 
+	pl_sig_exec(0);
 	if (!pl_on(PL_CONNECTED) || pl_inside())
 		return;
 	pl_flush_all(0);
@@ -205,6 +206,8 @@ static int exec_failed(int r, const char *path, void *ra)
 	uint64_t st[PL_STACK_MAX];
 	int e = errno;
 
+	pl_sig_exec(1);
+	errno = e;
 	if (!pl_on(FMT_FAM_PROCESS))
 		return r;
 	ev.ts = pl_now();

@@ -512,6 +512,7 @@ __attribute__((constructor)) static void pl_init(void)
 	pthread_atfork(NULL, NULL, atfork_child);
 	on_exit(on_exit_cb, NULL);
 	pl_cpu_init();
+	pl_sig_init();
 	pl_dbg(PL_DBG_INIT, "tracing, families 0x%x, fd %d", pl_conf.fam,
 	       pl_fd);
 	__atomic_store_n(&pl_live, pl_conf.fam | PL_CONNECTED,

@@ -395,6 +395,21 @@ void pl_cpu_postfork_child(void);
 /* pl_cpu_report() : CTRACE_DEBUG=cpu: samples and the handler's cost */
 void pl_cpu_report(void);
 
+/*
+ * hook-signal.c: fatal signals.  pl_sig_init() installs the handler
+ * (constructor); pl_sig_fatal() says whether sig is one it holds, whose
+ * sigaction()/signal() calls cpu.c's hooks forward to pl_sig_action()
+ * and pl_sig_call() (the libc function that installs the handler).
+ */
+void pl_sig_init(void);
+int pl_sig_fatal(int sig);
+int pl_sig_action(int sig, const struct sigaction *act,
+		  struct sigaction *old);
+sighandler_t pl_sig_call(sighandler_t (*real)(int, sighandler_t), int sig,
+			 sighandler_t h);
+/* pl_sig_exec() : before an exec (0), after it failed (1) */
+void pl_sig_exec(int after);
+
 /* heap (hook-heap.c), modules (modules.c) */
 void pl_heap_postfork_child(void);
 /* pl_mod_send_all() : MODULES with every loaded object (after HELLO) */
@@ -419,6 +434,9 @@ void pl_emit_alloc(struct fmt_event *ev, uint64_t now);
 void pl_emit_free(struct fmt_event *ev, uint64_t now);
 void pl_emit_rw(struct fmt_event *ev, uint64_t now);
 void pl_flush_self(void);
+/* pl_lost_dying() : one event the dying thread cannot record (inside
+ * ctrace): counted in the thread table, which the collector reads */
+void pl_lost_dying(void);
 /* pl_flush_all() : flush every registered buffer, best effort; with
  * final, other threads' buffers stay closed afterwards */
 void pl_flush_all(int final);
