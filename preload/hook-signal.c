@@ -4,8 +4,9 @@
  *
  * For SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP and SIGSYS the
  * kernel holds our handler from start-up, and the program's disposition
- * lives in prog[]: sigaction(), signal(), sysv_signal(), bsd_signal()
- * and sigset() (cpu.c's hooks forward here) store the program's action
+ * is kept here (prog_get, prog_set): sigaction(), signal(),
+ * sysv_signal(), bsd_signal() and sigset() (cpu.c's hooks forward here)
+ * store the program's action
  * and install ours with the program's flags (SA_ONSTACK, SA_NODEFER,
  * SA_RESTART) and mask, so the kernel delivers on the stack and with the
  * mask the program asked for.  SA_RESETHAND is ours to emulate, so that
@@ -27,15 +28,14 @@
  *   core dump are the untraced ones.
  * - SIG_IGN for a sent signal: ignored, as the kernel would have.
  * Everything here is async-signal-safe: no malloc, no stdio, no lock
- * the interrupted code may hold (emit.c's registry lock is only taken
+ * the interrupted code may hold (view_lock is taken with every signal
+ * blocked; emit.c's registry lock is only taken
  * under the guard, which a fault inside ctrace leaves set: that thread's
  * events are then counted lost by the thread table, not sent).
  * Limits: a stack overflow without the program's sigaltstack kills as
  * untraced but unrecorded (our handler has no stack to run on); a
  * program that blocks the signal when it faults dies unrecorded, as the
- * kernel does not run handlers then.  Two threads changing one signal's
- * disposition at once, or a signal meanwhile, may see a torn prog[]
- * entry (no lock: the handler could not take it).
+ * kernel does not run handlers then.
  */
 #include <errno.h>
 #include <signal.h>
@@ -49,8 +49,53 @@
 
 #define NSIG_FATAL	65
 
-static struct sigaction prog[NSIG_FATAL];	/* the program's view */
 static unsigned char hooked[NSIG_FATAL];
+
+/*
+ * The program's view of each signal's action.  A fault in one thread
+ * may read it while another thread's sigaction() changes it, so it is
+ * never written in place: each change fills the next of NVIEW copies and
+ * then publishes a pointer to it.  A reader copying one view is safe
+ * until NVIEW - 1 more changes of that signal, far more than the few
+ * instructions of its copy.  Writers serialize on view_lock with every
+ * signal blocked, so a handler that calls sigaction() on the thread
+ * holding it cannot wait on itself.
+ */
+#define NVIEW	4
+static struct sigaction views[NSIG_FATAL][NVIEW];
+static struct sigaction *view[NSIG_FATAL];
+static unsigned char next_view[NSIG_FATAL];
+static int view_lock;
+
+/* prog_get() : the program's action for sig (SIG_DFL before any) */
+static struct sigaction prog_get(int sig)
+{
+	const struct sigaction *v = __atomic_load_n(&view[sig],
+						    __ATOMIC_ACQUIRE);
+	struct sigaction a;
+
+	if (v)
+		return *v;
+	memset(&a, 0, sizeof(a));
+	a.sa_handler = SIG_DFL;
+	return a;
+}
+
+static void prog_set(int sig, const struct sigaction *a)
+{
+	struct sigaction *v;
+	sigset_t all, old;
+
+	sigfillset(&all);
+	REAL(pthread_sigmask)(SIG_SETMASK, &all, &old);
+	while (__atomic_exchange_n(&view_lock, 1, __ATOMIC_ACQUIRE))
+		;
+	v = &views[sig][next_view[sig]++ % NVIEW];
+	*v = *a;
+	__atomic_store_n(&view[sig], v, __ATOMIC_RELEASE);
+	__atomic_store_n(&view_lock, 0, __ATOMIC_RELEASE);
+	REAL(pthread_sigmask)(SIG_SETMASK, &old, NULL);
+}
 
 static const int fatal_sigs[] = {
 	SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGSYS,
@@ -145,7 +190,7 @@ static void die(int sig, const siginfo_t *si)
 
 static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
-	struct sigaction a = prog[sig];
+	struct sigaction a = prog_get(sig);
 	int e = errno;
 
 	if (a.sa_handler == SIG_IGN && !forced(si))
@@ -160,8 +205,11 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 	}
 	record(sig, si, uc, FMT_SIG_HANDLER);
 	if (a.sa_flags & SA_RESETHAND) {
-		memset(&prog[sig], 0, sizeof(prog[sig]));
-		prog[sig].sa_handler = SIG_DFL;
+		struct sigaction dfl;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		prog_set(sig, &dfl);
 	}
 	errno = e;
 	if (a.sa_flags & SA_SIGINFO)
@@ -189,20 +237,20 @@ static int install(int sig, const struct sigaction *act)
  */
 static void store(int sig, const struct sigaction *act)
 {
-	struct sigaction rd;
+	struct sigaction rd, a = *act;
 	const int mine = SA_SIGINFO | SA_RESETHAND;
 
-	prog[sig] = *act;
-	if (REAL(sigaction)(sig, NULL, &rd))
-		return;
-	prog[sig].sa_mask = rd.sa_mask;
-	prog[sig].sa_flags = (rd.sa_flags & ~mine) | (act->sa_flags & mine);
+	if (!REAL(sigaction)(sig, NULL, &rd)) {
+		a.sa_mask = rd.sa_mask;
+		a.sa_flags = (rd.sa_flags & ~mine) | (act->sa_flags & mine);
+	}
+	prog_set(sig, &a);
 }
 
 int pl_sig_action(int sig, const struct sigaction *act,
 		  struct sigaction *old)
 {
-	struct sigaction prev = prog[sig];
+	struct sigaction prev = prog_get(sig);
 
 	if (act) {
 		if (install(sig, act))
@@ -230,7 +278,7 @@ static sighandler_t prog_handler(const struct sigaction *a)
 sighandler_t pl_sig_call(sighandler_t (*real)(int, sighandler_t), int sig,
 			 sighandler_t h)
 {
-	struct sigaction prev = prog[sig], now;
+	struct sigaction prev = prog_get(sig), now;
 	sighandler_t r = real(sig, h);
 
 	if (r == SIG_ERR)
@@ -238,7 +286,7 @@ sighandler_t pl_sig_call(sighandler_t (*real)(int, sighandler_t), int sig,
 	if (REAL(sigaction)(sig, NULL, &now) == 0 &&
 	    (void *)now.sa_sigaction != (void *)on_fatal) {
 		install(sig, &now);
-		prog[sig] = now;
+		prog_set(sig, &now);
 	}
 	if (r == SIG_HOLD)	/* sigset: it was blocked */
 		return r;
@@ -258,7 +306,7 @@ PL_EXPORT sighandler_t bsd_signal(int sig, sighandler_t h)
  */
 void pl_sig_exec(int after)
 {
-	struct sigaction ign;
+	struct sigaction ign, a;
 	unsigned i;
 	int sig;
 
@@ -266,10 +314,13 @@ void pl_sig_exec(int after)
 	ign.sa_handler = SIG_IGN;
 	for (i = 0; i < sizeof(fatal_sigs) / sizeof(fatal_sigs[0]); i++) {
 		sig = fatal_sigs[i];
-		if (!pl_sig_fatal(sig) || prog[sig].sa_handler != SIG_IGN)
+		if (!pl_sig_fatal(sig))
+			continue;
+		a = prog_get(sig);
+		if (a.sa_handler != SIG_IGN)
 			continue;
 		if (after)
-			install(sig, &prog[sig]);
+			install(sig, &a);
 		else
 			REAL(sigaction)(sig, &ign, NULL);
 	}
@@ -286,7 +337,7 @@ void pl_sig_init(void)
 		sig = fatal_sigs[i];
 		if (REAL(sigaction)(sig, NULL, &old) || install(sig, &old))
 			continue;
-		prog[sig] = old;
+		prog_set(sig, &old);
 		__atomic_store_n(&hooked[sig], 1, __ATOMIC_RELEASE);
 	}
 }
