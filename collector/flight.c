@@ -16,7 +16,7 @@
  *         its last events.
  *
  * A snapshot is a new trace file: header (start = the window's start),
- * the three stores in that order, a SNAPSHOT record, END.  The window
+ * a SNAPSHOT record, the three stores in that order, END.  The window
  * starts where the oldest chunk the ring kept started: every event
  * evicted reached us before that, so nothing after the start is
  * missing; events of the window's first batches may be older than the
@@ -281,11 +281,7 @@ static int put_snapshot(int fd, const struct col_snap *req)
 	w = fmt_writer_open(fd, &h, &err);
 	if (!w)
 		return err;
-	err = put_store(w, &defs, &nev, &nlost);
-	if (!err)
-		err = put_store(w, &ring, &nev, &nlost);
-	if (!err)
-		err = put_store(w, &ends, &nev, &nlost);
+	/* first: a reader knows the window before it reads an event */
 	sn.ts = now;
 	sn.start = window_start;
 	sn.end = now;
@@ -296,8 +292,14 @@ static int put_snapshot(int fd, const struct col_snap *req)
 	sn.reason = req->reason;
 	sn.reason_len = req->reason_len;
 	fmt_put_snapshot(&b, &sn);
+	err = fmt_buf_failed(&b) ? FMT_ENOMEM :
+	      fmt_writer_record(w, FMT_REC_SNAPSHOT, b.p, b.len);
 	if (!err)
-		err = fmt_writer_record(w, FMT_REC_SNAPSHOT, b.p, b.len);
+		err = put_store(w, &defs, &nev, &nlost);
+	if (!err)
+		err = put_store(w, &ring, &nev, &nlost);
+	if (!err)
+		err = put_store(w, &ends, &nev, &nlost);
 	fmt_buf_reset(&b);
 	fmt_put_end(&b, &(struct fmt_end){ now, nev, nlost, nprocesses });
 	if (!err)
