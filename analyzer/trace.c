@@ -189,6 +189,9 @@ int ana_thread_known_at(const struct ana_thread *th, uint64_t ts)
 
 static void see_ts(struct ana_trace *t, uint64_t ts)
 {
+	/* a snapshot's process began before its window: known from there */
+	if (t->is_snap && ts < t->snap.start)
+		ts = t->snap.start;
 	if (!t->st.have_ts) {
 		t->st.first_ts = t->st.last_ts = ts;
 		t->st.have_ts = 1;

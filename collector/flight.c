@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,14 @@ void col_flight_init(uint64_t size, uint64_t age_ns, const char *out_path)
 
 	ring_max = size;
 	age_max = age_ns;
+	/*
+	 * Chunks are freed oldest first while newer ones stay: from the
+	 * heap, that leaves holes the next chunks do not fit, and the
+	 * collector's RSS creeps past the ring's size.  Mapped each on
+	 * its own (a fixed threshold: glibc's dynamic one rises past
+	 * chunk sizes at the first free), each free returns its pages.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	if (!slash)
 		snap_dir = xstrdup(".");
 	else if (slash == out_path)
