@@ -72,6 +72,7 @@ int col_flight_on(void)
 void col_flight_init(uint64_t size, uint64_t age_ns, const char *out_path)
 {
 	const char *slash = strrchr(out_path, '/');
+	char *dir;
 
 	ring_max = size;
 	age_max = age_ns;
@@ -84,13 +85,20 @@ void col_flight_init(uint64_t size, uint64_t age_ns, const char *out_path)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
 	if (!slash)
-		snap_dir = xstrdup(".");
+		dir = xstrdup(".");
 	else if (slash == out_path)
-		snap_dir = xstrdup("/");
+		dir = xstrdup("/");
 	else
-		snap_dir = strndup(out_path, slash - out_path);
-	if (!snap_dir)
+		dir = strndup(out_path, slash - out_path);
+	if (!dir)
 		die(EXIT_FAIL, "out of memory");
+	/* absolute: `ctrace snapshot` prints it, from anywhere; and a
+	 * directory that is not there fails now, not at the snapshot */
+	snap_dir = realpath(dir, NULL);
+	if (!snap_dir)
+		die(EXIT_OUTPUT, "cannot write snapshots into %s: %s", dir,
+		    strerror(errno));
+	free(dir);
 }
 
 void col_flight_start(uint64_t mono, uint64_t real)

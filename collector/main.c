@@ -5,6 +5,8 @@
  *            exit with the command's status
  *   collect  a long-running collector for whatever connects (a test run)
  *   serve    the private collector the preload starts by itself
+ *   snapshot ask a flight-mode collector (--flight) for a snapshot:
+ *            not a collector, a client of one's socket
  */
 #include <errno.h>
 #include <fcntl.h>

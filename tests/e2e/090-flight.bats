@@ -49,6 +49,10 @@ wait_file() {
 	grep " mutex_block " dump.txt >wait.txt
 	assert_equal "$(wc -l <wait.txt)" 1
 	assert_equal "$(field "$(cat wait.txt)" holder)" "$holder"
+	# the holder waited for its turn since before the window: blocked
+	# from the window's start, not before it
+	run awk -v h="$holder" '$3 == h && $4 == "sem_wait" { print $1 }' dump.txt
+	assert_output "0.000000000"
 	# the first requests were evicted: no event older than the window
 	run grep -c ' task_begin id=1 ' dump.txt
 	assert_output 0
@@ -154,4 +158,8 @@ wait_file() {
 	assert_output --partial "bad value '12X' for --flight"
 	run "$CTRACE" record --flight=1M,0 -- true
 	assert_failure 2
+	# the snapshots' directory must be there from the start
+	run "$CTRACE" record --flight -o "$T/nodir/x.trace" -- true
+	assert_failure 6
+	assert_output "ctrace: cannot write snapshots into $T/nodir: No such file or directory"
 }
