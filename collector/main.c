@@ -29,8 +29,9 @@
 #include "version.h"
 
 static const char usage_text[] =
-"usage: ctrace-collector record [-o <file>] [-q] [<flight>] [--] <command> [<arg>...]\n"
-"   or: ctrace-collector collect [-o <file>] [-s <socket>] [--daemon] [-q] [<flight>]\n"
+"usage: ctrace-collector record [-o <file>] [-q] [--flight] [--] <command> ...\n"
+"   or: ctrace-collector collect [-o <file>] [-s <socket>] [--daemon] [-q]\n"
+"                                [--flight]\n"
 "   or: ctrace-collector serve --listen-fd <n> [-o <file>]\n"
 "   or: ctrace-collector snapshot [-s <socket>] [-o <file>] [-r <reason>]\n"
 "\n"
