@@ -130,8 +130,12 @@ static void show_integrity(struct ana_trace *t)
 		       "not know (passed by the file's schema)\n",
 		       st->skipped_events, plural(st->skipped_events, "s"));
 	printf("records:");
-	for (i = 1; i < FMT_REC_MAX; i++)
+	for (i = 1; i < FMT_REC_MAX; i++) {
+		/* only a snapshot has one: other traces read as before */
+		if (i == FMT_REC_SNAPSHOT && !st->records[i])
+			continue;
 		printf(" %s %" PRIu64 ",", fmt_record_name(i), st->records[i]);
+	}
 	printf(" unknown (skipped) %" PRIu64 "\n", st->unknown_records);
 }
 

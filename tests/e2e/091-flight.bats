@@ -163,3 +163,29 @@ wait_file() {
 	assert_failure 6
 	assert_output "ctrace: cannot write snapshots into $T/nodir: No such file or directory"
 }
+
+@test "--flight=SIZE,SECONDS: what is older than SECONDS is evicted" {
+	eval "$("$CTRACE" collect --daemon --flight=64M,2 -o "$T/c.trace" \
+		-s "$T/sock")"
+	"$FIX/mutex8"
+	# long past the bound: the first run's chunk is sealed and evicted
+	# by the 1 s timer; the second run is well inside it
+	sleep 5
+	"$FIX/condpingpong" >/dev/null
+	run "$CTRACE" snapshot -s "$T/sock"
+	assert_success
+	snap=$output
+	stop_daemon
+	run "$CTRACE" info "$snap"
+	assert_line --regexp '^  before the window: unknown; [1-9][0-9]* events evicted \([1-9][0-9]* chunks?\)$'
+	"$CTRACE" dump "$snap" >dump.txt
+	# both processes are named (definitions are never evicted), but
+	# only the second one's events are in the window
+	m=$(awk '$4 == "process" && /mutex8/ { print $2 }' dump.txt)
+	c=$(awk '$4 == "process" && /condpingpong/ { print $2 }' dump.txt)
+	[ -n "$m" ] && [ -n "$c" ]
+	run awk -v p="$m" '$2 == p && $4 != "process" && $4 != "process_end"' dump.txt
+	assert_output ""
+	run awk -v p="$c" '$2 == p && $4 == "thread_create"' dump.txt
+	assert_equal "${#lines[@]}" 1
+}
