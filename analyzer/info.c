@@ -57,6 +57,32 @@ static void quoted(const char *s, size_t len)
 
 /* ---- header and integrity ---- */
 
+/* a flight-mode snapshot: which window, why, what came before it */
+static void show_snapshot(struct ana_trace *t)
+{
+	const struct fmt_snapshot *sn = &t->snap;
+	const char *by = fmt_snap_trigger_name(sn->trigger);
+
+	printf("snapshot: window from ");
+	secs(ana_rel_ts(t, sn->start));
+	printf(" to ");
+	secs(ana_rel_ts(t, sn->end));
+	printf(" (");
+	secs((int64_t)(sn->end - sn->start));
+	printf(" s), by %s", by ? by : "unknown");
+	if (sn->pid)
+		printf(" (pid %" PRIu64 ")", sn->pid);
+	printf(", reason \"%s\"\n", sn->reason);
+	printf("  before the window: unknown; %" PRIu64 " event%s evicted "
+	       "(%" PRIu64 " chunk%s)\n", sn->evicted_events,
+	       plural(sn->evicted_events, "s"), sn->evicted_chunks,
+	       plural(sn->evicted_chunks, "s"));
+	if (t->st.before_window)
+		printf("  %" PRIu64 " event%s of its first batches ended "
+		       "before the window: not shown\n", t->st.before_window,
+		       plural(t->st.before_window, "s"));
+}
+
 static void show_header(struct ana_trace *t)
 {
 	const struct fmt_file_header *h = &t->h;
@@ -79,6 +105,8 @@ static void show_header(struct ana_trace *t)
 	} else {
 		printf(" s (no timestamps)\n");
 	}
+	if (t->is_snap)
+		show_snapshot(t);
 }
 
 static void show_integrity(struct ana_trace *t)
@@ -105,8 +133,12 @@ static void show_integrity(struct ana_trace *t)
 		       "not know (passed by the file's schema)\n",
 		       st->skipped_events, plural(st->skipped_events, "s"));
 	printf("records:");
-	for (i = 1; i < FMT_REC_MAX; i++)
+	for (i = 1; i < FMT_REC_MAX; i++) {
+		/* only a snapshot has one: other traces read as before */
+		if (i == FMT_REC_SNAPSHOT && !st->records[i])
+			continue;
 		printf(" %s %" PRIu64 ",", fmt_record_name(i), st->records[i]);
+	}
 	printf(" unknown (skipped) %" PRIu64 "\n", st->unknown_records);
 }
 
@@ -428,7 +460,8 @@ static void show_end(struct ana_trace *t)
 	       " process%s\n", e->nevents, plural(e->nevents, "s"), e->nlost,
 	       e->nprocesses, plural(e->nprocesses, "es"));
 	/* the writer counted the events this reader skipped too */
-	if (e->nevents == t->st.events + t->st.skipped_events &&
+	if (e->nevents == t->st.events + t->st.skipped_events +
+			  t->st.before_window &&
 	    e->nlost == t->st.lost &&
 	    e->nprocesses == procs) {
 		printf("  matches what was read\n");

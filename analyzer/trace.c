@@ -189,6 +189,9 @@ int ana_thread_known_at(const struct ana_thread *th, uint64_t ts)
 
 static void see_ts(struct ana_trace *t, uint64_t ts)
 {
+	/* a snapshot's process began before its window: known from there */
+	if (t->is_snap && ts < t->snap.start)
+		ts = t->snap.start;
 	if (!t->st.have_ts) {
 		t->st.first_ts = t->st.last_ts = ts;
 		t->st.have_ts = 1;
@@ -510,6 +513,47 @@ static void account(struct ana_trace *t, struct ana_proc *p,
 	}
 }
 
+static int rec_snapshot(struct ana_trace *t, const struct fmt_record *rec)
+{
+	struct fmt_snapshot sn;
+
+	if (fmt_parse_snapshot(rec, &sn))
+		return -1;
+	if (t->is_snap)
+		return 0;	/* the first one says what the file is */
+	t->is_snap = 1;
+	t->snap = sn;
+	t->snap_reason = xmalloc(sn.reason_len + 1);
+	memcpy(t->snap_reason, sn.reason, sn.reason_len);
+	t->snap_reason[sn.reason_len] = 0;
+	t->snap.reason = t->snap_reason;
+	return 0;
+}
+
+/*
+ * A snapshot knows nothing before its window's start: an event of its
+ * first batches that ended before it is dropped (counted), and a call
+ * that started before it and returned inside is blocked from the start
+ * (its wake_dt counts back from the return, so it stands).  1: drop.
+ */
+static int clip_to_window(struct ana_trace *t, struct fmt_event *ev)
+{
+	const struct fmt_event_info *in = fmt_event_info(ev->type);
+	uint64_t start = t->snap.start, end;
+
+	if (!t->is_snap || ev->ts >= start)
+		return 0;
+	end = in && in->nfields && in->kinds[0] == 'd' ? ev->ts + ev->f[0] :
+	      ev->ts;
+	if (end <= start) {
+		t->st.before_window++;
+		return 1;
+	}
+	ev->f[0] = end - start;
+	ev->ts = start;
+	return 0;
+}
+
 static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 		      const struct ana_ops *ops)
 {
@@ -549,6 +593,8 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 				   fmt_strerror(err));
 			return 0;
 		}
+		if (clip_to_window(t, &ev))
+			continue;
 		if (!th) {
 			/* by image: an exec'ed pid's old image may still be
 			 * flushing after the new one's PROCESS record */
@@ -615,6 +661,9 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
 		break;
 	case FMT_REC_SCHEMA:
 		err = rec_schema(t, rec);
+		break;
+	case FMT_REC_SNAPSHOT:
+		err = rec_snapshot(t, rec);
 		break;
 	}
 	if (err)
@@ -758,6 +807,7 @@ void ana_trace_close(struct ana_trace *t)
 	for (i = 0; i < t->nprocs; i++)
 		free_proc(t->procs[i]);
 	free(t->procs);
+	free(t->snap_reason);
 	for (i = 0; i < t->nuntraced; i++)
 		free(t->untraced[i].path);
 	free(t->untraced);

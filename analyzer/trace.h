@@ -120,6 +120,8 @@ struct ana_stats {
 	uint64_t undefined_refs;	/* stack/string ids no record defined */
 	uint64_t skipped_events;	/* of codes this reader does not know,
 					 * passed by the file's SCHEMA */
+	uint64_t before_window;		/* a snapshot's events that ended
+					 * before its window: unknown time */
 };
 
 struct ana_trace;
@@ -160,6 +162,11 @@ struct ana_trace {
 	uint32_t chunk_records;		/* records read in the current chunk */
 	void *data;			/* for the analysis */
 	struct ana_syms *syms;		/* MODULE, SYMBOL records: symbols.c */
+	/* a SNAPSHOT record (first in the file): before snap.start is
+	 * unknown; snap.reason points at snap_reason */
+	int is_snap;
+	struct fmt_snapshot snap;
+	char *snap_reason;
 };
 
 /*

@@ -8,6 +8,7 @@
  * it carried can be counted) and costs the rest of the trace nothing.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -389,6 +390,80 @@ static int on_modules(struct col_client *c, const uint8_t *pl, size_t n)
 	return 0;
 }
 
+/* ---- SNAPSHOT ---- */
+
+/* copied out: a snapshot's path must end in a NUL */
+static char *str_of(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+/* ctrace_snapshot() in the program: its events before it were read */
+static int on_snapshot(struct col_client *c, const uint8_t *pl, size_t n)
+{
+	struct fmt_msg_snapshot m;
+	struct col_snap req;
+	char *path;
+	int err;
+
+	if (fmt_msg_parse_snapshot(pl, n, &m))
+		return -1;
+	/* without flight mode the call is a no-op, as without us */
+	if (!col_flight_on())
+		return 0;
+	req = (struct col_snap){ FMT_SNAP_PROGRAM, client_pid(c), m.reason,
+				 m.reason_len, NULL };
+	if (!col_flight_snapshot(&req, &path, &err))
+		free(path);
+	return 0;
+}
+
+/* `ctrace snapshot`: a connection of its own, answered, then closed */
+static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
+			   size_t n)
+{
+	static uint8_t out[FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX +
+			   FMT_MAX_STR + 256];
+	struct fmt_msg_snapshot_done d = { 0, "", 0 };
+	struct fmt_msg_snapshot m;
+	struct col_snap req;
+	char *path = NULL, *want, text[FMT_MAX_STR + 128];
+	int err;
+	size_t len;
+
+	if (fmt_msg_parse_snapshot(pl, n, &m))
+		return -1;
+	want = str_of(m.path, m.path_len);
+	req = (struct col_snap){ FMT_SNAP_COMMAND, 0, m.reason, m.reason_len,
+				 want };
+	if (!col_flight_on()) {
+		d.err = EINVAL;
+		snprintf(text, sizeof(text), "the collector is not in flight "
+			 "mode (--flight)");
+	} else if (col_flight_snapshot(&req, &path, &err)) {
+		d.err = err > 0 && err < 4096 ? err : EIO;
+		snprintf(text, sizeof(text), "cannot write the snapshot: %s",
+			 strerror(err));
+	} else {
+		snprintf(text, sizeof(text), "%s", path);
+	}
+	d.text = text;
+	d.len = strlen(text);
+	len = fmt_msg_put_snapshot_done(out, &d);
+	/* it waits for this answer: a full socket is its loss alone */
+	if (send(c->fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		warn_msg("cannot answer a snapshot request: %s",
+			 strerror(errno));
+	free(path);
+	free(want);
+	client_close(c);
+	return 0;
+}
+
 static int handle(struct col_client *c, uint32_t n, pid_t sender,
 		  int *tabfd)
 {
@@ -400,6 +475,8 @@ static int handle(struct col_client *c, uint32_t n, pid_t sender,
 	n = h.len;
 	if (h.type == FMT_MSG_HELLO)
 		return on_hello(c, pl, n, sender, tabfd);
+	if (h.type == FMT_MSG_SNAPSHOT && !c->img && !c->hello)
+		return on_snapshot_ctl(c, pl, n);
 	if (!c->img)
 		return -1;
 	/* whatever follows an EXEC says the exec failed */
@@ -417,6 +494,8 @@ static int handle(struct col_client *c, uint32_t n, pid_t sender,
 		return on_untraced(c, pl, n, sender);
 	case FMT_MSG_EXEC:
 		return on_exec(c, pl, n);
+	case FMT_MSG_SNAPSHOT:
+		return on_snapshot(c, pl, n);
 	}
 	return -1;
 }

@@ -20,7 +20,8 @@
  *   layer 5  symbols.c untraced.c    names of addresses; missing ones
  *   layer 6  intern.c                stack and string tables
  *   layer 7  writer.c                the trace file, records, totals
- *   layer 8  base.c                  col, the clock, the epoll set
+ *   layer 8  flight.c                flight mode: the ring, snapshots
+ *   layer 9  base.c                  col, the clock, the epoll set
  *
  * Each layer may call any layer below it; nothing calls up:
  *
@@ -38,6 +39,8 @@
  *          v          col_intern_namer()
  *        writer.c
  *          v
+ *        flight.c  <- snapshots asked for by loop.c (SIGUSR2),
+ *          v          client.c (SNAPSHOT), proc.c (a crash)
  *        base.c
  *
  * What a lower layer must tell an upper one, it returns or queues, and
@@ -62,7 +65,7 @@
 
 /* ---- base.c: the shared state, the clock, the epoll set ---- */
 
-enum col_mode { COL_RECORD, COL_COLLECT, COL_SERVE };
+enum col_mode { COL_RECORD, COL_COLLECT, COL_SERVE, COL_SNAPSHOT };
 
 /* what an epoll registration points at: the first member of its owner */
 enum col_kind { COL_W_LISTEN, COL_W_SIGNAL, COL_W_TIMER, COL_W_CLIENT,
@@ -86,6 +89,8 @@ struct col_state {
 	int ever_client;	/* client.c: one connection was accepted */
 	int nlive;		/* proc.c: processes not yet seen to exit */
 	int stop;		/* loop.c: a signal asked to finish now */
+	int snap_on_crash;	/* main.c: --snapshot-on-crash */
+	unsigned nsnapshots;	/* flight.c: snapshots written */
 };
 
 extern struct col_state col;
@@ -349,7 +354,39 @@ void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
 		    uint64_t reason);
 /* col_writer_tick() : the 1 s timer, SIGUSR1: the current chunk to disk */
 void col_writer_tick(void);
-/* END (if clean), flush, fsync, close: 0, or -1 if anything failed */
+/* END (if clean), flush, fsync, close: 0, or -1 if anything failed;
+ * flight mode: nothing was written, nothing is */
 int col_writer_finish(int clean);
+
+/* ---- flight.c ---- */
+/* what asks for a snapshot */
+struct col_snap {
+	unsigned trigger;	/* FMT_SNAP_* */
+	pid_t pid;		/* the process that asked or crashed, or 0 */
+	const char *reason;	/* not NUL-terminated */
+	size_t reason_len;
+	const char *path;	/* NULL or "": named by time and reason */
+};
+
+/* col_flight_init() : main.c: flight mode with a ring of size bytes,
+ * chunks older than age_ns (0: no bound) evicted; snapshots go into
+ * out_path's directory */
+void col_flight_init(uint64_t size, uint64_t age_ns, const char *out_path);
+int col_flight_on(void);
+/* col_flight_start() : the clocks at start (col_writer_start) */
+void col_flight_start(uint64_t start_mono, uint64_t start_real);
+/* col_flight_record() : col_write() in flight mode: into its store */
+void col_flight_record(unsigned type, const struct fmt_buf *payload);
+/* col_flight_tick() : the 1 s timer: seal the ring's chunk, evict */
+void col_flight_tick(void);
+/*
+ * col_flight_snapshot() : write a snapshot of the window (flight.c's top
+ * comment) into a new file: 0 and *path (malloc'ed), or -1 and *err, an
+ * errno (EINVAL: not in flight mode).  The recording goes on.
+ */
+int col_flight_snapshot(const struct col_snap *req, char **path, int *err);
+/* the ring's compressed bytes; events evicted so far */
+uint64_t col_flight_bytes(void);
+uint64_t col_flight_evicted(void);
 
 #endif

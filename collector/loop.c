@@ -17,9 +17,12 @@
  * SIGINT and SIGQUIT only when sent by kill() (a terminal's ^C reaches the
  * command's process group by itself); it survives them and ends with the
  * command.  Once the command is gone, those signals stop the collector.
+ * In flight mode SIGUSR2 is the collector's own: a snapshot (flight.c),
+ * never forwarded.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include "col.h"
+#include "file.h"
 #include "log.h"
 
 #define SERVE_IDLE_TICKS 30	/* serve: give up if nobody connects */
@@ -81,6 +85,17 @@ static void reap(void)
 		exited(p);
 }
 
+/* SIGUSR2 in flight mode */
+static void snapshot_signal(void)
+{
+	struct col_snap req = { FMT_SNAP_SIGNAL, 0, "", 0, NULL };
+	char *path;
+	int err;
+
+	if (!col_flight_snapshot(&req, &path, &err))
+		free(path);
+}
+
 static void record_signal(const struct signalfd_siginfo *si)
 {
 	int sig = si->ssi_signo;
@@ -103,6 +118,8 @@ static void on_signal(void)
 	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
 			reap();
+		else if (si.ssi_signo == SIGUSR2 && col_flight_on())
+			snapshot_signal();	/* not the command's */
 		else if (col.mode == COL_RECORD)
 			record_signal(&si);
 		else if (si.ssi_signo == SIGUSR1)

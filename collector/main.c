@@ -5,6 +5,8 @@
  *            exit with the command's status
  *   collect  a long-running collector for whatever connects (a test run)
  *   serve    the private collector the preload starts by itself
+ *   snapshot ask a flight-mode collector (--flight) for a snapshot:
+ *            not a collector, a client of one's socket
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,22 +17,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "col.h"
+#include "file.h"
 #include "log.h"
 #include "version.h"
 
 static const char usage_text[] =
-"usage: ctrace-collector record [-o <file>] [-q] [--] <command> [<arg>...]\n"
+"usage: ctrace-collector record [-o <file>] [-q] [--flight] [--] <command> ...\n"
 "   or: ctrace-collector collect [-o <file>] [-s <socket>] [--daemon] [-q]\n"
+"                                [--flight]\n"
 "   or: ctrace-collector serve --listen-fd <n> [-o <file>]\n"
+"   or: ctrace-collector snapshot [-s <socket>] [-o <file>] [-r <reason>]\n"
 "\n"
 "    -o, --output <file>   trace file (default: $CTRACE_OUT, else ctrace.out)\n"
 "    -q, --quiet           no summary line at the end\n"
 "    -s, --socket <path>   collect: listen at <path> (its dir must exist)\n"
+"    --flight=<size>[,<s>] keep only the last <size> (K, M, G) of events,\n"
+"                          <s> seconds at most; write snapshots on demand\n"
+"    --snapshot-on-crash   flight: a snapshot when a process dies of a\n"
+"                          fatal signal\n"
 "    --daemon              collect: go to the background after printing\n"
 "    --listen-fd <n>       serve: the socket already listens on fd <n>\n";
 
@@ -42,7 +53,12 @@ static const char record_usage[] =
 "Trace <command> and everything it forks and execs; exit with its status.\n"
 "\n"
 "    -o, --output <file>   trace file (default: $CTRACE_OUT, else ctrace.out)\n"
-"    -q, --quiet           no summary line at the end\n";
+"    -q, --quiet           no summary line at the end\n"
+"    --flight=<size>[,<s>] keep only the last <size> (K, M, G; default 64M)\n"
+"                          of events in memory, <s> seconds at most; write\n"
+"                          snapshots (ctrace snapshot, SIGUSR2) beside -o\n"
+"    --snapshot-on-crash   with --flight: a snapshot when a traced process\n"
+"                          dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL\n";
 
 static const char collect_usage[] =
 "usage: ctrace collect [-o <file>] [-s <socket>] [--daemon] [-q]\n"
@@ -52,7 +68,22 @@ static const char collect_usage[] =
 "    -o, --output <file>   trace file (default: $CTRACE_OUT, else ctrace.out)\n"
 "    -q, --quiet           no summary line at the end\n"
 "    -s, --socket <path>   listen at <path> (its directory must exist)\n"
-"    --daemon              go to the background after printing\n";
+"    --daemon              go to the background after printing\n"
+"    --flight=<size>[,<s>] keep only the last <size> (K, M, G; default 64M)\n"
+"                          of events in memory, <s> seconds at most; write\n"
+"                          snapshots (ctrace snapshot, SIGUSR2) beside -o\n"
+"    --snapshot-on-crash   with --flight: a snapshot when a traced process\n"
+"                          dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL\n";
+
+static const char snapshot_usage[] =
+"usage: ctrace snapshot [-s <socket>] [-o <file>] [-r <reason>]\n"
+"\n"
+"Ask a flight-mode collector for a snapshot; print the file it wrote.\n"
+"\n"
+"    -s, --socket <path>   the collector's socket (default: $CTRACE_SOCKET)\n"
+"    -o, --output <file>   the snapshot's file (default: named by the\n"
+"                          collector, by time and reason, beside its -o)\n"
+"    -r, --reason <text>   why, in the file's name and the snapshot\n";
 
 struct opts {
 	const char *out;
@@ -60,6 +91,8 @@ struct opts {
 	int daemon;
 	int listen_fd;
 	int out_default;	/* neither -o nor CTRACE_OUT chose it */
+	const char *flight;	/* --flight's value, "" for the default */
+	const char *reason;	/* snapshot: -r */
 	char **cmd;		/* record: the command and its arguments */
 };
 
@@ -69,7 +102,8 @@ static sigset_t orig_mask;
 static void __attribute__((noreturn)) usage(void)
 {
 	fputs(col.mode == COL_RECORD ? record_usage :
-	      col.mode == COL_COLLECT ? collect_usage : usage_text, stdout);
+	      col.mode == COL_COLLECT ? collect_usage :
+	      col.mode == COL_SNAPSHOT ? snapshot_usage : usage_text, stdout);
 	exit(EXIT_OK);
 }
 
@@ -93,6 +127,9 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "socket", required_argument, NULL, 's' },
 		{ "daemon", no_argument, NULL, 'D' },
 		{ "listen-fd", required_argument, NULL, 'L' },
+		{ "flight", optional_argument, NULL, 'F' },
+		{ "snapshot-on-crash", no_argument, NULL, 'C' },
+		{ "reason", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -102,13 +139,16 @@ static void parse(int argc, char **argv, struct opts *o)
 	opterr = 0;
 	optind = 1;
 	/* "+": the command's own options are not ours */
-	while ((c = getopt_long(argc, argv, "+:o:qs:h", longs, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:o:qs:r:h", longs, NULL)) != -1) {
 		switch (c) {
 		case 'o': o->out = optarg; break;
 		case 'q': col.quiet = 1; break;
 		case 's': o->sock = optarg; break;
 		case 'D': o->daemon = 1; break;
 		case 'L': o->listen_fd = parse_fd(optarg); break;
+		case 'F': o->flight = optarg ? optarg : ""; break;
+		case 'C': col.snap_on_crash = 1; break;
+		case 'r': o->reason = optarg; break;
 		case 'h': usage();
 		case ':':
 			die(EXIT_USAGE, "%s: option '%s' needs a value", mode,
@@ -118,6 +158,20 @@ static void parse(int argc, char **argv, struct opts *o)
 			    argv[optind - 1]);
 		}
 		/* each option belongs to one mode */
+		if (c == 's' && col.mode == COL_SNAPSHOT)
+			continue;
+		if (c == 'r' && col.mode != COL_SNAPSHOT)
+			die(EXIT_USAGE, "%s: option '--reason' is for snapshot "
+			    "only", mode);
+		if ((c == 'F' || c == 'C') && col.mode != COL_RECORD &&
+		    col.mode != COL_COLLECT)
+			die(EXIT_USAGE, "%s: option '%s' is for record and "
+			    "collect only", mode, c == 'F' ? "--flight" :
+			    "--snapshot-on-crash");
+		if (col.mode == COL_SNAPSHOT && c != 'o' && c != 's' &&
+		    c != 'r')
+			die(EXIT_USAGE, "snapshot: unknown option '%s'",
+			    argv[optind - 1]);
 		if ((c == 's' || c == 'D') && col.mode != COL_COLLECT)
 			die(EXIT_USAGE, "%s: option '%s' is for collect only",
 			    mode, c == 's' ? "--socket" : "--daemon");
@@ -137,12 +191,48 @@ static void parse(int argc, char **argv, struct opts *o)
 	}
 	if (col.mode == COL_SERVE && o->listen_fd < 0)
 		die(EXIT_USAGE, "serve: --listen-fd is required");
+	if (col.snap_on_crash && !o->flight)
+		die(EXIT_USAGE, "%s: --snapshot-on-crash needs --flight", mode);
+	if (col.mode == COL_SNAPSHOT)
+		return;
 	if (!o->out)
 		o->out = getenv("CTRACE_OUT");
 	if (!o->out || !*o->out) {
 		o->out = "ctrace.out";
 		o->out_default = 1;
 	}
+}
+
+/* SIZE[,SECONDS]: K, M, G are powers of 1024 */
+static void parse_flight(const char *s, uint64_t *size, uint64_t *age)
+{
+	unsigned long long v = 64ull << 20, sec = 0;
+	char *end = (char *)s;
+
+	errno = 0;
+	if (*s && *s != ',') {
+		v = strtoull(s, &end, 10);
+		if (end == s || errno)
+			goto bad;
+		switch (*end) {
+		case 'K': case 'k': v <<= 10; end++; break;
+		case 'M': case 'm': v <<= 20; end++; break;
+		case 'G': case 'g': v <<= 30; end++; break;
+		}
+	}
+	if (*end == ',') {
+		s = end + 1;
+		sec = strtoull(s, &end, 10);
+		if (end == s || errno || !sec || sec > 1000000000ull)
+			goto bad;
+	}
+	if (*end || !v || v > (64ull << 30))
+		goto bad;
+	*size = v;
+	*age = sec * 1000000000ull;
+	return;
+bad:
+	die(EXIT_USAGE, "bad value '%s' for --flight (SIZE[,SECONDS])", s);
 }
 
 /* CTRACE_LIB (set by the front end), else <our dir>/../lib/libctrace.so */
@@ -350,6 +440,8 @@ static int mode_of(const char *s)
 		return COL_COLLECT;
 	if (!strcmp(s, "serve"))
 		return COL_SERVE;
+	if (!strcmp(s, "snapshot"))
+		return COL_SNAPSHOT;
 	if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
 		fputs(usage_text, stdout);
 		exit(EXIT_OK);
@@ -410,6 +502,9 @@ static void open_output(struct opts *o)
 	const char *debug = getenv("CTRACE_DEBUG");
 	char *alt;
 
+	/* flight mode: -o names only the directory of the snapshots */
+	if (col_flight_on())
+		return;
 	if (col_writer_open(o->out) == 0)
 		return;
 	e = errno;
@@ -444,6 +539,69 @@ static void print_summary(void)
 	fputc('\n', stderr);
 }
 
+static void print_flight_summary(void)
+{
+	fprintf(stderr, "ctrace: flight: %llu event%s seen, %llu evicted, "
+		"%llu snapshot%s written\n",
+		(unsigned long long)col_counts.nevents,
+		plural(col_counts.nevents, "s"),
+		(unsigned long long)col_flight_evicted(),
+		(unsigned long long)col.nsnapshots,
+		plural(col.nsnapshots, "s"));
+}
+
+/* ---- snapshot: ask a collector ---- */
+
+static int ask_snapshot(const struct opts *o)
+{
+	static uint8_t m[FMT_WIRE_MAX_MSG];
+	const char *sock = o->sock ? o->sock : getenv("CTRACE_SOCKET");
+	const char *why = o->reason ? o->reason : "";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct fmt_msg_snapshot req = { why, o->out ? o->out : "",
+					strlen(why), 0 };
+	struct fmt_msg_snapshot_done d;
+	struct fmt_msg_hdr h;
+	char abs[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (!sock || !*sock)
+		die(EXIT_USAGE, "snapshot: no socket (-s, or $CTRACE_SOCKET)");
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		die(EXIT_USAGE, "snapshot: socket path too long: %s", sock);
+	/* the collector's directory may not be ours: an absolute path */
+	if (o->out && o->out[0] != '/' && getcwd(abs, sizeof(abs) - 1) &&
+	    strlen(abs) + strlen(o->out) + 2 < sizeof(abs)) {
+		strcat(strcat(abs, "/"), o->out);
+		req.path = abs;
+	}
+	req.path_len = strlen(req.path);
+	if (req.reason_len > FMT_MAX_STR || req.path_len > FMT_MAX_STR)
+		die(EXIT_USAGE, "snapshot: reason or path too long");
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		die(EXIT_SOCKET, "cannot connect to %s: %s", sock,
+		    strerror(errno));
+	n = fmt_msg_put_snapshot(m, &req);
+	if (send(fd, m, n, MSG_NOSIGNAL) != n)
+		die(EXIT_SOCKET, "cannot send to %s: %s", sock,
+		    strerror(errno));
+	do
+		n = recv(fd, m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 || fmt_msg_get_hdr(m, n, &h) ||
+	    h.type != FMT_MSG_SNAPSHOT_DONE ||
+	    fmt_msg_parse_snapshot_done(m + FMT_WIRE_HDR_SIZE, h.len, &d))
+		die(EXIT_SOCKET, "no answer from the collector at %s", sock);
+	close(fd);
+	if (d.err)
+		die(EXIT_FAIL, "snapshot: %.*s", (int)d.len, d.text);
+	printf("%.*s\n", (int)d.len, d.text);
+	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
+}
+
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -465,7 +623,15 @@ int main(int argc, char **argv)
 		die(EXIT_USAGE, "no mode given (record, collect or serve)");
 	col.mode = mode_of(argv[1]);
 	parse(argc - 1, argv + 1, &o);
+	if (col.mode == COL_SNAPSHOT)
+		return ask_snapshot(&o);
 	col.out_path = o.out;
+	if (o.flight) {
+		uint64_t size, age;
+
+		parse_flight(o.flight, &size, &age);
+		col_flight_init(size, age, o.out);
+	}
 	/* nothing the collector runs may be traced by accident */
 	old_preload = getenv("LD_PRELOAD");
 	old_preload = old_preload ? xstrdup(old_preload) : NULL;
@@ -509,7 +675,10 @@ int main(int argc, char **argv)
 		status = wait_status_code(col.root_status);
 	else if (rc)
 		status = EXIT_OUTPUT;
-	if (!col.quiet && !rc && !failed_exec && col.mode != COL_SERVE)
+	if (!col.quiet && !rc && !failed_exec && col.mode != COL_SERVE &&
+	    col_flight_on())
+		print_flight_summary();
+	else if (!col.quiet && !rc && !failed_exec && col.mode != COL_SERVE)
 		print_summary();
 	return status;
 }

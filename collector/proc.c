@@ -34,6 +34,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "col.h"
@@ -218,6 +219,36 @@ static void table_free(struct col_image *img)
 	htab_free(&img->got);
 }
 
+/*
+ * --snapshot-on-crash: a wait status (the root's: only a parent learns
+ * how a process ended) that says a fatal signal killed it.  By then the
+ * loop has read what its connections held (col_clients_drain_proc).
+ */
+static void crash_snapshot(pid_t pid, unsigned how, uint64_t status)
+{
+	static const struct { int sig; const char *name; } fatal[] = {
+		{ SIGSEGV, "SIGSEGV" }, { SIGBUS, "SIGBUS" },
+		{ SIGABRT, "SIGABRT" }, { SIGFPE, "SIGFPE" },
+		{ SIGILL, "SIGILL" },
+	};
+	struct col_snap req = { FMT_SNAP_CRASH, pid, NULL, 0, NULL };
+	int st = (int)status, err;
+	unsigned i;
+	char *path;
+
+	if (!col.snap_on_crash || how != FMT_PEND_WAIT || !WIFSIGNALED(st))
+		return;
+	for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+		if (WTERMSIG(st) != fatal[i].sig)
+			continue;
+		req.reason = fatal[i].name;
+		req.reason_len = strlen(fatal[i].name);
+		if (!col_flight_snapshot(&req, &path, &err))
+			free(path);
+		return;
+	}
+}
+
 static void image_end(struct col_image *img, unsigned how, uint64_t status,
 		      uint64_t ts)
 {
@@ -235,6 +266,7 @@ static void image_end(struct col_image *img, unsigned how, uint64_t status,
 		img->proc->pid, img->id, ts, status, how });
 	col_write(FMT_REC_PROCESS_END, &b);
 	fmt_buf_free(&b);
+	crash_snapshot(img->proc->pid, how, status);
 }
 
 static void end_by_bye(struct col_image *img)

@@ -58,6 +58,13 @@ void col_writer_start(uint64_t start_mono, uint64_t start_real)
 	struct fmt_buf schema = { 0 };
 	int err;
 
+	if (col_flight_on()) {
+		col_flight_start(start_mono, start_real);
+		fmt_put_schema(&schema);
+		col_write(FMT_REC_SCHEMA, &schema);
+		fmt_buf_free(&schema);
+		return;
+	}
 	memset(&h, 0, sizeof(h));
 	h.features = FMT_FEAT_STACKS;
 	h.start_realtime = start_real;
@@ -84,6 +91,10 @@ void col_write(unsigned type, const struct fmt_buf *payload)
 		return;
 	if (fmt_buf_failed(payload))
 		die(EXIT_FAIL, "out of memory");
+	if (col_flight_on()) {
+		col_flight_record(type, payload);
+		return;
+	}
 	seq = fmt_writer_chunks(writer);
 	err = fmt_writer_record(writer, type, payload->p, payload->len);
 	if (err) {
@@ -111,6 +122,10 @@ void col_writer_tick(void)
 
 	if (failed)
 		return;
+	if (col_flight_on()) {
+		col_flight_tick();
+		return;
+	}
 	chunk_born = 0;
 	err = fmt_writer_flush(writer);
 	if (err)
@@ -144,6 +159,9 @@ int col_writer_finish(int clean)
 {
 	int err;
 
+	/* flight mode writes only the snapshots asked for */
+	if (col_flight_on())
+		return 0;
 	if (clean)
 		write_end();
 	/* after a failed write the file ends in a partial chunk: stop there */

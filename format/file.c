@@ -108,39 +108,67 @@ int fmt_writer_record(struct fmt_writer *w, unsigned type,
 	return 0;
 }
 
-int fmt_writer_flush(struct fmt_writer *w)
+int fmt_chunk_compress(const void *raw, size_t len, struct fmt_buf *out)
 {
 	LZ4F_preferences_t prefs;
-	uint8_t hdr[FMT_CHUNK_HDR_SIZE];
 	size_t bound, n;
-	int err;
 
-	if (!w->raw.len)
-		return 0;
 	memset(&prefs, 0, sizeof(prefs));
 	prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled;
-	prefs.frameInfo.contentSize = w->raw.len;
+	prefs.frameInfo.contentSize = len;
 	prefs.frameInfo.blockSizeID = LZ4F_max256KB;
-	bound = LZ4F_compressFrameBound(w->raw.len, &prefs);
-	fmt_buf_reset(&w->comp);
-	if (fmt_buf_reserve(&w->comp, bound))
+	bound = LZ4F_compressFrameBound(len, &prefs);
+	fmt_buf_reset(out);
+	if (fmt_buf_reserve(out, bound))
 		return FMT_ENOMEM;
-	n = LZ4F_compressFrame(w->comp.p, bound, w->raw.p, w->raw.len, &prefs);
+	n = LZ4F_compressFrame(out->p, bound, raw, len, &prefs);
 	if (LZ4F_isError(n))
 		return FMT_ECORRUPT;
+	out->len = n;
+	return 0;
+}
+
+static int put_chunk(struct fmt_writer *w, const void *frame, size_t n,
+		     size_t raw_len)
+{
+	uint8_t hdr[FMT_CHUNK_HDR_SIZE];
+	int err;
+
 	put_le(hdr, FMT_CHUNK_MAGIC, 4);
 	put_le(hdr + 4, n, 4);
-	put_le(hdr + 8, w->raw.len, 4);
+	put_le(hdr + 8, raw_len, 4);
 	put_le(hdr + 12, w->seq, 4);
 	err = write_all(w->fd, hdr, sizeof(hdr));
 	if (!err)
-		err = write_all(w->fd, w->comp.p, n);
+		err = write_all(w->fd, frame, n);
 	if (err)
 		return err;
 	w->bytes += sizeof(hdr) + n;
 	w->seq++;
+	return 0;
+}
+
+int fmt_writer_flush(struct fmt_writer *w)
+{
+	int err;
+
+	if (!w->raw.len)
+		return 0;
+	err = fmt_chunk_compress(w->raw.p, w->raw.len, &w->comp);
+	if (!err)
+		err = put_chunk(w, w->comp.p, w->comp.len, w->raw.len);
+	if (err)
+		return err;
 	fmt_buf_reset(&w->raw);
 	return 0;
+}
+
+int fmt_writer_chunk(struct fmt_writer *w, const void *frame, size_t n,
+		     size_t raw_len)
+{
+	int err = fmt_writer_flush(w);
+
+	return err ? err : put_chunk(w, frame, n, raw_len);
 }
 
 uint64_t fmt_writer_bytes(const struct fmt_writer *w) { return w->bytes; }
@@ -464,6 +492,7 @@ const char *fmt_record_name(unsigned type)
 		[FMT_REC_DATA] = "data",
 		[FMT_REC_UNTRACED] = "untraced",
 		[FMT_REC_SCHEMA] = "schema",
+		[FMT_REC_SNAPSHOT] = "snapshot",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;

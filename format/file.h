@@ -102,9 +102,26 @@ enum fmt_record_type {
 	 * once, first, by the collector.
 	 */
 	FMT_REC_SCHEMA = 12,
+	/*
+	 * ts start end trigger pid evicted_events evicted_chunks reason
+	 * (minor 5): the file is a flight-mode snapshot of [start, end];
+	 * what happened before start is unknown (evicted, or before the
+	 * collector started).  trigger FMT_SNAP_*, pid the process that
+	 * asked or crashed (0: none), evicted_* what the ring dropped before
+	 * start, reason a string.  Written after the window's events.
+	 */
+	FMT_REC_SNAPSHOT = 13,
 	FMT_REC_MAX		/* one past the highest code */
 };
 
+
+/* SNAPSHOT.trigger */
+enum {
+	FMT_SNAP_COMMAND = 1,	/* `ctrace snapshot` (a SNAPSHOT message) */
+	FMT_SNAP_SIGNAL = 2,	/* SIGUSR2 to the collector */
+	FMT_SNAP_PROGRAM = 3,	/* ctrace_snapshot() in a traced process */
+	FMT_SNAP_CRASH = 4,	/* a traced process died of a fatal signal */
+};
 
 /* PROCESS.flags */
 #define FMT_PROC_EXEC	0x1	/* image replaced an earlier image of pid */
@@ -147,6 +164,17 @@ int fmt_writer_flush(struct fmt_writer *w);
 /* bytes written so far, chunks written so far */
 uint64_t fmt_writer_bytes(const struct fmt_writer *w);
 uint32_t fmt_writer_chunks(const struct fmt_writer *w);
+
+/*
+ * fmt_chunk_compress() : raw records (len bytes, at most
+ * FMT_CHUNK_MAX_RAW) as one chunk's lz4 frame, into out (reset first).
+ * fmt_writer_chunk() : append such a frame as the next chunk, after
+ * flushing the current one (a flight ring keeps chunks compressed).
+ * @return 0 or a FMT_E* code
+ */
+int fmt_chunk_compress(const void *raw, size_t len, struct fmt_buf *out);
+int fmt_writer_chunk(struct fmt_writer *w, const void *frame, size_t n,
+		     size_t raw_len);
 
 /* fmt_writer_close() : flush and free (fd stays open). */
 int fmt_writer_close(struct fmt_writer *w);
@@ -306,6 +334,18 @@ struct fmt_untraced {
 
 int fmt_parse_untraced(const struct fmt_record *rec, struct fmt_untraced *u);
 void fmt_put_untraced(struct fmt_buf *b, const struct fmt_untraced *u);
+
+struct fmt_snapshot {
+	uint64_t ts, start, end, trigger, pid;
+	uint64_t evicted_events, evicted_chunks;
+	const char *reason;
+	size_t reason_len;
+};
+
+int fmt_parse_snapshot(const struct fmt_record *rec, struct fmt_snapshot *s);
+void fmt_put_snapshot(struct fmt_buf *b, const struct fmt_snapshot *s);
+/* fmt_snap_trigger_name() : "command" "signal" "program" "crash"; NULL */
+const char *fmt_snap_trigger_name(uint64_t trigger);
 
 /* SCHEMA: how many fields each code has in the file (0: no entry) */
 struct fmt_schema {

@@ -351,3 +351,46 @@ void fmt_put_untraced(struct fmt_buf *b, const struct fmt_untraced *u)
 	fmt_buf_uvar(b, u->err);
 	fmt_buf_str(b, u->path ? u->path : "", u->path ? u->path_len : 0);
 }
+
+/* ---- SNAPSHOT ---- */
+
+int fmt_parse_snapshot(const struct fmt_record *rec, struct fmt_snapshot *s)
+{
+	struct fmt_cursor c;
+
+	cur_of(&c, rec);
+	s->ts = fmt_cur_uvar(&c);
+	s->start = fmt_cur_uvar(&c);
+	s->end = fmt_cur_uvar(&c);
+	s->trigger = fmt_cur_uvar(&c);
+	s->pid = fmt_cur_uvar(&c);
+	s->evicted_events = fmt_cur_uvar(&c);
+	s->evicted_chunks = fmt_cur_uvar(&c);
+	s->reason = fmt_cur_str(&c, REC_MAX_STR, &s->reason_len);
+	if (c.err)
+		return c.err;
+	return s->start > s->end ? FMT_ECORRUPT : 0;
+}
+
+void fmt_put_snapshot(struct fmt_buf *b, const struct fmt_snapshot *s)
+{
+	fmt_buf_uvar(b, s->ts);
+	fmt_buf_uvar(b, s->start);
+	fmt_buf_uvar(b, s->end);
+	fmt_buf_uvar(b, s->trigger);
+	fmt_buf_uvar(b, s->pid);
+	fmt_buf_uvar(b, s->evicted_events);
+	fmt_buf_uvar(b, s->evicted_chunks);
+	fmt_buf_str(b, s->reason ? s->reason : "", s->reason ? s->reason_len : 0);
+}
+
+const char *fmt_snap_trigger_name(uint64_t trigger)
+{
+	static const char *const names[] = {
+		[FMT_SNAP_COMMAND] = "command", [FMT_SNAP_SIGNAL] = "signal",
+		[FMT_SNAP_PROGRAM] = "program", [FMT_SNAP_CRASH] = "crash",
+	};
+
+	return trigger < sizeof(names) / sizeof(names[0]) ?
+	       names[trigger] : NULL;
+}

@@ -339,3 +339,44 @@ size_t fmt_msg_put_exec(uint8_t *m, const struct fmt_msg_exec *x)
 	return finish(m, FMT_MSG_EXEC,
 		      put_str(m + FMT_WIRE_HDR_SIZE, x->path, x->len));
 }
+
+/* ---- SNAPSHOT, SNAPSHOT_DONE ---- */
+
+int fmt_msg_parse_snapshot(const uint8_t *pl, size_t n,
+			   struct fmt_msg_snapshot *s)
+{
+	struct fmt_cursor c;
+
+	fmt_cur_init(&c, pl, n);
+	s->reason = fmt_cur_str(&c, FMT_MAX_STR, &s->reason_len);
+	s->path = fmt_cur_str(&c, FMT_MAX_STR, &s->path_len);
+	return done(&c);
+}
+
+size_t fmt_msg_put_snapshot(uint8_t *m, const struct fmt_msg_snapshot *s)
+{
+	uint8_t *q = put_str(m + FMT_WIRE_HDR_SIZE, s->reason, s->reason_len);
+
+	return finish(m, FMT_MSG_SNAPSHOT, put_str(q, s->path, s->path_len));
+}
+
+int fmt_msg_parse_snapshot_done(const uint8_t *pl, size_t n,
+				struct fmt_msg_snapshot_done *d)
+{
+	struct fmt_cursor c;
+
+	fmt_cur_init(&c, pl, n);
+	d->err = fmt_cur_uvar(&c);
+	d->text = fmt_cur_str(&c, FMT_MAX_STR, &d->len);
+	if (!c.err && d->err >= 4096)
+		return FMT_ECORRUPT;
+	return done(&c);
+}
+
+size_t fmt_msg_put_snapshot_done(uint8_t *m,
+				 const struct fmt_msg_snapshot_done *d)
+{
+	uint8_t *q = fmt_put_uvar(m + FMT_WIRE_HDR_SIZE, d->err);
+
+	return finish(m, FMT_MSG_SNAPSHOT_DONE, put_str(q, d->text, d->len));
+}

@@ -60,6 +60,21 @@ enum fmt_msg_type {
 	 * connection sends after it means the exec failed.
 	 */
 	FMT_MSG_EXEC = 7,
+	/*
+	 * SNAPSHOT: reason path - ask a flight-mode collector for a
+	 * snapshot.  From the library (ctrace_snapshot(), after HELLO and
+	 * after flushing the calling thread's events; path "") or as the
+	 * only message of a connection without HELLO (`ctrace snapshot`),
+	 * which the collector answers with SNAPSHOT_DONE and closes.
+	 * path "": the collector names the file.
+	 */
+	FMT_MSG_SNAPSHOT = 8,
+	/*
+	 * SNAPSHOT_DONE: err text - the collector's answer to a SNAPSHOT
+	 * without HELLO: err 0 and the file written, or an errno (EINVAL:
+	 * not in flight mode) and a message.
+	 */
+	FMT_MSG_SNAPSHOT_DONE = 9,
 };
 
 enum { FMT_MOD_ADD = 1, FMT_MOD_DEL = 2 };
@@ -343,5 +358,29 @@ struct fmt_msg_exec {
 int fmt_msg_parse_exec(const uint8_t *pl, size_t n, struct fmt_msg_exec *x);
 /* m needs FMT_WIRE_HDR_SIZE + FMT_VARINT_MAX + x->len bytes */
 size_t fmt_msg_put_exec(uint8_t *m, const struct fmt_msg_exec *x);
+
+/* SNAPSHOT: reason and path of at most FMT_MAX_STR bytes each */
+struct fmt_msg_snapshot {
+	const char *reason, *path;
+	size_t reason_len, path_len;
+};
+
+int fmt_msg_parse_snapshot(const uint8_t *pl, size_t n,
+			   struct fmt_msg_snapshot *s);
+/* m needs FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX + both lengths */
+size_t fmt_msg_put_snapshot(uint8_t *m, const struct fmt_msg_snapshot *s);
+
+/* SNAPSHOT_DONE: err < 4096, text at most FMT_MAX_STR bytes */
+struct fmt_msg_snapshot_done {
+	uint64_t err;
+	const char *text;
+	size_t len;
+};
+
+int fmt_msg_parse_snapshot_done(const uint8_t *pl, size_t n,
+				struct fmt_msg_snapshot_done *d);
+/* m needs FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX + d->len */
+size_t fmt_msg_put_snapshot_done(uint8_t *m,
+				 const struct fmt_msg_snapshot_done *d);
 
 #endif

@@ -12,6 +12,7 @@
  *	ctrace_region_end(t, "parse");
  *	ctrace_log(t, "cache", "miss");
  *	ctrace_task_end(t);
+ *	ctrace_snapshot("slow request");	// flight mode: keep the window
  *
  * or, scoped (GCC and Clang):
  *
@@ -46,6 +47,8 @@ struct ctrace_api_v1 {
 	void (*region_end)(ctrace_task_t task, const char *type);
 	void (*log)(ctrace_task_t task, const char *category,
 		    const char *message);
+	/* appended: check size before calling (ctrace_snapshot()) */
+	void (*snapshot)(const char *reason);
 };
 
 static inline const struct ctrace_api_v1 *ctrace__api(void)
@@ -102,6 +105,22 @@ static inline void ctrace_log(ctrace_task_t task, const char *category,
 
 	if (a)
 		a->log(task, category, message);
+}
+
+/*
+ * ctrace_snapshot() : ask a flight-mode collector (ctrace record --flight)
+ * to write its recent window to a new file named by the time and reason.
+ * The calling thread's events so far are sent first, so they are in it;
+ * other threads' are in as far as they were sent (every 100 ms, or when
+ * a buffer fills).  A no-op without the preload, without flight mode, or
+ * under an older libctrace.so.
+ */
+static inline void ctrace_snapshot(const char *reason)
+{
+	const struct ctrace_api_v1 *a = ctrace__api();
+
+	if (a && a->size >= sizeof(struct ctrace_api_v1) && a->snapshot)
+		a->snapshot(reason);
 }
 
 /* scoped region: ends when the enclosing block is left */

@@ -14,7 +14,12 @@
  *   ctrace_region_begin  REGION_BEGIN {task, type}
  *   ctrace_region_end    REGION_END {task, type}
  *   ctrace_log           LOG {task, category, message}
+ *
+ * ctrace_snapshot() records no event: it sends the calling thread's
+ * buffer, then a SNAPSHOT message (wire.h) on the process's connection,
+ * so the collector has read those events when it takes the snapshot.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "pl.h"
@@ -102,6 +107,22 @@ static void log_msg(ctrace_task_t task, const char *category,
 	}
 }
 
+static void snapshot(const char *reason)
+{
+	uint8_t m[FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX + FMT_MAX_STR];
+	struct fmt_msg_snapshot s = { "", "", 0, 0 };
+	int e = errno;
+	uint32_t n;
+
+	if (!pl_on(PL_CONNECTED) || pl_inside())
+		return;
+	pl_flush_self();
+	str(reason, &s.reason, &n);
+	s.reason_len = n;
+	pl_send(m, fmt_msg_put_snapshot(m, &s), 0);
+	errno = e;
+}
+
 PL_EXPORT const struct ctrace_api_v1 ctrace_api_v1 = {
 	.size = sizeof(struct ctrace_api_v1),
 	.task_begin = task_begin,
@@ -109,4 +130,5 @@ PL_EXPORT const struct ctrace_api_v1 ctrace_api_v1 = {
 	.region_begin = region_begin,
 	.region_end = region_end,
 	.log = log_msg,
+	.snapshot = snapshot,
 };

@@ -62,5 +62,5 @@ deps: install them with: sudo apt-get install libdw-dev (or run make deps as roo
 	want=$(cd src && grep -l '"outfile.h"' util/*.c collector/*.c | \
 	       sed 's/^/ -c /' | sort | tr '\n' ' ')
 	assert_equal "$got" "$want"
-	assert_equal "$want" " -c collector/writer.c  -c util/outfile.c "
+	assert_equal "$want" " -c collector/flight.c  -c collector/writer.c  -c util/outfile.c "
 }

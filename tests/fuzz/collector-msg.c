@@ -106,6 +106,15 @@ void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
 /* writer.c's, like col_write() below: nothing to check in a LOST */
 void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
 		    uint64_t reason) { }
+/* flight.c's: not in flight mode, so a SNAPSHOT is checked, then
+ * ignored or answered with an error */
+int col_flight_on(void) { return 0; }
+int col_flight_snapshot(const struct col_snap *req, char **path, int *err)
+{
+	*path = NULL;
+	*err = EINVAL;
+	return -1;
+}
 
 void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
 			 size_t exe_len) { }

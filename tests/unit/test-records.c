@@ -310,6 +310,39 @@ static void test_untraced(void)
 	cut("UNTRACED", (parse_fn)fmt_parse_untraced, &r, FMT_ECORRUPT);
 }
 
+static void test_snapshot(void)
+{
+	struct fmt_snapshot sn = { 5000, 1000, 4000, FMT_SNAP_PROGRAM, 42,
+				   300, 2, "slow request", 12 }, r;
+	static const uint8_t want[] = { 0x88, 0x27, 0xe8, 0x07, 0xa0, 0x1f,
+					3, 42, 0xac, 0x02, 2, 12, 's', 'l',
+					'o', 'w', ' ', 'r', 'e', 'q', 'u',
+					'e', 's', 't' };
+
+	fmt_buf_reset(&b);
+	fmt_put_snapshot(&b, &sn);
+	ok(same_bytes(want, sizeof(want)),
+	   "SNAPSHOT: ts start end trigger pid evicted_events evicted_chunks "
+	   "reason, as the page says");
+	as_record(FMT_REC_SNAPSHOT);
+	ok(!fmt_parse_snapshot(&rec, &r) && r.ts == 5000 && r.start == 1000 &&
+	   r.end == 4000 && r.trigger == FMT_SNAP_PROGRAM && r.pid == 42 &&
+	   r.evicted_events == 300 && r.evicted_chunks == 2 &&
+	   r.reason_len == 12 && !memcmp(r.reason, "slow request", 12),
+	   "SNAPSHOT: read back");
+	cut("SNAPSHOT", (parse_fn)fmt_parse_snapshot, &r, FMT_ETRUNC);
+	sn.start = 4001;
+	fmt_buf_reset(&b);
+	fmt_put_snapshot(&b, &sn);
+	as_record(FMT_REC_SNAPSHOT);
+	ok(fmt_parse_snapshot(&rec, &r) == FMT_ECORRUPT,
+	   "SNAPSHOT: a window that starts after its end is FMT_ECORRUPT");
+	ok(!strcmp(fmt_record_name(FMT_REC_SNAPSHOT), "snapshot") &&
+	   !strcmp(fmt_snap_trigger_name(FMT_SNAP_CRASH), "crash") &&
+	   !fmt_snap_trigger_name(0) && !fmt_snap_trigger_name(5),
+	   "SNAPSHOT: the record's and the triggers' names");
+}
+
 int main(void)
 {
 	test_process();
@@ -319,6 +352,7 @@ int main(void)
 	test_module();
 	test_symbol();
 	test_untraced();
+	test_snapshot();
 	fmt_buf_free(&b);
 	return tap_done();
 }

@@ -449,6 +449,39 @@ static void test_cursor(void)
 	   "a varint of an empty payload: FMT_ETRUNC");
 }
 
+static void test_snapshot(void)
+{
+	struct fmt_msg_snapshot x = { "why", "/tmp/s.trace", 3, 12 }, r;
+	struct fmt_msg_snapshot_done d = { 0, "/tmp/s.trace", 12 }, rd;
+	const uint8_t *pl;
+	size_t n, len;
+
+	n = fmt_msg_put_snapshot(m, &x);
+	pl = payload(n, FMT_MSG_SNAPSHOT, &len);
+	ok(pl && len == 17 && pl[0] == 3 && pl[4] == 12 &&
+	   !fmt_msg_parse_snapshot(pl, len, &r) && r.reason_len == 3 &&
+	   !memcmp(r.reason, "why", 3) && r.path_len == 12 &&
+	   !memcmp(r.path, "/tmp/s.trace", 12),
+	   "SNAPSHOT: reason path, read back");
+	if (pl)
+		cut_and_pad("SNAPSHOT", (parse_fn)fmt_msg_parse_snapshot, &r,
+			    pl, len);
+	n = fmt_msg_put_snapshot_done(m, &d);
+	pl = payload(n, FMT_MSG_SNAPSHOT_DONE, &len);
+	ok(pl && len == 14 && !fmt_msg_parse_snapshot_done(pl, len, &rd) &&
+	   !rd.err && rd.len == 12 && !memcmp(rd.text, "/tmp/s.trace", 12),
+	   "SNAPSHOT_DONE: err text, read back");
+	if (pl)
+		cut_and_pad("SNAPSHOT_DONE",
+			    (parse_fn)fmt_msg_parse_snapshot_done, &rd, pl,
+			    len);
+	d.err = 4096;
+	n = fmt_msg_put_snapshot_done(m, &d);
+	pl = payload(n, FMT_MSG_SNAPSHOT_DONE, &len);
+	ok(pl && fmt_msg_parse_snapshot_done(pl, len, &rd) == FMT_ECORRUPT,
+	   "SNAPSHOT_DONE: an err past the errnos is FMT_ECORRUPT");
+}
+
 int main(void)
 {
 	test_cursor();
@@ -459,5 +492,6 @@ int main(void)
 	test_events();
 	test_modules();
 	test_hello();
+	test_snapshot();
 	return tap_done();
 }

@@ -1,0 +1,386 @@
+/*
+ * flight.c - flight mode: the most recent window in memory, snapshots.
+ *
+ * writer.c hands every record here instead of to a file.  Records go to
+ * one of three stores, each a list of lz4 chunks (compressed as the
+ * trace file's are) and the chunk being filled:
+ *
+ *   defs  SCHEMA PROCESS STRING STACK MODULE SYMBOL DATA: what events
+ *         refer to, never evicted (bounded by the intern tables), so a
+ *         snapshot names whatever its events use, however old;
+ *   ring  EVENTS LOST UNTRACED: the window, its oldest chunks evicted
+ *         once the ring's compressed bytes pass the size, or once a
+ *         chunk's last record is older than the age bound;
+ *   ends  PROCESS_END: how each image ended, kept whole, written after
+ *         the window's events so no reader sees an image end before
+ *         its last events.
+ *
+ * A snapshot is a new trace file: header (start = the window's start),
+ * a SNAPSHOT record, the three stores in that order, END.  The window
+ * starts where the oldest chunk the ring kept started: every event
+ * evicted reached us before that, so nothing after the start is
+ * missing; events of the window's first batches may be older than the
+ * start (a thread's buffer waits up to 100 ms), and readers treat
+ * anything before the start as unknown.  Without eviction the window
+ * starts with the collector.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "col.h"
+#include "file.h"
+#include "log.h"
+#include "outfile.h"
+
+struct chunk {
+	uint8_t *frame;
+	size_t len, raw_len;
+	uint64_t born, last;	/* col_now() at its first and last record */
+	uint64_t nevents, nlost;
+	struct chunk *next;
+};
+
+struct store {
+	struct chunk *head, **tailp;
+	struct fmt_buf raw;	/* the chunk being filled */
+	uint64_t born, last, nevents, nlost;
+	uint64_t bytes;		/* compressed bytes of the chunks */
+};
+
+static struct store defs = { .tailp = &defs.head };
+static struct store ring = { .tailp = &ring.head };
+static struct store ends = { .tailp = &ends.head };
+
+static uint64_t ring_max, age_max;	/* bytes; ns (0: no age bound) */
+static uint64_t start_mono, start_real;
+static uint64_t evicted_events, evicted_chunks, window_start;
+static uint64_t nprocesses;
+static char *snap_dir;
+static struct fmt_buf comp;
+
+int col_flight_on(void)
+{
+	return ring_max != 0;
+}
+
+void col_flight_init(uint64_t size, uint64_t age_ns, const char *out_path)
+{
+	const char *slash = strrchr(out_path, '/');
+	char *dir;
+
+	ring_max = size;
+	age_max = age_ns;
+	/*
+	 * Chunks are freed oldest first while newer ones stay: from the
+	 * heap, that leaves holes the next chunks do not fit, and the
+	 * collector's RSS creeps past the ring's size.  Mapped each on
+	 * its own (a fixed threshold: glibc's dynamic one rises past
+	 * chunk sizes at the first free), each free returns its pages.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 32 * 1024);
+	if (!slash)
+		dir = xstrdup(".");
+	else if (slash == out_path)
+		dir = xstrdup("/");
+	else
+		dir = strndup(out_path, slash - out_path);
+	if (!dir)
+		die(EXIT_FAIL, "out of memory");
+	/* absolute: `ctrace snapshot` prints it, from anywhere; and a
+	 * directory that is not there fails now, not at the snapshot */
+	snap_dir = realpath(dir, NULL);
+	if (!snap_dir)
+		die(EXIT_OUTPUT, "cannot write snapshots into %s: %s", dir,
+		    strerror(errno));
+	free(dir);
+}
+
+void col_flight_start(uint64_t mono, uint64_t real)
+{
+	start_mono = window_start = mono;
+	start_real = real;
+}
+
+static void seal(struct store *s)
+{
+	struct chunk *c;
+
+	if (!s->raw.len)
+		return;
+	if (fmt_chunk_compress(s->raw.p, s->raw.len, &comp))
+		die(EXIT_FAIL, "out of memory");
+	c = xcalloc(1, sizeof(*c));
+	c->frame = xmalloc(comp.len);
+	memcpy(c->frame, comp.p, comp.len);
+	c->len = comp.len;
+	c->raw_len = s->raw.len;
+	c->born = s->born;
+	c->last = s->last;
+	c->nevents = s->nevents;
+	c->nlost = s->nlost;
+	*s->tailp = c;
+	s->tailp = &c->next;
+	s->bytes += c->len;
+	fmt_buf_free(&s->raw);
+	s->born = s->nevents = s->nlost = 0;
+}
+
+/* drop the ring's oldest chunks past the bounds; the window starts at
+ * the first chunk kept (or the one being filled) */
+static void evict(uint64_t now)
+{
+	struct chunk *c;
+
+	while ((c = ring.head) &&
+	       (ring.bytes > ring_max ||
+		(age_max && now - c->last > age_max))) {
+		ring.head = c->next;
+		if (!ring.head)
+			ring.tailp = &ring.head;
+		ring.bytes -= c->len;
+		evicted_events += c->nevents;
+		evicted_chunks++;
+		free(c->frame);
+		free(c);
+		window_start = ring.head ? ring.head->born :
+			       ring.raw.len ? ring.born : now;
+	}
+}
+
+static struct store *store_of(unsigned type)
+{
+	switch (type) {
+	case FMT_REC_EVENTS:
+	case FMT_REC_LOST:
+	case FMT_REC_UNTRACED:
+		return &ring;
+	case FMT_REC_PROCESS_END:
+		return &ends;
+	default:
+		return &defs;
+	}
+}
+
+/* what the snapshot's END counts */
+static void count(struct store *s, unsigned type, const struct fmt_buf *pl)
+{
+	struct fmt_record r = { type, pl->p, pl->len };
+	struct fmt_events e;
+	struct fmt_process p;
+	struct fmt_lost l;
+
+	if (type == FMT_REC_EVENTS && !fmt_parse_events(&r, &e))
+		s->nevents += e.nevents;
+	else if (type == FMT_REC_LOST && !fmt_parse_lost(&r, &l))
+		s->nlost = fmt_lost_add(s->nlost, l.count);
+	/* a process is counted once, not per exec'ed image */
+	else if (type == FMT_REC_PROCESS && !fmt_parse_process(&r, &p) &&
+		 !(p.flags & FMT_PROC_EXEC))
+		nprocesses++;
+}
+
+void col_flight_record(unsigned type, const struct fmt_buf *payload)
+{
+	struct store *s = store_of(type);
+	uint8_t t = type;
+	uint64_t now = col_now();
+
+	if (!s->raw.len)
+		s->born = now;
+	s->last = now;
+	count(s, type, payload);
+	fmt_buf_bytes(&s->raw, &t, 1);
+	fmt_buf_uvar(&s->raw, payload->len);
+	fmt_buf_bytes(&s->raw, payload->p, payload->len);
+	if (fmt_buf_failed(&s->raw))
+		die(EXIT_FAIL, "out of memory");
+	if (s->raw.len >= FMT_CHUNK_TARGET) {
+		seal(s);
+		if (s == &ring)
+			evict(now);
+	}
+}
+
+void col_flight_tick(void)
+{
+	uint64_t now = col_now();
+
+	seal(&ring);
+	evict(now);
+}
+
+/* ---- snapshots ---- */
+
+/* the reason as a file name's part: [A-Za-z0-9._-], the rest '_' */
+static void name_part(char *out, size_t n, const char *s, size_t len)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < len && k + 1 < n && k < 48; i++) {
+		char ch = s[i];
+
+		out[k++] = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			   (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+			   ch == '_' ? ch : '_';
+	}
+	out[k] = 0;
+}
+
+/* a new file in snap_dir named by the time and the reason: never an
+ * older one's name (O_EXCL, a -N suffix) */
+static int create_named(const char *why, size_t why_len, char **path)
+{
+	char stamp[32], part[64], buf[4096];
+	struct timespec ts;
+	struct tm tm;
+	int fd, i;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	name_part(part, sizeof(part), why, why_len);
+	for (i = 1; i < 1000; i++) {
+		snprintf(buf, sizeof(buf), "%s/ctrace-snap-%s.%03ld%s%s%s%.0d"
+			 ".trace", snap_dir, stamp, ts.tv_nsec / 1000000,
+			 *part ? "-" : "", part, i > 1 ? "-" : "", i > 1 ? i : 0);
+		fd = open(buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd >= 0 || errno != EEXIST) {
+			*path = fd >= 0 ? xstrdup(buf) : NULL;
+			return fd;
+		}
+	}
+	errno = EEXIST;
+	return -1;
+}
+
+static int put_store(struct fmt_writer *w, struct store *s, uint64_t *nev,
+		     uint64_t *nlost)
+{
+	struct chunk *c;
+	int err;
+
+	for (c = s->head; c; c = c->next) {
+		err = fmt_writer_chunk(w, c->frame, c->len, c->raw_len);
+		if (err)
+			return err;
+		*nev += c->nevents;
+		*nlost = fmt_lost_add(*nlost, c->nlost);
+	}
+	if (!s->raw.len)
+		return 0;
+	*nev += s->nevents;
+	*nlost = fmt_lost_add(*nlost, s->nlost);
+	err = fmt_chunk_compress(s->raw.p, s->raw.len, &comp);
+	return err ? err : fmt_writer_chunk(w, comp.p, comp.len, s->raw.len);
+}
+
+static int put_snapshot(int fd, const struct col_snap *req)
+{
+	struct fmt_file_header h = { 0 };
+	struct fmt_snapshot sn = { 0 };
+	struct fmt_buf b = { 0 };
+	struct fmt_writer *w;
+	uint64_t nev = 0, nlost = 0, now = col_now();
+	int err;
+
+	evict(now);
+	h.features = FMT_FEAT_STACKS;
+	h.start_monotonic = window_start;
+	h.start_realtime = start_real + (window_start - start_mono);
+	h.clock_id = CLOCK_MONOTONIC;
+	h.collector_pid = getpid();
+	w = fmt_writer_open(fd, &h, &err);
+	if (!w)
+		return err;
+	/* first: a reader knows the window before it reads an event */
+	sn.ts = now;
+	sn.start = window_start;
+	sn.end = now;
+	sn.trigger = req->trigger;
+	sn.pid = req->pid;
+	sn.evicted_events = evicted_events;
+	sn.evicted_chunks = evicted_chunks;
+	sn.reason = req->reason;
+	sn.reason_len = req->reason_len;
+	fmt_put_snapshot(&b, &sn);
+	err = fmt_buf_failed(&b) ? FMT_ENOMEM :
+	      fmt_writer_record(w, FMT_REC_SNAPSHOT, b.p, b.len);
+	if (!err)
+		err = put_store(w, &defs, &nev, &nlost);
+	if (!err)
+		err = put_store(w, &ring, &nev, &nlost);
+	if (!err)
+		err = put_store(w, &ends, &nev, &nlost);
+	fmt_buf_reset(&b);
+	fmt_put_end(&b, &(struct fmt_end){ now, nev, nlost, nprocesses });
+	if (!err)
+		err = fmt_writer_record(w, FMT_REC_END, b.p, b.len);
+	if (!err && fmt_buf_failed(&b))
+		err = FMT_ENOMEM;
+	fmt_buf_free(&b);
+	if (fmt_writer_close(w) && !err)
+		err = FMT_EIO;
+	return err;
+}
+
+int col_flight_snapshot(const struct col_snap *req, char **path, int *err)
+{
+	const char *why = req->reason;
+	size_t why_len = req->reason_len;
+	int fd, e;
+
+	*path = NULL;
+	*err = 0;
+	if (!col_flight_on()) {
+		*err = EINVAL;
+		return -1;
+	}
+	if (req->path && *req->path) {
+		fd = out_create(req->path);
+		*path = fd >= 0 ? xstrdup(req->path) : NULL;
+	} else {
+		/* no reason given: what asked */
+		if (!why_len && fmt_snap_trigger_name(req->trigger)) {
+			why = fmt_snap_trigger_name(req->trigger);
+			why_len = strlen(why);
+		}
+		fd = create_named(why, why_len, path);
+	}
+	if (fd < 0) {
+		*err = errno;
+		err_msg("cannot write a snapshot: %s", strerror(*err));
+		return -1;
+	}
+	e = put_snapshot(fd, req);
+	if (close(fd) && !e)
+		e = FMT_EIO;
+	if (e) {
+		*err = e == FMT_EIO ? (errno ? errno : EIO) : ENOMEM;
+		err_msg("cannot write %s: %s", *path, strerror(*err));
+		unlink(*path);
+		free(*path);
+		*path = NULL;
+		return -1;
+	}
+	col.nsnapshots++;
+	if (!col.quiet && col.mode != COL_SERVE)
+		fprintf(stderr, "ctrace: wrote snapshot %s\n", *path);
+	return 0;
+}
+
+/* ring bytes now: the tests of the bound read it from the summary */
+uint64_t col_flight_bytes(void)
+{
+	return ring.bytes;
+}
+
+uint64_t col_flight_evicted(void)
+{
+	return evicted_events;
+}

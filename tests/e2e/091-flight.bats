@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# flight mode: the collector keeps the recent window in memory and writes
+# a snapshot of it when asked (ctrace snapshot, SIGUSR2, ctrace_snapshot(),
+# a crash with --snapshot-on-crash)
+
+load helpers
+
+teardown() {
+	stop_daemon
+}
+
+# snaps: the snapshot files in the test's directory, one a line
+snaps() {
+	ls "$T" | grep '^ctrace-snap-.*\.trace$' || true
+}
+
+# wait_file PATH: until PATH exists (the collector writes it on a signal)
+wait_file() {
+	local i
+	for i in $(seq 100); do [ -e "$1" ] && return 0; sleep 0.1; done
+	false
+}
+
+@test "the slow request: its task, regions and lock wait, in a window that evicted the start" {
+	run "$CTRACE" record -q --flight=256K -o "$T/flight.trace" -- \
+		"$FIX/flight-server"
+	assert_success
+	holder=$(printf '%s\n' "$output" | sed -n 's/^holder //p')
+	assert_line "slow request 15000"
+	# nothing at exit but what was asked for: no -o file, one snapshot
+	[ ! -e "$T/flight.trace" ]
+	run snaps
+	assert_equal "${#lines[@]}" 1
+	[[ ${lines[0]} =~ ^ctrace-snap-[0-9]{8}-[0-9]{6}\.[0-9]{3}-slow_request\.trace$ ]]
+	snap=$T/${lines[0]}
+	assert_equal "$(stat -c %a "$snap")" 600
+	run "$CTRACE" info "$snap"
+	assert_success
+	assert_line --regexp '^snapshot: window from 0\.000000000 to .* by program \(pid [0-9]+\), reason "slow request"$'
+	assert_line --regexp '^  before the window: unknown; [1-9][0-9]* events evicted \([1-9][0-9]* chunks?\)$'
+	assert_line "integrity: clean (end record read)"
+	assert_line "  matches what was read"
+	"$CTRACE" dump "$snap" >dump.txt
+	# the slow request's task, both regions, the wait and its holder
+	grep -q ' task_begin id=15000 parent=0 type="request"$' dump.txt
+	grep -q ' task_end id=15000$' dump.txt
+	[ "$(grep -c ' region_begin task=15000 ' dump.txt)" = 2 ]
+	[ "$(grep -c ' region_end task=15000 ' dump.txt)" = 2 ]
+	grep " mutex_block " dump.txt >wait.txt
+	assert_equal "$(wc -l <wait.txt)" 1
+	assert_equal "$(field "$(cat wait.txt)" holder)" "$holder"
+	# the holder waited for its turn since before the window: blocked
+	# from the window's start, not before it
+	run awk -v h="$holder" '$3 == h && $4 == "sem_wait" { print $1 }' dump.txt
+	assert_output "0.000000000"
+	# the first requests were evicted: no event older than the window
+	run grep -c ' task_begin id=1 ' dump.txt
+	assert_output 0
+	run awk '$4 != "process" && $1 != "-" && $1 ~ /^-/' dump.txt
+	assert_output ""
+	# every analysis reads it
+	for cmd in report threads "profile cpu" "profile sync" "profile io" \
+		   "profile sync --format pprof -o p.pb" "export --format perfetto -o x.pftrace" \
+		   "export --format json -o x.json" "html -o x.html" dump; do
+		run "$CTRACE" $cmd "$snap"
+		assert_success
+	done
+}
+
+@test "a window the ring holds whole: nothing evicted, the first request in" {
+	run "$CTRACE" record -q --flight=64M -o "$T/flight.trace" -- \
+		"$FIX/flight-server"
+	assert_success
+	snap=$T/$(snaps)
+	run "$CTRACE" info "$snap"
+	assert_line "  before the window: unknown; 0 events evicted (0 chunks)"
+	"$CTRACE" dump "$snap" | grep -q ' task_begin id=1 parent=0 type="request"$'
+}
+
+@test "without flight mode ctrace_snapshot() is a no-op and the trace is whole" {
+	record "$T/whole.trace" "$FIX/flight-server"
+	assert_success
+	run snaps
+	assert_output ""
+	assert_equal "$(events "$T/whole.trace" task_begin)" 20000
+}
+
+@test "ctrace snapshot twice gives two files, -o names one; SIGUSR2 a third" {
+	eval "$("$CTRACE" collect --daemon --flight=8M,600 -o "$T/c.trace" \
+		-s "$T/sock")"
+	"$FIX/mutex8"
+	run "$CTRACE" snapshot -s "$T/sock"
+	assert_success
+	[[ $output =~ ^$T/ctrace-snap-[0-9]{8}-[0-9]{6}\.[0-9]{3}-command\.trace$ ]]
+	first=$output
+	run "$CTRACE" snapshot -s "$T/sock" -r "second one"
+	assert_success
+	[[ $output =~ -second_one\.trace$ ]]
+	[ "$output" != "$first" ]
+	run "$CTRACE" snapshot -s "$T/sock" -o mine.trace
+	assert_success
+	assert_output "$T/mine.trace"
+	kill -USR2 "$CTRACE_COLLECTOR_PID"
+	for i in $(seq 100); do
+		[ "$(snaps | grep -c signal)" = 1 ] && break
+		sleep 0.1
+	done
+	run snaps
+	assert_equal "${#lines[@]}" 3
+	stop_daemon
+	[ ! -e "$T/c.trace" ]
+	for f in "$first" "$T/mine.trace" "$T"/ctrace-snap-*-signal.trace; do
+		run "$CTRACE" info "$f"
+		assert_success
+		assert_line --partial "snapshot: window from"
+		assert_equal "$(events "$f" thread_create)" 8
+	done
+	run "$CTRACE" info "$T/mine.trace"
+	assert_line --regexp 'by command, reason ""$'
+}
+
+@test "a collector not in flight mode answers ctrace snapshot with an error" {
+	eval "$("$CTRACE" collect --daemon -o "$T/c.trace" -s "$T/sock")"
+	run "$CTRACE" snapshot -s "$T/sock"
+	assert_failure 1
+	assert_output "ctrace: snapshot: the collector is not in flight mode (--flight)"
+	run "$CTRACE" snapshot -s "$T/nosock"
+	assert_failure 7
+	run snaps
+	assert_output ""
+}
+
+@test "--snapshot-on-crash: a SIGSEGV of the command gives a snapshot; the status stays 139" {
+	run "$CTRACE" record -q --flight --snapshot-on-crash -o "$T/x.trace" \
+		-- "$FIX/flight-crash"
+	assert_failure 139
+	run snaps
+	assert_equal "${#lines[@]}" 1
+	[[ ${lines[0]} =~ -SIGSEGV\.trace$ ]]
+	snap=$T/${lines[0]}
+	run "$CTRACE" info "$snap"
+	assert_line --regexp 'by crash \(pid [0-9]+\), reason "SIGSEGV"$'
+	run "$CTRACE" dump "$snap"
+	assert_line --regexp ' process_end image=1 how=wait status=11$'
+}
+
+@test "no crash, no snapshot; --snapshot-on-crash needs --flight" {
+	run "$CTRACE" record -q --flight --snapshot-on-crash -o "$T/x.trace" \
+		-- "$FIX/mutex8"
+	assert_success
+	run snaps
+	assert_output ""
+	run "$CTRACE" record --snapshot-on-crash -- true
+	assert_failure 2
+	assert_output "ctrace: record: --snapshot-on-crash needs --flight"
+	run "$CTRACE" record --flight=12X -- true
+	assert_failure 2
+	assert_output --partial "bad value '12X' for --flight"
+	run "$CTRACE" record --flight=1M,0 -- true
+	assert_failure 2
+	# the snapshots' directory must be there from the start
+	run "$CTRACE" record --flight -o "$T/nodir/x.trace" -- true
+	assert_failure 6
+	assert_output "ctrace: cannot write snapshots into $T/nodir: No such file or directory"
+}
+
+@test "--flight=SIZE,SECONDS: what is older than SECONDS is evicted" {
+	eval "$("$CTRACE" collect --daemon --flight=64M,2 -o "$T/c.trace" \
+		-s "$T/sock")"
+	"$FIX/mutex8"
+	# long past the bound: the first run's chunk is sealed and evicted
+	# by the 1 s timer; the second run is well inside it
+	sleep 5
+	"$FIX/condpingpong" >/dev/null
+	run "$CTRACE" snapshot -s "$T/sock"
+	assert_success
+	snap=$output
+	stop_daemon
+	run "$CTRACE" info "$snap"
+	assert_line --regexp '^  before the window: unknown; [1-9][0-9]* events evicted \([1-9][0-9]* chunks?\)$'
+	"$CTRACE" dump "$snap" >dump.txt
+	# both processes are named (definitions are never evicted), but
+	# only the second one's events are in the window
+	m=$(awk '$4 == "process" && /mutex8/ { print $2 }' dump.txt)
+	c=$(awk '$4 == "process" && /condpingpong/ { print $2 }' dump.txt)
+	[ -n "$m" ] && [ -n "$c" ]
+	run awk -v p="$m" '$2 == p && $4 != "process" && $4 != "process_end"' dump.txt
+	assert_output ""
+	run awk -v p="$c" '$2 == p && $4 == "thread_create"' dump.txt
+	assert_equal "${#lines[@]}" 1
+}
