@@ -282,6 +282,11 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 				col_sym_data(image, ev.f[in->at.obj]);
 			else if (ev.nstack)
 				col_sym_addr(image, ev.stack[0], 1);
+			if (ev.type == FMT_EV_FATAL_SIGNAL &&
+			    ev.f[FMT_F_FATAL_SIGNAL_action] == FMT_SIG_DEFAULT &&
+			    ev.f[FMT_F_FATAL_SIGNAL_sig] < 65)
+				col_image_fatal(c->img,
+					(int)ev.f[FMT_F_FATAL_SIGNAL_sig]);
 			if (in->stack_field >= 0)
 				ev.f[in->stack_field] = col_intern_stack(
 					image, ev.stack, ev.nstack);

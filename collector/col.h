@@ -200,6 +200,9 @@ struct col_image *col_image_hello(struct col_client *conn,
 				  struct col_hello *h);
 uint64_t col_image_id(const struct col_image *img);
 pid_t col_image_pid(const struct col_image *img);
+/* col_image_fatal() : a FATAL_SIGNAL of the default action: the image
+ * dies of sig; its end takes a crash snapshot (--snapshot-on-crash) */
+void col_image_fatal(struct col_image *img, int sig);
 /* col_image_seen() : an event or BYE at ts: a vanished image ends there */
 void col_image_seen(struct col_image *img, uint64_t ts);
 /*

@@ -51,6 +51,7 @@ struct col_image {
 	int bye, ended;
 	uint64_t bye_ts, bye_status;
 	unsigned bye_how;		/* FMT_PEND_EXIT or FMT_PEND__EXIT */
+	int fatal_sig;			/* FATAL_SIGNAL it will die of, or 0 */
 	char *exec_path;		/* an EXEC message, not yet undone */
 	const struct fmt_tab *tab;	/* its thread table, or NULL */
 	struct htab got;		/* tid -> events that reached us */
@@ -219,12 +220,20 @@ static void table_free(struct col_image *img)
 	htab_free(&img->got);
 }
 
+void col_image_fatal(struct col_image *img, int sig)
+{
+	img->fatal_sig = sig;
+}
+
 /*
  * --snapshot-on-crash: a wait status (the root's: only a parent learns
- * how a process ended) that says a fatal signal killed it.  By then the
- * loop has read what its connections held (col_clients_drain_proc).
+ * how a process ended) that says a fatal signal killed it, or, for any
+ * process, a connection closed without BYE after a FATAL_SIGNAL of the
+ * default action (the library flushed every buffer before dying).  By
+ * then the loop has read what its connections held.
  */
-static void crash_snapshot(pid_t pid, unsigned how, uint64_t status)
+static void crash_snapshot(pid_t pid, unsigned how, uint64_t status,
+			   int fatal_sig)
 {
 	static const struct { int sig; const char *name; } fatal[] = {
 		{ SIGSEGV, "SIGSEGV" }, { SIGBUS, "SIGBUS" },
@@ -236,10 +245,18 @@ static void crash_snapshot(pid_t pid, unsigned how, uint64_t status)
 	unsigned i;
 	char *path;
 
-	if (!col.snap_on_crash || how != FMT_PEND_WAIT || !WIFSIGNALED(st))
+	int sig;
+
+	if (!col.snap_on_crash)
+		return;
+	if (how == FMT_PEND_WAIT && WIFSIGNALED(st))
+		sig = WTERMSIG(st);
+	else if (how == FMT_PEND_VANISHED || how == FMT_PEND_WAIT)
+		sig = fatal_sig;
+	else
 		return;
 	for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
-		if (WTERMSIG(st) != fatal[i].sig)
+		if (sig != fatal[i].sig)
 			continue;
 		req.reason = fatal[i].name;
 		req.reason_len = strlen(fatal[i].name);
@@ -266,7 +283,7 @@ static void image_end(struct col_image *img, unsigned how, uint64_t status,
 		img->proc->pid, img->id, ts, status, how });
 	col_write(FMT_REC_PROCESS_END, &b);
 	fmt_buf_free(&b);
-	crash_snapshot(img->proc->pid, how, status);
+	crash_snapshot(img->proc->pid, how, status, img->fatal_sig);
 }
 
 static void end_by_bye(struct col_image *img)

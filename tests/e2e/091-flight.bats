@@ -142,6 +142,30 @@ wait_file() {
 	assert_line --regexp 'by crash \(pid [0-9]+\), reason "SIGSEGV"$'
 	run "$CTRACE" dump "$snap"
 	assert_line --regexp ' process_end image=1 how=wait status=11$'
+	# the fatal signal, on the faulting thread, after its events
+	assert_line --regexp '^[0-9.]+ ([0-9]+) \1 fatal_signal sig=11 .* action=0 stack=main'
+	# and what it did before: its usleep and the write of "crashing"
+	assert_line --regexp '^[0-9.]+ ([0-9]+) \1 sleep .* req=1000000 .* call=usleep stack=main'
+	assert_line --regexp '^[0-9.]+ ([0-9]+) \1 write .* bytes=9 result=9 call=fflush stack=main'
+}
+
+@test "--snapshot-on-crash: a crash of a process the command started, seen by its FATAL_SIGNAL" {
+	# sh, not the collector, reaps flight-crash: only its event says
+	run "$CTRACE" record -q --flight --snapshot-on-crash -o "$T/x.trace" \
+		-- sh -c '"$1"; echo "after $?"' sh "$FIX/flight-crash"
+	assert_success
+	assert_line "crashing"
+	assert_line "after 139"
+	run snaps
+	assert_equal "${#lines[@]}" 1
+	[[ ${lines[0]} =~ -SIGSEGV\.trace$ ]]
+	snap=$T/${lines[0]}
+	run "$CTRACE" info "$snap"
+	assert_line --regexp 'by crash \(pid [0-9]+\), reason "SIGSEGV"$'
+	run "$CTRACE" dump "$snap"
+	assert_line --regexp '^[0-9.]+ ([0-9]+) \1 fatal_signal sig=11 .* action=0 stack=main'
+	assert_line --regexp '^[0-9.]+ ([0-9]+) \1 write .* bytes=9 result=9 call=fflush stack=main'
+	assert_line --regexp ' process_end image=[0-9]+ how=vanished status=0$'
 }
 
 @test "no crash, no snapshot; --snapshot-on-crash needs --flight" {

@@ -88,6 +88,7 @@ struct col_image *col_image_hello(struct col_client *conn,
 uint64_t col_image_id(const struct col_image *img) { return img->id; }
 pid_t col_image_pid(const struct col_image *img) { return img->pid; }
 void col_image_seen(struct col_image *img, uint64_t ts) { }
+void col_image_fatal(struct col_image *img, int sig) { }
 void col_image_bye(struct col_image *img, uint64_t ts, uint64_t status,
 		   unsigned how) { }
 void col_image_closed(struct col_image *img) { free(img); }
