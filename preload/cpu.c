@@ -44,7 +44,6 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "pl.h"
@@ -209,20 +208,6 @@ void pl_cpu_after_block(void)
 /* ------------------------------------------------------------------ */
 /* samples                                                              */
 
-static uint64_t interrupted_pc(const void *ucv)
-{
-	const ucontext_t *uc = ucv;
-
-#if defined(__x86_64__)
-	return uc->uc_mcontext.gregs[REG_RIP];
-#elif defined(__aarch64__)
-	return uc->uc_mcontext.pc;
-#else
-	(void)uc;
-	return 0;
-#endif
-}
-
 static void emit_deferred(void)
 {
 	struct fmt_event ev = { .type = FMT_EV_CPU_SAMPLE };
@@ -240,7 +225,7 @@ static void emit_deferred(void)
 static void sample(const siginfo_t *si, const void *uc)
 {
 	struct fmt_event ev = { .type = FMT_EV_CPU_SAMPLE };
-	uint64_t st[PL_STACK_MAX], pc = interrupted_pc(uc);
+	uint64_t st[PL_STACK_MAX], pc = pl_interrupted_pc(uc);
 	uint64_t ns = interval_ns * (1 + (unsigned)si->si_overrun);
 
 	if (pl_inside()) {

@@ -41,7 +41,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include "pl.h"
@@ -128,26 +127,12 @@ static uint64_t fault_addr(int sig, const siginfo_t *si)
 	return (uintptr_t)si->si_addr;
 }
 
-static uint64_t interrupted_pc(const void *ucv)
-{
-	const ucontext_t *uc = ucv;
-
-#if defined(__x86_64__)
-	return uc->uc_mcontext.gregs[REG_RIP];
-#elif defined(__aarch64__)
-	return uc->uc_mcontext.pc;
-#else
-	(void)uc;
-	return 0;
-#endif
-}
-
 /* noinline: the unwind finds the interrupted pc a fixed few frames up */
 static __attribute__((noinline)) void record(int sig, const siginfo_t *si,
 					     const void *uc, unsigned action)
 {
 	struct fmt_event ev = { .type = FMT_EV_FATAL_SIGNAL };
-	uint64_t st[PL_STACK_MAX], pc = interrupted_pc(uc);
+	uint64_t st[PL_STACK_MAX], pc = pl_interrupted_pc(uc);
 	unsigned depth = pl_conf.stack_cpu > 1 ? pl_conf.stack_cpu :
 			 pl_conf.stack_block;
 

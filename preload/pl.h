@@ -355,6 +355,9 @@ int pl_unwinder_call(const void *ra);
 unsigned pl_unwind(uint64_t *st, void *ra, unsigned depth);
 /* pl_unwind_room() : bytes of stack an unwind needs (STACK_CUT.need) */
 unsigned pl_unwind_room(void);
+/* pl_interrupted_pc() : the pc a signal interrupted, from the handler's
+ * ucontext (0 on an architecture this does not know) */
+uint64_t pl_interrupted_pc(const void *uc);
 
 static inline unsigned pl_stack_n(uint64_t *st, void *ra, unsigned depth)
 {

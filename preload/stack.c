@@ -67,6 +67,7 @@
 #include <unistd.h>
 #include <sys/auxv.h>
 #include <sys/resource.h>
+#include <ucontext.h>
 #include <unwind.h>
 
 #include "pl.h"
@@ -297,4 +298,18 @@ unsigned pl_unwind(uint64_t *st, void *ra, unsigned depth)
 		if (!in_ctrace(buf[i]))
 			st[j++] = (uintptr_t)buf[i];
 	return j;
+}
+
+uint64_t pl_interrupted_pc(const void *ucv)
+{
+	const ucontext_t *uc = ucv;
+
+#if defined(__x86_64__)
+	return uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+	return uc->uc_mcontext.pc;
+#else
+	(void)uc;
+	return 0;
+#endif
 }
