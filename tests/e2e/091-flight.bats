@@ -14,6 +14,18 @@ snaps() {
 	ls "$T" | grep '^ctrace-snap-.*\.trace$' || true
 }
 
+# crash_snap: the one snapshot a SIGSEGV took: its info says so; its dump
+# is in $output, its path in $snap
+crash_snap() {
+	run snaps
+	assert_equal "${#lines[@]}" 1
+	[[ ${lines[0]} =~ -SIGSEGV\.trace$ ]]
+	snap=$T/${lines[0]}
+	run "$CTRACE" info "$snap"
+	assert_line --regexp 'by crash \(pid [0-9]+\), reason "SIGSEGV"$'
+	run "$CTRACE" dump "$snap"
+}
+
 # wait_file PATH: until PATH exists (the collector writes it on a signal)
 wait_file() {
 	local i
@@ -134,13 +146,7 @@ wait_file() {
 	run "$CTRACE" record -q --flight --snapshot-on-crash -o "$T/x.trace" \
 		-- "$FIX/flight-crash"
 	assert_failure 139
-	run snaps
-	assert_equal "${#lines[@]}" 1
-	[[ ${lines[0]} =~ -SIGSEGV\.trace$ ]]
-	snap=$T/${lines[0]}
-	run "$CTRACE" info "$snap"
-	assert_line --regexp 'by crash \(pid [0-9]+\), reason "SIGSEGV"$'
-	run "$CTRACE" dump "$snap"
+	crash_snap
 	assert_line --regexp ' process_end image=1 how=wait status=11$'
 	# the fatal signal, on the faulting thread, after its events
 	assert_line --regexp '^[0-9.]+ ([0-9]+) \1 fatal_signal sig=11 .* action=0 stack=main'
@@ -156,13 +162,7 @@ wait_file() {
 	assert_success
 	assert_line "crashing"
 	assert_line "after 139"
-	run snaps
-	assert_equal "${#lines[@]}" 1
-	[[ ${lines[0]} =~ -SIGSEGV\.trace$ ]]
-	snap=$T/${lines[0]}
-	run "$CTRACE" info "$snap"
-	assert_line --regexp 'by crash \(pid [0-9]+\), reason "SIGSEGV"$'
-	run "$CTRACE" dump "$snap"
+	crash_snap
 	assert_line --regexp '^[0-9.]+ ([0-9]+) \1 fatal_signal sig=11 .* action=0 stack=main'
 	assert_line --regexp '^[0-9.]+ ([0-9]+) \1 write .* bytes=9 result=9 call=fflush stack=main'
 	assert_line --regexp ' process_end image=[0-9]+ how=vanished status=0$'
