@@ -372,6 +372,7 @@ int col_writer_finish(int clean);
 void col_windows_init(const char *sock_path);
 void col_window_ctl(int open);
 void col_windows_cleanup(void);
+void col_windows_own(void);	/* this process removes it (--daemon) */
 
 /* ---- flight.c ---- */
 /* what asks for a snapshot */

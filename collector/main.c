@@ -29,9 +29,10 @@
 #include "version.h"
 
 static const char usage_text[] =
-"usage: ctrace-collector record [-o <file>] [-q] [--flight] [--] <command> ...\n"
+"usage: ctrace-collector record [-o <file>] [-q] [--flight] [--paused] [--]\n"
+"                               <command> ...\n"
 "   or: ctrace-collector collect [-o <file>] [-s <socket>] [--daemon] [-q]\n"
-"                                [--flight]\n"
+"                                [--flight] [--paused]\n"
 "   or: ctrace-collector serve --listen-fd <n> [-o <file>]\n"
 "   or: ctrace-collector snapshot [-s <socket>] [-o <file>] [-r <reason>]\n"
 "   or: ctrace-collector ctl start|stop [-s <socket>]\n"
@@ -43,6 +44,7 @@ static const char usage_text[] =
 "                          <s> seconds at most; write snapshots on demand\n"
 "    --snapshot-on-crash   flight: a snapshot when a process dies of a\n"
 "                          fatal signal\n"
+"    --paused              record only in windows that ctl start opens\n"
 "    --daemon              collect: go to the background after printing\n"
 "    --listen-fd <n>       serve: the socket already listens on fd <n>\n";
 
@@ -472,6 +474,7 @@ static void daemonize(const char *lib)
 	}
 	setsid();
 	col_sock_own();
+	col_windows_own();
 	/* `eval "$(ctrace collect --daemon)"` waits for stdout's EOF */
 	to_devnull(0);
 	to_devnull(1);

@@ -218,6 +218,11 @@ void col_window_ctl(int open)
 	win_start = 0;
 }
 
+void col_windows_own(void)
+{
+	win_owner = getpid();
+}
+
 void col_windows_cleanup(void)
 {
 	if (win_path && win_owner == getpid())
