@@ -364,12 +364,13 @@ int col_writer_finish(int clean);
 /*
  * col_windows_init() : --paused: the window word's file beside the
  * socket (wire.h), shut, created before any process can map it; dies
- * with EXIT_SOCKET when it cannot.  col_window_ctl() opens (1) or closes
+ * with EXIT_SOCKET when it cannot.  Not paused: a stale one (of a killed
+ * collector) removed, so that no process maps it.  col_window_ctl() opens (1) or closes
  * (0) the window; a close writes its WINDOW record, and so does
  * col_writer_finish() for one still open.  col_windows_cleanup()
  * removes the file (before col_sock_cleanup's rmdir).
  */
-void col_windows_init(const char *sock_path);
+void col_windows_init(const char *sock_path, int paused);
 void col_window_ctl(int open);
 void col_windows_cleanup(void);
 void col_windows_own(void);	/* this process removes it (--daemon) */

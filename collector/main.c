@@ -739,11 +739,11 @@ int main(int argc, char **argv)
 	/* the socket first: a failure there must not clobber the output */
 	atexit(col_sock_cleanup);
 	setup_socket(&o);
-	if (col.windows) {
-		/* before col_sock_cleanup's rmdir, which atexit runs later */
-		atexit(col_windows_cleanup);
-		col_windows_init(col_sock_path());
-	}
+	/* before col_sock_cleanup's rmdir, which atexit runs later; serve's
+	 * socket is the library's, never paused */
+	atexit(col_windows_cleanup);
+	if (col.mode != COL_SERVE && *col_sock_path())
+		col_windows_init(col_sock_path(), col.windows);
 	open_output(&o);
 	if (col.mode == COL_SERVE) {
 		/* hold no pipe of the program that started us open, and

@@ -164,7 +164,7 @@ static char *win_path;
 static pid_t win_owner;
 static uint64_t win_start;	/* the open window's start; 0: shut */
 
-void col_windows_init(const char *sock_path)
+void col_windows_init(const char *sock_path, int paused)
 {
 	size_t n = strlen(sock_path);
 	void *m;
@@ -173,8 +173,14 @@ void col_windows_init(const char *sock_path)
 	win_path = xmalloc(n + sizeof(FMT_WINDOW_SUFFIX));
 	memcpy(win_path, sock_path, n);
 	memcpy(win_path + n, FMT_WINDOW_SUFFIX, sizeof(FMT_WINDOW_SUFFIX));
-	/* O_EXCL: a file someone else put there is not ours to share */
+	/* a killed paused collector's word, shut, would pause our clients;
+	 * O_EXCL then: a file someone else put there is not ours to share */
 	unlink(win_path);
+	if (!paused) {
+		free(win_path);
+		win_path = NULL;
+		return;
+	}
 	fd = open(win_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		die(EXIT_SOCKET, "cannot create %s: %s", win_path,

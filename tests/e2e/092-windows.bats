@@ -95,3 +95,18 @@ teardown() {
 	assert_failure 2
 	assert_output "ctrace: ctl: start or stop?"
 }
+
+@test "a killed paused collector's window file does not pause the next collector" {
+	eval "$("$CTRACE" collect --daemon --paused -o "$T/old.trace" -s "$T/sock")"
+	kill -KILL "$CTRACE_COLLECTOR_PID"
+	for i in $(seq 50); do kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break; sleep 0.1; done
+	[ -e "$T/sock.win" ]
+	# its socket stays too, and refuses a bind: removed by hand
+	rm "$T/sock"
+	eval "$("$CTRACE" collect --daemon -o "$T/w.trace" -s "$T/sock")"
+	[ ! -e "$T/sock.win" ]
+	"$FIX/windows" -n 4
+	stop_daemon
+	run grep -c ' write .*(windows\.c:' <("$CTRACE" dump "$T/w.trace")
+	assert_output 4
+}
