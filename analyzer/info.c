@@ -83,14 +83,41 @@ static void show_snapshot(struct ana_trace *t)
 		       plural(t->st.before_window, "s"));
 }
 
+/* a paused collector's windows: when it recorded; the rest is unknown */
+static void show_windows(struct ana_trace *t)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < t->nwindows; i++)
+		sum += t->windows[i].end - t->windows[i].start;
+	printf("windows: %zu (paused collector), recording ", t->nwindows);
+	secs((int64_t)sum);
+	printf(" s; outside them: unknown\n");
+	for (i = 0; i < t->nwindows; i++) {
+		printf("  window %zu: from ", i + 1);
+		secs(ana_rel_ts(t, t->windows[i].start));
+		printf(" to ");
+		secs(ana_rel_ts(t, t->windows[i].end));
+		printf(" (");
+		secs((int64_t)(t->windows[i].end - t->windows[i].start));
+		printf(" s)\n");
+	}
+	if (t->st.outside_windows)
+		printf("  %" PRIu64 " event%s in flight at a stop, outside "
+		       "every window: not shown\n", t->st.outside_windows,
+		       plural(t->st.outside_windows, "s"));
+}
+
 static void show_header(struct ana_trace *t)
 {
 	const struct fmt_file_header *h = &t->h;
 	char buf[64];
 
 	printf("trace: %s\n", t->path);
-	printf("format: version %u.%u, features %s\n", h->major, h->minor,
-	       h->features & FMT_FEAT_STACKS ? "stacks" : "none");
+	printf("format: version %u.%u, features %s%s\n", h->major, h->minor,
+	       h->features & FMT_FEAT_STACKS ? "stacks" : "none",
+	       h->features & FMT_FEAT_WINDOWS ? ", windows" : "");
 	printf("collector: pid %" PRIu32 "\n", h->collector_pid);
 	printf("start: %s\n",
 	       ana_iso8601(h->start_realtime, buf, sizeof(buf)));
@@ -107,6 +134,8 @@ static void show_header(struct ana_trace *t)
 	}
 	if (t->is_snap)
 		show_snapshot(t);
+	if (t->windowed)
+		show_windows(t);
 }
 
 static void show_integrity(struct ana_trace *t)
@@ -134,8 +163,10 @@ static void show_integrity(struct ana_trace *t)
 		       st->skipped_events, plural(st->skipped_events, "s"));
 	printf("records:");
 	for (i = 1; i < FMT_REC_MAX; i++) {
-		/* only a snapshot has one: other traces read as before */
-		if (i == FMT_REC_SNAPSHOT && !st->records[i])
+		/* only a snapshot, a paused trace has one: other traces
+		 * read as before */
+		if ((i == FMT_REC_SNAPSHOT || i == FMT_REC_WINDOW) &&
+		    !st->records[i])
 			continue;
 		printf(" %s %" PRIu64 ",", fmt_record_name(i), st->records[i]);
 	}

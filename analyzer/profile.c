@@ -1550,6 +1550,7 @@ int ana_cmd_profile(const struct ana_args *a)
 	c.pr.labels = o.format == OUT_PPROF;
 	if (o.kind == ANA_PROF_WAKEUP) {
 		ana_states_init(&c.st);
+		c.st.trace = &t;
 		c.need_states = 1;
 		c.st.edge = ana_prof_edge;
 		c.st.arg = &c.pr;

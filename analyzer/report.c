@@ -442,6 +442,7 @@ int ana_cmd_report(const struct ana_args *a)
 
 	ana_trace_open(&t, path);
 	ana_states_init(&c.st);
+	c.st.trace = &t;
 	ana_prof_init(&c.pr, ANA_PROF_BLOCK);
 	ana_tasks_init(&c.tk);
 	memset(&c.fatals, 0, sizeof(c.fatals));

@@ -397,6 +397,10 @@ static void split_at(struct ana_states *s, struct ana_tstate *ts,
 	const struct ana_reading *a = &ts->last;
 	struct ana_split sp;
 
+	/* across a gap between windows: unknown, the residue */
+	if (ts->has_last && s->trace &&
+	    ana_trace_gap(s->trace, a->r.ts, r->r.ts))
+		ts->has_last = 0;
 	if (ts->has_last) {
 		ana_sched_split(&a->r, &r->r, r->blocked > a->blocked ?
 				r->blocked - a->blocked : 0, &sp);

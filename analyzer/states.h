@@ -119,6 +119,9 @@ struct ana_states {
 	uint64_t edges[3];		/* by ana_edge_kind */
 	void (*edge)(void *arg, const struct ana_edge *e);
 	void *arg;
+	/* the trace, for its recording windows: readings either side of a
+	 * gap split nothing (NULL: no windows) */
+	const struct ana_trace *trace;
 };
 
 void ana_states_init(struct ana_states *s);

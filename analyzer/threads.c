@@ -249,6 +249,7 @@ int ana_cmd_threads(const struct ana_args *a)
 	c.per_thread = a->per_thread;
 	ana_trace_open(&t, file);
 	ana_states_init(&c.st);
+	c.st.trace = &t;
 	ana_tasks_init(&c.tk);
 	t.data = &c;
 	status = ana_trace_read(&t, &threads_ops);

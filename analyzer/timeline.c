@@ -1388,6 +1388,7 @@ void ana_tl_open(struct ana_tl *tl, const char *path, long buckets)
 	memset(tl, 0, sizeof(*tl));
 	ana_trace_open(&tl->t, path);
 	ana_states_init(&tl->st);
+	tl->st.trace = &tl->t;
 	ana_spill_init(&tl->heap_sp, sizeof(struct heaprec), heap_cmp);
 	ana_spill_init(&tl->run_sp, sizeof(struct runrec), run_cmp);
 	if (!buckets)

@@ -554,6 +554,61 @@ static int clip_to_window(struct ana_trace *t, struct fmt_event *ev)
 	return 0;
 }
 
+/* the window holding ts, or NULL (windows are few: a linear search) */
+static const struct fmt_window *window_at(const struct ana_trace *t,
+					  uint64_t ts)
+{
+	size_t i;
+
+	for (i = 0; i < t->nwindows; i++)
+		if (t->windows[i].start <= ts && ts <= t->windows[i].end)
+			return &t->windows[i];
+	return NULL;
+}
+
+int ana_trace_gap(const struct ana_trace *t, uint64_t a, uint64_t b)
+{
+	const struct fmt_window *w;
+
+	if (!t->windowed)
+		return 0;
+	w = window_at(t, a);
+	return !w || b > w->end;
+}
+
+/*
+ * A paused collector recorded only inside its windows: an event there
+ * stands; a call that started in one and returned after it closed (it
+ * was in flight at the stop) is cut at the window's end, one that began
+ * before a window at its start; an event outside every window (an
+ * instant in flight at the stop) is dropped, counted.  1: drop.
+ */
+static int clip_to_windows(struct ana_trace *t, struct fmt_event *ev)
+{
+	const struct fmt_event_info *in = fmt_event_info(ev->type);
+	const struct fmt_window *ws, *we;
+	int dur = in && in->nfields && in->kinds[0] == 'd';
+	uint64_t end = dur ? ev->ts + ev->f[0] : ev->ts;
+
+	if (!t->windowed)
+		return 0;
+	ws = window_at(t, ev->ts);
+	we = window_at(t, end);
+	if (ws && ws == we)
+		return 0;
+	if (we) {
+		ev->f[0] = end - we->start;
+		ev->ts = we->start;
+		return 0;
+	}
+	if (ws && dur) {
+		ev->f[0] = ws->end - ev->ts;
+		return 0;
+	}
+	t->st.outside_windows++;
+	return 1;
+}
+
 static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 		      const struct ana_ops *ops)
 {
@@ -593,7 +648,7 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 				   fmt_strerror(err));
 			return 0;
 		}
-		if (clip_to_window(t, &ev))
+		if (clip_to_window(t, &ev) || clip_to_windows(t, &ev))
 			continue;
 		if (!th) {
 			/* by image: an exec'ed pid's old image may still be
@@ -615,6 +670,8 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 			   plural(fe.nevents, "s"));
 	return 0;
 }
+
+static int rec_window(struct ana_trace *t, const struct fmt_record *rec);
 
 static void record(struct ana_trace *t, const struct fmt_record *rec,
 		   const struct ana_ops *ops)
@@ -664,6 +721,9 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
 		break;
 	case FMT_REC_SNAPSHOT:
 		err = rec_snapshot(t, rec);
+		break;
+	case FMT_REC_WINDOW:
+		err = rec_window(t, rec);
 		break;
 	}
 	if (err)
@@ -743,11 +803,62 @@ static void warn_stop(struct ana_trace *t)
 			 plural(t->stop.bytes_after, "s"));
 }
 
+static void add_window(struct ana_trace *t, const struct fmt_window *w)
+{
+	t->windows = xrealloc(t->windows, (t->nwindows + 1) *
+			      sizeof(*t->windows));
+	t->windows[t->nwindows++] = *w;
+}
+
+/* read before the events (pre_windows()): checked here, not added again */
+static int rec_window(struct ana_trace *t, const struct fmt_record *rec)
+{
+	struct fmt_window w;
+
+	if (fmt_parse_window(rec, &w))
+		return -1;
+	/* a pipe cannot be read twice: what its windows were is known
+	 * only at the end, too late for the events already read */
+	if (!strcmp(t->path, "-") && t->windowed)
+		add_window(t, &w);
+	return 0;
+}
+
+/*
+ * A paused collector's trace (FMT_FEAT_WINDOWS) says when it recorded in
+ * WINDOW records, written as each window closed, after events that lie
+ * inside it: a first pass reads them, so that the events can be clipped
+ * to them as they are read.  What cannot be read is left to the main
+ * pass to report.
+ */
+static void pre_windows(struct ana_trace *t)
+{
+	struct fmt_record rec;
+	struct fmt_reader *r;
+	struct fmt_window w;
+	int err;
+
+	if (!(t->h.features & FMT_FEAT_WINDOWS))
+		return;
+	t->windowed = 1;
+	if (!strcmp(t->path, "-"))
+		return;
+	r = fmt_reader_open(t->path, &err);
+	if (!r)
+		return;
+	while (fmt_reader_next(r, &rec))
+		if (rec.type == FMT_REC_WINDOW && !fmt_parse_window(&rec, &w))
+			add_window(t, &w);
+	fmt_reader_close(r);
+}
+
 int ana_trace_read(struct ana_trace *t, const struct ana_ops *ops)
 {
 	struct fmt_record rec;
 	uint32_t chunk = 0, c;
 	size_t i;
+
+	pre_windows(t);
 
 	while (fmt_reader_next(t->r, &rec)) {
 		c = fmt_reader_state(t->r)->chunks;
@@ -798,6 +909,7 @@ void ana_trace_close(struct ana_trace *t)
 {
 	size_t i;
 
+	free(t->windows);
 	fmt_reader_close(t->r);
 	free_values(&t->strings);
 	free_values(&t->stacks);

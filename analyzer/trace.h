@@ -122,6 +122,8 @@ struct ana_stats {
 					 * passed by the file's SCHEMA */
 	uint64_t before_window;		/* a snapshot's events that ended
 					 * before its window: unknown time */
+	uint64_t outside_windows;	/* events of a paused collector's
+					 * gaps (in flight at a stop) */
 };
 
 struct ana_trace;
@@ -167,7 +169,19 @@ struct ana_trace {
 	int is_snap;
 	struct fmt_snapshot snap;
 	char *snap_reason;
+	/* FMT_FEAT_WINDOWS: the recording windows (WINDOW records, read
+	 * before the events), in order; outside them is unknown */
+	int windowed;
+	struct fmt_window *windows;
+	size_t nwindows;
 };
+
+/*
+ * ana_trace_gap() : a gap between recording windows lies inside [a, b]
+ * (time nobody recorded: a reading before it and one after say nothing
+ * about it); 0 when the trace is not windowed.
+ */
+int ana_trace_gap(const struct ana_trace *t, uint64_t a, uint64_t b);
 
 /*
  * ana_trace_open() : open path and check its header.  On failure prints

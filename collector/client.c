@@ -395,6 +395,50 @@ static int on_modules(struct col_client *c, const uint8_t *pl, size_t n)
 	return 0;
 }
 
+/* ---- CTL ---- */
+
+/* ctrace_start()/ctrace_stop() in the program: a no-op unless --paused */
+static int on_ctl(struct col_client *c, const uint8_t *pl, size_t n)
+{
+	uint64_t op;
+
+	(void)c;
+	if (fmt_msg_parse_ctl(pl, n, &op))
+		return -1;
+	if (col.windows)
+		col_window_ctl(op == FMT_CTL_START);
+	return 0;
+}
+
+/* `ctrace ctl start|stop`: a connection of its own, answered, closed */
+static int on_ctl_cmd(struct col_client *c, const uint8_t *pl, size_t n)
+{
+	static uint8_t out[FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX + 256];
+	struct fmt_msg_snapshot_done d = { 0, "", 0 };
+	char text[128];
+	uint64_t op;
+	size_t len;
+
+	if (fmt_msg_parse_ctl(pl, n, &op))
+		return -1;
+	if (!col.windows) {
+		d.err = EINVAL;
+		snprintf(text, sizeof(text), "the collector does not record "
+			 "in windows (--paused)");
+	} else {
+		col_window_ctl(op == FMT_CTL_START);
+		snprintf(text, sizeof(text), "%s", op == FMT_CTL_START ?
+			 "recording" : "paused");
+	}
+	d.text = text;
+	d.len = strlen(text);
+	len = fmt_msg_put_ctl_done(out, &d);
+	if (send(c->fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		warn_msg("cannot answer a ctl request: %s", strerror(errno));
+	client_close(c);
+	return 0;
+}
+
 /* ---- SNAPSHOT ---- */
 
 /* copied out: a snapshot's path must end in a NUL */
@@ -482,6 +526,8 @@ static int handle(struct col_client *c, uint32_t n, pid_t sender,
 		return on_hello(c, pl, n, sender, tabfd);
 	if (h.type == FMT_MSG_SNAPSHOT && !c->img && !c->hello)
 		return on_snapshot_ctl(c, pl, n);
+	if (h.type == FMT_MSG_CTL && !c->img && !c->hello)
+		return on_ctl_cmd(c, pl, n);
 	if (!c->img)
 		return -1;
 	/* whatever follows an EXEC says the exec failed */
@@ -501,6 +547,8 @@ static int handle(struct col_client *c, uint32_t n, pid_t sender,
 		return on_exec(c, pl, n);
 	case FMT_MSG_SNAPSHOT:
 		return on_snapshot(c, pl, n);
+	case FMT_MSG_CTL:
+		return on_ctl(c, pl, n);
 	}
 	return -1;
 }

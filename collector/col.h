@@ -65,7 +65,7 @@
 
 /* ---- base.c: the shared state, the clock, the epoll set ---- */
 
-enum col_mode { COL_RECORD, COL_COLLECT, COL_SERVE, COL_SNAPSHOT };
+enum col_mode { COL_RECORD, COL_COLLECT, COL_SERVE, COL_SNAPSHOT, COL_CTL };
 
 /* what an epoll registration points at: the first member of its owner */
 enum col_kind { COL_W_LISTEN, COL_W_SIGNAL, COL_W_TIMER, COL_W_CLIENT,
@@ -90,6 +90,7 @@ struct col_state {
 	int nlive;		/* proc.c: processes not yet seen to exit */
 	int stop;		/* loop.c: a signal asked to finish now */
 	int snap_on_crash;	/* main.c: --snapshot-on-crash */
+	int windows;		/* main.c: --paused, recording windows */
 	unsigned nsnapshots;	/* flight.c: snapshots written */
 };
 
@@ -360,6 +361,19 @@ void col_writer_tick(void);
 /* END (if clean), flush, fsync, close: 0, or -1 if anything failed;
  * flight mode: nothing was written, nothing is */
 int col_writer_finish(int clean);
+/*
+ * col_windows_init() : --paused: the window word's file beside the
+ * socket (wire.h), shut, created before any process can map it; dies
+ * with EXIT_SOCKET when it cannot.  Not paused: a stale one (of a killed
+ * collector) removed, so that no process maps it.  col_window_ctl() opens (1) or closes
+ * (0) the window; a close writes its WINDOW record, and so does
+ * col_writer_finish() for one still open.  col_windows_cleanup()
+ * removes the file (before col_sock_cleanup's rmdir).
+ */
+void col_windows_init(const char *sock_path, int paused);
+void col_window_ctl(int open);
+void col_windows_cleanup(void);
+void col_windows_own(void);	/* this process removes it (--daemon) */
 
 /* ---- flight.c ---- */
 /* what asks for a snapshot */

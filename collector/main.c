@@ -29,11 +29,13 @@
 #include "version.h"
 
 static const char usage_text[] =
-"usage: ctrace-collector record [-o <file>] [-q] [--flight] [--] <command> ...\n"
+"usage: ctrace-collector record [-o <file>] [-q] [--flight] [--paused] [--]\n"
+"                               <command> ...\n"
 "   or: ctrace-collector collect [-o <file>] [-s <socket>] [--daemon] [-q]\n"
-"                                [--flight]\n"
+"                                [--flight] [--paused]\n"
 "   or: ctrace-collector serve --listen-fd <n> [-o <file>]\n"
 "   or: ctrace-collector snapshot [-s <socket>] [-o <file>] [-r <reason>]\n"
+"   or: ctrace-collector ctl start|stop [-s <socket>]\n"
 "\n"
 "    -o, --output <file>   trace file (default: $CTRACE_OUT, else ctrace.out)\n"
 "    -q, --quiet           no summary line at the end\n"
@@ -42,6 +44,7 @@ static const char usage_text[] =
 "                          <s> seconds at most; write snapshots on demand\n"
 "    --snapshot-on-crash   flight: a snapshot when a process dies of a\n"
 "                          fatal signal\n"
+"    --paused              record only in windows that ctl start opens\n"
 "    --daemon              collect: go to the background after printing\n"
 "    --listen-fd <n>       serve: the socket already listens on fd <n>\n";
 
@@ -58,7 +61,9 @@ static const char record_usage[] =
 "                          of events in memory, <s> seconds at most; write\n"
 "                          snapshots (ctrace snapshot, SIGUSR2) beside -o\n"
 "    --snapshot-on-crash   with --flight: a snapshot when a traced process\n"
-"                          dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL\n";
+"                          dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL\n"
+"    --paused              record nothing until ctrace ctl start or\n"
+"                          ctrace_start() opens a recording window\n";
 
 static const char collect_usage[] =
 "usage: ctrace collect [-o <file>] [-s <socket>] [--daemon] [-q]\n"
@@ -73,7 +78,17 @@ static const char collect_usage[] =
 "                          of events in memory, <s> seconds at most; write\n"
 "                          snapshots (ctrace snapshot, SIGUSR2) beside -o\n"
 "    --snapshot-on-crash   with --flight: a snapshot when a traced process\n"
-"                          dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL\n";
+"                          dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL\n"
+"    --paused              record nothing until ctrace ctl start or\n"
+"                          ctrace_start() opens a recording window\n";
+
+static const char ctl_usage[] =
+"usage: ctrace ctl start|stop [-s <socket>]\n"
+"\n"
+"Open (start) or close (stop) the recording window of a collector started\n"
+"with --paused.\n"
+"\n"
+"    -s, --socket <path>   the collector's socket (default: $CTRACE_SOCKET)\n";
 
 static const char snapshot_usage[] =
 "usage: ctrace snapshot [-s <socket>] [-o <file>] [-r <reason>]\n"
@@ -93,6 +108,8 @@ struct opts {
 	int out_default;	/* neither -o nor CTRACE_OUT chose it */
 	const char *flight;	/* --flight's value, "" for the default */
 	const char *reason;	/* snapshot: -r */
+	int paused;		/* --paused */
+	const char *ctl;	/* ctl: start or stop */
 	char **cmd;		/* record: the command and its arguments */
 };
 
@@ -103,7 +120,8 @@ static void __attribute__((noreturn)) usage(void)
 {
 	fputs(col.mode == COL_RECORD ? record_usage :
 	      col.mode == COL_COLLECT ? collect_usage :
-	      col.mode == COL_SNAPSHOT ? snapshot_usage : usage_text, stdout);
+	      col.mode == COL_SNAPSHOT ? snapshot_usage :
+	      col.mode == COL_CTL ? ctl_usage : usage_text, stdout);
 	exit(EXIT_OK);
 }
 
@@ -119,6 +137,31 @@ static int parse_fd(const char *s)
 	return v;
 }
 
+/* ctl start|stop [-s <socket>], the socket before or after the verb */
+static void parse_ctl(int argc, char **argv, struct opts *o)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			usage();
+		if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--socket")) {
+			if (++i == argc)
+				die(EXIT_USAGE, "ctl: option '%s' needs a "
+				    "value", argv[i - 1]);
+			o->sock = argv[i];
+		} else if (!o->ctl && (!strcmp(argv[i], "start") ||
+				       !strcmp(argv[i], "stop"))) {
+			o->ctl = argv[i];
+		} else {
+			die(EXIT_USAGE, "ctl: unexpected argument '%s'",
+			    argv[i]);
+		}
+	}
+	if (!o->ctl)
+		die(EXIT_USAGE, "ctl: start or stop?");
+}
+
 static void parse(int argc, char **argv, struct opts *o)
 {
 	static const struct option longs[] = {
@@ -130,6 +173,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		{ "flight", optional_argument, NULL, 'F' },
 		{ "snapshot-on-crash", no_argument, NULL, 'C' },
 		{ "reason", required_argument, NULL, 'r' },
+		{ "paused", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -149,6 +193,7 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'F': o->flight = optarg ? optarg : ""; break;
 		case 'C': col.snap_on_crash = 1; break;
 		case 'r': o->reason = optarg; break;
+		case 'P': o->paused = 1; break;
 		case 'h': usage();
 		case ':':
 			die(EXIT_USAGE, "%s: option '%s' needs a value", mode,
@@ -160,6 +205,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		/* each option belongs to one mode */
 		if (c == 's' && col.mode == COL_SNAPSHOT)
 			continue;
+		if (c == 'P' && col.mode != COL_RECORD &&
+		    col.mode != COL_COLLECT)
+			die(EXIT_USAGE, "%s: option '--paused' is for record "
+			    "and collect only", mode);
 		if (c == 'r' && col.mode != COL_SNAPSHOT)
 			die(EXIT_USAGE, "%s: option '--reason' is for snapshot "
 			    "only", mode);
@@ -425,6 +474,7 @@ static void daemonize(const char *lib)
 	}
 	setsid();
 	col_sock_own();
+	col_windows_own();
 	/* `eval "$(ctrace collect --daemon)"` waits for stdout's EOF */
 	to_devnull(0);
 	to_devnull(1);
@@ -442,6 +492,8 @@ static int mode_of(const char *s)
 		return COL_SERVE;
 	if (!strcmp(s, "snapshot"))
 		return COL_SNAPSHOT;
+	if (!strcmp(s, "ctl"))
+		return COL_CTL;
 	if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
 		fputs(usage_text, stdout);
 		exit(EXIT_OK);
@@ -602,6 +654,45 @@ static int ask_snapshot(const struct opts *o)
 	return fflush(stdout) ? EXIT_FAIL : EXIT_OK;
 }
 
+/* ---- ctl: open or close a collector's window ---- */
+
+static int ask_ctl(const struct opts *o)
+{
+	static uint8_t m[FMT_WIRE_MAX_MSG];
+	const char *sock = o->sock ? o->sock : getenv("CTRACE_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct fmt_msg_snapshot_done d;
+	struct fmt_msg_hdr h;
+	ssize_t n;
+	int fd;
+
+	if (!sock || !*sock)
+		die(EXIT_USAGE, "ctl: no socket (-s, or $CTRACE_SOCKET)");
+	if (strlen(sock) >= sizeof(sa.sun_path))
+		die(EXIT_USAGE, "ctl: socket path too long: %s", sock);
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		die(EXIT_SOCKET, "cannot connect to %s: %s", sock,
+		    strerror(errno));
+	n = fmt_msg_put_ctl(m, strcmp(o->ctl, "start") ? FMT_CTL_STOP :
+			    FMT_CTL_START);
+	if (send(fd, m, n, MSG_NOSIGNAL) != n)
+		die(EXIT_SOCKET, "cannot send to %s: %s", sock,
+		    strerror(errno));
+	do
+		n = recv(fd, m, sizeof(m), 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 || fmt_msg_get_hdr(m, n, &h) ||
+	    h.type != FMT_MSG_CTL_DONE ||
+	    fmt_msg_parse_snapshot_done(m + FMT_WIRE_HDR_SIZE, h.len, &d))
+		die(EXIT_SOCKET, "no answer from the collector at %s", sock);
+	close(fd);
+	if (d.err)
+		die(EXIT_FAIL, "ctl: %.*s", (int)d.len, d.text);
+	return EXIT_OK;
+}
+
 static uint64_t realtime_ns(void)
 {
 	struct timespec ts;
@@ -622,9 +713,14 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		die(EXIT_USAGE, "no mode given (record, collect or serve)");
 	col.mode = mode_of(argv[1]);
+	if (col.mode == COL_CTL) {
+		parse_ctl(argc - 1, argv + 1, &o);
+		return ask_ctl(&o);
+	}
 	parse(argc - 1, argv + 1, &o);
 	if (col.mode == COL_SNAPSHOT)
 		return ask_snapshot(&o);
+	col.windows = o.paused;
 	col.out_path = o.out;
 	if (o.flight) {
 		uint64_t size, age;
@@ -643,6 +739,11 @@ int main(int argc, char **argv)
 	/* the socket first: a failure there must not clobber the output */
 	atexit(col_sock_cleanup);
 	setup_socket(&o);
+	/* before col_sock_cleanup's rmdir, which atexit runs later; serve's
+	 * socket is the library's, never paused */
+	atexit(col_windows_cleanup);
+	if (col.mode != COL_SERVE && *col_sock_path())
+		col_windows_init(col_sock_path(), col.windows);
 	open_output(&o);
 	if (col.mode == COL_SERVE) {
 		/* hold no pipe of the program that started us open, and
@@ -668,6 +769,7 @@ int main(int argc, char **argv)
 		col_explain_untraced(o.cmd[0]);
 	col_procs_cut();
 	rc = col_writer_finish(1);
+	col_windows_cleanup();
 	col_sock_cleanup();
 	free(lib);
 	free(old_preload);

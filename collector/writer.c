@@ -16,8 +16,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,7 +68,7 @@ void col_writer_start(uint64_t start_mono, uint64_t start_real)
 		return;
 	}
 	memset(&h, 0, sizeof(h));
-	h.features = FMT_FEAT_STACKS;
+	h.features = FMT_FEAT_STACKS | (col.windows ? FMT_FEAT_WINDOWS : 0);
 	h.start_realtime = start_real;
 	h.start_monotonic = start_mono;
 	h.clock_id = CLOCK_MONOTONIC;
@@ -155,9 +157,94 @@ static void write_end(void)
 	fmt_buf_free(&b);
 }
 
+/* ---- recording windows ---- */
+
+static uint32_t *win_word;	/* the mapped word; NULL: no windows */
+static char *win_path;
+static pid_t win_owner;
+static uint64_t win_start;	/* the open window's start; 0: shut */
+
+void col_windows_init(const char *sock_path, int paused)
+{
+	size_t n = strlen(sock_path);
+	void *m;
+	int fd;
+
+	win_path = xmalloc(n + sizeof(FMT_WINDOW_SUFFIX));
+	memcpy(win_path, sock_path, n);
+	memcpy(win_path + n, FMT_WINDOW_SUFFIX, sizeof(FMT_WINDOW_SUFFIX));
+	/* a killed paused collector's word, shut, would pause our clients;
+	 * O_EXCL then: a file someone else put there is not ours to share */
+	unlink(win_path);
+	if (!paused) {
+		free(win_path);
+		win_path = NULL;
+		return;
+	}
+	fd = open(win_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		die(EXIT_SOCKET, "cannot create %s: %s", win_path,
+		    strerror(errno));
+	win_owner = getpid();
+	if (ftruncate(fd, FMT_WINDOW_SIZE))
+		die(EXIT_SOCKET, "cannot size %s: %s", win_path,
+		    strerror(errno));
+	m = mmap(NULL, FMT_WINDOW_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		die(EXIT_SOCKET, "cannot map %s: %s", win_path,
+		    strerror(errno));
+	win_word = m;
+	__atomic_store_n(win_word, FMT_WINDOW_SHUT, __ATOMIC_RELEASE);
+}
+
+static void write_window(uint64_t now)
+{
+	struct fmt_buf b = { 0 };
+
+	fmt_put_window(&b, &(struct fmt_window){ now, win_start, now });
+	col_write(FMT_REC_WINDOW, &b);
+	fmt_buf_free(&b);
+}
+
+void col_window_ctl(int open)
+{
+	uint64_t now = col_now();
+
+	if (!win_word || open == !!win_start)
+		return;		/* already so: one window, not two */
+	if (open) {
+		win_start = now;
+		__atomic_store_n(win_word, FMT_WINDOW_OPEN, __ATOMIC_RELEASE);
+		return;
+	}
+	__atomic_store_n(win_word, FMT_WINDOW_SHUT, __ATOMIC_RELEASE);
+	write_window(now);
+	win_start = 0;
+}
+
+void col_windows_own(void)
+{
+	win_owner = getpid();
+}
+
+void col_windows_cleanup(void)
+{
+	if (win_path && win_owner == getpid())
+		unlink(win_path);
+	free(win_path);
+	win_path = NULL;
+}
+
 int col_writer_finish(int clean)
 {
 	int err;
+
+	if (win_start) {
+		write_window(col_now());
+		win_start = 0;
+	}
 
 	/* flight mode writes only the snapshots asked for */
 	if (col_flight_on())

@@ -493,6 +493,7 @@ const char *fmt_record_name(unsigned type)
 		[FMT_REC_UNTRACED] = "untraced",
 		[FMT_REC_SCHEMA] = "schema",
 		[FMT_REC_SNAPSHOT] = "snapshot",
+		[FMT_REC_WINDOW] = "window",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;

@@ -37,6 +37,7 @@
 
 /* feature bits: what the producer recorded (informational) */
 #define FMT_FEAT_STACKS		0x1
+#define FMT_FEAT_WINDOWS	0x2	/* --paused: WINDOW records say when */
 
 struct fmt_file_header {
 	uint16_t major, minor;
@@ -111,6 +112,13 @@ enum fmt_record_type {
 	 * start, reason a string.  Written after the window's events.
 	 */
 	FMT_REC_SNAPSHOT = 13,
+	/*
+	 * ts start end (minor 5): a recording window of a collector started
+	 * with --paused (FMT_FEAT_WINDOWS): events were recorded in [start,
+	 * end] only, and the time outside every window is unknown.  Written
+	 * when the window closes, or at the end for one still open.
+	 */
+	FMT_REC_WINDOW = 14,
 	FMT_REC_MAX		/* one past the highest code */
 };
 
@@ -344,6 +352,13 @@ struct fmt_snapshot {
 
 int fmt_parse_snapshot(const struct fmt_record *rec, struct fmt_snapshot *s);
 void fmt_put_snapshot(struct fmt_buf *b, const struct fmt_snapshot *s);
+struct fmt_window {
+	uint64_t ts, start, end;
+};
+
+int fmt_parse_window(const struct fmt_record *rec, struct fmt_window *w);
+void fmt_put_window(struct fmt_buf *b, const struct fmt_window *w);
+
 /* fmt_snap_trigger_name() : "command" "signal" "program" "crash"; NULL */
 const char *fmt_snap_trigger_name(uint64_t trigger);
 

@@ -384,6 +384,28 @@ void fmt_put_snapshot(struct fmt_buf *b, const struct fmt_snapshot *s)
 	fmt_buf_str(b, s->reason ? s->reason : "", s->reason ? s->reason_len : 0);
 }
 
+/* ---- WINDOW ---- */
+
+int fmt_parse_window(const struct fmt_record *rec, struct fmt_window *w)
+{
+	struct fmt_cursor c;
+
+	cur_of(&c, rec);
+	w->ts = fmt_cur_uvar(&c);
+	w->start = fmt_cur_uvar(&c);
+	w->end = fmt_cur_uvar(&c);
+	if (c.err)
+		return c.err;
+	return w->start > w->end ? FMT_ECORRUPT : 0;
+}
+
+void fmt_put_window(struct fmt_buf *b, const struct fmt_window *w)
+{
+	fmt_buf_uvar(b, w->ts);
+	fmt_buf_uvar(b, w->start);
+	fmt_buf_uvar(b, w->end);
+}
+
 const char *fmt_snap_trigger_name(uint64_t trigger)
 {
 	static const char *const names[] = {

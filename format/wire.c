@@ -380,3 +380,29 @@ size_t fmt_msg_put_snapshot_done(uint8_t *m,
 
 	return finish(m, FMT_MSG_SNAPSHOT_DONE, put_str(q, d->text, d->len));
 }
+
+/* ---- CTL, CTL_DONE ---- */
+
+int fmt_msg_parse_ctl(const uint8_t *pl, size_t n, uint64_t *op)
+{
+	struct fmt_cursor c;
+
+	fmt_cur_init(&c, pl, n);
+	*op = fmt_cur_uvar(&c);
+	if (!c.err && *op != FMT_CTL_START && *op != FMT_CTL_STOP)
+		return FMT_ECORRUPT;
+	return done(&c);
+}
+
+size_t fmt_msg_put_ctl(uint8_t *m, uint64_t op)
+{
+	return finish(m, FMT_MSG_CTL, fmt_put_uvar(m + FMT_WIRE_HDR_SIZE, op));
+}
+
+size_t fmt_msg_put_ctl_done(uint8_t *m,
+			    const struct fmt_msg_snapshot_done *d)
+{
+	uint8_t *q = fmt_put_uvar(m + FMT_WIRE_HDR_SIZE, d->err);
+
+	return finish(m, FMT_MSG_CTL_DONE, put_str(q, d->text, d->len));
+}

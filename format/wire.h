@@ -75,7 +75,32 @@ enum fmt_msg_type {
 	 * not in flight mode) and a message.
 	 */
 	FMT_MSG_SNAPSHOT_DONE = 9,
+	/*
+	 * CTL: op - open (FMT_CTL_START) or close (FMT_CTL_STOP) the
+	 * recording window of a collector started with --paused.  From the
+	 * library (ctrace_start(), ctrace_stop(), after HELLO), or as the
+	 * only message of a connection without HELLO (`ctrace ctl`), which
+	 * the collector answers with CTL_DONE and closes.
+	 */
+	FMT_MSG_CTL = 10,
+	/* CTL_DONE: err text - as SNAPSHOT_DONE (EINVAL: not --paused) */
+	FMT_MSG_CTL_DONE = 11,
 };
+
+enum { FMT_CTL_START = 1, FMT_CTL_STOP = 2 };
+
+/*
+ * The window word: the first 4 bytes of a file the collector creates
+ * beside its socket (FMT_WINDOW_SUFFIX appended to the socket's path),
+ * FMT_WINDOW_SIZE bytes, mapped read-only by each traced process.  The
+ * library ANDs it into its mask of families to record: FMT_WINDOW_OPEN
+ * records all, FMT_WINDOW_SHUT only the process bookkeeping (connected,
+ * fork, BYE).  No file: recording, as always.
+ */
+#define FMT_WINDOW_SUFFIX	".win"
+#define FMT_WINDOW_SIZE		4096
+#define FMT_WINDOW_OPEN		0xffffffffu
+#define FMT_WINDOW_SHUT		0x00010000u
 
 enum { FMT_MOD_ADD = 1, FMT_MOD_DEL = 2 };
 
@@ -382,5 +407,11 @@ int fmt_msg_parse_snapshot_done(const uint8_t *pl, size_t n,
 /* m needs FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX + d->len */
 size_t fmt_msg_put_snapshot_done(uint8_t *m,
 				 const struct fmt_msg_snapshot_done *d);
+
+/* CTL: op FMT_CTL_*; CTL_DONE as SNAPSHOT_DONE */
+int fmt_msg_parse_ctl(const uint8_t *pl, size_t n, uint64_t *op);
+size_t fmt_msg_put_ctl(uint8_t *m, uint64_t op);
+size_t fmt_msg_put_ctl_done(uint8_t *m,
+			    const struct fmt_msg_snapshot_done *d);
 
 #endif

@@ -13,6 +13,7 @@
  *	ctrace_log(t, "cache", "miss");
  *	ctrace_task_end(t);
  *	ctrace_snapshot("slow request");	// flight mode: keep the window
+ *	ctrace_stop(); ... ctrace_start();	// --paused: a recording window
  *
  * or, scoped (GCC and Clang):
  *
@@ -49,7 +50,15 @@ struct ctrace_api_v1 {
 		    const char *message);
 	/* appended: check size before calling (ctrace_snapshot()) */
 	void (*snapshot)(const char *reason);
+	/* appended: ctrace_start(), ctrace_stop() */
+	void (*start)(void);
+	void (*stop)(void);
 };
+
+/* the table has member m: a newer field than an older library's size */
+#define CTRACE__HAS(a, m)						\
+	((a) && (a)->size >= __builtin_offsetof(struct ctrace_api_v1, m) + \
+	 sizeof((a)->m) && (a)->m)
 
 static inline const struct ctrace_api_v1 *ctrace__api(void)
 {
@@ -119,8 +128,32 @@ static inline void ctrace_snapshot(const char *reason)
 {
 	const struct ctrace_api_v1 *a = ctrace__api();
 
-	if (a && a->size >= sizeof(struct ctrace_api_v1) && a->snapshot)
+	if (CTRACE__HAS(a, snapshot))
 		a->snapshot(reason);
+}
+
+/*
+ * ctrace_start(), ctrace_stop() : open and close the recording window of
+ * a collector started with --paused (ctrace record --paused), as
+ * `ctrace ctl start|stop` does.  They return once the collector has done
+ * it (1 s at most): what the caller does next is recorded, or not.
+ * No-ops without the preload, without --paused, or under an older
+ * libctrace.so.
+ */
+static inline void ctrace_start(void)
+{
+	const struct ctrace_api_v1 *a = ctrace__api();
+
+	if (CTRACE__HAS(a, start))
+		a->start();
+}
+
+static inline void ctrace_stop(void)
+{
+	const struct ctrace_api_v1 *a = ctrace__api();
+
+	if (CTRACE__HAS(a, stop))
+		a->stop();
 }
 
 /* scoped region: ends when the enclosing block is left */

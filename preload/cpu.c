@@ -352,8 +352,13 @@ void pl_cpu_thread_start(int new)
 {
 	int e = errno;
 
-	if (!pl_on(FMT_FAM_CPU))
+	if (!pl_on(FMT_FAM_CPU)) {
+		/* outside a window: no reading, but a timer for the next */
+		if (pl_wanted(FMT_FAM_CPU))
+			arm();
+		errno = e;
 		return;
+	}
 	nsamples = 0;
 	started = pl_now();
 	if (new && !no_schedstat)
@@ -368,9 +373,13 @@ void pl_cpu_thread_end(void)
 {
 	int e = errno;
 
-	if (!pl_on(FMT_FAM_CPU) || pl_tls.ended)
+	if (!pl_wanted(FMT_FAM_CPU) || pl_tls.ended)
 		return;
 	disarm(&pl_tls.cpu_timer);
+	if (!pl_on(FMT_FAM_CPU)) {
+		errno = e;
+		return;
+	}
 	if (deferred.ns)
 		emit_deferred();
 	if (nsamples || pl_now() - started >= PL_CPU_BLOCK_NS)

@@ -406,9 +406,15 @@ static inline int resolving(void)
 	return 0;
 }
 
-static PL_SLOW void *plain_malloc(size_t n)
+/*
+ * plain_malloc(), plain_free() : the pass-through, inline: it is the
+ * whole of a hook outside a recording window (--paused), where malloc
+ * churn must cost what it does untraced.  The resolver's check comes
+ * after the pointer's: once resolved, one load and one branch.
+ */
+static inline void *plain_malloc(size_t n)
 {
-	if (resolving() && !pl_real.malloc)
+	if (PL_UNLIKELY(!pl_real.malloc) && resolving() && !pl_real.malloc)
 		return arena_alloc(n, 16);
 	return pl_real.malloc(n);
 }
@@ -425,9 +431,9 @@ static PL_SLOW void *plain_calloc(size_t n, size_t m)
 	return pl_real.calloc(n, m);
 }
 
-static PL_SLOW void plain_free(void *p)
+static inline void plain_free(void *p)
 {
-	if (resolving() && !pl_real.free)
+	if (PL_UNLIKELY(!pl_real.free) && resolving() && !pl_real.free)
 		return;		/* leaked: only dlsym's first calls get here */
 	pl_real.free(p);
 }

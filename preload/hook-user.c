@@ -21,6 +21,8 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 
 #include "pl.h"
 #include "guard.h"
@@ -123,6 +125,44 @@ static void snapshot(const char *reason)
 	errno = e;
 }
 
+/*
+ * ctrace_start(), ctrace_stop(): a CTL message after this thread's
+ * events, then a wait (1 s at most) until the collector has flipped the
+ * window word, so that what the caller does next is on the side of the
+ * window it asked for.  No window word (no --paused): nothing to ask.
+ */
+static void window_ctl(int open)
+{
+	uint8_t m[FMT_WIRE_HDR_SIZE + FMT_VARINT_MAX];
+	uint32_t want = open ? FMT_WINDOW_OPEN : FMT_WINDOW_SHUT;
+	struct timespec ms = { 0, 1000000 };
+	int e = errno, i;
+
+	if (!pl_wanted(PL_CONNECTED) || pl_inside() || !pl_windowed())
+		return;
+	if (__atomic_load_n(pl_window, __ATOMIC_ACQUIRE) == want)
+		return;
+	pl_flush_self();
+	pl_send(m, fmt_msg_put_ctl(m, open ? FMT_CTL_START : FMT_CTL_STOP),
+		0);
+	for (i = 0; i < 1000; i++) {
+		if (__atomic_load_n(pl_window, __ATOMIC_ACQUIRE) == want)
+			break;
+		REAL(syscall)(SYS_nanosleep, &ms, NULL);
+	}
+	errno = e;
+}
+
+static void start(void)
+{
+	window_ctl(1);
+}
+
+static void stop(void)
+{
+	window_ctl(0);
+}
+
 PL_EXPORT const struct ctrace_api_v1 ctrace_api_v1 = {
 	.size = sizeof(struct ctrace_api_v1),
 	.task_begin = task_begin,
@@ -131,4 +171,6 @@ PL_EXPORT const struct ctrace_api_v1 ctrace_api_v1 = {
 	.region_end = region_end,
 	.log = log_msg,
 	.snapshot = snapshot,
+	.start = start,
+	.stop = stop,
 };

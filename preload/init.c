@@ -34,6 +34,8 @@
 
 struct pl_conf pl_conf;
 unsigned pl_live;
+static const uint32_t window_open = FMT_WINDOW_OPEN;
+const uint32_t *pl_window = &window_open;
 pid_t pl_pid;
 
 static int finished;
@@ -471,6 +473,39 @@ static int is_collector(void)
 
 static void atfork_child(void);
 
+int pl_windowed(void)
+{
+	return pl_window != &window_open;
+}
+
+/*
+ * map_window() : the collector's window word, if it made one beside its
+ * socket (wire.h).  Only a regular file of ours, whole: one the collector
+ * never shrinks, so the mapping cannot fault.  Anything else, and we
+ * record as without windows.
+ */
+static void map_window(void)
+{
+	char path[sizeof(pl_conf.sock) + sizeof(FMT_WINDOW_SUFFIX)];
+	struct stat st;
+	void *m;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s%s", pl_conf.sock, FMT_WINDOW_SUFFIX);
+	fd = REAL(open)(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) &&
+	    st.st_uid == geteuid() && st.st_size >= FMT_WINDOW_SIZE) {
+		m = mmap(NULL, FMT_WINDOW_SIZE, PROT_READ, MAP_SHARED, fd, 0);
+		if (m != MAP_FAILED)
+			pl_window = m;
+	}
+	REAL(close)(fd);
+	pl_dbg(PL_DBG_INIT, "window word %s: %s", path,
+	       pl_window == &window_open ? "none" : "mapped");
+}
+
 static int connect_collector(void)
 {
 	const char *s = getenv("CTRACE_SOCKET");
@@ -504,6 +539,7 @@ __attribute__((constructor)) static void pl_init(void)
 	pl_fd = connect_collector();
 	if (pl_fd < 0)
 		goto out;
+	map_window();
 	set_traced_pid(pl_pid);
 	putenv(traced_env);
 	if (pl_send_hello(flags, getppid()) < 0)

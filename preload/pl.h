@@ -308,7 +308,27 @@ extern unsigned pl_live;
 #define PL_CONNECTED	0x10000
 extern pid_t pl_pid;		/* the pid our connection belongs to */
 
+/*
+ * pl_window : the collector's window word (wire.h), mapped read-only at
+ * start when the collector records in windows (--paused), else a word
+ * of ours that is always FMT_WINDOW_OPEN.  Outside a window it keeps
+ * only PL_CONNECTED: every hook passes through, on the same one branch,
+ * with no clock read.
+ */
+extern const uint32_t *pl_window;
+_Static_assert(PL_CONNECTED == FMT_WINDOW_SHUT, "window word's bit");
+
 static inline int pl_on(unsigned fam)
+{
+	return __atomic_load_n(&pl_live, __ATOMIC_RELAXED) & fam &
+	       __atomic_load_n(pl_window, __ATOMIC_RELAXED);
+}
+
+/* pl_windowed() : the collector records in windows (--paused) */
+int pl_windowed(void);
+
+/* pl_wanted() : fam is recorded in windows, open or not (CPU timers) */
+static inline int pl_wanted(unsigned fam)
 {
 	return __atomic_load_n(&pl_live, __ATOMIC_RELAXED) & fam;
 }

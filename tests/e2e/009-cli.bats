@@ -156,11 +156,11 @@ MAN_FE="$CTRACE_TOP/man/ctrace.1"
 @test "cli: the analyzer's table, the front end and the man pages list the same commands" {
 	cmds=$("$ANA" --list-commands | cut -f1)
 	[ "$(echo "$cmds" | wc -l)" -ge 7 ]
-	# the front end's usage: its own three, then the analyzer's, summaries too
+	# the front end's usage: its own four, then the analyzer's, summaries too
 	run "$CTRACE" --help
 	assert_success
 	assert_equal "$(printf '%s\n' "$output" | sed -n 's/^  \([a-z][a-z]*\) .*/\1/p')" \
-		"$(printf 'record\ncollect\nsnapshot\n%s' "$cmds")"
+		"$(printf 'record\ncollect\nsnapshot\nctl\n%s' "$cmds")"
 	"$ANA" --list-commands | while IFS='	' read -r c what; do
 		printf '%s\n' "$output" | grep -qxF "$(printf '  %-9s %s' "$c" "$what")"
 	done
@@ -179,8 +179,9 @@ MAN_FE="$CTRACE_TOP/man/ctrace.1"
 	assert_equal "$(sed -n 's/^\.SS //p' "$MAN_ANA")" "$cmds"
 	# ctrace(1): the synopsis, the sections and the list of analyses
 	assert_equal "$(synopsis "$MAN_FE" ctrace | awk '$2 ~ /^[a-z]/ &&
-		$2 != "record" && $2 != "collect" && $2 != "snapshot" { print $2 }')" "$cmds"
-	assert_equal "$(sed -n 's/^\.SS //p' "$MAN_FE" | grep -vx 'record\|collect\|snapshot')" "$cmds"
+		$2 != "record" && $2 != "collect" && $2 != "snapshot" &&
+		$2 != "ctl" { print $2 }')" "$cmds"
+	assert_equal "$(sed -n 's/^\.SS //p' "$MAN_FE" | grep -vx 'record\|collect\|snapshot\|ctl')" "$cmds"
 	assert_equal "$(sed -n 's/^The analyses (\(.*\)) read$/\1/p' "$MAN_FE" |
 		tr -d ' ' | tr , '\n')" "$cmds"
 }

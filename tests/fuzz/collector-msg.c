@@ -107,6 +107,9 @@ void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
 /* writer.c's, like col_write() below: nothing to check in a LOST */
 void col_write_lost(pid_t pid, uint64_t tid, uint64_t count,
 		    uint64_t reason) { }
+/* writer.c's: col.windows is 0, so a CTL is checked, then ignored or
+ * answered with an error; never reached */
+void col_window_ctl(int open) { }
 /* flight.c's: not in flight mode, so a SNAPSHOT is checked, then
  * ignored or answered with an error */
 int col_flight_on(void) { return 0; }

@@ -343,6 +343,29 @@ static void test_snapshot(void)
 	   "SNAPSHOT: the record's and the triggers' names");
 }
 
+static void test_window(void)
+{
+	struct fmt_window w = { 5000, 1000, 4000 }, r;
+	static const uint8_t want[] = { 0x88, 0x27, 0xe8, 0x07, 0xa0, 0x1f };
+
+	fmt_buf_reset(&b);
+	fmt_put_window(&b, &w);
+	ok(same_bytes(want, sizeof(want)), "WINDOW: ts start end, as the "
+	   "page says");
+	as_record(FMT_REC_WINDOW);
+	ok(!fmt_parse_window(&rec, &r) && r.ts == 5000 && r.start == 1000 &&
+	   r.end == 4000, "WINDOW: read back");
+	cut("WINDOW", (parse_fn)fmt_parse_window, &r, FMT_ETRUNC);
+	w.start = 4001;
+	fmt_buf_reset(&b);
+	fmt_put_window(&b, &w);
+	as_record(FMT_REC_WINDOW);
+	ok(fmt_parse_window(&rec, &r) == FMT_ECORRUPT,
+	   "WINDOW: a window that starts after its end is FMT_ECORRUPT");
+	ok(!strcmp(fmt_record_name(FMT_REC_WINDOW), "window"),
+	   "WINDOW: the record's name");
+}
+
 int main(void)
 {
 	test_process();
@@ -353,6 +376,7 @@ int main(void)
 	test_symbol();
 	test_untraced();
 	test_snapshot();
+	test_window();
 	fmt_buf_free(&b);
 	return tap_done();
 }
