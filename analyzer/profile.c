@@ -569,7 +569,8 @@ void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
 {
 	struct ana_psample *s;
 	struct hval *e;
-	double w, leaked = 0, leaked_bytes = 0;
+	double w, leaked = 0, leaked_bytes = 0, unk = 0, unk_bytes = 0;
+	uint64_t end;
 	size_t i;
 	int j;
 
@@ -580,6 +581,13 @@ void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
 		    (e->p->ended && e->p->how == FMT_PEND_EXEC))
 			continue;
 		w = ana_heap_weight(e->p, e->size);
+		/* a free may have come in a gap nobody recorded: no leak */
+		end = e->p->ended ? e->p->end_ts : t->st.last_ts;
+		if (ana_trace_gap(t, e->ts, end)) {
+			unk += w;
+			unk_bytes += w * e->size;
+			continue;
+		}
 		leaked += w;
 		leaked_bytes += w * e->size;
 		if (pr->kind != ANA_PROF_HEAP && pr->kind != ANA_PROF_LEAKS)
@@ -593,6 +601,8 @@ void ana_prof_done(struct ana_prof *pr, struct ana_trace *t)
 	}
 	pr->hs.leaked = llround(leaked);
 	pr->hs.leaked_bytes = llround(leaked_bytes);
+	pr->hs.unknown_fate = llround(unk);
+	pr->hs.unknown_fate_bytes = llround(unk_bytes);
 	if (pr->pending)
 		pr->hs.unmatched_frees = pr->pending->len;
 	if (pr->hs.seen)
@@ -1020,6 +1030,17 @@ kernel:
 }
 
 /* what the heap figures are: sampled and scaled, or one-frame stacks */
+void ana_put_unknown_fate(const struct ana_heap_stats *hs, FILE *f)
+{
+	if (!hs->unknown_fate)
+		return;
+	fprintf(f, "  not counted as leaked: %" PRIu64 " allocation%s, %"
+		PRIu64 " byte%s live at the end, allocated before a gap in "
+		"the recording (freed then or not: unknown)\n",
+		hs->unknown_fate, plural(hs->unknown_fate, "s"),
+		hs->unknown_fate_bytes, plural(hs->unknown_fate_bytes, "s"));
+}
+
 static void heap_header(const struct ana_trace *t, const struct ana_prof *pr,
 			FILE *f)
 {
@@ -1072,6 +1093,7 @@ static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 		       hs->peak_bytes, plural(hs->peak_bytes, "s"),
 		       hs->leaked, plural(hs->leaked, "s"),
 		       hs->leaked_bytes, plural(hs->leaked_bytes, "s"));
+		ana_put_unknown_fate(hs, f);
 		heap_header(t, pr, f);
 		return;
 	}

@@ -91,6 +91,9 @@ struct ana_heap_stats {
 	uint64_t allocs, alloc_bytes, frees;
 	uint64_t live, live_bytes, peak_bytes;
 	uint64_t leaked, leaked_bytes;	/* live when their process ended */
+	/* live at the end, but an unrecorded gap (a paused window) came
+	 * after their allocation: freed there or leaked, nobody knows */
+	uint64_t unknown_fate, unknown_fate_bytes;
 	uint64_t unmatched_frees;	/* of memory no event allocated */
 	uint64_t recorded;		/* allocation events read */
 	uint64_t rate;			/* CTRACE_HEAP_SAMPLE of the sampled
@@ -190,6 +193,10 @@ const char *ana_prof_by_word(const struct ana_pobj *o);
  * chance that it was recorded, as Go's heap profile scales.
  */
 double ana_heap_weight(const struct ana_proc *p, uint64_t size);
+
+/* ana_put_unknown_fate() : the line that says how many live blocks are
+ * not called leaked because a recording gap followed them (or nothing) */
+void ana_put_unknown_fate(const struct ana_heap_stats *hs, FILE *f);
 
 /*
  * ana_heap_sampling() : how the trace's heap was recorded, into buf:

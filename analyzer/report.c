@@ -275,6 +275,7 @@ static void heap(struct rctx *c)
 	if (c->pr.sampled_heap)
 		printf("  sampled every %" PRIu64 " bytes (scaled)%s\n",
 		       hs->rate, hs->mixed ? ", in some processes" : "");
+	ana_put_unknown_fate(hs, stdout);
 	if (hs->unmatched_frees)
 		printf("  %" PRIu64 " free%s of blocks allocated before "
 		       "tracing or not recorded\n", hs->unmatched_frees,

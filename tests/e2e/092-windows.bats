@@ -37,6 +37,18 @@ teardown() {
 	assert_line --regexp '^ +[0-9.]+ s +5 calls +io +write '
 }
 
+@test "a block freed in a gap is not a leak: its fate is unknown" {
+	run "$CTRACE" record -q --paused -o "$T/w.trace" -- "$FIX/windows" -h
+	assert_success
+	run "$CTRACE" profile leaks "$T/w.trace"
+	assert_success
+	assert_line --regexp "live at the end: 1 allocation, 2000 bytes$"
+	assert_line "  not counted as leaked: 1 allocation, 1000 bytes live at the end, allocated before a gap in the recording (freed then or not: unknown)"
+	run "$CTRACE" report "$T/w.trace"
+	assert_line --partial "leaked (live at exit) 2000 bytes in 1 allocation"
+	assert_line --partial "not counted as leaked: 1 allocation, 1000 bytes"
+}
+
 @test "without --paused ctrace_stop() and ctrace_start() are no-ops" {
 	record "$T/w.trace" "$FIX/windows" 3 5 2
 	assert_success
