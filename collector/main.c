@@ -604,24 +604,57 @@ static void print_flight_summary(void)
 
 /* ---- snapshot: ask a collector ---- */
 
+/*
+ * ask() : send the request m[0..n) to the collector at sock (checked by
+ * sock_of()) and read its answer, of type want, into *d (its text
+ * points into m); dies with EXIT_SOCKET when there is none.
+ */
+static void ask(const char *sock, uint8_t *m, size_t cap, ssize_t n,
+		unsigned want, struct fmt_msg_snapshot_done *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct fmt_msg_hdr h;
+	int fd;
+
+	strcpy(sa.sun_path, sock);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		die(EXIT_SOCKET, "cannot connect to %s: %s", sock,
+		    strerror(errno));
+	if (send(fd, m, n, MSG_NOSIGNAL) != n)
+		die(EXIT_SOCKET, "cannot send to %s: %s", sock,
+		    strerror(errno));
+	do
+		n = recv(fd, m, cap, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0 || fmt_msg_get_hdr(m, n, &h) || h.type != want ||
+	    fmt_msg_parse_snapshot_done(m + FMT_WIRE_HDR_SIZE, h.len, d))
+		die(EXIT_SOCKET, "no answer from the collector at %s", sock);
+	close(fd);
+}
+
+/* sock_of() : the socket a request of `cmd` goes to: -s or $CTRACE_SOCKET */
+static const char *sock_of(const struct opts *o, const char *cmd)
+{
+	const char *sock = o->sock ? o->sock : getenv("CTRACE_SOCKET");
+
+	if (!sock || !*sock)
+		die(EXIT_USAGE, "%s: no socket (-s, or $CTRACE_SOCKET)", cmd);
+	if (strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		die(EXIT_USAGE, "%s: socket path too long: %s", cmd, sock);
+	return sock;
+}
+
 static int ask_snapshot(const struct opts *o)
 {
 	static uint8_t m[FMT_WIRE_MAX_MSG];
-	const char *sock = o->sock ? o->sock : getenv("CTRACE_SOCKET");
+	const char *sock = sock_of(o, "snapshot");
 	const char *why = o->reason ? o->reason : "";
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct fmt_msg_snapshot req = { why, o->out ? o->out : "",
 					strlen(why), 0 };
 	struct fmt_msg_snapshot_done d;
-	struct fmt_msg_hdr h;
 	char abs[PATH_MAX];
-	ssize_t n;
-	int fd;
 
-	if (!sock || !*sock)
-		die(EXIT_USAGE, "snapshot: no socket (-s, or $CTRACE_SOCKET)");
-	if (strlen(sock) >= sizeof(sa.sun_path))
-		die(EXIT_USAGE, "snapshot: socket path too long: %s", sock);
 	/* the collector's directory may not be ours: an absolute path */
 	if (o->out && o->out[0] != '/' && getcwd(abs, sizeof(abs) - 1) &&
 	    strlen(abs) + strlen(o->out) + 2 < sizeof(abs)) {
@@ -631,23 +664,8 @@ static int ask_snapshot(const struct opts *o)
 	req.path_len = strlen(req.path);
 	if (req.reason_len > FMT_MAX_STR || req.path_len > FMT_MAX_STR)
 		die(EXIT_USAGE, "snapshot: reason or path too long");
-	strcpy(sa.sun_path, sock);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-		die(EXIT_SOCKET, "cannot connect to %s: %s", sock,
-		    strerror(errno));
-	n = fmt_msg_put_snapshot(m, &req);
-	if (send(fd, m, n, MSG_NOSIGNAL) != n)
-		die(EXIT_SOCKET, "cannot send to %s: %s", sock,
-		    strerror(errno));
-	do
-		n = recv(fd, m, sizeof(m), 0);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0 || fmt_msg_get_hdr(m, n, &h) ||
-	    h.type != FMT_MSG_SNAPSHOT_DONE ||
-	    fmt_msg_parse_snapshot_done(m + FMT_WIRE_HDR_SIZE, h.len, &d))
-		die(EXIT_SOCKET, "no answer from the collector at %s", sock);
-	close(fd);
+	ask(sock, m, sizeof(m), fmt_msg_put_snapshot(m, &req),
+	    FMT_MSG_SNAPSHOT_DONE, &d);
 	if (d.err)
 		die(EXIT_FAIL, "snapshot: %.*s", (int)d.len, d.text);
 	printf("%.*s\n", (int)d.len, d.text);
@@ -659,35 +677,12 @@ static int ask_snapshot(const struct opts *o)
 static int ask_ctl(const struct opts *o)
 {
 	static uint8_t m[FMT_WIRE_MAX_MSG];
-	const char *sock = o->sock ? o->sock : getenv("CTRACE_SOCKET");
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *sock = sock_of(o, "ctl");
 	struct fmt_msg_snapshot_done d;
-	struct fmt_msg_hdr h;
-	ssize_t n;
-	int fd;
 
-	if (!sock || !*sock)
-		die(EXIT_USAGE, "ctl: no socket (-s, or $CTRACE_SOCKET)");
-	if (strlen(sock) >= sizeof(sa.sun_path))
-		die(EXIT_USAGE, "ctl: socket path too long: %s", sock);
-	strcpy(sa.sun_path, sock);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)))
-		die(EXIT_SOCKET, "cannot connect to %s: %s", sock,
-		    strerror(errno));
-	n = fmt_msg_put_ctl(m, strcmp(o->ctl, "start") ? FMT_CTL_STOP :
-			    FMT_CTL_START);
-	if (send(fd, m, n, MSG_NOSIGNAL) != n)
-		die(EXIT_SOCKET, "cannot send to %s: %s", sock,
-		    strerror(errno));
-	do
-		n = recv(fd, m, sizeof(m), 0);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0 || fmt_msg_get_hdr(m, n, &h) ||
-	    h.type != FMT_MSG_CTL_DONE ||
-	    fmt_msg_parse_snapshot_done(m + FMT_WIRE_HDR_SIZE, h.len, &d))
-		die(EXIT_SOCKET, "no answer from the collector at %s", sock);
-	close(fd);
+	ask(sock, m, sizeof(m), fmt_msg_put_ctl(m, strcmp(o->ctl, "start") ?
+						FMT_CTL_STOP : FMT_CTL_START),
+	    FMT_MSG_CTL_DONE, &d);
 	if (d.err)
 		die(EXIT_FAIL, "ctl: %.*s", (int)d.len, d.text);
 	return EXIT_OK;
