@@ -49,7 +49,16 @@ static const char usage_text[] =
 "    --listen-fd <n>       serve: the socket already listens on fd <n>\n";
 
 /* `ctrace record -h` and `ctrace collect -h`: that mode's options only
- * (serve is the preload's own, not for people) */
+ * (serve is the preload's own, not for people); these two share */
+#define WINDOW_OPTS \
+"    --flight=<size>[,<s>] keep only the last <size> (K, M, G; default 64M)\n" \
+"                          of events in memory, <s> seconds at most; write\n" \
+"                          snapshots (ctrace snapshot, SIGUSR2) beside -o\n" \
+"    --snapshot-on-crash   with --flight: a snapshot when a traced process\n" \
+"                          dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL\n" \
+"    --paused              record nothing until ctrace ctl start or\n" \
+"                          ctrace_start() opens a recording window\n"
+
 static const char record_usage[] =
 "usage: ctrace record [-o <file>] [-q] [--] <command> [<arg>...]\n"
 "\n"
@@ -57,13 +66,7 @@ static const char record_usage[] =
 "\n"
 "    -o, --output <file>   trace file (default: $CTRACE_OUT, else ctrace.out)\n"
 "    -q, --quiet           no summary line at the end\n"
-"    --flight=<size>[,<s>] keep only the last <size> (K, M, G; default 64M)\n"
-"                          of events in memory, <s> seconds at most; write\n"
-"                          snapshots (ctrace snapshot, SIGUSR2) beside -o\n"
-"    --snapshot-on-crash   with --flight: a snapshot when a traced process\n"
-"                          dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL\n"
-"    --paused              record nothing until ctrace ctl start or\n"
-"                          ctrace_start() opens a recording window\n";
+WINDOW_OPTS;
 
 static const char collect_usage[] =
 "usage: ctrace collect [-o <file>] [-s <socket>] [--daemon] [-q]\n"
@@ -74,13 +77,7 @@ static const char collect_usage[] =
 "    -q, --quiet           no summary line at the end\n"
 "    -s, --socket <path>   listen at <path> (its directory must exist)\n"
 "    --daemon              go to the background after printing\n"
-"    --flight=<size>[,<s>] keep only the last <size> (K, M, G; default 64M)\n"
-"                          of events in memory, <s> seconds at most; write\n"
-"                          snapshots (ctrace snapshot, SIGUSR2) beside -o\n"
-"    --snapshot-on-crash   with --flight: a snapshot when a traced process\n"
-"                          dies of SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL\n"
-"    --paused              record nothing until ctrace ctl start or\n"
-"                          ctrace_start() opens a recording window\n";
+WINDOW_OPTS;
 
 static const char ctl_usage[] =
 "usage: ctrace ctl start|stop [-s <socket>]\n"
