@@ -18,7 +18,8 @@
  *   layer 3  client.c                connections: check, act on messages
  *   layer 4  proc.c sock.c           processes and images; the socket
  *   layer 5  symbols.c untraced.c    names of addresses; missing ones
- *   layer 6  intern.c                stack and string tables
+ *   layer 6  intern.c symcache.c     stack and string tables; answers
+ *                                    of earlier runs, by build-id
  *   layer 7  writer.c                the trace file, records, totals
  *   layer 8  flight.c                flight mode: the ring, snapshots
  *   layer 9  base.c                  col, the clock, the epoll set
@@ -303,6 +304,27 @@ void col_sym_addr(uint64_t image, uint64_t addr, int exact);
  * first time, before the caller writes the record that uses it.
  */
 void col_sym_data(uint64_t image, uint64_t addr);
+/* col_sym_finish() : at the end of the run: keep what was learnt */
+void col_sym_finish(void);
+
+/* ---- symcache.c ---- */
+/*
+ * col_symcache_open() : the answers kept for the ELF file of build-id id
+ * (n bytes) whose debug information is described by ident, in
+ * CTRACE_CACHE_DIR (empty: none), else $XDG_CACHE_HOME/ctrace/symbols,
+ * else ~/.cache/ctrace/symbols.  NULL when there is no cache.
+ */
+struct col_symcache *col_symcache_open(const unsigned char *id, size_t n,
+				       const char *ident);
+/* col_symcache_get() : the answer kept for (vaddr, exact), or NULL */
+const char *col_symcache_get(struct col_symcache *c, uint64_t vaddr,
+			     int exact);
+/* col_symcache_put() : keep text (no newline) as the answer (c may be
+ * NULL) */
+void col_symcache_put(struct col_symcache *c, uint64_t vaddr, int exact,
+		      const char *text);
+/* col_symcache_save_all() : rewrite every cache file that learnt more */
+void col_symcache_save_all(void);
 
 /* ---- untraced.c ---- */
 /*

@@ -761,6 +761,7 @@ int main(int argc, char **argv)
 		col_explain_untraced(o.cmd[0]);
 	col_procs_cut();
 	rc = col_writer_finish(1);
+	col_sym_finish();
 	col_windows_cleanup();
 	col_sock_cleanup();
 	free(lib);

@@ -62,6 +62,8 @@ struct sym_obj {
 	struct sym_data *data;		/* its data symbols, by address */
 	size_t ndata;
 	int data_read;			/* data is built (maybe empty) */
+	struct col_symcache *cache;	/* answers of earlier runs, or NULL */
+	int cache_open;			/* cache looked for */
 	struct sym_obj *next;
 };
 
@@ -311,8 +313,34 @@ static int scope_path(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *path,
 	return n;
 }
 
+/*
+ * The answer's text for symcache.c: tab-separated fields, each string
+ * put with txt_str(), which refuses one a tab or a newline would split
+ * (that answer is then not kept: t->failed).
+ */
+static void txt_str(struct fmt_buf *t, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (!t)
+		return;
+	if (n && strpbrk(s, "\t\n"))
+		t->failed = 1;
+	fmt_buf_bytes(t, "\t", 1);
+	fmt_buf_bytes(t, s, n);
+}
+
+static void txt_num(struct fmt_buf *t, uint64_t v)
+{
+	char b[24];
+
+	if (t)
+		fmt_buf_bytes(t, b, snprintf(b, sizeof(b), "\t%llu",
+					     (unsigned long long)v));
+}
+
 /* the inlined function's name: its abstract origin's, demangled */
-static uint64_t die_func(Dwarf_Die *d)
+static uint64_t die_func(Dwarf_Die *d, struct fmt_buf *t)
 {
 	Dwarf_Attribute a;
 	const char *name = NULL;
@@ -331,6 +359,7 @@ static uint64_t die_func(Dwarf_Die *d)
 	if (!name && dwarf_attr_integrate(d, DW_AT_name, &a))
 		name = dwarf_formstring(&a);
 	id = name && *name ? col_intern_string(name, strlen(name)) : 0;
+	txt_str(t, id ? name : NULL);
 	free(dm);
 	return id;
 }
@@ -361,7 +390,7 @@ static int call_site(Dwarf_Die *cu, Dwarf_Die *d, const char **file,
  * table names, where the outermost inlined call was made.
  */
 static void inline_chain(struct sym_res *r, Dwfl_Module *m, GElf_Addr q,
-			 const char **file, int *line)
+			 const char **file, int *line, struct fmt_buf *t)
 {
 	Dwarf_Die path[MAX_INLINE + 1], *cu;
 	const char *f = *file;
@@ -378,9 +407,11 @@ static void inline_chain(struct sym_res *r, Dwfl_Module *m, GElf_Addr q,
 	for (i = n - 1; i >= first; i--) {
 		struct fmt_inline *in = &r->inl[r->ninl++];
 
-		in->func = die_func(&path[i]);
+		in->func = die_func(&path[i], t);
 		in->file = f && *f ? col_intern_string(f, strlen(f)) : 0;
 		in->line = ln > 0 ? ln : 0;
+		txt_str(t, in->file ? f : NULL);
+		txt_num(t, in->line);
 		if (call_site(cu, &path[i], &f, &ln)) {
 			f = NULL;
 			ln = 0;
@@ -395,11 +426,13 @@ static void inline_chain(struct sym_res *r, Dwfl_Module *m, GElf_Addr q,
  * after a call that does not return the next function may start right
  * at the return address.  Start routines are exact.
  */
-static void resolve(struct sym_res *r)
+static void resolve(struct sym_res *r, struct fmt_buf *t)
 {
 	GElf_Addr a = r->vaddr + r->obj->dwbias, q = r->exact ? a : a - 1;
 	Dwfl_Module *m = r->obj->mod;
+	struct fmt_buf inl = { 0 };
 	const char *name, *file;
+	char *fname = NULL;
 	GElf_Off off;
 	GElf_Sym sym;
 	Dwfl_Line *l;
@@ -415,21 +448,149 @@ static void resolve(struct sym_res *r)
 		 * name@VERSION): the version is the linker's, not the name */
 		r->func = col_intern_string(name, strcspn(name, "@"));
 		r->offset = a - (q - off);
+		if (t) {
+			size_t n = strcspn(name, "@");
+
+			fname = xmalloc(n + 1);
+			memcpy(fname, name, n);
+			fname[n] = 0;
+		}
 		free(dm);
 	}
 	l = dwfl_module_getsrc(m, q);
 	file = l ? dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL) : NULL;
 	if (file)
-		inline_chain(r, m, q, &file, &line);
+		inline_chain(r, m, q, &file, &line, t ? &inl : NULL);
 	if (file && *file) {
 		r->file = col_intern_string(file, strlen(file));
 		r->line = line > 0 ? line : 0;
 	}
+	if (t) {
+		/* offset line func file (inlined: func file line)... */
+		fmt_buf_reset(t);
+		txt_num(t, r->offset);
+		txt_num(t, r->line);
+		txt_str(t, fname);
+		txt_str(t, r->file ? file : NULL);
+		fmt_buf_bytes(t, inl.p, inl.len);
+		t->failed |= inl.failed;
+		free(fname);
+	}
+	fmt_buf_free(&inl);
 }
 
-static const struct sym_res *obj_lookup(const struct sym_obj *o,
+/* ---- answers kept across runs (symcache.c) ---- */
+
+/*
+ * What the cache's answers depend on besides the build-id: the file itself
+ * (a stripped copy keeps the build-id but loses .symtab and DWARF), and
+ * the debug information libdwfl finds for it, in Debian's layout a file
+ * under /usr/lib/debug/.build-id that a package install may add later.
+ * (A debug file found by .gnu_debuglink elsewhere is not looked at.)
+ */
+static void cache_ident(const struct sym_obj *o, char *buf, size_t n)
+{
+	char p[64 + 2 * MAX_BUILDID];
+	struct stat st;
+	size_t i, k;
+	int w;
+
+	w = snprintf(buf, n, "file %lld %lld.%09ld", (long long)o->size,
+		     (long long)o->mtime.tv_sec, o->mtime.tv_nsec);
+	k = snprintf(p, sizeof(p), "/usr/lib/debug/.build-id/%02x/",
+		     o->buildid[0]);
+	for (i = 1; i < o->idlen; i++)
+		k += snprintf(p + k, sizeof(p) - k, "%02x", o->buildid[i]);
+	snprintf(p + k, sizeof(p) - k, ".debug");
+	if (w < 0 || (size_t)w >= n)
+		return;
+	if (stat(p, &st))
+		snprintf(buf + w, n - w, " debug none");
+	else
+		snprintf(buf + w, n - w, " debug %lld %lld.%09ld",
+			 (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			 st.st_mtim.tv_nsec);
+}
+
+static struct col_symcache *obj_cache(struct sym_obj *o)
+{
+	char ident[160];
+
+	if (!o->cache_open && o->idlen) {
+		o->cache_open = 1;
+		cache_ident(o, ident, sizeof(ident));
+		o->cache = col_symcache_open(o->buildid, o->idlen, ident);
+	}
+	return o->cache;
+}
+
+/* next tab-separated field of *p (modified in place), or NULL */
+static char *field(char **p)
+{
+	char *s = *p, *t;
+
+	if (!s)
+		return NULL;
+	t = strchr(s, '\t');
+	*p = t ? t + 1 : NULL;
+	if (t)
+		*t = 0;
+	return s;
+}
+
+static uint64_t str_id(const char *s)
+{
+	return s && *s ? col_intern_string(s, strlen(s)) : 0;
+}
+
+/* r from a cached answer; 0, or -1 when it does not parse (r unchanged) */
+static int from_cache(struct sym_res *r, const char *text)
+{
+	struct fmt_inline inl[MAX_INLINE];
+	char *copy = xstrdup(text), *p = copy + (*copy == '\t');
+	char *off = field(&p), *line = field(&p), *func = field(&p);
+	char *file = field(&p), *end;
+	uint32_t n = 0;
+
+	if (*copy != '\t' || !file)
+		goto bad;
+	while (p) {
+		char *f = field(&p), *fl = field(&p), *ln = field(&p);
+
+		if (!ln || n == MAX_INLINE)
+			goto bad;
+		inl[n].func = str_id(f);
+		inl[n].file = str_id(fl);
+		inl[n++].line = strtoull(ln, &end, 10);
+		if (*end)
+			goto bad;
+	}
+	r->offset = strtoull(off, &end, 10);
+	if (*end)
+		goto bad;
+	r->line = strtoull(line, &end, 10);
+	if (*end)
+		goto bad;
+	r->func = str_id(func);
+	r->file = str_id(file);
+	if (n) {
+		r->inl = xcalloc(n, sizeof(*r->inl));
+		memcpy(r->inl, inl, n * sizeof(*inl));
+	}
+	r->ninl = n;
+	free(copy);
+	return 0;
+bad:
+	free(copy);
+	return -1;
+}
+
+static const struct sym_res *obj_lookup(struct sym_obj *o,
 					uint64_t vaddr, int exact)
 {
+	struct col_symcache *c = obj_cache(o);
+	struct fmt_buf t = { 0 };
+	const char *text;
 	uint64_t k = hash_mix(hash_mix((uintptr_t)o, vaddr), exact);
 	struct sym_res *r;
 
@@ -442,7 +603,14 @@ static const struct sym_res *obj_lookup(const struct sym_obj *o,
 	r->vaddr = vaddr;
 	r->exact = exact;
 	hmap_put(&results, k, r);
-	resolve(r);
+	text = col_symcache_get(c, vaddr, exact);
+	if (text && !from_cache(r, text))
+		return r;
+	resolve(r, c ? &t : NULL);
+	fmt_buf_bytes(&t, "", 1);
+	if (c && !t.failed)
+		col_symcache_put(c, vaddr, exact, (const char *)t.p);
+	fmt_buf_free(&t);
 	return r;
 }
 
@@ -1011,4 +1179,9 @@ void col_sym_data(uint64_t image, uint64_t addr)
 	fmt_put_data(&b, &r);
 	col_write(FMT_REC_DATA, &b);
 	fmt_buf_free(&b);
+}
+
+void col_sym_finish(void)
+{
+	col_symcache_save_all();
 }

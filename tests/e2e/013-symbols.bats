@@ -379,3 +379,81 @@ PY
 		sed 's/ (0x[0-9a-f]*)$//; s/^0x[0-9a-f]*$/-/' | sort > objs
 	assert_equal "$(tr '\n' ' ' < objs)" "- jobs_lock slots+0x68 "
 }
+
+# names TRACE: the symbolic stacks and routines of TRACE's events, sorted
+names() {
+	"$CTRACE" dump "$1" | grep -o '\(stack\|routine\)=[^ ]*' | sort -u
+}
+
+@test "names kept across runs are the names resolving gives" {
+	asan_skip "pthread_create's callsites"
+	cc -std=gnu11 -O2 -g -o sym-inline "$SRC/sym-inline.c" -pthread
+	record fresh.trace ./sym-inline
+	assert_success
+	export CTRACE_CACHE_DIR="$T/sc"
+	record first.trace ./sym-inline
+	record second.trace ./sym-inline
+	assert_success
+	fresh=$(names fresh.trace)
+	# inline chains, lines and libc's frames: all there, all the same
+	[ "$(grep -c 'nap(sym-inline\.c:[0-9]*);main+0x' <<<"$fresh")" -eq 2 ]
+	assert_equal "$(names first.trace)" "$fresh"
+	assert_equal "$(names second.trace)" "$fresh"
+	# one file per object (the program, libc...), private to the user
+	[ "$(stat -c %a sc)" = 700 ]
+	id=$(readelf -n sym-inline | sed -n 's/^ *Build ID: //p')
+	[ -n "$id" ]
+	n=$(find sc -type f | wc -l)
+	[ "$n" -ge 2 ]
+	[ "$(find sc -type f -perm 600 | wc -l)" -eq "$n" ]
+	# the second run read the answers: an edited one shows
+	sed -i 's/\tnap\t/\tnap_kept\t/' sc/"$id"-*
+	record third.trace ./sym-inline
+	assert_success
+	[ "$(names third.trace | grep -c 'nap_kept(sym-inline\.c:[0-9]*);main')" -eq 2 ]
+}
+
+@test "a damaged or foreign symbol cache costs nothing but its answers" {
+	asan_skip "pthread_create's callsites"
+	cc -std=gnu11 -O2 -g -o sym-inline "$SRC/sym-inline.c" -pthread
+	record fresh.trace ./sym-inline
+	export CTRACE_CACHE_DIR="$T/sc"
+	record first.trace ./sym-inline
+	# garbage in every file, a truncated header, lines cut short
+	for f in sc/*; do head -c 3000 /dev/urandom >"$f"; done
+	record t.trace ./sym-inline
+	assert_success
+	assert_output "naps=1,1"
+	assert_equal "$(names t.trace)" "$(names fresh.trace)"
+	# and the files were made whole again
+	for f in sc/*; do head -1 "$f" | grep -q '^ctrace-symcache 1	file '; done
+	for f in sc/*; do printf 'ctrace-symcache 1\tfile 1 2\n1\t0\t\t1\n' >"$f"; done
+	record u.trace ./sym-inline
+	assert_equal "$(names u.trace)" "$(names fresh.trace)"
+	for f in sc/*; do cut -c1-40 "$f" | head -1; done >heads
+	! grep -q 'file 1 2$' heads
+	# a directory it cannot create: no cache, same names
+	CTRACE_CACHE_DIR=/proc/nonexistent/sc record v.trace ./sym-inline
+	assert_success
+	assert_equal "$(names v.trace)" "$(names fresh.trace)"
+}
+
+@test "a stripped copy with the same build-id keeps its own names" {
+	asan_skip "pthread_create's callsites"
+	command -v strip >/dev/null || skip "no strip"
+	export CTRACE_CACHE_DIR="$T/sc"
+	cp "$FIX/libsymblock.so" "$T/libfull.so"
+	cp "$FIX/libsymblock.so" "$T/libstripped.so"
+	strip "$T/libstripped.so"
+	record full.trace "$FIX/sym-dlopen" "$T/libfull.so"
+	record t.trace "$FIX/sym-dlopen" "$T/libstripped.so"
+	assert_success
+	run dumped mutex_block stack
+	assert_output --regexp '^symblock_lock\+0x[0-9a-f]+(\+[0-9]+)?$'
+	run dumped thread_start routine
+	assert_output --regexp '^libstripped\.so\+0x[0-9a-f]+$'
+	# and the full copy, after it, still has its lines
+	record again.trace "$FIX/sym-dlopen" "$T/libfull.so"
+	run "$CTRACE" dump again.trace
+	assert_output --regexp 'mutex_block .*stack=symblock_lock\+0x[0-9a-f]+\(libsymblock\.c:[0-9]+\)'
+}

@@ -12,6 +12,9 @@ LIBCTRACE="$CTRACE_BUILD/lib/libctrace.so"
 FIX="$CTRACE_BUILD/fixtures"
 # no collector from the environment may leak into a test
 unset CTRACE_SOCKET CTRACE_OUT LD_PRELOAD CTRACE_TRACED_PID
+# nor answers an earlier run kept: each test resolves its addresses itself
+# (the symbol cache's own tests, in 013, give it a directory)
+export CTRACE_CACHE_DIR=
 # an ASan build (make ASAN=1): libctrace.so needs the ASan runtime, which
 # must be the first preload of a traced program (tests/e2e/asan-ctrace
 # for record and collect); leaks are the fixtures' own business
