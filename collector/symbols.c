@@ -607,10 +607,12 @@ static const struct sym_res *obj_lookup(struct sym_obj *o,
 	if (text && !from_cache(r, text))
 		return r;
 	resolve(r, c ? &t : NULL);
-	fmt_buf_bytes(&t, "", 1);
-	if (c && !t.failed)
-		col_symcache_put(c, vaddr, exact, (const char *)t.p);
-	fmt_buf_free(&t);
+	if (c) {
+		fmt_buf_bytes(&t, "", 1);
+		if (!t.failed)
+			col_symcache_put(c, vaddr, exact, (const char *)t.p);
+		fmt_buf_free(&t);
+	}
 	return r;
 }
 
