@@ -35,6 +35,32 @@ const char *col_sock_dir(void)
 	return dir_path;
 }
 
+/*
+ * stale() : the socket at sa is one a killed collector left behind:
+ * nobody accepts on it, so it is removed (1) and the bind retried.  A
+ * live collector's (connect succeeds), or anything that is not a
+ * socket, is left alone (0, errno EADDRINUSE for the message).
+ */
+static int stale(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int fd, dead;
+
+	if (lstat(sa->sun_path, &st) || !S_ISSOCK(st.st_mode))
+		goto in_use;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto in_use;
+	dead = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) &&
+	       errno == ECONNREFUSED;
+	close(fd);
+	if (dead && !unlink(sa->sun_path))
+		return 1;
+in_use:
+	errno = EADDRINUSE;
+	return 0;
+}
+
 static int make_listener(const char *path)
 {
 	struct sockaddr_un sa;
@@ -48,7 +74,9 @@ static int make_listener(const char *path)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		die(EXIT_SOCKET, "cannot create socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    (errno != EADDRINUSE || !stale(&sa) ||
+	     bind(fd, (struct sockaddr *)&sa, sizeof(sa))))
 		die(EXIT_SOCKET, "cannot bind %s: %s", path, strerror(errno));
 	strcpy(sock_path, path);
 	owner_pid = getpid();

@@ -324,3 +324,29 @@ MAN_FE="$CTRACE_TOP/man/ctrace.1"
 		assert_equal "$(sed -n 's/^\.BR "\(ctrace .*\)" ,$/\1/p' "$m")" "$want"
 	done
 }
+
+@test "collect -s: a socket a killed collector left is reused; a live one's or a file is not" {
+	eval "$("$CTRACE" collect --daemon -o "$T/a.trace" -s "$T/sock")"
+	unset LD_PRELOAD
+	kill -KILL "$CTRACE_COLLECTOR_PID"
+	for i in $(seq 100); do
+		kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	[ -S "$T/sock" ]
+	# before the fix: "cannot bind ...: Address already in use"
+	eval "$("$CTRACE" collect --daemon -o "$T/b.trace" -s "$T/sock")"
+	unset LD_PRELOAD
+	LD_PRELOAD="$LIBCTRACE" CTRACE_SOCKET="$T/sock" "$FIX/ana-condwait"
+	run timeout 10 "$CTRACE" collect -q -o "$T/c.trace" -s "$T/sock"
+	assert_failure 7
+	assert_output "ctrace: cannot bind $T/sock: Address already in use"
+	stop_daemon
+	run "$CTRACE" info "$T/b.trace"
+	assert_line "processes: 1 (1 image)"
+	: > "$T/file"
+	run timeout 10 "$CTRACE" collect -q -o "$T/d.trace" -s "$T/file"
+	assert_failure 7
+	assert_output "ctrace: cannot bind $T/file: Address already in use"
+	[ -f "$T/file" ]
+}
