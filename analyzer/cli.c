@@ -346,9 +346,12 @@ int ana_cli_run(int argc, char **argv)
 	const struct ana_cmd *c = ana_cmd_find(argv[0]);
 	struct ana_args a;
 
+	/* the front end hands over every command it does not know itself
+	 * (set CTRACE_FRONTEND): the help to see is then its own */
 	if (!c)
-		die(EXIT_USAGE, "unknown command '%s' (see ctrace-analyze "
-		    "--help)", argv[0]);
+		die(EXIT_USAGE, "unknown command '%s' (see %s --help)",
+		    argv[0], getenv("CTRACE_FRONTEND") ? "ctrace" :
+		    "ctrace-analyze");
 	parse(c, argc, argv, &a);
 	return c->run(&a);
 }

@@ -173,6 +173,13 @@ MAN_FE="$CTRACE_TOP/man/ctrace.1"
 	run "$CTRACE" frobnicate
 	assert_failure 2
 	assert_output "ctrace: unknown command 'frobnicate' (see ctrace --help)"
+	# one run of ctrace-analyze per analysis (before: a second one to
+	# list the commands first)
+	if command -v strace >/dev/null; then
+		record t.trace "$FIX/ana-condwait"
+		strace -f -qq -e trace=execve -o "$T/execs" "$CTRACE" info t.trace >/dev/null
+		assert_equal "$(grep -c 'execve("[^"]*/ctrace-analyze"' "$T/execs")" 1
+	fi
 	# ctrace-analyze(1): its synopsis and its sections
 	assert_equal "$(synopsis "$MAN_ANA" ctrace-analyze |
 		awk '$2 ~ /^[a-z]/ { print $2 }')" "$cmds"
