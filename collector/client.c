@@ -51,6 +51,7 @@ static int recv_one(struct col_client *c);
 /* one datagram at a time, handled whole before the next is read */
 static uint8_t msg[FMT_WIRE_MAX_MSG];
 static uint64_t stackbuf[FMT_MAX_STACK];
+static struct fmt_kdefs kdefs;	/* the batch being read: write_events() */
 
 #define COL_MAX_FDS	4	/* descriptors one datagram may bring */
 static struct fmt_buf rec;
@@ -254,12 +255,20 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	struct fmt_event ev;
 	uint64_t prev_in = base, prev_out = base, i;
 	uint64_t image = col_image_id(c->img);
-	struct fmt_interner intern = { &image, intern_stack, intern_string };
+	struct fmt_interner intern = { &image, intern_stack, intern_string,
+				       &kdefs };
 	uint8_t *out;
 
 	/* fmt_msg_parse_events() checked the count against the bytes */
 	if (!n)
 		return 0;
+	/* room for a stack definition per event: the batch's references
+	 * name them (events.h), and no batch names another's */
+	if (n > kdefs.cap) {
+		kdefs.def = xrealloc(kdefs.def, n * sizeof(*kdefs.def));
+		kdefs.cap = n;
+	}
+	kdefs.n = 0;
 	fmt_buf_reset(&rec);
 	fmt_put_events(&rec, &(struct fmt_events){
 		.pid = col_image_pid(c->img), .image = image, .tid = tid,
@@ -273,8 +282,8 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 		in = p < end ? fmt_event_info(*p) : NULL;
 		if (in && names_code(*p, in)) {
 			prev_out = prev_in;
-			if (fmt_decode_event(&p, end, FMT_WIRE, &prev_in, &ev,
-					     stackbuf))
+			if (fmt_decode_wire(&p, end, &prev_in, &ev, stackbuf,
+					    &kdefs))
 				return -1;
 			if (in->at.routine >= 0)
 				col_sym_addr(image, ev.f[in->at.routine], 1);

@@ -112,26 +112,78 @@ uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
 			  enum fmt_form form, uint64_t *prev_ts)
 {
 	return fmt_encode_kinds(p, ev, fmt_event_info(ev->type)->kinds, form,
-				prev_ts);
+				prev_ts, NULL);
+}
+
+/* kdef_frames() : a definition's frames into stackbuf, from bytes a
+ * first pass checked */
+static void kdef_frames(const struct fmt_kdef *d, uint64_t *stackbuf)
+{
+	const uint8_t *p = d->frames;
+	uint32_t j;
+
+	for (j = 0; j < d->n; j++)
+		fmt_get_uvar(&p, p + FMT_VARINT_MAX, &stackbuf[j]);
+}
+
+/* kdef_add() : note a definition whose frames start at p */
+static int kdef_add(struct fmt_kdefs *kd, const uint8_t *p, uint32_t n,
+		    uint64_t id)
+{
+	if (!kd)
+		return 0;
+	if (kd->n >= kd->cap)
+		return FMT_ECORRUPT;
+	kd->def[kd->n++] = (struct fmt_kdef){ p, n, id };
+	return 0;
+}
+
+/* kdef_ref() : the definition reference x names, or NULL */
+static struct fmt_kdef *kdef_ref(struct fmt_kdefs *kd, uint64_t x)
+{
+	return kd && x >> 1 < kd->n ? &kd->def[x >> 1] : NULL;
+}
+
+static int decode_stack(const uint8_t **pp, const uint8_t *end,
+			struct fmt_event *ev, uint64_t *stackbuf,
+			struct fmt_kdefs *kd)
+{
+	const uint8_t *frames;
+	struct fmt_kdef *d;
+	uint64_t x, j;
+
+	if (fmt_get_uvar(pp, end, &x))
+		return FMT_ETRUNC;
+	ev->stack = stackbuf;
+	if (x & 1) {
+		d = kdef_ref(kd, x);
+		if (!d)
+			return FMT_ECORRUPT;
+		kdef_frames(d, stackbuf);
+		ev->nstack = d->n;
+		return 0;
+	}
+	x >>= 1;
+	if (x > FMT_MAX_STACK)
+		return FMT_ECORRUPT;
+	frames = *pp;
+	for (j = 0; j < x; j++)
+		if (fmt_get_uvar(pp, end, &stackbuf[j]))
+			return FMT_ETRUNC;
+	ev->nstack = x;
+	return kdef_add(kd, frames, x, FMT_KDEF_NOID);
 }
 
 static int decode_inline(const uint8_t **pp, const uint8_t *end, char kind,
-			 int second, struct fmt_event *ev, uint64_t *stackbuf)
+			 int second, struct fmt_event *ev, uint64_t *stackbuf,
+			 struct fmt_kdefs *kd)
 {
-	uint64_t n, j;
+	uint64_t n;
 
+	if (kind == 'k')
+		return decode_stack(pp, end, ev, stackbuf, kd);
 	if (fmt_get_uvar(pp, end, &n))
 		return FMT_ETRUNC;
-	if (kind == 'k') {
-		if (n > FMT_MAX_STACK)
-			return FMT_ECORRUPT;
-		for (j = 0; j < n; j++)
-			if (fmt_get_uvar(pp, end, &stackbuf[j]))
-				return FMT_ETRUNC;
-		ev->stack = stackbuf;
-		ev->nstack = n;
-		return 0;
-	}
 	if (n > FMT_MAX_STR)
 		return FMT_ECORRUPT;
 	if ((size_t)(end - *pp) < n)
@@ -217,9 +269,10 @@ static inline int get_uvar(const uint8_t **pp, const uint8_t *end,
 	return fmt_get_uvar(pp, end, out);
 }
 
-int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
-		     enum fmt_form form, uint64_t *prev_ts,
-		     struct fmt_event *ev, uint64_t *stackbuf)
+static inline __attribute__((always_inline)) int
+decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
+       uint64_t *prev_ts, struct fmt_event *ev, uint64_t *stackbuf,
+       struct fmt_kdefs *kd)
 {
 	const uint8_t *p = *pp;
 	const struct fmt_event_info *in;
@@ -258,7 +311,7 @@ int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 			if (in->inline_mask & (1u << i))
 				err = decode_inline(&p, end, in->kinds[i],
 						    (int)i == in->str2_field,
-						    ev, stackbuf);
+						    ev, stackbuf, kd);
 			else
 				err = get_uvar(&p, end, &ev->f[i]) ?
 				      FMT_ETRUNC : 0;
@@ -275,6 +328,20 @@ int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 	return 0;
 }
 
+int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
+		     enum fmt_form form, uint64_t *prev_ts,
+		     struct fmt_event *ev, uint64_t *stackbuf)
+{
+	return decode(pp, end, form, prev_ts, ev, stackbuf, NULL);
+}
+
+int fmt_decode_wire(const uint8_t **pp, const uint8_t *end,
+		    uint64_t *prev_ts, struct fmt_event *ev,
+		    uint64_t *stackbuf, struct fmt_kdefs *kdefs)
+{
+	return decode(pp, end, FMT_WIRE, prev_ts, ev, stackbuf, kdefs);
+}
+
 
 /* copy_run() : copy n bytes; a short run as one 16-byte move where both
  * sides have room for it (the output's slack is FMT_TRANSCODE_GROWTH) */
@@ -288,6 +355,37 @@ static inline uint8_t *copy_run(uint8_t *out, const uint8_t *run, size_t n,
 	return out + n;
 }
 
+/* the id of the 'k' field whose x was read, its frames at *pp: a
+ * reference's definition is interned once, at its first use */
+static int transcode_stack(const uint8_t **pp, const uint8_t *end,
+			   uint64_t x, const struct fmt_interner *intern,
+			   uint64_t *stackbuf, uint64_t *id)
+{
+	const uint8_t *frames = *pp;
+	struct fmt_kdef *d;
+	uint64_t j;
+
+	if (x & 1) {
+		d = kdef_ref(intern->kdefs, x);
+		if (!d)
+			return FMT_ECORRUPT;
+		if (d->id == FMT_KDEF_NOID) {
+			kdef_frames(d, stackbuf);
+			d->id = intern->stack(intern->ctx, stackbuf, d->n);
+		}
+		*id = d->id;
+		return 0;
+	}
+	x >>= 1;
+	if (x > FMT_MAX_STACK)
+		return FMT_ECORRUPT;
+	for (j = 0; j < x; j++)
+		if (get_uvar(pp, end, &stackbuf[j]))
+			return FMT_ETRUNC;
+	*id = intern->stack(intern->ctx, stackbuf, x);
+	return kdef_add(intern->kdefs, frames, x, *id);
+}
+
 int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 			uint64_t *prev_ts, uint8_t **outp,
 			const struct fmt_interner *intern, uint64_t *stackbuf)
@@ -295,8 +393,9 @@ int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 	const uint8_t *p = *pp, *run = *pp;
 	const struct fmt_event_info *in;
 	uint8_t *out = *outp;
-	uint64_t dts, n, j, id;
+	uint64_t dts, n, id;
 	unsigned i;
+	int err;
 
 	if (p >= end)
 		return FMT_ETRUNC;
@@ -319,12 +418,10 @@ int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 		if (fmt_get_uvar(&p, end, &n))
 			return FMT_ETRUNC;
 		if (in->kinds[i] == 'k') {
-			if (n > FMT_MAX_STACK)
-				return FMT_ECORRUPT;
-			for (j = 0; j < n; j++)
-				if (get_uvar(&p, end, &stackbuf[j]))
-					return FMT_ETRUNC;
-			id = intern->stack(intern->ctx, stackbuf, n);
+			err = transcode_stack(&p, end, n, intern, stackbuf,
+					      &id);
+			if (err)
+				return err;
 		} else {
 			if (n > FMT_MAX_STR)
 				return FMT_ECORRUPT;

@@ -10,8 +10,10 @@
  * Field kinds (one letter each, in the schema's kinds string):
  *   u  unsigned integer          s  signed integer (zigzag)
  *   d  duration in ns            a  address or handle (printed in hex)
- *   t  thread id                 k  stack: inline frames on the wire,
- *                                   a stack-table id in the file
+ *   t  thread id                 k  stack: inline frames on the wire
+ *                                   (or a reference to the same frames
+ *                                   earlier in the batch), a stack-table
+ *                                   id in the file
  *   n  string: inline bytes on the wire, a string-table id in the file
  *
  * An event has at most one 'k' and two 'n' fields.
@@ -363,6 +365,49 @@ struct fmt_event {
 
 enum fmt_form { FMT_WIRE, FMT_FILE };
 
+/*
+ * A wire-form 'k' field is one varint x, then:
+ *   x even: a definition, x >> 1 frames follow (each a varint); the
+ *           batch's definitions are numbered 0, 1, 2... in order;
+ *   x odd:  a reference to definition x >> 1 of the same batch.
+ * So a loop's call site or a blocking call's 16-frame stack travels once
+ * per batch, and a batch stands alone: one that is lost, dropped or sent
+ * after a fork needs no other to be read.  The encoder's side is struct
+ * fmt_kref: a small table of recent definitions, by frames, reset with
+ * each batch (fmt_kref_batch()); a miss in it only costs a definition.
+ */
+#define FMT_KREF_BITS	6
+struct fmt_kref_slot {
+	uint64_t key;		/* the frame (n == 1), else a hash of them */
+	const uint8_t *frames;	/* the definition's encoded frames */
+	uint32_t len, n;	/* their bytes; frames */
+	uint32_t id, gen;	/* definition number; batch it is of */
+};
+struct fmt_kref {
+	uint32_t gen, ndefs;
+	struct fmt_kref_slot slot[1u << FMT_KREF_BITS];
+};
+
+/* fmt_kref_batch() : a new batch starts: forget every definition */
+static inline void fmt_kref_batch(struct fmt_kref *kr)
+{
+	kr->gen++;
+	kr->ndefs = 0;
+}
+
+/* the decoder's side: the batch's definitions so far (the caller gives
+ * room for one per event of the batch and sets n = 0 at its start) */
+#define FMT_KDEF_NOID	UINT64_MAX
+struct fmt_kdef {
+	const uint8_t *frames;	/* into the batch's bytes, checked */
+	uint32_t n;
+	uint64_t id;		/* its interned id, or FMT_KDEF_NOID */
+};
+struct fmt_kdefs {
+	struct fmt_kdef *def;
+	uint32_t n, cap;
+};
+
 /* bound on one encoded event, for callers sizing buffers */
 #define FMT_EVENT_MAX_BYTES \
 	(2 + FMT_VARINT_MAX * (2 + FMT_MAX_FIELDS + FMT_MAX_STACK) + \
@@ -386,18 +431,73 @@ uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
 FMT_EVENT_LIST(FMT_X)
 #undef FMT_X
 
+static inline uint64_t fmt_kref_hash(const uint64_t *st, uint32_t n)
+{
+	uint64_t h = n;
+	uint32_t j;
+
+	for (j = 0; j < n; j++)
+		h = (h ^ st[j]) * 0x100000001b3ull + (h >> 29);
+	return h;
+}
+
+/*
+ * fmt_put_kstack() : a wire-form 'k' field: a reference when kr holds the
+ * same frames from this batch, else a definition (always without kr).
+ * A one-frame stack (the call site: heap events) is its own key, so its
+ * hit is decided before anything is written; deeper ones are compared
+ * byte for byte with the earlier definition, never by hash alone.
+ */
+static inline __attribute__((always_inline)) uint8_t *
+fmt_put_kstack(uint8_t *p, const uint64_t *st, uint32_t n,
+	       struct fmt_kref *kr)
+{
+	struct fmt_kref_slot *s;
+	uint8_t *hdr = p, *q;
+	uint64_t key;
+	uint32_t j;
+
+	if (!kr || !n) {
+		if (kr)
+			kr->ndefs++;
+		p = fmt_put_uvar(p, (uint64_t)n << 1);
+		for (j = 0; j < n; j++)
+			p = fmt_put_uvar(p, st[j]);
+		return p;
+	}
+	key = n == 1 ? st[0] : fmt_kref_hash(st, n);
+	s = &kr->slot[(key * 0x9e3779b97f4a7c15ull) >> (64 - FMT_KREF_BITS)];
+	if (n == 1 && s->gen == kr->gen && s->key == key && s->n == 1)
+		return fmt_put_uvar(p, (uint64_t)s->id << 1 | 1);
+	p = fmt_put_uvar(p, (uint64_t)n << 1);
+	q = p;
+	for (j = 0; j < n; j++)
+		p = fmt_put_uvar(p, st[j]);
+	if (n > 1 && s->gen == kr->gen && s->key == key && s->n == n &&
+	    s->len == (uint32_t)(p - q) && !memcmp(s->frames, q, p - q))
+		return fmt_put_uvar(hdr, (uint64_t)s->id << 1 | 1);
+	s->key = key;
+	s->frames = q;
+	s->len = p - q;
+	s->n = n;
+	s->id = kr->ndefs++;
+	s->gen = kr->gen;
+	return p;
+}
+
 /*
  * fmt_encode_kinds() : fmt_encode_event() with the schema's kinds string
  * of ev->type given by the caller.  It is the body of fmt_encode_event(),
  * which passes the kinds it looks up; a caller that passes a constant
  * (fmt_kinds_ALLOC) gets the loop unrolled into straight-line stores for
- * that one type, the preload's hot path, from the same code.
+ * that one type, the preload's hot path, from the same code.  kr (wire
+ * form only, may be NULL): the batch's stack references.
  */
 static inline __attribute__((always_inline)) uint8_t *
 fmt_encode_kinds(uint8_t *p, const struct fmt_event *ev, const char *kinds,
-		 enum fmt_form form, uint64_t *prev_ts)
+		 enum fmt_form form, uint64_t *prev_ts, struct fmt_kref *kr)
 {
-	unsigned i, j, nstr = 0;
+	unsigned i, nstr = 0;
 
 	*p++ = ev->type;
 	p = fmt_put_uvar(p, ev->ts - *prev_ts);
@@ -413,9 +513,7 @@ fmt_encode_kinds(uint8_t *p, const struct fmt_event *ev, const char *kinds,
 			uint32_t n = ev->nstack < FMT_MAX_STACK ?
 				     ev->nstack : FMT_MAX_STACK;
 
-			p = fmt_put_uvar(p, n);
-			for (j = 0; j < n; j++)
-				p = fmt_put_uvar(p, ev->stack[j]);
+			p = fmt_put_kstack(p, ev->stack, n, kr);
 		} else if (form == FMT_WIRE && k == 'n') {
 			const char *str = nstr ? ev->str2 : ev->str;
 			uint32_t n = nstr++ ? ev->slen2 : ev->slen;
@@ -467,6 +565,11 @@ fmt_kinds_bound(const struct fmt_event *ev, const char *kinds)
 int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 		     enum fmt_form form, uint64_t *prev_ts,
 		     struct fmt_event *ev, uint64_t *stackbuf);
+/* fmt_decode_wire() : fmt_decode_event(FMT_WIRE) with the batch's stack
+ * definitions (fmt_decode_event() has none: a reference is corrupt) */
+int fmt_decode_wire(const uint8_t **pp, const uint8_t *end,
+		    uint64_t *prev_ts, struct fmt_event *ev,
+		    uint64_t *stackbuf, struct fmt_kdefs *kdefs);
 
 /*
  * The collector turns every wire batch into file form.  Both forms carry
@@ -482,6 +585,7 @@ struct fmt_interner {
 	/* id of a stack (n frames, n may be 0) / of a string of n bytes */
 	uint64_t (*stack)(void *ctx, const uint64_t *frames, uint32_t n);
 	uint64_t (*string)(void *ctx, const char *s, uint32_t n);
+	struct fmt_kdefs *kdefs;	/* the batch's; NULL: no references */
 };
 
 /* bytes one event can grow by in fmt_transcode_event(): each inline field

@@ -16,7 +16,7 @@
 #include "buf.h"
 
 #define FMT_WIRE_MAGIC		0x31575443u	/* "CTW1" */
-#define FMT_WIRE_VERSION	1
+#define FMT_WIRE_VERSION	2	/* 2: stack references (events.h) */
 #define FMT_WIRE_HDR_SIZE	12
 #define FMT_WIRE_MAX_MSG	(256 * 1024)	/* header included */
 
@@ -32,7 +32,8 @@ enum fmt_msg_type {
 	FMT_MSG_HELLO = 1,
 	/*
 	 * EVENTS: tid nevents base_ts event[nevents] (wire form, deltas
-	 * starting from base_ts).
+	 * starting from base_ts; a stack may refer to one defined earlier
+	 * in the same batch, never to another batch's).
 	 */
 	FMT_MSG_EVENTS = 2,
 	/* LOST: tid count reason - events the preload could not record */

@@ -63,6 +63,7 @@ struct pl_buf {
 	uint64_t *rec;
 	uint64_t rec_none;
 	struct fmt_tab_slot *slot;
+	struct fmt_kref kref;		/* the batch's stack definitions */
 	/* thread start, filled by pthread_create for the trampoline */
 	void *(*fn)(void *);
 	void *arg;
@@ -576,10 +577,11 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 		b->base_ts = ev->ts;
 		b->last_ts = ev->ts;
 		b->first_now = now;
+		fmt_kref_batch(&b->kref);
 	}
 	prev = b->last_ts;
 	p = b->msg + PL_PREFIX + b->len;
-	p = fmt_encode_kinds(p, ev, kinds, FMT_WIRE, &prev);
+	p = fmt_encode_kinds(p, ev, kinds, FMT_WIRE, &prev, &b->kref);
 	b->last_ts = prev;
 	b->len = p - (b->msg + PL_PREFIX);
 	b->nevents++;

@@ -693,8 +693,11 @@ static int same_file_event(const uint8_t *a, const uint8_t *ae,
  */
 static int transcode_matches(const uint8_t *buf, size_t len)
 {
-	static const struct fmt_interner intern = { NULL, fake_stack,
-						    fake_string };
+	static struct fmt_kdef defs1[64 * 1024], defs2[64 * 1024];
+	struct fmt_kdefs kd1 = { defs1, 0, 64 * 1024 };
+	struct fmt_kdefs kd2 = { defs2, 0, 64 * 1024 };
+	const struct fmt_interner intern = { NULL, fake_stack, fake_string,
+					     &kd2 };
 	static uint64_t sb1[FMT_MAX_STACK], sb2[FMT_MAX_STACK];
 	static uint8_t want[FMT_EVENT_MAX_BYTES], got[FMT_EVENT_MAX_BYTES];
 	const struct fmt_event_info *in;
@@ -707,12 +710,11 @@ static int transcode_matches(const uint8_t *buf, size_t len)
 	int r1, r2;
 
 	while (p1 < buf + len) {
-		r1 = fmt_decode_event(&p1, buf + len, FMT_WIRE, &prev1, &d,
-				      sb1);
+		r1 = fmt_decode_wire(&p1, buf + len, &prev1, &d, sb1, &kd1);
 		e2 = got;
 		r2 = fmt_transcode_event(&p2, buf + len, &prev2, &e2, &intern,
 					 sb2);
-		if (r1 != r2 || p1 != p2 || prev1 != prev2)
+		if (r1 != r2 || p1 != p2 || prev1 != prev2 || kd1.n != kd2.n)
 			return 0;
 		if (r1)
 			return 1;
@@ -741,14 +743,19 @@ static void test_transcode(void)
 {
 	static struct sample s;
 	static uint8_t valid[64 * 1024];
+	static struct fmt_kref kr;
+	static uint64_t frames[4][8];
 	unsigned i, j, type, bad = 0, whole = 0;
 	uint64_t prev;
 	size_t vlen;
 	uint8_t *buf, *e;
 
+	for (i = 0; i < 4 * 8; i++)
+		frames[i / 8][i % 8] = rng_value();
 	for (i = 0; i < 5000; i++) {
 		prev = 0;
 		e = valid;
+		fmt_kref_batch(&kr);
 		for (j = 0; j < 16; j++) {
 			type = rng_below(FMT_EV_MAX);
 			if (!fmt_event_info(type))
@@ -757,7 +764,15 @@ static void test_transcode(void)
 			s.ev.nstack %= 8;
 			s.ev.slen %= 32;
 			s.ev.slen2 %= 32;
-			e = fmt_encode_event(e, &s.ev, FMT_WIRE, &prev);
+			/* half of the stacks are one of 4 seen before: the
+			 * batch refers to their definitions */
+			if (rng_below(2)) {
+				s.ev.stack = frames[rng_below(4)];
+				s.ev.nstack = 1 + (s.ev.stack[7] & 3);
+			}
+			e = fmt_encode_kinds(e, &s.ev,
+					     fmt_event_info(type)->kinds,
+					     FMT_WIRE, &prev, &kr);
 		}
 		/* half whole, half cut short and damaged */
 		vlen = e - valid;
@@ -790,6 +805,108 @@ static void test_transcode(void)
 	   "(%u bad)", bad);
 }
 
+/* alloc() : an ALLOC event at ts with a stack */
+static struct fmt_event alloc_ev(uint64_t ts, const uint64_t *st, uint32_t n)
+{
+	struct fmt_event ev = { .type = FMT_EV_ALLOC, .ts = ts };
+
+	ev.f[FMT_F_ALLOC_addr] = 0x5555deadbe00 + ts;
+	ev.f[FMT_F_ALLOC_size] = 32;
+	ev.stack = st;
+	ev.nstack = n;
+	return ev;
+}
+
+/* stack references: a stack repeated in a batch travels once */
+static void test_kref(void)
+{
+	static const uint64_t site[1] = { 0x7f0012345678 };
+	uint64_t deep[16], deep2[16], sb[FMT_MAX_STACK], prev = 0, id;
+	static struct fmt_kdef defs[16];
+	struct fmt_kdefs kd = { defs, 0, 16 };
+	static struct fmt_kref kr;
+	uint8_t buf[4096], *e = buf, *e1, *e2, *out;
+	const uint8_t *p = buf;
+	struct fmt_event ev, d;
+	const struct fmt_interner intern = { NULL, fake_stack, fake_string,
+					     &kd };
+	unsigned i, good = 0;
+
+	for (i = 0; i < 16; i++)
+		deep[i] = deep2[i] = 0x400000 + 0x1111 * i;
+	deep2[15]++;	/* differs only in its outermost frame */
+	fmt_kref_batch(&kr);
+	ev = alloc_ev(10, site, 1);
+	e1 = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr);
+	ev = alloc_ev(20, site, 1);
+	e2 = fmt_encode_kinds(e1, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr);
+	/* the second is its first's size less the 7-byte frame: x = 1 */
+	ok(e2 - e1 == (e1 - e) - 7 && e2[-1] == 1,
+	   "a repeated call site is a 1-byte reference to definition 0 "
+	   "(%d then %d bytes)", (int)(e1 - e), (int)(e2 - e1));
+	e = e2;
+	ev = alloc_ev(30, deep, 16);
+	e = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr);
+	ev = alloc_ev(40, deep2, 16);
+	e = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr);
+	ev = alloc_ev(50, deep, 16);
+	e1 = e;
+	e = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr);
+	ok(kr.ndefs == 3 && e[-1] == (1 << 1 | 1),
+	   "16 frames: a stack that differs in one frame is a definition, the "
+	   "same one again a reference (3 definitions, got %u)", kr.ndefs);
+	/* decoding and transcoding the batch give each event its stack */
+	prev = 0;
+	for (i = 0; i < 5; i++) {
+		const uint64_t *want = i < 2 ? site : i == 3 ? deep2 : deep;
+
+		if (!fmt_decode_wire(&p, e, &prev, &d, sb, &kd) &&
+		    d.nstack == (i < 2 ? 1u : 16u) &&
+		    !memcmp(d.stack, want, d.nstack * 8))
+			good++;
+	}
+	ok(good == 5 && p == e && kd.n == 3,
+	   "the decoder gives all 5 events their frames (%u)", good);
+	p = buf;
+	prev = 0;
+	kd.n = 0;
+	out = buf + 2048;
+	for (i = 0, good = 0; i < 5; i++) {
+		uint8_t *o = out;
+		const uint8_t *q;
+		uint64_t pv = prev;
+
+		if (fmt_transcode_event(&p, e, &prev, &out, &intern, sb))
+			break;
+		q = o;
+		fmt_decode_event(&q, out, FMT_FILE, &pv, &d, sb);
+		id = fake_stack(NULL, i < 2 ? site : i == 3 ? deep2 : deep,
+				i < 2 ? 1 : 16);
+		good += d.f[FMT_F_ALLOC_stack] == id;
+	}
+	ok(good == 5, "the transcoder gives all 5 the ids of their frames "
+	   "(%u)", good);
+	/* a reference the batch did not define is corrupt, and without
+	 * the batch's definitions every reference is */
+	p = e1;
+	prev = 40;
+	kd.n = 1;
+	ok(fmt_decode_wire(&p, e, &prev, &d, sb, &kd) == FMT_ECORRUPT,
+	   "a reference past the batch's definitions is FMT_ECORRUPT");
+	p = e1;
+	prev = 40;
+	ok(fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, sb) == FMT_ECORRUPT,
+	   "a reference without the batch's definitions is FMT_ECORRUPT");
+	/* a new batch forgets the old one's definitions */
+	fmt_kref_batch(&kr);
+	prev = 0;
+	ev = alloc_ev(60, site, 1);
+	e2 = fmt_encode_kinds(buf, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev,
+			      &kr);
+	ok(e2[-8] == 1 << 1 && kr.ndefs == 1,
+	   "after fmt_kref_batch() the call site is defined again");
+}
+
 int main(void)
 {
 	rng_seed(20240501);
@@ -802,5 +919,6 @@ int main(void)
 	test_prefixes();
 	test_garbage();
 	test_transcode();
+	test_kref();
 	return tap_done();
 }

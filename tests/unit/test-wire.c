@@ -338,7 +338,7 @@ static void test_hello(void)
 	   "HELLO: argv from /proc/self/cmdline's NUL-separated strings");
 	/* the preload's bytes: version pid ppid tid ts flags exe argc ... */
 	p = m + FMT_WIRE_HDR_SIZE;
-	ok(p[0] == 1 && p[1] == 0xc1 && p[2] == 0x02 && p[3] == 1 &&
+	ok(p[0] == FMT_WIRE_VERSION && p[1] == 0xc1 && p[2] == 0x02 && p[3] == 1 &&
 	   p[4] == 0xc1 && p[5] == 0x02 && p[6] == 99 &&
 	   p[7] == FMT_HELLO_FORK && p[8] == 9 && p[18] == 2 && p[19] == 4 &&
 	   p[len - 5] == 0xff && p[len - 4] == 0x01 && p[len - 3] == 0x80 &&
