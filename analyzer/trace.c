@@ -723,6 +723,7 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
 		err = rec_snapshot(t, rec);
 		break;
 	case FMT_REC_WINDOW:
+	case FMT_REC_WINDOW_OPEN:
 		err = rec_window(t, rec);
 		break;
 	}
@@ -803,24 +804,50 @@ static void warn_stop(struct ana_trace *t)
 			 plural(t->stop.bytes_after, "s"));
 }
 
-static void add_window(struct ana_trace *t, const struct fmt_window *w)
+/*
+ * A WINDOW_OPEN adds a window still open (its end FMT_WINDOW_OPEN_END);
+ * the WINDOW with its start closes it, and one that opened no window
+ * (a trace older than WINDOW_OPEN) adds the window whole.
+ */
+static void note_window(struct ana_trace *t, unsigned type,
+			const struct fmt_window *w)
 {
+	size_t i;
+
+	if (type == FMT_REC_WINDOW)
+		for (i = t->nwindows; i-- > 0;)
+			if (t->windows[i].start == w->start &&
+			    t->windows[i].end == FMT_WINDOW_OPEN_END) {
+				t->windows[i].end = w->end;
+				return;
+			}
 	t->windows = xrealloc(t->windows, (t->nwindows + 1) *
 			      sizeof(*t->windows));
 	t->windows[t->nwindows++] = *w;
 }
 
-/* read before the events (pre_windows()): checked here, not added again */
+static int parse_window(const struct fmt_record *rec, struct fmt_window *w)
+{
+	return rec->type == FMT_REC_WINDOW ? fmt_parse_window(rec, w) :
+	       fmt_parse_window_open(rec, w);
+}
+
+/*
+ * A file's windows were read before its events (pre_windows()): checked
+ * here, not added again.  A pipe cannot be read twice: its windows are
+ * taken as they come, and since a window's WINDOW_OPEN comes before its
+ * events and its WINDOW after them, every event meets the windows it
+ * would meet in a file.  A pipe of a trace without WINDOW_OPEN knows its
+ * windows only as they close, too late for the events already read.
+ */
 static int rec_window(struct ana_trace *t, const struct fmt_record *rec)
 {
 	struct fmt_window w;
 
-	if (fmt_parse_window(rec, &w))
+	if (parse_window(rec, &w))
 		return -1;
-	/* a pipe cannot be read twice: what its windows were is known
-	 * only at the end, too late for the events already read */
 	if (!strcmp(t->path, "-") && t->windowed)
-		add_window(t, &w);
+		note_window(t, rec->type, &w);
 	return 0;
 }
 
@@ -847,9 +874,22 @@ static void pre_windows(struct ana_trace *t)
 	if (!r)
 		return;
 	while (fmt_reader_next(r, &rec))
-		if (rec.type == FMT_REC_WINDOW && !fmt_parse_window(&rec, &w))
-			add_window(t, &w);
+		if ((rec.type == FMT_REC_WINDOW ||
+		     rec.type == FMT_REC_WINDOW_OPEN) &&
+		    !parse_window(&rec, &w))
+			note_window(t, rec.type, &w);
 	fmt_reader_close(r);
+}
+
+/* a window never closed (the collector killed) ran to the last event */
+static void end_windows(struct ana_trace *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nwindows; i++)
+		if (t->windows[i].end == FMT_WINDOW_OPEN_END)
+			t->windows[i].end = t->st.last_ts > t->windows[i].start ?
+					    t->st.last_ts : t->windows[i].start;
 }
 
 int ana_trace_read(struct ana_trace *t, const struct ana_ops *ops)
@@ -870,6 +910,7 @@ int ana_trace_read(struct ana_trace *t, const struct ana_ops *ops)
 		record(t, &rec, ops);
 	}
 	t->stop = *fmt_reader_state(t->r);
+	end_windows(t);
 	for (i = 0; i < t->nprocs; i++)
 		resolve_names(t, t->procs[i]);
 	if (ops->done)

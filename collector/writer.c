@@ -199,12 +199,17 @@ void col_windows_init(const char *sock_path, int paused)
 	__atomic_store_n(win_word, FMT_WINDOW_SHUT, __ATOMIC_RELEASE);
 }
 
-static void write_window(uint64_t now)
+/* WINDOW_OPEN as the window opens (end 0), WINDOW as it closes */
+static void write_window(uint64_t now, uint64_t end)
 {
+	struct fmt_window w = { now, win_start, end };
 	struct fmt_buf b = { 0 };
 
-	fmt_put_window(&b, &(struct fmt_window){ now, win_start, now });
-	col_write(FMT_REC_WINDOW, &b);
+	if (end)
+		fmt_put_window(&b, &w);
+	else
+		fmt_put_window_open(&b, &w);
+	col_write(end ? FMT_REC_WINDOW : FMT_REC_WINDOW_OPEN, &b);
 	fmt_buf_free(&b);
 }
 
@@ -216,11 +221,13 @@ void col_window_ctl(int open)
 		return;		/* already so: one window, not two */
 	if (open) {
 		win_start = now;
+		/* before the word opens: before any event of the window */
+		write_window(now, 0);
 		__atomic_store_n(win_word, FMT_WINDOW_OPEN, __ATOMIC_RELEASE);
 		return;
 	}
 	__atomic_store_n(win_word, FMT_WINDOW_SHUT, __ATOMIC_RELEASE);
-	write_window(now);
+	write_window(now, now);
 	win_start = 0;
 }
 
@@ -242,7 +249,9 @@ int col_writer_finish(int clean)
 	int err;
 
 	if (win_start) {
-		write_window(col_now());
+		uint64_t now = col_now();
+
+		write_window(now, now);
 		win_start = 0;
 	}
 

@@ -16,11 +16,11 @@ teardown() {
 	assert_equal "$(events "$T/w.trace" write)" 5
 	run "$CTRACE" info "$T/w.trace"
 	assert_success
-	assert_line "format: version 1.5, features stacks, windows"
+	assert_line "format: version 1.7, features stacks, windows"
 	assert_line --regexp '^windows: 2 \(paused collector\), recording [0-9.]+ s; outside them: unknown$'
 	assert_line --regexp '^  window 1: from [0-9.]+ to [0-9.]+ \([0-9.]+ s\)$'
 	assert_line --regexp '^  window 2: from '
-	assert_line --partial ", window 2, unknown (skipped) 0"
+	assert_line --partial ", window 2, window_open 2, unknown (skipped) 0"
 	# the 200 ms nanosleep of the gap is not sleep: it is unknown
 	"$CTRACE" dump "$T/w.trace" >dump.txt
 	run grep -c ' nanosleep \| sleep ' dump.txt
@@ -54,7 +54,7 @@ teardown() {
 	assert_success
 	assert_equal "$(events "$T/w.trace" write)" 10
 	run "$CTRACE" info "$T/w.trace"
-	assert_line "format: version 1.5, features stacks"
+	assert_line "format: version 1.7, features stacks"
 	refute_line --partial "windows:"
 	refute_line --partial "window 0,"
 }
@@ -121,4 +121,25 @@ teardown() {
 	stop_daemon
 	run grep -c ' write .*(windows\.c:' <("$CTRACE" dump "$T/w.trace")
 	assert_output 4
+}
+
+@test "a windowed trace piped on stdin is clipped as it is read: the same analyses as from the file" {
+	run "$CTRACE" record -q --paused -o "$T/w.trace" -- "$FIX/windows" 3 5 2
+	assert_success
+	# WINDOW_OPEN comes before each window's events
+	run "$CTRACE" info "$T/w.trace"
+	assert_line --partial ", window 2, window_open 2, unknown (skipped) 0"
+	for c in report threads info dump; do
+		"$CTRACE" "$c" "$T/w.trace" | sed 's|^trace: .*|trace: T|' >"$T/f.$c"
+		"$CTRACE" "$c" - <"$T/w.trace" | sed 's|^trace: .*|trace: T|' >"$T/s.$c"
+		run diff "$T/f.$c" "$T/s.$c"
+		assert_success
+		assert_output ""
+	done
+	run grep -c ' write ' "$T/s.dump"
+	assert_output 5
+	run awk '$1 == "all" { print $2 }' "$T/s.threads"
+	assert_output 1
+	run grep -c 'window [12]: from ' "$T/s.info"
+	assert_output 2
 }
