@@ -143,3 +143,56 @@ teardown() {
 	run grep -c 'window [12]: from ' "$T/s.info"
 	assert_output 2
 }
+
+@test "--flight --paused: a snapshot taken while paused holds its span's windows, the open one to its end" {
+	eval "$("$CTRACE" collect --daemon --flight=64M --paused -o "$T/c.trace" -s "$T/sock")"
+	"$FIX/windows" -n 4
+	"$CTRACE" ctl start -s "$T/sock"
+	"$FIX/windows" -n 6
+	"$CTRACE" ctl stop -s "$T/sock"
+	"$FIX/windows" -n 8
+	"$CTRACE" ctl start -s "$T/sock"
+	"$FIX/windows" -n 3
+	run "$CTRACE" snapshot -s "$T/sock"
+	assert_success
+	snap=$output
+	stop_daemon
+	run "$CTRACE" info "$snap"
+	assert_success
+	assert_line "format: version 1.7, features stacks, windows"
+	assert_line --regexp '^windows: 2 \(paused collector\), recording [0-9.]+ s; outside them: unknown$'
+	assert_line --partial ", window 2, window_open 2, unknown (skipped) 0"
+	# the window still open at the snapshot is open to the snapshot's end
+	end=$(printf '%s\n' "$output" | sed -n 's/^snapshot: window from [0-9.]* to \([0-9.]*\) .*/\1/p')
+	[ -n "$end" ]
+	assert_line --regexp "^  window 2: from [0-9.]+ to $end "
+	run grep -c ' write .*(windows\.c:' <("$CTRACE" dump "$snap")
+	assert_output 9
+	run grep -c ' write .*(windows\.c:' <("$CTRACE" dump - <"$snap")
+	assert_output 9
+}
+
+@test "--flight --paused: a window older than the snapshot's span is left out, one that began before it is cut to it" {
+	eval "$("$CTRACE" collect --daemon --flight=64M,2 --paused -o "$T/c.trace" -s "$T/sock")"
+	"$CTRACE" ctl start -s "$T/sock"
+	"$FIX/windows" -n 6
+	"$CTRACE" ctl stop -s "$T/sock"
+	"$CTRACE" ctl start -s "$T/sock"
+	# long past the bound: the first window's chunks are sealed and
+	# evicted by the 1 s timer; the second window began before the span
+	sleep 5
+	"$FIX/windows" -n 3
+	"$CTRACE" ctl stop -s "$T/sock"
+	"$FIX/windows" -n 8
+	run "$CTRACE" snapshot -s "$T/sock"
+	assert_success
+	snap=$output
+	stop_daemon
+	run "$CTRACE" info "$snap"
+	assert_success
+	assert_line --regexp '^  before the window: unknown; [1-9][0-9]* events evicted \([1-9][0-9]* chunks?\)$'
+	assert_line --regexp '^windows: 1 \(paused collector\), recording [0-9.]+ s; outside them: unknown$'
+	assert_line --regexp '^  window 1: from 0\.000000000 to [0-9.]+ '
+	run grep -c ' write .*(windows\.c:' <("$CTRACE" dump "$snap")
+	assert_output 3
+}
