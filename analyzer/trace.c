@@ -576,12 +576,29 @@ int ana_trace_gap(const struct ana_trace *t, uint64_t a, uint64_t b)
 	return !w || b > w->end;
 }
 
+/* the lives of threads and processes, recorded in the gaps too */
+static int is_life(unsigned type)
+{
+	switch (type) {
+	case FMT_EV_THREAD_CREATE:
+	case FMT_EV_THREAD_START:
+	case FMT_EV_THREAD_END:
+	case FMT_EV_FORK:
+	case FMT_EV_SPAWN:
+	case FMT_EV_EXIT:
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * A paused collector recorded only inside its windows: an event there
  * stands; a call that started in one and returned after it closed (it
  * was in flight at the stop) is cut at the window's end, one that began
  * before a window at its start; an event outside every window (an
- * instant in flight at the stop) is dropped, counted.  1: drop.
+ * instant in flight at the stop) is dropped, counted.  A thread's or a
+ * process's birth or end stands wherever it is: its life begins or ends
+ * there, and what it did in the gap stays unknown.  1: drop.
  */
 static int clip_to_windows(struct ana_trace *t, struct fmt_event *ev)
 {
@@ -590,7 +607,7 @@ static int clip_to_windows(struct ana_trace *t, struct fmt_event *ev)
 	int dur = in && in->nfields && in->kinds[0] == 'd';
 	uint64_t end = dur ? ev->ts + ev->f[0] : ev->ts;
 
-	if (!t->windowed)
+	if (!t->windowed || is_life(ev->type))
 		return 0;
 	ws = window_at(t, ev->ts);
 	we = window_at(t, end);

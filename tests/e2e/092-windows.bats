@@ -59,12 +59,13 @@ teardown() {
 	refute_line --partial "window 0,"
 }
 
-@test "--paused and no start: no event of the program" {
+@test "--paused and no start: no event of the program but its exit" {
 	run "$CTRACE" record -q --paused -o "$T/w.trace" -- "$FIX/windows" -n 7
 	assert_success
 	"$CTRACE" dump "$T/w.trace" >dump.txt
-	run awk '$3 != "-"' dump.txt
-	assert_output ""
+	# the process's life is recorded in a gap too
+	run awk '$3 != "-" { $1 = "T"; $2 = $3 = "P"; print }' dump.txt
+	assert_output "T P P exit status=0 how=2"
 	run "$CTRACE" info "$T/w.trace"
 	assert_line "windows: 0 (paused collector), recording 0.000000000 s; outside them: unknown"
 }
@@ -195,4 +196,49 @@ teardown() {
 	assert_line --regexp '^  window 1: from 0\.000000000 to [0-9.]+ '
 	run grep -c ' write .*(windows\.c:' <("$CTRACE" dump "$snap")
 	assert_output 3
+}
+
+@test "threads born and ended in a gap: their lives begin and end there, their time in it unknown" {
+	run "$CTRACE" record -q --paused -o "$T/w.trace" -- "$FIX/windows-threads"
+	assert_success
+	run "$CTRACE" info "$T/w.trace"
+	w1_end=$(printf '%s\n' "$output" | sed -n 's/^  window 1: from [0-9.]* to \([0-9.]*\) .*/\1/p')
+	w2_start=$(printf '%s\n' "$output" | sed -n 's/^  window 2: from \([0-9.]*\) .*/\1/p')
+	[ -n "$w1_end" ] && [ -n "$w2_start" ]
+	"$CTRACE" dump "$T/w.trace" >dump.txt
+	# A: created, started and ended in the gap; B: started in it
+	a_tid=$(awk '/ thread_start .*routine=thread_a/ { print $3 }' dump.txt)
+	b_tid=$(awk '/ thread_start .*routine=thread_b/ { print $3 }' dump.txt)
+	[ -n "$a_tid" ] && [ -n "$b_tid" ]
+	run awk -v a="$w1_end" -v b="$w2_start" -v t="$a_tid" '
+		$3 == t && ($4 == "thread_start" || $4 == "thread_end") {
+			print $4, ($1 > a && $1 < b) ? "in the gap" : "outside it" }' dump.txt
+	assert_output "thread_start in the gap
+thread_end in the gap"
+	run awk -v a="$w1_end" -v b="$w2_start" -v t="$b_tid" '
+		$3 == t && ($4 == "thread_start" || $4 == "thread_end") {
+			print $4, ($1 > a && $1 < b) ? "in the gap" : "outside it" }' dump.txt
+	assert_output "thread_start in the gap
+thread_end outside it"
+	run awk '$4 == "thread_create"' dump.txt
+	assert_equal "${#lines[@]}" 2
+	# nothing else of A's: its writes were in the gap
+	run awk -v t="$a_tid" '$3 == t && $4 != "thread_start" && $4 != "thread_end"' dump.txt
+	assert_output ""
+	run "$CTRACE" threads "$T/w.trace"
+	assert_success
+	assert_line --partial "threads: 3; "
+	# A's whole lifetime is unknown: its start to its end, nothing known
+	row=$(printf '%s\n' "$output" | awk '$1 == "thread_a"')
+	[ -n "$row" ]
+	assert_equal "$(echo "$row" | awk '{ print $3, $(NF - 1) == $4, $NF }')" "1 1 100.0%"
+	assert_equal "$(echo "$row" | awk '{ print $5 + $7 + $9 + $11 + $13 + $15 + $17 }')" 0
+	start=$(awk -v t="$a_tid" '$3 == t && $4 == "thread_start" { print $1 }' dump.txt)
+	end=$(awk -v t="$a_tid" '$3 == t && $4 == "thread_end" { print $1 }' dump.txt)
+	# in ns, as the analyzer has them, then cut to µs as it prints them
+	assert_equal "$(echo "$row" | awk '{ print $4 }')" "$(awk -v s="${start/./}" -v e="${end/./}" 'BEGIN { d = e - s; printf "%d.%06d", int(d / 1e9), int((d % 1e9) / 1000) }')"
+	row=$(printf '%s\n' "$output" | awk '$1 == "thread_b"')
+	assert_equal "$(echo "$row" | awk '{ print $3 }')" 1
+	run "$CTRACE" report "$T/w.trace"
+	assert_line --regexp '^processes: 1 \(1 image\), threads: 3, '
 }
