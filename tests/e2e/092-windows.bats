@@ -242,3 +242,35 @@ thread_end outside it"
 	run "$CTRACE" report "$T/w.trace"
 	assert_line --regexp '^processes: 1 \(1 image\), threads: 3, '
 }
+
+@test "the timeline does not spread a reading's on-CPU time over a gap: unknown there, as in threads" {
+	run "$CTRACE" record -q --paused -o "$T/w.trace" -- "$FIX/windows" -c
+	assert_success
+	run "$CTRACE" info "$T/w.trace"
+	w1_end=$(printf '%s\n' "$output" | sed -n 's/^  window 1: from [0-9.]* to \([0-9.]*\) .*/\1/p')
+	w2_start=$(printf '%s\n' "$output" | sed -n 's/^  window 2: from \([0-9.]*\) .*/\1/p')
+	[ -n "$w1_end" ] && [ -n "$w2_start" ]
+	# a reading in each window: the 60 ms on the CPU between them were
+	# in the gap, where nothing says when
+	run grep -c ' sched why=2 ' <("$CTRACE" dump "$T/w.trace")
+	assert_output 2
+	run "$CTRACE" export --format json -o "$T/w.json" "$T/w.trace"
+	assert_success
+	run python3 - "$T/w.json" "$w1_end" "$w2_start" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+a, b = float(sys.argv[2]) * 1e6, float(sys.argv[3]) * 1e6
+seen = set()
+for e in d["traceEvents"] if isinstance(d, dict) else d:
+    if e.get("ph") != "X" or e.get("cat") not in ("unknown", "running", "runnable"):
+        continue
+    if e["ts"] < b and e["ts"] + e["dur"] > a:
+        seen.add(e["cat"])
+print(" ".join(sorted(seen)))
+PY
+	assert_success
+	assert_output "unknown"
+	run "$CTRACE" threads "$T/w.trace"
+	row=$(printf '%s\n' "$output" | awk '$1 == "all"')
+	assert_equal "$(echo "$row" | awk '{ print $4, $6 }')" "0.000000 0.000000"
+}
