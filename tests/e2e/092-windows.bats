@@ -274,3 +274,28 @@ PY
 	row=$(printf '%s\n' "$output" | awk '$1 == "all"')
 	assert_equal "$(echo "$row" | awk '{ print $4, $6 }')" "0.000000 0.000000"
 }
+
+@test "a killed paused collector's open window runs to the last event, on a file and on a pipe" {
+	eval "$("$CTRACE" collect --daemon --paused -o "$T/w.trace" -s "$T/sock")"
+	"$CTRACE" ctl start -s "$T/sock"
+	"$FIX/windows" -n 4
+	# the chunk to disk (SIGUSR1), then killed: no WINDOW closes it
+	for i in $(seq 50); do
+		kill -USR1 "$CTRACE_COLLECTOR_PID"
+		[ "$(grep -c ' write .*(windows\.c:' <("$CTRACE" dump "$T/w.trace" 2>/dev/null))" = 4 ] && break
+		sleep 0.1
+	done
+	kill -KILL "$CTRACE_COLLECTOR_PID"
+	for i in $(seq 50); do kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break; sleep 0.1; done
+	rm -f "$T/sock" "$T/sock.win"
+	run "$CTRACE" info "$T/w.trace"
+	assert_line --regexp '^windows: 1 \(paused collector\), recording [0-9.]+ s; outside them: unknown$'
+	last=$(printf '%s\n' "$output" | sed -n 's/^duration: [0-9.]* s (from [0-9.]* to \([0-9.]*\))$/\1/p')
+	[ -n "$last" ]
+	assert_line --regexp "^  window 1: from [0-9.]+ to $last "
+	assert_line --partial ", schema 1, window_open 1, unknown (skipped) 0"
+	run grep -c ' write .*(windows\.c:' <("$CTRACE" dump "$T/w.trace")
+	assert_output 4
+	run grep -c ' write .*(windows\.c:' <("$CTRACE" dump - <"$T/w.trace")
+	assert_output 4
+}
