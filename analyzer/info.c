@@ -165,7 +165,8 @@ static void show_integrity(struct ana_trace *t)
 	for (i = 1; i < FMT_REC_MAX; i++) {
 		/* only a snapshot, a paused trace has one: other traces
 		 * read as before */
-		if ((i == FMT_REC_SNAPSHOT || i == FMT_REC_WINDOW) &&
+		if ((i == FMT_REC_SNAPSHOT || i == FMT_REC_WINDOW ||
+		     i == FMT_REC_WINDOW_OPEN) &&
 		    !st->records[i])
 			continue;
 		printf(" %s %" PRIu64 ",", fmt_record_name(i), st->records[i]);

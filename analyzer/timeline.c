@@ -561,7 +561,8 @@ static void part_of(struct ana_split *left, uint64_t rest, uint64_t len,
  * The gaps since the last reading, now that one ends them (rd) or none
  * will (NULL: the thread's end).  The interval's split is spread over its
  * gaps by length: no gap is said to be more on-CPU than another, and a
- * thread's slices sum to its split.
+ * thread's slices sum to its split.  An interval across a gap in the
+ * recording (--paused) has no split: all unknown.
  */
 static void res_close(struct ana_tl *tl, struct ana_tl_thread *th,
 		      const struct ana_sched *rd)
@@ -571,6 +572,11 @@ static void res_close(struct ana_tl *tl, struct ana_tl_thread *th,
 	uint64_t rest = 0, len;
 	int measured = r->has_prev && rd;
 	size_t i;
+
+	/* across a gap between windows: what was on a CPU when is not
+	 * known, as states.c says too */
+	if (measured && ana_trace_gap(&tl->t, r->prev.ts, rd->ts))
+		measured = 0;
 
 	for (i = 0; i < r->npend; i++)
 		rest += r->pend[i].b - r->pend[i].a;

@@ -576,12 +576,29 @@ int ana_trace_gap(const struct ana_trace *t, uint64_t a, uint64_t b)
 	return !w || b > w->end;
 }
 
+/* the lives of threads and processes, recorded in the gaps too */
+static int is_life(unsigned type)
+{
+	switch (type) {
+	case FMT_EV_THREAD_CREATE:
+	case FMT_EV_THREAD_START:
+	case FMT_EV_THREAD_END:
+	case FMT_EV_FORK:
+	case FMT_EV_SPAWN:
+	case FMT_EV_EXIT:
+		return 1;
+	}
+	return 0;
+}
+
 /*
  * A paused collector recorded only inside its windows: an event there
  * stands; a call that started in one and returned after it closed (it
  * was in flight at the stop) is cut at the window's end, one that began
  * before a window at its start; an event outside every window (an
- * instant in flight at the stop) is dropped, counted.  1: drop.
+ * instant in flight at the stop) is dropped, counted.  A thread's or a
+ * process's birth or end stands wherever it is: its life begins or ends
+ * there, and what it did in the gap stays unknown.  1: drop.
  */
 static int clip_to_windows(struct ana_trace *t, struct fmt_event *ev)
 {
@@ -590,7 +607,7 @@ static int clip_to_windows(struct ana_trace *t, struct fmt_event *ev)
 	int dur = in && in->nfields && in->kinds[0] == 'd';
 	uint64_t end = dur ? ev->ts + ev->f[0] : ev->ts;
 
-	if (!t->windowed)
+	if (!t->windowed || is_life(ev->type))
 		return 0;
 	ws = window_at(t, ev->ts);
 	we = window_at(t, end);
@@ -723,6 +740,7 @@ static void record(struct ana_trace *t, const struct fmt_record *rec,
 		err = rec_snapshot(t, rec);
 		break;
 	case FMT_REC_WINDOW:
+	case FMT_REC_WINDOW_OPEN:
 		err = rec_window(t, rec);
 		break;
 	}
@@ -803,24 +821,50 @@ static void warn_stop(struct ana_trace *t)
 			 plural(t->stop.bytes_after, "s"));
 }
 
-static void add_window(struct ana_trace *t, const struct fmt_window *w)
+/*
+ * A WINDOW_OPEN adds a window still open (its end FMT_WINDOW_OPEN_END);
+ * the WINDOW with its start closes it, and one that opened no window
+ * (a trace older than WINDOW_OPEN) adds the window whole.
+ */
+static void note_window(struct ana_trace *t, unsigned type,
+			const struct fmt_window *w)
 {
+	size_t i;
+
+	if (type == FMT_REC_WINDOW)
+		for (i = t->nwindows; i-- > 0;)
+			if (t->windows[i].start == w->start &&
+			    t->windows[i].end == FMT_WINDOW_OPEN_END) {
+				t->windows[i].end = w->end;
+				return;
+			}
 	t->windows = xrealloc(t->windows, (t->nwindows + 1) *
 			      sizeof(*t->windows));
 	t->windows[t->nwindows++] = *w;
 }
 
-/* read before the events (pre_windows()): checked here, not added again */
+static int parse_window(const struct fmt_record *rec, struct fmt_window *w)
+{
+	return rec->type == FMT_REC_WINDOW ? fmt_parse_window(rec, w) :
+	       fmt_parse_window_open(rec, w);
+}
+
+/*
+ * A file's windows were read before its events (pre_windows()): checked
+ * here, not added again.  A pipe cannot be read twice: its windows are
+ * taken as they come, and since a window's WINDOW_OPEN comes before its
+ * events and its WINDOW after them, every event meets the windows it
+ * would meet in a file.  A pipe of a trace without WINDOW_OPEN knows its
+ * windows only as they close, too late for the events already read.
+ */
 static int rec_window(struct ana_trace *t, const struct fmt_record *rec)
 {
 	struct fmt_window w;
 
-	if (fmt_parse_window(rec, &w))
+	if (parse_window(rec, &w))
 		return -1;
-	/* a pipe cannot be read twice: what its windows were is known
-	 * only at the end, too late for the events already read */
 	if (!strcmp(t->path, "-") && t->windowed)
-		add_window(t, &w);
+		note_window(t, rec->type, &w);
 	return 0;
 }
 
@@ -847,9 +891,22 @@ static void pre_windows(struct ana_trace *t)
 	if (!r)
 		return;
 	while (fmt_reader_next(r, &rec))
-		if (rec.type == FMT_REC_WINDOW && !fmt_parse_window(&rec, &w))
-			add_window(t, &w);
+		if ((rec.type == FMT_REC_WINDOW ||
+		     rec.type == FMT_REC_WINDOW_OPEN) &&
+		    !parse_window(&rec, &w))
+			note_window(t, rec.type, &w);
 	fmt_reader_close(r);
+}
+
+/* a window never closed (the collector killed) ran to the last event */
+static void end_windows(struct ana_trace *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nwindows; i++)
+		if (t->windows[i].end == FMT_WINDOW_OPEN_END)
+			t->windows[i].end = t->st.last_ts > t->windows[i].start ?
+					    t->st.last_ts : t->windows[i].start;
 }
 
 int ana_trace_read(struct ana_trace *t, const struct ana_ops *ops)
@@ -870,6 +927,7 @@ int ana_trace_read(struct ana_trace *t, const struct ana_ops *ops)
 		record(t, &rec, ops);
 	}
 	t->stop = *fmt_reader_state(t->r);
+	end_windows(t);
 	for (i = 0; i < t->nprocs; i++)
 		resolve_names(t, t->procs[i]);
 	if (ops->done)

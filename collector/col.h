@@ -137,6 +137,7 @@ int col_sock_accept(int lfd, pid_t *peer_pid);
 struct col_client;
 struct col_image;
 struct col_proc;
+struct fmt_writer;
 
 /* col_accept_all() : every connection waiting, watched, at the end of the
  * client list (col.nclients, col.ever_client); reads nothing */
@@ -388,14 +389,22 @@ int col_writer_finish(int clean);
  * socket (wire.h), shut, created before any process can map it; dies
  * with EXIT_SOCKET when it cannot.  Not paused: a stale one (of a killed
  * collector) removed, so that no process maps it.  col_window_ctl() opens (1) or closes
- * (0) the window; a close writes its WINDOW record, and so does
- * col_writer_finish() for one still open.  col_windows_cleanup()
+ * (0) the window, writing WINDOW_OPEN and WINDOW records (flight mode:
+ * keeping the window for the snapshots); col_writer_finish() closes
+ * one still open.  col_windows_cleanup()
  * removes the file (before col_sock_cleanup's rmdir).
  */
 void col_windows_init(const char *sock_path, int paused);
 void col_window_ctl(int open);
 void col_windows_cleanup(void);
 void col_windows_own(void);	/* this process removes it (--daemon) */
+/*
+ * col_windows_put() : flight mode: into a snapshot of [start, end], the
+ * windows that lie in it, cut to it, each as WINDOW_OPEN and WINDOW (the
+ * one open closed at end); those that ended before start are forgotten.
+ * @return 0 or an FMT_E* code
+ */
+int col_windows_put(struct fmt_writer *w, uint64_t start, uint64_t end);
 
 /* ---- flight.c ---- */
 /* what asks for a snapshot */

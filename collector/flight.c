@@ -290,7 +290,7 @@ static int put_snapshot(int fd, const struct col_snap *req)
 	int err;
 
 	evict(now);
-	h.features = FMT_FEAT_STACKS;
+	h.features = FMT_FEAT_STACKS | (col.windows ? FMT_FEAT_WINDOWS : 0);
 	h.start_monotonic = window_start;
 	h.start_realtime = start_real + (window_start - start_mono);
 	h.clock_id = CLOCK_MONOTONIC;
@@ -311,6 +311,9 @@ static int put_snapshot(int fd, const struct col_snap *req)
 	fmt_put_snapshot(&b, &sn);
 	err = fmt_buf_failed(&b) ? FMT_ENOMEM :
 	      fmt_writer_record(w, FMT_REC_SNAPSHOT, b.p, b.len);
+	/* --paused: the windows before their events */
+	if (!err && col.windows)
+		err = col_windows_put(w, window_start, now);
 	if (!err)
 		err = put_store(w, &defs, &nev, &nlost);
 	if (!err)

@@ -494,6 +494,7 @@ const char *fmt_record_name(unsigned type)
 		[FMT_REC_SCHEMA] = "schema",
 		[FMT_REC_SNAPSHOT] = "snapshot",
 		[FMT_REC_WINDOW] = "window",
+		[FMT_REC_WINDOW_OPEN] = "window_open",
 	};
 
 	return type < sizeof(names) / sizeof(names[0]) ? names[type] : NULL;

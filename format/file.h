@@ -28,7 +28,7 @@
 
 #define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
 #define FMT_VERSION_MAJOR	1
-#define FMT_VERSION_MINOR	5
+#define FMT_VERSION_MINOR	7
 #define FMT_HEADER_SIZE		64
 #define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
 #define FMT_CHUNK_HDR_SIZE	16
@@ -119,6 +119,14 @@ enum fmt_record_type {
 	 * when the window closes, or at the end for one still open.
 	 */
 	FMT_REC_WINDOW = 14,
+	/*
+	 * ts start (minor 7): the window of a paused collector that opened
+	 * at start, written as it opens, before any of its events, so that
+	 * a reader of a stream (a pipe) clips them as it reads; the WINDOW
+	 * record with the same start closes it.  None: the window's end
+	 * was never written (the collector was killed), it runs to the end.
+	 */
+	FMT_REC_WINDOW_OPEN = 15,
 	FMT_REC_MAX		/* one past the highest code */
 };
 
@@ -358,6 +366,10 @@ struct fmt_window {
 
 int fmt_parse_window(const struct fmt_record *rec, struct fmt_window *w);
 void fmt_put_window(struct fmt_buf *b, const struct fmt_window *w);
+/* WINDOW_OPEN: ts and start; the parse sets end FMT_WINDOW_OPEN_END */
+#define FMT_WINDOW_OPEN_END	UINT64_MAX
+int fmt_parse_window_open(const struct fmt_record *rec, struct fmt_window *w);
+void fmt_put_window_open(struct fmt_buf *b, const struct fmt_window *w);
 
 /* fmt_snap_trigger_name() : "command" "signal" "program" "crash"; NULL */
 const char *fmt_snap_trigger_name(uint64_t trigger);

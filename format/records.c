@@ -406,6 +406,25 @@ void fmt_put_window(struct fmt_buf *b, const struct fmt_window *w)
 	fmt_buf_uvar(b, w->end);
 }
 
+/* ---- WINDOW_OPEN ---- */
+
+int fmt_parse_window_open(const struct fmt_record *rec, struct fmt_window *w)
+{
+	struct fmt_cursor c;
+
+	cur_of(&c, rec);
+	w->ts = fmt_cur_uvar(&c);
+	w->start = fmt_cur_uvar(&c);
+	w->end = FMT_WINDOW_OPEN_END;
+	return c.err;
+}
+
+void fmt_put_window_open(struct fmt_buf *b, const struct fmt_window *w)
+{
+	fmt_buf_uvar(b, w->ts);
+	fmt_buf_uvar(b, w->start);
+}
+
 const char *fmt_snap_trigger_name(uint64_t trigger)
 {
 	static const char *const names[] = {

@@ -96,12 +96,14 @@ enum { FMT_CTL_START = 1, FMT_CTL_STOP = 2 };
  * FMT_WINDOW_SIZE bytes, mapped read-only by each traced process.  The
  * library ANDs it into its mask of families to record: FMT_WINDOW_OPEN
  * records all, FMT_WINDOW_SHUT only the process bookkeeping (connected,
- * fork, BYE).  No file: recording, as always.
+ * fork, BYE: 0x10000) and (minor 7) the lives of threads (create, start,
+ * end: 0x20000) and processes (fork, spawn, exit: 0x40000) of the
+ * families recorded.  No file: recording, as always.
  */
 #define FMT_WINDOW_SUFFIX	".win"
 #define FMT_WINDOW_SIZE		4096
 #define FMT_WINDOW_OPEN		0xffffffffu
-#define FMT_WINDOW_SHUT		0x00010000u
+#define FMT_WINDOW_SHUT		0x00070000u
 
 enum { FMT_MOD_ADD = 1, FMT_MOD_DEL = 2 };
 

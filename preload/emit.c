@@ -855,7 +855,7 @@ static void thread_exit_cb(void *p)
 	int e = errno;
 
 	pl_cpu_thread_end();
-	if (!pl_tls.ended && pl_tls.started && pl_on(FMT_FAM_THREAD)) {
+	if (!pl_tls.ended && pl_tls.started && pl_on(PL_LIFE_THREAD)) {
 		ev.ts = pl_now();
 		ev.f[FMT_F_THREAD_END_how] = FMT_END_PTHREAD_EXIT;
 		pl_emit(&ev, ev.ts);

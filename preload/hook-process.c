@@ -43,7 +43,7 @@ static void record_fork(pid_t pid, int e, unsigned kind, uint64_t ts,
 	struct fmt_event ev = { .type = FMT_EV_FORK };
 	uint64_t st[PL_STACK_MAX];
 
-	if (!pl_on(FMT_FAM_PROCESS))
+	if (!pl_on(PL_LIFE_PROC))
 		return;
 	ev.ts = ts;
 	ev.f[FMT_F_FORK_child] = pid < 0 ? (uint64_t)-(int64_t)e :
@@ -135,7 +135,7 @@ PL_EXPORT int posix_spawn(pid_t *pid, const char *path,
 	pid_t p = 0, *pp = pid ? pid : &p;
 	uint64_t ts;
 
-	if (!pl_on(FMT_FAM_PROCESS))
+	if (!pl_on(PL_LIFE_PROC))
 		return REAL(posix_spawn)(pid, path, fa, attr, argv, envp);
 	ts = pl_now();
 	return spawned(REAL(posix_spawn)(pp, path, fa, attr, argv, envp), pp,
@@ -150,7 +150,7 @@ PL_EXPORT int posix_spawnp(pid_t *pid, const char *file,
 	pid_t p = 0, *pp = pid ? pid : &p;
 	uint64_t ts;
 
-	if (!pl_on(FMT_FAM_PROCESS))
+	if (!pl_on(PL_LIFE_PROC))
 		return REAL(posix_spawnp)(pid, file, fa, attr, argv, envp);
 	ts = pl_now();
 	return spawned(REAL(posix_spawnp)(pp, file, fa, attr, argv, envp), pp,

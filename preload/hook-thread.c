@@ -95,7 +95,7 @@ static void thread_end(unsigned how)
 		name_from_comm();
 	errno = e;
 	pl_cpu_thread_end();
-	if (pl_on(FMT_FAM_THREAD)) {
+	if (pl_on(PL_LIFE_THREAD)) {
 		ev.ts = pl_now();
 		ev.f[FMT_F_THREAD_END_how] = how;
 		pl_emit(&ev, ev.ts);
@@ -118,7 +118,7 @@ static void *trampoline(void *p)
 		pl_leave();
 	}
 	pl_tls.started = 1;
-	if (pl_on(FMT_FAM_THREAD)) {
+	if (pl_on(PL_LIFE_THREAD)) {
 		ev.ts = pl_now();
 		ev.f[FMT_F_THREAD_START_parent] = parent;
 		ev.f[FMT_F_THREAD_START_handle] = (uintptr_t)pthread_self();
@@ -141,8 +141,9 @@ PL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	struct pl_buf *b = NULL;
 	int r, e;
 
-	/* the trampoline also arms the new thread's CPU sampling */
-	if (!pl_on(FMT_FAM_THREAD | FMT_FAM_CPU))
+	/* the trampoline also arms the new thread's CPU sampling; outside
+	 * a window it still records the thread's start and end */
+	if (!pl_on(PL_LIFE_THREAD | FMT_FAM_CPU))
 		return REAL(pthread_create)(th, attr, fn, arg);
 	if (pl_enter()) {
 		b = pl_buf_alloc();
@@ -162,7 +163,7 @@ PL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 		pl_buf_free(b);
 		pl_leave();
 	}
-	if (!pl_on(FMT_FAM_THREAD)) {
+	if (!pl_on(PL_LIFE_THREAD)) {
 		errno = e;
 		return r;
 	}

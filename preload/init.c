@@ -403,7 +403,7 @@ static void record_exit(int status, unsigned how)
 {
 	struct fmt_event ev = { .type = FMT_EV_EXIT };
 
-	if (!pl_on(FMT_FAM_PROCESS))
+	if (!pl_on(PL_LIFE_PROC))
 		return;
 	ev.ts = pl_now();
 	ev.f[FMT_F_EXIT_status] = (uint64_t)(int64_t)status;
@@ -551,7 +551,9 @@ __attribute__((constructor)) static void pl_init(void)
 	pl_sig_init();
 	pl_dbg(PL_DBG_INIT, "tracing, families 0x%x, fd %d", pl_conf.fam,
 	       pl_fd);
-	__atomic_store_n(&pl_live, pl_conf.fam | PL_CONNECTED,
+	__atomic_store_n(&pl_live, pl_conf.fam | PL_CONNECTED |
+			 (pl_conf.fam & FMT_FAM_THREAD ? PL_LIFE_THREAD : 0) |
+			 (pl_conf.fam & FMT_FAM_PROCESS ? PL_LIFE_PROC : 0),
 			 __ATOMIC_RELEASE);
 	pl_leave();
 	pl_cpu_thread_start(0);

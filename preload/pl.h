@@ -306,6 +306,15 @@ extern unsigned pl_live;
 /* pl_live bit meaning "connected": process bookkeeping (fork, BYE) needs
  * it even when CTRACE_EVENTS selects no family */
 #define PL_CONNECTED	0x10000
+/*
+ * pl_live bits of the lives, set with their family: thread create, start
+ * and end (PL_LIFE_THREAD), fork, spawn and exit (PL_LIFE_PROC).  The
+ * window word keeps them outside a window, so that a thread or process
+ * born or ended in a gap begins or ends where it did; they are rare, and
+ * every other hook stays on its one branch with no clock read.
+ */
+#define PL_LIFE_THREAD	0x20000
+#define PL_LIFE_PROC	0x40000
 extern pid_t pl_pid;		/* the pid our connection belongs to */
 
 /*
@@ -316,7 +325,8 @@ extern pid_t pl_pid;		/* the pid our connection belongs to */
  * with no clock read.
  */
 extern const uint32_t *pl_window;
-_Static_assert(PL_CONNECTED == FMT_WINDOW_SHUT, "window word's bit");
+_Static_assert((PL_CONNECTED | PL_LIFE_THREAD | PL_LIFE_PROC) ==
+	       FMT_WINDOW_SHUT, "window word's bits");
 
 static inline int pl_on(unsigned fam)
 {

@@ -366,6 +366,24 @@ static void test_window(void)
 	   "WINDOW: the record's name");
 }
 
+static void test_window_open(void)
+{
+	struct fmt_window w = { 5000, 1000, 0 }, r;
+	static const uint8_t want[] = { 0x88, 0x27, 0xe8, 0x07 };
+
+	fmt_buf_reset(&b);
+	fmt_put_window_open(&b, &w);
+	ok(same_bytes(want, sizeof(want)), "WINDOW_OPEN: ts start, as the "
+	   "page says");
+	as_record(FMT_REC_WINDOW_OPEN);
+	ok(!fmt_parse_window_open(&rec, &r) && r.ts == 5000 &&
+	   r.start == 1000 && r.end == FMT_WINDOW_OPEN_END,
+	   "WINDOW_OPEN: read back, still open");
+	cut("WINDOW_OPEN", (parse_fn)fmt_parse_window_open, &r, FMT_ETRUNC);
+	ok(!strcmp(fmt_record_name(FMT_REC_WINDOW_OPEN), "window_open"),
+	   "WINDOW_OPEN: the record's name");
+}
+
 int main(void)
 {
 	test_process();
@@ -377,6 +395,7 @@ int main(void)
 	test_untraced();
 	test_snapshot();
 	test_window();
+	test_window_open();
 	fmt_buf_free(&b);
 	return tap_done();
 }
