@@ -9,8 +9,8 @@
  *         refer to, never evicted (bounded by the intern tables), so a
  *         snapshot names whatever its events use, however old;
  *   ring  EVENTS LOST UNTRACED: the window, its oldest chunks evicted
- *         once the ring's compressed bytes pass the size, or once a
- *         chunk's last record is older than the age bound;
+ *         once all three stores together pass the size (held()), or
+ *         once a chunk's last record is older than the age bound;
  *   ends  PROCESS_END: how each image ended, kept whole, written after
  *         the window's events so no reader sees an image end before
  *         its last events.
@@ -131,15 +131,47 @@ static void seal(struct store *s)
 	s->born = s->nevents = s->nlost = 0;
 }
 
-/* drop the ring's oldest chunks past the bounds; the window starts at
- * the first chunk kept (or the one being filled) */
+/*
+ * What --flight's SIZE bounds: every byte of the recording we hold, the
+ * sealed chunks compressed and the chunks being filled raw, of all three
+ * stores.  A snapshot adds its own SNAPSHOT and END records and the
+ * calls in progress (a chunk each): SNAP_RESERVE is kept for them, so
+ * that the snapshot's chunks stay within SIZE.
+ */
+#define SNAP_RESERVE	4096
+
+static uint64_t held(void)
+{
+	return ring.bytes + ring.raw.len + defs.bytes + defs.raw.len +
+	       ends.bytes + ends.raw.len;
+}
+
+static uint64_t bound(void)
+{
+	return ring_max - (ring_max / 2 < SNAP_RESERVE ? ring_max / 2 :
+			   SNAP_RESERVE);
+}
+
+/*
+ * Drop the ring's oldest chunks past the bounds; the window starts at
+ * the first chunk kept (or the one being filled).  When the sealed ones
+ * are gone and the chunk being filled is still too much, it is sealed
+ * and dropped in its turn.  Only the definitions and the ends are never
+ * dropped: should they alone pass SIZE, the window is empty.
+ */
 static void evict(uint64_t now)
 {
 	struct chunk *c;
 
-	while ((c = ring.head) &&
-	       (ring.bytes > ring_max ||
-		(age_max && now - c->last > age_max))) {
+	for (;;) {
+		c = ring.head;
+		if (!c && ring.raw.len && held() > bound()) {
+			seal(&ring);
+			continue;
+		}
+		if (!c || (held() <= bound() &&
+			   !(age_max && now - c->last > age_max)))
+			break;
 		ring.head = c->next;
 		if (!ring.head)
 			ring.tailp = &ring.head;
@@ -200,11 +232,10 @@ void col_flight_record(unsigned type, const struct fmt_buf *payload)
 	fmt_buf_bytes(&s->raw, payload->p, payload->len);
 	if (fmt_buf_failed(&s->raw))
 		die(EXIT_FAIL, "out of memory");
-	if (s->raw.len >= FMT_CHUNK_TARGET) {
+	if (s->raw.len >= FMT_CHUNK_TARGET)
 		seal(s);
-		if (s == &ring)
-			evict(now);
-	}
+	if (held() > bound())
+		evict(now);
 }
 
 void col_flight_tick(void)
@@ -374,10 +405,10 @@ int col_flight_snapshot(const struct col_snap *req, char **path, int *err)
 	return 0;
 }
 
-/* ring bytes now: the tests of the bound read it from the summary */
+/* bytes held now (what SIZE bounds) */
 uint64_t col_flight_bytes(void)
 {
-	return ring.bytes;
+	return held();
 }
 
 uint64_t col_flight_evicted(void)

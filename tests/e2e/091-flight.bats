@@ -213,3 +213,22 @@ wait_file() {
 	run awk -v p="$c" '$2 == p && $4 == "thread_create"' dump.txt
 	assert_equal "${#lines[@]}" 1
 }
+
+@test "--flight=SIZE bounds all it holds: a snapshot's chunks stay within SIZE" {
+	# heavy definitions, then enough heap events for the ring to evict
+	run "$CTRACE" record -q --flight=1M -o "$T/x.trace" -- \
+		"$FIX/snap-bound"
+	assert_success
+	snap=$T/$(snaps)
+	run "$CTRACE" info "$snap"
+	assert_success
+	assert_line --regexp '^  before the window: unknown; [1-9][0-9]* events evicted'
+	assert_line "integrity: clean (end record read)"
+	assert_line --regexp '^records: process 1, .*string 16002, '
+	stored=$(printf '%s\n' "$output" |
+		 sed -n 's/^  stored: \([0-9]*\) bytes of chunks$/\1/p')
+	[ -n "$stored" ]
+	[ "$stored" -le 1048576 ]
+	# the window still holds events: only what passes SIZE is evicted
+	[ "$(events "$snap" alloc)" -gt 1000 ]
+}
