@@ -451,10 +451,19 @@ static char *str_of(const char *s, size_t n)
 	return p;
 }
 
+/* the calls threads are blocked in now, for req */
+static void snapshot_pending(struct col_snap *req, struct fmt_buf *pend)
+{
+	req->now = col_now();
+	req->npending = col_procs_pending(pend, req->now);
+	req->pending = pend;
+}
+
 /* ctrace_snapshot() in the program: its events before it were read */
 static int on_snapshot(struct col_client *c, const uint8_t *pl, size_t n)
 {
 	struct fmt_msg_snapshot m;
+	struct fmt_buf pend = { 0 };
 	struct col_snap req;
 	char *path;
 	int err;
@@ -465,9 +474,11 @@ static int on_snapshot(struct col_client *c, const uint8_t *pl, size_t n)
 	if (!col_flight_on())
 		return 0;
 	req = (struct col_snap){ FMT_SNAP_PROGRAM, client_pid(c), m.reason,
-				 m.reason_len, NULL };
+				 m.reason_len, NULL, 0, NULL, 0 };
+	snapshot_pending(&req, &pend);
 	if (!col_flight_snapshot(&req, &path, &err))
 		free(path);
+	fmt_buf_free(&pend);
 	return 0;
 }
 
@@ -479,6 +490,7 @@ static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
 			   FMT_MAX_STR + 256];
 	struct fmt_msg_snapshot_done d = { 0, "", 0 };
 	struct fmt_msg_snapshot m;
+	struct fmt_buf pend = { 0 };
 	struct col_snap req;
 	char *path = NULL, *want, text[FMT_MAX_STR + 128];
 	int err;
@@ -488,12 +500,13 @@ static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
 		return -1;
 	want = str_of(m.path, m.path_len);
 	req = (struct col_snap){ FMT_SNAP_COMMAND, 0, m.reason, m.reason_len,
-				 want };
+				 want, 0, NULL, 0 };
 	if (!col_flight_on()) {
 		d.err = EINVAL;
 		snprintf(text, sizeof(text), "the collector is not in flight "
 			 "mode (--flight)");
-	} else if (col_flight_snapshot(&req, &path, &err)) {
+	} else if (snapshot_pending(&req, &pend),
+		   col_flight_snapshot(&req, &path, &err)) {
 		d.err = err > 0 && err < 4096 ? err : EIO;
 		snprintf(text, sizeof(text), "cannot write the snapshot: %s",
 			 strerror(err));
@@ -509,6 +522,7 @@ static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
 			 strerror(errno));
 	free(path);
 	free(want);
+	fmt_buf_free(&pend);
 	client_close(c);
 	return 0;
 }

@@ -260,6 +260,14 @@ struct col_proc *col_procs_gone(void);
 /* col_procs_cut() : the collector stops: every image still open ends,
  * cut (by its BYE if it sent one) */
 void col_procs_cut(void);
+/*
+ * col_procs_pending() : for a snapshot at now: the call each thread of
+ * an open image is blocked in (its thread table, wire.h), as EVENTS
+ * records of one UNFINISHED event each (dur up to now, stack the call
+ * site), appended to out in chunk form; their names are written first.
+ * Returns how many.
+ */
+uint64_t col_procs_pending(struct fmt_buf *out, uint64_t now);
 /* col_procs_gc() : free the images that ended and closed, and exited
  * processes without images (never the root); between batches */
 void col_procs_gc(void);
@@ -405,6 +413,10 @@ struct col_snap {
 	const char *reason;	/* not NUL-terminated */
 	size_t reason_len;
 	const char *path;	/* NULL or "": named by time and reason */
+	uint64_t now;		/* its time (col_now()), 0: when written */
+	/* col_procs_pending()'s records, after the window's, or NULL */
+	const struct fmt_buf *pending;
+	uint64_t npending;
 };
 
 /* col_flight_init() : main.c: flight mode with a ring of size bytes,

@@ -317,7 +317,7 @@ static int put_snapshot(int fd, const struct col_snap *req)
 	struct fmt_snapshot sn = { 0 };
 	struct fmt_buf b = { 0 };
 	struct fmt_writer *w;
-	uint64_t nev = 0, nlost = 0, now = col_now();
+	uint64_t nev = 0, nlost = 0, now = req->now ? req->now : col_now();
 	int err;
 
 	evict(now);
@@ -346,6 +346,15 @@ static int put_snapshot(int fd, const struct col_snap *req)
 		err = put_store(w, &defs, &nev, &nlost);
 	if (!err)
 		err = put_store(w, &ring, &nev, &nlost);
+	/* the calls in progress: after the window's events, as an exit's */
+	if (!err && req->pending && req->pending->len) {
+		err = fmt_chunk_compress(req->pending->p, req->pending->len,
+					 &comp);
+		if (!err)
+			err = fmt_writer_chunk(w, comp.p, comp.len,
+					       req->pending->len);
+		nev += req->npending;
+	}
 	if (!err)
 		err = put_store(w, &ends, &nev, &nlost);
 	fmt_buf_reset(&b);

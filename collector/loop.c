@@ -88,12 +88,17 @@ static void reap(void)
 /* SIGUSR2 in flight mode */
 static void snapshot_signal(void)
 {
-	struct col_snap req = { FMT_SNAP_SIGNAL, 0, "", 0, NULL };
+	struct col_snap req = { FMT_SNAP_SIGNAL, 0, "", 0, NULL, 0, NULL, 0 };
+	struct fmt_buf pend = { 0 };
 	char *path;
 	int err;
 
+	req.now = col_now();
+	req.npending = col_procs_pending(&pend, req.now);
+	req.pending = &pend;
 	if (!col_flight_snapshot(&req, &path, &err))
 		free(path);
+	fmt_buf_free(&pend);
 }
 
 static void record_signal(const struct signalfd_siginfo *si)

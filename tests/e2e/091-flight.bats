@@ -224,11 +224,48 @@ wait_file() {
 	assert_success
 	assert_line --regexp '^  before the window: unknown; [1-9][0-9]* events evicted'
 	assert_line "integrity: clean (end record read)"
-	assert_line --regexp '^records: process 1, .*string 16002, '
+	assert_line --regexp '^records: process 1, .*string 16[0-9]{3}, '
 	stored=$(printf '%s\n' "$output" |
 		 sed -n 's/^  stored: \([0-9]*\) bytes of chunks$/\1/p')
 	[ -n "$stored" ]
 	[ "$stored" -le 1048576 ]
 	# the window still holds events: only what passes SIZE is evicted
 	[ "$(events "$snap" alloc)" -gt 1000 ]
+}
+
+# ns SECONDS: a dump's 0.000000000 time as an integer of ns
+ns() {
+	echo $((10#${1/./}))
+}
+
+@test "a snapshot shows the threads blocked when it was taken: on what, since when, until the snapshot" {
+	run "$CTRACE" record -q --flight -o "$T/x.trace" -- "$FIX/snap-blocked"
+	assert_success
+	pid_of() { printf '%s\n' "$output" | sed -n "s/^$1 //p"; }
+	holder=$(pid_of holder) locker=$(pid_of locker) reader=$(pid_of reader)
+	fd=$(pid_of fd) mutex=$(pid_of mutex)
+	snap=$T/$(snaps)
+	[[ $snap =~ -blocked\.trace$ ]]
+	"$CTRACE" dump "$snap" >dump.txt
+	end=$(awk '$4 == "end" { print $1 }' dump.txt)
+	# the locker: in mutex_block (16) of main's mutex, from the call's
+	# start to the snapshot's end, at its call site
+	run grep " $locker unfinished " dump.txt
+	assert_equal "${#lines[@]}" 1
+	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $locker\ unfinished\ dur=([0-9]+)\ type=16\ obj=$mutex\ fd=-1\ call=-\ stack=locker\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)$ ]]
+	assert_equal $(($(ns "${BASH_REMATCH[1]}") + BASH_REMATCH[2])) "$(ns "$end")"
+	# the reader: in read (64) of the pipe's read end
+	run grep " $reader unfinished " dump.txt
+	assert_equal "${#lines[@]}" 1
+	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $reader\ unfinished\ dur=([0-9]+)\ type=64\ obj=0x0\ fd=$fd\ call=read\ stack=reader\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)$ ]]
+	assert_equal $(($(ns "${BASH_REMATCH[1]}") + BASH_REMATCH[2])) "$(ns "$end")"
+	# the analyses show them blocked, the mutex by its name
+	run "$CTRACE" report "$snap"
+	assert_success
+	assert_line --regexp '^ +[0-9.]+ s +1 call +sync +mutex_block +locker \(snap-blocked\.c:[0-9]+\)  \[1 unfinished\]$'
+	assert_line --regexp '^ +[0-9.]+ s +1 call +io +read +reader \(snap-blocked\.c:[0-9]+\)  \[1 unfinished\]$'
+	assert_line --regexp "^  pid $holder +$mutex +m +mutex_block +[0-9.]+ s in 1 wait \\[1 unfinished\\]$"
+	run "$CTRACE" info "$snap"
+	assert_line "integrity: clean (end record read)"
+	assert_line "  matches what was read"
 }
