@@ -8,6 +8,7 @@
  * it carried can be counted) and costs the rest of the trace nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,8 +466,6 @@ static int on_snapshot(struct col_client *c, const uint8_t *pl, size_t n)
 	struct fmt_msg_snapshot m;
 	struct fmt_buf pend = { 0 };
 	struct col_snap req;
-	char *path;
-	int err;
 
 	if (fmt_msg_parse_snapshot(pl, n, &m))
 		return -1;
@@ -476,24 +475,26 @@ static int on_snapshot(struct col_client *c, const uint8_t *pl, size_t n)
 	req = (struct col_snap){ FMT_SNAP_PROGRAM, client_pid(c), m.reason,
 				 m.reason_len, NULL, 0, NULL, 0 };
 	snapshot_pending(&req, &pend);
-	if (!col_flight_snapshot(&req, &path, &err))
-		free(path);
+	col_flight_snapshot(&req, -1);
 	fmt_buf_free(&pend);
 	return 0;
 }
 
-/* `ctrace snapshot`: a connection of its own, answered, then closed */
+/*
+ * `ctrace snapshot`: a connection of its own.  Once the snapshot is
+ * under way, flight.c answers through a copy of the connection when it
+ * is written; a refusal is answered here.  Closed in either case.
+ */
 static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
 			   size_t n)
 {
-	static uint8_t out[FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX +
-			   FMT_MAX_STR + 256];
+	static uint8_t out[FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX + 256];
 	struct fmt_msg_snapshot_done d = { 0, "", 0 };
 	struct fmt_msg_snapshot m;
 	struct fmt_buf pend = { 0 };
 	struct col_snap req;
-	char *path = NULL, *want, text[FMT_MAX_STR + 128];
-	int err;
+	char *want, text[128];
+	int afd = -1;
 	size_t len;
 
 	if (fmt_msg_parse_snapshot(pl, n, &m))
@@ -505,22 +506,27 @@ static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
 		d.err = EINVAL;
 		snprintf(text, sizeof(text), "the collector is not in flight "
 			 "mode (--flight)");
-	} else if (snapshot_pending(&req, &pend),
-		   col_flight_snapshot(&req, &path, &err)) {
-		d.err = err > 0 && err < 4096 ? err : EIO;
+	} else if ((afd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0)) < 0 ||
+		   (snapshot_pending(&req, &pend),
+		    col_flight_snapshot(&req, afd))) {
+		d.err = errno > 0 && errno < 4096 ? errno : EIO;
 		snprintf(text, sizeof(text), "cannot write the snapshot: %s",
-			 strerror(err));
-	} else {
-		snprintf(text, sizeof(text), "%s", path);
-	}
-	d.text = text;
-	d.len = strlen(text);
-	len = fmt_msg_put_snapshot_done(out, &d);
-	/* it waits for this answer: a full socket is its loss alone */
-	if (send(c->fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		warn_msg("cannot answer a snapshot request: %s",
 			 strerror(errno));
-	free(path);
+		if (afd >= 0)
+			close(afd);
+	} else {
+		d.err = 0;	/* flight.c answers */
+		text[0] = 0;
+	}
+	if (d.err) {
+		d.text = text;
+		d.len = strlen(text);
+		len = fmt_msg_put_snapshot_done(out, &d);
+		/* it waits for this answer: a full socket is its loss */
+		if (send(c->fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			warn_msg("cannot answer a snapshot request: %s",
+				 strerror(errno));
+	}
 	free(want);
 	fmt_buf_free(&pend);
 	client_close(c);

@@ -431,11 +431,18 @@ void col_flight_record(unsigned type, const struct fmt_buf *payload);
 /* col_flight_tick() : the 1 s timer: seal the ring's chunk, evict */
 void col_flight_tick(void);
 /*
- * col_flight_snapshot() : write a snapshot of the window (flight.c's top
- * comment) into a new file: 0 and *path (malloc'ed), or -1 and *err, an
- * errno (EINVAL: not in flight mode).  The recording goes on.
+ * col_flight_snapshot() : a snapshot of the window (flight.c's top
+ * comment) into a new file, written by a child off the loop: 0 once it
+ * is under way, and when it is done answer_fd (a `ctrace snapshot`
+ * connection of its own, or -1) gets SNAPSHOT_DONE and is closed; or -1
+ * and errno when the file cannot be created (EINVAL: not in flight
+ * mode), answer_fd untouched.  The recording goes on.
  */
-int col_flight_snapshot(const struct col_snap *req, char **path, int *err);
+int col_flight_snapshot(const struct col_snap *req, int answer_fd);
+/* col_flight_reap() : SIGCHLD, the timer: the writers that finished */
+void col_flight_reap(void);
+/* col_flight_finish() : the end: wait for every writer */
+void col_flight_finish(void);
 /* the ring's compressed bytes; events evicted so far */
 uint64_t col_flight_bytes(void);
 uint64_t col_flight_evicted(void);

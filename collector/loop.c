@@ -90,14 +90,11 @@ static void snapshot_signal(void)
 {
 	struct col_snap req = { FMT_SNAP_SIGNAL, 0, "", 0, NULL, 0, NULL, 0 };
 	struct fmt_buf pend = { 0 };
-	char *path;
-	int err;
 
 	req.now = col_now();
 	req.npending = col_procs_pending(&pend, req.now);
 	req.pending = &pend;
-	if (!col_flight_snapshot(&req, &path, &err))
-		free(path);
+	col_flight_snapshot(&req, -1);
 	fmt_buf_free(&pend);
 }
 
@@ -121,8 +118,10 @@ static void on_signal(void)
 	struct signalfd_siginfo si;
 
 	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
+		if (si.ssi_signo == SIGCHLD) {
 			reap();
+			col_flight_reap();	/* snapshot writers */
+		}
 		else if (si.ssi_signo == SIGUSR2 && col_flight_on())
 			snapshot_signal();	/* not the command's */
 		else if (col.mode == COL_RECORD)
@@ -141,6 +140,7 @@ static void on_timer(void)
 	while (read(timerfd, &n, sizeof(n)) == sizeof(n))
 		;
 	col_writer_tick();
+	col_flight_reap();
 	col_proc_poll();
 	reap();		/* a SIGCHLD merged into one we already handled */
 	if (col.mode == COL_SERVE && !col.ever_client &&

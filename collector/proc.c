@@ -338,9 +338,8 @@ static void crash_snapshot(pid_t pid, unsigned how, uint64_t status,
 	};
 	struct col_snap req = { FMT_SNAP_CRASH, pid, NULL, 0, NULL, 0, NULL, 0 };
 	struct fmt_buf pend = { 0 };
-	int st = (int)status, err;
+	int st = (int)status;
 	unsigned i;
-	char *path;
 
 	int sig;
 
@@ -360,8 +359,7 @@ static void crash_snapshot(pid_t pid, unsigned how, uint64_t status,
 		req.now = col_now();
 		req.npending = col_procs_pending(&pend, req.now);
 		req.pending = &pend;
-		if (!col_flight_snapshot(&req, &path, &err))
-			free(path);
+		col_flight_snapshot(&req, -1);
 		fmt_buf_free(&pend);
 		return;
 	}

@@ -269,3 +269,97 @@ ns() {
 	assert_line "integrity: clean (end record read)"
 	assert_line "  matches what was read"
 }
+
+# the collector's snapshot writers wait on this FIFO (a test hook): one
+# byte written lets one go
+gate_daemon() {
+	mkfifo "$T/gate"
+	eval "$(CTRACE_TEST_SNAP_GATE=$T/gate "$CTRACE" collect --daemon \
+		--flight=8M -o "$T/c.trace" -s "$T/sock")"
+}
+
+@test "a snapshot is written off the loop: it answers and records meanwhile; a stop waits for it" {
+	gate_daemon
+	"$CTRACE" snapshot -s "$T/sock" -o a.trace >a.out &
+	apid=$!
+	wait_file "$T/a.trace"
+	# held before its first byte: the loop still answers and records
+	run "$CTRACE" ctl start -s "$T/sock"
+	assert_failure 1
+	assert_output "ctrace: ctl: the collector does not record in windows (--paused)"
+	"$FIX/mutex8"
+	[ ! -s "$T/a.trace" ]
+	kill -0 "$apid"
+	printf x >"$T/gate"
+	wait "$apid"
+	assert_equal "$(cat a.out)" "$T/a.trace"
+	run "$CTRACE" info "$T/a.trace"
+	assert_line "integrity: clean (end record read)"
+	# a stop while one is being written: the file is finished, the
+	# command answered, then the collector ends
+	"$CTRACE" snapshot -s "$T/sock" -o b.trace >b.out &
+	bpid=$!
+	wait_file "$T/b.trace"
+	kill -TERM "$CTRACE_COLLECTOR_PID"
+	printf x >"$T/gate"
+	wait "$bpid"
+	assert_equal "$(cat b.out)" "$T/b.trace"
+	for i in $(seq 100); do
+		kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	run kill -0 "$CTRACE_COLLECTOR_PID"
+	assert_failure
+	run "$CTRACE" info "$T/b.trace"
+	assert_line "integrity: clean (end record read)"
+	assert_line "  matches what was read"
+	# mutex8 ran while the first one was held: the second has it
+	assert_equal "$(events "$T/b.trace" thread_create)" 8
+}
+
+@test "snapshots asked at once, more than are written side by side: all complete, all analyse" {
+	eval "$("$CTRACE" collect --daemon --flight=8M -o "$T/c.trace" \
+		-s "$T/sock")"
+	"$FIX/mutex8"
+	pids=
+	for i in 1 2 3 4 5 6; do
+		"$CTRACE" snapshot -s "$T/sock" -r "n$i" >"s$i.out" &
+		pids="$pids $!"
+	done
+	kill -USR2 "$CTRACE_COLLECTOR_PID"
+	for p in $pids; do wait "$p"; done
+	stop_daemon
+	for i in 1 2 3 4 5 6; do
+		f=$(cat "s$i.out")
+		[[ $f =~ -n$i\.trace$ ]]
+		run "$CTRACE" info "$f"
+		assert_line "integrity: clean (end record read)"
+		assert_line "  matches what was read"
+		assert_equal "$(events "$f" thread_create)" 8
+		"$CTRACE" report "$f" >/dev/null
+	done
+	# and the signal's, written before the collector ended
+	run snaps
+	assert_equal "${#lines[@]}" 7
+	f=$T/$(snaps | grep -- '-signal\.trace$')
+	run "$CTRACE" info "$f"
+	assert_line "integrity: clean (end record read)"
+}
+
+@test "a snapshot that cannot be written: the command says why; the device stays" {
+	[ -c /dev/full ] || skip "no /dev/full"
+	eval "$("$CTRACE" collect --daemon --flight=8M -o "$T/c.trace" \
+		-s "$T/sock")"
+	"$FIX/mutex8"
+	run "$CTRACE" snapshot -s "$T/sock" -o /dev/full
+	assert_failure 1
+	assert_output "ctrace: snapshot: cannot write the snapshot: No space left on device"
+	[ -c /dev/full ]
+	run "$CTRACE" snapshot -s "$T/sock" -o "$T/nodir/x.trace"
+	assert_failure 1
+	assert_output "ctrace: snapshot: cannot write the snapshot: No such file or directory"
+	# and the next one is written
+	run "$CTRACE" snapshot -s "$T/sock" -o ok.trace
+	assert_success
+	assert_output "$T/ok.trace"
+}
