@@ -289,7 +289,10 @@ uint64_t col_procs_pending(struct fmt_buf *out, uint64_t now)
 
 	for (p = procs; p; p = p->next) {
 		for (img = p->images; img; img = img->next) {
-			if (img->ended || !img->tab)
+			/* after a BYE or an EXEC the library recorded its
+			 * calls in progress itself (UNFINISHED) */
+			if (img->ended || img->bye || img->exec_path ||
+			    !img->conn || !img->tab)
 				continue;
 			used = img->tab->used;
 			for (i = 0; i < used && i < FMT_TAB_NSLOTS; i++) {
