@@ -259,6 +259,11 @@ ns() {
 	assert_equal "${#lines[@]}" 1
 	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $reader\ unfinished\ dur=([0-9]+)\ type=64\ obj=0x0\ fd=$fd\ call=read\ stack=reader\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)$ ]]
 	assert_equal $(($(ns "${BASH_REMATCH[1]}") + BASH_REMATCH[2])) "$(ns "$end")"
+	# ctrace_snapshot() sent every thread's buffer: their starts are in
+	run awk -v t="$locker" '$3 == t && $4 == "thread_start" { print $NF }' dump.txt
+	assert_output --regexp '^routine=locker\(snap-blocked\.c:[0-9]+\)$'
+	run awk -v t="$reader" '$3 == t && $4 == "thread_start" { print $NF }' dump.txt
+	assert_output --regexp '^routine=reader\(snap-blocked\.c:[0-9]+\)$'
 	# the analyses show them blocked, the mutex by its name
 	run "$CTRACE" report "$snap"
 	assert_success
