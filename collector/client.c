@@ -480,57 +480,103 @@ static int on_snapshot(struct col_client *c, const uint8_t *pl, size_t n)
 	return 0;
 }
 
+/* SNAPSHOT_DONE with an error to a `ctrace snapshot` connection */
+static void refuse_snapshot(int fd, int err, const char *text)
+{
+	static uint8_t out[FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX + 256];
+	struct fmt_msg_snapshot_done d = { err, text, strlen(text) };
+	size_t len = fmt_msg_put_snapshot_done(out, &d);
+
+	/* it waits for this answer: a full socket is its loss alone */
+	if (send(fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		warn_msg("cannot answer a snapshot request: %s",
+			 strerror(errno));
+}
+
 /*
- * `ctrace snapshot`: a connection of its own.  Once the snapshot is
- * under way, flight.c answers through a copy of the connection when it
- * is written; a refusal is answered here.  Closed in either case.
+ * `ctrace snapshot` requests, taken after the batch that read them
+ * (col_clients_snapshots), each with a copy of its connection that
+ * flight.c answers on once the file is written.
  */
+struct ctl_snap {
+	char *want, *reason;
+	size_t reason_len;
+	int afd;
+	struct ctl_snap *next;
+};
+
+static struct ctl_snap *ctl_snaps, **ctl_tailp = &ctl_snaps;
+
+/* `ctrace snapshot`: a connection of its own, kept or refused, closed */
 static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
 			   size_t n)
 {
-	static uint8_t out[FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX + 256];
-	struct fmt_msg_snapshot_done d = { 0, "", 0 };
 	struct fmt_msg_snapshot m;
-	struct fmt_buf pend = { 0 };
-	struct col_snap req;
-	char *want, text[128];
-	int afd = -1;
-	size_t len;
+	struct ctl_snap *q;
+	char text[128];
+	int afd, e;
 
 	if (fmt_msg_parse_snapshot(pl, n, &m))
 		return -1;
-	want = str_of(m.path, m.path_len);
-	req = (struct col_snap){ FMT_SNAP_COMMAND, 0, m.reason, m.reason_len,
-				 want, 0, NULL, 0 };
 	if (!col_flight_on()) {
-		d.err = EINVAL;
-		snprintf(text, sizeof(text), "the collector is not in flight "
-			 "mode (--flight)");
-	} else if ((afd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0)) < 0 ||
-		   (snapshot_pending(&req, &pend),
-		    col_flight_snapshot(&req, afd))) {
-		d.err = errno > 0 && errno < 4096 ? errno : EIO;
+		refuse_snapshot(c->fd, EINVAL, "the collector is not in "
+				"flight mode (--flight)");
+	} else if ((afd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		e = errno;
 		snprintf(text, sizeof(text), "cannot write the snapshot: %s",
-			 strerror(errno));
-		if (afd >= 0)
-			close(afd);
+			 strerror(e));
+		refuse_snapshot(c->fd, e, text);
 	} else {
-		d.err = 0;	/* flight.c answers */
-		text[0] = 0;
+		q = xcalloc(1, sizeof(*q));
+		q->want = str_of(m.path, m.path_len);
+		q->reason = str_of(m.reason, m.reason_len);
+		q->reason_len = m.reason_len;
+		q->afd = afd;
+		*ctl_tailp = q;
+		ctl_tailp = &q->next;
 	}
-	if (d.err) {
-		d.text = text;
-		d.len = strlen(text);
-		len = fmt_msg_put_snapshot_done(out, &d);
-		/* it waits for this answer: a full socket is its loss */
-		if (send(c->fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-			warn_msg("cannot answer a snapshot request: %s",
-				 strerror(errno));
-	}
-	free(want);
-	fmt_buf_free(&pend);
 	client_close(c);
 	return 0;
+}
+
+/* what the traced processes sent before the requests: so much of it
+ * per connection at most, so that a busy one cannot hold them */
+#define SNAP_READ_BUDGET 1024
+
+void col_clients_snapshots(void)
+{
+	struct fmt_buf pend = { 0 };
+	struct col_client *c;
+	struct ctl_snap *q;
+	struct col_snap req;
+	char text[FMT_MAX_STR + 128];
+	int e;
+
+	if (!ctl_snaps)
+		return;
+	for (c = clients; c; c = c->next)
+		if (c->img)
+			col_client_read(c, SNAP_READ_BUDGET);
+	col_clients_start();
+	while ((q = ctl_snaps)) {
+		ctl_snaps = q->next;
+		req = (struct col_snap){ FMT_SNAP_COMMAND, 0, q->reason,
+					 q->reason_len, q->want, 0, NULL, 0 };
+		fmt_buf_reset(&pend);
+		snapshot_pending(&req, &pend);
+		if (col_flight_snapshot(&req, q->afd)) {
+			e = errno > 0 && errno < 4096 ? errno : EIO;
+			snprintf(text, sizeof(text), "cannot write the "
+				 "snapshot: %s", strerror(e));
+			refuse_snapshot(q->afd, e, text);
+			close(q->afd);
+		}
+		free(q->want);
+		free(q->reason);
+		free(q);
+	}
+	ctl_tailp = &ctl_snaps;
+	fmt_buf_free(&pend);
 }
 
 static int handle(struct col_client *c, uint32_t n, pid_t sender,

@@ -173,6 +173,14 @@ void col_clients_drain_proc(struct col_proc *p);
  * cut at the end).
  */
 void col_clients_drain_all(void);
+/*
+ * col_clients_snapshots() : after a batch: the `ctrace snapshot`
+ * requests it read, each taken once what the traced connections hold
+ * was read (SNAP_READ_BUDGET datagrams each at most) and their HELLOs
+ * started, so that a snapshot has what was sent before it was asked
+ * for; a refusal is answered here, the rest by flight.c.
+ */
+void col_clients_snapshots(void);
 /* col_clients_gc() : free the closed connections; between batches, when
  * no event may point at one */
 void col_clients_gc(void);

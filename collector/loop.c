@@ -205,6 +205,8 @@ void col_loop_run(void)
 			/* the HELLOs it read, outside every handler */
 			col_clients_start();
 		}
+		/* `ctrace snapshot`: after what the batch read */
+		col_clients_snapshots();
 		/* processes found gone when their HELLO came, or polled */
 		while ((p = col_procs_gone()))
 			exited(p);
@@ -214,4 +216,5 @@ void col_loop_run(void)
 	/* a stop in the same batch as connections or datagrams: read them */
 	if (col.stop)
 		col_clients_drain_all();
+	col_clients_snapshots();	/* asked in the last batch */
 }

@@ -368,3 +368,21 @@ gate_daemon() {
 	assert_success
 	assert_output "$T/ok.trace"
 }
+
+@test "ctrace snapshot has what the traced processes sent before it was asked for" {
+	eval "$("$CTRACE" collect --daemon --flight=8M -o "$T/c.trace" \
+		-s "$T/sock")"
+	# stopped: mutex8's connection and all it sends wait in the socket,
+	# then the request, behind them
+	kill -STOP "$CTRACE_COLLECTOR_PID"
+	"$FIX/mutex8"
+	run env -u LD_PRELOAD python3 "$CTRACE_TOP/tests/e2e/snapask.py" \
+		"$T/sock" "$CTRACE_COLLECTOR_PID" "$T/s.trace"
+	assert_success
+	assert_output "$T/s.trace"
+	stop_daemon
+	run "$CTRACE" info "$T/s.trace"
+	assert_line "integrity: clean (end record read)"
+	assert_equal "$(events "$T/s.trace" thread_create)" 8
+	assert_equal "$(events "$T/s.trace" thread_end)" 8
+}
