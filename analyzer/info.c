@@ -77,6 +77,10 @@ static void show_snapshot(struct ana_trace *t)
 	       "(%" PRIu64 " chunk%s)\n", sn->evicted_events,
 	       plural(sn->evicted_events, "s"), sn->evicted_chunks,
 	       plural(sn->evicted_chunks, "s"));
+	/* what --flight's SIZE bounds: its chunks, frames included */
+	if (t->stop.offset > t->h.header_size)
+		printf("  stored: %" PRIu64 " bytes of chunks\n",
+		       t->stop.offset - t->h.header_size);
 	if (t->st.before_window)
 		printf("  %" PRIu64 " event%s of its first batches ended "
 		       "before the window: not shown\n", t->st.before_window,

@@ -8,6 +8,7 @@
  * it carried can be counted) and costs the rest of the trace nothing.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,13 +461,20 @@ static char *str_of(const char *s, size_t n)
 	return p;
 }
 
+/* the calls threads are blocked in now, for req */
+static void snapshot_pending(struct col_snap *req, struct fmt_buf *pend)
+{
+	req->now = col_now();
+	req->npending = col_procs_pending(pend, req->now);
+	req->pending = pend;
+}
+
 /* ctrace_snapshot() in the program: its events before it were read */
 static int on_snapshot(struct col_client *c, const uint8_t *pl, size_t n)
 {
 	struct fmt_msg_snapshot m;
+	struct fmt_buf pend = { 0 };
 	struct col_snap req;
-	char *path;
-	int err;
 
 	if (fmt_msg_parse_snapshot(pl, n, &m))
 		return -1;
@@ -474,52 +482,110 @@ static int on_snapshot(struct col_client *c, const uint8_t *pl, size_t n)
 	if (!col_flight_on())
 		return 0;
 	req = (struct col_snap){ FMT_SNAP_PROGRAM, client_pid(c), m.reason,
-				 m.reason_len, NULL };
-	if (!col_flight_snapshot(&req, &path, &err))
-		free(path);
+				 m.reason_len, NULL, 0, NULL, 0 };
+	snapshot_pending(&req, &pend);
+	col_flight_snapshot(&req, -1);
+	fmt_buf_free(&pend);
 	return 0;
 }
 
-/* `ctrace snapshot`: a connection of its own, answered, then closed */
+/* SNAPSHOT_DONE with an error to a `ctrace snapshot` connection */
+static void refuse_snapshot(int fd, int err, const char *text)
+{
+	static uint8_t out[FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX + 256];
+	struct fmt_msg_snapshot_done d = { err, text, strlen(text) };
+	size_t len = fmt_msg_put_snapshot_done(out, &d);
+
+	/* it waits for this answer: a full socket is its loss alone */
+	if (send(fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		warn_msg("cannot answer a snapshot request: %s",
+			 strerror(errno));
+}
+
+/*
+ * `ctrace snapshot` requests, taken after the batch that read them
+ * (col_clients_snapshots), each with a copy of its connection that
+ * flight.c answers on once the file is written.
+ */
+struct ctl_snap {
+	char *want, *reason;
+	size_t reason_len;
+	int afd;
+	struct ctl_snap *next;
+};
+
+static struct ctl_snap *ctl_snaps, **ctl_tailp = &ctl_snaps;
+
+/* `ctrace snapshot`: a connection of its own, kept or refused, closed */
 static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
 			   size_t n)
 {
-	static uint8_t out[FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX +
-			   FMT_MAX_STR + 256];
-	struct fmt_msg_snapshot_done d = { 0, "", 0 };
 	struct fmt_msg_snapshot m;
-	struct col_snap req;
-	char *path = NULL, *want, text[FMT_MAX_STR + 128];
-	int err;
-	size_t len;
+	struct ctl_snap *q;
+	char text[128];
+	int afd, e;
 
 	if (fmt_msg_parse_snapshot(pl, n, &m))
 		return -1;
-	want = str_of(m.path, m.path_len);
-	req = (struct col_snap){ FMT_SNAP_COMMAND, 0, m.reason, m.reason_len,
-				 want };
 	if (!col_flight_on()) {
-		d.err = EINVAL;
-		snprintf(text, sizeof(text), "the collector is not in flight "
-			 "mode (--flight)");
-	} else if (col_flight_snapshot(&req, &path, &err)) {
-		d.err = err > 0 && err < 4096 ? err : EIO;
+		refuse_snapshot(c->fd, EINVAL, "the collector is not in "
+				"flight mode (--flight)");
+	} else if ((afd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		e = errno;
 		snprintf(text, sizeof(text), "cannot write the snapshot: %s",
-			 strerror(err));
+			 strerror(e));
+		refuse_snapshot(c->fd, e, text);
 	} else {
-		snprintf(text, sizeof(text), "%s", path);
+		q = xcalloc(1, sizeof(*q));
+		q->want = str_of(m.path, m.path_len);
+		q->reason = str_of(m.reason, m.reason_len);
+		q->reason_len = m.reason_len;
+		q->afd = afd;
+		*ctl_tailp = q;
+		ctl_tailp = &q->next;
 	}
-	d.text = text;
-	d.len = strlen(text);
-	len = fmt_msg_put_snapshot_done(out, &d);
-	/* it waits for this answer: a full socket is its loss alone */
-	if (send(c->fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		warn_msg("cannot answer a snapshot request: %s",
-			 strerror(errno));
-	free(path);
-	free(want);
 	client_close(c);
 	return 0;
+}
+
+/* what the traced processes sent before the requests: so much of it
+ * per connection at most, so that a busy one cannot hold them */
+#define SNAP_READ_BUDGET 1024
+
+void col_clients_snapshots(void)
+{
+	struct fmt_buf pend = { 0 };
+	struct col_client *c;
+	struct ctl_snap *q;
+	struct col_snap req;
+	char text[FMT_MAX_STR + 128];
+	int e;
+
+	if (!ctl_snaps)
+		return;
+	for (c = clients; c; c = c->next)
+		if (c->img)
+			col_client_read(c, SNAP_READ_BUDGET);
+	col_clients_start();
+	while ((q = ctl_snaps)) {
+		ctl_snaps = q->next;
+		req = (struct col_snap){ FMT_SNAP_COMMAND, 0, q->reason,
+					 q->reason_len, q->want, 0, NULL, 0 };
+		fmt_buf_reset(&pend);
+		snapshot_pending(&req, &pend);
+		if (col_flight_snapshot(&req, q->afd)) {
+			e = errno > 0 && errno < 4096 ? errno : EIO;
+			snprintf(text, sizeof(text), "cannot write the "
+				 "snapshot: %s", strerror(e));
+			refuse_snapshot(q->afd, e, text);
+			close(q->afd);
+		}
+		free(q->want);
+		free(q->reason);
+		free(q);
+	}
+	ctl_tailp = &ctl_snaps;
+	fmt_buf_free(&pend);
 }
 
 static int handle(struct col_client *c, uint32_t n, pid_t sender,

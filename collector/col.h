@@ -174,6 +174,14 @@ void col_clients_drain_proc(struct col_proc *p);
  * cut at the end).
  */
 void col_clients_drain_all(void);
+/*
+ * col_clients_snapshots() : after a batch: the `ctrace snapshot`
+ * requests it read, each taken once what the traced connections hold
+ * was read (SNAP_READ_BUDGET datagrams each at most) and their HELLOs
+ * started, so that a snapshot has what was sent before it was asked
+ * for; a refusal is answered here, the rest by flight.c.
+ */
+void col_clients_snapshots(void);
 /* col_clients_gc() : free the closed connections; between batches, when
  * no event may point at one */
 void col_clients_gc(void);
@@ -261,6 +269,14 @@ struct col_proc *col_procs_gone(void);
 /* col_procs_cut() : the collector stops: every image still open ends,
  * cut (by its BYE if it sent one) */
 void col_procs_cut(void);
+/*
+ * col_procs_pending() : for a snapshot at now: the call each thread of
+ * an open image is blocked in (its thread table, wire.h), as EVENTS
+ * records of one UNFINISHED event each (dur up to now, stack the call
+ * site), appended to out in chunk form; their names are written first.
+ * Returns how many.
+ */
+uint64_t col_procs_pending(struct fmt_buf *out, uint64_t now);
 /* col_procs_gc() : free the images that ended and closed, and exited
  * processes without images (never the root); between batches */
 void col_procs_gc(void);
@@ -414,6 +430,10 @@ struct col_snap {
 	const char *reason;	/* not NUL-terminated */
 	size_t reason_len;
 	const char *path;	/* NULL or "": named by time and reason */
+	uint64_t now;		/* its time (col_now()), 0: when written */
+	/* col_procs_pending()'s records, after the window's, or NULL */
+	const struct fmt_buf *pending;
+	uint64_t npending;
 };
 
 /* col_flight_init() : main.c: flight mode with a ring of size bytes,
@@ -428,11 +448,18 @@ void col_flight_record(unsigned type, const struct fmt_buf *payload);
 /* col_flight_tick() : the 1 s timer: seal the ring's chunk, evict */
 void col_flight_tick(void);
 /*
- * col_flight_snapshot() : write a snapshot of the window (flight.c's top
- * comment) into a new file: 0 and *path (malloc'ed), or -1 and *err, an
- * errno (EINVAL: not in flight mode).  The recording goes on.
+ * col_flight_snapshot() : a snapshot of the window (flight.c's top
+ * comment) into a new file, written by a child off the loop: 0 once it
+ * is under way, and when it is done answer_fd (a `ctrace snapshot`
+ * connection of its own, or -1) gets SNAPSHOT_DONE and is closed; or -1
+ * and errno when the file cannot be created (EINVAL: not in flight
+ * mode), answer_fd untouched.  The recording goes on.
  */
-int col_flight_snapshot(const struct col_snap *req, char **path, int *err);
+int col_flight_snapshot(const struct col_snap *req, int answer_fd);
+/* col_flight_reap() : SIGCHLD, the timer: the writers that finished */
+void col_flight_reap(void);
+/* col_flight_finish() : the end: wait for every writer */
+void col_flight_finish(void);
 /* the ring's compressed bytes; events evicted so far */
 uint64_t col_flight_bytes(void);
 uint64_t col_flight_evicted(void);

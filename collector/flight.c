@@ -9,14 +9,16 @@
  *         refer to, never evicted (bounded by the intern tables), so a
  *         snapshot names whatever its events use, however old;
  *   ring  EVENTS LOST UNTRACED: the window, its oldest chunks evicted
- *         once the ring's compressed bytes pass the size, or once a
- *         chunk's last record is older than the age bound;
+ *         once all three stores together pass the size (held()), or
+ *         once a chunk's last record is older than the age bound;
  *   ends  PROCESS_END: how each image ended, kept whole, written after
  *         the window's events so no reader sees an image end before
  *         its last events.
  *
  * A snapshot is a new trace file: header (start = the window's start),
- * a SNAPSHOT record, the three stores in that order, END.  The window
+ * a SNAPSHOT record, the defs and the ring, the calls in progress
+ * (proc.c reads them from the thread tables), the ends, END; a forked
+ * child writes it (see "writers" below).  The window
  * starts where the oldest chunk the ring kept started: every event
  * evicted reached us before that, so nothing after the start is
  * missing; events of the window's first batches may be older than the
@@ -30,6 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +42,7 @@
 #include "file.h"
 #include "log.h"
 #include "outfile.h"
+#include "wire.h"
 
 struct chunk {
 	uint8_t *frame;
@@ -131,15 +137,47 @@ static void seal(struct store *s)
 	s->born = s->nevents = s->nlost = 0;
 }
 
-/* drop the ring's oldest chunks past the bounds; the window starts at
- * the first chunk kept (or the one being filled) */
+/*
+ * What --flight's SIZE bounds: every byte of the recording we hold, the
+ * sealed chunks compressed and the chunks being filled raw, of all three
+ * stores.  A snapshot adds its own SNAPSHOT and END records and the
+ * calls in progress (a chunk each): SNAP_RESERVE is kept for them, so
+ * that the snapshot's chunks stay within SIZE.
+ */
+#define SNAP_RESERVE	4096
+
+static uint64_t held(void)
+{
+	return ring.bytes + ring.raw.len + defs.bytes + defs.raw.len +
+	       ends.bytes + ends.raw.len;
+}
+
+static uint64_t bound(void)
+{
+	return ring_max - (ring_max / 2 < SNAP_RESERVE ? ring_max / 2 :
+			   SNAP_RESERVE);
+}
+
+/*
+ * Drop the ring's oldest chunks past the bounds; the window starts at
+ * the first chunk kept (or the one being filled).  When the sealed ones
+ * are gone and the chunk being filled is still too much, it is sealed
+ * and dropped in its turn.  Only the definitions and the ends are never
+ * dropped: should they alone pass SIZE, the window is empty.
+ */
 static void evict(uint64_t now)
 {
 	struct chunk *c;
 
-	while ((c = ring.head) &&
-	       (ring.bytes > ring_max ||
-		(age_max && now - c->last > age_max))) {
+	for (;;) {
+		c = ring.head;
+		if (!c && ring.raw.len && held() > bound()) {
+			seal(&ring);
+			continue;
+		}
+		if (!c || (held() <= bound() &&
+			   !(age_max && now - c->last > age_max)))
+			break;
 		ring.head = c->next;
 		if (!ring.head)
 			ring.tailp = &ring.head;
@@ -200,11 +238,10 @@ void col_flight_record(unsigned type, const struct fmt_buf *payload)
 	fmt_buf_bytes(&s->raw, payload->p, payload->len);
 	if (fmt_buf_failed(&s->raw))
 		die(EXIT_FAIL, "out of memory");
-	if (s->raw.len >= FMT_CHUNK_TARGET) {
+	if (s->raw.len >= FMT_CHUNK_TARGET)
 		seal(s);
-		if (s == &ring)
-			evict(now);
-	}
+	if (held() > bound())
+		evict(now);
 }
 
 void col_flight_tick(void)
@@ -286,7 +323,7 @@ static int put_snapshot(int fd, const struct col_snap *req)
 	struct fmt_snapshot sn = { 0 };
 	struct fmt_buf b = { 0 };
 	struct fmt_writer *w;
-	uint64_t nev = 0, nlost = 0, now = col_now();
+	uint64_t nev = 0, nlost = 0, now = req->now ? req->now : col_now();
 	int err;
 
 	evict(now);
@@ -318,6 +355,15 @@ static int put_snapshot(int fd, const struct col_snap *req)
 		err = put_store(w, &defs, &nev, &nlost);
 	if (!err)
 		err = put_store(w, &ring, &nev, &nlost);
+	/* the calls in progress: after the window's events, as an exit's */
+	if (!err && req->pending && req->pending->len) {
+		err = fmt_chunk_compress(req->pending->p, req->pending->len,
+					 &comp);
+		if (!err)
+			err = fmt_writer_chunk(w, comp.p, comp.len,
+					       req->pending->len);
+		nev += req->npending;
+	}
 	if (!err)
 		err = put_store(w, &ends, &nev, &nlost);
 	fmt_buf_reset(&b);
@@ -332,55 +378,228 @@ static int put_snapshot(int fd, const struct col_snap *req)
 	return err;
 }
 
-int col_flight_snapshot(const struct col_snap *req, char **path, int *err)
+/*
+ * Snapshots are written off the loop: a forked child writes the file
+ * from its copy of the stores (copy-on-write: the loop goes on filling
+ * and evicting its own) and exits with 0 or the errno that failed.  The
+ * loop reaps it (SIGCHLD, the timer, col_flight_finish at the end),
+ * says so, and answers the `ctrace snapshot` that asked, through the
+ * connection it kept.  Writers run side by side, MAX_WRITERS at most:
+ * one more waits for the oldest first.
+ */
+#define MAX_WRITERS	4
+
+struct writer {
+	pid_t pid;
+	char *path;
+	int answer_fd;		/* `ctrace snapshot`'s connection, or -1 */
+	struct writer *next;
+};
+
+static struct writer *writers;
+static unsigned nwriters;
+
+/* SNAPSHOT_DONE to fd: the path, or why not */
+static void answer(int fd, int err, const char *path)
+{
+	static uint8_t out[FMT_WIRE_HDR_SIZE + 2 * FMT_VARINT_MAX +
+			   FMT_MAX_STR + 256];
+	struct fmt_msg_snapshot_done d = { 0, "", 0 };
+	char text[FMT_MAX_STR + 128];
+	size_t len;
+
+	if (fd < 0)
+		return;
+	if (err) {
+		d.err = err > 0 && err < 4096 ? err : EIO;
+		snprintf(text, sizeof(text), "cannot write the snapshot: %s",
+			 strerror(err));
+	} else {
+		snprintf(text, sizeof(text), "%s", path);
+	}
+	d.text = text;
+	d.len = strlen(text);
+	len = fmt_msg_put_snapshot_done(out, &d);
+	/* it waits for this answer: a full socket is its loss alone */
+	if (send(fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		warn_msg("cannot answer a snapshot request: %s",
+			 strerror(errno));
+	close(fd);
+}
+
+/* path written (err 0) or not: say so, answer, count */
+static void written(char *path, int err, int answer_fd)
+{
+	struct stat st;
+
+	if (err) {
+		err_msg("cannot write %s: %s", path, strerror(err));
+		/* what we made, not a device -o named (/dev/full) */
+		if (!lstat(path, &st) && S_ISREG(st.st_mode))
+			unlink(path);
+	} else {
+		col.nsnapshots++;
+		if (!col.quiet && col.mode != COL_SERVE)
+			fprintf(stderr, "ctrace: wrote snapshot %s\n", path);
+	}
+	answer(answer_fd, err, path);
+	free(path);
+}
+
+/* fd's snapshot: 0 or an errno */
+static int write_file(int fd, const struct col_snap *req)
+{
+	int e = put_snapshot(fd, req);
+
+	if (close(fd) && !e)
+		e = FMT_EIO;
+	if (!e)
+		return 0;
+	return e == FMT_EIO ? (errno ? errno : EIO) : ENOMEM;
+}
+
+/*
+ * The writer child.  CTRACE_TEST_SNAP_GATE (the tests): a FIFO to read
+ * one byte from first, so that a test can hold a snapshot in progress.
+ */
+static void __attribute__((noreturn)) child(int fd, const struct col_snap *req)
+{
+	const char *gate = getenv("CTRACE_TEST_SNAP_GATE");
+	struct writer *w;
+	int g, e;
+	char c;
+
+	/* nothing of the loop's: their peers see them close with it */
+	for (w = writers; w; w = w->next)
+		if (w->answer_fd >= 0)
+			close(w->answer_fd);
+	if (gate && *gate) {
+		g = open(gate, O_RDONLY | O_CLOEXEC);
+		if (g >= 0) {
+			if (read(g, &c, 1) < 0)
+				c = 0;
+			close(g);
+		}
+	}
+	errno = 0;
+	e = write_file(fd, req);
+	_exit(e > 255 ? EIO : e);
+}
+
+/* w finished with wait status st */
+static void reaped(struct writer *w, int st)
+{
+	int err = WIFEXITED(st) ? WEXITSTATUS(st) : EINTR;
+
+	written(w->path, err, w->answer_fd);
+	free(w);
+	nwriters--;
+}
+
+/* reap the writers that finished; block: wait for all of them */
+static void reap_writers(int block)
+{
+	struct writer **pp = &writers, *w;
+	pid_t r;
+	int st;
+
+	while ((w = *pp)) {
+		do
+			r = waitpid(w->pid, &st, block ? 0 : WNOHANG);
+		while (r < 0 && errno == EINTR);
+		if (r == 0) {
+			pp = &w->next;
+			continue;
+		}
+		*pp = w->next;
+		if (r < 0)	/* not ours to wait for: never happens */
+			st = EIO << 8;
+		reaped(w, st);
+	}
+}
+
+void col_flight_reap(void)
+{
+	reap_writers(0);
+}
+
+void col_flight_finish(void)
+{
+	reap_writers(1);
+}
+
+/* wait for the oldest writer (the last of the list) */
+static void wait_oldest(void)
+{
+	struct writer **pp = &writers, *w;
+	int st;
+
+	while ((*pp)->next)
+		pp = &(*pp)->next;
+	w = *pp;
+	*pp = NULL;
+	while (waitpid(w->pid, &st, 0) < 0 && errno == EINTR)
+		;
+	reaped(w, st);
+}
+
+int col_flight_snapshot(const struct col_snap *req, int answer_fd)
 {
 	const char *why = req->reason;
 	size_t why_len = req->reason_len;
+	struct writer *w;
+	char *path;
+	pid_t pid;
 	int fd, e;
 
-	*path = NULL;
-	*err = 0;
 	if (!col_flight_on()) {
-		*err = EINVAL;
+		errno = EINVAL;
 		return -1;
 	}
 	if (req->path && *req->path) {
 		fd = out_create(req->path);
-		*path = fd >= 0 ? xstrdup(req->path) : NULL;
+		path = fd >= 0 ? xstrdup(req->path) : NULL;
 	} else {
 		/* no reason given: what asked */
 		if (!why_len && fmt_snap_trigger_name(req->trigger)) {
 			why = fmt_snap_trigger_name(req->trigger);
 			why_len = strlen(why);
 		}
-		fd = create_named(why, why_len, path);
+		fd = create_named(why, why_len, &path);
 	}
 	if (fd < 0) {
-		*err = errno;
-		err_msg("cannot write a snapshot: %s", strerror(*err));
+		e = errno;
+		err_msg("cannot write a snapshot: %s", strerror(e));
+		errno = e;
 		return -1;
 	}
-	e = put_snapshot(fd, req);
-	if (close(fd) && !e)
-		e = FMT_EIO;
-	if (e) {
-		*err = e == FMT_EIO ? (errno ? errno : EIO) : ENOMEM;
-		err_msg("cannot write %s: %s", *path, strerror(*err));
-		unlink(*path);
-		free(*path);
-		*path = NULL;
-		return -1;
+	if (nwriters >= MAX_WRITERS)
+		wait_oldest();
+	/* the window as of now, in the child's copy */
+	evict(req->now ? req->now : col_now());
+	pid = fork();
+	if (pid == 0)
+		child(fd, req);
+	if (pid < 0) {
+		/* no child: written here, the loop waits */
+		written(path, write_file(fd, req), answer_fd);
+		return 0;
 	}
-	col.nsnapshots++;
-	if (!col.quiet && col.mode != COL_SERVE)
-		fprintf(stderr, "ctrace: wrote snapshot %s\n", *path);
+	close(fd);
+	w = xcalloc(1, sizeof(*w));
+	w->pid = pid;
+	w->path = path;
+	w->answer_fd = answer_fd;
+	w->next = writers;
+	writers = w;
+	nwriters++;
 	return 0;
 }
 
-/* ring bytes now: the tests of the bound read it from the summary */
+/* bytes held now (what SIZE bounds) */
 uint64_t col_flight_bytes(void)
 {
-	return ring.bytes;
+	return held();
 }
 
 uint64_t col_flight_evicted(void)

@@ -88,12 +88,14 @@ static void reap(void)
 /* SIGUSR2 in flight mode */
 static void snapshot_signal(void)
 {
-	struct col_snap req = { FMT_SNAP_SIGNAL, 0, "", 0, NULL };
-	char *path;
-	int err;
+	struct col_snap req = { FMT_SNAP_SIGNAL, 0, "", 0, NULL, 0, NULL, 0 };
+	struct fmt_buf pend = { 0 };
 
-	if (!col_flight_snapshot(&req, &path, &err))
-		free(path);
+	req.now = col_now();
+	req.npending = col_procs_pending(&pend, req.now);
+	req.pending = &pend;
+	col_flight_snapshot(&req, -1);
+	fmt_buf_free(&pend);
 }
 
 static void record_signal(const struct signalfd_siginfo *si)
@@ -116,8 +118,10 @@ static void on_signal(void)
 	struct signalfd_siginfo si;
 
 	while (read(sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD)
+		if (si.ssi_signo == SIGCHLD) {
 			reap();
+			col_flight_reap();	/* snapshot writers */
+		}
 		else if (si.ssi_signo == SIGUSR2 && col_flight_on())
 			snapshot_signal();	/* not the command's */
 		else if (col.mode == COL_RECORD)
@@ -136,6 +140,7 @@ static void on_timer(void)
 	while (read(timerfd, &n, sizeof(n)) == sizeof(n))
 		;
 	col_writer_tick();
+	col_flight_reap();
 	col_proc_poll();
 	reap();		/* a SIGCHLD merged into one we already handled */
 	if (col.mode == COL_SERVE && !col.ever_client &&
@@ -200,6 +205,8 @@ void col_loop_run(void)
 			/* the HELLOs it read, outside every handler */
 			col_clients_start();
 		}
+		/* `ctrace snapshot`: after what the batch read */
+		col_clients_snapshots();
 		/* processes found gone when their HELLO came, or polled */
 		while ((p = col_procs_gone()))
 			exited(p);
@@ -209,4 +216,5 @@ void col_loop_run(void)
 	/* a stop in the same batch as connections or datagrams: read them */
 	if (col.stop)
 		col_clients_drain_all();
+	col_clients_snapshots();	/* asked in the last batch */
 }

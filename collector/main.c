@@ -760,6 +760,8 @@ int main(int argc, char **argv)
 	if (col.mode == COL_RECORD && !failed_exec && !col.ever_client)
 		col_explain_untraced(o.cmd[0]);
 	col_procs_cut();
+	/* snapshots still being written finish: none is lost */
+	col_flight_finish();
 	rc = col_writer_finish(1);
 	col_sym_finish();
 	col_windows_cleanup();

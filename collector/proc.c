@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "col.h"
+#include "events.h"
 #include "file.h"
 #include "hash.h"
 #include "log.h"
@@ -212,6 +213,104 @@ static void lost_to_kill(struct col_image *img)
 	}
 }
 
+/*
+ * A consistent copy of slot s's call in progress (wire.h's seqlock): 1,
+ * or 0 when there is none or the thread keeps changing it (it is not
+ * blocked then, or not for long).
+ */
+static int pending_of(const volatile struct fmt_tab_slot *s,
+		      struct fmt_tab_slot *out)
+{
+	uint32_t seq;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		seq = __atomic_load_n(&s->pend_seq, __ATOMIC_ACQUIRE);
+		if (seq & 1)
+			continue;
+		out->pend_ts = s->pend_ts;
+		out->pend_type = s->pend_type;
+		out->pend_call = s->pend_call;
+		out->pend_obj = s->pend_obj;
+		out->pend_fd = s->pend_fd;
+		out->pend_ra = s->pend_ra;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if (__atomic_load_n(&s->pend_seq, __ATOMIC_RELAXED) == seq)
+			return out->pend_ts != 0;
+	}
+	return 0;
+}
+
+/* one thread's call in progress as an EVENTS record in chunk form */
+static void pending_record(struct fmt_buf *out, struct col_image *img,
+			   uint64_t tid, const struct fmt_tab_slot *c,
+			   uint64_t now)
+{
+	static struct fmt_buf rec;
+	struct fmt_event ev = { .type = FMT_EV_UNFINISHED, .ts = c->pend_ts };
+	uint64_t ra = c->pend_ra, prev = ev.ts;
+	uint8_t t = FMT_REC_EVENTS, *end;
+
+	/* names first: their records go before the snapshot is taken */
+	if (c->pend_obj)
+		col_sym_data(img->id, c->pend_obj);
+	ev.f[FMT_F_UNFINISHED_dur] = now - ev.ts;
+	ev.f[FMT_F_UNFINISHED_type] = c->pend_type;
+	ev.f[FMT_F_UNFINISHED_obj] = c->pend_obj;
+	ev.f[FMT_F_UNFINISHED_fd] = (uint64_t)c->pend_fd;
+	ev.f[FMT_F_UNFINISHED_call] = c->pend_call;
+	ev.f[FMT_F_UNFINISHED_stack] = ra ? col_intern_stack(img->id, &ra, 1)
+					  : 0;
+	fmt_buf_reset(&rec);
+	fmt_put_events(&rec, &(struct fmt_events){
+		.pid = img->proc->pid, .image = img->id, .tid = tid,
+		.nevents = 1, .base_ts = ev.ts });
+	if (fmt_buf_reserve(&rec, FMT_EVENT_MAX_BYTES))
+		die(EXIT_FAIL, "out of memory");
+	end = fmt_encode_event(rec.p + rec.len, &ev, FMT_FILE, &prev);
+	rec.len = end - rec.p;
+	fmt_buf_bytes(out, &t, 1);
+	fmt_buf_uvar(out, rec.len);
+	fmt_buf_bytes(out, rec.p, rec.len);
+	if (fmt_buf_failed(out))
+		die(EXIT_FAIL, "out of memory");
+}
+
+/* every open image's threads blocked in a call now (col.h) */
+uint64_t col_procs_pending(struct fmt_buf *out, uint64_t now)
+{
+	const volatile struct fmt_tab_slot *s;
+	struct fmt_tab_slot c;
+	struct col_image *img;
+	struct col_proc *p;
+	unsigned i, used;
+	uint64_t n = 0;
+	int32_t tid;
+
+	for (p = procs; p; p = p->next) {
+		for (img = p->images; img; img = img->next) {
+			/* after a BYE or an EXEC the library recorded its
+			 * calls in progress itself (UNFINISHED) */
+			if (img->ended || img->bye || img->exec_path ||
+			    !img->conn || !img->tab)
+				continue;
+			used = img->tab->used;
+			for (i = 0; i < used && i < FMT_TAB_NSLOTS; i++) {
+				s = &img->tab->slot[i];
+				tid = s->tid;
+				if (tid <= 0 || !pending_of(s, &c) ||
+				    c.pend_ts > now ||
+				    c.pend_type >= FMT_EV_MAX)
+					continue;
+				pending_record(out, img, (uint64_t)tid, &c,
+					       now);
+				n++;
+			}
+		}
+	}
+	return n;
+}
+
 static void table_free(struct col_image *img)
 {
 	if (img->tab)
@@ -240,10 +339,10 @@ static void crash_snapshot(pid_t pid, unsigned how, uint64_t status,
 		{ SIGABRT, "SIGABRT" }, { SIGFPE, "SIGFPE" },
 		{ SIGILL, "SIGILL" },
 	};
-	struct col_snap req = { FMT_SNAP_CRASH, pid, NULL, 0, NULL };
-	int st = (int)status, err;
+	struct col_snap req = { FMT_SNAP_CRASH, pid, NULL, 0, NULL, 0, NULL, 0 };
+	struct fmt_buf pend = { 0 };
+	int st = (int)status;
 	unsigned i;
-	char *path;
 
 	int sig;
 
@@ -260,8 +359,11 @@ static void crash_snapshot(pid_t pid, unsigned how, uint64_t status,
 			continue;
 		req.reason = fatal[i].name;
 		req.reason_len = strlen(fatal[i].name);
-		if (!col_flight_snapshot(&req, &path, &err))
-			free(path);
+		req.now = col_now();
+		req.npending = col_procs_pending(&pend, req.now);
+		req.pending = &pend;
+		col_flight_snapshot(&req, -1);
+		fmt_buf_free(&pend);
 		return;
 	}
 }

@@ -152,6 +152,15 @@ enum {
  * that ends normally frees its slot (tid 0) after its last flush.  When
  * the process dies without BYE, recorded minus what the collector got
  * for that tid (EVENTS, LOST full and bad) is what the kill took.
+ *
+ * The pend_ fields are the blocking call the thread is in, so that a
+ * snapshot shows it blocked (the call's event comes only on return).
+ * A seqlock: the thread makes pend_seq odd, writes the call, makes it
+ * even; a reader keeps a copy only if pend_seq was the same even value
+ * before and after.  The return clears pend_ts alone, before the
+ * call's event is sent: a reader that got the event never sees the
+ * call as still in progress.  A library without these fields leaves
+ * them zero: no call in progress.
  */
 #define FMT_TAB_MAGIC	0x31425443u	/* "CTB1" */
 #define FMT_TAB_SIZE	(256 * 1024)
@@ -162,8 +171,19 @@ struct fmt_tab_slot {
 	int32_t tid;		/* 0: free, -1: being claimed */
 	uint32_t pad;
 	uint64_t recorded;
-	uint8_t pad2[FMT_TAB_SLOT - 16];
+	/* the blocking call in progress (struct pl_pend), for snapshots */
+	uint32_t pend_seq;	/* odd while the thread writes the call */
+	uint16_t pend_type;	/* FMT_EV_* the call records on return */
+	uint16_t pend_call;	/* FMT_CALL_* */
+	uint64_t pend_ts;	/* its start; 0: none (cleared on return) */
+	uint64_t pend_obj;
+	int64_t pend_fd;
+	uint64_t pend_ra;	/* its call site */
+	uint8_t pad2[FMT_TAB_SLOT - 56];
 };
+
+_Static_assert(sizeof(struct fmt_tab_slot) == FMT_TAB_SLOT,
+	       "a thread table slot is one cache line");
 
 struct fmt_tab {
 	uint32_t magic;

@@ -215,8 +215,11 @@ static void tab_attach(struct pl_buf *b)
 		if (tab_hint > tab->used)
 			__atomic_store_n(&tab->used, tab_hint,
 					 __ATOMIC_RELAXED);
+		s->pend_ts = 0;
 		b->slot = s;
 		b->rec = &s->recorded;
+		if (b->tls)
+			__atomic_store_n(&b->tls->slot, s, __ATOMIC_RELEASE);
 		return;
 	}
 	__atomic_fetch_add(&tab->overflow, 1, __ATOMIC_RELAXED);
@@ -226,8 +229,12 @@ static void tab_attach(struct pl_buf *b)
 static void tab_detach(struct pl_buf *b)
 {
 	b->rec = &b->rec_none;
-	if (b->slot)
+	if (b->tls)
+		b->tls->slot = NULL;
+	if (b->slot) {
+		b->slot->pend_ts = 0;
 		__atomic_store_n(&b->slot->tid, 0, __ATOMIC_RELEASE);
+	}
 	b->slot = NULL;
 }
 
@@ -918,6 +925,7 @@ void pl_emit_postfork_child(void)
 			REAL(munmap)(b, PL_BUF_SIZE);
 	}
 	reg_head = NULL;
+	pl_tls.slot = NULL;	/* in the parent's table, unmapped */
 	pl_tls.tid = 0;
 	pl_tls.lost_reentry = 0;
 	if (self) {

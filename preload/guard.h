@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "wire.h"
+
 struct pl_buf;
 
 /*
@@ -41,6 +43,9 @@ struct pl_tls {
 	unsigned lost_reentry;	/* events lost to the guard, not reported */
 	struct pl_buf *buf;	/* this thread's buffer, NULL = none yet */
 	struct pl_pend pend;	/* the blocking call in progress, if any */
+	/* its thread table slot (emit.c), where pend is published for
+	 * the collector's snapshots; NULL = none */
+	struct fmt_tab_slot *slot;
 	uint64_t hold_ts;	/* an instant event's time, taken before the
 				 * real call and recorded after it; 0 = none */
 	int cpu_timer;		/* its CPU-time timer id + 1; 0 = none */
@@ -74,6 +79,28 @@ static inline int pl_inside(void)
 	return pl_tls.guard;
 }
 
+/* the call in the thread's slot, for a snapshot taken meanwhile: a
+ * seqlock write (wire.h), plain stores on x86 */
+static inline void pl_publish(unsigned type, uint64_t t0, uint64_t obj,
+			      int64_t fd, unsigned call, void *ra)
+{
+	struct fmt_tab_slot *s = pl_tls.slot;
+	uint32_t seq;
+
+	if (!s)
+		return;
+	seq = s->pend_seq;
+	__atomic_store_n(&s->pend_seq, seq + 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	s->pend_type = type;
+	s->pend_call = call;
+	s->pend_obj = obj;
+	s->pend_fd = fd;
+	s->pend_ra = (uintptr_t)ra;
+	__atomic_store_n(&s->pend_ts, t0, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->pend_seq, seq + 2, __ATOMIC_RELEASE);
+}
+
 /* pl_pend() : the thread enters a blocking call that started at t0 */
 static inline void pl_pend(unsigned type, uint64_t t0, uint64_t obj,
 			   int64_t fd, unsigned call, void *ra)
@@ -86,12 +113,18 @@ static inline void pl_pend(unsigned type, uint64_t t0, uint64_t obj,
 	/* release: the exit's flusher, on another CPU, reads ts first
 	 * (acquire) and then the fields (a plain store on x86) */
 	__atomic_store_n(&pl_tls.pend.ts, t0, __ATOMIC_RELEASE);
+	pl_publish(type, t0, obj, fd, call, ra);
 }
 
 /* pl_unpend() : the call returned */
 static inline void pl_unpend(void)
 {
+	struct fmt_tab_slot *s = pl_tls.slot;
+
 	pl_tls.pend.ts = 0;
+	/* before the call's event can be sent (wire.h) */
+	if (s)
+		__atomic_store_n(&s->pend_ts, 0, __ATOMIC_RELEASE);
 }
 
 /*

@@ -15,9 +15,10 @@
  *   ctrace_region_end    REGION_END {task, type}
  *   ctrace_log           LOG {task, category, message}
  *
- * ctrace_snapshot() records no event: it sends the calling thread's
- * buffer, then a SNAPSHOT message (wire.h) on the process's connection,
- * so the collector has read those events when it takes the snapshot.
+ * ctrace_snapshot() records no event: it sends every thread's buffer
+ * (as an exec does), then a SNAPSHOT message (wire.h) on the process's
+ * connection, so the collector has read those events when it takes the
+ * snapshot: a thread blocked since its last flush has its events in.
  */
 #include <errno.h>
 #include <string.h>
@@ -118,7 +119,7 @@ static void snapshot(const char *reason)
 
 	if (!pl_on(PL_CONNECTED) || pl_inside())
 		return;
-	pl_flush_self();
+	pl_flush_all(0);
 	str(reason, &s.reason, &n);
 	s.reason_len = n;
 	pl_send(m, fmt_msg_put_snapshot(m, &s), 0);

@@ -213,3 +213,176 @@ wait_file() {
 	run awk -v p="$c" '$2 == p && $4 == "thread_create"' dump.txt
 	assert_equal "${#lines[@]}" 1
 }
+
+@test "--flight=SIZE bounds all it holds: a snapshot's chunks stay within SIZE" {
+	# heavy definitions, then enough heap events for the ring to evict
+	run "$CTRACE" record -q --flight=1M -o "$T/x.trace" -- \
+		"$FIX/snap-bound"
+	assert_success
+	snap=$T/$(snaps)
+	run "$CTRACE" info "$snap"
+	assert_success
+	assert_line --regexp '^  before the window: unknown; [1-9][0-9]* events evicted'
+	assert_line "integrity: clean (end record read)"
+	assert_line --regexp '^records: process 1, .*string 16[0-9]{3}, '
+	stored=$(printf '%s\n' "$output" |
+		 sed -n 's/^  stored: \([0-9]*\) bytes of chunks$/\1/p')
+	[ -n "$stored" ]
+	[ "$stored" -le 1048576 ]
+	# the window still holds events: only what passes SIZE is evicted
+	[ "$(events "$snap" alloc)" -gt 1000 ]
+}
+
+# ns SECONDS: a dump's 0.000000000 time as an integer of ns
+ns() {
+	echo $((10#${1/./}))
+}
+
+@test "a snapshot shows the threads blocked when it was taken: on what, since when, until the snapshot" {
+	run "$CTRACE" record -q --flight -o "$T/x.trace" -- "$FIX/snap-blocked"
+	assert_success
+	pid_of() { printf '%s\n' "$output" | sed -n "s/^$1 //p"; }
+	holder=$(pid_of holder) locker=$(pid_of locker) reader=$(pid_of reader)
+	fd=$(pid_of fd) mutex=$(pid_of mutex)
+	snap=$T/$(snaps)
+	[[ $snap =~ -blocked\.trace$ ]]
+	"$CTRACE" dump "$snap" >dump.txt
+	end=$(awk '$4 == "end" { print $1 }' dump.txt)
+	# the locker: in mutex_block (16) of main's mutex, from the call's
+	# start to the snapshot's end, at its call site
+	run grep " $locker unfinished " dump.txt
+	assert_equal "${#lines[@]}" 1
+	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $locker\ unfinished\ dur=([0-9]+)\ type=16\ obj=$mutex\ fd=-1\ call=-\ stack=locker\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)$ ]]
+	assert_equal $(($(ns "${BASH_REMATCH[1]}") + BASH_REMATCH[2])) "$(ns "$end")"
+	# the reader: in read (64) of the pipe's read end
+	run grep " $reader unfinished " dump.txt
+	assert_equal "${#lines[@]}" 1
+	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $reader\ unfinished\ dur=([0-9]+)\ type=64\ obj=0x0\ fd=$fd\ call=read\ stack=reader\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)$ ]]
+	assert_equal $(($(ns "${BASH_REMATCH[1]}") + BASH_REMATCH[2])) "$(ns "$end")"
+	# ctrace_snapshot() sent every thread's buffer: their starts are in
+	run awk -v t="$locker" '$3 == t && $4 == "thread_start" { print $NF }' dump.txt
+	assert_output --regexp '^routine=locker\(snap-blocked\.c:[0-9]+\)$'
+	run awk -v t="$reader" '$3 == t && $4 == "thread_start" { print $NF }' dump.txt
+	assert_output --regexp '^routine=reader\(snap-blocked\.c:[0-9]+\)$'
+	# the analyses show them blocked, the mutex by its name
+	run "$CTRACE" report "$snap"
+	assert_success
+	assert_line --regexp '^ +[0-9.]+ s +1 call +sync +mutex_block +locker \(snap-blocked\.c:[0-9]+\)  \[1 unfinished\]$'
+	assert_line --regexp '^ +[0-9.]+ s +1 call +io +read +reader \(snap-blocked\.c:[0-9]+\)  \[1 unfinished\]$'
+	assert_line --regexp "^  pid $holder +$mutex +m +mutex_block +[0-9.]+ s in 1 wait \\[1 unfinished\\]$"
+	run "$CTRACE" info "$snap"
+	assert_line "integrity: clean (end record read)"
+	assert_line "  matches what was read"
+}
+
+# the collector's snapshot writers wait on this FIFO (a test hook): one
+# byte written lets one go
+gate_daemon() {
+	mkfifo "$T/gate"
+	eval "$(CTRACE_TEST_SNAP_GATE=$T/gate "$CTRACE" collect --daemon \
+		--flight=8M -o "$T/c.trace" -s "$T/sock")"
+}
+
+@test "a snapshot is written off the loop: it answers and records meanwhile; a stop waits for it" {
+	gate_daemon
+	"$CTRACE" snapshot -s "$T/sock" -o a.trace >a.out &
+	apid=$!
+	wait_file "$T/a.trace"
+	# held before its first byte: the loop still answers and records
+	run "$CTRACE" ctl start -s "$T/sock"
+	assert_failure 1
+	assert_output "ctrace: ctl: the collector does not record in windows (--paused)"
+	"$FIX/mutex8"
+	[ ! -s "$T/a.trace" ]
+	kill -0 "$apid"
+	printf x >"$T/gate"
+	wait "$apid"
+	assert_equal "$(cat a.out)" "$T/a.trace"
+	run "$CTRACE" info "$T/a.trace"
+	assert_line "integrity: clean (end record read)"
+	# a stop while one is being written: the file is finished, the
+	# command answered, then the collector ends
+	"$CTRACE" snapshot -s "$T/sock" -o b.trace >b.out &
+	bpid=$!
+	wait_file "$T/b.trace"
+	kill -TERM "$CTRACE_COLLECTOR_PID"
+	printf x >"$T/gate"
+	wait "$bpid"
+	assert_equal "$(cat b.out)" "$T/b.trace"
+	for i in $(seq 100); do
+		kill -0 "$CTRACE_COLLECTOR_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	run kill -0 "$CTRACE_COLLECTOR_PID"
+	assert_failure
+	run "$CTRACE" info "$T/b.trace"
+	assert_line "integrity: clean (end record read)"
+	assert_line "  matches what was read"
+	# mutex8 ran while the first one was held: the second has it
+	assert_equal "$(events "$T/b.trace" thread_create)" 8
+}
+
+@test "snapshots asked at once, more than are written side by side: all complete, all analyse" {
+	eval "$("$CTRACE" collect --daemon --flight=8M -o "$T/c.trace" \
+		-s "$T/sock")"
+	"$FIX/mutex8"
+	pids=
+	for i in 1 2 3 4 5 6; do
+		"$CTRACE" snapshot -s "$T/sock" -r "n$i" >"s$i.out" &
+		pids="$pids $!"
+	done
+	kill -USR2 "$CTRACE_COLLECTOR_PID"
+	for p in $pids; do wait "$p"; done
+	stop_daemon
+	for i in 1 2 3 4 5 6; do
+		f=$(cat "s$i.out")
+		[[ $f =~ -n$i\.trace$ ]]
+		run "$CTRACE" info "$f"
+		assert_line "integrity: clean (end record read)"
+		assert_line "  matches what was read"
+		assert_equal "$(events "$f" thread_create)" 8
+		"$CTRACE" report "$f" >/dev/null
+	done
+	# and the signal's, written before the collector ended
+	run snaps
+	assert_equal "${#lines[@]}" 7
+	f=$T/$(snaps | grep -- '-signal\.trace$')
+	run "$CTRACE" info "$f"
+	assert_line "integrity: clean (end record read)"
+}
+
+@test "a snapshot that cannot be written: the command says why; the device stays" {
+	[ -c /dev/full ] || skip "no /dev/full"
+	eval "$("$CTRACE" collect --daemon --flight=8M -o "$T/c.trace" \
+		-s "$T/sock")"
+	"$FIX/mutex8"
+	run "$CTRACE" snapshot -s "$T/sock" -o /dev/full
+	assert_failure 1
+	assert_output "ctrace: snapshot: cannot write the snapshot: No space left on device"
+	[ -c /dev/full ]
+	run "$CTRACE" snapshot -s "$T/sock" -o "$T/nodir/x.trace"
+	assert_failure 1
+	assert_output "ctrace: snapshot: cannot write the snapshot: No such file or directory"
+	# and the next one is written
+	run "$CTRACE" snapshot -s "$T/sock" -o ok.trace
+	assert_success
+	assert_output "$T/ok.trace"
+}
+
+@test "ctrace snapshot has what the traced processes sent before it was asked for" {
+	eval "$("$CTRACE" collect --daemon --flight=8M -o "$T/c.trace" \
+		-s "$T/sock")"
+	# stopped: mutex8's connection and all it sends wait in the socket,
+	# then the request, behind them
+	kill -STOP "$CTRACE_COLLECTOR_PID"
+	"$FIX/mutex8"
+	run env -u LD_PRELOAD python3 "$CTRACE_TOP/tests/e2e/snapask.py" \
+		"$T/sock" "$CTRACE_COLLECTOR_PID" "$T/s.trace"
+	assert_success
+	assert_output "$T/s.trace"
+	stop_daemon
+	run "$CTRACE" info "$T/s.trace"
+	assert_line "integrity: clean (end record read)"
+	assert_equal "$(events "$T/s.trace" thread_create)" 8
+	assert_equal "$(events "$T/s.trace" thread_end)" 8
+}

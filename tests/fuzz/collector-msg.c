@@ -113,12 +113,13 @@ void col_window_ctl(int open) { }
 /* flight.c's: not in flight mode, so a SNAPSHOT is checked, then
  * ignored or answered with an error */
 int col_flight_on(void) { return 0; }
-int col_flight_snapshot(const struct col_snap *req, char **path, int *err)
+int col_flight_snapshot(const struct col_snap *req, int answer_fd)
 {
-	*path = NULL;
-	*err = EINVAL;
+	errno = EINVAL;
 	return -1;
 }
+/* proc.c's: in flight mode only, never reached */
+uint64_t col_procs_pending(struct fmt_buf *out, uint64_t now) { return 0; }
 
 void col_sym_image_start(uint64_t image, pid_t pid, const char *exe,
 			 size_t exe_len) { }
