@@ -28,7 +28,7 @@
 
 #define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
 #define FMT_VERSION_MAJOR	1
-#define FMT_VERSION_MINOR	5
+#define FMT_VERSION_MINOR	6
 #define FMT_HEADER_SIZE		64
 #define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
 #define FMT_CHUNK_HDR_SIZE	16

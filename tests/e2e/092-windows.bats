@@ -16,7 +16,7 @@ teardown() {
 	assert_equal "$(events "$T/w.trace" write)" 5
 	run "$CTRACE" info "$T/w.trace"
 	assert_success
-	assert_line "format: version 1.5, features stacks, windows"
+	assert_line "format: version 1.6, features stacks, windows"
 	assert_line --regexp '^windows: 2 \(paused collector\), recording [0-9.]+ s; outside them: unknown$'
 	assert_line --regexp '^  window 1: from [0-9.]+ to [0-9.]+ \([0-9.]+ s\)$'
 	assert_line --regexp '^  window 2: from '
@@ -54,7 +54,7 @@ teardown() {
 	assert_success
 	assert_equal "$(events "$T/w.trace" write)" 10
 	run "$CTRACE" info "$T/w.trace"
-	assert_line "format: version 1.5, features stacks"
+	assert_line "format: version 1.6, features stacks"
 	refute_line --partial "windows:"
 	refute_line --partial "window 0,"
 }
