@@ -185,7 +185,7 @@ fflush 1 500 0 0
 fgets 3 200 10 1000
 fread 1 100 8 800
 getline 0 0 4 400"
-	for mode in "" thread; do
+	for mode in thread ""; do
 		record t.trace "$FIX/io-served" "$T/s" $mode
 		assert_success
 		assert_output "fwrite=25 fflush=1 fgets=13 fread=9 getline=4 bytes=2500"
@@ -198,7 +198,27 @@ getline 0 0 4 400"
 		assert_equal "$(grep ' stdio_run ' d | grep -vc 'stack=[^;]*io-served.c:[0-9]*)$')" 1
 		assert_equal "$(grep ' stdio_run ' d | grep -c 'stack=getline(stdio.h:[0-9]*);main+0x[0-9a-f]*(io-served.c:[0-9]*)$')" 1
 		assert_equal "$(io_names t.trace stdio_run | sort -u)" "$T/s"
+		# profile io: served calls beside the timed ones of their
+		# stack, in no count and no time
+		run "$CTRACE" profile io t.trace
+		assert_success
+		assert_line "total: 8 blocking calls, $(echo "$output" |
+			sed -n 's/^total: 8 blocking calls, \(.* s blocked\)$/\1/p')"
+		assert_line "44 stdio calls served from the stream buffer, not timed (in no count or time above)"
+		for c in "fwrite 22" "fgets 10" "fread 8" "getline 4"; do
+			assert_equal "$(echo "$output" | grep -c " ${c% *}  \[${c#* } served from the stream buffer, not timed\]$")" 1
+		done
+		assert_line --regexp '^ +0\.000000 +0\.0% +0  getline  \[4 served from the stream buffer, not timed\]$'
 	done
+	# report: the sites' timed calls and their served ones (the getline
+	# site, 0 s, is the one of 6 past the top 5)
+	run "$CTRACE" report t.trace
+	assert_success
+	assert_line "top blocking sites (6):"
+	assert_line --regexp '^ +[0-9.]+ s +3 calls  io    write +main \(io-served.c:43\)  \[22 served from the stream buffer, not timed\]$'
+	assert_line --regexp '^ +[0-9.]+ s +2 calls  io    read +main \(io-served.c:51\)  \[10 served from the stream buffer, not timed\]$'
+	assert_line --regexp '^ +[0-9.]+ s +1 call   io    read +main \(io-served.c:56\)  \[8 served from the stream buffer, not timed\]$'
+	assert_equal "$(echo "$output" | grep -c 'served from')" 3
 }
 
 @test "same counts of read and write as strace, errno kept" {
