@@ -198,6 +198,9 @@ getline 0 0 4 400"
 		assert_equal "$(grep ' stdio_run ' d | grep -vc 'stack=[^;]*io-served.c:[0-9]*)$')" 1
 		assert_equal "$(grep ' stdio_run ' d | grep -c 'stack=getline(stdio.h:[0-9]*);main+0x[0-9a-f]*(io-served.c:[0-9]*)$')" 1
 		assert_equal "$(io_names t.trace stdio_run | sort -u)" "$T/s"
+		run "$CTRACE" info t.trace
+		assert_line "  stdio_run: 7"
+		assert_line "  stdio calls served from the stream buffer (in stdio_run, not timed): 44"
 		# profile io: served calls beside the timed ones of their
 		# stack, in no count and no time
 		run "$CTRACE" profile io t.trace
