@@ -222,6 +222,14 @@ getline 0 0 4 400"
 	assert_line --regexp '^ +[0-9.]+ s +2 calls  io    read +main \(io-served.c:51\)  \[10 served from the stream buffer, not timed\]$'
 	assert_line --regexp '^ +[0-9.]+ s +1 call   io    read +main \(io-served.c:56\)  \[8 served from the stream buffer, not timed\]$'
 	assert_equal "$(echo "$output" | grep -c 'served from')" 3
+	# pprof: untimed, so in no sample; a comment says how many
+	command -v go >/dev/null || return 0
+	"$CTRACE" profile io --format pprof -o io.pb.gz t.trace
+	HOME="$T" run go tool pprof -comments io.pb.gz
+	assert_output "44 stdio calls served from the stream buffer, not timed (in no sample)"
+	HOME="$T" run go tool pprof -raw io.pb.gz
+	assert_equal "$(echo "$output" | grep -c 'call:\[getline\]')" 0
+	assert_equal "$(echo "$output" | grep -c 'call:\[fread\]')" 1
 }
 
 @test "same counts of read and write as strace, errno kept" {
