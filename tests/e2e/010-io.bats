@@ -222,6 +222,9 @@ getline 0 0 4 400"
 	assert_line --regexp '^ +[0-9.]+ s +2 calls  io    read +main \(io-served.c:51\)  \[10 served from the stream buffer, not timed\]$'
 	assert_line --regexp '^ +[0-9.]+ s +1 call   io    read +main \(io-served.c:56\)  \[8 served from the stream buffer, not timed\]$'
 	assert_equal "$(echo "$output" | grep -c 'served from')" 3
+	# html: in no io stack, the count in the page's data for its note
+	"$CTRACE" html -o t.html t.trace
+	assert_equal "$(grep -o '"stdio_served":[0-9]*' t.html)" '"stdio_served":44'
 	# pprof: untimed, so in no sample; a comment says how many
 	command -v go >/dev/null || return 0
 	"$CTRACE" profile io --format pprof -o io.pb.gz t.trace
