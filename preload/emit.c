@@ -225,7 +225,7 @@ static void tab_attach(struct pl_buf *b)
 						 __ATOMIC_ACQUIRE,
 						 __ATOMIC_RELAXED))
 			continue;
-		s->recorded = b->nevents;
+		s->recorded = b->nevents + !!b->run.calls;
 		__atomic_store_n(&s->tid, b->tid, __ATOMIC_RELEASE);
 		tab_hint = i + 1;
 		if (tab_hint > tab->used)
@@ -641,6 +641,8 @@ static PL_SLOW_FN void close_run(struct pl_buf *b, uint64_t end, uint64_t now)
 	ev.nstack = 1;
 	r->calls = 0;
 	append(b, &ev, now, fmt_kinds_STDIO_RUN);
+	/* counted once, when it opened */
+	__atomic_store_n(b->rec, *b->rec - 1, __ATOMIC_RELAXED);
 }
 
 /* a served call that does not extend the open run: close it, open one */
@@ -661,6 +663,9 @@ static PL_SLOW_FN void new_run(struct pl_buf *b, unsigned type, int fd,
 	r->type = type;
 	r->call = call;
 	r->calls = 1;
+	/* an event from now on, for the thread table: should the process
+	 * be killed before the run is sent, it is one of those lost */
+	__atomic_store_n(b->rec, *b->rec + 1, __ATOMIC_RELAXED);
 }
 
 /*

@@ -218,9 +218,9 @@ getline 0 0 4 400"
 	run "$CTRACE" report t.trace
 	assert_success
 	assert_line "top blocking sites (6):"
-	assert_line --regexp '^ +[0-9.]+ s +3 calls  io    write +main \(io-served.c:43\)  \[22 served from the stream buffer, not timed\]$'
-	assert_line --regexp '^ +[0-9.]+ s +2 calls  io    read +main \(io-served.c:51\)  \[10 served from the stream buffer, not timed\]$'
-	assert_line --regexp '^ +[0-9.]+ s +1 call   io    read +main \(io-served.c:56\)  \[8 served from the stream buffer, not timed\]$'
+	assert_line --regexp '^ +[0-9.]+ s +3 calls  io    write +main \(io-served.c:[0-9]+\)  \[22 served from the stream buffer, not timed\]$'
+	assert_line --regexp '^ +[0-9.]+ s +2 calls  io    read +main \(io-served.c:[0-9]+\)  \[10 served from the stream buffer, not timed\]$'
+	assert_line --regexp '^ +[0-9.]+ s +1 call   io    read +main \(io-served.c:[0-9]+\)  \[8 served from the stream buffer, not timed\]$'
 	assert_equal "$(echo "$output" | grep -c 'served from')" 3
 	# html: in no io stack, the count in the page's data for its note
 	"$CTRACE" html -o t.html t.trace
@@ -335,4 +335,17 @@ PY
 	[ "$(awk '$4 == "write"' d | grep -c " call=send ")" -ge 200 ]
 	run "$CTRACE" info "$T/same.trace"
 	assert_success
+}
+
+@test "stdio: a run still open when the process is killed is counted lost" {
+	# io only, no periodic flush: nothing is sent before the SIGKILL
+	CTRACE_EVENTS=io CTRACE_FLUSH_MS=1000000 \
+		record t.trace "$FIX/io-served" "$T/s" kill
+	assert_failure 137
+	run "$CTRACE" info t.trace
+	assert_success
+	# the 13 io events of the served test's first part up to the 11th
+	# fgets, and the run the 12th opened
+	assert_line "lost: 14"
+	assert_line "    killed: 14"
 }
