@@ -349,3 +349,19 @@ PY
 	assert_line "lost: 14"
 	assert_line "    killed: 14"
 }
+
+@test "stdio: a run still open at exec and at fork is recorded once, before it" {
+	for mode in exec fork; do
+		record t.trace "$FIX/io-served" "$T/s" $mode
+		assert_success
+		"$CTRACE" dump t.trace > d
+		# the 2nd-10th fgets and, open at the exec or fork, the 12th
+		assert_equal "$(runs t.trace fgets calls)" 10
+		assert_equal "$(grep ' stdio_run .* call=fgets ' d |
+			sed -n 's/.* calls=\([0-9]*\) .*/\1/p' | tr '\n' ' ')" "9 1 "
+	done
+	# fork: in the parent's stream, before the fork; the child has none
+	child=$(awk '$4 == "fork" { sub("child=", "", $5); print $5 }' d)
+	[ -n "$child" ]
+	assert_equal "$(awk -v c="$child" '$2 == c && $4 == "stdio_run"' d | wc -l)" 0
+}
