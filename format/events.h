@@ -125,8 +125,9 @@
 	/* (minor 6) stdio calls their stream's buffer served, without a \
 	 * system call: one record per run of them on a thread (same	\
 	 * `call` on the same fd from the same call site).  Not timed:	\
-	 * ts is the first call's start, span the time from it to when	\
-	 * the run was closed (a bound, not the calls' time).  `type` is \
+	 * ts is when the first call returned, span the time from then \
+	 * until the run was closed (the later calls' bound, not their	\
+	 * time).  `type` is						\
 	 * READ or WRITE; bytes and got are READ's bytes and result	\
 	 * summed over the `calls` calls; stack the call site only */	\
 	X(STDIO_RUN, 70, FMT_FAM_IO,					\
