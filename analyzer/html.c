@@ -141,6 +141,8 @@ struct html {
 	FILE *f;
 	struct ana_tl *tl;
 	struct hmap flame[FLAME_KINDS];	/* stack id -> value */
+	uint64_t served;		/* stdio calls in STDIO_RUNs: in no
+					 * flame graph, not timed */
 	struct hmap stack_idx;		/* stack id -> index + 1 */
 	struct hmap frame_idx;		/* (image, addr, k) -> fkeys + 1 */
 	struct frame_key *fkeys;	/* what frame_idx's entries hold */
@@ -286,6 +288,8 @@ static void h_event(void *u, struct ana_tl_thread *th,
 	else if (ev->type == FMT_EV_REALLOC)
 		flame_add(u, FL_HEAP, ev->f[FMT_F_REALLOC_stack],
 			  heap_bytes(th, ev->f[FMT_F_REALLOC_size]));
+	else if (ev->type == FMT_EV_STDIO_RUN)
+		h->served += ev->f[FMT_F_STDIO_RUN_calls];
 }
 
 static void region_close(struct html *h, struct hthread *ht, size_t i,
@@ -1040,6 +1044,9 @@ static void put_palette(struct html *h)
 		fprintf(h->f, ",\"heap_sampling\":");
 		str(h, how);
 	}
+	/* untimed stdio calls are in no io stack: the page says so */
+	if (h->served)
+		fprintf(h->f, ",\"stdio_served\":%" PRIu64, h->served);
 }
 
 static void put_data(struct html *h)

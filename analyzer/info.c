@@ -33,6 +33,7 @@ struct info {
 	struct group **groups;		/* in file order */
 	size_t ngroups;
 	uint64_t cut;			/* stacks cut short (STACK_CUT) */
+	uint64_t served;		/* stdio calls in STDIO_RUNs */
 	struct ana_fatals fatals;
 	struct hmap died;		/* images a fatal signal ended */
 };
@@ -409,6 +410,14 @@ static void show_events(struct ana_trace *t)
 	}
 }
 
+/* the calls the stdio_run events stand for */
+static void show_served(const struct info *in)
+{
+	if (in->served)
+		printf("  stdio calls served from the stream buffer (in "
+		       "stdio_run, not timed): %" PRIu64 "\n", in->served);
+}
+
 /* the unwinder had too little of a thread's stack left to run on */
 static void show_cut(const struct info *in)
 {
@@ -519,6 +528,7 @@ static void info_done(struct ana_trace *t)
 	show_processes(t, in);
 	show_threads(t);
 	show_events(t);
+	show_served(in);
 	if (in->fatals.count)
 		printf("\n");
 	ana_fatals_print(&in->fatals);
@@ -557,6 +567,9 @@ static void info_event(struct ana_trace *t, struct ana_proc *p,
 	if (ev->type == FMT_EV_STACK_CUT)
 		in->cut = fmt_lost_add(in->cut,
 					 ev->f[FMT_F_STACK_CUT_count]);
+	if (ev->type == FMT_EV_STDIO_RUN)
+		in->served = fmt_lost_add(in->served,
+					  ev->f[FMT_F_STDIO_RUN_calls]);
 }
 
 static const struct ana_ops info_ops = {

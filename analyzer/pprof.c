@@ -487,8 +487,15 @@ static size_t comments(struct builder *bd, const struct ana_prof *pr,
 	char buf[96];
 	size_t n = 0;
 
+	/* served stdio calls were not timed: in no sample, said here */
+	if (pr->served) {
+		snprintf(buf, sizeof(buf), "%" PRIu64 " stdio call%s served "
+			 "from the stream buffer, not timed (in no sample)",
+			 pr->served, pr->served == 1 ? "" : "s");
+		ids[n++] = str_id(bd, buf);
+	}
 	if (pr->kind != ANA_PROF_HEAP && pr->kind != ANA_PROF_LEAKS)
-		return 0;
+		return n;
 	if (pr->sampled_heap && ana_heap_sampling(bd->t, buf, sizeof(buf)))
 		ids[n++] = str_id(bd, buf);
 	if (pr->hs.recorded && pr->hs.max_frames <= 1)
@@ -568,7 +575,7 @@ int ana_pprof_write(const struct ana_trace *t, const struct ana_prof *pr,
 	Location **lp;
 	Function **fp;
 	Mapping **mp;
-	int64_t notes[2];
+	int64_t notes[3];
 	size_t nv, i, ns = 0, len;
 	uint8_t *buf;
 	int err;

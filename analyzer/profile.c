@@ -477,6 +477,33 @@ static void cpu_event(struct ana_prof *pr, struct ana_proc *p,
 	pt->ns += period;
 }
 
+/* a run of stdio calls the stream's buffer served: counted, not timed */
+static void served_event(struct ana_prof *pr, struct ana_proc *p,
+			 struct ana_thread *th, const struct fmt_event *ev)
+{
+	const uint64_t *f = ev->f;
+	struct ana_psample *s;
+	struct skey k;
+
+	memset(&k, 0, sizeof(k));
+	k.stack = f[FMT_F_STDIO_RUN_stack];
+	k.type = f[FMT_F_STDIO_RUN_type] == FMT_EV_WRITE ? FMT_EV_WRITE :
+								FMT_EV_READ;
+	k.call = fmt_call_name(f[FMT_F_STDIO_RUN_call]);
+	if (!k.call)
+		k.call = fmt_event_info(k.type)->name;
+	if (pr->labels) {
+		k.pid = p->pid;
+		k.tid = th ? th->tid : 0;
+		k.has_obj = (int64_t)f[FMT_F_STDIO_RUN_fd] >= 0;
+		k.obj = k.has_obj ? f[FMT_F_STDIO_RUN_fd] : 0;
+		k.has_fd = k.has_obj;
+	}
+	s = sample_of(pr, &k);
+	s->served += f[FMT_F_STDIO_RUN_calls];
+	pr->served += f[FMT_F_STDIO_RUN_calls];
+}
+
 void ana_prof_event(struct ana_prof *pr, struct ana_proc *p,
 		    struct ana_thread *th, const struct fmt_event *ev,
 		    const struct ana_block *b)
@@ -516,6 +543,10 @@ void ana_prof_event(struct ana_prof *pr, struct ana_proc *p,
 	}
 	if (pr->kind == ANA_PROF_CPU) {
 		cpu_event(pr, p, th, ev);
+		return;
+	}
+	if (ev->type == FMT_EV_STDIO_RUN && pr->mask & 1u << ANA_IO) {
+		served_event(pr, p, th, ev);
 		return;
 	}
 	if (pr->objnames && ev->type >= FMT_EV_ALLOC &&
@@ -1117,6 +1148,10 @@ static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 		fmt_buf_free(&b);
 		fprintf(f, " s of the total)\n");
 	}
+	if (pr->served)
+		fprintf(f, "%" PRIu64 " stdio call%s served from the stream "
+			"buffer, not timed (in no count or time above)\n",
+			pr->served, plural(pr->served, "s"));
 }
 
 /* "  [2 unfinished]" after a stack's innermost frame, when it has any */
@@ -1130,6 +1165,18 @@ static void put_unfinished(struct fmt_buf *b, uint64_t n)
 	ana_put(b, tmp);
 }
 
+/* ana_put_served() : "  [3 served from the stream buffer, not timed]" */
+void ana_put_served(struct fmt_buf *b, uint64_t n)
+{
+	char tmp[80];
+
+	if (!n)
+		return;
+	snprintf(tmp, sizeof(tmp), "  [%" PRIu64 " served from the stream "
+		 "buffer, not timed]", n);
+	ana_put(b, tmp);
+}
+
 /*
  * A stack as text: frames innermost first, one a line.  Stacks that
  * differ only in addresses the names do not tell apart (two pcs on one
@@ -1139,7 +1186,7 @@ static void put_unfinished(struct fmt_buf *b, uint64_t n)
 struct tstack {
 	char *text;			/* first line, then "\n" + indent ... */
 	int64_t v[ANA_PROF_NV];
-	uint64_t unfinished;
+	uint64_t unfinished, served;
 };
 
 #define TEXT_INDENT "\n                                    "
@@ -1199,10 +1246,11 @@ static struct tstack *text_stacks(const struct ana_trace *t,
 	size_t i, j, n = 0, k = 0;
 
 	for (i = 0; i < nsamples; i++) {
-		if (arr[i]->v[1] <= 0)
+		if (arr[i]->v[1] <= 0 && !arr[i]->served)
 			continue;
 		ts[n].text = stack_text(t, arr[i]);
 		memcpy(ts[n].v, arr[i]->v, sizeof(ts[n].v));
+		ts[n].served = arr[i]->served;
 		ts[n++].unfinished = arr[i]->unfinished;
 	}
 	if (n)
@@ -1212,6 +1260,7 @@ static struct tstack *text_stacks(const struct ana_trace *t,
 			for (j = 0; j < ANA_PROF_NV; j++)
 				ts[k - 1].v[j] += ts[i].v[j];
 			ts[k - 1].unfinished += ts[i].unfinished;
+			ts[k - 1].served += ts[i].served;
 			free(ts[i].text);
 		} else {
 			ts[k++] = ts[i];
@@ -1238,6 +1287,7 @@ static void text_sample(const struct ana_prof *pr, const struct tstack *s,
 	ana_put(b, pct);
 	fmt_buf_bytes(b, s->text, nl ? (size_t)(nl - s->text) : strlen(s->text));
 	put_unfinished(b, s->unfinished);
+	ana_put_served(b, s->served);
 	if (nl)
 		ana_put(b, nl);
 	ana_put(b, "\n");

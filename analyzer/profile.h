@@ -24,7 +24,9 @@
  * scaled: each recorded allocation counts for ana_heap_weight() of them.
  * A call still blocked when its process exited (an UNFINISHED event)
  * counts in the blocking kinds with its time to the exit, and in
- * `unfinished`.
+ * `unfinished`.  Stdio calls their stream's buffer served (STDIO_RUN)
+ * were not timed: io and syscall count them in `served` only, with the
+ * timed calls of their stack and call, and in no v.
  */
 #ifndef ANA_PROFILE_H
 #define ANA_PROFILE_H
@@ -66,6 +68,8 @@ struct ana_psample {
 	double w[ANA_PROF_NV];	/* heap: v as weighed sums, v = w rounded
 				 * once all is read */
 	uint64_t unfinished;	/* blocks of v[0] still blocked at exit */
+	uint64_t served;	/* stdio calls served from the stream's
+				 * buffer: not timed, not in v */
 };
 
 /* who held a contended mutex, or woke the waiters of another object */
@@ -143,6 +147,7 @@ struct ana_prof {
 	int64_t total[ANA_PROF_NV];
 	uint64_t unfinished;		/* blocks still blocked at exit */
 	uint64_t unfinished_ns;		/* their time, to the exit */
+	uint64_t served;		/* stdio calls the buffer served */
 	size_t nsamples, nobjs;
 };
 
@@ -177,6 +182,11 @@ struct ana_pobj **ana_prof_objs_sorted(const struct ana_prof *pr);
 void ana_prof_sort_holders(struct ana_pobj *o);
 
 void ana_prof_free(struct ana_prof *pr);
+
+/* ana_put_served() : "  [N served from the stream buffer, not timed]"
+ * after a stack or site with served calls, nothing when n is 0 */
+struct fmt_buf;
+void ana_put_served(struct fmt_buf *b, uint64_t n);
 
 /* ana_prof_obj_name() : what names o (objects.h), into buf, or NULL */
 const char *ana_prof_obj_name(const struct ana_trace *t,

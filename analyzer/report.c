@@ -41,6 +41,8 @@ struct site {
 	unsigned type;
 	uint64_t count, ns;
 	uint64_t unfinished;	/* of count, still blocked at exit */
+	uint64_t served;	/* stdio calls the buffer served: not in
+				 * count, not timed */
 };
 
 /* seconds with 6 decimals, right-aligned in w columns */
@@ -164,6 +166,7 @@ static struct site *sites(struct ana_trace *t, struct ana_prof *pr,
 		s[n].count = ps->v[0];
 		s[n].ns = ps->v[1];
 		s[n].unfinished = ps->unfinished;
+		s[n].served = ps->served;
 		n++;
 	}
 	qsort(s, n, sizeof(*s), site_addr_cmp);
@@ -172,6 +175,7 @@ static struct site *sites(struct ana_trace *t, struct ana_prof *pr,
 			s[k - 1].count += s[i].count;
 			s[k - 1].ns += s[i].ns;
 			s[k - 1].unfinished += s[i].unfinished;
+			s[k - 1].served += s[i].served;
 		} else {
 			s[k++] = s[i];
 		}
@@ -217,6 +221,9 @@ static void top_sites(struct ana_trace *t, struct rctx *c)
 		       site_str(t, &s[i], buf, sizeof(buf)));
 		if (s[i].unfinished)
 			printf("  [%" PRIu64 " unfinished]", s[i].unfinished);
+		if (s[i].served)
+			printf("  [%" PRIu64 " served from the stream buffer, "
+			       "not timed]", s[i].served);
 		printf("\n");
 	}
 	free(s);

@@ -124,6 +124,17 @@
 	X(FD_OPEN, 68, FMT_FAM_IO,					\
 	  (s, fd), (u, call), (a, from), (n, name), (k, stack))		\
 	X(FD_CLOSE, 69, FMT_FAM_IO, (s, fd), (s, result))		\
+	/* (minor 6) stdio calls their stream's buffer served, without a \
+	 * system call: one record per run of them on a thread (same	\
+	 * `call` on the same fd from the same call site).  Not timed:	\
+	 * ts is when the first call returned, span the time from then \
+	 * until the run was closed (the later calls' bound, not their	\
+	 * time).  `type` is						\
+	 * READ or WRITE; bytes and got are READ's bytes and result	\
+	 * summed over the `calls` calls; stack the call site only */	\
+	X(STDIO_RUN, 70, FMT_FAM_IO,					\
+	  (s, fd), (u, call), (u, type), (u, calls), (u, bytes),	\
+	  (u, got), (d, span), (k, stack))				\
 	/* wait: fd is the epoll fd, or -1; timeout in ns, -1 = forever */ \
 	X(POLL, 80, FMT_FAM_WAIT,					\
 	  (d, dur), (s, fd), (u, nfds), (s, timeout), (s, result),	\

@@ -41,6 +41,22 @@
 #define PL_PREFIX	FMT_WIRE_EVENTS_PRE
 #define PL_POOL_MAX	64	/* idle buffers kept for thread churn */
 #define PL_SLOW_FN	__attribute__((noinline, cold))
+#define PL_RUN_MAX	65536	/* calls a STDIO_RUN counts before the next */
+
+/*
+ * The stdio calls served from their stream's buffer since the thread's
+ * last event, counted (pl_served()) and recorded as one STDIO_RUN before
+ * the next event, or before the buffer is sent: in the buffer, so that
+ * whoever sends it (the owner, or exit and exec's flusher) records it.
+ */
+struct pl_run {
+	uint64_t calls;			/* 0: no run open */
+	uint64_t ts;			/* when its first call returned */
+	uint64_t bytes, got;
+	uintptr_t ra;
+	int64_t fd;
+	uint32_t type, call;
+};
 
 /* pl_buf.claim, written by flushers only */
 enum { PL_C_NONE, PL_C_FLUSHER, PL_C_DEAD };
@@ -58,6 +74,7 @@ struct pl_buf {
 	uint64_t first_now;		/* clock at the first append */
 	uint64_t lost_full;		/* events dropped, not yet reported */
 	struct pl_tls *tls;		/* the owner's, for the exit flush */
+	struct pl_run run;
 	/* events appended, ever: its slot in the thread table, or
 	 * rec_none when it has none (one store per event either way) */
 	uint64_t *rec;
@@ -209,7 +226,7 @@ static void tab_attach(struct pl_buf *b)
 						 __ATOMIC_ACQUIRE,
 						 __ATOMIC_RELAXED))
 			continue;
-		s->recorded = b->nevents;
+		s->recorded = b->nevents + !!b->run.calls;
 		__atomic_store_n(&s->tid, b->tid, __ATOMIC_RELEASE);
 		tab_hint = i + 1;
 		if (tab_hint > tab->used)
@@ -493,13 +510,22 @@ static void send_orphans(int can_drop)
 	}
 }
 
-/* send_buf() : send b's events as one EVENTS message (b held) */
+static PL_SLOW_FN void close_run(struct pl_buf *b, uint64_t end,
+				  uint64_t now);
+
+/* send_buf() : send b's events as one EVENTS message (b held); an open
+ * run is recorded first */
 static void send_buf(struct pl_buf *b, int can_drop)
 {
 	struct fmt_msg_events e;
 	uint8_t *start, *body = b->msg + PL_PREFIX;
+	uint64_t now;
 	int r;
 
+	if (b->run.calls) {
+		now = pl_now();
+		close_run(b, now, now);
+	}
 	if (b->nevents && can_send()) {
 		e.tid = b->tid;
 		e.nevents = b->nevents;
@@ -577,6 +603,10 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 	uint64_t prev;
 	uint8_t *p;
 
+	/* the run's calls came before this event (a signal handler's
+	 * run during the event's call: before its end) */
+	if (PL_UNLIKELY(b->run.calls))
+		close_run(b, ev->ts >= b->run.ts ? ev->ts : now, now);
 	clamp_ts(b, ev, kinds);
 	if (PL_UNLIKELY(b->len + fmt_kinds_bound(ev, kinds) > PL_CAP))
 		send_buf_keep_errno(b);
@@ -595,6 +625,56 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 	__atomic_store_n(b->rec, *b->rec + 1, __ATOMIC_RELAXED);
 	if (PL_UNLIKELY(now - b->first_now >= pl_conf.flush_ns))
 		send_buf_keep_errno(b);
+}
+
+/*
+ * close_run() : record b's open run (b held), closed at `end`.  The run
+ * is closed before it is appended, so that the append (and a send it
+ * may make) does not record it again.
+ */
+static PL_SLOW_FN void close_run(struct pl_buf *b, uint64_t end, uint64_t now)
+{
+	struct fmt_event ev = { .type = FMT_EV_STDIO_RUN };
+	struct pl_run *r = &b->run;
+	uint64_t ra = r->ra;
+
+	ev.ts = r->ts;
+	ev.f[FMT_F_STDIO_RUN_fd] = (uint64_t)r->fd;
+	ev.f[FMT_F_STDIO_RUN_call] = r->call;
+	ev.f[FMT_F_STDIO_RUN_type] = r->type;
+	ev.f[FMT_F_STDIO_RUN_calls] = r->calls;
+	ev.f[FMT_F_STDIO_RUN_bytes] = r->bytes;
+	ev.f[FMT_F_STDIO_RUN_got] = r->got;
+	ev.f[FMT_F_STDIO_RUN_span] = end > r->ts ? end - r->ts : 0;
+	ev.stack = &ra;
+	ev.nstack = 1;
+	r->calls = 0;
+	append(b, &ev, now, fmt_kinds_STDIO_RUN);
+	/* counted once, when it opened */
+	__atomic_store_n(b->rec, *b->rec - 1, __ATOMIC_RELAXED);
+}
+
+/* a served call that does not extend the open run: close it, open one */
+static PL_SLOW_FN void new_run(struct pl_buf *b, unsigned type, int fd,
+			       unsigned call, uint64_t bytes, uint64_t got,
+			       void *ra)
+{
+	struct pl_run *r = &b->run;
+	uint64_t now = pl_now();
+
+	if (r->calls)
+		close_run(b, now, now);
+	r->ts = now;
+	r->bytes = bytes;
+	r->got = got;
+	r->ra = (uintptr_t)ra;
+	r->fd = fd;
+	r->type = type;
+	r->call = call;
+	r->calls = 1;
+	/* an event from now on, for the thread table: should the process
+	 * be killed before the run is sent, it is one of those lost */
+	__atomic_store_n(b->rec, *b->rec + 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -701,6 +781,41 @@ void pl_emit_rw(struct fmt_event *ev, uint64_t now)
 		emit(ev, now, fmt_kinds_READ);
 	else
 		emit(ev, now, fmt_kinds_WRITE);
+}
+
+/*
+ * pl_served() : no clock, no unwind, no encoding: a store or three in the
+ * buffer, held as an event's append holds it (a flusher sees a whole run).
+ */
+void pl_served(unsigned type, int fd, unsigned call, uint64_t bytes,
+	       uint64_t got, void *ra)
+{
+	struct pl_buf *b;
+	struct pl_run *r;
+
+	if (PL_UNLIKELY(!pl_enter())) {
+		pl_tls.lost_reentry++;
+		return;
+	}
+	b = pl_tls.buf;
+	if (PL_UNLIKELY(!b))
+		b = new_buf_keep_errno();
+	if (PL_LIKELY(b != NULL) && own(b)) {
+		r = &b->run;
+		if (PL_LIKELY(r->calls && r->ra == (uintptr_t)ra &&
+			      r->fd == fd && r->call == call &&
+			      r->type == type && r->calls < PL_RUN_MAX)) {
+			r->calls++;
+			r->bytes += bytes;
+			r->got += got;
+		} else {
+			new_run(b, type, fd, call, bytes, got, ra);
+		}
+		disown(b);
+	} else if (b || pl_tls.ended) {
+		late_event();
+	}
+	pl_leave();
 }
 
 void pl_flush_self(void)

@@ -31,6 +31,15 @@
  *                     renaming fd after its peer when the call succeeded or
  *                     returned EINPROGRESS (non-blocking connect)
  *
+ * A stream call its stream's buffer serves without a system call (most
+ * fgets of short lines, small freads and fwrites) is not timed nor
+ * recorded alone: it is counted in the thread's STDIO_RUN {fd, call,
+ * type, calls, bytes, got, span, stack = the call site} (emit.c), one
+ * record per run of such calls.  Whether a call will be served is told
+ * before the call from the stream's buffer pointers (glibc's public
+ * struct _IO_FILE), as glibc itself decides it, with the stream locked
+ * when another thread could use it; a call it cannot tell is timed.
+ *
  * stdio's own reads and writes happen inside glibc (not through the PLT)
  * and are invisible: the stream calls above are the only view of them.
  * printf, puts, fputs, fputc, getc... are not hooked: they would cost an
@@ -38,6 +47,7 @@
  */
 #undef _FORTIFY_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -412,13 +422,98 @@ static inline uint64_t stream_res(int failed, FILE *f, int e, uint64_t got)
 	return failed && e && ferror_unlocked(f) ? (uint64_t)-(int64_t)e : got;
 }
 
-#define STDIO(type, call, f, bytes, failed, got, expr)			\
+/*
+ * glibc's flags (libio.h, not public, unchanged since libio began):
+ * reads are told served only out of get mode, writes only on a stream
+ * that is not line buffered (those flush on a newline).
+ */
+#define IO_LINE_BUF		0x0200
+#define IO_CURRENTLY_PUTTING	0x0800
+
+/* glibc's own "no other thread yet" (2.32): while it holds, stdio takes
+ * no lock either, and once false it stays so */
+extern char __libc_single_threaded __attribute__((weak));
+
+/* stream_lock() : hold f across the prediction and the call when
+ * another thread could use it; returns whether it did */
+static inline int stream_lock(FILE *f)
+{
+	if (&__libc_single_threaded && __libc_single_threaded)
+		return 0;
+	flockfile(f);
+	return 1;
+}
+
+static inline void stream_unlock(FILE *f, int locked)
+{
+	if (locked)
+		funlockfile(f);
+}
+
+/* bytes buffered for reading */
+static inline size_t rbuffered(const FILE *f)
+{
+	return !(f->_flags & IO_CURRENTLY_PUTTING) &&
+	       f->_IO_read_end > f->_IO_read_ptr ?
+	       (size_t)(f->_IO_read_end - f->_IO_read_ptr) : 0;
+}
+
+/* glibc's fgets: the newline, or its n - 1 bytes, in the buffer; *p0
+ * the read pointer (a served fgets returns what it moves by) */
+static inline int fgets_served(FILE *f, int n, const char **p0)
+{
+	size_t a = rbuffered(f);
+
+	*p0 = f->_IO_read_ptr;
+	return n > 1 && a && (a >= (size_t)n - 1 ||
+			      memchr(f->_IO_read_ptr, '\n', a));
+}
+
+/* glibc's getdelim: the delimiter in the buffer */
+static inline int getdelim_served(FILE *f, int delim)
+{
+	size_t a = rbuffered(f);
+
+	return a && memchr(f->_IO_read_ptr, delim, a);
+}
+
+/* glibc's fread (_IO_file_xsgetn): all of it in the buffer */
+static inline int fread_served(FILE *f, size_t size, size_t n)
+{
+	return size && n && size <= SIZE_MAX / n && size * n <= rbuffered(f);
+}
+
+/* glibc's fwrite (_IO_new_file_xsputn): all of it fits in the room, on
+ * a byte stream (a wide one writes nothing) */
+static inline int fwrite_served(FILE *f, size_t size, size_t n)
+{
+	return size && n && size <= SIZE_MAX / n && f->_mode <= 0 &&
+	       !(f->_flags & IO_LINE_BUF) &&
+	       f->_IO_write_end > f->_IO_write_ptr &&
+	       size * n <= (size_t)(f->_IO_write_end - f->_IO_write_ptr);
+}
+
+/*
+ * STDIO(type, call, f, bytes, failed, got, served, sgot, expr) : r =
+ * expr, served (counted) when `served` says so before the call, with
+ * sgot its bytes returned; else timed and recorded whole.
+ */
+#define STDIO(type, call, f, bytes, failed, got, served, sgot, expr)	\
 	do {								\
 		uint64_t t0_;						\
-		int e0_, e_;						\
+		int e0_, e_, lk_;					\
 									\
 		if (!io_on(FMT_FAM_IO))					\
 			return expr;					\
+		lk_ = stream_lock(f);					\
+		if (served) {						\
+			r = expr;					\
+			stream_unlock(f, lk_);				\
+			pl_served(FMT_EV_##type, f->_fileno,		\
+				  FMT_CALL_##call, bytes, sgot, RA());	\
+			return r;					\
+		}							\
+		stream_unlock(f, lk_);					\
 		e0_ = errno;						\
 		errno = 0;						\
 		t0_ = pl_now();						\
@@ -438,7 +533,7 @@ PL_EXPORT size_t fread(void *p, size_t size, size_t n, FILE *f)
 	size_t r;
 
 	STDIO(READ, fread, f, size * n, r < n, r * size,
-	      REAL(fread)(p, size, n, f));
+	      fread_served(f, size, n), r * size, REAL(fread)(p, size, n, f));
 }
 
 PL_EXPORT size_t __fread_chk(void *p, size_t plen, size_t size, size_t n,
@@ -447,6 +542,7 @@ PL_EXPORT size_t __fread_chk(void *p, size_t plen, size_t size, size_t n,
 	size_t r;
 
 	STDIO(READ, fread, f, size * n, r < n, r * size,
+	      fread_served(f, size, n), r * size,
 	      REAL(__fread_chk)(p, plen, size, n, f));
 }
 
@@ -455,22 +551,27 @@ PL_EXPORT size_t fwrite(const void *p, size_t size, size_t n, FILE *f)
 	size_t r;
 
 	STDIO(WRITE, fwrite, f, size * n, r < n, r * size,
+	      fwrite_served(f, size, n), r * size,
 	      REAL(fwrite)(p, size, n, f));
 }
 
 PL_EXPORT char *fgets(char *s, int n, FILE *f)
 {
+	const char *p0;
 	char *r;
 
 	STDIO(READ, fgets, f, n > 0 ? n : 0, !r, r ? strlen(r) : 0,
+	      fgets_served(f, n, &p0), r ? f->_IO_read_ptr - p0 : 0,
 	      REAL(fgets)(s, n, f));
 }
 
 PL_EXPORT char *__fgets_chk(char *s, size_t size, int n, FILE *f)
 {
+	const char *p0;
 	char *r;
 
 	STDIO(READ, fgets, f, n > 0 ? n : 0, !r, r ? strlen(r) : 0,
+	      fgets_served(f, n, &p0), r ? f->_IO_read_ptr - p0 : 0,
 	      REAL(__fgets_chk)(s, size, n, f));
 }
 
@@ -479,6 +580,7 @@ PL_EXPORT ssize_t getline(char **line, size_t *cap, FILE *f)
 	ssize_t r;
 
 	STDIO(READ, getline, f, 0, r < 0, r < 0 ? 0 : r,
+	      getdelim_served(f, '\n'), r < 0 ? 0 : r,
 	      REAL(getline)(line, cap, f));
 }
 
@@ -487,6 +589,7 @@ PL_EXPORT ssize_t getdelim(char **line, size_t *cap, int delim, FILE *f)
 	ssize_t r;
 
 	STDIO(READ, getdelim, f, 0, r < 0, r < 0 ? 0 : r,
+	      getdelim_served(f, delim), r < 0 ? 0 : r,
 	      REAL(getdelim)(line, cap, delim, f));
 }
 
@@ -498,8 +601,10 @@ PL_EXPORT ssize_t __getdelim(char **line, size_t *cap, int delim, FILE *f)
 
 	if (delim == '\n')
 		STDIO(READ, getline, f, 0, r < 0, r < 0 ? 0 : r,
+		      getdelim_served(f, delim), r < 0 ? 0 : r,
 		      REAL(__getdelim)(line, cap, delim, f));
 	STDIO(READ, getdelim, f, 0, r < 0, r < 0 ? 0 : r,
+	      getdelim_served(f, delim), r < 0 ? 0 : r,
 	      REAL(__getdelim)(line, cap, delim, f));
 }
 

@@ -1051,7 +1051,10 @@ function flame(kind) {
 		box.before(note);
 	}
 	note.textContent = kind === 'heap' && root.v && D.heap_sampling ?
-		'Heap ' + D.heap_sampling + ': the bytes are estimates.' : '';
+		'Heap ' + D.heap_sampling + ': the bytes are estimates.' :
+		kind === 'io' && D.stdio_served ? D.stdio_served + ' stdio call' +
+		(D.stdio_served === 1 ? '' : 's') + ' served from the stream buffer, ' +
+		'not timed: in no stack here.' : '';
 	box.style.height = Math.max(20, depth * 17) + 'px';
 }
 

@@ -37,6 +37,16 @@ fsum() {
 	END { print s + 0 }'
 }
 
+# runs FILE CALL FIELD: sum of FIELD over the stdio_run events of CALL
+# (the calls their stream's buffer served, counted, not timed)
+runs() {
+	"$CTRACE" dump "$1" | awk -v c="call=$2" -v k="$3" '
+	$4 == "stdio_run" && (" " $0 " ") ~ (" " c " ") {
+		for (i = 5; i <= NF; i++) if (index($i, k "=") == 1)
+			s += substr($i, length(k) + 2) }
+	END { print s + 0 }'
+}
+
 # out NAME: value of NAME=... in the fixture's output
 out() {
 	printf '%s\n' "$output" | tr ' ' '\n' | sed -n "s/^$1=//p" | head -1
@@ -131,21 +141,98 @@ out() {
 	assert_output --partial "fwrite=100 fflush=1 fgets=40 getline=30"
 	freads=$(out fread)
 	"$CTRACE" dump t.trace > d
-	n() { awk -v e="$1" '$4 == e' d | grep -c " call=$2 "; }
+	# every call: the timed ones plus those the buffer served
+	n() { echo $(( $(awk -v e="$1" '$4 == e' d | grep -c " call=$2 ") +
+		       $(runs t.trace $2 calls) )); }
 	assert_equal "$(n write fwrite)" 100
 	assert_equal "$(n write fflush)" 1
 	assert_equal "$(n read fgets)" 40
 	assert_equal "$(n read getline)" 30
 	assert_equal "$(n read fread)" "$freads"
-	assert_equal "$(events t.trace read)" $((70 + freads))
+	assert_equal "$(( $(events t.trace read) + $(runs t.trace fgets calls) +
+		$(runs t.trace getline calls) + $(runs t.trace fread calls) ))" \
+		$((70 + freads))
 	assert_equal "$(io_names t.trace read | sort -u)" "$T/s"
 	assert_equal "$(io_names t.trace write | sort -u)" "$T/s"
 	assert_equal "$(grep -c " fd_open .* call=fopen .*name=\"$T/s\"" d)" 2
 	assert_equal "$(events t.trace fd_close)" 2
-	assert_equal "$(fsum t.trace read result)" 5000
-	assert_equal "$(grep " call=fwrite " d |
+	assert_equal "$(( $(fsum t.trace read result) + $(runs t.trace fgets got) +
+		$(runs t.trace getline got) + $(runs t.trace fread got) ))" 5000
+	assert_equal "$(( $(grep " write .* call=fwrite " d |
 		sed -n 's/.* result=\([0-9]*\) .*/\1/p' |
-		awk '{ s += $1 } END { print s }')" 5000
+		awk '{ s += $1 } END { print s }') + $(runs t.trace fwrite got) ))" 5000
+}
+
+# served FILE: "call timed served bytes-returned" for each stdio call
+served() {
+	for c in fwrite fflush fgets fread getline; do
+		echo "$c $("$CTRACE" dump "$1" | awk -v c="call=$c" '
+			($4 == "read" || $4 == "write") &&
+			(" " $0 " ") ~ (" " c " ") { n++
+				for (i = 5; i <= NF; i++)
+					if (index($i, "result=") == 1)
+						s += substr($i, 8) }
+			END { print n + 0, s + 0 }') $(runs "$1" $c calls) $(runs "$1" $c got)"
+	done
+}
+
+@test "stdio calls the stream buffer serves: counted in runs, not timed" {
+	# call, timed calls, their bytes, served calls, their bytes: the
+	# fixture's comment says which calls find their data (or room) in
+	# its 1000-byte buffers
+	want="fwrite 3 300 22 2200
+fflush 1 500 0 0
+fgets 3 200 10 1000
+fread 1 100 8 800
+getline 0 0 4 400"
+	for mode in thread ""; do
+		record t.trace "$FIX/io-served" "$T/s" $mode
+		assert_success
+		assert_output "fwrite=25 fflush=1 fgets=13 fread=9 getline=4 bytes=2500"
+		assert_equal "$(served t.trace)" "$want"
+		# one run per stretch between timed calls: 3 of fwrite, 2 of
+		# fgets, 1 of fread, 1 of getline; the call site their stack
+		"$CTRACE" dump t.trace > d
+		assert_equal "$(grep -c ' stdio_run ' d)" 7
+		assert_equal "$(grep ' stdio_run ' d | grep -c ' type=65 ')" 3
+		assert_equal "$(grep ' stdio_run ' d | grep -vc 'stack=[^;]*io-served.c:[0-9]*)$')" 1
+		assert_equal "$(grep ' stdio_run ' d | grep -c 'stack=getline(stdio.h:[0-9]*);main+0x[0-9a-f]*(io-served.c:[0-9]*)$')" 1
+		assert_equal "$(io_names t.trace stdio_run | sort -u)" "$T/s"
+		run "$CTRACE" info t.trace
+		assert_line "  stdio_run: 7"
+		assert_line "  stdio calls served from the stream buffer (in stdio_run, not timed): 44"
+		# profile io: served calls beside the timed ones of their
+		# stack, in no count and no time
+		run "$CTRACE" profile io t.trace
+		assert_success
+		assert_line "total: 8 blocking calls, $(echo "$output" |
+			sed -n 's/^total: 8 blocking calls, \(.* s blocked\)$/\1/p')"
+		assert_line "44 stdio calls served from the stream buffer, not timed (in no count or time above)"
+		for c in "fwrite 22" "fgets 10" "fread 8" "getline 4"; do
+			assert_equal "$(echo "$output" | grep -c " ${c% *}  \[${c#* } served from the stream buffer, not timed\]$")" 1
+		done
+		assert_line --regexp '^ +0\.000000 +0\.0% +0  getline  \[4 served from the stream buffer, not timed\]$'
+	done
+	# report: the sites' timed calls and their served ones (the getline
+	# site, 0 s, is the one of 6 past the top 5)
+	run "$CTRACE" report t.trace
+	assert_success
+	assert_line "top blocking sites (6):"
+	assert_line --regexp '^ +[0-9.]+ s +3 calls  io    write +main \(io-served.c:[0-9]+\)  \[22 served from the stream buffer, not timed\]$'
+	assert_line --regexp '^ +[0-9.]+ s +2 calls  io    read +main \(io-served.c:[0-9]+\)  \[10 served from the stream buffer, not timed\]$'
+	assert_line --regexp '^ +[0-9.]+ s +1 call   io    read +main \(io-served.c:[0-9]+\)  \[8 served from the stream buffer, not timed\]$'
+	assert_equal "$(echo "$output" | grep -c 'served from')" 3
+	# html: in no io stack, the count in the page's data for its note
+	"$CTRACE" html -o t.html t.trace
+	assert_equal "$(grep -o '"stdio_served":[0-9]*' t.html)" '"stdio_served":44'
+	# pprof: untimed, so in no sample; a comment says how many
+	command -v go >/dev/null || return 0
+	"$CTRACE" profile io --format pprof -o io.pb.gz t.trace
+	HOME="$T" run go tool pprof -comments io.pb.gz
+	assert_output "44 stdio calls served from the stream buffer, not timed (in no sample)"
+	HOME="$T" run go tool pprof -raw io.pb.gz
+	assert_equal "$(echo "$output" | grep -c 'call:\[getline\]')" 0
+	assert_equal "$(echo "$output" | grep -c 'call:\[fread\]')" 1
 }
 
 @test "same counts of read and write as strace, errno kept" {
@@ -248,4 +335,33 @@ PY
 	[ "$(awk '$4 == "write"' d | grep -c " call=send ")" -ge 200 ]
 	run "$CTRACE" info "$T/same.trace"
 	assert_success
+}
+
+@test "stdio: a run still open when the process is killed is counted lost" {
+	# io only, no periodic flush: nothing is sent before the SIGKILL
+	CTRACE_EVENTS=io CTRACE_FLUSH_MS=1000000 \
+		record t.trace "$FIX/io-served" "$T/s" kill
+	assert_failure 137
+	run "$CTRACE" info t.trace
+	assert_success
+	# the 13 io events of the served test's first part up to the 11th
+	# fgets, and the run the 12th opened
+	assert_line "lost: 14"
+	assert_line "    killed: 14"
+}
+
+@test "stdio: a run still open at exec and at fork is recorded once, before it" {
+	for mode in exec fork; do
+		record t.trace "$FIX/io-served" "$T/s" $mode
+		assert_success
+		"$CTRACE" dump t.trace > d
+		# the 2nd-10th fgets and, open at the exec or fork, the 12th
+		assert_equal "$(runs t.trace fgets calls)" 10
+		assert_equal "$(grep ' stdio_run .* call=fgets ' d |
+			sed -n 's/.* calls=\([0-9]*\) .*/\1/p' | tr '\n' ' ')" "9 1 "
+	done
+	# fork: in the parent's stream, before the fork; the child has none
+	child=$(awk '$4 == "fork" { sub("child=", "", $5); print $5 }' d)
+	[ -n "$child" ]
+	assert_equal "$(awk -v c="$child" '$2 == c && $4 == "stdio_run"' d | wc -l)" 0
 }
