@@ -137,7 +137,6 @@ int col_sock_accept(int lfd, pid_t *peer_pid);
 struct col_client;
 struct col_image;
 struct col_proc;
-struct fmt_writer;
 
 /* col_accept_all() : every connection waiting, watched, at the end of the
  * client list (col.nclients, col.ever_client); reads nothing */
@@ -414,15 +413,15 @@ void col_windows_init(const char *sock_path, int paused);
 void col_window_ctl(int open);
 void col_windows_cleanup(void);
 void col_windows_own(void);	/* this process removes it (--daemon) */
-/*
- * col_windows_put() : flight mode: into a snapshot of [start, end], the
- * windows that lie in it, cut to it, each as WINDOW_OPEN and WINDOW (the
- * one open closed at end); those that ended before start are forgotten.
- * @return 0 or an FMT_E* code
- */
-int col_windows_put(struct fmt_writer *w, uint64_t start, uint64_t end);
 
 /* ---- flight.c ---- */
+/*
+ * col_flight_window() : a window of a paused flight collector opened at
+ * start (end 0) or closed at end: kept for the snapshots, each of which
+ * gets those in its span, cut to it, as WINDOW_OPEN and WINDOW (the one
+ * open closed at the snapshot's end).
+ */
+void col_flight_window(uint64_t start, uint64_t end);
 /* what asks for a snapshot */
 struct col_snap {
 	unsigned trigger;	/* FMT_SNAP_* */

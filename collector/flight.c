@@ -295,6 +295,69 @@ static int create_named(const char *why, size_t why_len, char **path)
 	errno = EEXIST;
 	return -1;
 }
+/*
+ * --flight --paused: the windows are kept here, not in the ring: the
+ * closed ones, oldest first, and open_start for the one open (0: none).
+ * Those that ended before the ring's window are dropped as the next
+ * closes, so the list is as long as the ring is old.
+ */
+static struct fmt_window *kept;
+static size_t nkept;
+static uint64_t open_start;
+
+void col_flight_window(uint64_t start, uint64_t end)
+{
+	size_t i, n = 0;
+
+	if (!end) {
+		open_start = start;
+		return;
+	}
+	open_start = 0;
+	for (i = 0; i < nkept; i++)
+		if (kept[i].end >= window_start)
+			kept[n++] = kept[i];
+	kept = xrealloc(kept, (n + 1) * sizeof(*kept));
+	kept[n++] = (struct fmt_window){ end, start, end };
+	nkept = n;
+}
+
+/* one window as a reader of the snapshot needs it: WINDOW_OPEN first */
+static int put_window(struct fmt_writer *w, uint64_t start, uint64_t end)
+{
+	struct fmt_window win = { start, start, end };
+	struct fmt_buf b = { 0 };
+	int err;
+
+	fmt_put_window_open(&b, &win);
+	err = fmt_buf_failed(&b) ? FMT_ENOMEM :
+	      fmt_writer_record(w, FMT_REC_WINDOW_OPEN, b.p, b.len);
+	fmt_buf_reset(&b);
+	win.ts = end;
+	fmt_put_window(&b, &win);
+	if (!err)
+		err = fmt_buf_failed(&b) ? FMT_ENOMEM :
+		      fmt_writer_record(w, FMT_REC_WINDOW, b.p, b.len);
+	fmt_buf_free(&b);
+	return err;
+}
+
+/* the windows in [start, end], cut to it */
+static int put_windows(struct fmt_writer *w, uint64_t start, uint64_t end)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < nkept && !err; i++)
+		if (kept[i].end >= start)
+			err = put_window(w, kept[i].start > start ?
+					 kept[i].start : start, kept[i].end);
+	if (!err && open_start && open_start <= end)
+		err = put_window(w, open_start > start ? open_start : start,
+				 end);
+	return err;
+}
+
 
 static int put_store(struct fmt_writer *w, struct store *s, uint64_t *nev,
 		     uint64_t *nlost)
@@ -350,7 +413,7 @@ static int put_snapshot(int fd, const struct col_snap *req)
 	      fmt_writer_record(w, FMT_REC_SNAPSHOT, b.p, b.len);
 	/* --paused: the windows before their events */
 	if (!err && col.windows)
-		err = col_windows_put(w, window_start, now);
+		err = put_windows(w, window_start, now);
 	if (!err)
 		err = put_store(w, &defs, &nev, &nlost);
 	if (!err)

@@ -199,61 +199,6 @@ void col_windows_init(const char *sock_path, int paused)
 	__atomic_store_n(win_word, FMT_WINDOW_SHUT, __ATOMIC_RELEASE);
 }
 
-/*
- * Flight mode: the windows are kept here, not in the ring, for each
- * snapshot to get those of its span, cut to it (col_windows_put()):
- * the closed ones, oldest first, and win_start for the one open.
- */
-static struct fmt_window *kept;
-static size_t nkept;
-
-static void keep_window(uint64_t start, uint64_t end)
-{
-	kept = xrealloc(kept, (nkept + 1) * sizeof(*kept));
-	kept[nkept++] = (struct fmt_window){ end, start, end };
-}
-
-/* one window as a reader of the snapshot needs it: WINDOW_OPEN first */
-static int put_window(struct fmt_writer *w, uint64_t start, uint64_t end)
-{
-	struct fmt_window win = { start, start, end };
-	struct fmt_buf b = { 0 };
-	int err;
-
-	fmt_put_window_open(&b, &win);
-	err = fmt_buf_failed(&b) ? FMT_ENOMEM :
-	      fmt_writer_record(w, FMT_REC_WINDOW_OPEN, b.p, b.len);
-	fmt_buf_reset(&b);
-	win.ts = end;
-	fmt_put_window(&b, &win);
-	if (!err)
-		err = fmt_buf_failed(&b) ? FMT_ENOMEM :
-		      fmt_writer_record(w, FMT_REC_WINDOW, b.p, b.len);
-	fmt_buf_free(&b);
-	return err;
-}
-
-int col_windows_put(struct fmt_writer *w, uint64_t start, uint64_t end)
-{
-	size_t i, n = 0;
-	int err = 0;
-
-	for (i = 0; i < nkept; i++) {
-		/* the span's start only moves on: older ones are done */
-		if (kept[i].end < start)
-			continue;
-		kept[n++] = kept[i];
-		if (!err)
-			err = put_window(w, kept[i].start > start ?
-					 kept[i].start : start, kept[i].end);
-	}
-	nkept = n;
-	/* the one open is open to the snapshot's end */
-	if (!err && win_start && win_start <= end)
-		err = put_window(w, win_start > start ? win_start : start, end);
-	return err;
-}
-
 /* WINDOW_OPEN as the window opens (end 0), WINDOW as it closes */
 static void write_window(uint64_t now, uint64_t end)
 {
@@ -261,8 +206,7 @@ static void write_window(uint64_t now, uint64_t end)
 	struct fmt_buf b = { 0 };
 
 	if (col_flight_on()) {
-		if (end)
-			keep_window(win_start, end);
+		col_flight_window(win_start, end);
 		return;
 	}
 	if (end)
