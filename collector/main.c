@@ -572,6 +572,27 @@ static void open_output(struct opts *o)
 	o->out = col.out_path = alt;
 }
 
+static double cpu_s(int who)
+{
+	struct rusage ru;
+
+	if (getrusage(who, &ru))
+		return 0;
+	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* what tracing cost, beside what the traced work took: the command of
+ * record is our child (its descendants count once it reaped them);
+ * collect's programs are not, so only our own time is known there */
+static void print_cpu(void)
+{
+	fprintf(stderr, " (collector CPU %.2f s", cpu_s(RUSAGE_SELF));
+	if (col.mode == COL_RECORD)
+		fprintf(stderr, ", command %.2f s", cpu_s(RUSAGE_CHILDREN));
+	fputc(')', stderr);
+}
+
 static void print_summary(void)
 {
 	const struct col_counts *n = &col_counts;
@@ -585,6 +606,7 @@ static void print_summary(void)
 		fprintf(stderr, ", %llu process%s not traced",
 			(unsigned long long)n->nuntraced,
 			plural(n->nuntraced, "es"));
+	print_cpu();
 	fputc('\n', stderr);
 }
 

@@ -134,7 +134,7 @@ load helpers
 	run "$CTRACE" record -o e.trace -- sh -c './stbin; echo $?'
 	assert_success
 	assert_line 3
-	assert_line --regexp "^ctrace: wrote e.trace: [0-9]+ events, 2 processes, 0 lost, 1 process not traced$"
+	assert_line --regexp "^ctrace: wrote e.trace: [0-9]+ events, 2 processes, 0 lost, 1 process not traced \(collector CPU [0-9]+\.[0-9]{2} s, command [0-9]+\.[0-9]{2} s\)$"
 	run "$CTRACE" info e.trace
 	assert_line --regexp "^  [0-9]+ \(exec\) \./stbin: statically linked \(LD_PRELOAD needs the dynamic loader\)$"
 	# the child's image ended by that exec, not "killed or vanished"
@@ -146,7 +146,7 @@ load helpers
 	run "$CTRACE" record -o s.trace -- "$FIX/setuid-fork" 65534 /bin/true
 	assert_success
 	assert_equal "$(grep -v '^ctrace:' <<<"$output")" "$ref"
-	assert_line --regexp "^ctrace: wrote s.trace: [0-9]+ events, 1 process, 0 lost, 2 processes not traced$"
+	assert_line --regexp "^ctrace: wrote s.trace: [0-9]+ events, 1 process, 0 lost, 2 processes not traced \(collector CPU [0-9]+\.[0-9]{2} s, command [0-9]+\.[0-9]{2} s\)$"
 	run "$CTRACE" info s.trace
 	assert_line "not traced: 2 processes"
 	assert_equal "$(grep -cE '^  [0-9]+ \(fork of [0-9]+\): could not connect to the collector: Permission denied$' <<<"$output")" 2

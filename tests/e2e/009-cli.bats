@@ -106,7 +106,7 @@ load helpers
 @test "cli: one of a thing is singular" {
 	run "$CTRACE" record -o c.trace -- "$FIX/ana-condwait"
 	assert_success
-	assert_line --regexp "^ctrace: wrote c.trace: [0-9]+ events, 1 process, 0 lost$"
+	assert_line --regexp "^ctrace: wrote c.trace: [0-9]+ events, 1 process, 0 lost \(collector CPU [0-9]+\.[0-9]{2} s, command [0-9]+\.[0-9]{2} s\)$"
 	run "$CTRACE" info c.trace
 	assert_line --regexp "^end record: [0-9]+ events, 0 lost, 1 process$"
 	assert_line "processes: 1 (1 image)"
@@ -356,4 +356,15 @@ MAN_FE="$CTRACE_TOP/man/ctrace.1"
 	assert_failure 7
 	assert_output "ctrace: cannot bind $T/file: Address already in use"
 	[ -f "$T/file" ]
+}
+
+@test "record's summary: the command's CPU counts its waited-for children" {
+	# the fork child burns 300 ms of its own CPU, then the exec'ed image
+	# 300 ms more: 0.60 s at least, whatever the machine's load
+	run "$CTRACE" record -o c.trace -- "$FIX/cpu-forkexec"
+	assert_success
+	cmd=$(printf '%s\n' "$output" | sed -n 's/.*, command \([0-9.]*\) s)$/\1/p')
+	col=$(printf '%s\n' "$output" | sed -n 's/.*(collector CPU \([0-9.]*\) s,.*/\1/p')
+	[ -n "$cmd" ] && [ -n "$col" ]
+	awk -v c="$cmd" 'BEGIN { exit !(c >= 0.60) }'
 }

@@ -132,7 +132,7 @@ ctrace.out.log"
 	d=$(echo "$NB"/tmp/ctrace-*)
 	assert_line --index 0 "ctrace: warning: cannot open ctrace.out: Permission denied; writing $d/ctrace.out instead"
 	n=$("$CTRACE" dump "$d/ctrace.out" | sed -n 's/.* end events=\([0-9]*\) .*/\1/p')
-	assert_line "ctrace: wrote $d/ctrace.out: $n events, 1 process, 0 lost"
+	assert_line --regexp "^ctrace: wrote $d/ctrace.out: $n events, 1 process, 0 lost \(collector CPU [0-9]+\.[0-9]{2} s, command [0-9]+\.[0-9]{2} s\)$"
 	assert_equal "$(events "$d/ctrace.out" thread_create)" 8
 	run nobody "$NB/bin/ctrace-collector" record -o x.trace -- "$NB/bin/mutex8"
 	assert_equal "$status" 6
