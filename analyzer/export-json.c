@@ -208,7 +208,8 @@ static void js_slice(void *u, struct ana_tl_thread *th,
 		str(j, stack);
 	}
 	if (b->unfinished)
-		out(j, ",\"unfinished\":\"still blocked at exit\"");
+		out(j, ",\"unfinished\":\"%s\"",
+		    ana_unfinished_at(&j->tl->t, b->start + b->dur));
 	out(j, "}}");
 }
 

@@ -612,7 +612,8 @@ static void slice_anns(struct pf *pf, struct anns *a,
 		ann_str(pf, a, "callsite", stack);
 	}
 	if (b->unfinished)
-		ann_str(pf, a, "unfinished", "still blocked at exit");
+		ann_str(pf, a, "unfinished", ana_unfinished_at(&pf->tl->t,
+							b->start + b->dur));
 }
 
 static void pf_slice(void *u, struct ana_tl_thread *th,

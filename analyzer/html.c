@@ -222,7 +222,8 @@ static void h_slice(void *u, struct ana_tl_thread *th,
 	*v = (struct iv){ b->start, b->dur, b->obj, b->waker, b->wake_ts,
 			  b->holder, b->stack, th->proc->p->image, b->result,
 			  b->bytes, s->name, s->fd_name, s->cat, b->has_fd,
-			  b->unfinished };
+			  b->unfinished ? 1 + ana_unfinished_snap(&h->tl->t,
+						b->start + b->dur) : 0 };
 }
 
 static void h_residue(void *u, struct ana_tl_thread *th,
@@ -458,7 +459,7 @@ static int64_t rel(struct html *h, uint64_t ts)
 }
 
 /* [start, dur, state, call, object, fd name, waker, wake ts, result,
- *  bytes, stack, holder, unfinished] */
+ *  bytes, stack, holder, unfinished (1 at exit, 2 at the snapshot)] */
 static void put_iv(struct html *h, const struct iv *v, int *first)
 {
 	long st = stack_index(h, v->stack);

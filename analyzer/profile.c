@@ -1140,9 +1140,11 @@ static void text_header(const struct ana_trace *t, const struct ana_prof *pr,
 		pr->kind == ANA_PROF_WAKEUP ? "latency" : "blocked");
 	fmt_buf_free(&b);
 	if (pr->unfinished) {
-		fprintf(f, "%" PRIu64 " call%s still blocked at exit "
-			"(counted to the exit: ", pr->unfinished,
-			pr->unfinished == 1 ? " was" : "s were");
+		fprintf(f, "%" PRIu64 " call%s still blocked %s "
+			"(counted to %s: ", pr->unfinished,
+			pr->unfinished == 1 ? " was" : "s were",
+			ana_unfinished_when(t), t->is_snap ? "then" :
+			"the exit");
 		ana_put_dur(&b, pr->unfinished_ns, 0);
 		ana_write(&b, f);
 		fmt_buf_free(&b);

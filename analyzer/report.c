@@ -98,7 +98,7 @@ static const char *const state_help[ANA_NSTATES] = {
 	[ANA_UNKNOWN] = "not measured: outside hooked calls, no reading",
 };
 
-static void time_split(struct rctx *c)
+static void time_split(const struct ana_trace *t, struct rctx *c)
 {
 	uint64_t tot[ANA_NSTATES] = { 0 }, life = 0;
 	char src[160];
@@ -121,8 +121,10 @@ static void time_split(struct rctx *c)
 		       state_help[j]);
 	}
 	printf("  execution and sched-wait: %s; calls unfinished (blocked "
-	       "at their process's exit): %" PRIu64 "\n",
+	       "%s): %" PRIu64 "\n",
 	       ana_states_source(&c->st, src, sizeof(src)),
+	       t->is_snap ? "at their process's exit or when the snapshot "
+	       "was taken" : "at their process's exit",
 	       c->st.nunfinished);
 }
 
@@ -425,7 +427,7 @@ static void report_done(struct ana_trace *t)
 	ana_tasks_done(&c->tk, t);
 	overview(t, c);
 	ana_fatals_print(&c->fatals);
-	time_split(c);
+	time_split(t, c);
 	top_sites(t, c);
 	top_locks(t, c);
 	heap(c);

@@ -221,9 +221,10 @@ static void threads_done(struct ana_trace *t)
 	       "unknown = outside hooked calls and not explained by a "
 	       "scheduler reading\n"
 	       "unfinished = calls still blocked when their process "
-	       "exited, blocked to the exit: %" PRIu64 "\n", c->st.n,
+	       "exited%s: %" PRIu64 "\n", c->st.n,
 	       ana_states_source(&c->st, src, sizeof(src)),
-	       c->st.nunfinished);
+	       t->is_snap ? " or the snapshot was taken, blocked to then" :
+	       ", blocked to the exit", c->st.nunfinished);
 	if (c->regions)
 		printf("regions = inside user regions (overlaps the states; "
 		       "nested regions count once)\n");

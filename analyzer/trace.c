@@ -566,6 +566,24 @@ static const struct fmt_window *window_at(const struct ana_trace *t,
 	return NULL;
 }
 
+int ana_unfinished_snap(const struct ana_trace *t, uint64_t end)
+{
+	return t->is_snap && end == t->snap.end;
+}
+
+const char *ana_unfinished_at(const struct ana_trace *t, uint64_t end)
+{
+	return ana_unfinished_snap(t, end) ?
+	       "still blocked when the snapshot was taken" :
+	       "still blocked at exit";
+}
+
+const char *ana_unfinished_when(const struct ana_trace *t)
+{
+	return t->is_snap ? "at exit or when the snapshot was taken" :
+			    "at exit";
+}
+
 int ana_trace_gap(const struct ana_trace *t, uint64_t a, uint64_t b)
 {
 	const struct fmt_window *w;

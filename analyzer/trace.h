@@ -184,6 +184,18 @@ struct ana_trace {
 int ana_trace_gap(const struct ana_trace *t, uint64_t a, uint64_t b);
 
 /*
+ * An unfinished call is blocked to its process's exit, or in a snapshot
+ * to when the snapshot was taken (the collector's blocked calls then).
+ * ana_unfinished_snap() : one that ends at end is of the snapshot's;
+ * ana_unfinished_at() : the phrase for one that ends at end;
+ * ana_unfinished_when() : for all of the trace's ("at exit", or "at exit
+ * or when the snapshot was taken").
+ */
+int ana_unfinished_snap(const struct ana_trace *t, uint64_t end);
+const char *ana_unfinished_at(const struct ana_trace *t, uint64_t end);
+const char *ana_unfinished_when(const struct ana_trace *t);
+
+/*
  * ana_trace_open() : open path and check its header.  On failure prints
  * one line and exits: EXIT_NOFILE (missing, unreadable, a directory),
  * EXIT_NOTRACE (not a trace, unknown major version), EXIT_CORRUPT.

@@ -704,7 +704,9 @@ function details(r, h) {
 	const v = h.iv;
 	row('state', CAT[v[2]]);
 	row('call', v[3]);
-	if (v[12]) row('unfinished', 'unfinished (still blocked at exit)');
+	if (v[12]) row('unfinished', v[12] === 2 ?
+		'unfinished (still blocked when the snapshot was taken)' :
+		'unfinished (still blocked at exit)');
 	row('start', fmtNs(v[0]));
 	row('duration', fmtNs(v[1]));
 	if (v[4]) row('object', v[4]);

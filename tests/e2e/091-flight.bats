@@ -270,6 +270,17 @@ ns() {
 	assert_line --regexp '^ +[0-9.]+ s +1 call +sync +mutex_block +locker \(snap-blocked\.c:[0-9]+\)  \[1 unfinished\]$'
 	assert_line --regexp '^ +[0-9.]+ s +1 call +io +read +reader \(snap-blocked\.c:[0-9]+\)  \[1 unfinished\]$'
 	assert_line --regexp "^  pid $holder +$mutex +m +mutex_block +[0-9.]+ s in 1 wait \\[1 unfinished\\]$"
+	# said as what they are: blocked when the snapshot was taken, not
+	# at an exit that never came (before: "at exit" everywhere); main
+	# may be in its sleep too, so the counts are not checked here
+	assert_line --regexp "calls unfinished \(blocked at their process's exit or when the snapshot was taken\): [23]$"
+	run "$CTRACE" threads "$snap"
+	assert_line --regexp "^unfinished = calls still blocked when their process exited or the snapshot was taken, blocked to then: [23]$"
+	run "$CTRACE" profile sync "$snap"
+	assert_line --regexp '^1 call was still blocked at exit or when the snapshot was taken \(counted to then: [0-9.]+ s of the total\)$'
+	"$CTRACE" export --format json -o t.json "$snap"
+	assert_equal "$(grep -o '"unfinished":"[^"]*"' t.json | sort -u)" \
+		'"unfinished":"still blocked when the snapshot was taken"'
 	run "$CTRACE" info "$snap"
 	assert_line "integrity: clean (end record read)"
 	assert_line "  matches what was read"
