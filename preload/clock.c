@@ -40,7 +40,7 @@
 
 #include "pl.h"
 
-#define CAL_NS		200000ull	/* the least start-up calibration */
+#define CAL_NS		50000ull	/* the least start-up calibration */
 #define SPAN_MAX_NS	50000000ull	/* a line's longest life */
 #define LEAD_PPM	1		/* margin for the real rate changing, */
 #define LEAD_NS		32		/* and for the kernel's own rounding */
