@@ -46,6 +46,7 @@
 #define LEAD_NS		32		/* and for the kernel's own rounding */
 #define STALE_TICKS	(1ull << 35)	/* a writer lock this old is lost */
 #define PAIR_TRIES	4
+#define PUBLISH_TICKS	512		/* a re-anchor's math and publish */
 
 struct pl_clock pl_clock;
 
@@ -170,7 +171,10 @@ static void reanchor(void)
 		max_behind = a.m - was;
 	n_step += was < a.m;
 	n_anchor++;
-	next = pl_clock_next(&cur, a.t, a.m, rate, span,
+	/* the new line starts a little after its publication: readers of
+	 * the old one until then stay behind its start (clock.h) */
+	next = pl_clock_next(&cur, a.t, a.m, rdtsc_ordered() + PUBLISH_TICKS,
+			     rate, span,
 			     span_ns / (1000000 / LEAD_PPM) + LEAD_NS);
 	publish(&next);
 }
@@ -234,7 +238,7 @@ void pl_clock_start(void)
 	l0 = (struct pl_clock_line){ a.t, a.m, rate, 0, rate };
 	l0.span = (uint64_t)((((unsigned __int128)(a.m - first.m) / 16)
 			      << PL_CLOCK_SHIFT) / rate) + 1;
-	l0 = pl_clock_next(&l0, a.t, a.m, rate, l0.span, LEAD_NS);
+	l0 = pl_clock_next(&l0, a.t, a.m, a.t, rate, l0.span, LEAD_NS);
 	publish(&l0);
 	pthread_atfork(NULL, NULL, clock_atfork_child);
 	__atomic_store_n(&pl_clock.tsc, 1, __ATOMIC_RELEASE);

@@ -76,40 +76,44 @@ static inline uint64_t pl_clock_late(const struct pl_clock_line *l,
 			  PL_CLOCK_SHIFT);
 }
 
-/*
- * pl_clock_next() : the line after old, anchored at tick t, a tick read
- * just before a clock_gettime() that gave m: the real clock at t is at
- * most m.  rate is an upper bound of the real ns per tick (<< SHIFT),
- * span the ticks until the next re-anchor, lead ns of margin for the
- * real rate changing (NTP).
- *
- * The line starts at old's value at t (pl_clock_late()), or at m if old
- * fell behind (a
- * step forward, never back), and ends span ticks later lead ns above
- * m + rate * span.  Both ends are at or above the real clock, so the
- * whole line is: a preload time is never before the instant it names,
- * it can only be a little late.  A line far ahead slews down, its slope
- * never below rate / 2.  Slopes round up, so the end is not missed by
- * the truncation of pl_clock_conv().
- */
 static inline uint64_t pl_clock_div_up(unsigned __int128 ns,
 				       uint64_t ticks)
 {
 	return (uint64_t)(((ns << PL_CLOCK_SHIFT) + ticks - 1) / ticks);
 }
 
+/*
+ * pl_clock_next() : the line after old.  t is a tick read just before a
+ * clock_gettime() that gave m (the real clock at t is at most m), tw the
+ * tick the new line starts at, rate an upper
+ * bound of the real ns per tick (<< SHIFT), span the ticks until the
+ * next re-anchor, lead ns of margin for the real rate changing (NTP).
+ *
+ * The line starts at tw, 1 ns after old's value there.  With tw a little
+ * after the publication, readers of old are behind every reader of the
+ * new line (which reads its base until tw: pl_clock_conv()), so time
+ * never goes back in a thread.  If old fell below the most the real clock can
+ * be at tw, the line steps forward to it.  It ends span ticks later,
+ * lead ns above that most: both ends are at or above the real clock, so
+ * the whole line is, and a preload time is never before the instant it
+ * names, only a little late.  A line far ahead slews down, its slope
+ * never below rate / 2.  Slopes round up, so the end is not missed by
+ * the truncation of pl_clock_conv().
+ */
 static inline struct pl_clock_line
 pl_clock_next(const struct pl_clock_line *old, uint64_t t, uint64_t m,
-	      uint64_t rate, uint64_t span, uint64_t lead)
+	      uint64_t tw, uint64_t rate, uint64_t span, uint64_t lead)
 {
-	struct pl_clock_line l = { t, pl_clock_late(old, t), rate / 2, span,
-				   rate };
-	uint64_t end;
+	struct pl_clock_line l = { tw, pl_clock_late(old, tw) + 1, rate / 2,
+				   span, rate };
+	uint64_t most, end;
 
-	if (l.base_ns < m)
-		l.base_ns = m;
-	end = m + (uint64_t)(((unsigned __int128)span * rate) >>
-			     PL_CLOCK_SHIFT) + lead;
+	most = m + (uint64_t)((((unsigned __int128)(tw - t) * rate) +
+			       (1ull << PL_CLOCK_SHIFT) - 1) >> PL_CLOCK_SHIFT);
+	if (l.base_ns < most)
+		l.base_ns = most;
+	end = most + (uint64_t)(((unsigned __int128)span * rate) >>
+				PL_CLOCK_SHIFT) + lead;
 	if (end > l.base_ns && pl_clock_div_up(end - l.base_ns, span) > l.mult)
 		l.mult = pl_clock_div_up(end - l.base_ns, span);
 	return l;

@@ -61,41 +61,52 @@ static void test_next(void)
 {
 	struct pl_clock_line old = { 0, 1000, ONE, 1000, ONE }, l;
 	struct pl_clock_line slewed = { 0, 1000, ONE / 2, 100, ONE };
+	struct pl_clock_line slow = { 0, 1000, ONE / 2, 10000, ONE };
 
 	/* the old line reads 2000 at tick 1000 */
-	l = pl_clock_next(&old, 1000, 1990, ONE, 1000, 0);
-	ok(l.base_tsc == 1000 && l.base_ns == 2000 && l.span == 1000 &&
+	l = pl_clock_next(&old, 1000, 1990, 1000, ONE, 1000, 0);
+	ok(l.base_tsc == 1000 && l.base_ns == 2001 && l.span == 1000 &&
 	   l.rate == ONE,
-	   "ahead by 10: starts where the old line is (%llu)",
+	   "ahead by 10: starts 1 ns after the old line (%llu)",
 	   (unsigned long long)l.base_ns);
-	ok(l.mult == 4252017624ull,
-	   "and slews to 990 ns over 1000 ticks, rounded up (%llu)",
+	ok(l.mult == 4247722656ull,
+	   "and slews to 989 ns over 1000 ticks, rounded up (%llu)",
 	   (unsigned long long)l.mult);
 	ok(pl_clock_conv(&l, 2000) == 2990,
 	   "reaching the real clock's 2990 at the span's end (%llu)",
 	   (unsigned long long)pl_clock_conv(&l, 2000));
 
-	l = pl_clock_next(&old, 1000, 2010, ONE, 1000, 5);
+	l = pl_clock_next(&old, 1000, 2010, 1000, ONE, 1000, 5);
 	ok(l.base_ns == 2010, "behind by 10: steps forward to the reading");
 	ok(l.mult == 4316442133ull && pl_clock_conv(&l, 2000) == 3015,
 	   "and ends 5 ns (lead) above it: %llu, %llu",
 	   (unsigned long long)l.mult,
 	   (unsigned long long)pl_clock_conv(&l, 2000));
 
-	l = pl_clock_next(&old, 1000, 500, ONE, 1000, 0);
-	ok(l.base_ns == 2000 && l.mult == ONE / 2,
+	l = pl_clock_next(&old, 1000, 500, 1000, ONE, 1000, 0);
+	ok(l.base_ns == 2001 && l.mult == ONE / 2,
 	   "far ahead: no step back, slope rate / 2 (%llu)",
 	   (unsigned long long)l.mult);
 
 	/* long past its span: the old line's end, 1050, then 1 ns a tick */
-	l = pl_clock_next(&slewed, 10000, 10950, ONE, 1000, 0);
-	ok(l.base_ns == 10950 && l.mult == ONE,
-	   "a slewed line read long after its span: no drift (%llu)",
-	   (unsigned long long)l.base_ns);
+	l = pl_clock_next(&slewed, 10000, 10950, 10000, ONE, 1000, 0);
+	ok(l.base_ns == 10951 && l.mult == 4290672329ull,
+	   "a slewed line read long after its span: no drift (%llu, %llu)",
+	   (unsigned long long)l.base_ns, (unsigned long long)l.mult);
 
-	l = pl_clock_next(&old, 1000, 2000, ONE / 2, 1000, 0);
-	ok(l.base_ns == 2000 && l.mult == ONE / 2,
-	   "on time: the rate itself");
+	/* published later than the reading: the line starts at tw */
+	l = pl_clock_next(&old, 1000, 2000, 1200, ONE, 1000, 0);
+	ok(l.base_tsc == 1200 && l.base_ns == 2201 &&
+	   l.mult == 4290672329ull && pl_clock_conv(&l, 2200) == 3200,
+	   "starting at tw: 2201 at tick 1200, 3200 at its end (%llu)",
+	   (unsigned long long)l.base_ns);
+	ok(pl_clock_conv(&l, 1100) == 2201,
+	   "a tick before tw reads the new line's start");
+
+	l = pl_clock_next(&slow, 1000, 2000, 1100, ONE, 1000, 0);
+	ok(l.base_ns == 2100 && l.mult == ONE,
+	   "old far behind: steps to the most the clock can be at tw (%llu)",
+	   (unsigned long long)l.base_ns);
 }
 
 int main(void)
