@@ -530,6 +530,7 @@ __attribute__((constructor)) static void pl_init(void)
 	read_conf();
 	if (is_collector())
 		goto out;
+	pl_clock_init();
 	pl_emit_init();
 	pl_stack_init();
 	pl_pid = getpid();
@@ -549,6 +550,7 @@ __attribute__((constructor)) static void pl_init(void)
 	on_exit(on_exit_cb, NULL);
 	pl_cpu_init();
 	pl_sig_init();
+	pl_clock_start();
 	pl_dbg(PL_DBG_INIT, "tracing, families 0x%x, fd %d", pl_conf.fam,
 	       pl_fd);
 	__atomic_store_n(&pl_live, pl_conf.fam | PL_CONNECTED |

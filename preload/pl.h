@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "cfi.h"
+#include "clock.h"
 #include "events.h"
 #include "wire.h"
 
@@ -357,12 +358,12 @@ void pl_fork_prepare(void);
 void pl_fork_parent(void);
 void pl_fork_child(pid_t ppid);
 
+/* pl_now() : CLOCK_MONOTONIC ns, from the TSC when clock.c allows */
 static inline uint64_t pl_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+	if (PL_LIKELY(__atomic_load_n(&pl_clock.tsc, __ATOMIC_RELAXED)))
+		return pl_clock_tsc();
+	return pl_clock_gettime();
 }
 
 /*
