@@ -333,11 +333,12 @@ examples: $(EXAMPLES)
 check: all $(UNITS) $(FIXTURES)
 	$(Q)O=$(O) sh tests/run.sh unit
 
-# gen-trace makes the analyzer's known-totals test trace; deps first, so
+# gen-trace makes the analyzer's known-totals test trace, the peers'
+# workloads are run by 052-bench-peers (quick mode); deps first, so
 # a fresh machine gets the test tools (as root) or is told which
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNITS) $(FIXTURES) $(EXAMPLES) \
-		$(O)/bench/gen-trace $(FUZZ_REPLAYS)
+		$(O)/bench/gen-trace $(PEER_BINS) $(FUZZ_REPLAYS)
 	$(Q)O=$(O) sh tests/run.sh all
 
 # PEERS=1: the same workloads under ctrace and the tracers users would
