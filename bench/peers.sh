@@ -14,7 +14,7 @@
 #   PEERS_TOOLS=...    which tools (default all six)
 #   PEERS_WORKLOADS=...  which workloads (default all five)
 #   PEERS_TIMEOUT=F    a traced run may take F times the untraced median
-#                      (default 20, at least 10 s) before it is called
+#                      (default 30, at least 15 s) before it is called
 #                      timed out; its further runs are skipped
 set -u
 O=${O:-build}
@@ -27,7 +27,7 @@ QUICK=${PEERS_QUICK:-0}
 [ "$QUICK" = 1 ] && REPS=1
 TOOLS=${PEERS_TOOLS:-"ctrace uftrace lttng heaptrack strace ltrace"}
 WORKLOADS=${PEERS_WORKLOADS:-"malloc_churn mutex_contend pipe_io thread_spawn mandel"}
-TFACTOR=${PEERS_TIMEOUT:-20}
+TFACTOR=${PEERS_TIMEOUT:-30}
 tmp=${PEERS_TMP:-}
 
 args() {	# args WORKLOAD: its arguments, the workloads' defaults or quick
@@ -187,15 +187,16 @@ median() {	# median FILE: of the numbers in it, one a line
 		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# run TOOL WORKLOAD REP: one timed run; appends its ns to $tmp/ns.TOOL
-# and leaves why it went wrong in $tmp/why.TOOL
+# run TOOL WORKLOAD ROUND: one timed run; appends its ns to $tmp/ns.TOOL
+# and leaves why it went wrong in $tmp/why.TOOL; the last round's trace
+# is the one counted
 run() {
 	t=$1 w=$2
 	[ -s "$tmp/why.$t" ] && return 0
-	limit=10
+	limit=600
 	if [ "$t" != none ]; then
 		limit=$(awk -v m="$(median "$tmp/ns.none")" -v f="$TFACTOR" \
-			'BEGIN { l = m * f / 1e9; print l < 10 ? 10 : int(l + 1) }')
+			'BEGIN { l = m * f / 1e9; print l < 15 ? 15 : int(l + 1) }')
 		if ! why=$(pre "$t"); then
 			echo "failed: ${why:-could not start}" >"$tmp/why.$t"
 			return 0
@@ -233,7 +234,7 @@ run() {
 			echo missing >"$tmp/match.$t"
 		fi
 	fi
-	[ "$t" != none ] && count "$t" >"$tmp/count.$t"
+	[ "$t" != none ] && [ "$3" = "$REPS" ] && count "$t" >"$tmp/count.$t"
 	return 0
 }
 
@@ -279,7 +280,7 @@ row() {	# row WORKLOAD TOOL: its line of the table
 		return
 	fi
 	with=$(median "$tmp/ns.$t")
-	set -- $(cat "$tmp/count.$t")
+	set -- $(cat "$tmp/count.$t" 2>/dev/null)
 	match=$(cat "$tmp/match.$t" 2>/dev/null || echo same)
 	awk -v w="$w" -v t="$t" -v p="$plain" -v x="$with" -v e="${1:-?}" \
 	    -v b="${2:--}" -v l="${3:--}" -v m="$match" -v fmt="$FMT" 'BEGIN {
@@ -315,12 +316,12 @@ for w in $WORKLOADS; do
 	i=0
 	while [ $i -lt "$REPS" ]; do
 		i=$((i + 1))
-		run none "$w"
+		run none "$w" $i
 		if [ -s "$tmp/why.none" ]; then
 			break
 		fi
 		for t in $TOOLS; do
-			run "$t" "$w"
+			run "$t" "$w" $i
 		done
 	done
 	if [ -s "$tmp/why.none" ]; then
