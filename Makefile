@@ -205,6 +205,14 @@ $(O)/bench/%: bench/%.c | deps-ok
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(CC) -std=gnu11 -O2 -g -Wall -D_GNU_SOURCE -o $@ $< -pthread
 
+# the peers' workloads (bench/workloads/, vendored unchanged) are built
+# as their own Makefile builds them; the shorter stem makes this rule
+# win over $(O)/bench/%.  uftrace traces their library calls, so no -pg
+$(O)/bench/workloads/%: bench/workloads/%.c bench/workloads/common.h
+	$(QP) CC $<
+	$(Q)mkdir -p $(dir $@)
+	$(Q)gcc -O2 -pthread -g -Wall -Wextra -o $@ $<
+
 # examples are user programs too, built against only include/ctrace.h
 $(O)/examples/%: examples/%.c examples/common.h include/ctrace.h | deps-ok
 	$(QP) CC $<
@@ -325,15 +333,29 @@ examples: $(EXAMPLES)
 check: all $(UNITS) $(FIXTURES)
 	$(Q)O=$(O) sh tests/run.sh unit
 
-# gen-trace makes the analyzer's known-totals test trace; deps first, so
+# gen-trace makes the analyzer's known-totals test trace, the peers'
+# workloads are run by 052-bench-peers (quick mode); deps first, so
 # a fresh machine gets the test tools (as root) or is told which
 test: deps
 	$(Q)$(MAKE) --no-print-directory all $(UNITS) $(FIXTURES) $(EXAMPLES) \
-		$(O)/bench/gen-trace $(FUZZ_REPLAYS)
+		$(O)/bench/gen-trace $(PEER_BINS) $(FUZZ_REPLAYS)
 	$(Q)O=$(O) sh tests/run.sh all
 
+# PEERS=1: the same workloads under ctrace and the tracers users would
+# pick instead (bench/peers.sh; as root it installs them first)
+PEER_PROGS = malloc_churn mutex_contend pipe_io thread_spawn mandel
+PEER_BINS  = $(PEER_PROGS:%=$(O)/bench/workloads/%)
+.PHONY: bench-peers
+ifeq ($(PEERS),1)
+bench: bench-peers
+else
 bench: all $(BENCHES)
 	$(Q)O=$(O) sh bench/run.sh
+endif
+bench-peers: all $(PEER_BINS)
+	$(Q)sh scripts/deps.sh peers || \
+		echo "bench: the rows of the tools missing say not installed" >&2
+	$(Q)O=$(O) sh bench/peers.sh
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all $(FIXTURES) $(EXAMPLES)

@@ -9,6 +9,9 @@
 #                      build needs, probed with pkg-config; it names what
 #                      is missing and installs nothing
 #   sh deps.sh fuzz    (make fuzz) clang with its libFuzzer runtime
+#   sh deps.sh peers   (make bench PEERS=1) the tracers ctrace is compared
+#                      with; as root it installs them, otherwise it names
+#                      them and fails (their rows then say not installed)
 set -u
 
 # build: compiler, lz4 (trace compression), elfutils (symbols), zlib,
@@ -54,6 +57,12 @@ redis-server redis-tools strace golang-go"
 # `sh deps.sh fuzz` (make fuzz): clang with its libFuzzer runtime, for the
 # fuzz harnesses of tests/fuzz only; building and make test do not need it
 [ "${1:-}" = fuzz ] && PKGS="clang libclang-rt-dev"
+# `sh deps.sh peers` (make bench PEERS=1): uftrace; LTTng's session
+# daemon, its libc and pthread wrapper libraries (liblttng-ust1) and
+# babeltrace2 to count its events; heaptrack, with zstd to read its
+# trace; strace; ltrace
+[ "${1:-}" = peers ] && PKGS="uftrace lttng-tools liblttng-ust1 babeltrace2
+heaptrack zstd strace ltrace"
 
 missing=""
 for p in $PKGS; do
@@ -63,8 +72,10 @@ done
 # node and npm by their commands: a nodesource node bundles npm and
 # conflicts with Debian's npm package, so ask for the packages only when
 # the commands are missing
-command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
-	missing="$missing nodejs npm"
+if [ "${1:-}" != peers ]; then
+	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+		missing="$missing nodejs npm"
+fi
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
