@@ -14,20 +14,24 @@ tsc_here() {
 
 # agree TRACE OUT: for every usleep and mutex_block in TRACE, in order,
 # is [ts, ts + dur] within the readings clock-agree printed around the
-# call (OUT)?  Prints "<calls> <inside>", then any call outside.
+# call (OUT)?  A preload time is never early, and late by at most LATE
+# ns (libctrace(3): the TSC line is kept ahead of clock_gettime), so the
+# end may pass the reading after the call by that much (it did by 14 to
+# 95 ns, the hook's own reading being that close to the program's).
+# Prints "<calls> <inside>", then any call outside.
 agree() {
 	local base
 	base=$(od -An -t u8 -j 32 -N 8 "$1" | tr -d ' ')
 	"$CTRACE" dump "$1" |
 		awk '($4 == "sleep" && / call=usleep /) || $4 == "mutex_block"' |
 		sort -s -n -k1,1 |
-		awk -v base="$base" '
+		awk -v base="$base" -v late="${LATE:-1000}" '
 		function ns(s,  p) { split(s, p, "."); return p[1] * 1e9 + p[2] }
 		NR == FNR { k = $1 == "lock" ? "mutex_block" : "sleep"
 			    a[k, ++n[k]] = $2; b[k, n[k]] = $3; next }
 		{ i = ++seen[$4]; t = base + ns($1)
 		  split($5, d, "="); e = t + d[2]; calls++
-		  if (t >= a[$4, i] && e <= b[$4, i]) inside++
+		  if (t >= a[$4, i] && e <= b[$4, i] + late) inside++
 		  else printf "%s %d: %.0f..%.0f not in %s..%s\n", $4, i, t, e,
 			      a[$4, i], b[$4, i] }
 		END { printf "%d %d\n", calls, inside }' "$2" -
@@ -50,7 +54,8 @@ agree() {
 		-o t.trace -- "$FIX/clock-agree" > out 2> err
 	grep -q "ctrace\[[0-9]*\]: clock: clock_gettime$" err
 	! grep -q "clock: TSC" err
-	run agree t.trace out
+	# clock_gettime itself: exactly within
+	LATE=0 run agree t.trace out
 	assert_output "55 55"
 }
 
