@@ -102,6 +102,22 @@ lttng_daemon() {
 	lttng list >/dev/null 2>&1
 }
 
+# reap WORKLOAD: after a timeout, what is left of the run.  Killing the
+# process group is not enough: a 15 s ltrace of malloc_churn went on
+# running outside it, beside the next tools' timed runs.  So whatever
+# names this run's files (the tracer) or runs the workload (its tracee,
+# which a dead ptrace tracer leaves running) is killed too, and waited
+# for before the next run starts.
+reap() {
+	kill -KILL -- -$pid 2>/dev/null
+	for i in $(seq 50); do
+		pkill -KILL -f -- "$tmp/t\\." 2>/dev/null
+		pkill -KILL -f -- "^$W/$1( |\$)" 2>/dev/null
+		pgrep -f -- "$tmp/t\\.|^$W/$1( |\$)" >/dev/null || return 0
+		sleep 0.1
+	done
+}
+
 # pre_TOOL / the traced command / post_TOOL, with the trace in $tmp/t.*;
 # only the command is timed
 pre() {	# pre TOOL: make ready; prints one line and fails if it cannot
@@ -212,7 +228,7 @@ run() {
 	wait $pid
 	rc=$?
 	t1=$(date +%s%N)
-	[ $rc = 124 ] || [ $rc = 137 ] && kill -KILL -- -$pid 2>/dev/null
+	[ $rc = 124 ] || [ $rc = 137 ] && reap "$w"
 	[ "$t" != none ] && post "$t"
 	if [ $rc = 124 ] || [ $rc = 137 ]; then
 		echo "timed out after ${limit} s" >"$tmp/why.$t"
