@@ -174,13 +174,19 @@ void col_clients_drain_proc(struct col_proc *p);
  */
 void col_clients_drain_all(void);
 /*
- * col_clients_snapshots() : after a batch: the `ctrace snapshot`
- * requests it read, each taken once what the traced connections hold
- * was read (SNAP_READ_BUDGET datagrams each at most) and their HELLOs
- * started, so that a snapshot has what was sent before it was asked
- * for; a refusal is answered here, the rest by flight.c.
+ * col_clients_snapshots() : after a batch: the snapshot requests it
+ * made (col_snapshot_later), each taken once the backlog was accepted,
+ * what the traced connections hold was read (SNAP_READ_BUDGET datagrams
+ * each at most) and their HELLOs started, so that a snapshot has what
+ * was sent before it was asked for; a `ctrace snapshot`'s refusal is
+ * answered here, the rest by flight.c.
  */
 void col_clients_snapshots(void);
+struct col_snap;
+/* col_snapshot_later() : queue req (copied; its now and pending are
+ * taken when it is) for col_clients_snapshots; answer_fd as
+ * col_flight_snapshot's */
+void col_snapshot_later(const struct col_snap *req, int answer_fd);
 /* col_clients_gc() : free the closed connections; between batches, when
  * no event may point at one */
 void col_clients_gc(void);

@@ -340,7 +340,6 @@ static void crash_snapshot(pid_t pid, unsigned how, uint64_t status,
 		{ SIGILL, "SIGILL" },
 	};
 	struct col_snap req = { FMT_SNAP_CRASH, pid, NULL, 0, NULL, 0, NULL, 0 };
-	struct fmt_buf pend = { 0 };
 	int st = (int)status;
 	unsigned i;
 
@@ -359,11 +358,8 @@ static void crash_snapshot(pid_t pid, unsigned how, uint64_t status,
 			continue;
 		req.reason = fatal[i].name;
 		req.reason_len = strlen(fatal[i].name);
-		req.now = col_now();
-		req.npending = col_procs_pending(&pend, req.now);
-		req.pending = &pend;
-		col_flight_snapshot(&req, -1);
-		fmt_buf_free(&pend);
+		/* after the batch: what the other processes sent first */
+		col_snapshot_later(&req, -1);
 		return;
 	}
 }

@@ -397,3 +397,47 @@ gate_daemon() {
 	assert_equal "$(events "$T/s.trace" thread_create)" 8
 	assert_equal "$(events "$T/s.trace" thread_end)" 8
 }
+
+# stopped_snap SIG: the collector stopped, mutex8 runs (its connection
+# and all it sends wait in the socket), then SIG is sent to it and it
+# goes on: the signal is seen in the batch that accepts the connection
+stopped_snap() {
+	eval "$("$CTRACE" collect --daemon --flight=8M -o "$T/c.trace" \
+		-s "$T/sock")"
+	kill -STOP "$CTRACE_COLLECTOR_PID"
+	"$FIX/mutex8"
+	kill "-$1" "$CTRACE_COLLECTOR_PID"
+	kill -CONT "$CTRACE_COLLECTOR_PID"
+}
+
+@test "a SIGUSR2 snapshot has what the traced processes sent before the signal" {
+	stopped_snap USR2
+	# answered: the signal's batch is behind the collector; a stop
+	# then waits for its writer
+	"$CTRACE" snapshot -s "$T/sock" -o cmd.trace
+	stop_daemon
+	run snaps
+	assert_equal "${#lines[@]}" 1
+	f=$T/${lines[0]}
+	[[ $f =~ -signal\.trace$ ]]
+	run "$CTRACE" info "$f"
+	assert_line "integrity: clean (end record read)"
+	assert_equal "$(events "$f" thread_create)" 8
+	assert_equal "$(events "$f" thread_end)" 8
+}
+
+@test "a crash snapshot has what the other processes sent before the crash" {
+	eval "$("$CTRACE" collect --daemon --flight=8M --snapshot-on-crash \
+		-o "$T/c.trace" -s "$T/sock")"
+	kill -STOP "$CTRACE_COLLECTOR_PID"
+	"$FIX/mutex8"
+	run "$FIX/flight-crash"
+	assert_failure 139
+	kill -CONT "$CTRACE_COLLECTOR_PID"
+	# answered: the crash's batch is behind the collector
+	"$CTRACE" snapshot -s "$T/sock" -o cmd.trace
+	stop_daemon
+	crash_snap
+	assert_equal "$(events "$snap" thread_create)" 8
+	assert_equal "$(events "$snap" thread_end)" 8
+}
