@@ -234,6 +234,7 @@ static int pending_of(const volatile struct fmt_tab_slot *s,
 		out->pend_obj = s->pend_obj;
 		out->pend_fd = s->pend_fd;
 		out->pend_ra = s->pend_ra;
+		out->pend_holder = s->pend_holder;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&s->pend_seq, __ATOMIC_RELAXED) == seq)
 			return out->pend_ts != 0;
@@ -259,6 +260,10 @@ static void pending_record(struct fmt_buf *out, struct col_image *img,
 	ev.f[FMT_F_UNFINISHED_obj] = c->pend_obj;
 	ev.f[FMT_F_UNFINISHED_fd] = (uint64_t)c->pend_fd;
 	ev.f[FMT_F_UNFINISHED_call] = c->pend_call;
+	/* the slot's holder is a mutex's alone (wire.h) */
+	ev.f[FMT_F_UNFINISHED_holder] =
+		c->pend_type == FMT_EV_MUTEX_BLOCK && c->pend_holder > 0 ?
+		(uint64_t)c->pend_holder : 0;
 	ev.f[FMT_F_UNFINISHED_stack] = ra ? col_intern_stack(img->id, &ra, 1)
 					  : 0;
 	fmt_buf_reset(&rec);

@@ -249,15 +249,15 @@ ns() {
 	"$CTRACE" dump "$snap" >dump.txt
 	end=$(awk '$4 == "end" { print $1 }' dump.txt)
 	# the locker: in mutex_block (16) of main's mutex, from the call's
-	# start to the snapshot's end, at its call site
+	# start to the snapshot's end, at its call site, main holding it
 	run grep " $locker unfinished " dump.txt
 	assert_equal "${#lines[@]}" 1
-	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $locker\ unfinished\ dur=([0-9]+)\ type=16\ obj=$mutex\ fd=-1\ call=-\ stack=locker\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)$ ]]
+	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $locker\ unfinished\ dur=([0-9]+)\ type=16\ obj=$mutex\ fd=-1\ call=-\ stack=locker\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)\ holder=$holder$ ]]
 	assert_equal $(($(ns "${BASH_REMATCH[1]}") + BASH_REMATCH[2])) "$(ns "$end")"
 	# the reader: in read (64) of the pipe's read end
 	run grep " $reader unfinished " dump.txt
 	assert_equal "${#lines[@]}" 1
-	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $reader\ unfinished\ dur=([0-9]+)\ type=64\ obj=0x0\ fd=$fd\ call=read\ stack=reader\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)$ ]]
+	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $reader\ unfinished\ dur=([0-9]+)\ type=64\ obj=0x0\ fd=$fd\ call=read\ stack=reader\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)\ holder=0$ ]]
 	assert_equal $(($(ns "${BASH_REMATCH[1]}") + BASH_REMATCH[2])) "$(ns "$end")"
 	# ctrace_snapshot() sent every thread's buffer: their starts are in
 	run awk -v t="$locker" '$3 == t && $4 == "thread_start" { print $NF }' dump.txt
@@ -269,7 +269,8 @@ ns() {
 	assert_success
 	assert_line --regexp '^ +[0-9.]+ s +1 call +sync +mutex_block +locker \(snap-blocked\.c:[0-9]+\)  \[1 unfinished\]$'
 	assert_line --regexp '^ +[0-9.]+ s +1 call +io +read +reader \(snap-blocked\.c:[0-9]+\)  \[1 unfinished\]$'
-	assert_line --regexp "^  pid $holder +$mutex +m +mutex_block +[0-9.]+ s in 1 wait \\[1 unfinished\\]$"
+	# and who holds the mutex, as for a wait that ended
+	assert_line --regexp "^  pid $holder +$mutex +m +mutex_block +[0-9.]+ s in 1 wait \\[1 unfinished\\], most held by tid $holder \\([0-9.]+ s\\)$"
 	# said as what they are: blocked when the snapshot was taken, not
 	# at an exit that never came (before: "at exit" everywhere); main
 	# may be in its sleep too, so the counts are not checked here
