@@ -16,7 +16,9 @@
 #include "buf.h"
 
 #define FMT_WIRE_MAGIC		0x31575443u	/* "CTW1" */
-#define FMT_WIRE_VERSION	2	/* 2: stack references (events.h) */
+/* 2: stack references (events.h); 3: unfinished.holder appended (an
+ * older library's unfinished would be misread: refused at HELLO) */
+#define FMT_WIRE_VERSION	3
 #define FMT_WIRE_HDR_SIZE	12
 #define FMT_WIRE_MAX_MSG	(256 * 1024)	/* header included */
 
