@@ -480,9 +480,9 @@ static int on_snapshot(struct col_client *c, const uint8_t *pl, size_t n)
 	/* without flight mode the call is a no-op, as without us */
 	if (!col_flight_on())
 		return 0;
-	col_snapshot_later(&(struct col_snap){ FMT_SNAP_PROGRAM,
-			   client_pid(c), m.reason, m.reason_len, NULL, 0,
-			   NULL, 0 }, -1);
+	col_flight_later(&(struct col_snap){ FMT_SNAP_PROGRAM,
+			 client_pid(c), m.reason, m.reason_len, NULL, 0,
+			 NULL, 0 }, -1);
 	return 0;
 }
 
@@ -497,38 +497,6 @@ static void refuse_snapshot(int fd, int err, const char *text)
 	if (send(fd, out, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		warn_msg("cannot answer a snapshot request: %s",
 			 strerror(errno));
-}
-
-/*
- * Snapshot requests (`ctrace snapshot`, SIGUSR2, ctrace_snapshot(), a
- * crash), taken after the batch that made them (col_clients_snapshots);
- * a `ctrace snapshot`'s with a copy of its connection that flight.c
- * answers on once the file is written.
- */
-struct ctl_snap {
-	unsigned trigger;
-	pid_t pid;
-	char *want, *reason;
-	size_t reason_len;
-	int afd;
-	struct ctl_snap *next;
-};
-
-static struct ctl_snap *ctl_snaps, **ctl_tailp = &ctl_snaps;
-
-void col_snapshot_later(const struct col_snap *req, int answer_fd)
-{
-	struct ctl_snap *q = xcalloc(1, sizeof(*q));
-
-	q->trigger = req->trigger;
-	q->pid = req->pid;
-	q->want = str_of(req->path ? req->path : "",
-			 req->path ? strlen(req->path) : 0);
-	q->reason = str_of(req->reason ? req->reason : "", req->reason_len);
-	q->reason_len = req->reason_len;
-	q->afd = answer_fd;
-	*ctl_tailp = q;
-	ctl_tailp = &q->next;
 }
 
 /* `ctrace snapshot`: a connection of its own, kept or refused, closed */
@@ -551,9 +519,9 @@ static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
 		refuse_snapshot(c->fd, e, text);
 	} else {
 		want = str_of(m.path, m.path_len);
-		col_snapshot_later(&(struct col_snap){ FMT_SNAP_COMMAND, 0,
-				   m.reason, m.reason_len, want, 0, NULL, 0 },
-				   afd);
+		col_flight_later(&(struct col_snap){ FMT_SNAP_COMMAND, 0,
+					 m.reason, m.reason_len, want, 0, NULL, 0 },
+				 afd);
 		free(want);
 	}
 	client_close(c);
@@ -568,12 +536,11 @@ void col_clients_snapshots(void)
 {
 	struct fmt_buf pend = { 0 };
 	struct col_client *c;
-	struct ctl_snap *q;
 	struct col_snap req;
 	char text[FMT_MAX_STR + 128];
-	int e;
+	int e, afd;
 
-	if (!ctl_snaps)
+	if (!col_flight_asked())
 		return;
 	/* connections still in the backlog and their HELLOs too: a
 	 * signal comes with no connection read before it */
@@ -582,24 +549,17 @@ void col_clients_snapshots(void)
 		if (c->img)
 			col_client_read(c, SNAP_READ_BUDGET);
 	col_clients_start();
-	while ((q = ctl_snaps)) {
-		ctl_snaps = q->next;
-		if (!ctl_snaps)
-			ctl_tailp = &ctl_snaps;
-		req = (struct col_snap){ q->trigger, q->pid, q->reason,
-					 q->reason_len, q->want, 0, NULL, 0 };
+	/* a crash seen meanwhile is queued behind, and taken here too */
+	while (col_flight_next(&req, &afd)) {
 		fmt_buf_reset(&pend);
 		snapshot_pending(&req, &pend);
-		if (col_flight_snapshot(&req, q->afd) && q->afd >= 0) {
+		if (col_flight_snapshot(&req, afd) && afd >= 0) {
 			e = errno > 0 && errno < 4096 ? errno : EIO;
 			snprintf(text, sizeof(text), "cannot write the "
 				 "snapshot: %s", strerror(e));
-			refuse_snapshot(q->afd, e, text);
-			close(q->afd);
+			refuse_snapshot(afd, e, text);
+			close(afd);
 		}
-		free(q->want);
-		free(q->reason);
-		free(q);
 	}
 	fmt_buf_free(&pend);
 }

@@ -89,8 +89,8 @@ static void reap(void)
  * processes sent before it is read */
 static void snapshot_signal(void)
 {
-	col_snapshot_later(&(struct col_snap){ FMT_SNAP_SIGNAL, 0, "", 0,
-			   NULL, 0, NULL, 0 }, -1);
+	col_flight_later(&(struct col_snap){ FMT_SNAP_SIGNAL, 0, "", 0,
+			 NULL, 0, NULL, 0 }, -1);
 }
 
 static void record_signal(const struct signalfd_siginfo *si)

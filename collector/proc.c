@@ -364,7 +364,7 @@ static void crash_snapshot(pid_t pid, unsigned how, uint64_t status,
 		req.reason = fatal[i].name;
 		req.reason_len = strlen(fatal[i].name);
 		/* after the batch: what the other processes sent first */
-		col_snapshot_later(&req, -1);
+		col_flight_later(&req, -1);
 		return;
 	}
 }
