@@ -49,7 +49,9 @@ static int unfinished_block(const struct fmt_event *ev, struct ana_block *b)
 	b->stack = f[FMT_F_UNFINISHED_stack];
 	b->waker = 0;
 	b->wake_ts = 0;
-	b->holder = 0;
+	/* (minor 8) as the hook read it; 0 in older files */
+	b->holder = type == FMT_EV_MUTEX_BLOCK ? f[FMT_F_UNFINISHED_holder]
+					       : 0;
 	b->result = 0;
 	b->bytes = -1;
 	return 1;

@@ -240,7 +240,8 @@ static void object(struct ana_prof *pr, struct ana_proc *p,
 	o->ns += b->dur;
 	o->count++;
 	o->unfinished += b->unfinished;
-	/* an unfinished wait has neither: nobody ended it */
+	/* an unfinished wait has no waker (nobody ended it), but a
+	 * mutex's holder, read when the wait began */
 	by = b->type == FMT_EV_MUTEX_BLOCK ? b->holder : b->waker;
 	if (by)
 		add_by(o, by, b->dur);

@@ -48,6 +48,11 @@ void ana_trace_open(struct ana_trace *t, const char *path)
 	t->r = fmt_reader_open(path, &err);
 	if (t->r) {
 		t->h = *fmt_reader_header(t->r);
+		/* before minor 8, unfinished had no holder */
+		if (t->h.minor < 8) {
+			t->short_fields[FMT_EV_UNFINISHED] = 1;
+			t->any_short = 1;
+		}
 		return;
 	}
 	switch (err) {
@@ -412,14 +417,20 @@ static int rec_schema(struct ana_trace *t, const struct fmt_record *rec)
 		in = fmt_event_info(code);
 		if (!in || !t->schema.have[code])
 			continue;
-		/* fields are only ever appended: fewer is damage */
-		if (t->schema.nfields[code] < in->nfields) {
-			memset(t->extra_fields, 0, sizeof(t->extra_fields));
-			t->have_schema = 0;
-			return -1;
-		}
-		t->extra_fields[code] = t->schema.nfields[code] - in->nfields;
+		/* fields are only ever appended: fewer are those an older
+		 * writer did not have yet, more those of a later one */
+		t->short_fields[code] = 0;
+		t->extra_fields[code] = 0;
+		if (t->schema.nfields[code] < in->nfields)
+			t->short_fields[code] = in->nfields -
+						t->schema.nfields[code];
+		else
+			t->extra_fields[code] = t->schema.nfields[code] -
+						in->nfields;
 	}
+	t->any_short = 0;
+	for (code = 0; code < FMT_EV_MAX; code++)
+		t->any_short |= t->short_fields[code] != 0;
 	return 0;
 }
 
@@ -664,8 +675,15 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 	th = NULL;
 	ts = fe.base_ts;
 	for (i = 0; i < fe.nevents; i++) {
-		err = fmt_decode_event(&fe.ev.p, fe.ev.end, FMT_FILE, &ts,
-				       &ev, stackbuf);
+		if (__builtin_expect(t->any_short, 0) && fe.ev.p < fe.ev.end &&
+		    t->short_fields[*fe.ev.p])
+			err = fmt_decode_short(&fe.ev.p, fe.ev.end,
+					       fmt_event_info(*fe.ev.p)->nfields -
+					       t->short_fields[*fe.ev.p], &ts,
+					       &ev);
+		else
+			err = fmt_decode_event(&fe.ev.p, fe.ev.end, FMT_FILE,
+					       &ts, &ev, stackbuf);
 		if (err == FMT_ETYPE && t->have_schema &&
 		    t->schema.have[*fe.ev.p]) {
 			err = fmt_skip_event(&fe.ev.p, fe.ev.end,

@@ -156,6 +156,10 @@ struct ana_trace {
 	int have_schema;
 	struct fmt_schema schema;
 	uint8_t extra_fields[FMT_EV_MAX];
+	/* fields an older writer's event lacks (appended since): by its
+	 * minor version, or its SCHEMA when it has one */
+	uint8_t short_fields[FMT_EV_MAX];
+	int any_short;
 	struct ana_untraced *untraced;	/* in file order */
 	size_t nuntraced;
 	struct fmt_reader_state stop;	/* how reading stopped */

@@ -48,6 +48,7 @@ static struct col_client *clients, **tailp = &clients;
 static int nclosed, npending;
 
 static int recv_one(struct col_client *c);
+static void start_all(void);
 
 /* one datagram at a time, handled whole before the next is read */
 static uint8_t msg[FMT_WIRE_MAX_MSG];
@@ -469,23 +470,19 @@ static void snapshot_pending(struct col_snap *req, struct fmt_buf *pend)
 	req->pending = pend;
 }
 
-/* ctrace_snapshot() in the program: its events before it were read */
+/* ctrace_snapshot() in the program: taken after the batch, as any */
 static int on_snapshot(struct col_client *c, const uint8_t *pl, size_t n)
 {
 	struct fmt_msg_snapshot m;
-	struct fmt_buf pend = { 0 };
-	struct col_snap req;
 
 	if (fmt_msg_parse_snapshot(pl, n, &m))
 		return -1;
 	/* without flight mode the call is a no-op, as without us */
 	if (!col_flight_on())
 		return 0;
-	req = (struct col_snap){ FMT_SNAP_PROGRAM, client_pid(c), m.reason,
-				 m.reason_len, NULL, 0, NULL, 0 };
-	snapshot_pending(&req, &pend);
-	col_flight_snapshot(&req, -1);
-	fmt_buf_free(&pend);
+	col_flight_later(&(struct col_snap){ FMT_SNAP_PROGRAM,
+			 client_pid(c), m.reason, m.reason_len, NULL, 0,
+			 NULL, 0 }, -1);
 	return 0;
 }
 
@@ -502,27 +499,12 @@ static void refuse_snapshot(int fd, int err, const char *text)
 			 strerror(errno));
 }
 
-/*
- * `ctrace snapshot` requests, taken after the batch that read them
- * (col_clients_snapshots), each with a copy of its connection that
- * flight.c answers on once the file is written.
- */
-struct ctl_snap {
-	char *want, *reason;
-	size_t reason_len;
-	int afd;
-	struct ctl_snap *next;
-};
-
-static struct ctl_snap *ctl_snaps, **ctl_tailp = &ctl_snaps;
-
 /* `ctrace snapshot`: a connection of its own, kept or refused, closed */
 static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
 			   size_t n)
 {
 	struct fmt_msg_snapshot m;
-	struct ctl_snap *q;
-	char text[128];
+	char text[128], *want;
 	int afd, e;
 
 	if (fmt_msg_parse_snapshot(pl, n, &m))
@@ -536,13 +518,11 @@ static int on_snapshot_ctl(struct col_client *c, const uint8_t *pl,
 			 strerror(e));
 		refuse_snapshot(c->fd, e, text);
 	} else {
-		q = xcalloc(1, sizeof(*q));
-		q->want = str_of(m.path, m.path_len);
-		q->reason = str_of(m.reason, m.reason_len);
-		q->reason_len = m.reason_len;
-		q->afd = afd;
-		*ctl_tailp = q;
-		ctl_tailp = &q->next;
+		want = str_of(m.path, m.path_len);
+		col_flight_later(&(struct col_snap){ FMT_SNAP_COMMAND, 0,
+					 m.reason, m.reason_len, want, 0, NULL, 0 },
+				 afd);
+		free(want);
 	}
 	client_close(c);
 	return 0;
@@ -556,35 +536,31 @@ void col_clients_snapshots(void)
 {
 	struct fmt_buf pend = { 0 };
 	struct col_client *c;
-	struct ctl_snap *q;
 	struct col_snap req;
 	char text[FMT_MAX_STR + 128];
-	int e;
+	int e, afd;
 
-	if (!ctl_snaps)
+	if (!col_flight_asked())
 		return;
+	/* connections still in the backlog and their HELLOs too: a
+	 * signal comes with no connection read before it */
+	start_all();
 	for (c = clients; c; c = c->next)
 		if (c->img)
 			col_client_read(c, SNAP_READ_BUDGET);
 	col_clients_start();
-	while ((q = ctl_snaps)) {
-		ctl_snaps = q->next;
-		req = (struct col_snap){ FMT_SNAP_COMMAND, 0, q->reason,
-					 q->reason_len, q->want, 0, NULL, 0 };
+	/* a crash seen meanwhile is queued behind, and taken here too */
+	while (col_flight_next(&req, &afd)) {
 		fmt_buf_reset(&pend);
 		snapshot_pending(&req, &pend);
-		if (col_flight_snapshot(&req, q->afd)) {
+		if (col_flight_snapshot(&req, afd) && afd >= 0) {
 			e = errno > 0 && errno < 4096 ? errno : EIO;
 			snprintf(text, sizeof(text), "cannot write the "
 				 "snapshot: %s", strerror(e));
-			refuse_snapshot(q->afd, e, text);
-			close(q->afd);
+			refuse_snapshot(afd, e, text);
+			close(afd);
 		}
-		free(q->want);
-		free(q->reason);
-		free(q);
 	}
-	ctl_tailp = &ctl_snaps;
 	fmt_buf_free(&pend);
 }
 

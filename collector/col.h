@@ -174,11 +174,12 @@ void col_clients_drain_proc(struct col_proc *p);
  */
 void col_clients_drain_all(void);
 /*
- * col_clients_snapshots() : after a batch: the `ctrace snapshot`
- * requests it read, each taken once what the traced connections hold
- * was read (SNAP_READ_BUDGET datagrams each at most) and their HELLOs
- * started, so that a snapshot has what was sent before it was asked
- * for; a refusal is answered here, the rest by flight.c.
+ * col_clients_snapshots() : after a batch: the snapshot requests it
+ * made (col_flight_later), each taken once the backlog was accepted,
+ * what the traced connections hold was read (SNAP_READ_BUDGET datagrams
+ * each at most) and their HELLOs started, so that a snapshot has what
+ * was sent before it was asked for; a `ctrace snapshot`'s refusal is
+ * answered here, the rest by flight.c.
  */
 void col_clients_snapshots(void);
 /* col_clients_gc() : free the closed connections; between batches, when
@@ -455,6 +456,17 @@ void col_flight_tick(void);
  * mode), answer_fd untouched.  The recording goes on.
  */
 int col_flight_snapshot(const struct col_snap *req, int answer_fd);
+/*
+ * col_flight_later() : queue a snapshot request (req copied; its now and
+ * pending are set when it is taken), answer_fd as col_flight_snapshot's:
+ * the loop takes them after the batch (col_clients_snapshots), once what
+ * was sent before them is read.  col_flight_asked() : any queued.
+ * col_flight_next() : the oldest into *req (its strings valid until the
+ * next call) and *answer_fd, 1; or 0, none left.
+ */
+void col_flight_later(const struct col_snap *req, int answer_fd);
+int col_flight_asked(void);
+int col_flight_next(struct col_snap *req, int *answer_fd);
 /* col_flight_reap() : SIGCHLD, the timer: the writers that finished */
 void col_flight_reap(void);
 /* col_flight_finish() : the end: wait for every writer */

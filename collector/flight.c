@@ -659,6 +659,67 @@ int col_flight_snapshot(const struct col_snap *req, int answer_fd)
 	return 0;
 }
 
+/*
+ * Requests wait here for the end of their batch (col.h): the loop reads
+ * what the traced processes sent before them first.
+ */
+struct asked {
+	struct col_snap req;	/* reason and path: the copies below */
+	char *reason, *path;
+	int answer_fd;
+	struct asked *next;
+};
+
+static struct asked *asked, **asked_tailp = &asked, *taken;
+
+static char *copy_of(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+
+	if (n)
+		memcpy(p, s, n);
+	p[n] = 0;
+	return p;
+}
+
+void col_flight_later(const struct col_snap *req, int answer_fd)
+{
+	struct asked *a = xcalloc(1, sizeof(*a));
+
+	a->reason = copy_of(req->reason, req->reason ? req->reason_len : 0);
+	a->path = copy_of(req->path, req->path ? strlen(req->path) : 0);
+	a->req = (struct col_snap){ req->trigger, req->pid, a->reason,
+				    req->reason ? req->reason_len : 0,
+				    a->path, 0, NULL, 0 };
+	a->answer_fd = answer_fd;
+	*asked_tailp = a;
+	asked_tailp = &a->next;
+}
+
+int col_flight_asked(void)
+{
+	return asked != NULL;
+}
+
+int col_flight_next(struct col_snap *req, int *answer_fd)
+{
+	if (taken) {
+		free(taken->reason);
+		free(taken->path);
+		free(taken);
+		taken = NULL;
+	}
+	if (!asked)
+		return 0;
+	taken = asked;
+	asked = taken->next;
+	if (!asked)
+		asked_tailp = &asked;
+	*req = taken->req;
+	*answer_fd = taken->answer_fd;
+	return 1;
+}
+
 /* bytes held now (what SIZE bounds) */
 uint64_t col_flight_bytes(void)
 {

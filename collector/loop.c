@@ -85,17 +85,12 @@ static void reap(void)
 		exited(p);
 }
 
-/* SIGUSR2 in flight mode */
+/* SIGUSR2 in flight mode: after the batch, once what the traced
+ * processes sent before it is read */
 static void snapshot_signal(void)
 {
-	struct col_snap req = { FMT_SNAP_SIGNAL, 0, "", 0, NULL, 0, NULL, 0 };
-	struct fmt_buf pend = { 0 };
-
-	req.now = col_now();
-	req.npending = col_procs_pending(&pend, req.now);
-	req.pending = &pend;
-	col_flight_snapshot(&req, -1);
-	fmt_buf_free(&pend);
+	col_flight_later(&(struct col_snap){ FMT_SNAP_SIGNAL, 0, "", 0,
+			 NULL, 0, NULL, 0 }, -1);
 }
 
 static void record_signal(const struct signalfd_siginfo *si)
@@ -205,11 +200,12 @@ void col_loop_run(void)
 			/* the HELLOs it read, outside every handler */
 			col_clients_start();
 		}
-		/* `ctrace snapshot`: after what the batch read */
-		col_clients_snapshots();
 		/* processes found gone when their HELLO came, or polled */
 		while ((p = col_procs_gone()))
 			exited(p);
+		/* the snapshots asked for: after what the batch read, and
+		 * the crashes it saw */
+		col_clients_snapshots();
 		col_clients_gc();
 		col_procs_gc();
 	}

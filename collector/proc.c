@@ -234,6 +234,7 @@ static int pending_of(const volatile struct fmt_tab_slot *s,
 		out->pend_obj = s->pend_obj;
 		out->pend_fd = s->pend_fd;
 		out->pend_ra = s->pend_ra;
+		out->pend_holder = s->pend_holder;
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 		if (__atomic_load_n(&s->pend_seq, __ATOMIC_RELAXED) == seq)
 			return out->pend_ts != 0;
@@ -259,6 +260,10 @@ static void pending_record(struct fmt_buf *out, struct col_image *img,
 	ev.f[FMT_F_UNFINISHED_obj] = c->pend_obj;
 	ev.f[FMT_F_UNFINISHED_fd] = (uint64_t)c->pend_fd;
 	ev.f[FMT_F_UNFINISHED_call] = c->pend_call;
+	/* the slot's holder is a mutex's alone (wire.h) */
+	ev.f[FMT_F_UNFINISHED_holder] =
+		c->pend_type == FMT_EV_MUTEX_BLOCK && c->pend_holder > 0 ?
+		(uint64_t)c->pend_holder : 0;
 	ev.f[FMT_F_UNFINISHED_stack] = ra ? col_intern_stack(img->id, &ra, 1)
 					  : 0;
 	fmt_buf_reset(&rec);
@@ -340,7 +345,6 @@ static void crash_snapshot(pid_t pid, unsigned how, uint64_t status,
 		{ SIGILL, "SIGILL" },
 	};
 	struct col_snap req = { FMT_SNAP_CRASH, pid, NULL, 0, NULL, 0, NULL, 0 };
-	struct fmt_buf pend = { 0 };
 	int st = (int)status;
 	unsigned i;
 
@@ -359,11 +363,8 @@ static void crash_snapshot(pid_t pid, unsigned how, uint64_t status,
 			continue;
 		req.reason = fatal[i].name;
 		req.reason_len = strlen(fatal[i].name);
-		req.now = col_now();
-		req.npending = col_procs_pending(&pend, req.now);
-		req.pending = &pend;
-		col_flight_snapshot(&req, -1);
-		fmt_buf_free(&pend);
+		/* after the batch: what the other processes sent first */
+		col_flight_later(&req, -1);
 		return;
 	}
 }

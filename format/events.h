@@ -66,10 +66,12 @@
 	/* a blocking call still in progress when its process exited or	\
 	 * exec'ed: `type` is the event code the call records when it	\
 	 * returns, obj/fd/call as that event has them (0/-1/0 where it	\
-	 * has none), stack the call site; recorded by the exiting thread */ \
+	 * has none), stack the call site; recorded by the exiting thread. \
+	 * (minor 8) holder: a mutex_block's holder, as the hook read it  \
+	 * (0: unknown, or another type) */				\
 	X(UNFINISHED, 7, FMT_FAM_THREAD,				\
 	  (d, dur), (u, type), (a, obj), (s, fd), (u, call),		\
-	  (k, stack))							\
+	  (k, stack), (t, holder))					\
 	/* (minor 2) stacks of this thread's events since its last	\
 	 * STACK_CUT that are the call site only because less than	\
 	 * `need` bytes of stack were left to unwind on; room is what	\

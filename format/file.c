@@ -448,6 +448,39 @@ int fmt_skip_event(const uint8_t **pp, const uint8_t *end, unsigned nfields,
 	return 0;
 }
 
+int fmt_decode_short(const uint8_t **pp, const uint8_t *end,
+		     unsigned nfields, uint64_t *prev_ts, struct fmt_event *ev)
+{
+	const struct fmt_event_info *in;
+	const uint8_t *p = *pp + 1;
+	uint64_t dts;
+	unsigned i;
+
+	if (*pp >= end)
+		return FMT_ETRUNC;
+	in = fmt_event_info(**pp);
+	if (!in)
+		return FMT_ETYPE;
+	if (nfields > in->nfields)
+		nfields = in->nfields;
+	if (fmt_get_uvar(&p, end, &dts))
+		return FMT_ETRUNC;
+	if (*prev_ts + dts < *prev_ts)
+		return FMT_ECORRUPT;
+	memset(ev, 0, sizeof(*ev));
+	ev->type = **pp;
+	ev->ts = *prev_ts + dts;
+	for (i = 0; i < nfields; i++) {
+		if (fmt_get_uvar(&p, end, &ev->f[i]))
+			return FMT_ETRUNC;
+		if (in->signed_mask & (1u << i))
+			ev->f[i] = (uint64_t)fmt_unzigzag(ev->f[i]);
+	}
+	*prev_ts = ev->ts;
+	*pp = p;
+	return 0;
+}
+
 const char *fmt_untr_how_name(uint64_t how)
 {
 	static const char *const names[] = {

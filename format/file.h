@@ -28,7 +28,7 @@
 
 #define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
 #define FMT_VERSION_MAJOR	1
-#define FMT_VERSION_MINOR	7
+#define FMT_VERSION_MINOR	8
 #define FMT_HEADER_SIZE		64
 #define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
 #define FMT_CHUNK_HDR_SIZE	16
@@ -394,6 +394,14 @@ void fmt_put_schema(struct fmt_buf *b);
 int fmt_skip_event(const uint8_t **pp, const uint8_t *end, unsigned nfields,
 		   uint64_t *prev_ts);
 int fmt_skip_fields(const uint8_t **pp, const uint8_t *end, unsigned n);
+/*
+ * fmt_decode_short() : decode one file-form event of a known code that
+ * has only its first nfields fields (written by an older minor version,
+ * before the others were appended); the others are 0.  @return 0 and
+ * advances *pp, or a negative FMT_E* code.
+ */
+int fmt_decode_short(const uint8_t **pp, const uint8_t *end,
+		     unsigned nfields, uint64_t *prev_ts, struct fmt_event *ev);
 
 /* fmt_untr_how_name() : UNTRACED.how, "fork" "exec" "refused"; NULL if
  * unknown */

@@ -16,7 +16,9 @@
 #include "buf.h"
 
 #define FMT_WIRE_MAGIC		0x31575443u	/* "CTW1" */
-#define FMT_WIRE_VERSION	2	/* 2: stack references (events.h) */
+/* 2: stack references (events.h); 3: unfinished.holder appended (an
+ * older library's unfinished would be misread: refused at HELLO) */
+#define FMT_WIRE_VERSION	3
 #define FMT_WIRE_HDR_SIZE	12
 #define FMT_WIRE_MAX_MSG	(256 * 1024)	/* header included */
 
@@ -160,7 +162,8 @@ enum {
  * before and after.  The return clears pend_ts alone, before the
  * call's event is sent: a reader that got the event never sees the
  * call as still in progress.  A library without these fields leaves
- * them zero: no call in progress.
+ * them zero: no call in progress (and a library without pend_holder
+ * leaves it zero: no holder known).
  */
 #define FMT_TAB_MAGIC	0x31425443u	/* "CTB1" */
 #define FMT_TAB_SIZE	(256 * 1024)
@@ -179,7 +182,9 @@ struct fmt_tab_slot {
 	uint64_t pend_obj;
 	int64_t pend_fd;
 	uint64_t pend_ra;	/* its call site */
-	uint8_t pad2[FMT_TAB_SLOT - 56];
+	int32_t pend_holder;	/* MUTEX_BLOCK: the lock's owner as the
+				 * hook read it, or 0; stale for others */
+	uint8_t pad2[FMT_TAB_SLOT - 60];
 };
 
 _Static_assert(sizeof(struct fmt_tab_slot) == FMT_TAB_SLOT,

@@ -867,6 +867,9 @@ static void at_exit(struct pl_buf *b)
 		ev.f[FMT_F_UNFINISHED_obj] = pd->obj;
 		ev.f[FMT_F_UNFINISHED_fd] = (uint64_t)pd->fd;
 		ev.f[FMT_F_UNFINISHED_call] = pd->call;
+		ev.f[FMT_F_UNFINISHED_holder] =
+			pd->type == FMT_EV_MUTEX_BLOCK && pd->holder > 0 ?
+			(uint64_t)pd->holder : 0;
 		ev.stack = &ra;
 		ev.nstack = 1;
 		append(b, &ev, now, fmt_kinds_UNFINISHED);

@@ -33,6 +33,7 @@ struct pl_pend {
 	int64_t fd;
 	void *ra;
 	uint16_t type, call;	/* FMT_EV_*, FMT_CALL_* */
+	int32_t holder;		/* MUTEX_BLOCK's holder; stale for others */
 };
 
 struct pl_tls {
@@ -80,9 +81,11 @@ static inline int pl_inside(void)
 }
 
 /* the call in the thread's slot, for a snapshot taken meanwhile: a
- * seqlock write (wire.h), plain stores on x86 */
+ * seqlock write (wire.h), plain stores on x86; the holder only for a
+ * mutex (has_holder a constant: no store for the other calls) */
 static inline void pl_publish(unsigned type, uint64_t t0, uint64_t obj,
-			      int64_t fd, unsigned call, void *ra)
+			      int64_t fd, unsigned call, void *ra,
+			      int has_holder, int32_t holder)
 {
 	struct fmt_tab_slot *s = pl_tls.slot;
 	uint32_t seq;
@@ -97,6 +100,8 @@ static inline void pl_publish(unsigned type, uint64_t t0, uint64_t obj,
 	s->pend_obj = obj;
 	s->pend_fd = fd;
 	s->pend_ra = (uintptr_t)ra;
+	if (has_holder)
+		s->pend_holder = holder;
 	__atomic_store_n(&s->pend_ts, t0, __ATOMIC_RELAXED);
 	__atomic_store_n(&s->pend_seq, seq + 2, __ATOMIC_RELEASE);
 }
@@ -113,7 +118,22 @@ static inline void pl_pend(unsigned type, uint64_t t0, uint64_t obj,
 	/* release: the exit's flusher, on another CPU, reads ts first
 	 * (acquire) and then the fields (a plain store on x86) */
 	__atomic_store_n(&pl_tls.pend.ts, t0, __ATOMIC_RELEASE);
-	pl_publish(type, t0, obj, fd, call, ra);
+	pl_publish(type, t0, obj, fd, call, ra, 0, 0);
+}
+
+/* pl_pend_mutex() : pl_pend() of a mutex lock whose owner, when its
+ * trylock failed, was holder (0: unknown) */
+static inline void pl_pend_mutex(uint64_t t0, uint64_t obj, void *ra,
+				 int32_t holder)
+{
+	pl_tls.pend.type = FMT_EV_MUTEX_BLOCK;
+	pl_tls.pend.obj = obj;
+	pl_tls.pend.fd = -1;
+	pl_tls.pend.call = 0;
+	pl_tls.pend.ra = ra;
+	pl_tls.pend.holder = holder;
+	__atomic_store_n(&pl_tls.pend.ts, t0, __ATOMIC_RELEASE);
+	pl_publish(FMT_EV_MUTEX_BLOCK, t0, obj, -1, 0, ra, 1, holder);
 }
 
 /* pl_unpend() : the call returned */

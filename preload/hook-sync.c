@@ -197,7 +197,7 @@ static PL_SLOW int mutex_slow(pthread_mutex_t *m, int how, clockid_t clk,
 	uint64_t t0 = pl_now();
 	int r, e;
 
-	pl_pend(FMT_EV_MUTEX_BLOCK, t0, (uintptr_t)m, -1, 0, ra);
+	pl_pend_mutex(t0, (uintptr_t)m, ra, holder);
 	if (how == LK_PLAIN)
 		r = REAL(pthread_mutex_lock)(m);
 	else if (how == LK_TIMED)

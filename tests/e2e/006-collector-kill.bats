@@ -198,7 +198,7 @@ def nfds():
 
 def hello(flags, exe):
     pid = os.getpid()
-    return msg(1, uvar(2) + uvar(pid) + uvar(0) + uvar(pid) +
+    return msg(1, uvar(3) + uvar(pid) + uvar(0) + uvar(pid) +
                uvar(time.monotonic_ns()) + uvar(flags) + blob(exe) + uvar(0))
 
 

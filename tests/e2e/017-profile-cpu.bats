@@ -210,6 +210,10 @@ resolved() {
 	s=$(printf '%s\n' "$output" | grep -m1 'unfinished\]' | awk '{ print $1 }')
 	"$CTRACE" dump t.trace > d.txt
 	u=$(awk '$4 == "unfinished" && / type=16 / { print $1, $5 }' d.txt)
+	# main (tid = pid) holds the lock: as the hook read it (minor 8)
+	run awk '$4 == "unfinished" && / type=16 / { print $NF, "holder=" $2 }' d.txt
+	assert_equal "${#lines[@]}" 1
+	assert_equal "${lines[0]% *}" "${lines[0]#* }"
 	x=$(awk '$4 == "exit" { print $1 }' d.txt)
 	e=$(awk '$4 == "process_end" { print $1 }' d.txt)
 	set -- $u

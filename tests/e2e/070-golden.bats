@@ -40,6 +40,17 @@ check_golden() {	# check_golden VERSION MINOR
 	assert_line --regexp "data 3, untraced 1, schema 0, unknown"
 }
 
+@test "a format 1.7 trace: its unfinished events, without holder, read whole" {
+	check_golden v1.7 1.7
+	# six fields each, the seventh (holder, minor 8) read as 0; the
+	# rest of the batch still reads
+	run sh -c "'$CTRACE' dump '$GOLD/v1.7.trace' | awk '\$4 == \"unfinished\"' | cut -d' ' -f4-"
+	assert_output "unfinished dur=99736170 type=88 obj=0x0 fd=-1 call=nanosleep stack=sleeper+0x22(cpu-split.c:127) holder=0
+unfinished dur=100149804 type=16 obj=0x555b8136d0a0 fd=-1 call=- stack=locker+0x10(cpu-split.c:119) holder=0"
+	run "$CTRACE" report "$GOLD/v1.7.trace"
+	assert_line --regexp "^  pid [0-9]+ +0x555b8136d0a0 +held +mutex_block +0\.100149 s in 1 wait \[1 unfinished\]$"
+}
+
 @test "a later version's events and fields are passed by its schema" {
 	GEN="$CTRACE_BUILD/bench/gen-trace"
 	# sleep with a sixth field, three events of a code this version

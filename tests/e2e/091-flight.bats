@@ -249,15 +249,15 @@ ns() {
 	"$CTRACE" dump "$snap" >dump.txt
 	end=$(awk '$4 == "end" { print $1 }' dump.txt)
 	# the locker: in mutex_block (16) of main's mutex, from the call's
-	# start to the snapshot's end, at its call site
+	# start to the snapshot's end, at its call site, main holding it
 	run grep " $locker unfinished " dump.txt
 	assert_equal "${#lines[@]}" 1
-	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $locker\ unfinished\ dur=([0-9]+)\ type=16\ obj=$mutex\ fd=-1\ call=-\ stack=locker\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)$ ]]
+	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $locker\ unfinished\ dur=([0-9]+)\ type=16\ obj=$mutex\ fd=-1\ call=-\ stack=locker\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)\ holder=$holder$ ]]
 	assert_equal $(($(ns "${BASH_REMATCH[1]}") + BASH_REMATCH[2])) "$(ns "$end")"
 	# the reader: in read (64) of the pipe's read end
 	run grep " $reader unfinished " dump.txt
 	assert_equal "${#lines[@]}" 1
-	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $reader\ unfinished\ dur=([0-9]+)\ type=64\ obj=0x0\ fd=$fd\ call=read\ stack=reader\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)$ ]]
+	[[ ${lines[0]} =~ ^([0-9.]+)\ $holder\ $reader\ unfinished\ dur=([0-9]+)\ type=64\ obj=0x0\ fd=$fd\ call=read\ stack=reader\+0x[0-9a-f]+\(snap-blocked\.c:[0-9]+\)\ holder=0$ ]]
 	assert_equal $(($(ns "${BASH_REMATCH[1]}") + BASH_REMATCH[2])) "$(ns "$end")"
 	# ctrace_snapshot() sent every thread's buffer: their starts are in
 	run awk -v t="$locker" '$3 == t && $4 == "thread_start" { print $NF }' dump.txt
@@ -269,7 +269,8 @@ ns() {
 	assert_success
 	assert_line --regexp '^ +[0-9.]+ s +1 call +sync +mutex_block +locker \(snap-blocked\.c:[0-9]+\)  \[1 unfinished\]$'
 	assert_line --regexp '^ +[0-9.]+ s +1 call +io +read +reader \(snap-blocked\.c:[0-9]+\)  \[1 unfinished\]$'
-	assert_line --regexp "^  pid $holder +$mutex +m +mutex_block +[0-9.]+ s in 1 wait \\[1 unfinished\\]$"
+	# and who holds the mutex, as for a wait that ended
+	assert_line --regexp "^  pid $holder +$mutex +m +mutex_block +[0-9.]+ s in 1 wait \\[1 unfinished\\], most held by tid $holder \\([0-9.]+ s\\)$"
 	# said as what they are: blocked when the snapshot was taken, not
 	# at an exit that never came (before: "at exit" everywhere); main
 	# may be in its sleep too, so the counts are not checked here
@@ -396,4 +397,48 @@ gate_daemon() {
 	assert_line "integrity: clean (end record read)"
 	assert_equal "$(events "$T/s.trace" thread_create)" 8
 	assert_equal "$(events "$T/s.trace" thread_end)" 8
+}
+
+# stopped_snap SIG: the collector stopped, mutex8 runs (its connection
+# and all it sends wait in the socket), then SIG is sent to it and it
+# goes on: the signal is seen in the batch that accepts the connection
+stopped_snap() {
+	eval "$("$CTRACE" collect --daemon --flight=8M -o "$T/c.trace" \
+		-s "$T/sock")"
+	kill -STOP "$CTRACE_COLLECTOR_PID"
+	"$FIX/mutex8"
+	kill "-$1" "$CTRACE_COLLECTOR_PID"
+	kill -CONT "$CTRACE_COLLECTOR_PID"
+}
+
+@test "a SIGUSR2 snapshot has what the traced processes sent before the signal" {
+	stopped_snap USR2
+	# answered: the signal's batch is behind the collector; a stop
+	# then waits for its writer
+	"$CTRACE" snapshot -s "$T/sock" -o cmd.trace
+	stop_daemon
+	run snaps
+	assert_equal "${#lines[@]}" 1
+	f=$T/${lines[0]}
+	[[ $f =~ -signal\.trace$ ]]
+	run "$CTRACE" info "$f"
+	assert_line "integrity: clean (end record read)"
+	assert_equal "$(events "$f" thread_create)" 8
+	assert_equal "$(events "$f" thread_end)" 8
+}
+
+@test "a crash snapshot has what the other processes sent before the crash" {
+	eval "$("$CTRACE" collect --daemon --flight=8M --snapshot-on-crash \
+		-o "$T/c.trace" -s "$T/sock")"
+	kill -STOP "$CTRACE_COLLECTOR_PID"
+	"$FIX/mutex8"
+	run "$FIX/flight-crash"
+	assert_failure 139
+	kill -CONT "$CTRACE_COLLECTOR_PID"
+	# answered: the crash's batch is behind the collector
+	"$CTRACE" snapshot -s "$T/sock" -o cmd.trace
+	stop_daemon
+	crash_snap
+	assert_equal "$(events "$snap" thread_create)" 8
+	assert_equal "$(events "$snap" thread_end)" 8
 }

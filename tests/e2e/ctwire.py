@@ -28,7 +28,7 @@ def blob(b):
 def hello(pid=None, flags=0, exe=b"/forged"):
     """HELLO for pid (this process's by default), no argv"""
     pid = os.getpid() if pid is None else pid
-    return msg(1, uvar(2) + uvar(pid) + uvar(0) + uvar(pid) +
+    return msg(1, uvar(3) + uvar(pid) + uvar(0) + uvar(pid) +
                uvar(time.monotonic_ns()) + uvar(flags) + blob(exe) +
                uvar(0))
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "file.h"
 #include "varint.h"
 #include "wire.h"
 #include "rng.h"
@@ -907,6 +908,39 @@ static void test_kref(void)
 	   "after fmt_kref_batch() the call site is defined again");
 }
 
+/*
+ * An unfinished of a minor 7 file: six fields, no holder.  Read short,
+ * its fields are where they were, holder 0, and the next event is whole.
+ */
+static void test_short(void)
+{
+	static const uint8_t b[] = {
+		FMT_EV_UNFINISHED, 5, 100, 16, 0x80, 0x20, 1, 0, 3,
+		FMT_EV_THREAD_END, 2, 1,
+	};
+	const uint8_t *p = b;
+	struct fmt_event ev;
+	uint64_t ts = 1000;
+	int r;
+
+	r = fmt_decode_short(&p, b + sizeof(b), 6, &ts, &ev);
+	ok(!r && p == b + 9 && ev.type == FMT_EV_UNFINISHED && ev.ts == 1005 &&
+	   ev.f[FMT_F_UNFINISHED_dur] == 100 &&
+	   ev.f[FMT_F_UNFINISHED_type] == 16 &&
+	   ev.f[FMT_F_UNFINISHED_obj] == 0x1000 &&
+	   (int64_t)ev.f[FMT_F_UNFINISHED_fd] == -1 &&
+	   ev.f[FMT_F_UNFINISHED_stack] == 3 &&
+	   ev.f[FMT_F_UNFINISHED_holder] == 0,
+	   "an older unfinished, read short: its six fields, holder 0");
+	r = fmt_decode_event(&p, b + sizeof(b), FMT_FILE, &ts, &ev, NULL);
+	ok(!r && p == b + sizeof(b) && ev.type == FMT_EV_THREAD_END &&
+	   ev.ts == 1007 && ev.f[FMT_F_THREAD_END_how] == 1,
+	   "the event after it is read whole");
+	p = b;
+	ok(fmt_decode_short(&p, b + 5, 6, &ts, &ev) == FMT_ETRUNC && p == b,
+	   "a short event cut is refused");
+}
+
 int main(void)
 {
 	rng_seed(20240501);
@@ -920,5 +954,6 @@ int main(void)
 	test_garbage();
 	test_transcode();
 	test_kref();
+	test_short();
 	return tap_done();
 }

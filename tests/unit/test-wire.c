@@ -390,6 +390,11 @@ static void test_hello(void)
 	n = hello_with(FMT_WIRE_VERSION + 1, 321, 1, "a", 1);
 	ok(parse_hello_at(n, &r) == FMT_EVERSION,
 	   "HELLO of another wire version is FMT_EVERSION");
+	/* a version 2 library's unfinished has no holder: misread */
+	n = hello_with(2, 321, 1, "a", 1);
+	ok(parse_hello_at(n, &r) == FMT_EVERSION,
+	   "HELLO of wire version 2 (before unfinished.holder) is "
+	   "FMT_EVERSION");
 	n = hello_with(FMT_WIRE_VERSION, 0, 1, "a", 1);
 	ok(parse_hello_at(n, &r) == FMT_ECORRUPT,
 	   "HELLO of pid 0 is FMT_ECORRUPT");
