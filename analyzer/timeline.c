@@ -1235,7 +1235,8 @@ static void heap_counter(struct ana_tl *tl, struct ana_tl_proc *tp,
 	struct downs d = { tl, tp, TL_CNT_HEAP, 0, 0, { 0 }, { 0 } };
 	const struct heaprec *h = *next;
 	uint64_t ts;
-	int64_t v = 0;
+	int64_t v = 0, lo = 0, hi = 0;
+	int group = 0;
 
 	htab_clear(live);
 	while (h && h->proc == tp->index) {
@@ -1248,9 +1249,19 @@ static void heap_counter(struct ana_tl *tl, struct ana_tl_proc *tp,
 		}
 		if (v > tp->peak_heap)
 			tp->peak_heap = v;
+		lo = group && lo < v ? lo : v;
+		hi = group && hi > v ? hi : v;
 		h = ana_spill_next(&tl->heap_sp);
-		if (h && h->proc == tp->index && h->ts == ts)
+		group = h && h->proc == tp->index && h->ts == ts;
+		if (group)
 			continue;
+		/* changes within one ns (an allocation freed at once, on
+		 * a clock that read the same ns twice): the values passed
+		 * through stay points, so no bucket misses its extreme */
+		if (hi != v)
+			downs_point(&d, ts, (double)hi);
+		if (lo != v)
+			downs_point(&d, ts, (double)lo);
 		downs_point(&d, ts, (double)v);
 	}
 	downs_flush(&d);

@@ -245,3 +245,39 @@ PY
 	run sh -c '"$1" export --format json -o o.json - < "$2"' sh "$CTRACE" g.trace
 	assert_success
 }
+
+@test "counters: an allocation freed in the same ns still reaches the live heap's points" {
+	# the preload's TSC clock can read one ns twice; forged here: a
+	# 1 MiB block allocated and freed at one timestamp, between small
+	# ones.  Before, the counter kept only the last value of a ns and
+	# the 1 MiB never appeared (peak 100, not 1048676).
+	eval "$("$CTRACE" collect --daemon -o "$T/c.trace" -s "$T/sock")"
+	unset LD_PRELOAD
+	python3 - "$T/sock" <<'PY'
+import os, sys, time
+sys.path.insert(0, os.environ["CTRACE_TOP"] + "/tests/e2e")
+from ctwire import uvar, msg, hello, conn
+
+def alloc(dt, addr, size):	# ALLOC 96: addr size call stack (no frames)
+    return bytes([96]) + uvar(dt) + uvar(addr) + uvar(size) + uvar(0) + uvar(0)
+def free(dt, addr):		# FREE 97: addr call
+    return bytes([97]) + uvar(dt) + uvar(addr) + uvar(0)
+ev = [alloc(0, 0x1000, 100), alloc(1000, 0x200000, 1 << 20),
+      free(0, 0x200000), free(1000, 0x1000)]
+s = conn(sys.argv[1])
+s.send(hello())
+s.send(msg(2, uvar(os.getpid()) + uvar(len(ev)) +
+           uvar(time.monotonic_ns()) + b"".join(ev)))
+s.send(msg(4, uvar(time.monotonic_ns()) + uvar(0) + uvar(0)))
+s.close()
+PY
+	stop_daemon
+	"$CTRACE" export --format json --buckets 0 -o e.json "$T/c.trace"
+	run python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = [e["args"]["value"] for e in d["traceEvents"]
+     if e["ph"] == "C" and e["name"] == "live heap bytes"]
+print("peak", int(max(v)), "last", int(v[-1]))' e.json
+	assert_output "peak 1048676 last 0"
+}
