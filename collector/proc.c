@@ -248,22 +248,15 @@ static void pending_record(struct fmt_buf *out, struct col_image *img,
 			   uint64_t now)
 {
 	static struct fmt_buf rec;
-	struct fmt_event ev = { .type = FMT_EV_UNFINISHED, .ts = c->pend_ts };
-	uint64_t ra = c->pend_ra, prev = ev.ts;
+	struct fmt_event ev = { 0 };
+	uint64_t ra = c->pend_ra, prev = c->pend_ts;
 	uint8_t t = FMT_REC_EVENTS, *end;
 
 	/* names first: their records go before the snapshot is taken */
 	if (c->pend_obj)
 		col_sym_data(img->id, c->pend_obj);
-	ev.f[FMT_F_UNFINISHED_dur] = now - ev.ts;
-	ev.f[FMT_F_UNFINISHED_type] = c->pend_type;
-	ev.f[FMT_F_UNFINISHED_obj] = c->pend_obj;
-	ev.f[FMT_F_UNFINISHED_fd] = (uint64_t)c->pend_fd;
-	ev.f[FMT_F_UNFINISHED_call] = c->pend_call;
-	/* the slot's holder is a mutex's alone (wire.h) */
-	ev.f[FMT_F_UNFINISHED_holder] =
-		c->pend_type == FMT_EV_MUTEX_BLOCK && c->pend_holder > 0 ?
-		(uint64_t)c->pend_holder : 0;
+	fmt_unfinished(&ev, c->pend_ts, now, c->pend_type, c->pend_obj,
+		       c->pend_fd, c->pend_call, c->pend_holder);
 	ev.f[FMT_F_UNFINISHED_stack] = ra ? col_intern_stack(img->id, &ra, 1)
 					  : 0;
 	fmt_buf_reset(&rec);

@@ -444,6 +444,27 @@ uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
 FMT_EVENT_LIST(FMT_X)
 #undef FMT_X
 
+/*
+ * fmt_unfinished() : the UNFINISHED event of a blocking call of `type`
+ * that started at ts and is still in progress at end: what the preload
+ * records at exit and the collector at a snapshot, from the same
+ * fields.  Only a mutex_block has a holder; the stack is the caller's.
+ */
+static inline void fmt_unfinished(struct fmt_event *ev, uint64_t ts,
+				  uint64_t end, unsigned type, uint64_t obj,
+				  int64_t fd, unsigned call, int64_t holder)
+{
+	ev->type = FMT_EV_UNFINISHED;
+	ev->ts = ts;
+	ev->f[FMT_F_UNFINISHED_dur] = end - ts;
+	ev->f[FMT_F_UNFINISHED_type] = type;
+	ev->f[FMT_F_UNFINISHED_obj] = obj;
+	ev->f[FMT_F_UNFINISHED_fd] = (uint64_t)fd;
+	ev->f[FMT_F_UNFINISHED_call] = call;
+	ev->f[FMT_F_UNFINISHED_holder] =
+		type == FMT_EV_MUTEX_BLOCK && holder > 0 ? (uint64_t)holder : 0;
+}
+
 static inline uint64_t fmt_kref_hash(const uint64_t *st, uint32_t n)
 {
 	uint64_t h = n;

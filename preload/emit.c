@@ -861,15 +861,8 @@ static void at_exit(struct pl_buf *b)
 
 	if (ts && ts <= now) {
 		ra = (uintptr_t)pd->ra;
-		ev.ts = ts;
-		ev.f[FMT_F_UNFINISHED_dur] = now - ts;
-		ev.f[FMT_F_UNFINISHED_type] = pd->type;
-		ev.f[FMT_F_UNFINISHED_obj] = pd->obj;
-		ev.f[FMT_F_UNFINISHED_fd] = (uint64_t)pd->fd;
-		ev.f[FMT_F_UNFINISHED_call] = pd->call;
-		ev.f[FMT_F_UNFINISHED_holder] =
-			pd->type == FMT_EV_MUTEX_BLOCK && pd->holder > 0 ?
-			(uint64_t)pd->holder : 0;
+		fmt_unfinished(&ev, ts, now, pd->type, pd->obj, pd->fd,
+			       pd->call, pd->holder);
 		ev.stack = &ra;
 		ev.nstack = 1;
 		append(b, &ev, now, fmt_kinds_UNFINISHED);
