@@ -156,6 +156,10 @@ static void reanchor(void)
 	struct anchor a = take_anchor();
 	uint64_t rate, span_ns, span, was;
 
+	/* another thread re-anchored since we looked at the line: its
+	 * line is still young */
+	if ((int64_t)(a.t - cur.base_tsc) < 0 || a.t - cur.base_tsc <= cur.span)
+		return;
 	rate = pl_clock_rate(first.t, first.m - first_w_ns, a.t, a.m);
 	if (!rate)
 		return;
@@ -235,7 +239,7 @@ void pl_clock_start(void)
 		pl_dbg(PL_DBG_INIT, "clock: odd TSC rate, clock_gettime");
 		return;
 	}
-	l0 = (struct pl_clock_line){ a.t, a.m, rate, 0, rate };
+	l0 = (struct pl_clock_line){ a.t, a.m, rate, 0, rate, a.t, a.m, 0 };
 	l0.span = (uint64_t)((((unsigned __int128)(a.m - first.m) / 16)
 			      << PL_CLOCK_SHIFT) / rate) + 1;
 	l0 = pl_clock_next(&l0, a.t, a.m, a.t, rate, l0.span, LEAD_NS);

@@ -34,6 +34,9 @@ struct pl_clock_line {
 	uint64_t mult;		/* ns per tick << PL_CLOCK_SHIFT */
 	uint64_t span;		/* ticks after base_tsc: re-anchor */
 	uint64_t rate;		/* the measured rate, after span */
+	/* before base_tsc, from pre_tsc: the line this one replaced, as
+	 * the chord of its last stretch (pl_clock_next()) */
+	uint64_t pre_tsc, pre_ns, pre_mult;
 };
 
 struct pl_clock {
@@ -44,17 +47,35 @@ struct pl_clock {
 
 extern struct pl_clock pl_clock;
 
-/* pl_clock_conv() : the line's time at tsc; a tsc before the base (a
- * reader's tick taken just before a re-anchor) is the base itself */
+/* pl_clock_along() : the line's time d >= 0 ticks after its base */
+static inline uint64_t pl_clock_along(const struct pl_clock_line *l,
+				      uint64_t d)
+{
+	return l->base_ns +
+	       (uint64_t)(((unsigned __int128)d * l->mult) >> PL_CLOCK_SHIFT);
+}
+
+/*
+ * pl_clock_conv() : the line's time at tsc.  A tick before the base,
+ * which a re-anchor's own thread and its racing readers take in the few
+ * hundred ticks until the new line starts, reads the old line's last
+ * stretch, still moving: every reader of it once read the base, so all
+ * the events of that stretch had one and the same time.  A tick before
+ * even that stretch (a reader stopped between its tick and its look at
+ * the line) reads the stretch's start.
+ */
 static inline uint64_t pl_clock_conv(const struct pl_clock_line *l,
 				     uint64_t tsc)
 {
 	uint64_t d = tsc - l->base_tsc;
 
-	if ((int64_t)d < 0)
-		d = 0;
-	return l->base_ns +
-	       (uint64_t)(((unsigned __int128)d * l->mult) >> PL_CLOCK_SHIFT);
+	if ((int64_t)d >= 0)
+		return pl_clock_along(l, d);
+	d = tsc - l->pre_tsc;
+	if ((int64_t)d <= 0)
+		return l->pre_ns;
+	return l->pre_ns + (uint64_t)(((unsigned __int128)d * l->pre_mult) >>
+				      PL_CLOCK_SHIFT);
 }
 
 /*
@@ -91,8 +112,9 @@ static inline uint64_t pl_clock_div_up(unsigned __int128 ns,
  *
  * The line starts at tw, 1 ns after old's value there.  With tw a little
  * after the publication, readers of old are behind every reader of the
- * new line (which reads its base until tw: pl_clock_conv()), so time
- * never goes back in a thread.  If old fell below the most the real clock can
+ * new line, so time never goes back in a thread.  Until tw the new line
+ * reads old's chord from t to tw, rounded down so that it stays below
+ * the base (pl_clock_conv()).  If old fell below the most the real clock can
  * be at tw, the line steps forward to it.  It ends span ticks later,
  * lead ns above that most: both ends are at or above the real clock, so
  * the whole line is, and a preload time is never before the instant it
@@ -105,8 +127,14 @@ pl_clock_next(const struct pl_clock_line *old, uint64_t t, uint64_t m,
 	      uint64_t tw, uint64_t rate, uint64_t span, uint64_t lead)
 {
 	struct pl_clock_line l = { tw, pl_clock_late(old, tw) + 1, rate / 2,
-				   span, rate };
+				   span, rate, t < tw ? t : tw, 0, 0 };
 	uint64_t most, end;
+
+	l.pre_ns = pl_clock_late(old, l.pre_tsc);
+	if (tw > l.pre_tsc)
+		l.pre_mult = (uint64_t)((((unsigned __int128)(l.base_ns - 1 -
+							      l.pre_ns))
+					 << PL_CLOCK_SHIFT) / (tw - l.pre_tsc));
 
 	most = m + (uint64_t)((((unsigned __int128)(tw - t) * rate) +
 			       (1ull << PL_CLOCK_SHIFT) - 1) >> PL_CLOCK_SHIFT);
@@ -161,7 +189,7 @@ static inline uint64_t pl_clock_tsc(void)
 		t = pl_rdtsc();
 		if (__builtin_expect(t - l->base_tsc > l->span, 0))
 			return pl_clock_anchor(t);
-		ns = pl_clock_conv(l, t);
+		ns = pl_clock_along(l, t - l->base_tsc);
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	} while (__atomic_load_n(&pl_clock.seq, __ATOMIC_RELAXED) != s);
 	return ns;

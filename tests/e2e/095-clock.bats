@@ -67,3 +67,20 @@ agree() {
 	assert_equal "$(grep -c 'clock: TSC, ' err)" 4
 	assert_equal "$(grep -c 'clock: clock_gettime' err)" 0
 }
+
+@test "TSC clock: a re-anchor leaves no flat spot, no two heap calls share a time" {
+	# heap-churn re-anchors some 30 times; each new line starts a few
+	# hundred ticks after it is published, and until then every reader
+	# read its base: 8 to 20 pairs of one thread's consecutive heap
+	# events came out with one and the same time.  A real clock read
+	# twice 20 ns apart cannot give that.
+	CTRACE_DEBUG=init "$CTRACE" record -q -o t.trace -- \
+		"$FIX/heap-churn" > out 2> err
+	tsc_here && grep -q "clock: TSC, " err
+	run sh -c "\"$CTRACE\" dump t.trace | awk '
+		\$4 == \"alloc\" || \$4 == \"free\" || \$4 == \"realloc\" {
+			if (\$3 in last && last[\$3] == \$1) same++
+			last[\$3] = \$1; n++ }
+		END { print n, same + 0 }'"
+	assert_output "21925 0"
+}

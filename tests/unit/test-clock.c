@@ -12,17 +12,22 @@
 
 static void test_conv(void)
 {
-	struct pl_clock_line l = { 1000, 5000, ONE / 2, 0, 0 };
-	struct pl_clock_line third = { 0, 0, 0x55555555u, 0, 0 };
-	struct pl_clock_line slow = { 0, 7, 3 * (ONE / 2), 0, 0 };
-	struct pl_clock_line big = { 1, 0, ONE, 0, 0 };
+	/* before its base: from tick 800, 4900 ns at 0.5 ns a tick */
+	struct pl_clock_line l = { 1000, 5000, ONE / 2, 0, 0, 800, 4900,
+				   ONE / 2 };
+	struct pl_clock_line third = { 0, 0, 0x55555555u, 0, 0, 0, 0, 0 };
+	struct pl_clock_line slow = { 0, 7, 3 * (ONE / 2), 0, 0, 0, 7, 0 };
+	struct pl_clock_line big = { 1, 0, ONE, 0, 0, 1, 0, 0 };
 
 	ok(pl_clock_conv(&l, 3000) == 6000, "2000 ticks at 0.5 ns: 6000 (%llu)",
 	   (unsigned long long)pl_clock_conv(&l, 3000));
 	ok(pl_clock_conv(&l, 1000) == 5000, "at the base: base_ns");
-	ok(pl_clock_conv(&l, 900) == 5000,
-	   "a tick before the base reads as the base (%llu)",
+	ok(pl_clock_conv(&l, 900) == 4950 && pl_clock_conv(&l, 999) == 4999,
+	   "a tick before the base reads the old line's stretch (%llu)",
 	   (unsigned long long)pl_clock_conv(&l, 900));
+	ok(pl_clock_conv(&l, 700) == 4900,
+	   "a tick before that stretch reads its start (%llu)",
+	   (unsigned long long)pl_clock_conv(&l, 700));
 	ok(pl_clock_conv(&third, 3) == 0 && pl_clock_conv(&third, 4) == 1,
 	   "the fraction is truncated: 3 and 4 ticks at 1/3 ns give 0, 1");
 	/* d * mult needs 72 bits here: a 64-bit product would wrap */
@@ -36,14 +41,16 @@ static void test_conv(void)
 static void test_late(void)
 {
 	/* slews at 0.5 ns per tick for 100 ticks, then the rate: 1 ns */
-	struct pl_clock_line l = { 1000, 5000, ONE / 2, 100, ONE };
+	struct pl_clock_line l = { 1000, 5000, ONE / 2, 100, ONE, 1000, 5000,
+				   0 };
 
 	ok(pl_clock_late(&l, 1050) == 5025, "within the span: the line");
 	ok(pl_clock_late(&l, 1100) == 5050, "at its end: the line");
 	ok(pl_clock_late(&l, 1101) == 5051 && pl_clock_late(&l, 2100) == 6050,
 	   "past it: the line's end, then the rate (%llu)",
 	   (unsigned long long)pl_clock_late(&l, 2100));
-	ok(pl_clock_late(&l, 900) == 5000, "before the base: the base");
+	ok(pl_clock_late(&l, 900) == 5000,
+	   "before the base, no stretch: the base");
 }
 
 static void test_rate(void)
@@ -59,9 +66,9 @@ static void test_rate(void)
 
 static void test_next(void)
 {
-	struct pl_clock_line old = { 0, 1000, ONE, 1000, ONE }, l;
-	struct pl_clock_line slewed = { 0, 1000, ONE / 2, 100, ONE };
-	struct pl_clock_line slow = { 0, 1000, ONE / 2, 10000, ONE };
+	struct pl_clock_line old = { 0, 1000, ONE, 1000, ONE, 0, 1000, 0 }, l;
+	struct pl_clock_line slewed = { 0, 1000, ONE / 2, 100, ONE, 0, 1000, 0 };
+	struct pl_clock_line slow = { 0, 1000, ONE / 2, 10000, ONE, 0, 1000, 0 };
 
 	/* the old line reads 2000 at tick 1000 */
 	l = pl_clock_next(&old, 1000, 1990, 1000, ONE, 1000, 0);
@@ -100,8 +107,16 @@ static void test_next(void)
 	   l.mult == 4290672329ull && pl_clock_conv(&l, 2200) == 3200,
 	   "starting at tw: 2201 at tick 1200, 3200 at its end (%llu)",
 	   (unsigned long long)l.base_ns);
-	ok(pl_clock_conv(&l, 1100) == 2201,
-	   "a tick before tw reads the new line's start");
+	/* the flat spot: until tw, every tick read 2201 */
+	ok(l.pre_tsc == 1000 && l.pre_ns == 2000 && l.pre_mult == ONE,
+	   "before tw: old's chord from t, 2000 ns at 1 ns a tick (%llu)",
+	   (unsigned long long)l.pre_mult);
+	ok(pl_clock_conv(&l, 1100) == 2100 && pl_clock_conv(&l, 1101) == 2101 &&
+	   pl_clock_conv(&l, 1199) == 2199,
+	   "a tick before tw reads old's time there, still moving (%llu)",
+	   (unsigned long long)pl_clock_conv(&l, 1101));
+	ok(pl_clock_conv(&l, 999) == 2000,
+	   "a tick before t reads the chord's start");
 
 	l = pl_clock_next(&slow, 1000, 2000, 1100, ONE, 1000, 0);
 	ok(l.base_ns == 2100 && l.mult == ONE,
