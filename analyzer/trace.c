@@ -48,8 +48,8 @@ void ana_trace_open(struct ana_trace *t, const char *path)
 	t->r = fmt_reader_open(path, &err);
 	if (t->r) {
 		t->h = *fmt_reader_header(t->r);
-		/* before minor 8, unfinished had no holder */
-		if (t->h.minor < 8) {
+		/* before 1.8, unfinished had no holder */
+		if (t->h.major == 1 && t->h.minor < 8) {
 			t->short_fields[FMT_EV_UNFINISHED] = 1;
 			t->any_short = 1;
 		}
@@ -661,14 +661,21 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 	uint64_t stackbuf[FMT_MAX_STACK];
 	struct fmt_events fe;
 	struct fmt_event ev;
+	struct fmt_addrs addrs, *ad = NULL;
 	struct ana_proc *p;
 	struct ana_thread *th;
 	uint64_t i, ts;
+	unsigned code;
 	int err;
 
 	if (fmt_parse_events(rec, &fe)) {
 		bad_record(t, rec->type, "bad header");
 		return 0;
+	}
+	/* format 1's addresses are plain varints */
+	if (t->h.major >= 2) {
+		ad = &addrs;
+		fmt_addrs_batch(ad);
 	}
 	/* created at the first event, so an empty batch leaves no trace */
 	p = NULL;
@@ -680,21 +687,28 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 			err = fmt_decode_short(&fe.ev.p, fe.ev.end,
 					       fmt_event_info(*fe.ev.p)->nfields -
 					       t->short_fields[*fe.ev.p], &ts,
-					       &ev);
+					       &ev, ad);
 		else
 			err = fmt_decode_event(&fe.ev.p, fe.ev.end, FMT_FILE,
-					       &ts, &ev, stackbuf);
+					       &ts, &ev, stackbuf, ad);
+		code = fe.ev.p < fe.ev.end ? *fe.ev.p : 0;
 		if (err == FMT_ETYPE && t->have_schema &&
-		    t->schema.have[*fe.ev.p]) {
+		    t->schema.have[code]) {
 			err = fmt_skip_event(&fe.ev.p, fe.ev.end,
-					     t->schema.nfields[*fe.ev.p], &ts);
+					     t->schema.nfields[code],
+					     t->schema.addr_mask[code], &ts,
+					     ad);
 			t->st.skipped_events += !err;
 			if (!err)
 				continue;
 		}
+		/* a later version's fields, after the ones we know */
 		if (!err && t->extra_fields[ev.type])
 			err = fmt_skip_fields(&fe.ev.p, fe.ev.end,
-					      t->extra_fields[ev.type]);
+					      t->extra_fields[ev.type],
+					      t->schema.addr_mask[ev.type] >>
+					      fmt_event_info(ev.type)->nfields,
+					      ad);
 		if (err) {
 			bad_record(t, rec->type, "event %" PRIu64 " of %"
 				   PRIu64 ": %s", i, fe.nevents,

@@ -143,6 +143,7 @@ struct batch {
 	uint8_t *p;
 	uint64_t prev, n;
 	struct fmt_buf b;
+	struct fmt_addrs ad;
 };
 
 static void batch_begin(struct batch *bt, uint64_t tid, uint64_t ts)
@@ -150,6 +151,7 @@ static void batch_begin(struct batch *bt, uint64_t tid, uint64_t ts)
 	fmt_buf_reset(&bt->b);
 	bt->prev = ts;
 	bt->n = 0;
+	fmt_addrs_batch(&bt->ad);
 	fmt_buf_reserve(&bt->b, 64);
 	(void)tid;
 }
@@ -161,7 +163,7 @@ static void emit(struct batch *bt, struct fmt_event *ev)
 		exit(1);
 	}
 	bt->b.len = fmt_encode_event(bt->b.p + bt->b.len, ev, FMT_FILE,
-				     &bt->prev) - bt->b.p;
+				     &bt->prev, &bt->ad) - bt->b.p;
 	bt->n++;
 	nevents++;
 }
@@ -498,34 +500,43 @@ static void reuse_trace(uint64_t start)
 
 #define FUTURE_CODE	127	/* a code this version does not define */
 
-/* one event's raw file form: code, ts delta, then plain uvar fields */
+/* one event's raw file form: code, ts delta, then its fields by kinds,
+ * plain uvars but for the addresses */
 static void raw_event(struct batch *bt, unsigned code, uint64_t ts,
-		      const uint64_t *f, unsigned n)
+		      const uint64_t *f, const char *kinds)
 {
 	uint8_t *p;
 
-	fmt_buf_reserve(&bt->b, 16 + 10 * n);
+	fmt_buf_reserve(&bt->b, 16 + 20 * strlen(kinds));
 	p = bt->b.p + bt->b.len;
 	*p++ = (uint8_t)code;
 	p = fmt_put_uvar(p, ts - bt->prev);
-	while (n--)
-		p = fmt_put_uvar(p, *f++);
+	for (; *kinds; kinds++, f++)
+		p = *kinds == 'a' ? fmt_put_addr(p, *f, &bt->ad) :
+				    fmt_put_uvar(p, *f);
 	bt->b.len = p - bt->b.p;
 	bt->prev = ts;
 	bt->n++;
 }
 
 /*
- * A later writer's trace: its SCHEMA gives sleep a sixth field and
- * defines code 127 ("uu"), and its one batch has sleep, three 127s and
- * sleep again (unless no_schema, which leaves out the SCHEMA).
+ * A later writer's trace: its SCHEMA gives sleep a sixth field, an
+ * address, and defines code 127 ("ua"), and its one batch has sleep,
+ * three 127s, sleep again and two allocs (unless no_schema, which
+ * leaves out the SCHEMA).  The allocs' addresses are a slot and a delta
+ * that only a reader who followed the skipped fields' addresses gets
+ * right.
  */
+#define FU_ADDR		0x55550000100aull
+#define SLACK_ADDR	0x7f0000001000ull
 static void future_trace(uint64_t start, int no_schema)
 {
 	const struct fmt_event_info *in;
 	struct batch bt = { 0 };
-	uint64_t sl[6] = { 5 * MS, 5 * MS, 0, FMT_CALL_usleep, 1, 777 };
-	uint64_t fu[2] = { 1, 2 };
+	uint64_t sl[6] = { 5 * MS, 5 * MS, 0, FMT_CALL_usleep, 1,
+			   SLACK_ADDR };
+	uint64_t fu[2] = { 1, FU_ADDR };
+	struct fmt_event al = { .type = FMT_EV_ALLOC };
 	unsigned code, i;
 
 	if (!no_schema) {
@@ -537,22 +548,31 @@ static void future_trace(uint64_t start, int no_schema)
 				continue;
 			if (code == FMT_EV_SLEEP)
 				fmt_put_schema_entry(&rec, code, in->family,
-						     "dusuku", "dur req result "
+						     "dusuka", "dur req result "
 						     "call stack slack");
 			else
 				fmt_put_schema_entry(&rec, code, in->family,
 						     in->kinds, in->fields);
 		}
-		fmt_put_schema_entry(&rec, FUTURE_CODE, FMT_FAM_USER, "uu",
+		fmt_put_schema_entry(&rec, FUTURE_CODE, FMT_FAM_USER, "ua",
 				     "a b");
 		put(FMT_REC_SCHEMA);
 	}
 	batch_begin(&bt, PID, start);
-	raw_event(&bt, FMT_EV_SLEEP, start + 1 * MS, sl, 6);
+	raw_event(&bt, FMT_EV_SLEEP, start + 1 * MS, sl, "dusuka");
 	for (i = 0; i < 3; i++)
-		raw_event(&bt, FUTURE_CODE, start + (2 + i) * MS, fu, 2);
-	raw_event(&bt, FMT_EV_SLEEP, start + 6 * MS, sl, 6);
+		raw_event(&bt, FUTURE_CODE, start + (2 + i) * MS, fu, "ua");
+	raw_event(&bt, FMT_EV_SLEEP, start + 6 * MS, sl, "dusuka");
 	nevents += 5;
+	al.ts = start + 7 * MS;
+	al.f[FMT_F_ALLOC_addr] = FU_ADDR;
+	al.f[FMT_F_ALLOC_size] = 16;
+	al.f[FMT_F_ALLOC_call] = FMT_CALL_malloc;
+	al.f[FMT_F_ALLOC_stack] = 1;
+	emit(&bt, &al);
+	al.ts = start + 8 * MS;
+	al.f[FMT_F_ALLOC_addr] = SLACK_ADDR;
+	emit(&bt, &al);
 	batch_end(&bt, PID, start);
 	fmt_buf_free(&bt.b);
 	put_end(start + 10 * MS);

@@ -54,6 +54,7 @@ static void start_all(void);
 static uint8_t msg[FMT_WIRE_MAX_MSG];
 static uint64_t stackbuf[FMT_MAX_STACK];
 static struct fmt_kdefs kdefs;	/* the batch being read: write_events() */
+static struct fmt_addrs addrs;	/* its addresses, the same in both forms */
 
 #define COL_MAX_FDS	4	/* descriptors one datagram may bring */
 static struct fmt_buf rec;
@@ -258,7 +259,8 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	uint64_t prev_in = base, prev_out = base, i;
 	uint64_t image = col_image_id(c->img);
 	struct fmt_interner intern = { &image, intern_stack, intern_string,
-				       &kdefs };
+				       &kdefs, &addrs };
+	struct fmt_addrs peek;
 	uint8_t *out;
 
 	/* fmt_msg_parse_events() checked the count against the bytes */
@@ -271,6 +273,7 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 		kdefs.cap = n;
 	}
 	kdefs.n = 0;
+	fmt_addrs_batch(&addrs);
 	fmt_buf_reset(&rec);
 	fmt_put_events(&rec, &(struct fmt_events){
 		.pid = col_image_pid(c->img), .image = image, .tid = tid,
@@ -283,9 +286,12 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	for (i = 0; i < n; i++) {
 		in = p < end ? fmt_event_info(*p) : NULL;
 		if (in && names_code(*p, in)) {
+			/* decoded against a copy: the encoding below takes
+			 * the addresses on from where they were before it */
 			prev_out = prev_in;
+			peek = addrs;
 			if (fmt_decode_wire(&p, end, &prev_in, &ev, stackbuf,
-					    &kdefs))
+					    &kdefs, &peek))
 				return -1;
 			if (in->at.routine >= 0)
 				col_sym_addr(image, ev.f[in->at.routine], 1);
@@ -307,7 +313,8 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 			if (in->str2_field >= 0)
 				ev.f[in->str2_field] =
 					col_intern_string(ev.str2, ev.slen2);
-			out = fmt_encode_event(out, &ev, FMT_FILE, &prev_out);
+			out = fmt_encode_event(out, &ev, FMT_FILE, &prev_out,
+					       &addrs);
 			continue;
 		}
 		if (fmt_transcode_event(&p, end, &prev_in, &out, &intern,

@@ -249,6 +249,7 @@ static void pending_record(struct fmt_buf *out, struct col_image *img,
 {
 	static struct fmt_buf rec;
 	struct fmt_event ev = { 0 };
+	struct fmt_addrs ad;
 	uint64_t ra = c->pend_ra, prev = c->pend_ts;
 	uint8_t t = FMT_REC_EVENTS, *end;
 
@@ -265,7 +266,8 @@ static void pending_record(struct fmt_buf *out, struct col_image *img,
 		.nevents = 1, .base_ts = ev.ts });
 	if (fmt_buf_reserve(&rec, FMT_EVENT_MAX_BYTES))
 		die(EXIT_FAIL, "out of memory");
-	end = fmt_encode_event(rec.p + rec.len, &ev, FMT_FILE, &prev);
+	fmt_addrs_batch(&ad);
+	end = fmt_encode_event(rec.p + rec.len, &ev, FMT_FILE, &prev, &ad);
 	rec.len = end - rec.p;
 	fmt_buf_bytes(out, &t, 1);
 	fmt_buf_uvar(out, rec.len);

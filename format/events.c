@@ -33,6 +33,8 @@ static void fill_info(unsigned code, const char *name, unsigned family,
 				       strlen(fmt_field(in, i - 1)) + 1 : 0;
 		if (kinds[i] == 's')
 			in->signed_mask |= 1u << i;
+		if (kinds[i] == 'a')
+			in->addr_mask |= 1u << i;
 		if (kinds[i] == 'k' || kinds[i] == 'n')
 			in->inline_mask |= 1u << i;
 		if (kinds[i] == 'k')
@@ -109,10 +111,11 @@ const char *fmt_field_name(const struct fmt_event_info *info, unsigned i,
 }
 
 uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
-			  enum fmt_form form, uint64_t *prev_ts)
+			  enum fmt_form form, uint64_t *prev_ts,
+			  struct fmt_addrs *ad)
 {
 	return fmt_encode_kinds(p, ev, fmt_event_info(ev->type)->kinds, form,
-				prev_ts, NULL);
+				prev_ts, NULL, ad);
 }
 
 /* kdef_frames() : a definition's frames into stackbuf, from bytes a
@@ -269,10 +272,49 @@ static inline int get_uvar(const uint8_t **pp, const uint8_t *end,
 	return fmt_get_uvar(pp, end, out);
 }
 
+static inline int get_addr(const uint8_t **pp, const uint8_t *end,
+			   uint64_t x, struct fmt_addrs *ad, uint64_t *v)
+{
+	if (x & 1) {
+		if (x >> 1 >= (1u << FMT_ADDR_BITS))
+			return FMT_ECORRUPT;
+		/* a reference leaves its slot as it is: the encoder's did */
+		*v = ad->slot[x >> 1];
+		ad->prev = *v;
+		return 0;
+	}
+	if (x)
+		*v = ad->prev + (uint64_t)fmt_unzigzag(x >> 1);
+	else if (get_uvar(pp, end, v))
+		return FMT_ETRUNC;
+	ad->slot[fmt_addr_slot(*v)] = *v;
+	ad->prev = *v;
+	return 0;
+}
+
+int fmt_get_addr(const uint8_t **pp, const uint8_t *end, uint64_t x,
+		 struct fmt_addrs *ad, uint64_t *v)
+{
+	return get_addr(pp, end, x, ad, v);
+}
+
+/* plain fields: one varint each, two for an escaped 'a' (ad: format 2) */
+static inline __attribute__((always_inline)) int
+get_field(const uint8_t **pp, const uint8_t *end,
+	  const struct fmt_event_info *in, unsigned i, struct fmt_addrs *ad,
+	  uint64_t *v)
+{
+	if (get_uvar(pp, end, v))
+		return FMT_ETRUNC;
+	if (ad && (in->addr_mask & (1u << i)))
+		return get_addr(pp, end, *v, ad, v);
+	return 0;
+}
+
 static inline __attribute__((always_inline)) int
 decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
        uint64_t *prev_ts, struct fmt_event *ev, uint64_t *stackbuf,
-       struct fmt_kdefs *kd)
+       struct fmt_kdefs *kd, struct fmt_addrs *ad)
 {
 	const uint8_t *p = *pp;
 	const struct fmt_event_info *in;
@@ -303,9 +345,11 @@ decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
 	ev->slen = ev->slen2 = 0;
 	n = in->nfields;
 	if (form == FMT_FILE || !in->inline_mask) {
-		for (i = 0; i < n; i++)
-			if (get_uvar(&p, end, &ev->f[i]))
-				return FMT_ETRUNC;
+		for (i = 0; i < n; i++) {
+			err = get_field(&p, end, in, i, ad, &ev->f[i]);
+			if (err)
+				return err;
+		}
 	} else {
 		for (i = 0; i < n; i++) {
 			if (in->inline_mask & (1u << i))
@@ -313,8 +357,7 @@ decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
 						    (int)i == in->str2_field,
 						    ev, stackbuf, kd);
 			else
-				err = get_uvar(&p, end, &ev->f[i]) ?
-				      FMT_ETRUNC : 0;
+				err = get_field(&p, end, in, i, ad, &ev->f[i]);
 			if (err)
 				return err;
 		}
@@ -330,16 +373,18 @@ decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
 
 int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 		     enum fmt_form form, uint64_t *prev_ts,
-		     struct fmt_event *ev, uint64_t *stackbuf)
+		     struct fmt_event *ev, uint64_t *stackbuf,
+		     struct fmt_addrs *ad)
 {
-	return decode(pp, end, form, prev_ts, ev, stackbuf, NULL);
+	return decode(pp, end, form, prev_ts, ev, stackbuf, NULL, ad);
 }
 
 int fmt_decode_wire(const uint8_t **pp, const uint8_t *end,
 		    uint64_t *prev_ts, struct fmt_event *ev,
-		    uint64_t *stackbuf, struct fmt_kdefs *kdefs)
+		    uint64_t *stackbuf, struct fmt_kdefs *kdefs,
+		    struct fmt_addrs *ad)
 {
-	return decode(pp, end, FMT_WIRE, prev_ts, ev, stackbuf, kdefs);
+	return decode(pp, end, FMT_WIRE, prev_ts, ev, stackbuf, kdefs, ad);
 }
 
 
@@ -393,7 +438,7 @@ int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 	const uint8_t *p = *pp, *run = *pp;
 	const struct fmt_event_info *in;
 	uint8_t *out = *outp;
-	uint64_t dts, n, id;
+	uint64_t dts, n, id, v;
 	unsigned i;
 	int err;
 
@@ -408,6 +453,13 @@ int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 		return FMT_ECORRUPT;
 	/* run: the bytes since the last inline field, copied as they are */
 	for (i = 0; i < in->nfields; i++) {
+		/* an address is read: the batch's slots follow it */
+		if (intern->addrs && (in->addr_mask & (1u << i))) {
+			err = get_field(&p, end, in, i, intern->addrs, &v);
+			if (err)
+				return err;
+			continue;
+		}
 		if (!(in->inline_mask & (1u << i))) {
 			p = skip_uvar(p, end);
 			if (!p)

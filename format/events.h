@@ -9,7 +9,9 @@
  *
  * Field kinds (one letter each, in the schema's kinds string):
  *   u  unsigned integer          s  signed integer (zigzag)
- *   d  duration in ns            a  address or handle (printed in hex)
+ *   d  duration in ns            a  address or handle (printed in hex),
+ *                                   from format 2 relative to the batch's
+ *                                   recent ones (struct fmt_addrs)
  *   t  thread id                 k  stack: inline frames on the wire
  *                                   (or a reference to the same frames
  *                                   earlier in the batch), a stack-table
@@ -335,6 +337,7 @@ struct fmt_event_info {
 	int8_t str_field;	/* index of the first 'n' field or -1 */
 	int8_t str2_field;	/* index of the second 'n' field or -1 */
 	uint8_t signed_mask;	/* bit i: field i is 's' (zigzag) */
+	uint8_t addr_mask;	/* bit i: field i is 'a' */
 	uint8_t inline_mask;	/* bit i: field i is 'k' or 'n' */
 	struct fmt_roles at;	/* where the fields with a role are */
 	uint8_t field_off[FMT_MAX_FIELDS];	/* of each name in names */
@@ -421,19 +424,78 @@ struct fmt_kdefs {
 	uint32_t n, cap;
 };
 
-/* bound on one encoded event, for callers sizing buffers */
+/*
+ * An 'a' field (an address or a handle) of format 2, in both forms, is
+ * one varint x read against the batch's struct fmt_addrs:
+ *   x odd:   the value in slot x >> 1 (0..63: one byte);
+ *   x even:  the batch's previous 'a' value plus unzigzag(x >> 1);
+ *   x == 0:  the value itself follows, a second varint (a step of 2^62
+ *            or more, which a delta cannot hold).
+ * Every value then goes into slot fmt_addr_slot(value) and is the
+ * previous one; both start at 0 with each batch.  A free names the
+ * block its malloc returned a few dozen events before, and malloc
+ * hands back blocks freed just before, so most heap addresses are a
+ * one-byte slot and the rest a delta of two or three bytes, not the
+ * six or seven bytes of the address: on malloc_churn 2.1 bytes, not 7.
+ * The encoder never writes a delta of 0 (the previous value is always
+ * in its slot), which frees x == 0 for the escape.
+ */
+#define FMT_ADDR_BITS	6
+struct fmt_addrs {
+	uint64_t prev;
+	uint64_t slot[1u << FMT_ADDR_BITS];
+};
+
+static inline void fmt_addrs_batch(struct fmt_addrs *ad)
+{
+	memset(ad, 0, sizeof(*ad));
+}
+
+/* heap blocks are 16-byte aligned: the low bits would waste slots */
+static inline unsigned fmt_addr_slot(uint64_t v)
+{
+	return (unsigned)(((v >> 4) * 0x9e3779b97f4a7c15ull) >>
+			  (64 - FMT_ADDR_BITS));
+}
+
+static inline __attribute__((always_inline)) uint8_t *
+fmt_put_addr(uint8_t *p, uint64_t v, struct fmt_addrs *ad)
+{
+	unsigned h = fmt_addr_slot(v);
+	uint64_t z;
+
+	if (ad->slot[h] == v) {
+		p = fmt_put_uvar(p, h << 1 | 1);
+	} else {
+		z = fmt_zigzag((int64_t)(v - ad->prev));
+		if (z >> 63) {
+			*p++ = 0;
+			p = fmt_put_uvar(p, v);
+		} else {
+			p = fmt_put_uvar(p, z << 1);
+		}
+		ad->slot[h] = v;
+	}
+	ad->prev = v;
+	return p;
+}
+
+/* bound on one encoded event, for callers sizing buffers (an 'a' field
+ * may take two varints) */
 #define FMT_EVENT_MAX_BYTES \
-	(2 + FMT_VARINT_MAX * (2 + FMT_MAX_FIELDS + FMT_MAX_STACK) + \
+	(2 + FMT_VARINT_MAX * (2 + 2 * FMT_MAX_FIELDS + FMT_MAX_STACK) + \
 	 2 * FMT_MAX_STR)
 
 /*
  * fmt_encode_event() : append `ev` to p as a delta from *prev_ts, which is
- * updated.  Timestamps within a batch must not decrease.  p must have
- * FMT_EVENT_MAX_BYTES of room.
+ * updated, its 'a' fields against ad (the batch's, updated; NULL: plain
+ * varints, as format 1 had them).  Timestamps within a batch must not
+ * decrease.  p must have FMT_EVENT_MAX_BYTES of room.
  * @return the new end of the data.
  */
 uint8_t *fmt_encode_event(uint8_t *p, const struct fmt_event *ev,
-			  enum fmt_form form, uint64_t *prev_ts);
+			  enum fmt_form form, uint64_t *prev_ts,
+			  struct fmt_addrs *ad);
 
 /*
  * The kinds string of each type as a constant (fmt_kinds_ALLOC = "auuk"),
@@ -525,11 +587,13 @@ fmt_put_kstack(uint8_t *p, const uint64_t *st, uint32_t n,
  * which passes the kinds it looks up; a caller that passes a constant
  * (fmt_kinds_ALLOC) gets the loop unrolled into straight-line stores for
  * that one type, the preload's hot path, from the same code.  kr (wire
- * form only, may be NULL): the batch's stack references.
+ * form only, may be NULL): the batch's stack references; ad as for
+ * fmt_encode_event().
  */
 static inline __attribute__((always_inline)) uint8_t *
 fmt_encode_kinds(uint8_t *p, const struct fmt_event *ev, const char *kinds,
-		 enum fmt_form form, uint64_t *prev_ts, struct fmt_kref *kr)
+		 enum fmt_form form, uint64_t *prev_ts, struct fmt_kref *kr,
+		 struct fmt_addrs *ad)
 {
 	unsigned i, nstr = 0;
 
@@ -559,6 +623,8 @@ fmt_encode_kinds(uint8_t *p, const struct fmt_event *ev, const char *kinds,
 			p += n;
 		} else if (k == 's') {
 			p = fmt_put_uvar(p, fmt_zigzag((int64_t)ev->f[i]));
+		} else if (k == 'a' && ad) {
+			p = fmt_put_addr(p, ev->f[i], ad);
 		} else {
 			p = fmt_put_uvar(p, ev->f[i]);
 		}
@@ -577,7 +643,7 @@ fmt_kinds_bound(const struct fmt_event *ev, const char *kinds)
 	for (i = 0; i < FMT_MAX_FIELDS; i++) {
 		if (!kinds[i])
 			break;
-		n += FMT_VARINT_MAX;
+		n += FMT_VARINT_MAX * (kinds[i] == 'a' ? 2 : 1);
 		if (kinds[i] == 'k')
 			n += FMT_VARINT_MAX * (ev->nstack < FMT_MAX_STACK ?
 					       ev->nstack : FMT_MAX_STACK);
@@ -591,19 +657,27 @@ fmt_kinds_bound(const struct fmt_event *ev, const char *kinds)
 }
 
 /*
- * fmt_decode_event() : decode one event from [*pp, end) in `form`.
+ * fmt_decode_event() : decode one event from [*pp, end) in `form`, its
+ * 'a' fields against ad (updated; NULL: plain, format 1).
  * Stacks are decoded into stackbuf (FMT_MAX_STACK entries), strings point
  * into the input.
  * @return 0 and advances *pp, or a negative FMT_E* code.
  */
 int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 		     enum fmt_form form, uint64_t *prev_ts,
-		     struct fmt_event *ev, uint64_t *stackbuf);
+		     struct fmt_event *ev, uint64_t *stackbuf,
+		     struct fmt_addrs *ad);
 /* fmt_decode_wire() : fmt_decode_event(FMT_WIRE) with the batch's stack
  * definitions (fmt_decode_event() has none: a reference is corrupt) */
 int fmt_decode_wire(const uint8_t **pp, const uint8_t *end,
 		    uint64_t *prev_ts, struct fmt_event *ev,
-		    uint64_t *stackbuf, struct fmt_kdefs *kdefs);
+		    uint64_t *stackbuf, struct fmt_kdefs *kdefs,
+		    struct fmt_addrs *ad);
+
+/* fmt_get_addr() : the value of an 'a' field whose first varint x was
+ * read (the second, after x == 0, is read from *pp); ad updated */
+int fmt_get_addr(const uint8_t **pp, const uint8_t *end, uint64_t x,
+		 struct fmt_addrs *ad, uint64_t *v);
 
 /*
  * The collector turns every wire batch into file form.  Both forms carry
@@ -620,6 +694,7 @@ struct fmt_interner {
 	uint64_t (*stack)(void *ctx, const uint64_t *frames, uint32_t n);
 	uint64_t (*string)(void *ctx, const char *s, uint32_t n);
 	struct fmt_kdefs *kdefs;	/* the batch's; NULL: no references */
+	struct fmt_addrs *addrs;	/* the batch's; NULL: format 1 */
 };
 
 /* bytes one event can grow by in fmt_transcode_event(): each inline field

@@ -209,7 +209,7 @@ static int read_header(struct fmt_reader *r)
 	r->h.major = get_le(hdr + 8, 2);
 	r->h.minor = get_le(hdr + 10, 2);
 	r->h.header_size = get_le(hdr + 12, 4);
-	if (r->h.major != FMT_VERSION_MAJOR)
+	if (r->h.major < 1 || r->h.major > FMT_VERSION_MAJOR)
 		return FMT_EVERSION;
 	if (r->h.header_size < FMT_HEADER_SIZE ||
 	    r->h.header_size > 4096)
@@ -399,7 +399,8 @@ int fmt_parse_schema(const struct fmt_record *rec, struct fmt_schema *s)
 {
 	struct fmt_cursor c = { rec->p, rec->p + rec->len, 0 }, e;
 	uint64_t n, len, code;
-	size_t nk;
+	const char *kinds;
+	size_t nk, i;
 
 	memset(s, 0, sizeof(*s));
 	n = fmt_cur_uvar(&c);
@@ -413,34 +414,51 @@ int fmt_parse_schema(const struct fmt_record *rec, struct fmt_schema *s)
 		c.p += len;
 		code = fmt_cur_uvar(&e);
 		fmt_cur_uvar(&e);			/* family */
-		fmt_cur_str(&e, FMT_MAX_FIELDS * 4, &nk);	/* kinds */
+		kinds = fmt_cur_str(&e, FMT_MAX_FIELDS * 4, &nk);
 		if (e.err || code >= FMT_EV_MAX || nk > 255)
 			return FMT_ECORRUPT;
 		s->nfields[code] = (uint8_t)nk;
 		s->have[code] = 1;
+		s->addr_mask[code] = 0;
+		for (i = 0; i < nk && i < 32; i++)
+			if (kinds[i] == 'a')
+				s->addr_mask[code] |= 1u << i;
 	}
 	return c.err ? FMT_ECORRUPT : 0;
 }
 
-int fmt_skip_fields(const uint8_t **pp, const uint8_t *end, unsigned n)
+int fmt_skip_fields(const uint8_t **pp, const uint8_t *end, unsigned n,
+		    uint32_t addr_mask, struct fmt_addrs *ad)
 {
 	uint64_t v;
+	unsigned i;
+	int err;
 
-	while (n--)
+	for (i = 0; i < n; i++) {
 		if (fmt_get_uvar(pp, end, &v))
 			return FMT_ETRUNC;
+		if (ad && i < 32 && (addr_mask & (1u << i))) {
+			err = fmt_get_addr(pp, end, v, ad, &v);
+			if (err)
+				return err;
+		}
+	}
 	return 0;
 }
 
 int fmt_skip_event(const uint8_t **pp, const uint8_t *end, unsigned nfields,
-		   uint64_t *prev_ts)
+		   uint32_t addr_mask, uint64_t *prev_ts,
+		   struct fmt_addrs *ad)
 {
 	const uint8_t *p = *pp + 1;
 	uint64_t dts;
+	int err;
 
-	if (*pp >= end || fmt_get_uvar(&p, end, &dts) ||
-	    fmt_skip_fields(&p, end, nfields))
+	if (*pp >= end || fmt_get_uvar(&p, end, &dts))
 		return FMT_ETRUNC;
+	err = fmt_skip_fields(&p, end, nfields, addr_mask, ad);
+	if (err)
+		return err;
 	if (*prev_ts + dts < *prev_ts)
 		return FMT_ECORRUPT;
 	*prev_ts += dts;
@@ -449,7 +467,8 @@ int fmt_skip_event(const uint8_t **pp, const uint8_t *end, unsigned nfields,
 }
 
 int fmt_decode_short(const uint8_t **pp, const uint8_t *end,
-		     unsigned nfields, uint64_t *prev_ts, struct fmt_event *ev)
+		     unsigned nfields, uint64_t *prev_ts, struct fmt_event *ev,
+		     struct fmt_addrs *ad)
 {
 	const struct fmt_event_info *in;
 	const uint8_t *p = *pp + 1;
@@ -473,6 +492,9 @@ int fmt_decode_short(const uint8_t **pp, const uint8_t *end,
 	for (i = 0; i < nfields; i++) {
 		if (fmt_get_uvar(&p, end, &ev->f[i]))
 			return FMT_ETRUNC;
+		if (ad && (in->addr_mask & (1u << i)) &&
+		    fmt_get_addr(&p, end, ev->f[i], ad, &ev->f[i]))
+			return FMT_ECORRUPT;
 		if (in->signed_mask & (1u << i))
 			ev->f[i] = (uint64_t)fmt_unzigzag(ev->f[i]);
 	}

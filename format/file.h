@@ -27,8 +27,10 @@
 #include "wire.h"
 
 #define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
-#define FMT_VERSION_MAJOR	1
-#define FMT_VERSION_MINOR	8
+/* 2: 'a' fields against the batch's recent addresses (events.h); this
+ * reader reads 1 too */
+#define FMT_VERSION_MAJOR	2
+#define FMT_VERSION_MINOR	0
 #define FMT_HEADER_SIZE		64
 #define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
 #define FMT_CHUNK_HDR_SIZE	16
@@ -378,6 +380,7 @@ const char *fmt_snap_trigger_name(uint64_t trigger);
 struct fmt_schema {
 	uint8_t nfields[FMT_EV_MAX];
 	uint8_t have[FMT_EV_MAX];
+	uint32_t addr_mask[FMT_EV_MAX];	/* bit i: field i is 'a' (< 32) */
 };
 
 int fmt_parse_schema(const struct fmt_record *rec, struct fmt_schema *s);
@@ -387,13 +390,18 @@ void fmt_put_schema_entry(struct fmt_buf *b, unsigned code, unsigned family,
 void fmt_put_schema(struct fmt_buf *b);
 
 /*
- * fmt_skip_event() : pass one file-form event of nfields fields (all
- * plain uvars in the file) after its code, moving *prev_ts on.
- * fmt_skip_fields() : pass n uvars.  @return 0 or FMT_ETRUNC
+ * fmt_skip_event() : pass one file-form event of nfields fields (plain
+ * uvars in the file; the 'a' ones, bits of addr_mask, read against ad
+ * when it is not NULL, so that the batch's addresses stay right) after
+ * its code, moving *prev_ts on.
+ * fmt_skip_fields() : pass n fields the same way, bit 0 of addr_mask
+ * the first.  @return 0 or FMT_ETRUNC (FMT_ECORRUPT: a bad 'a')
  */
 int fmt_skip_event(const uint8_t **pp, const uint8_t *end, unsigned nfields,
-		   uint64_t *prev_ts);
-int fmt_skip_fields(const uint8_t **pp, const uint8_t *end, unsigned n);
+		   uint32_t addr_mask, uint64_t *prev_ts,
+		   struct fmt_addrs *ad);
+int fmt_skip_fields(const uint8_t **pp, const uint8_t *end, unsigned n,
+		    uint32_t addr_mask, struct fmt_addrs *ad);
 /*
  * fmt_decode_short() : decode one file-form event of a known code that
  * has only its first nfields fields (written by an older minor version,
@@ -401,7 +409,8 @@ int fmt_skip_fields(const uint8_t **pp, const uint8_t *end, unsigned n);
  * advances *pp, or a negative FMT_E* code.
  */
 int fmt_decode_short(const uint8_t **pp, const uint8_t *end,
-		     unsigned nfields, uint64_t *prev_ts, struct fmt_event *ev);
+		     unsigned nfields, uint64_t *prev_ts, struct fmt_event *ev,
+		     struct fmt_addrs *ad);
 
 /* fmt_untr_how_name() : UNTRACED.how, "fork" "exec" "refused"; NULL if
  * unknown */

@@ -81,6 +81,7 @@ struct pl_buf {
 	uint64_t rec_none;
 	struct fmt_tab_slot *slot;
 	struct fmt_kref kref;		/* the batch's stack definitions */
+	struct fmt_addrs addrs;		/* and its recent addresses */
 	/* thread start, filled by pthread_create for the trampoline */
 	void *(*fn)(void *);
 	void *arg;
@@ -615,10 +616,12 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 		b->last_ts = ev->ts;
 		b->first_now = now;
 		fmt_kref_batch(&b->kref);
+		fmt_addrs_batch(&b->addrs);
 	}
 	prev = b->last_ts;
 	p = b->msg + PL_PREFIX + b->len;
-	p = fmt_encode_kinds(p, ev, kinds, FMT_WIRE, &prev, &b->kref);
+	p = fmt_encode_kinds(p, ev, kinds, FMT_WIRE, &prev, &b->kref,
+			     &b->addrs);
 	b->last_ts = prev;
 	b->len = p - (b->msg + PL_PREFIX);
 	b->nevents++;

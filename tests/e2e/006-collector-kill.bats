@@ -186,7 +186,7 @@ PY
 import os, sys, time
 
 sys.path.insert(0, os.environ["CTRACE_TOP"] + "/tests/e2e")
-from ctwire import uvar, msg, blob, conn
+from ctwire import uvar, msg, blob, conn, WIRE_VERSION
 
 sock, cpid = sys.argv[1], int(sys.argv[2])
 print(os.getpid(), flush=True)
@@ -198,7 +198,7 @@ def nfds():
 
 def hello(flags, exe):
     pid = os.getpid()
-    return msg(1, uvar(3) + uvar(pid) + uvar(0) + uvar(pid) +
+    return msg(1, uvar(WIRE_VERSION) + uvar(pid) + uvar(0) + uvar(pid) +
                uvar(time.monotonic_ns()) + uvar(flags) + blob(exe) + uvar(0))
 
 

@@ -258,12 +258,13 @@ PY
 	python3 - "$T/sock" <<'PY'
 import os, sys, time
 sys.path.insert(0, os.environ["CTRACE_TOP"] + "/tests/e2e")
-from ctwire import uvar, msg, hello, conn
+from ctwire import uvar, msg, hello, conn, Addrs
 
+ad = Addrs()
 def alloc(dt, addr, size):	# ALLOC 96: addr size call stack (no frames)
-    return bytes([96]) + uvar(dt) + uvar(addr) + uvar(size) + uvar(0) + uvar(0)
+    return bytes([96]) + uvar(dt) + ad.put(addr) + uvar(size) + uvar(0) + uvar(0)
 def free(dt, addr):		# FREE 97: addr call
-    return bytes([97]) + uvar(dt) + uvar(addr) + uvar(0)
+    return bytes([97]) + uvar(dt) + ad.put(addr) + uvar(0)
 ev = [alloc(0, 0x1000, 100), alloc(1000, 0x200000, 1 << 20),
       free(0, 0x200000), free(1000, 0x1000)]
 s = conn(sys.argv[1])

@@ -51,6 +51,15 @@ unfinished dur=100149804 type=16 obj=0x555b8136d0a0 fd=-1 call=- stack=locker+0x
 	assert_line --regexp "^  pid [0-9]+ +0x555b8136d0a0 +held +mutex_block +0\.100149 s in 1 wait \[1 unfinished\]$"
 }
 
+@test "a format 1.8 trace, the last with plain addresses, dumps as 1.8 did" {
+	check_golden v1.8 1.8
+	# every address as the 1.8 reader printed it (format 2 reads
+	# addresses against the batch's slots, format 1 as they are)
+	run sh -c "'$CTRACE' dump '$GOLD/v1.8.trace' | diff - '$GOLD/v1.8.dump'"
+	assert_success
+	assert_output ""
+}
+
 @test "a later version's events and fields are passed by its schema" {
 	GEN="$CTRACE_BUILD/bench/gen-trace"
 	# sleep with a sixth field, three events of a code this version
@@ -64,11 +73,16 @@ unfinished dur=100149804 type=16 obj=0x555b8136d0a0 fd=-1 call=- stack=locker+0x
 	assert_equal "$("$CTRACE" dump f.trace | awk '$4 == "sleep"' | cut -d' ' -f4-8)" \
 "sleep dur=5000000 req=5000000 result=0 call=usleep
 sleep dur=5000000 req=5000000 result=0 call=usleep"
+	# the skipped fields' addresses were followed: the allocs after
+	# them name theirs by the slots those filled
+	assert_equal "$("$CTRACE" dump f.trace | awk '$4 == "alloc"' | cut -d' ' -f4-5)" \
+"alloc addr=0x55550000100a
+alloc addr=0x7f0000001000"
 	# without the schema the rest of that batch cannot be read
 	"$GEN" -F -N n.trace
 	run "$CTRACE" info n.trace
 	assert_failure 5
-	assert_output --partial "event 1 of 5: unknown event type"
+	assert_output --partial "event 1 of 7: unknown event type"
 }
 
 @test "every trace the collector writes begins with its schema" {

@@ -2,6 +2,8 @@
 # talk to a collector as a client would, or as a hostile one would.
 import os, socket, struct, time
 
+WIRE_VERSION = 4    # FMT_WIRE_VERSION
+
 
 def uvar(v):
     """an unsigned LEB128 varint"""
@@ -25,10 +27,31 @@ def blob(b):
     return uvar(len(b)) + b
 
 
+class Addrs:
+    """a batch's recent addresses (format/events.h struct fmt_addrs):
+    put(v) is the bytes of an 'a' field of value v"""
+    def __init__(self):
+        self.prev, self.slot = 0, [0] * 64
+
+    def put(self, v):
+        h = (((v >> 4) * 0x9e3779b97f4a7c15) & (2**64 - 1)) >> 58
+        if self.slot[h] == v:
+            out = uvar(h << 1 | 1)
+        else:
+            d = (v - self.prev) & (2**64 - 1)
+            d = d - 2**64 if d >= 2**63 else d
+            z = (d << 1) ^ (-1 if d < 0 else 0)
+            z &= 2**64 - 1
+            out = uvar(z << 1) if z < 2**63 else b"\0" + uvar(v)
+            self.slot[h] = v
+        self.prev = v
+        return out
+
+
 def hello(pid=None, flags=0, exe=b"/forged"):
     """HELLO for pid (this process's by default), no argv"""
     pid = os.getpid() if pid is None else pid
-    return msg(1, uvar(3) + uvar(pid) + uvar(0) + uvar(pid) +
+    return msg(1, uvar(WIRE_VERSION) + uvar(pid) + uvar(0) + uvar(pid) +
                uvar(time.monotonic_ns()) + uvar(flags) + blob(exe) +
                uvar(0))
 

@@ -142,9 +142,11 @@ static void check_events(const struct fmt_buf *payload)
 	struct fmt_record rec = { FMT_REC_EVENTS, payload->p, payload->len };
 	struct fmt_events fe;
 	struct fmt_event ev;
+	struct fmt_addrs ad;
 	uint64_t i, ts;
 	int err;
 
+	fmt_addrs_batch(&ad);
 	if (fmt_parse_events(&rec, &fe)) {
 		fprintf(stderr, "collector wrote an EVENTS record whose "
 			"header does not parse\n");
@@ -153,7 +155,7 @@ static void check_events(const struct fmt_buf *payload)
 	ts = fe.base_ts;
 	for (i = 0; i < fe.nevents; i++) {
 		err = fmt_decode_event(&fe.ev.p, fe.ev.end, FMT_FILE, &ts,
-				       &ev, stackbuf);
+				       &ev, stackbuf, &ad);
 		if (err) {
 			fprintf(stderr, "collector wrote an event the reader "
 				"refuses: %s\n", fmt_strerror(err));

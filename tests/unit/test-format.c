@@ -242,6 +242,17 @@ static uint64_t pick_delta(void)
 	return rng_below((uint64_t)1 << 40);
 }
 
+static const uint64_t addr_pool[4] = {
+	0x5555deadbe00, 0x5555deadbe10, 0x7f0012345670, 0x8000000000000000,
+};
+
+/* a new batch's addresses, for the calls that start one */
+static struct fmt_addrs *fresh(struct fmt_addrs *ad)
+{
+	fmt_addrs_batch(ad);
+	return ad;
+}
+
 static void random_event(struct sample *s, unsigned type, uint64_t ts)
 {
 	const struct fmt_event_info *in = fmt_event_info(type);
@@ -252,6 +263,11 @@ static void random_event(struct sample *s, unsigned type, uint64_t ts)
 	s->ev.ts = ts;
 	for (i = 0; i < in->nfields; i++)
 		s->ev.f[i] = rng_value();
+	/* addresses: half of them one of a few, as a heap's are, so that
+	 * the batch's slots are hit as well as missed */
+	for (i = 0; i < in->nfields; i++)
+		if (in->kinds[i] == 'a' && rng_below(2))
+			s->ev.f[i] = addr_pool[rng_below(4)];
 	s->ev.nstack = pick_len(FMT_MAX_STACK);
 	for (i = 0; i < s->ev.nstack; i++)
 		s->frames[i] = rng_value();
@@ -301,28 +317,32 @@ static int roundtrip(struct sample *s, unsigned n, enum fmt_form form,
 		     uint8_t *buf, size_t *len)
 {
 	uint64_t stackbuf[FMT_MAX_STACK], prev, base = s[0].ev.ts;
+	struct fmt_addrs ae, ad;
 	const uint8_t *p = buf;
 	struct fmt_event d;
 	uint8_t *e = buf;
 	unsigned i;
 
 	prev = base;
+	fmt_addrs_batch(&ae);
+	fmt_addrs_batch(&ad);
 	for (i = 0; i < n; i++) {
 		uint8_t *start = e;
 
-		e = fmt_encode_event(e, &s[i].ev, form, &prev);
+		e = fmt_encode_event(e, &s[i].ev, form, &prev, &ae);
 		if (e - start > (long)FMT_EVENT_MAX_BYTES)
 			return 0;
 	}
 	*len = e - buf;
 	prev = base;
 	for (i = 0; i < n; i++) {
-		if (fmt_decode_event(&p, e, form, &prev, &d, stackbuf) ||
+		if (fmt_decode_event(&p, e, form, &prev, &d, stackbuf, &ad) ||
 		    !same_event(&s[i], &d, form) || prev != s[i].ev.ts)
 			return 0;
 	}
-	return p == e && fmt_decode_event(&p, e, form, &prev, &d,
-					  stackbuf) == FMT_ETRUNC;
+	return p == e && !memcmp(&ae, &ad, sizeof(ae)) &&
+	       fmt_decode_event(&p, e, form, &prev, &d, stackbuf,
+				&ad) == FMT_ETRUNC;
 }
 
 static const char *form_name(enum fmt_form form)
@@ -438,6 +458,7 @@ static void test_limits(void)
 	const struct fmt_event_info *in;
 	const uint8_t *p;
 	struct fmt_event d;
+	struct fmt_addrs ad;
 	unsigned code, i, big = 0, bad = 0;
 	uint8_t *e;
 
@@ -455,13 +476,18 @@ static void test_limits(void)
 		s.ev.slen = FMT_MAX_STR + 10;
 		s.ev.str2 = str;
 		s.ev.slen2 = FMT_MAX_STR + 10;
+		/* 2^63 from 0 is a step no delta holds: escaped */
+		for (i = 0; i < in->nfields; i++)
+			if (in->kinds[i] == 'a')
+				s.ev.f[i] = 1ull << 63;
 		prev = 0;
-		e = fmt_encode_event(buf, &s.ev, FMT_WIRE, &prev);
+		e = fmt_encode_event(buf, &s.ev, FMT_WIRE, &prev, fresh(&ad));
 		if ((size_t)(e - buf) > big)
 			big = e - buf;
 		p = buf;
 		prev = 0;
-		if (fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, stackbuf) ||
+		if (fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, stackbuf,
+				     fresh(&ad)) ||
 		    p != e || d.ts != UINT64_MAX ||
 		    (in->stack_field >= 0 && d.nstack != FMT_MAX_STACK) ||
 		    (in->str_field >= 0 && d.slen != FMT_MAX_STR) ||
@@ -480,7 +506,8 @@ static void test_limits(void)
 		p = buf;
 		prev = 0;
 		i = fmt_decode_event(&p, buf + 2 + FMT_MAX_FIELDS, FMT_FILE,
-				     &prev, &d, stackbuf) == FMT_ETYPE;
+				     &prev, &d, stackbuf, fresh(&ad)) ==
+		    FMT_ETYPE;
 		bad += i != !fmt_event_info(code);
 	}
 	ok(!bad, "unknown type codes give FMT_ETYPE, known ones do not");
@@ -492,7 +519,7 @@ static void test_limits(void)
 	*e++ = 0;
 	p = buf;
 	prev = UINT64_MAX - 5;
-	ok(fmt_decode_event(&p, e, FMT_FILE, &prev, &d, stackbuf) ==
+	ok(fmt_decode_event(&p, e, FMT_FILE, &prev, &d, stackbuf, NULL) ==
 	   FMT_ECORRUPT && p == buf && prev == UINT64_MAX - 5,
 	   "a timestamp that wraps is refused, cursor and clock untouched");
 
@@ -506,7 +533,8 @@ static void test_limits(void)
 	e += FMT_MAX_STACK + 1;
 	p = buf;
 	prev = 0;
-	ok(fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, stackbuf) ==
+	ok(fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, stackbuf,
+			    fresh(&ad)) ==
 	   FMT_ECORRUPT, "a wire stack of %u frames is refused",
 	   FMT_MAX_STACK + 1);
 	e = buf;
@@ -517,7 +545,8 @@ static void test_limits(void)
 	memset(e, 'a', FMT_MAX_STR + 1);
 	e += FMT_MAX_STR + 1;
 	p = buf;
-	ok(fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, stackbuf) ==
+	ok(fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, stackbuf,
+			    fresh(&ad)) ==
 	   FMT_ECORRUPT, "a wire string of %u bytes is refused",
 	   FMT_MAX_STR + 1);
 }
@@ -531,6 +560,7 @@ static void test_prefixes(void)
 	unsigned code, form, round, bad = 0, tried = 0;
 	const uint8_t *p;
 	struct fmt_event d;
+	struct fmt_addrs ad;
 	uint8_t *e;
 	size_t k;
 
@@ -543,13 +573,15 @@ static void test_prefixes(void)
 				s.ev.slen %= 64;	/* keep it quick */
 				s.ev.slen2 %= 64;
 				prev = 1000;
-				e = fmt_encode_event(buf, &s.ev, form, &prev);
+				e = fmt_encode_event(buf, &s.ev, form, &prev,
+						     fresh(&ad));
 				for (k = 0; k < (size_t)(e - buf); k++) {
 					p = buf;
 					prev = 1000;
 					bad += fmt_decode_event(&p, buf + k,
 							form, &prev, &d,
-							stackbuf) != FMT_ETRUNC
+							stackbuf, fresh(&ad))
+					       != FMT_ETRUNC
 					       || p != buf || prev != 1000;
 					tried++;
 				}
@@ -573,12 +605,14 @@ static int decode_all(const uint8_t *buf, size_t len, enum fmt_form form)
 	uint64_t stackbuf[FMT_MAX_STACK], prev = rng_value() >> 2;
 	const uint8_t *p = buf, *before;
 	struct fmt_event d;
+	struct fmt_addrs ad;
 	int err;
 
+	fmt_addrs_batch(&ad);
 	while (p < buf + len) {
 		before = p;
 		err = fmt_decode_event(&p, buf + len, form, &prev, &d,
-				       stackbuf);
+				       stackbuf, &ad);
 		if (err)
 			return p == before && err < 0;
 		if (p <= before || p > buf + len)
@@ -598,6 +632,7 @@ static void test_garbage(void)
 	unsigned form, i, j, type, bad = 0;
 	size_t len, vlen;
 	uint64_t prev;
+	struct fmt_addrs ad;
 	uint8_t *buf, *e;
 
 	for (form = FMT_WIRE; form <= FMT_FILE; form++) {
@@ -623,6 +658,7 @@ static void test_garbage(void)
 		for (i = 0; i < 5000; i++) {
 			prev = 0;
 			e = valid;
+			fmt_addrs_batch(&ad);
 			for (j = 0; j < 16; j++) {
 				type = rng_below(FMT_EV_MAX);
 				if (!fmt_event_info(type))
@@ -631,7 +667,8 @@ static void test_garbage(void)
 				s.ev.nstack %= 8;
 				s.ev.slen %= 32;
 				s.ev.slen2 %= 32;
-				e = fmt_encode_event(e, &s.ev, form, &prev);
+				e = fmt_encode_event(e, &s.ev, form, &prev,
+						     &ad);
 			}
 			vlen = rng_below(e - valid + 1);
 			buf = malloc(vlen ? vlen : 1);
@@ -673,14 +710,16 @@ static uint64_t fake_string(void *ctx, const char *str, uint32_t n)
 
 /* do the file-form events at a and b decode to the same event? */
 static int same_file_event(const uint8_t *a, const uint8_t *ae,
-			   const uint8_t *b, const uint8_t *be, uint64_t base)
+			   const uint8_t *b, const uint8_t *be, uint64_t base,
+			   const struct fmt_addrs *ad)
 {
 	static uint64_t sb[FMT_MAX_STACK];
+	struct fmt_addrs aa = *ad, ab = *ad;
 	struct fmt_event da, db;
 	uint64_t pa = base, pb = base;
 
-	if (fmt_decode_event(&a, ae, FMT_FILE, &pa, &da, sb) ||
-	    fmt_decode_event(&b, be, FMT_FILE, &pb, &db, sb))
+	if (fmt_decode_event(&a, ae, FMT_FILE, &pa, &da, sb, &aa) ||
+	    fmt_decode_event(&b, be, FMT_FILE, &pb, &db, sb, &ab))
 		return 0;
 	return a == ae && b == be && da.type == db.type && da.ts == db.ts &&
 	       !memcmp(da.f, db.f, sizeof(da.f));
@@ -697,8 +736,9 @@ static int transcode_matches(const uint8_t *buf, size_t len)
 	static struct fmt_kdef defs1[64 * 1024], defs2[64 * 1024];
 	struct fmt_kdefs kd1 = { defs1, 0, 64 * 1024 };
 	struct fmt_kdefs kd2 = { defs2, 0, 64 * 1024 };
+	static struct fmt_addrs ad1, ad2, ad3, before_ad;
 	const struct fmt_interner intern = { NULL, fake_stack, fake_string,
-					     &kd2 };
+					     &kd2, fresh(&ad2) };
 	static uint64_t sb1[FMT_MAX_STACK], sb2[FMT_MAX_STACK];
 	static uint8_t want[FMT_EVENT_MAX_BYTES], got[FMT_EVENT_MAX_BYTES];
 	const struct fmt_event_info *in;
@@ -710,12 +750,18 @@ static int transcode_matches(const uint8_t *buf, size_t len)
 	uint64_t before;
 	int r1, r2;
 
+	fmt_addrs_batch(&ad1);
+	fmt_addrs_batch(&ad3);
 	while (p1 < buf + len) {
-		r1 = fmt_decode_wire(&p1, buf + len, &prev1, &d, sb1, &kd1);
+		r1 = fmt_decode_wire(&p1, buf + len, &prev1, &d, sb1, &kd1,
+				     &ad1);
 		e2 = got;
 		r2 = fmt_transcode_event(&p2, buf + len, &prev2, &e2, &intern,
 					 sb2);
 		if (r1 != r2 || p1 != p2 || prev1 != prev2 || kd1.n != kd2.n)
+			return 0;
+		/* and both followed the batch's addresses alike */
+		if (!r1 && memcmp(&ad1, &ad2, sizeof(ad1)))
 			return 0;
 		if (r1)
 			return 1;
@@ -729,12 +775,13 @@ static int transcode_matches(const uint8_t *buf, size_t len)
 			d.f[in->str2_field] = fake_string(NULL, d.str2,
 							  d.slen2);
 		before = prev_out;
-		e1 = fmt_encode_event(want, &d, FMT_FILE, &prev_out);
+		before_ad = ad3;
+		e1 = fmt_encode_event(want, &d, FMT_FILE, &prev_out, &ad3);
 		/* the same bytes, unless the input had padded varints
 		 * (damage can make them), which stay as they are: then the
 		 * same event */
 		if ((e1 - want != e2 - got || memcmp(want, got, e1 - want)) &&
-		    !same_file_event(want, e1, got, e2, before))
+		    !same_file_event(want, e1, got, e2, before, &before_ad))
 			return 0;
 	}
 	return 1;
@@ -746,6 +793,7 @@ static void test_transcode(void)
 	static uint8_t valid[64 * 1024];
 	static struct fmt_kref kr;
 	static uint64_t frames[4][8];
+	static struct fmt_addrs ad;
 	unsigned i, j, type, bad = 0, whole = 0;
 	uint64_t prev;
 	size_t vlen;
@@ -757,6 +805,7 @@ static void test_transcode(void)
 		prev = 0;
 		e = valid;
 		fmt_kref_batch(&kr);
+		fmt_addrs_batch(&ad);
 		for (j = 0; j < 16; j++) {
 			type = rng_below(FMT_EV_MAX);
 			if (!fmt_event_info(type))
@@ -773,7 +822,7 @@ static void test_transcode(void)
 			}
 			e = fmt_encode_kinds(e, &s.ev,
 					     fmt_event_info(type)->kinds,
-					     FMT_WIRE, &prev, &kr);
+					     FMT_WIRE, &prev, &kr, &ad);
 		}
 		/* half whole, half cut short and damaged */
 		vlen = e - valid;
@@ -830,7 +879,7 @@ static void test_kref(void)
 	const uint8_t *p = buf;
 	struct fmt_event ev, d;
 	const struct fmt_interner intern = { NULL, fake_stack, fake_string,
-					     &kd };
+					     &kd, NULL };
 	unsigned i, good = 0;
 
 	for (i = 0; i < 16; i++)
@@ -838,21 +887,21 @@ static void test_kref(void)
 	deep2[15]++;	/* differs only in its outermost frame */
 	fmt_kref_batch(&kr);
 	ev = alloc_ev(10, site, 1);
-	e1 = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr);
+	e1 = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr, NULL);
 	ev = alloc_ev(20, site, 1);
-	e2 = fmt_encode_kinds(e1, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr);
+	e2 = fmt_encode_kinds(e1, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr, NULL);
 	/* the second is its first's size less the 7-byte frame: x = 1 */
 	ok(e2 - e1 == (e1 - e) - 7 && e2[-1] == 1,
 	   "a repeated call site is a 1-byte reference to definition 0 "
 	   "(%d then %d bytes)", (int)(e1 - e), (int)(e2 - e1));
 	e = e2;
 	ev = alloc_ev(30, deep, 16);
-	e = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr);
+	e = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr, NULL);
 	ev = alloc_ev(40, deep2, 16);
-	e = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr);
+	e = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr, NULL);
 	ev = alloc_ev(50, deep, 16);
 	e1 = e;
-	e = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr);
+	e = fmt_encode_kinds(e, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev, &kr, NULL);
 	ok(kr.ndefs == 3 && e[-1] == (1 << 1 | 1),
 	   "16 frames: a stack that differs in one frame is a definition, the "
 	   "same one again a reference (3 definitions, got %u)", kr.ndefs);
@@ -861,7 +910,7 @@ static void test_kref(void)
 	for (i = 0; i < 5; i++) {
 		const uint64_t *want = i < 2 ? site : i == 3 ? deep2 : deep;
 
-		if (!fmt_decode_wire(&p, e, &prev, &d, sb, &kd) &&
+		if (!fmt_decode_wire(&p, e, &prev, &d, sb, &kd, NULL) &&
 		    d.nstack == (i < 2 ? 1u : 16u) &&
 		    !memcmp(d.stack, want, d.nstack * 8))
 			good++;
@@ -880,7 +929,7 @@ static void test_kref(void)
 		if (fmt_transcode_event(&p, e, &prev, &out, &intern, sb))
 			break;
 		q = o;
-		fmt_decode_event(&q, out, FMT_FILE, &pv, &d, sb);
+		fmt_decode_event(&q, out, FMT_FILE, &pv, &d, sb, NULL);
 		id = fake_stack(NULL, i < 2 ? site : i == 3 ? deep2 : deep,
 				i < 2 ? 1 : 16);
 		good += d.f[FMT_F_ALLOC_stack] == id;
@@ -892,20 +941,66 @@ static void test_kref(void)
 	p = e1;
 	prev = 40;
 	kd.n = 1;
-	ok(fmt_decode_wire(&p, e, &prev, &d, sb, &kd) == FMT_ECORRUPT,
+	ok(fmt_decode_wire(&p, e, &prev, &d, sb, &kd, NULL) == FMT_ECORRUPT,
 	   "a reference past the batch's definitions is FMT_ECORRUPT");
 	p = e1;
 	prev = 40;
-	ok(fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, sb) == FMT_ECORRUPT,
+	ok(fmt_decode_event(&p, e, FMT_WIRE, &prev, &d, sb, NULL) ==
+	   FMT_ECORRUPT,
 	   "a reference without the batch's definitions is FMT_ECORRUPT");
 	/* a new batch forgets the old one's definitions */
 	fmt_kref_batch(&kr);
 	prev = 0;
 	ev = alloc_ev(60, site, 1);
 	e2 = fmt_encode_kinds(buf, &ev, fmt_kinds_ALLOC, FMT_WIRE, &prev,
-			      &kr);
+			      &kr, NULL);
 	ok(e2[-8] == 1 << 1 && kr.ndefs == 1,
 	   "after fmt_kref_batch() the call site is defined again");
+}
+
+/* the addresses of a batch (format 2): slots, deltas, the escape */
+static void test_addrs(void)
+{
+	static const uint64_t v[] = {
+		0,			/* slot h(0) holds 0 already */
+		0x5555deadbe00,		/* a delta from 0: 7 bytes */
+		0x5555deadbe30,		/* 0x30 on: 2 bytes */
+		0x5555deadbe00,		/* its slot: 1 byte */
+		1ull << 63,		/* no delta holds it: 0, then 10 */
+		0x5555deadbe30,		/* back: a slot again */
+		UINT64_MAX,		/* from 0x5555deadbe30: a delta */
+	};
+	static const int len[] = { 1, 7, 2, 1, 11, 1, 7 };
+	struct fmt_addrs ea, da;
+	uint8_t buf[128], *e = buf, *q;
+	const uint8_t *p = buf;
+	unsigned i, good = 0;
+	uint64_t x, got;
+
+	fmt_addrs_batch(&ea);
+	fmt_addrs_batch(&da);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		q = e;
+		e = fmt_put_addr(e, v[i], &ea);
+		good += e - q == len[i];
+	}
+	ok(good == 7 && buf[10] == (fmt_addr_slot(0x5555deadbe00) << 1 | 1) &&
+	   buf[11] == 0,
+	   "a repeated address is its slot in one byte, a near one a short "
+	   "delta, a far one escaped (%u of 7 the right length)", good);
+	for (i = 0, good = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		good += !fmt_get_uvar(&p, e, &x) &&
+			!fmt_get_addr(&p, e, x, &da, &got) && got == v[i];
+	ok(good == 7 && p == e && !memcmp(&ea, &da, sizeof(ea)),
+	   "they read back in order, and both sides hold the same slots");
+	p = buf;
+	buf[0] = 64 << 1 | 1;
+	ok(!fmt_get_uvar(&p, e, &x) &&
+	   fmt_get_addr(&p, e, x, fresh(&da), &got) == FMT_ECORRUPT,
+	   "slot 64 does not exist: FMT_ECORRUPT");
+	p = buf + 12;
+	ok(fmt_get_addr(&p, buf + 15, 0, fresh(&da), &got) == FMT_ETRUNC,
+	   "an escape cut before its value: FMT_ETRUNC");
 }
 
 /*
@@ -923,7 +1018,7 @@ static void test_short(void)
 	uint64_t ts = 1000;
 	int r;
 
-	r = fmt_decode_short(&p, b + sizeof(b), 6, &ts, &ev);
+	r = fmt_decode_short(&p, b + sizeof(b), 6, &ts, &ev, NULL);
 	ok(!r && p == b + 9 && ev.type == FMT_EV_UNFINISHED && ev.ts == 1005 &&
 	   ev.f[FMT_F_UNFINISHED_dur] == 100 &&
 	   ev.f[FMT_F_UNFINISHED_type] == 16 &&
@@ -932,12 +1027,14 @@ static void test_short(void)
 	   ev.f[FMT_F_UNFINISHED_stack] == 3 &&
 	   ev.f[FMT_F_UNFINISHED_holder] == 0,
 	   "an older unfinished, read short: its six fields, holder 0");
-	r = fmt_decode_event(&p, b + sizeof(b), FMT_FILE, &ts, &ev, NULL);
+	r = fmt_decode_event(&p, b + sizeof(b), FMT_FILE, &ts, &ev, NULL,
+			     NULL);
 	ok(!r && p == b + sizeof(b) && ev.type == FMT_EV_THREAD_END &&
 	   ev.ts == 1007 && ev.f[FMT_F_THREAD_END_how] == 1,
 	   "the event after it is read whole");
 	p = b;
-	ok(fmt_decode_short(&p, b + 5, 6, &ts, &ev) == FMT_ETRUNC && p == b,
+	ok(fmt_decode_short(&p, b + 5, 6, &ts, &ev, NULL) == FMT_ETRUNC &&
+	   p == b,
 	   "a short event cut is refused");
 }
 
@@ -955,5 +1052,6 @@ int main(void)
 	test_transcode();
 	test_kref();
 	test_short();
+	test_addrs();
 	return tap_done();
 }
