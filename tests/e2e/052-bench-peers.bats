@@ -45,6 +45,8 @@ fake_path() {
 	# ctrace: measured, nothing lost, the same result line
 	[ "$(printf '%s\n' "$output" | awk '$2 == "ctrace" && $3 ~ /^[0-9.]+$/ &&
 		$5 ~ /x$/ && $8 > 0 && $9 == 0 && $10 == "same"' | wc -l)" = 5 ]
+	# and what its collector cost beside the command, from its summary
+	[ "$(printf '%s\n' "$output" | grep -cE "^[a-z_]+ +ctrace .* same +collector CPU [0-9.]+ s, command [0-9.]+ s$")" = 5 ]
 	# no ns/event below zero anywhere
 	[ "$(printf '%s\n' "$output" | awk '$6 ~ /^-[0-9]/' | wc -l)" = 0 ]
 	for w in malloc_churn mutex_contend pipe_io thread_spawn mandel; do
