@@ -474,6 +474,7 @@ int fmt_decode_short(const uint8_t **pp, const uint8_t *end,
 	const uint8_t *p = *pp + 1;
 	uint64_t dts;
 	unsigned i;
+	int err;
 
 	if (*pp >= end)
 		return FMT_ETRUNC;
@@ -492,9 +493,11 @@ int fmt_decode_short(const uint8_t **pp, const uint8_t *end,
 	for (i = 0; i < nfields; i++) {
 		if (fmt_get_uvar(&p, end, &ev->f[i]))
 			return FMT_ETRUNC;
-		if (ad && (in->addr_mask & (1u << i)) &&
-		    fmt_get_addr(&p, end, ev->f[i], ad, &ev->f[i]))
-			return FMT_ECORRUPT;
+		if (ad && (in->addr_mask & (1u << i))) {
+			err = fmt_get_addr(&p, end, ev->f[i], ad, &ev->f[i]);
+			if (err)
+				return err;
+		}
 		if (in->signed_mask & (1u << i))
 			ev->f[i] = (uint64_t)fmt_unzigzag(ev->f[i]);
 	}

@@ -1013,6 +1013,8 @@ static void test_short(void)
 		FMT_EV_UNFINISHED, 5, 100, 16, 0x80, 0x20, 1, 0, 3,
 		FMT_EV_THREAD_END, 2, 1,
 	};
+	static const uint8_t esc[] = { FMT_EV_UNFINISHED, 5, 100, 16, 0 };
+	struct fmt_addrs ad;
 	const uint8_t *p = b;
 	struct fmt_event ev;
 	uint64_t ts = 1000;
@@ -1036,6 +1038,11 @@ static void test_short(void)
 	ok(fmt_decode_short(&p, b + 5, 6, &ts, &ev, NULL) == FMT_ETRUNC &&
 	   p == b,
 	   "a short event cut is refused");
+	/* format 2: obj escaped (x = 0), cut before its value */
+	p = esc;
+	ok(fmt_decode_short(&p, esc + sizeof(esc), 6, &ts, &ev,
+			    fresh(&ad)) == FMT_ETRUNC && p == esc,
+	   "a short event cut inside an escaped address is FMT_ETRUNC");
 }
 
 int main(void)
