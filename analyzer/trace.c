@@ -691,9 +691,9 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 		else
 			err = fmt_decode_event(&fe.ev.p, fe.ev.end, FMT_FILE,
 					       &ts, &ev, stackbuf, ad);
-		code = fe.ev.p < fe.ev.end ? *fe.ev.p : 0;
+		/* an unknown code: the decoder read its byte, so it is there */
 		if (err == FMT_ETYPE && t->have_schema &&
-		    t->schema.have[code]) {
+		    t->schema.have[code = *fe.ev.p]) {
 			err = fmt_skip_event(&fe.ev.p, fe.ev.end,
 					     t->schema.nfields[code],
 					     t->schema.addr_mask[code], &ts,
