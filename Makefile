@@ -98,7 +98,7 @@ EXAMPLES  = $(patsubst examples/%.c,$(O)/examples/%,$(EXAMPLE_SRC))
 
 SHARED_OBJ = $(call obj,$(FORMAT_SRC) $(UTIL_SRC))
 LIBS       = $(call pc_libs,liblz4,-llz4)
-DW_LIBS    = $(call pc_libs,libdw libelf,-ldw -lelf)
+DW_LIBS    = $(call pc_libs,libdw libelf zlib,-ldw -lelf -lz)
 ANA_LIBS   = $(LIBS) $(call pc_libs,libprotobuf-c zlib,-lprotobuf-c -lz) -lm
 
 .PHONY: all deps test check bench demo install uninstall clean fixtures examples

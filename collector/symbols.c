@@ -33,8 +33,10 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
+#include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <zlib.h>
 
 #include "col.h"
 #include "file.h"
@@ -122,9 +124,90 @@ static struct hmap results;	/* hash of (obj, vaddr, exact) -> sym_res */
 static uint64_t batch;
 static int inited;
 
+/* whether the file's CRC is the one .gnu_debuglink asks for */
+static int crc_matches(int fd, GElf_Word want)
+{
+	unsigned char buf[65536];
+	uLong crc = crc32(0, Z_NULL, 0);
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		crc = crc32(crc, buf, n);
+	return n == 0 && lseek(fd, 0, SEEK_SET) == 0 && crc == want;
+}
+
+/* fd of PATH if it is the debug file of mod (or -1): GDB's checks */
+static int debug_candidate(Dwfl_Module *mod, const char *path, GElf_Word crc)
+{
+	const unsigned char *want;
+	const void *have;
+	GElf_Addr vaddr;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), n, ok = 0;
+	Elf *elf;
+
+	if (fd < 0)
+		return -1;
+	n = dwfl_module_build_id(mod, &want, &vaddr);
+	if (n > 0) {
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		ok = elf && dwelf_elf_gnu_build_id(elf, &have) == n &&
+		     !memcmp(have, want, n);
+		elf_end(elf);
+	} else {
+		ok = crc_matches(fd, crc);
+	}
+	if (!ok) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Local debug files only.  dwfl_standard_find_debuginfo() ends by asking
+ * debuginfod, and libdw 0.188 dlopens the client for that even with no
+ * server configured: libcurl, gnutls and 30 more libraries, 6 MB of the
+ * collector's RSS, for every object that has no debug information.  So:
+ * the build-id tree, then the .gnu_debuglink name where GDB looks for it
+ * (beside the file, in .debug/ there, under /usr/lib/debug).
+ */
+static int find_debuginfo(Dwfl_Module *mod, void **ud, const char *modname,
+			  GElf_Addr base, const char *file, const char *link,
+			  GElf_Word crc, char **found)
+{
+	static const char *const where[] = { "%s/%s", "%s/.debug/%s",
+					     "/usr/lib/debug%s/%s" };
+	char dir[PATH_MAX], path[PATH_MAX];
+	const char *slash;
+	size_t i;
+	int fd;
+
+	fd = dwfl_build_id_find_debuginfo(mod, ud, modname, base, file, link,
+					  crc, found);
+	if (fd >= 0 || !file || !link || !*link || strchr(link, '/'))
+		return fd;
+	slash = strrchr(file, '/');
+	if (!slash || (size_t)(slash - file) >= sizeof(dir))
+		return -1;
+	memcpy(dir, file, slash - file);
+	dir[slash - file] = 0;
+	for (i = 0; i < sizeof(where) / sizeof(*where); i++) {
+		if ((size_t)snprintf(path, sizeof(path), where[i], dir, link) >=
+		    sizeof(path) || !strcmp(path, file))
+			continue;
+		fd = debug_candidate(mod, path, crc);
+		if (fd >= 0) {
+			*found = strdup(path);
+			return fd;
+		}
+	}
+	errno = 0;
+	return -1;
+}
+
 static const Dwfl_Callbacks dwfl_cbs = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
 

@@ -85,6 +85,60 @@ dumped() {
 	assert_output --regexp '^libstripped\.so\+0x[0-9a-f]+$'
 }
 
+# split LIB DEBUG: LIB without DWARF, its .gnu_debuglink naming DEBUG
+split() {
+	objcopy --strip-debug --add-gnu-debuglink="$2" "$1"
+	run readelf -S -W "$1"
+	refute_output --partial ".debug_info"
+}
+
+@test "a library's debug file is found through its .gnu_debuglink" {
+	asan_skip "pthread_create's callsites"
+	command -v objcopy >/dev/null || skip "no objcopy"
+	mkdir -p "$T/lib/.debug"
+	cp "$FIX/libsymblock.so" "$T/lib/libsplit.so"
+	objcopy --only-keep-debug "$T/lib/libsplit.so" "$T/lib/.debug/libsplit.debug"
+	split "$T/lib/libsplit.so" "$T/lib/.debug/libsplit.debug"
+	record t.trace "$FIX/sym-dlopen" "$T/lib/libsplit.so"
+	assert_success
+	assert_output "symblock=0"
+	lock=$(line 'int r = pthread_mutex_lock(m);' "$SRC/libsymblock.c")
+	run dumped mutex_block stack
+	assert_output --regexp "^symblock_lock\+0x[0-9a-f]+\(libsymblock\.c:$lock\)(\+[0-9]+)?$"
+}
+
+@test "a debug file of another build is not taken for the library's" {
+	asan_skip "pthread_create's callsites"
+	command -v objcopy >/dev/null || skip "no objcopy"
+	mkdir -p "$T/lib/.debug"
+	cp "$FIX/libsymblock.so" "$T/lib/libsplit.so"
+	objcopy --only-keep-debug "$FIX/mutex8" "$T/lib/.debug/libsplit.debug"
+	split "$T/lib/libsplit.so" "$T/lib/.debug/libsplit.debug"
+	record t.trace "$FIX/sym-dlopen" "$T/lib/libsplit.so"
+	assert_success
+	# named from .symtab, which --strip-debug keeps: no line
+	run dumped mutex_block stack
+	assert_output --regexp '^symblock_lock\+0x[0-9a-f]+(\+[0-9]+)?$'
+}
+
+@test "the collector looks for debug files without a debuginfod client" {
+	# gzip has no debug file here: dwfl_standard_find_debuginfo() would
+	# have dlopened libdebuginfod (libcurl, gnutls...) to ask for one
+	[ ! -e "/usr/lib/debug/.build-id/$(readelf -n "$(command -v gzip)" |
+		sed -n 's/.*Build ID: \(..\)\(.*\)/\1\/\2/p').debug" ] ||
+		skip "gzip has a debug file here"
+	LD_DEBUG=files LD_DEBUG_OUTPUT="$T/ld" \
+		record t.trace sh -c 'gzip -c /etc/services >/dev/null'
+	assert_success
+	# the collector, the one process that loads libdw
+	run grep -l 'file=libdw\.so' "$T"/ld.*
+	assert_equal "${#lines[@]}" 1
+	run grep -c 'file=libdebuginfod' "${lines[0]}"
+	assert_output 0
+	run "$CTRACE" report t.trace
+	assert_output --regexp ' io +read +gzip\+0x'
+}
+
 @test "thread start routines and callsites of a program are named" {
 	asan_skip "pthread_create's start routines"
 	record t.trace "$FIX/mutex8"
