@@ -61,19 +61,27 @@ static inline uint64_t pl_clock_along(const struct pl_clock_line *l,
  * hundred ticks until the new line starts, reads the old line's last
  * stretch, still moving: every reader of it once read the base, so all
  * the events of that stretch had one and the same time.  A tick before
- * even that stretch (a reader stopped between its tick and its look at
- * the line) reads the stretch's start.
+ * even that stretch is one that a reader took before the re-anchor's
+ * own tick and converted only after the new line was out (it found the
+ * old line past its span while another thread re-anchored).  It goes
+ * back from the stretch's start at rate / 2, still moving: clamped to
+ * the start, two heap calls of one thread in that window once came out
+ * with one time.  Half the rate stays above the old line, which ran at
+ * about the rate there, so a later tick never reads an earlier time.
  */
 static inline uint64_t pl_clock_conv(const struct pl_clock_line *l,
 				     uint64_t tsc)
 {
-	uint64_t d = tsc - l->base_tsc;
+	uint64_t d = tsc - l->base_tsc, back;
 
 	if ((int64_t)d >= 0)
 		return pl_clock_along(l, d);
 	d = tsc - l->pre_tsc;
-	if ((int64_t)d <= 0)
-		return l->pre_ns;
+	if ((int64_t)d <= 0) {
+		back = (uint64_t)(((unsigned __int128)(l->pre_tsc - tsc) *
+				   (l->rate / 2)) >> PL_CLOCK_SHIFT);
+		return back < l->pre_ns ? l->pre_ns - back : 0;
+	}
 	return l->pre_ns + (uint64_t)(((unsigned __int128)d * l->pre_mult) >>
 				      PL_CLOCK_SHIFT);
 }

@@ -13,7 +13,7 @@
 static void test_conv(void)
 {
 	/* before its base: from tick 800, 4900 ns at 0.5 ns a tick */
-	struct pl_clock_line l = { 1000, 5000, ONE / 2, 0, 0, 800, 4900,
+	struct pl_clock_line l = { 1000, 5000, ONE / 2, 0, ONE, 800, 4900,
 				   ONE / 2 };
 	struct pl_clock_line third = { 0, 0, 0x55555555u, 0, 0, 0, 0, 0 };
 	struct pl_clock_line slow = { 0, 7, 3 * (ONE / 2), 0, 0, 0, 7, 0 };
@@ -25,8 +25,8 @@ static void test_conv(void)
 	ok(pl_clock_conv(&l, 900) == 4950 && pl_clock_conv(&l, 999) == 4999,
 	   "a tick before the base reads the old line's stretch (%llu)",
 	   (unsigned long long)pl_clock_conv(&l, 900));
-	ok(pl_clock_conv(&l, 700) == 4900,
-	   "a tick before that stretch reads its start (%llu)",
+	ok(pl_clock_conv(&l, 700) == 4850,
+	   "a tick before that stretch goes back at rate / 2 (%llu)",
 	   (unsigned long long)pl_clock_conv(&l, 700));
 	ok(pl_clock_conv(&third, 3) == 0 && pl_clock_conv(&third, 4) == 1,
 	   "the fraction is truncated: 3 and 4 ticks at 1/3 ns give 0, 1");
@@ -49,8 +49,8 @@ static void test_late(void)
 	ok(pl_clock_late(&l, 1101) == 5051 && pl_clock_late(&l, 2100) == 6050,
 	   "past it: the line's end, then the rate (%llu)",
 	   (unsigned long long)pl_clock_late(&l, 2100));
-	ok(pl_clock_late(&l, 900) == 5000,
-	   "before the base, no stretch: the base");
+	ok(pl_clock_late(&l, 900) == 4950,
+	   "before the base, no stretch: back from it at rate / 2");
 }
 
 static void test_rate(void)
@@ -115,8 +115,17 @@ static void test_next(void)
 	   pl_clock_conv(&l, 1199) == 2199,
 	   "a tick before tw reads old's time there, still moving (%llu)",
 	   (unsigned long long)pl_clock_conv(&l, 1101));
-	ok(pl_clock_conv(&l, 999) == 2000,
-	   "a tick before t reads the chord's start");
+	ok(pl_clock_conv(&l, 1000) == 2000 && pl_clock_conv(&l, 999) == 2000,
+	   "at t the chord's start, and a tick before (half a ns, truncated)");
+	/* a reader's tick from before the re-anchor's own, converted after
+	 * it published: clamped to 2000, two such ticks once read one time */
+	ok(pl_clock_conv(&l, 995) == 1998 && pl_clock_conv(&l, 990) == 1995 &&
+	   pl_clock_conv(&l, 0) == 1500,
+	   "ticks before t go back at rate / 2, still moving (%llu)",
+	   (unsigned long long)pl_clock_conv(&l, 990));
+	ok(pl_clock_conv(&l, 990) > pl_clock_late(&old, 990) &&
+	   pl_clock_conv(&l, 0) > pl_clock_late(&old, 0),
+	   "and stay above the old line there");
 
 	l = pl_clock_next(&slow, 1000, 2000, 1100, ONE, 1000, 0);
 	ok(l.base_ns == 2100 && l.mult == ONE,
