@@ -750,6 +750,10 @@ int main(int argc, char **argv)
 		lib = find_lib();
 	if (col.mode == COL_SERVE)
 		log_file = log_beside(o.out);
+	/* before the daemon forks: between its stdout's EOF, which lets
+	 * `eval "$(ctrace collect --daemon)"` go on, and the loop, a
+	 * SIGUSR2 or SIGTERM must wait for the loop, not kill it */
+	block_signals();
 	/* the socket first: a failure there must not clobber the output */
 	atexit(col_sock_cleanup);
 	setup_socket(&o);
@@ -774,7 +778,6 @@ int main(int argc, char **argv)
 	col_writer_start(start_mono, start_real);
 	col_intern_namer(col_sym_addr);
 	raise_nofile();
-	block_signals();
 	col_loop_init();
 	if (col.mode == COL_RECORD)
 		failed_exec = start_command(o.cmd, lib, old_preload);

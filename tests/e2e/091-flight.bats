@@ -399,6 +399,26 @@ gate_daemon() {
 	assert_equal "$(events "$T/s.trace" thread_end)" 8
 }
 
+@test "collect --daemon blocks its signals before it goes to the background" {
+	# the daemon's stdout closes before its loop starts, and eval goes
+	# on: a SIGUSR2 that came in between killed it, and the snapshot
+	# after it found nobody on the socket (Connection refused)
+	command -v strace >/dev/null || skip "strace not installed"
+	# not -f: the parent's own order is the daemon's mask at birth
+	strace -qq -o s.log -e trace=execve,rt_sigprocmask,clone,clone3,fork \
+		"$CTRACE" collect --daemon --flight=8M -o "$T/c.trace" \
+		-s "$T/sock" > env.sh
+	eval "$(cat env.sh)"
+	stop_daemon
+	# from the exec of ctrace-collector on (ctrace forks before it)
+	run awk '/^execve\(.*ctrace-collector/ { c = 1; next }
+		!c { next }
+		/rt_sigprocmask\(SIG_BLOCK, \[[^]]*USR2/ && !b { b = NR }
+		/clone|fork/ && !f { f = NR }
+		END { print (b && f && b < f) ? "blocked first" : "forked first" }' s.log
+	assert_output "blocked first"
+}
+
 # stopped_snap SIG: the collector stopped, mutex8 runs (its connection
 # and all it sends wait in the socket), then SIG is sent to it and it
 # goes on: the signal is seen in the batch that accepts the connection
