@@ -180,6 +180,11 @@ woken() {
 	echo "$output"
 	assert_success
 	assert_line "search cond_wait $(events p.trace cond_wait)"
+	# a player that found the mutex held blocks in mutex_block; when one
+	# did, and its interval came first, the search must still be exact
+	mb=$(events p.trace mutex_block)
+	[ "$mb" -eq 0 ] || assert_line "search mutex_block $mb"
+	refute_line --partial "search_expected"
 	# the blocked calls with player() in their stack: its cond_waits,
 	# and the mutex_block of a player that found the mutex held, if any
 	in_player=$("$CTRACE" dump p.trace | awk '/ dur=/ && / stack=[^ ]*player/' | wc -l)

@@ -33,7 +33,7 @@
 // ns equal the slices clipped to the range), W/S/A/D ("keys yes", and
 // "key_w_mouse yes": W keeps the time under the pointer), all wake arrows
 // in view ("arrows_all N", the count drawn, and "arrows_toggle yes"),
-// and search ("search Q N" for the first call name and the first
+// and search ("search Q N" for every call name and the first
 // function of a stack, "search_jump yes" when the first result clicked
 // is brought into view with its details).
 // Chromium is Debian's (/usr/bin/chromium, or
@@ -531,16 +531,19 @@ async function arrow_checks(page) {
 async function search_checks(page) {
 	const q = await page.evaluate(() => {
 		const D = window.ctraceReport.data;
-		let call = null, fn = null;
+		// every call name that occurs, not only the first: which
+		// blocked call comes first depends on the run's scheduling
+		const calls = new Set();
+		let fn = null;
 		for (const t of D.threads)
 			for (const v of t.iv) {
-				if (!call) call = v[3];
+				calls.add(v[3]);
 				if (!fn && v[10] >= 0) {
 					const f = D.frames[D.stacks[v[10]][0]];
 					fn = f.split(' (')[0].split('+')[0];
 				}
 			}
-		return [call, fn].filter(x => x);
+		return [...[...calls].sort(), fn].filter(x => x);
 	});
 	let ok = q.length > 0;
 	for (const word of q) {
