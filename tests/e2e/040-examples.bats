@@ -23,12 +23,19 @@ EX="$CTRACE_BUILD/examples"
 	run "$CTRACE" threads seq.trace
 	assert_success
 	assert_output --partial "threads: 1;"
-	# one thread that never blocks on a lock, and computes: on a CPU or
-	# waiting for one most of its life (a load on the machine moves time
-	# from the one to the other), as the scheduler readings say
-	assert_equal "$(echo "$output" | awk '$1 == "main" { print $8, $9 }')" "0.000000 0.0%"
-	cpu=$(echo "$output" | awk '$1 == "main" { print 100 * ($4 + $6) / $3 }')
-	awk -v c="$cpu" 'BEGIN { exit !(c >= 80) }'
+	# one thread that computes and never blocks: no lock, condvar, wait,
+	# sleep or join time; its life is execution, sched-wait, a little io
+	# and unknown, which add up to it.  How much is execution is not
+	# asked: a load moves time to sched-wait, and a hypervisor's stolen
+	# time, which schedstat counts as neither, to unknown (CI once saw
+	# execution + sched-wait under 80%)
+	assert_equal "$(echo "$output" | awk '$1 == "main" { print $8, $12, $14, $16 }')" \
+		"0.000000 0.000000 0.000000 0.000000"
+	run sh -c "echo \"\$1\" | awk '\$1 == \"main\" {
+		d = \$3 - (\$4 + \$6 + \$8 + \$10 + \$12 + \$14 + \$16 + \$18)
+		print (\$4 > 0 && d < 0.000005 && d > -0.000005) ? \"adds up\" : d }'" \
+		sh "$output"
+	assert_output "adds up"
 	run "$CTRACE" threads wk.trace
 	assert_success
 	assert_output --partial "threads: 3;"
