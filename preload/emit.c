@@ -83,9 +83,7 @@ struct pl_buf {
 	struct fmt_kref kref;		/* the batch's stack definitions */
 	struct fmt_addrs addrs;		/* and its recent addresses */
 	/* thread start, filled by pthread_create for the trampoline */
-	void *(*fn)(void *);
-	void *arg;
-	int parent;
+	struct pl_start start;
 	uint8_t msg[] __attribute__((aligned(16)));
 };
 
@@ -282,20 +280,14 @@ static void reg_del_locked(struct pl_buf *b)
 	b->registered = 0;
 }
 
-void pl_buf_set_start(struct pl_buf *b, void *(*fn)(void *), void *arg,
-		      int parent)
+void pl_buf_set_start(struct pl_buf *b, const struct pl_start *s)
 {
-	b->fn = fn;
-	b->arg = arg;
-	b->parent = parent;
+	b->start = *s;
 }
 
-void pl_buf_get_start(struct pl_buf *b, void *(**fn)(void *), void **arg,
-		      int *parent)
+void pl_buf_get_start(const struct pl_buf *b, struct pl_start *s)
 {
-	*fn = b->fn;
-	*arg = b->arg;
-	*parent = b->parent;
+	*s = b->start;
 }
 
 /*

@@ -107,12 +107,11 @@ static void *trampoline(void *p)
 {
 	struct fmt_event ev = { .type = FMT_EV_THREAD_START };
 	struct pl_buf *b = p;
-	void *(*fn)(void *);
-	void *arg, *ret;
-	int parent;
+	struct pl_start s;
+	void *ret;
 
-	pl_buf_get_start(b, &fn, &arg, &parent);
-	pl_stack_thread();
+	pl_buf_get_start(b, &s);
+	pl_stack_thread(s.stack_size);
 	if (pl_enter()) {
 		pl_thread_adopt(b);
 		pl_leave();
@@ -120,16 +119,33 @@ static void *trampoline(void *p)
 	pl_tls.started = 1;
 	if (pl_on(PL_LIFE_THREAD)) {
 		ev.ts = pl_now();
-		ev.f[FMT_F_THREAD_START_parent] = parent;
+		ev.f[FMT_F_THREAD_START_parent] = s.parent;
 		ev.f[FMT_F_THREAD_START_handle] = (uintptr_t)pthread_self();
-		ev.f[FMT_F_THREAD_START_routine] = (uintptr_t)fn;
+		ev.f[FMT_F_THREAD_START_routine] = (uintptr_t)s.fn;
 		pl_emit(&ev, ev.ts);
 		born = ev.ts;
 	}
 	pl_cpu_thread_start(1);
-	ret = fn(arg);
+	ret = s.fn(s.arg);
 	thread_end(FMT_END_RETURN);
 	return ret;
+}
+
+/* stack_size() : the size of the stack a thread made with attr gets; an
+ * attr with none set (or a fresh one, for NULL) gives glibc's default */
+static size_t stack_size(const pthread_attr_t *attr)
+{
+	pthread_attr_t a;
+	size_t size = 0;
+
+	if (attr)
+		return pthread_attr_getstacksize(attr, &size) ? 0 : size;
+	if (pthread_attr_init(&a))
+		return 0;
+	if (pthread_attr_getstacksize(&a, &size))
+		size = 0;
+	pthread_attr_destroy(&a);
+	return size;
 }
 
 PL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
@@ -153,7 +169,8 @@ PL_EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr,
 	}
 	if (!b)
 		return REAL(pthread_create)(th, attr, fn, arg);
-	pl_buf_set_start(b, fn, arg, pl_tid());
+	pl_buf_set_start(b, &(struct pl_start){ fn, arg, pl_tid(),
+						  stack_size(attr) });
 	ev.ts = pl_now();
 	pl_hold(ev.ts);
 	r = REAL(pthread_create)(th, attr, trampoline, b);

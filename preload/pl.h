@@ -378,8 +378,8 @@ static inline uint64_t pl_now(void)
 #define PL_STACK_MAX	32
 void pl_stack_init(void);
 /* pl_stack_thread() : at the start of a thread we started, before any
- * unwind: learn its stack's bounds */
-void pl_stack_thread(void);
+ * unwind: learn its stack's bounds, given its size */
+void pl_stack_thread(size_t stack_size);
 /* pl_unwinder_call() : ra lies in the unwinder (libgcc_s), whose calls
  * made while we unwind are ctrace's */
 int pl_unwinder_call(const void *ra);
@@ -487,10 +487,14 @@ int pl_tid(void);
 struct pl_buf;
 struct pl_buf *pl_buf_alloc(void);
 void pl_buf_free(struct pl_buf *b);
-void pl_buf_set_start(struct pl_buf *b, void *(*fn)(void *), void *arg,
-		      int parent);
-void pl_buf_get_start(struct pl_buf *b, void *(**fn)(void *), void **arg,
-		      int *parent);
+struct pl_start {		/* what pthread_create hands the trampoline */
+	void *(*fn)(void *);
+	void *arg;
+	int parent;
+	size_t stack_size;	/* the new thread's, as its attr says */
+};
+void pl_buf_set_start(struct pl_buf *b, const struct pl_start *s);
+void pl_buf_get_start(const struct pl_buf *b, struct pl_start *s);
 void pl_thread_adopt(struct pl_buf *b);
 void pl_thread_ended(void);
 /* pl_each_thread() : fn for every registered thread, registry locked

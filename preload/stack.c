@@ -38,15 +38,14 @@
  *
  * Stack room: an unwind needs UNWIND_ROOM bytes below the hook's frame
  * (measured for libgcc's, the deeper of the two: see there).  Each
- * thread's stack bounds are known - from pthread_getattr_np() in our
- * start trampoline, from RLIMIT_STACK and the top of the initial stack
- * for the main thread, from sigaltstack() for a handler on an alternate
- * stack - and when less room is left the stack is the call site only
- * and the cut is counted (a STACK_CUT event after the event, emit.c).
- * A stack we know nothing of (a thread we did not start, a coroutine's)
- * is unwound by libgcc as before, after a sigaltstack() call.
- * pthread_getattr_np() costs each thread start 0.75 us (736-789 ns in
- * three runs of 100000).
+ * thread's stack bounds are known - from its attr's stack size and its
+ * descriptor for a thread we started (pl_stack_thread()), from
+ * RLIMIT_STACK and the top of the initial stack for the main thread,
+ * from sigaltstack() for a handler on an alternate stack - and when
+ * less room is left the stack is the call site only and the cut is
+ * counted (a STACK_CUT event after the event, emit.c).  A stack we know
+ * nothing of (a thread we did not start, a coroutine's) is unwound by
+ * libgcc as before, after a sigaltstack() call.
  *
  * The first frame is always the hook's call site (return address into the
  * caller); the unwinder's frames inside ctrace are dropped by finding that
@@ -182,24 +181,35 @@ static void main_bounds(void)
 	stk_hi = top;
 }
 
-/* pl_stack_thread() : a thread we started learns its stack bounds */
-void pl_stack_thread(void)
-{
-	pthread_attr_t a;
-	size_t size;
-	void *lo;
+/*
+ * pl_stack_thread() : a thread we started learns its stack bounds, from
+ * the size its attr gave and where glibc put its descriptor.  Not from
+ * pthread_getattr_np(): that one also asks the kernel for the thread's
+ * CPU affinity (a syscall and a malloc'ed set), a tenth of what
+ * ctrace adds to a short thread's life.
+ *
+ * glibc carves the descriptor (struct pthread, which pthread_self()
+ * points to) and the static TLS out of the top of the stack, its own or
+ * the program's, and the thread's frames start below them: so the
+ * descriptor bounds every frame from above.  The lowest usable byte is
+ * the stack's size below the block's top (the guard lies under it), and
+ * the block's top is at most TCB_ROOM above the descriptor (its size,
+ * 2304 bytes in glibc 2.36, and alignment): taking the size below the
+ * descriptor plus TCB_ROOM never counts room that is not there.  A
+ * cached stack bigger than asked only has more.
+ */
+#define TCB_ROOM	4096
 
-	/* it allocates (a CPU set): with the guard held, unrecorded */
-	if (!gcc_bt || !pl_enter())
+void pl_stack_thread(size_t stack_size)
+{
+	uintptr_t hi = (uintptr_t)pthread_self(), here = (uintptr_t)&hi;
+
+	if (!gcc_bt || stack_size <= TCB_ROOM || hi < stack_size)
 		return;
-	if (pthread_getattr_np(pthread_self(), &a) == 0) {
-		if (pthread_attr_getstack(&a, &lo, &size) == 0) {
-			stk_lo = (uintptr_t)lo;
-			stk_hi = (uintptr_t)lo + size;
-		}
-		pthread_attr_destroy(&a);
-	}
-	pl_leave();
+	if (here >= hi || here <= hi - stack_size + TCB_ROOM)
+		return;		/* not laid out as we think: unknown */
+	stk_lo = hi - stack_size + TCB_ROOM;
+	stk_hi = hi;
 }
 
 /* room() : bytes of stack below sp; SIZE_MAX for a stack we do not know */

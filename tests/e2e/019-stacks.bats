@@ -35,6 +35,30 @@ small() {
 	small thread
 }
 
+@test "a thread on a stack the program allocated, 4 KiB of it left, runs traced, its stacks cut and counted" {
+	small ownstack
+}
+
+@test "a thread's start asks the kernel nothing for its stack bounds" {
+	# pthread_getattr_np() asked for the thread's CPU affinity: one
+	# sched_getaffinity per thread, a tenth of the syscalls ctrace adds
+	# to a thread's life
+	command -v strace >/dev/null || skip "strace not installed"
+	eval "$("$CTRACE" collect --daemon -o "$T/c.trace" -s "$T/sock")"
+	env -u LD_PRELOAD strace -f -qq -o s.log -e trace=sched_getaffinity \
+		env LD_PRELOAD="$LD_PRELOAD" "$FIX/stack-threads" 10 > out 2>&1
+	stop_daemon
+	assert_equal "$(grep -c "^threads: 10$" out)" 1
+	assert_equal "$(grep -c sched_getaffinity s.log)" 0
+	run "$CTRACE" dump "$T/c.trace"
+	assert_equal "$(echo "$output" | awk '$4 == "thread_start"' | wc -l)" 10
+	# and the deep stacks are whole: 13 down()s, run, start_thread and
+	# clone3, at both waits of every thread (dump shows the innermost
+	# frame and the count of the rest)
+	assert_equal "$(echo "$output" | awk '$4 == "barrier_wait"' |
+		grep -c ' stack=down+[^ ]*+15$')" 20
+}
+
 @test "the main thread near its RLIMIT_STACK runs traced, its stacks cut and counted" {
 	ulimit -s 1024
 	small main
