@@ -202,13 +202,14 @@ static void main_bounds(void)
 
 void pl_stack_thread(size_t stack_size)
 {
-	uintptr_t hi = (uintptr_t)pthread_self(), here = (uintptr_t)&hi;
+	uintptr_t hi = (uintptr_t)pthread_self(), here = (uintptr_t)&hi, lo;
 
 	if (!gcc_bt || stack_size <= TCB_ROOM || hi < stack_size)
 		return;
-	if (here >= hi || here <= hi - stack_size + TCB_ROOM)
+	lo = hi - stack_size + TCB_ROOM;
+	if (here >= hi || here <= lo)
 		return;		/* not laid out as we think: unknown */
-	stk_lo = hi - stack_size + TCB_ROOM;
+	stk_lo = lo;
 	stk_hi = hi;
 }
 

@@ -31,11 +31,10 @@ EX="$CTRACE_BUILD/examples"
 	# execution + sched-wait under 80%)
 	assert_equal "$(echo "$output" | awk '$1 == "main" { print $8, $12, $14, $16 }')" \
 		"0.000000 0.000000 0.000000 0.000000"
-	run sh -c "echo \"\$1\" | awk '\$1 == \"main\" {
-		d = \$3 - (\$4 + \$6 + \$8 + \$10 + \$12 + \$14 + \$16 + \$18)
-		print (\$4 > 0 && d < 0.000005 && d > -0.000005) ? \"adds up\" : d }'" \
-		sh "$output"
-	assert_output "adds up"
+	assert_equal "$(echo "$output" | awk '$1 == "main" {
+		d = $3 - ($4 + $6 + $8 + $10 + $12 + $14 + $16 + $18)
+		print ($4 > 0 && d < 0.000005 && d > -0.000005) ? "adds up" : d }')" \
+		"adds up"
 	run "$CTRACE" threads wk.trace
 	assert_success
 	assert_output --partial "threads: 3;"
