@@ -685,6 +685,7 @@ static int recv_one(struct col_client *c)
 		client_close(c);
 		return -1;
 	}
+	col.rx_bytes += (uint64_t)n;
 	pid = sender_of(&mh, &fd);
 	r = (size_t)n > sizeof(msg) || (mh.msg_flags & MSG_TRUNC) ||
 	    handle(c, n, pid, &fd);

@@ -88,6 +88,7 @@ struct col_state {
 	int root_status;	/* proc.c: raw wait status once reaped */
 	int nclients;		/* client.c: open connections */
 	int ever_client;	/* client.c: one connection was accepted */
+	uint64_t rx_bytes;	/* client.c: datagram bytes received */
 	int nlive;		/* proc.c: processes not yet seen to exit */
 	int stop;		/* loop.c: a signal asked to finish now */
 	int snap_on_crash;	/* main.c: --snapshot-on-crash */

@@ -75,3 +75,32 @@ load helpers
 	# not at the end of a thread too brief to pay two procfs reads for
 	assert_output --regexp "  -  +brief_worker "
 }
+
+# wakes PID: how many times PID went to sleep of its own accord so far
+wakes() {
+	awk '/^voluntary_ctxt_switches:/ { print $2 }' "/proc/$1/status"
+}
+
+@test "a burst of short threads: every event kept, read in few wakes" {
+	# each of 500 threads sends its last events as it ends: 500 small
+	# datagrams in a few tens of ms.  The collector slept and woke for
+	# each one (490 times here; an IPI and two context switches apiece,
+	# more than the thread's own events cost); now a wake that read
+	# little, soon after the one before, waits 1 ms before the next
+	# (about 50 here).  250 leaves a margin no machine's noise reaches.
+	eval "$("$CTRACE" collect --daemon -o "$T/b.trace" -s "$T/sock")"
+	pre=$LD_PRELOAD
+	unset LD_PRELOAD
+	w0=$(wakes "$CTRACE_COLLECTOR_PID")
+	LD_PRELOAD=$pre run "$FIX/spawn-burst" 500
+	w1=$(wakes "$CTRACE_COLLECTOR_PID")
+	stop_daemon
+	assert_success
+	assert_output "threads 500"
+	[ $((w1 - w0)) -lt 250 ]
+	assert_equal "$(events "$T/b.trace" thread_end)" 500
+	assert_equal "$(events "$T/b.trace" thread_join)" 500
+	run "$CTRACE" info "$T/b.trace"
+	assert_line --regexp "^end record: [0-9]+ events, 0 lost, 1 process$"
+	assert_line "  matches what was read"
+}
