@@ -224,6 +224,22 @@ static int names_code(unsigned type, const struct fmt_event_info *in)
 	       type == FMT_EV_CPU_SAMPLE || type == FMT_EV_FATAL_SIGNAL;
 }
 
+/* names_code() of a type, worked out once: it is asked of every event */
+static int slow_type(uint8_t type)
+{
+	static uint8_t slow[FMT_EV_MAX];
+	static int ready;
+	const struct fmt_event_info *in;
+	unsigned t;
+
+	if (!ready) {
+		for (t = 0; t < FMT_EV_MAX; t++)
+			slow[t] = (in = fmt_event_info(t)) && names_code(t, in);
+		ready = 1;
+	}
+	return slow[type];
+}
+
 static uint64_t intern_stack(void *image, const uint64_t *frames,
 			     uint32_t n)
 {
@@ -284,8 +300,8 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 	col_sym_batch();
 	out = rec.p + rec.len;
 	for (i = 0; i < n; i++) {
-		in = p < end ? fmt_event_info(*p) : NULL;
-		if (in && names_code(*p, in)) {
+		if (p < end && *p < FMT_EV_MAX && slow_type(*p)) {
+			in = fmt_event_info(*p);
 			/* decoded against a copy: the encoding below takes
 			 * the addresses on from where they were before it */
 			prev_out = prev_in;

@@ -272,8 +272,9 @@ static inline int get_uvar(const uint8_t **pp, const uint8_t *end,
 	return fmt_get_uvar(pp, end, out);
 }
 
-static inline int get_addr(const uint8_t **pp, const uint8_t *end,
-			   uint64_t x, struct fmt_addrs *ad, uint64_t *v)
+static inline __attribute__((always_inline)) int
+get_addr(const uint8_t **pp, const uint8_t *end, uint64_t x,
+	 struct fmt_addrs *ad, uint64_t *v)
 {
 	if (x & 1) {
 		if (x >> 1 >= (1u << FMT_ADDR_BITS))
@@ -431,45 +432,58 @@ static int transcode_stack(const uint8_t **pp, const uint8_t *end,
 	return kdef_add(intern->kdefs, frames, x, *id);
 }
 
-int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
-			uint64_t *prev_ts, uint8_t **outp,
-			const struct fmt_interner *intern, uint64_t *stackbuf)
+/*
+ * transcode_kinds() : fmt_transcode_event() for an event whose type byte
+ * is at *pp and whose kinds string is `kinds`.  A caller that passes a
+ * constant (fmt_kinds_ALLOC) gets the loop unrolled into straight-line
+ * code for that one type, as the preload's encoder does; the others pass
+ * the schema's, and both run this same code.
+ */
+static inline __attribute__((always_inline)) int
+transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
+		uint8_t **outp, const struct fmt_interner *intern,
+		uint64_t *stackbuf, const char *kinds)
 {
-	const uint8_t *p = *pp, *run = *pp;
-	const struct fmt_event_info *in;
+	const uint8_t *p = *pp + 1, *run = *pp;
 	uint8_t *out = *outp;
+	struct fmt_kdef *d;
 	uint64_t dts, n, id, v;
 	unsigned i;
 	int err;
 
-	if (p >= end)
-		return FMT_ETRUNC;
-	in = fmt_event_info(*p++);
-	if (!in)
-		return FMT_ETYPE;
-	if (fmt_get_uvar(&p, end, &dts))
+	if (get_uvar(&p, end, &dts))
 		return FMT_ETRUNC;
 	if (*prev_ts + dts < *prev_ts)
 		return FMT_ECORRUPT;
 	/* run: the bytes since the last inline field, copied as they are */
-	for (i = 0; i < in->nfields; i++) {
+#pragma GCC unroll 8
+	for (i = 0; i < FMT_MAX_FIELDS; i++) {
+		char k = kinds[i];
+
+		if (!k)
+			break;
 		/* an address is read: the batch's slots follow it */
-		if (intern->addrs && (in->addr_mask & (1u << i))) {
-			err = get_field(&p, end, in, i, intern->addrs, &v);
+		if (k == 'a' && intern->addrs) {
+			if (get_uvar(&p, end, &v))
+				return FMT_ETRUNC;
+			err = get_addr(&p, end, v, intern->addrs, &v);
 			if (err)
 				return err;
 			continue;
 		}
-		if (!(in->inline_mask & (1u << i))) {
+		if (k != 'k' && k != 'n') {
 			p = skip_uvar(p, end);
 			if (!p)
 				return FMT_ETRUNC;
 			continue;
 		}
 		out = copy_run(out, run, p - run, end);
-		if (fmt_get_uvar(&p, end, &n))
+		if (get_uvar(&p, end, &n))
 			return FMT_ETRUNC;
-		if (in->kinds[i] == 'k') {
+		if (k == 'k' && (n & 1) && (d = kdef_ref(intern->kdefs, n)) &&
+		    d->id != FMT_KDEF_NOID) {
+			id = d->id;	/* the batch's loop: here, not a call */
+		} else if (k == 'k') {
 			err = transcode_stack(&p, end, n, intern, stackbuf,
 					      &id);
 			if (err)
@@ -489,6 +503,31 @@ int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 	*prev_ts += dts;
 	*pp = p;
 	return 0;
+}
+
+/* the types most events of a busy program are of take their own,
+ * unrolled copy: a loop over the schema costs them twice the time */
+int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
+			uint64_t *prev_ts, uint8_t **outp,
+			const struct fmt_interner *intern, uint64_t *stackbuf)
+{
+	const struct fmt_event_info *in;
+
+	if (*pp >= end)
+		return FMT_ETRUNC;
+	switch (**pp) {
+#define HOT(name)							\
+	case FMT_EV_##name:						\
+		return transcode_kinds(pp, end, prev_ts, outp, intern,	\
+				       stackbuf, fmt_kinds_##name);
+	HOT(ALLOC) HOT(FREE) HOT(READ) HOT(WRITE) HOT(POLL)
+#undef HOT
+	}
+	in = fmt_event_info(**pp);
+	if (!in)
+		return FMT_ETYPE;
+	return transcode_kinds(pp, end, prev_ts, outp, intern, stackbuf,
+			       in->kinds);
 }
 
 const char *fmt_call_name(uint64_t call)
