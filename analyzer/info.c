@@ -166,6 +166,10 @@ static void show_integrity(struct ana_trace *t)
 		printf("skipped: %" PRIu64 " event%s of codes this reader does "
 		       "not know (passed by the file's schema)\n",
 		       st->skipped_events, plural(st->skipped_events, "s"));
+	if (st->repeats)
+		printf("repeats: %" PRIu64 " alloc and free event%s written "
+		       "as repeats of their batch's previous one (its call "
+		       "and stack)\n", st->repeats, plural(st->repeats, "s"));
 	printf("records:");
 	for (i = 1; i < FMT_REC_MAX; i++) {
 		/* only a snapshot, a paused trace has one: other traces

@@ -662,6 +662,7 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 	struct fmt_events fe;
 	struct fmt_event ev;
 	struct fmt_addrs addrs, *ad = NULL;
+	struct fmt_same same;
 	struct ana_proc *p;
 	struct ana_thread *th;
 	uint64_t i, ts;
@@ -677,6 +678,7 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 		ad = &addrs;
 		fmt_addrs_batch(ad);
 	}
+	fmt_same_batch(&same);
 	/* created at the first event, so an empty batch leaves no trace */
 	p = NULL;
 	th = NULL;
@@ -709,6 +711,12 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 					      t->schema.addr_mask[ev.type] >>
 					      fmt_event_info(ev.type)->nfields,
 					      ad);
+		/* a repeat of the batch's last ALLOC or FREE: that again */
+		if (!err) {
+			t->st.repeats += ev.type == FMT_EV_ALLOC_SAME ||
+					 ev.type == FMT_EV_FREE_SAME;
+			err = fmt_same_expand(&same, &ev);
+		}
 		if (err) {
 			bad_record(t, rec->type, "event %" PRIu64 " of %"
 				   PRIu64 ": %s", i, fe.nevents,

@@ -520,7 +520,8 @@ int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 	case FMT_EV_##name:						\
 		return transcode_kinds(pp, end, prev_ts, outp, intern,	\
 				       stackbuf, fmt_kinds_##name);
-	HOT(ALLOC) HOT(FREE) HOT(READ) HOT(WRITE) HOT(POLL)
+	HOT(ALLOC) HOT(FREE) HOT(ALLOC_SAME) HOT(FREE_SAME)
+	HOT(READ) HOT(WRITE) HOT(POLL)
 #undef HOT
 	}
 	in = fmt_event_info(**pp);

@@ -156,6 +156,12 @@
 	  (a, addr), (u, size), (u, prot), (s, fd), (k, stack))		\
 	X(MUNMAP, 100, FMT_FAM_HEAP,					\
 	  (a, addr), (u, size), (s, result))				\
+	/* (format 2.1) an ALLOC or a FREE whose call and stack (a	\
+	 * FREE: call) are those of the batch's previous ALLOC (FREE):	\
+	 * a loop's blocks, two bytes and one fewer.  fmt_same_expand()	\
+	 * gives them back as ALLOC and FREE: readers never show them */ \
+	X(ALLOC_SAME, 101, FMT_FAM_HEAP, (a, addr), (u, size))		\
+	X(FREE_SAME, 102, FMT_FAM_HEAP, (a, addr))			\
 	/* user annotations (include/ctrace.h) */			\
 	X(TASK_BEGIN, 112, FMT_FAM_USER,				\
 	  (u, id), (u, parent), (n, type))				\
@@ -732,5 +738,53 @@ enum {
 
 /* fmt_strerror() : a lower-case phrase for a FMT_E* code */
 const char *fmt_strerror(int err);
+
+/*
+ * What ALLOC_SAME and FREE_SAME repeat: the call and stack of the
+ * batch's previous ALLOC, the call of its previous FREE, as a reader
+ * has them (file form: the stack is a table id).  Reset with each batch
+ * (EVENTS record); a repeat with nothing before it is corrupt.
+ */
+struct fmt_same {
+	uint64_t alloc_call, alloc_stack, free_call;
+	int have_alloc, have_free;
+};
+
+static inline void fmt_same_batch(struct fmt_same *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+/* fmt_same_expand() : after each decoded event of a batch: an ALLOC or
+ * FREE is remembered, a repeat becomes the ALLOC or FREE it stands for.
+ * @return 0, or FMT_ECORRUPT for a repeat of nothing */
+static inline int fmt_same_expand(struct fmt_same *s, struct fmt_event *ev)
+{
+	switch (ev->type) {
+	case FMT_EV_ALLOC:
+		s->alloc_call = ev->f[FMT_F_ALLOC_call];
+		s->alloc_stack = ev->f[FMT_F_ALLOC_stack];
+		s->have_alloc = 1;
+		return 0;
+	case FMT_EV_FREE:
+		s->free_call = ev->f[FMT_F_FREE_call];
+		s->have_free = 1;
+		return 0;
+	case FMT_EV_ALLOC_SAME:
+		if (!s->have_alloc)
+			return FMT_ECORRUPT;
+		ev->type = FMT_EV_ALLOC;
+		ev->f[FMT_F_ALLOC_call] = s->alloc_call;
+		ev->f[FMT_F_ALLOC_stack] = s->alloc_stack;
+		return 0;
+	case FMT_EV_FREE_SAME:
+		if (!s->have_free)
+			return FMT_ECORRUPT;
+		ev->type = FMT_EV_FREE;
+		ev->f[FMT_F_FREE_call] = s->free_call;
+		return 0;
+	}
+	return 0;
+}
 
 #endif

@@ -18,8 +18,9 @@
 #define FMT_WIRE_MAGIC		0x31575443u	/* "CTW1" */
 /* 2: stack references (events.h); 3: unfinished.holder appended (an
  * older library's unfinished would be misread: refused at HELLO); 4:
- * 'a' fields against the batch's recent addresses, as in format 2 */
-#define FMT_WIRE_VERSION	4
+ * 'a' fields against the batch's recent addresses, as in format 2; 5:
+ * ALLOC_SAME and FREE_SAME (an older collector would drop their batches) */
+#define FMT_WIRE_VERSION	5
 #define FMT_WIRE_HDR_SIZE	12
 #define FMT_WIRE_MAX_MSG	(256 * 1024)	/* header included */
 

@@ -58,6 +58,20 @@ struct pl_run {
 	uint32_t type, call;
 };
 
+/*
+ * What the batch's next ALLOC or FREE may repeat (ALLOC_SAME, FREE_SAME,
+ * events.h): the call and call site of its last ALLOC, the call of its
+ * last FREE.  A stack deeper than PL_SAME_FRAMES is not kept: the next
+ * ALLOC is then written whole, as the reader's "previous" is that one.
+ */
+#define PL_SAME_FRAMES	4
+struct pl_same {
+	int alloc_ok, free_ok;
+	uint32_t alloc_n;
+	uint64_t alloc_call, free_call;
+	uint64_t alloc_frame[PL_SAME_FRAMES];
+};
+
 /* pl_buf.claim, written by flushers only */
 enum { PL_C_NONE, PL_C_FLUSHER, PL_C_DEAD };
 
@@ -82,6 +96,7 @@ struct pl_buf {
 	struct fmt_tab_slot *slot;
 	struct fmt_kref kref;		/* the batch's stack definitions */
 	struct fmt_addrs addrs;		/* and its recent addresses */
+	struct pl_same same;		/* and its last ALLOC and FREE */
 	/* thread start, filled by pthread_create for the trampoline */
 	struct pl_start start;
 	uint8_t msg[] __attribute__((aligned(16)));
@@ -584,6 +599,41 @@ static PL_SLOW_FN void send_buf_keep_errno(struct pl_buf *b)
 	errno = e;
 }
 
+/* same_alloc() : ev (an ALLOC) repeats the batch's last one's call and
+ * call site?  Else it becomes the one the next may repeat */
+static inline __attribute__((always_inline)) int
+same_alloc(struct pl_same *s, const struct fmt_event *ev)
+{
+	uint64_t call = ev->f[FMT_F_ALLOC_call];
+	uint32_t i, n = ev->nstack;
+
+	if (s->alloc_ok && call == s->alloc_call && n == s->alloc_n) {
+		for (i = 0; i < n && ev->stack[i] == s->alloc_frame[i]; i++)
+			;
+		if (i == n)
+			return 1;
+	}
+	s->alloc_ok = n <= PL_SAME_FRAMES;
+	s->alloc_call = call;
+	s->alloc_n = n;
+	for (i = 0; i < n && i < PL_SAME_FRAMES; i++)
+		s->alloc_frame[i] = ev->stack[i];
+	return 0;
+}
+
+/* same_free() : the same for a FREE, by its call alone */
+static inline __attribute__((always_inline)) int
+same_free(struct pl_same *s, const struct fmt_event *ev)
+{
+	uint64_t call = ev->f[FMT_F_FREE_call];
+
+	if (s->free_ok && call == s->free_call)
+		return 1;
+	s->free_ok = 1;
+	s->free_call = call;
+	return 0;
+}
+
 /*
  * append() : encode ev at the end of b (held).  Always inlined: with a
  * constant kinds string (pl_emit_alloc() ...) the bound and the encoder
@@ -609,11 +659,24 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 		b->first_now = now;
 		fmt_kref_batch(&b->kref);
 		fmt_addrs_batch(&b->addrs);
+		b->same.alloc_ok = b->same.free_ok = 0;
 	}
 	prev = b->last_ts;
 	p = b->msg + PL_PREFIX + b->len;
-	p = fmt_encode_kinds(p, ev, kinds, FMT_WIRE, &prev, &b->kref,
-			     &b->addrs);
+	if (ev->type == FMT_EV_ALLOC && same_alloc(&b->same, ev)) {
+		ev->type = FMT_EV_ALLOC_SAME;
+		p = fmt_encode_kinds(p, ev, fmt_kinds_ALLOC_SAME, FMT_WIRE,
+				     &prev, &b->kref, &b->addrs);
+		ev->type = FMT_EV_ALLOC;
+	} else if (ev->type == FMT_EV_FREE && same_free(&b->same, ev)) {
+		ev->type = FMT_EV_FREE_SAME;
+		p = fmt_encode_kinds(p, ev, fmt_kinds_FREE_SAME, FMT_WIRE,
+				     &prev, &b->kref, &b->addrs);
+		ev->type = FMT_EV_FREE;
+	} else {
+		p = fmt_encode_kinds(p, ev, kinds, FMT_WIRE, &prev, &b->kref,
+				     &b->addrs);
+	}
 	b->last_ts = prev;
 	b->len = p - (b->msg + PL_PREFIX);
 	b->nevents++;

@@ -134,6 +134,25 @@ badstack=0"
 	assert_output "80000 80000"
 }
 
+@test "a loop's allocations: written as repeats, read back whole" {
+	# 2000 malloc(100) from one line, each after a free, a spike from
+	# another line in round 1000, one batch (no flush by time): all but
+	# the first alloc and free and the two around the spike (and
+	# stdio's buffer at the end) repeat the previous one's call and
+	# stack in the file (format 2.1), and read back as what they are
+	CTRACE_FLUSH_MS=60000 record t.trace "$FIX/heap-peak"
+	assert_success
+	assert_output "spike 1048576"
+	run "$CTRACE" info t.trace
+	assert_line "repeats: 3998 alloc and free events written as repeats of their batch's previous one (its call and stack)"
+	assert_line "  alloc: 2002"
+	run sh -c "'$CTRACE' dump t.trace | awk '\$4 == \"alloc\" { print \$6, \$7, \$8 }' | sort | uniq -c"
+	assert_line --regexp "^ +2000 size=100 call=malloc stack=main\+0x[0-9a-f]+\(heap-peak\.c:23\)$"
+	assert_line --regexp "^ +1 size=1048576 call=malloc stack=main\+0x[0-9a-f]+\(heap-peak\.c:25\)$"
+	assert_equal "$("$CTRACE" dump t.trace | awk '$4 == "free" && $6 == "call=free"' | wc -l)" \
+		"$(events t.trace free)"
+}
+
 @test "mmap and munmap: anonymous mappings with fd -1" {
 	run python3 -c 'import mmap; m = mmap.mmap(-1, 1 << 20); m[0:5] = b"hello"; print(m[0:5].decode()); m.close()'
 	ref=$output

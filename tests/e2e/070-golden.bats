@@ -60,6 +60,15 @@ unfinished dur=100149804 type=16 obj=0x555b8136d0a0 fd=-1 call=- stack=locker+0x
 	assert_output ""
 }
 
+@test "a format 2.0 trace, the last without repeats, dumps as 2.0 did" {
+	check_golden v2.0 2.0
+	run sh -c "'$CTRACE' dump '$GOLD/v2.0.trace' | diff - '$GOLD/v2.0.dump'"
+	assert_success
+	assert_output ""
+	run "$CTRACE" info "$GOLD/v2.0.trace"
+	refute_line --partial "repeats:"
+}
+
 @test "a later version's events and fields are passed by its schema" {
 	GEN="$CTRACE_BUILD/bench/gen-trace"
 	# sleep with a sixth field, three events of a code this version

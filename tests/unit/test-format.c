@@ -1052,6 +1052,48 @@ static void test_short(void)
 	   "a short event cut inside an escaped address is FMT_ETRUNC");
 }
 
+/* fmt_same_expand() : the repeats of format 2.1 become what they repeat */
+static void test_same(void)
+{
+	struct fmt_same s;
+	struct fmt_event a = { .type = FMT_EV_ALLOC }, f = { .type = FMT_EV_FREE };
+	struct fmt_event r = { .type = FMT_EV_ALLOC_SAME };
+	struct fmt_event g = { .type = FMT_EV_FREE_SAME };
+	struct fmt_event o = { .type = FMT_EV_SLEEP };
+
+	fmt_same_batch(&s);
+	ok(fmt_same_expand(&s, &r) == FMT_ECORRUPT &&
+	   fmt_same_expand(&s, &g) == FMT_ECORRUPT,
+	   "a repeat with nothing before it in its batch is corrupt");
+	a.f[FMT_F_ALLOC_addr] = 0x1000;
+	a.f[FMT_F_ALLOC_size] = 16;
+	a.f[FMT_F_ALLOC_call] = FMT_CALL_calloc;
+	a.f[FMT_F_ALLOC_stack] = 7;
+	f.f[FMT_F_FREE_call] = FMT_CALL_free;
+	o.f[0] = 5;
+	r.f[FMT_F_ALLOC_SAME_addr] = 0x2000;
+	r.f[FMT_F_ALLOC_SAME_size] = 32;
+	g.f[FMT_F_FREE_SAME_addr] = 0x1000;
+	ok(!fmt_same_expand(&s, &a) && !fmt_same_expand(&s, &f) &&
+	   !fmt_same_expand(&s, &o) && a.type == FMT_EV_ALLOC &&
+	   o.type == FMT_EV_SLEEP && o.f[0] == 5,
+	   "an alloc, a free and any other event read as they are");
+	ok(!fmt_same_expand(&s, &r) && r.type == FMT_EV_ALLOC &&
+	   r.f[FMT_F_ALLOC_addr] == 0x2000 && r.f[FMT_F_ALLOC_size] == 32 &&
+	   r.f[FMT_F_ALLOC_call] == FMT_CALL_calloc &&
+	   r.f[FMT_F_ALLOC_stack] == 7,
+	   "alloc_same: its own address and size, the last alloc's call "
+	   "and stack");
+	ok(!fmt_same_expand(&s, &g) && g.type == FMT_EV_FREE &&
+	   g.f[FMT_F_FREE_addr] == 0x1000 &&
+	   g.f[FMT_F_FREE_call] == FMT_CALL_free,
+	   "free_same: its own address, the last free's call");
+	fmt_same_batch(&s);
+	r.type = FMT_EV_ALLOC_SAME;
+	ok(fmt_same_expand(&s, &r) == FMT_ECORRUPT,
+	   "a new batch repeats nothing of the one before");
+}
+
 int main(void)
 {
 	rng_seed(20240501);
@@ -1067,5 +1109,6 @@ int main(void)
 	test_kref();
 	test_short();
 	test_addrs();
+	test_same();
 	return tap_done();
 }
