@@ -236,8 +236,8 @@ static inline const uint8_t *skip_uvar(const uint8_t *p, const uint8_t *end)
 }
 
 /* get_uvar() : fmt_get_uvar(), one step for varints of up to 8 bytes */
-static inline int get_uvar(const uint8_t **pp, const uint8_t *end,
-			   uint64_t *out)
+static inline __attribute__((always_inline)) int
+get_uvar(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
 	const uint8_t *p = *pp;
 	uint64_t x, stop;
