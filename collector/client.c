@@ -224,8 +224,9 @@ static int names_code(unsigned type, const struct fmt_event_info *in)
 	       type == FMT_EV_CPU_SAMPLE || type == FMT_EV_FATAL_SIGNAL;
 }
 
-/* names_code() of a type, worked out once: it is asked of every event */
-static int slow_type(uint8_t type)
+/* names_code() of each type, worked out once: it is asked of every
+ * event (fmt_transcode_run() stops before those it marks) */
+static const uint8_t *slow_types(void)
 {
 	static uint8_t slow[FMT_EV_MAX];
 	static int ready;
@@ -237,7 +238,7 @@ static int slow_type(uint8_t type)
 			slow[t] = (in = fmt_event_info(t)) && names_code(t, in);
 		ready = 1;
 	}
-	return slow[type];
+	return slow;
 }
 
 static uint64_t intern_stack(void *image, const uint64_t *frames,
@@ -253,9 +254,53 @@ static uint64_t intern_string(void *ctx, const char *s, uint32_t n)
 }
 
 /*
+ * name_event() : one event whose code addresses (or object) get their
+ * names before it is written: decoded, named, its stack and strings
+ * interned, encoded in file form at *outp.  0, or -1 when malformed.
+ */
+static int name_event(struct col_client *c, uint64_t image,
+		      const uint8_t **pp, const uint8_t *end,
+		      uint64_t *prev_in, uint8_t **outp)
+{
+	const struct fmt_event_info *in;
+	struct fmt_event ev;
+	struct fmt_addrs peek;
+	uint64_t prev_out;
+	const uint8_t *p = *pp;
+
+	in = fmt_event_info(*p);
+	/* decoded against a copy: the encoding below takes the addresses
+	 * on from where they were before it */
+	prev_out = *prev_in;
+	peek = addrs;
+	if (fmt_decode_wire(&p, end, prev_in, &ev, stackbuf, &kdefs, &peek))
+		return -1;
+	if (in->at.routine >= 0)
+		col_sym_addr(image, ev.f[in->at.routine], 1);
+	else if (in->at.obj >= 0 && in->kinds[0] == 'd')
+		col_sym_data(image, ev.f[in->at.obj]);
+	else if (ev.nstack)
+		col_sym_addr(image, ev.stack[0], 1);
+	if (ev.type == FMT_EV_FATAL_SIGNAL &&
+	    ev.f[FMT_F_FATAL_SIGNAL_action] == FMT_SIG_DEFAULT &&
+	    ev.f[FMT_F_FATAL_SIGNAL_sig] < 65)
+		col_image_fatal(c->img, (int)ev.f[FMT_F_FATAL_SIGNAL_sig]);
+	if (in->stack_field >= 0)
+		ev.f[in->stack_field] = col_intern_stack(image, ev.stack,
+							 ev.nstack);
+	if (in->str_field >= 0)
+		ev.f[in->str_field] = col_intern_string(ev.str, ev.slen);
+	if (in->str2_field >= 0)
+		ev.f[in->str2_field] = col_intern_string(ev.str2, ev.slen2);
+	*outp = fmt_encode_event(*outp, &ev, FMT_FILE, &prev_out, &addrs);
+	*pp = p;
+	return 0;
+}
+
+/*
  * wire form -> file form, stacks and strings replaced by table ids; the
  * code addresses (stack frames, start routines) get their names first.
- * One pass that checks as it goes (fmt_transcode_event): the plain fields
+ * One pass that checks as it goes (fmt_transcode_run()): the plain fields
  * are copied, not decoded.  The rare events with a start routine take the
  * full decode/encode path to name it, and so do CPU samples (100 a second
  * per busy thread): the innermost frame of theirs is the interrupted pc,
@@ -270,13 +315,10 @@ static uint64_t intern_string(void *ctx, const char *s, uint32_t n)
 static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 			uint64_t base, const uint8_t *p, const uint8_t *end)
 {
-	const struct fmt_event_info *in;
-	struct fmt_event ev;
-	uint64_t prev_in = base, prev_out = base, i;
+	uint64_t prev_in = base, left;
 	uint64_t image = col_image_id(c->img);
 	struct fmt_interner intern = { &image, intern_stack, intern_string,
 				       &kdefs, &addrs };
-	struct fmt_addrs peek;
 	uint8_t *out;
 
 	/* fmt_msg_parse_events() checked the count against the bytes */
@@ -299,43 +341,16 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 		die(EXIT_FAIL, "out of memory");
 	col_sym_batch();
 	out = rec.p + rec.len;
-	for (i = 0; i < n; i++) {
-		if (p < end && *p < FMT_EV_MAX && slow_type(*p)) {
-			in = fmt_event_info(*p);
-			/* decoded against a copy: the encoding below takes
-			 * the addresses on from where they were before it */
-			prev_out = prev_in;
-			peek = addrs;
-			if (fmt_decode_wire(&p, end, &prev_in, &ev, stackbuf,
-					    &kdefs, &peek))
-				return -1;
-			if (in->at.routine >= 0)
-				col_sym_addr(image, ev.f[in->at.routine], 1);
-			else if (in->at.obj >= 0 && in->kinds[0] == 'd')
-				col_sym_data(image, ev.f[in->at.obj]);
-			else if (ev.nstack)
-				col_sym_addr(image, ev.stack[0], 1);
-			if (ev.type == FMT_EV_FATAL_SIGNAL &&
-			    ev.f[FMT_F_FATAL_SIGNAL_action] == FMT_SIG_DEFAULT &&
-			    ev.f[FMT_F_FATAL_SIGNAL_sig] < 65)
-				col_image_fatal(c->img,
-					(int)ev.f[FMT_F_FATAL_SIGNAL_sig]);
-			if (in->stack_field >= 0)
-				ev.f[in->stack_field] = col_intern_stack(
-					image, ev.stack, ev.nstack);
-			if (in->str_field >= 0)
-				ev.f[in->str_field] =
-					col_intern_string(ev.str, ev.slen);
-			if (in->str2_field >= 0)
-				ev.f[in->str2_field] =
-					col_intern_string(ev.str2, ev.slen2);
-			out = fmt_encode_event(out, &ev, FMT_FILE, &prev_out,
-					       &addrs);
-			continue;
-		}
-		if (fmt_transcode_event(&p, end, &prev_in, &out, &intern,
-					stackbuf))
+	left = n;
+	while (left) {
+		if (fmt_transcode_run(&p, end, &prev_in, &out, &intern,
+				      stackbuf, &left, slow_types()))
 			return -1;
+		if (!left)
+			break;
+		if (name_event(c, image, &p, end, &prev_in, &out))
+			return -1;
+		left--;
 	}
 	if (p != end)
 		return -1;

@@ -724,6 +724,18 @@ int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 			uint64_t *prev_ts, uint8_t **outp,
 			const struct fmt_interner *in, uint64_t *stackbuf);
 
+/*
+ * fmt_transcode_run() : fmt_transcode_event() for the next *n events of a
+ * batch, one after another, stopping before the first whose type `stop`
+ * marks (stop[type], FMT_EV_MAX entries: the ones the caller decodes
+ * itself) or at the first error.  *n is left with the events not done.
+ * @return 0, or the failing event's FMT_E* (*pp, *outp at its start).
+ */
+int fmt_transcode_run(const uint8_t **pp, const uint8_t *end,
+		      uint64_t *prev_ts, uint8_t **outp,
+		      const struct fmt_interner *intern, uint64_t *stackbuf,
+		      uint64_t *n, const uint8_t *stop);
+
 /* error codes shared by the whole format module; never printed by it */
 enum {
 	FMT_OK = 0,

@@ -787,6 +787,45 @@ static int transcode_matches(const uint8_t *buf, size_t len)
 	return 1;
 }
 
+/*
+ * run_matches() : fmt_transcode_run() over n events of [buf, buf+len),
+ * stopping where `stop` says (the caller then does that one event with
+ * fmt_transcode_event()), gives what fmt_transcode_event() event by
+ * event gives: the same bytes, cursor, time, verdict.
+ */
+static int run_matches(const uint8_t *buf, size_t len, uint64_t n,
+		       const uint8_t *stop)
+{
+	static struct fmt_kdef defs1[64 * 1024], defs2[64 * 1024];
+	static uint8_t out1[256 * 1024], out2[256 * 1024];
+	static uint64_t sb[FMT_MAX_STACK];
+	static struct fmt_addrs ad1, ad2;
+	struct fmt_kdefs kd1 = { defs1, 0, 64 * 1024 };
+	struct fmt_kdefs kd2 = { defs2, 0, 64 * 1024 };
+	const struct fmt_interner in1 = { NULL, fake_stack, fake_string,
+					  &kd1, fresh(&ad1) };
+	const struct fmt_interner in2 = { NULL, fake_stack, fake_string,
+					  &kd2, fresh(&ad2) };
+	const uint8_t *p1 = buf, *p2 = buf;
+	uint8_t *e1 = out1, *e2 = out2;
+	uint64_t base = rng_value() >> 2, t1 = base, t2 = base, i, left = n;
+	int r1 = 0, r2 = 0;
+
+	for (i = 0; i < n && !r1; i++)
+		r1 = fmt_transcode_event(&p1, buf + len, &t1, &e1, &in1, sb);
+	while (left && !r2) {
+		r2 = fmt_transcode_run(&p2, buf + len, &t2, &e2, &in2, sb,
+				       &left, stop);
+		if (!r2 && left) {
+			r2 = fmt_transcode_event(&p2, buf + len, &t2, &e2,
+						 &in2, sb);
+			left -= !r2;
+		}
+	}
+	return r1 == r2 && p1 == p2 && t1 == t2 && e1 - out1 == e2 - out2 &&
+	       !memcmp(out1, out2, e1 - out1);
+}
+
 static void test_transcode(void)
 {
 	/* the types fmt_transcode_event() has an unrolled copy for */
@@ -797,7 +836,8 @@ static void test_transcode(void)
 	static struct fmt_kref kr;
 	static uint64_t frames[4][8];
 	static struct fmt_addrs ad;
-	unsigned i, j, type, bad = 0, whole = 0;
+	static uint8_t stop[FMT_EV_MAX];
+	unsigned i, j, type, bad = 0, bad_run = 0, whole = 0;
 	uint64_t prev;
 	size_t vlen;
 	uint8_t *buf, *e;
@@ -840,8 +880,14 @@ static void test_transcode(void)
 		for (j = (i & 1) ? rng_below(4) : 0; vlen && j--; )
 			buf[rng_below(vlen)] ^= 1 << rng_below(8);
 		bad += !transcode_matches(buf, vlen);
+		for (j = 0; j < FMT_EV_MAX; j++)
+			stop[j] = rng_below(4) == 0;
+		bad_run += !run_matches(buf, vlen, 16, stop);
 		free(buf);
 	}
+	ok(!bad_run, "fmt_transcode_run() over the same batches, stopping "
+	   "before a random quarter of the types, gives what "
+	   "fmt_transcode_event() gives (%u bad)", bad_run);
 	ok(!bad, "5000 wire batches (%u whole, the others damaged) "
 	   "transcode to the bytes decode + encode give (%u bad)", whole,
 	   bad);
