@@ -191,6 +191,9 @@ uint32_t fmt_writer_chunks(const struct fmt_writer *w);
  * @return 0 or a FMT_E* code
  */
 int fmt_chunk_compress(const void *raw, size_t len, struct fmt_buf *out);
+/* fmt_chunk_level() : the LZ4F compressionLevel the next chunk gets: 0,
+ * or an acceleration while the chunks before shrank by less than 1/32 */
+int fmt_chunk_level(void);
 int fmt_writer_chunk(struct fmt_writer *w, const void *frame, size_t n,
 		     size_t raw_len);
 

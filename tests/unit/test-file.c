@@ -756,6 +756,61 @@ static void test_payloads(void)
 	fmt_buf_free(&b);
 }
 
+/* frame decompresses to exactly raw? */
+static int unpacks_to(const struct fmt_buf *frame, const uint8_t *raw,
+		      size_t len)
+{
+	static uint8_t back[256 << 10];
+	LZ4F_dctx *d;
+	size_t dst = sizeof(back), src = frame->len, r;
+
+	if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION)))
+		return 0;
+	r = LZ4F_decompress(d, back, &dst, frame->p, &src, NULL);
+	LZ4F_freeDecompressionContext(d);
+	return !LZ4F_isError(r) && !r && dst == len && !memcmp(back, raw, len);
+}
+
+/* LZ4's effort follows its gain: fast after a chunk that did not
+ * shrink, back to the default on one that does or every 16th */
+static void test_pace(void)
+{
+	static uint8_t noise[256 << 10], zeros[256 << 10];
+	struct fmt_buf out = { 0 };
+	unsigned i, fast = 0, good = 1;
+	int level;
+
+	for (i = 0; i < sizeof(noise); i++)
+		noise[i] = (uint8_t)rng_next();
+	/* whatever the tests before left: zeros bring the default back */
+	for (i = 0; i < 20 && fmt_chunk_level(); i++)
+		good &= !fmt_chunk_compress(zeros, sizeof(zeros), &out);
+	ok(good && !fmt_chunk_level(), "compressible chunks: the default");
+	good &= !fmt_chunk_compress(noise, sizeof(noise), &out) &&
+		unpacks_to(&out, noise, sizeof(noise));
+	ok(good && fmt_chunk_level() < 0,
+	   "a chunk that did not shrink sends the next one fast (%d)",
+	   fmt_chunk_level());
+	for (i = 0; i < 16; i++) {
+		level = fmt_chunk_level();
+		good &= !fmt_chunk_compress(noise, sizeof(noise), &out) &&
+			unpacks_to(&out, noise, sizeof(noise));
+		fast += level < 0;
+		if (!fmt_chunk_level())
+			break;
+	}
+	ok(good && fast == 16 && i == 15 && !fmt_chunk_level(),
+	   "16 fast chunks, then the default is tried again (%u, %u)",
+	   fast, i);
+	good &= !fmt_chunk_compress(noise, sizeof(noise), &out);
+	ok(good && fmt_chunk_level() < 0, "which that noise sends fast again");
+	good &= !fmt_chunk_compress(zeros, sizeof(zeros), &out) &&
+		unpacks_to(&out, zeros, sizeof(zeros));
+	ok(good && !fmt_chunk_level() && out.len < sizeof(zeros) / 8,
+	   "a fast chunk that shrank brings the default back at once");
+	fmt_buf_free(&out);
+}
+
 int main(void)
 {
 	rng_seed(20240502);
@@ -767,5 +822,6 @@ int main(void)
 	test_handmade();
 	test_open();
 	test_payloads();
+	test_pace();
 	return tap_done();
 }
