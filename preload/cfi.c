@@ -17,13 +17,15 @@
  * register other than rsp/rbp as the CFA (realigned frames), an object
  * without the usual table - makes the whole unwind libgcc's.
  *
- * The table: PL_CFI_SLOTS entries of two words, {pc << 16 | seq, rule},
- * a seqlock per entry.  A writer claims an entry by a compare-and-swap
- * of an even seq to odd and gives up when it cannot (it is a cache);
- * readers never wait: an odd or changed seq is a miss.  Nothing locks
- * and nothing allocates, so a signal handler may unwind.  dlclose()
- * empties it (pl_cfi_forget()), as code at the same address may then be
- * another object's.  Every load from the stack is checked against the
+ * The table: PL_CFI_SETS sets of two entries of two words, {pc << 16 |
+ * seq, rule}, a seqlock per entry; a pc may be in either entry of its
+ * set, so two return addresses of one stack whose hashes collide do not
+ * push each other out on every unwind.  A writer claims an entry by a
+ * compare-and-swap of an even seq to odd and gives up when it cannot (it
+ * is a cache); readers never wait: an odd or changed seq is a miss.
+ * Nothing locks and nothing allocates, so a signal handler may unwind.
+ * dlclose() empties it (pl_cfi_forget()), as code at the same address
+ * may then be another object's.  Every load from the stack is checked against the
  * thread's bounds first, so a wrong rule ends a stack, never the program.
  */
 #include <dlfcn.h>
@@ -35,7 +37,7 @@
 
 #if defined(__x86_64__) && defined(DLFO_EH_SEGMENT_TYPE)
 
-#define PL_CFI_SLOTS	2048		/* 32 KiB, process-wide */
+#define PL_CFI_SETS	1024		/* of 2: 32 KiB, process-wide */
 
 /* a rule, packed in a word; 0 = none yet */
 #define RU_OK		0x1ull		/* valid: the rest means something */
@@ -52,16 +54,16 @@ struct slot {
 	uint64_t rule;
 };
 
-static struct slot slots[PL_CFI_SLOTS] __attribute__((aligned(64)));
+static struct slot slots[PL_CFI_SETS][2] __attribute__((aligned(64)));
 
-static inline struct slot *slot_of(uint64_t pc)
+static inline struct slot *set_of(uint64_t pc)
 {
-	return &slots[(pc * 0x9e3779b97f4a7c15ull) >> 53 & (PL_CFI_SLOTS - 1)];
+	return slots[(pc * 0x9e3779b97f4a7c15ull) >> 54 & (PL_CFI_SETS - 1)];
 }
 
-static uint64_t cache_get(uint64_t pc)
+/* the rule s holds for pc, or 0 */
+static inline uint64_t slot_get(struct slot *s, uint64_t pc)
 {
-	struct slot *s = slot_of(pc);
 	uint64_t k1, k2, r;
 
 	k1 = __atomic_load_n(&s->key, __ATOMIC_ACQUIRE);
@@ -73,13 +75,29 @@ static uint64_t cache_get(uint64_t pc)
 	return r;
 }
 
+static uint64_t cache_get(uint64_t pc)
+{
+	struct slot *set = set_of(pc);
+	uint64_t r = slot_get(&set[0], pc);
+
+	return r ? r : slot_get(&set[1], pc);
+}
+
+/* into the set's entry that is empty, else the second: the first
+ * keeps what came first, and two colliding pcs both stay */
 static void cache_put(uint64_t pc, uint64_t rule)
 {
-	struct slot *s = slot_of(pc);
-	uint64_t k = __atomic_load_n(&s->key, __ATOMIC_RELAXED);
-	uint16_t seq = (uint16_t)k;
+	struct slot *set = set_of(pc), *s;
+	uint64_t k;
+	uint16_t seq;
 
-	if ((seq & 1) || pc >> 48 ||
+	if (pc >> 48)
+		return;
+	k = __atomic_load_n(&set[0].key, __ATOMIC_RELAXED);
+	s = !(k >> 16) || k >> 16 == pc ? &set[0] : &set[1];
+	k = __atomic_load_n(&s->key, __ATOMIC_RELAXED);
+	seq = (uint16_t)k;
+	if ((seq & 1) ||
 	    !__atomic_compare_exchange_n(&s->key, &k, k | 1, 0,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
@@ -92,8 +110,10 @@ void pl_cfi_forget(void)
 {
 	unsigned i;
 
-	for (i = 0; i < PL_CFI_SLOTS; i++)
-		__atomic_store_n(&slots[i].key, 0, __ATOMIC_RELEASE);
+	for (i = 0; i < PL_CFI_SETS; i++) {
+		__atomic_store_n(&slots[i][0].key, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&slots[i][1].key, 0, __ATOMIC_RELEASE);
+	}
 }
 
 /* ---- reading .eh_frame ---- */

@@ -6,6 +6,7 @@
  * given, never read beyond it; and from CPU-time samples that land
  * anywhere (prologues, epilogues, libc), always libgcc's or no answer.
  */
+#include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -255,6 +256,35 @@ static uint64_t main_top(void)
 	return end;
 }
 
+/* two pcs of one set both stay cached; a third takes the second's
+ * entry, never the first's (direct-mapped, the two pushed each other
+ * out on every unwind of a stack that held both) */
+static void cache_sets(void)
+{
+	uint64_t a = 0x401000, b, c, n;
+
+	pl_cfi_forget();
+	for (b = a + 1; set_of(b) != set_of(a); b++)
+		;
+	for (c = b + 1; set_of(c) != set_of(a); c++)
+		;
+	cache_put(a, RU_OK | 8ull << 32);
+	cache_put(b, RU_OK | 16ull << 32);
+	ok(cache_get(a) == (RU_OK | 8ull << 32) &&
+	   cache_get(b) == (RU_OK | 16ull << 32),
+	   "two pcs of one set are both cached");
+	cache_put(c, RU_OK | 24ull << 32);
+	ok(cache_get(a) == (RU_OK | 8ull << 32) && !cache_get(b) &&
+	   cache_get(c) == (RU_OK | 24ull << 32),
+	   "a third takes the second's entry, the first stays");
+	for (n = 0, c = 0; c < 100000; c++)
+		n += set_of(0x400000 + 16 * c) == set_of(a);
+	ok(n > 0 && n < 400, "pcs spread over the sets (%" PRIu64 " of 100000 "
+	   "16-byte steps in one set, 1024 sets)", n);
+	pl_cfi_forget();
+	ok(!cache_get(a) && !cache_get(c), "forgotten, both are gone");
+}
+
 int main(void)
 {
 	pthread_t th;
@@ -264,5 +294,6 @@ int main(void)
 	top = main_top();
 	ok(top != 0, "the main thread's stack is in /proc/self/maps");
 	shapes("main");
+	cache_sets();
 	return tap_done();
 }
