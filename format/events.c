@@ -401,11 +401,12 @@ static inline uint8_t *copy_run(uint8_t *out, const uint8_t *run, size_t n,
 	return out + n;
 }
 
-/* the id of the 'k' field whose x was read, its frames at *pp: a
- * reference's definition is interned once, at its first use */
-static int transcode_stack(const uint8_t **pp, const uint8_t *end,
-			   uint64_t x, const struct fmt_interner *intern,
-			   uint64_t *stackbuf, uint64_t *id)
+/* intern_kstack() : transcode_stack()'s rare half: a definition, or a
+ * reference at its first use, when its definition is interned */
+static __attribute__((noinline)) int
+intern_kstack(const uint8_t **pp, const uint8_t *end, uint64_t x,
+	      const struct fmt_interner *intern, uint64_t *stackbuf,
+	      uint64_t *id)
 {
 	const uint8_t *frames = *pp;
 	struct fmt_kdef *d;
@@ -432,6 +433,24 @@ static int transcode_stack(const uint8_t **pp, const uint8_t *end,
 	return kdef_add(intern->kdefs, frames, x, *id);
 }
 
+/* the id of the 'k' field whose x was read, its frames at *pp: a
+ * reference to a definition already interned (a batch's loop) is
+ * answered in line, the rest by intern_kstack() */
+static inline __attribute__((always_inline)) int
+transcode_stack(const uint8_t **pp, const uint8_t *end, uint64_t x,
+		const struct fmt_interner *intern, uint64_t *stackbuf,
+		uint64_t *id)
+{
+	struct fmt_kdef *d;
+
+	if ((x & 1) && (d = kdef_ref(intern->kdefs, x)) &&
+	    d->id != FMT_KDEF_NOID) {
+		*id = d->id;
+		return 0;
+	}
+	return intern_kstack(pp, end, x, intern, stackbuf, id);
+}
+
 /*
  * transcode_kinds() : fmt_transcode_event() for an event whose type byte
  * is at *pp and whose kinds string is `kinds`.  A caller that passes a
@@ -446,7 +465,6 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 {
 	const uint8_t *p = *pp + 1, *run = *pp;
 	uint8_t *out = *outp;
-	struct fmt_kdef *d;
 	uint64_t dts, n, id, v;
 	unsigned i;
 	int err;
@@ -480,10 +498,7 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 		out = copy_run(out, run, p - run, end);
 		if (get_uvar(&p, end, &n))
 			return FMT_ETRUNC;
-		if (k == 'k' && (n & 1) && (d = kdef_ref(intern->kdefs, n)) &&
-		    d->id != FMT_KDEF_NOID) {
-			id = d->id;	/* the batch's loop: here, not a call */
-		} else if (k == 'k') {
+		if (k == 'k') {
 			err = transcode_stack(&p, end, n, intern, stackbuf,
 					      &id);
 			if (err)
