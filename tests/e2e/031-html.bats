@@ -142,6 +142,15 @@ woken() {
 	assert_line "range_threads 5"
 	assert_line "range_shift yes"
 	assert_line "range_cleared yes"
+	# a short thread at the very end (a busy machine starts one late)
+	# still has time in the range: it reaches every thread's midpoint
+	record late.trace "$FIX/tl-workers" 4 late
+	"$CTRACE" html -o late.html late.trace
+	run node "$HTML_DIR/check.js" late.html
+	echo "$output"
+	assert_success
+	assert_line "range_axis yes"
+	assert_line "range_threads 5"
 }
 
 @test "html: W/S zoom, A/D pan, as in Perfetto" {

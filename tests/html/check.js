@@ -587,12 +587,24 @@ async function search_checks(page) {
 async function ui_checks(page) {
 	const D = await page.evaluate(() => window.ctraceReport.data);
 	let ok = await label_checks(page);
-	// a range dragged on the time axis: the middle half of the trace
+	// a range dragged on the time axis: the middle half of the trace,
+	// widened to every thread's midpoint, so that each thread has time
+	// in it however the scheduler placed the short ones
 	const g = await place(page, () => {
 		const R = window.ctraceReport, D = R.data;
 		R.zoom(D.summary.begin, D.summary.end);
 		const a = R.xOf(D.summary.begin), b = R.xOf(D.summary.end);
-		return { y: R.axisY(), x0: Math.round(a + 0.25 * (b - a)), x1: Math.round(a + 0.75 * (b - a)),
+		let lo = a + 0.25 * (b - a), hi = a + 0.75 * (b - a);
+		for (const t of D.threads) {
+			const all = [...t.iv, ...t.rs, ...t.bk];
+			if (!all.length) continue;
+			const first = Math.min(...all.map(v => v[0]));
+			const last = Math.max(...all.map(v => v[0] + v[1]));
+			const mid = R.xOf((first + last) / 2);
+			lo = Math.min(lo, mid - 1);
+			hi = Math.max(hi, mid + 1);
+		}
+		return { y: R.axisY(), x0: Math.round(lo), x1: Math.round(hi),
 			ty: R.rowY(D.threads.length - 1),
 			s0: Math.round(a + 0.1 * (b - a)), s1: Math.round(a + 0.6 * (b - a)) };
 	});
