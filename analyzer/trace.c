@@ -497,9 +497,15 @@ static void account(struct ana_trace *t, struct ana_proc *p,
 		th->last_ts = ev->ts;
 	see_ts(t, ev->ts);
 	/* stack id 0 is the empty stack, which has no record */
+	/* a batch's events mostly share a stack: the last one found is
+	 * not looked up again (records are never taken out) */
 	if (in->stack_field >= 0 && ev->f[in->stack_field] &&
-	    !hmap_get(&t->stacks, ev->f[in->stack_field]))
-		t->st.undefined_refs++;
+	    ev->f[in->stack_field] != t->stack_found) {
+		if (hmap_get(&t->stacks, ev->f[in->stack_field]))
+			t->stack_found = ev->f[in->stack_field];
+		else
+			t->st.undefined_refs++;
+	}
 	if (in->str_field >= 0 &&
 	    !hmap_get(&t->strings, ev->f[in->str_field]))
 		t->st.undefined_refs++;
@@ -549,11 +555,12 @@ static int rec_snapshot(struct ana_trace *t, const struct fmt_record *rec)
  */
 static int clip_to_window(struct ana_trace *t, struct fmt_event *ev)
 {
-	const struct fmt_event_info *in = fmt_event_info(ev->type);
+	const struct fmt_event_info *in;
 	uint64_t start = t->snap.start, end;
 
 	if (!t->is_snap || ev->ts >= start)
 		return 0;
+	in = fmt_event_info(ev->type);
 	end = in && in->nfields && in->kinds[0] == 'd' ? ev->ts + ev->f[0] :
 	      ev->ts;
 	if (end <= start) {
@@ -631,13 +638,16 @@ static int is_life(unsigned type)
  */
 static int clip_to_windows(struct ana_trace *t, struct fmt_event *ev)
 {
-	const struct fmt_event_info *in = fmt_event_info(ev->type);
+	const struct fmt_event_info *in;
 	const struct fmt_window *ws, *we;
-	int dur = in && in->nfields && in->kinds[0] == 'd';
-	uint64_t end = dur ? ev->ts + ev->f[0] : ev->ts;
+	uint64_t end;
+	int dur;
 
 	if (!t->windowed || is_life(ev->type))
 		return 0;
+	in = fmt_event_info(ev->type);
+	dur = in && in->nfields && in->kinds[0] == 'd';
+	end = dur ? ev->ts + ev->f[0] : ev->ts;
 	ws = window_at(t, ev->ts);
 	we = window_at(t, end);
 	if (ws && ws == we)

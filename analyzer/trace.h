@@ -149,6 +149,7 @@ struct ana_trace {
 	struct fmt_reader *r;
 	struct fmt_file_header h;
 	struct hmap strings, stacks;	/* id -> ana_str / ana_stack */
+	uint64_t stack_found;		/* a stack id account() found defined */
 	struct hmap images, pids;	/* image / pid -> current ana_proc */
 	struct ana_proc **procs;	/* in file order */
 	size_t nprocs;

@@ -6,8 +6,9 @@
 #include "events.h"
 #include "varint.h"
 
-static struct fmt_event_info infos[FMT_EV_MAX];
-static int infos_ready;
+struct fmt_event_info fmt_infos_[FMT_EV_MAX];
+int fmt_infos_ready_;
+#define infos fmt_infos_
 
 static void fill_info(unsigned code, const char *name, unsigned family,
 		      const char *kinds, const char *fields,
@@ -60,7 +61,7 @@ static void fill_info(unsigned code, const char *name, unsigned family,
 FMT_EVENT_LIST(FMT_X)
 #undef FMT_X
 
-static void init_infos(void)
+void fmt_infos_init_(void)
 {
 	/* names are generated lower case from the enum names */
 	static char lower[FMT_EV_MAX][24];
@@ -76,17 +77,7 @@ static void init_infos(void)
 		  FMT_NAMES(__VA_ARGS__), names_##name);
 	FMT_EVENT_LIST(FMT_X)
 #undef FMT_X
-	__atomic_store_n(&infos_ready, 1, __ATOMIC_RELEASE);
-}
-
-const struct fmt_event_info *fmt_event_info(unsigned type)
-{
-	/* racing first calls fill the same values: harmless */
-	if (!__atomic_load_n(&infos_ready, __ATOMIC_ACQUIRE))
-		init_infos();
-	if (type >= FMT_EV_MAX || !infos[type].name)
-		return NULL;
-	return &infos[type];
+	__atomic_store_n(&fmt_infos_ready_, 1, __ATOMIC_RELEASE);
 }
 
 const char *fmt_field_name(const struct fmt_event_info *info, unsigned i,
@@ -243,10 +234,16 @@ get_uvar(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 	uint64_t x, stop;
 	unsigned bits;
 
-	/* small values (ids, codes, counts) are one byte: no packing */
+	/* small values (ids, codes, counts) are one byte: no packing;
+	 * sizes, times and address deltas are often two */
 	if (p < end && *p < 0x80) {
 		*out = *p;
 		*pp = p + 1;
+		return 0;
+	}
+	if (end - p >= 2 && p[1] < 0x80) {
+		*out = (p[0] & 0x7fu) | (uint64_t)p[1] << 7;
+		*pp = p + 2;
 		return 0;
 	}
 	if (end - p >= 8) {
@@ -372,11 +369,73 @@ decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
 	return 0;
 }
 
+/*
+ * decode_file() : decode() of a file-form event whose type byte is at *pp
+ * and whose kinds string is `kinds`.  The hot types pass their constant
+ * (fmt_kinds_ALLOC_SAME): the loop unrolls into straight-line code, the
+ * schema's masks into constants, as transcode_kinds() does on the wire.
+ */
+static inline __attribute__((always_inline)) int
+decode_file(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
+	    struct fmt_event *ev, struct fmt_addrs *ad, const char *kinds)
+{
+	const uint8_t *p = *pp + 1;
+	uint64_t dts;
+	unsigned i;
+	int err;
+
+	ev->type = **pp;
+	if (get_uvar(&p, end, &dts))
+		return FMT_ETRUNC;
+	ev->ts = *prev_ts + dts;
+	if (ev->ts < *prev_ts)
+		return FMT_ECORRUPT;
+	memset(ev->f, 0, sizeof(ev->f));
+	ev->stack = NULL;
+	ev->nstack = 0;
+	ev->str = ev->str2 = NULL;
+	ev->slen = ev->slen2 = 0;
+#pragma GCC unroll 8
+	for (i = 0; i < FMT_MAX_FIELDS; i++) {
+		char k = kinds[i];
+
+		if (!k)
+			break;
+		if (get_uvar(&p, end, &ev->f[i]))
+			return FMT_ETRUNC;
+		if (k == 'a' && ad) {
+			err = get_addr(&p, end, ev->f[i], ad, &ev->f[i]);
+			if (err)
+				return err;
+		} else if (k == 's') {
+			ev->f[i] = (uint64_t)fmt_unzigzag(ev->f[i]);
+		}
+	}
+	*prev_ts = ev->ts;
+	*pp = p;
+	return 0;
+}
+
+/* what most events of a trace are take their own unrolled decoder: a
+ * loop over the schema cost a heap-heavy `ctrace info` 150 instructions
+ * per event */
 int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 		     enum fmt_form form, uint64_t *prev_ts,
 		     struct fmt_event *ev, uint64_t *stackbuf,
 		     struct fmt_addrs *ad)
 {
+	if (form == FMT_FILE && *pp < end) {
+		switch (**pp) {
+#define HOT(name)							\
+		case FMT_EV_##name:					\
+			return decode_file(pp, end, prev_ts, ev, ad,	\
+					   fmt_kinds_##name);
+		HOT(ALLOC) HOT(FREE) HOT(ALLOC_SAME) HOT(FREE_SAME)
+		HOT(READ) HOT(WRITE) HOT(POLL) HOT(CPU_SAMPLE)
+		HOT(MUTEX_BLOCK) HOT(COND_WAIT) HOT(FUTEX_WAIT)
+#undef HOT
+		}
+	}
 	return decode(pp, end, form, prev_ts, ev, stackbuf, NULL, ad);
 }
 
