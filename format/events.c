@@ -309,6 +309,30 @@ get_field(const uint8_t **pp, const uint8_t *end,
 	return 0;
 }
 
+/*
+ * event_start() : an event's time, from the delta at *pp, and its fields
+ * cleared.  The hottest code of every analysis: a constant-size clear is
+ * a few stores, cheaper than a memset call sized by the type.
+ */
+static inline __attribute__((always_inline)) int
+event_start(const uint8_t **pp, const uint8_t *end, uint64_t prev_ts,
+	    struct fmt_event *ev)
+{
+	uint64_t dts;
+
+	if (get_uvar(pp, end, &dts))
+		return FMT_ETRUNC;
+	ev->ts = prev_ts + dts;
+	if (ev->ts < prev_ts)
+		return FMT_ECORRUPT;
+	memset(ev->f, 0, sizeof(ev->f));
+	ev->stack = NULL;
+	ev->nstack = 0;
+	ev->str = ev->str2 = NULL;
+	ev->slen = ev->slen2 = 0;
+	return 0;
+}
+
 static inline __attribute__((always_inline)) int
 decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
        uint64_t *prev_ts, struct fmt_event *ev, uint64_t *stackbuf,
@@ -317,7 +341,6 @@ decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
 	const uint8_t *p = *pp;
 	const struct fmt_event_info *in;
 	unsigned i, n, m;
-	uint64_t dts;
 	int err;
 
 	if (p >= end)
@@ -326,21 +349,9 @@ decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
 	in = fmt_event_info(ev->type);
 	if (!in)
 		return FMT_ETYPE;
-	if (get_uvar(&p, end, &dts))
-		return FMT_ETRUNC;
-	ev->ts = *prev_ts + dts;
-	if (ev->ts < *prev_ts)
-		return FMT_ECORRUPT;
-	/*
-	 * The hottest loop of every analysis.  A constant-size clear is a few
-	 * stores, cheaper than a memset call sized by the type; fields of the
-	 * file form are all plain varints, read word-at-a-time.
-	 */
-	memset(ev->f, 0, sizeof(ev->f));
-	ev->stack = NULL;
-	ev->nstack = 0;
-	ev->str = ev->str2 = NULL;
-	ev->slen = ev->slen2 = 0;
+	err = event_start(&p, end, *prev_ts, ev);
+	if (err)
+		return err;
 	n = in->nfields;
 	if (form == FMT_FILE || !in->inline_mask) {
 		for (i = 0; i < n; i++) {
@@ -380,21 +391,13 @@ decode_file(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 	    struct fmt_event *ev, struct fmt_addrs *ad, const char *kinds)
 {
 	const uint8_t *p = *pp + 1;
-	uint64_t dts;
 	unsigned i;
 	int err;
 
 	ev->type = **pp;
-	if (get_uvar(&p, end, &dts))
-		return FMT_ETRUNC;
-	ev->ts = *prev_ts + dts;
-	if (ev->ts < *prev_ts)
-		return FMT_ECORRUPT;
-	memset(ev->f, 0, sizeof(ev->f));
-	ev->stack = NULL;
-	ev->nstack = 0;
-	ev->str = ev->str2 = NULL;
-	ev->slen = ev->slen2 = 0;
+	err = event_start(&p, end, *prev_ts, ev);
+	if (err)
+		return err;
 #pragma GCC unroll 8
 	for (i = 0; i < FMT_MAX_FIELDS; i++) {
 		char k = kinds[i];
