@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode.h"
 #include "log.h"
 #include "symbols.h"
 #include "trace.h"
@@ -700,7 +701,8 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 					       fmt_event_info(*fe.ev.p)->nfields -
 					       t->short_fields[*fe.ev.p], &ts,
 					       &ev, ad);
-		else
+		else if ((err = fmt_decode_hot(&fe.ev.p, fe.ev.end, &ts, &ev,
+					       ad)) == FMT_NOT_HOT)
 			err = fmt_decode_event(&fe.ev.p, fe.ev.end, FMT_FILE,
 					       &ts, &ev, stackbuf, ad);
 		/* an unknown code: the decoder read its byte, so it is there */

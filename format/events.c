@@ -3,6 +3,7 @@
  */
 #include <string.h>
 
+#include "decode.h"
 #include "events.h"
 #include "varint.h"
 
@@ -193,107 +194,10 @@ static int decode_inline(const uint8_t **pp, const uint8_t *end, char kind,
 	return 0;
 }
 
-/*
- * Word-at-a-time varints for the transcoder: with 8 readable bytes, the
- * first byte without its high bit ends the varint, found with one load
- * and a count of trailing zeros instead of a loop (addresses and stack
- * frames take 6 or 7 bytes).  Anything else takes fmt_get_uvar(), which
- * also defines what a valid varint is.
- */
-#define FMT_STOP_BITS	0x8080808080808080ull
-
-static inline uint64_t load64(const uint8_t *p)
-{
-	uint64_t x;
-
-	memcpy(&x, p, 8);
-#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	x = __builtin_bswap64(x);
-#endif
-	return x;
-}
-
-/* skip_uvar() : end of the varint at p, NULL where fmt_get_uvar() fails */
-static inline const uint8_t *skip_uvar(const uint8_t *p, const uint8_t *end)
-{
-	uint64_t stop, v;
-
-	if (end - p >= 8) {
-		stop = ~load64(p) & FMT_STOP_BITS;
-		if (stop)
-			return p + __builtin_ctzll(stop) / 8 + 1;
-	}
-	return fmt_get_uvar(&p, end, &v) ? NULL : p;
-}
-
-/* get_uvar() : fmt_get_uvar(), one step for varints of up to 8 bytes */
-static inline __attribute__((always_inline)) int
-get_uvar(const uint8_t **pp, const uint8_t *end, uint64_t *out)
-{
-	const uint8_t *p = *pp;
-	uint64_t x, stop;
-	unsigned bits;
-
-	/* small values (ids, codes, counts) are one byte: no packing;
-	 * sizes, times and address deltas are often two */
-	if (p < end && *p < 0x80) {
-		*out = *p;
-		*pp = p + 1;
-		return 0;
-	}
-	if (end - p >= 2 && p[1] < 0x80) {
-		*out = (p[0] & 0x7fu) | (uint64_t)p[1] << 7;
-		*pp = p + 2;
-		return 0;
-	}
-	if (end - p >= 8) {
-		x = load64(p);
-		stop = ~x & FMT_STOP_BITS;
-		if (stop) {
-			bits = __builtin_ctzll(stop) + 1;	/* 8 per byte */
-			if (bits < 64)
-				x &= (1ull << bits) - 1;
-			x &= 0x7f7f7f7f7f7f7f7full;
-			/* pack the 7-bit groups: 14, 28, then 56 bits */
-			x = (x & 0x007f007f007f007full) |
-			    (x & 0x7f007f007f007f00ull) >> 1;
-			x = (x & 0x00003fff00003fffull) |
-			    (x & 0x3fff00003fff0000ull) >> 2;
-			x = (x & 0x000000000fffffffull) |
-			    (x & 0x0fffffff00000000ull) >> 4;
-			*out = x;
-			*pp = p + bits / 8;
-			return 0;
-		}
-	}
-	return fmt_get_uvar(pp, end, out);
-}
-
-static inline __attribute__((always_inline)) int
-get_addr(const uint8_t **pp, const uint8_t *end, uint64_t x,
-	 struct fmt_addrs *ad, uint64_t *v)
-{
-	if (x & 1) {
-		if (x >> 1 >= (1u << FMT_ADDR_BITS))
-			return FMT_ECORRUPT;
-		/* a reference leaves its slot as it is: the encoder's did */
-		*v = ad->slot[x >> 1];
-		ad->prev = *v;
-		return 0;
-	}
-	if (x)
-		*v = ad->prev + (uint64_t)fmt_unzigzag(x >> 1);
-	else if (get_uvar(pp, end, v))
-		return FMT_ETRUNC;
-	ad->slot[fmt_addr_slot(*v)] = *v;
-	ad->prev = *v;
-	return 0;
-}
-
 int fmt_get_addr(const uint8_t **pp, const uint8_t *end, uint64_t x,
 		 struct fmt_addrs *ad, uint64_t *v)
 {
-	return get_addr(pp, end, x, ad, v);
+	return fmt_addr_get(pp, end, x, ad, v);
 }
 
 /* plain fields: one varint each, two for an escaped 'a' (ad: format 2) */
@@ -302,34 +206,10 @@ get_field(const uint8_t **pp, const uint8_t *end,
 	  const struct fmt_event_info *in, unsigned i, struct fmt_addrs *ad,
 	  uint64_t *v)
 {
-	if (get_uvar(pp, end, v))
+	if (fmt_uvar_get(pp, end, v))
 		return FMT_ETRUNC;
 	if (ad && (in->addr_mask & (1u << i)))
-		return get_addr(pp, end, *v, ad, v);
-	return 0;
-}
-
-/*
- * event_start() : an event's time, from the delta at *pp, and its fields
- * cleared.  The hottest code of every analysis: a constant-size clear is
- * a few stores, cheaper than a memset call sized by the type.
- */
-static inline __attribute__((always_inline)) int
-event_start(const uint8_t **pp, const uint8_t *end, uint64_t prev_ts,
-	    struct fmt_event *ev)
-{
-	uint64_t dts;
-
-	if (get_uvar(pp, end, &dts))
-		return FMT_ETRUNC;
-	ev->ts = prev_ts + dts;
-	if (ev->ts < prev_ts)
-		return FMT_ECORRUPT;
-	memset(ev->f, 0, sizeof(ev->f));
-	ev->stack = NULL;
-	ev->nstack = 0;
-	ev->str = ev->str2 = NULL;
-	ev->slen = ev->slen2 = 0;
+		return fmt_addr_get(pp, end, *v, ad, v);
 	return 0;
 }
 
@@ -349,7 +229,7 @@ decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
 	in = fmt_event_info(ev->type);
 	if (!in)
 		return FMT_ETYPE;
-	err = event_start(&p, end, *prev_ts, ev);
+	err = fmt_event_start(&p, end, *prev_ts, ev);
 	if (err)
 		return err;
 	n = in->nfields;
@@ -380,65 +260,16 @@ decode(const uint8_t **pp, const uint8_t *end, enum fmt_form form,
 	return 0;
 }
 
-/*
- * decode_file() : decode() of a file-form event whose type byte is at *pp
- * and whose kinds string is `kinds`.  The hot types pass their constant
- * (fmt_kinds_ALLOC_SAME): the loop unrolls into straight-line code, the
- * schema's masks into constants, as transcode_kinds() does on the wire.
- */
-static inline __attribute__((always_inline)) int
-decode_file(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
-	    struct fmt_event *ev, struct fmt_addrs *ad, const char *kinds)
-{
-	const uint8_t *p = *pp + 1;
-	unsigned i;
-	int err;
-
-	ev->type = **pp;
-	err = event_start(&p, end, *prev_ts, ev);
-	if (err)
-		return err;
-#pragma GCC unroll 8
-	for (i = 0; i < FMT_MAX_FIELDS; i++) {
-		char k = kinds[i];
-
-		if (!k)
-			break;
-		if (get_uvar(&p, end, &ev->f[i]))
-			return FMT_ETRUNC;
-		if (k == 'a' && ad) {
-			err = get_addr(&p, end, ev->f[i], ad, &ev->f[i]);
-			if (err)
-				return err;
-		} else if (k == 's') {
-			ev->f[i] = (uint64_t)fmt_unzigzag(ev->f[i]);
-		}
-	}
-	*prev_ts = ev->ts;
-	*pp = p;
-	return 0;
-}
-
-/* what most events of a trace are take their own unrolled decoder: a
- * loop over the schema cost a heap-heavy `ctrace info` 150 instructions
- * per event */
 int fmt_decode_event(const uint8_t **pp, const uint8_t *end,
 		     enum fmt_form form, uint64_t *prev_ts,
 		     struct fmt_event *ev, uint64_t *stackbuf,
 		     struct fmt_addrs *ad)
 {
-	if (form == FMT_FILE && *pp < end) {
-		switch (**pp) {
-#define HOT(name)							\
-		case FMT_EV_##name:					\
-			return decode_file(pp, end, prev_ts, ev, ad,	\
-					   fmt_kinds_##name);
-		HOT(ALLOC) HOT(FREE) HOT(ALLOC_SAME) HOT(FREE_SAME)
-		HOT(READ) HOT(WRITE) HOT(POLL) HOT(CPU_SAMPLE)
-		HOT(MUTEX_BLOCK) HOT(COND_WAIT) HOT(FUTEX_WAIT)
-#undef HOT
-		}
-	}
+	int err;
+
+	if (form == FMT_FILE &&
+	    (err = fmt_decode_hot(pp, end, prev_ts, ev, ad)) != FMT_NOT_HOT)
+		return err;
 	return decode(pp, end, form, prev_ts, ev, stackbuf, NULL, ad);
 }
 
@@ -489,7 +320,7 @@ intern_kstack(const uint8_t **pp, const uint8_t *end, uint64_t x,
 	if (x > FMT_MAX_STACK)
 		return FMT_ECORRUPT;
 	for (j = 0; j < x; j++)
-		if (get_uvar(pp, end, &stackbuf[j]))
+		if (fmt_uvar_get(pp, end, &stackbuf[j]))
 			return FMT_ETRUNC;
 	*id = intern->stack(intern->ctx, stackbuf, x);
 	return kdef_add(intern->kdefs, frames, x, *id);
@@ -531,7 +362,7 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 	unsigned i;
 	int err;
 
-	if (get_uvar(&p, end, &dts))
+	if (fmt_uvar_get(&p, end, &dts))
 		return FMT_ETRUNC;
 	if (*prev_ts + dts < *prev_ts)
 		return FMT_ECORRUPT;
@@ -544,21 +375,21 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 			break;
 		/* an address is read: the batch's slots follow it */
 		if (k == 'a' && intern->addrs) {
-			if (get_uvar(&p, end, &v))
+			if (fmt_uvar_get(&p, end, &v))
 				return FMT_ETRUNC;
-			err = get_addr(&p, end, v, intern->addrs, &v);
+			err = fmt_addr_get(&p, end, v, intern->addrs, &v);
 			if (err)
 				return err;
 			continue;
 		}
 		if (k != 'k' && k != 'n') {
-			p = skip_uvar(p, end);
+			p = fmt_uvar_skip(p, end);
 			if (!p)
 				return FMT_ETRUNC;
 			continue;
 		}
 		out = copy_run(out, run, p - run, end);
-		if (get_uvar(&p, end, &n))
+		if (fmt_uvar_get(&p, end, &n))
 			return FMT_ETRUNC;
 		if (k == 'k') {
 			err = transcode_stack(&p, end, n, intern, stackbuf,
