@@ -497,9 +497,9 @@ static void account(struct ana_trace *t, struct ana_proc *p,
 	if (ev->ts > th->last_ts)
 		th->last_ts = ev->ts;
 	see_ts(t, ev->ts);
-	/* stack id 0 is the empty stack, which has no record */
-	/* a batch's events mostly share a stack: the last one found is
-	 * not looked up again (records are never taken out) */
+	/* stack id 0 is the empty stack, which has no record; a batch's
+	 * events mostly share one, so the last one found is not looked up
+	 * again (records are never taken out) */
 	if (in->stack_field >= 0 && ev->f[in->stack_field] &&
 	    ev->f[in->stack_field] != t->stack_found) {
 		if (hmap_get(&t->stacks, ev->f[in->stack_field]))

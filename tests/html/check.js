@@ -596,10 +596,12 @@ async function ui_checks(page) {
 		const a = R.xOf(D.summary.begin), b = R.xOf(D.summary.end);
 		let lo = a + 0.25 * (b - a), hi = a + 0.75 * (b - a);
 		for (const t of D.threads) {
-			const all = [...t.iv, ...t.rs, ...t.bk];
-			if (!all.length) continue;
-			const first = Math.min(...all.map(v => v[0]));
-			const last = Math.max(...all.map(v => v[0] + v[1]));
+			let first = Infinity, last = -Infinity;
+			for (const v of [...t.iv, ...t.rs, ...t.bk]) {
+				first = Math.min(first, v[0]);
+				last = Math.max(last, v[0] + v[1]);
+			}
+			if (first > last) continue;
 			const mid = R.xOf((first + last) / 2);
 			lo = Math.min(lo, mid - 1);
 			hi = Math.max(hi, mid + 1);
