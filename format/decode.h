@@ -15,10 +15,10 @@
 #include "varint.h"
 
 /*
- * Word-at-a-time varints for the transcoder: with 8 readable bytes, the
- * first byte without its high bit ends the varint, found with one load
- * and a count of trailing zeros instead of a loop (addresses and stack
- * frames take 6 or 7 bytes).  Anything else takes fmt_get_uvar(), which
+ * Word-at-a-time varints for the transcoder and the readers: with 8
+ * readable bytes, the first byte without its high bit ends the varint,
+ * found with one load and a count of trailing zeros instead of a loop
+ * (addresses and stack frames take 6 or 7 bytes).  Anything else takes fmt_get_uvar(), which
  * also defines what a valid varint is.
  */
 #define FMT_STOP_BITS	0x8080808080808080ull
@@ -34,8 +34,10 @@ static inline uint64_t fmt_load64(const uint8_t *p)
 	return x;
 }
 
-/* fmt_uvar_skip() : end of the varint at p, NULL where fmt_get_uvar() fails */
-static inline const uint8_t *fmt_uvar_skip(const uint8_t *p, const uint8_t *end)
+/* fmt_uvar_skip() : end of the varint at p, NULL where fmt_get_uvar()
+ * fails */
+static inline const uint8_t *fmt_uvar_skip(const uint8_t *p,
+					   const uint8_t *end)
 {
 	uint64_t stop, v;
 
@@ -92,7 +94,7 @@ fmt_uvar_get(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 
 static inline __attribute__((always_inline)) int
 fmt_addr_get(const uint8_t **pp, const uint8_t *end, uint64_t x,
-	 struct fmt_addrs *ad, uint64_t *v)
+	     struct fmt_addrs *ad, uint64_t *v)
 {
 	if (x & 1) {
 		if (x >> 1 >= (1u << FMT_ADDR_BITS))
@@ -112,13 +114,13 @@ fmt_addr_get(const uint8_t **pp, const uint8_t *end, uint64_t x,
 }
 
 /*
- * fmt_event_start() : an event's time, from the delta at *pp, and its fields
- * cleared.  The hottest code of every analysis: a constant-size clear is
+ * fmt_event_start() : an event's time, from the delta at *pp, and its
+ * fields cleared.  The hottest code of every analysis: a constant-size clear is
  * a few stores, cheaper than a memset call sized by the type.
  */
 static inline __attribute__((always_inline)) int
 fmt_event_start(const uint8_t **pp, const uint8_t *end, uint64_t prev_ts,
-	    struct fmt_event *ev)
+		struct fmt_event *ev)
 {
 	uint64_t dts;
 
@@ -136,14 +138,14 @@ fmt_event_start(const uint8_t **pp, const uint8_t *end, uint64_t prev_ts,
 }
 
 /*
- * fmt_decode_file() : decode() of a file-form event whose type byte is at *pp
- * and whose kinds string is `kinds`.  The hot types pass their constant
+ * fmt_decode_file() : decode() of a file-form event whose type byte is at
+ * *pp and whose kinds string is `kinds`.  The hot types pass their constant
  * (fmt_kinds_ALLOC_SAME): the loop unrolls into straight-line code, the
  * schema's masks into constants, as transcode_kinds() does on the wire.
  */
 static inline __attribute__((always_inline)) int
 fmt_decode_file(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
-	    struct fmt_event *ev, struct fmt_addrs *ad, const char *kinds)
+		struct fmt_event *ev, struct fmt_addrs *ad, const char *kinds)
 {
 	const uint8_t *p = *pp + 1;
 	unsigned i;

@@ -9,13 +9,12 @@
 
 struct fmt_event_info fmt_infos_[FMT_EV_MAX];
 int fmt_infos_ready_;
-#define infos fmt_infos_
 
 static void fill_info(unsigned code, const char *name, unsigned family,
 		      const char *kinds, const char *fields,
 		      const char *names)
 {
-	struct fmt_event_info *in = &infos[code];
+	struct fmt_event_info *in = &fmt_infos_[code];
 	unsigned i;
 
 	in->name = name;
