@@ -345,17 +345,20 @@ transcode_stack(const uint8_t **pp, const uint8_t *end, uint64_t x,
 
 /*
  * transcode_kinds() : fmt_transcode_event() for an event whose type byte
- * is at *pp and whose kinds string is `kinds`.  A caller that passes a
+ * is at *pp and whose kinds string is `kinds`, but the bytes that need no
+ * change (from *runp on) are left for the caller to copy: a run of events
+ * without a stack or a string is copied once, not event by event.  A caller that passes a
  * constant (fmt_kinds_ALLOC) gets the loop unrolled into straight-line
  * code for that one type, as the preload's encoder does; the others pass
  * the schema's, and both run this same code.
  */
 static inline __attribute__((always_inline)) int
 transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
-		uint8_t **outp, const struct fmt_interner *intern,
+		uint8_t **outp, const uint8_t **runp,
+		const struct fmt_interner *intern, struct fmt_addrs *ad,
 		uint64_t *stackbuf, const char *kinds)
 {
-	const uint8_t *p = *pp + 1, *run = *pp;
+	const uint8_t *p = *pp + 1, *run = *runp;
 	uint8_t *out = *outp;
 	uint64_t dts, n, id, v;
 	unsigned i;
@@ -365,7 +368,8 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 		return FMT_ETRUNC;
 	if (*prev_ts + dts < *prev_ts)
 		return FMT_ECORRUPT;
-	/* run: the bytes since the last inline field, copied as they are */
+	/* run: the bytes since the last inline field, copied as they are
+	 * when the next one comes */
 #pragma GCC unroll 8
 	for (i = 0; i < FMT_MAX_FIELDS; i++) {
 		char k = kinds[i];
@@ -373,10 +377,10 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 		if (!k)
 			break;
 		/* an address is read: the batch's slots follow it */
-		if (k == 'a' && intern->addrs) {
+		if (k == 'a' && ad) {
 			if (fmt_uvar_get(&p, end, &v))
 				return FMT_ETRUNC;
-			err = fmt_addr_get(&p, end, v, intern->addrs, &v);
+			err = fmt_addr_get(&p, end, v, ad, &v);
 			if (err)
 				return err;
 			continue;
@@ -406,44 +410,63 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 		out = fmt_put_uvar(out, id);
 		run = p;
 	}
-	*outp = copy_run(out, run, p - run, end);
+	*outp = out;
+	*runp = run;
 	*prev_ts += dts;
 	*pp = p;
 	return 0;
 }
 
+/* transcode_one()'s verdict on an event whose type `stop` marks */
+#define TRANSCODE_STOP	1
+
 /* the types most events of a busy program are of take their own,
- * unrolled copy: a loop over the schema costs them twice the time */
+ * unrolled copy: a loop over the schema costs them twice the time.  Their
+ * stop test has a constant index, which fmt_transcode_event()'s NULL
+ * `stop` folds away */
 static inline __attribute__((always_inline)) int
 transcode_one(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
-	      uint8_t **outp, const struct fmt_interner *intern,
-	      uint64_t *stackbuf)
+	      uint8_t **outp, const uint8_t **runp,
+	      const struct fmt_interner *intern, struct fmt_addrs *ad,
+	      uint64_t *stackbuf, const uint8_t *stop)
 {
 	const struct fmt_event_info *in;
+	unsigned type;
 
 	if (*pp >= end)
 		return FMT_ETRUNC;
-	switch (**pp) {
+	switch (type = **pp) {
 #define HOT(name)							\
 	case FMT_EV_##name:						\
-		return transcode_kinds(pp, end, prev_ts, outp, intern,	\
-				       stackbuf, fmt_kinds_##name);
+		if (stop && stop[FMT_EV_##name])			\
+			return TRANSCODE_STOP;				\
+		return transcode_kinds(pp, end, prev_ts, outp, runp,	\
+				       intern, ad, stackbuf,		\
+				       fmt_kinds_##name);
 	HOT(ALLOC) HOT(FREE) HOT(ALLOC_SAME) HOT(FREE_SAME)
 	HOT(READ) HOT(WRITE) HOT(POLL)
 #undef HOT
 	}
-	in = fmt_event_info(**pp);
+	if (stop && type < FMT_EV_MAX && stop[type])
+		return TRANSCODE_STOP;
+	in = fmt_event_info(type);
 	if (!in)
 		return FMT_ETYPE;
-	return transcode_kinds(pp, end, prev_ts, outp, intern, stackbuf,
-			       in->kinds);
+	return transcode_kinds(pp, end, prev_ts, outp, runp, intern, ad,
+			       stackbuf, in->kinds);
 }
 
 int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 			uint64_t *prev_ts, uint8_t **outp,
 			const struct fmt_interner *intern, uint64_t *stackbuf)
 {
-	return transcode_one(pp, end, prev_ts, outp, intern, stackbuf);
+	const uint8_t *run = *pp;
+	int err = transcode_one(pp, end, prev_ts, outp, &run, intern,
+				intern->addrs, stackbuf, NULL);
+
+	if (!err)
+		*outp = copy_run(*outp, run, *pp - run, end);
+	return err;
 }
 
 /* the loop in here, its cursors in registers rather than behind the
@@ -453,23 +476,22 @@ int fmt_transcode_run(const uint8_t **pp, const uint8_t *end,
 		      const struct fmt_interner *intern, uint64_t *stackbuf,
 		      uint64_t *n, const uint8_t *stop)
 {
-	const uint8_t *p = *pp;
+	const uint8_t *p = *pp, *run = p;
+	struct fmt_addrs *ad = intern->addrs;
 	uint8_t *out = *outp;
 	uint64_t prev = *prev_ts, left = *n;
 	int err = 0;
 
-	for (; left; left--) {
-		if (p < end && *p < FMT_EV_MAX && stop[*p])
+	/* a failing or stopping event moves neither p, out nor run */
+	for (; left; left--)
+		if ((err = transcode_one(&p, end, &prev, &out, &run, intern,
+					 ad, stackbuf, stop)))
 			break;
-		err = transcode_one(&p, end, &prev, &out, intern, stackbuf);
-		if (err)
-			break;
-	}
 	*pp = p;
-	*outp = out;
+	*outp = copy_run(out, run, p - run, end);
 	*prev_ts = prev;
 	*n = left;
-	return err;
+	return err == TRANSCODE_STOP ? 0 : err;
 }
 
 const char *fmt_call_name(uint64_t call)
