@@ -54,7 +54,6 @@ static void start_all(void);
 static uint8_t msg[FMT_WIRE_MAX_MSG];
 static uint64_t stackbuf[FMT_MAX_STACK];
 static struct fmt_kdefs kdefs;	/* the batch being read: write_events() */
-static struct fmt_addrs addrs;	/* its addresses, the same in both forms */
 
 #define COL_MAX_FDS	4	/* descriptors one datagram may bring */
 static struct fmt_buf rec;
@@ -214,33 +213,6 @@ static void start_image(struct col_client *c)
 
 /* ---- EVENTS ---- */
 
-/* events that take the decode/encode path of write_events(), by schema:
- * a start routine, a blocking event's object (what analyses show), or a
- * CPU sample's or a fatal signal's interrupted pc */
-static int names_code(unsigned type, const struct fmt_event_info *in)
-{
-	return in->at.routine >= 0 ||
-	       (in->at.obj >= 0 && in->kinds[0] == 'd') ||
-	       type == FMT_EV_CPU_SAMPLE || type == FMT_EV_FATAL_SIGNAL;
-}
-
-/* names_code() of each type, worked out once: it is asked of every
- * event (fmt_transcode_run() stops before those it marks) */
-static const uint8_t *slow_types(void)
-{
-	static uint8_t slow[FMT_EV_MAX];
-	static int ready;
-	const struct fmt_event_info *in;
-	unsigned t;
-
-	if (!ready) {
-		for (t = 0; t < FMT_EV_MAX; t++)
-			slow[t] = (in = fmt_event_info(t)) && names_code(t, in);
-		ready = 1;
-	}
-	return slow;
-}
-
 static uint64_t intern_stack(void *image, const uint64_t *frames,
 			     uint32_t n)
 {
@@ -253,72 +225,55 @@ static uint64_t intern_string(void *ctx, const char *s, uint32_t n)
 	return col_intern_string(s, n);
 }
 
-/*
- * name_event() : one event whose code addresses (or object) get their
- * names before it is written: decoded, named, its stack and strings
- * interned, encoded in file form at *outp.  0, or -1 when malformed.
- */
-static int name_event(struct col_client *c, uint64_t image,
-		      const uint8_t **pp, const uint8_t *end,
-		      uint64_t *prev_in, uint8_t **outp)
-{
-	const struct fmt_event_info *in;
-	struct fmt_event ev;
-	struct fmt_addrs peek;
-	uint64_t prev_out;
-	const uint8_t *p = *pp;
+struct batch_ctx {
+	struct col_client *c;
+	uint64_t image;
+};
 
-	in = fmt_event_info(*p);
-	/* decoded against a copy: the encoding below takes the addresses
-	 * on from where they were before it */
-	prev_out = *prev_in;
-	peek = addrs;
-	if (fmt_decode_wire(&p, end, prev_in, &ev, stackbuf, &kdefs, &peek))
-		return -1;
-	if (in->at.routine >= 0)
-		col_sym_addr(image, ev.f[in->at.routine], 1);
-	else if (in->at.obj >= 0 && in->kinds[0] == 'd')
-		col_sym_data(image, ev.f[in->at.obj]);
-	else if (ev.nstack)
-		col_sym_addr(image, ev.stack[0], 1);
-	if (ev.type == FMT_EV_FATAL_SIGNAL &&
-	    ev.f[FMT_F_FATAL_SIGNAL_action] == FMT_SIG_DEFAULT &&
-	    ev.f[FMT_F_FATAL_SIGNAL_sig] < 65)
-		col_image_fatal(c->img, (int)ev.f[FMT_F_FATAL_SIGNAL_sig]);
-	if (in->stack_field >= 0)
-		ev.f[in->stack_field] = col_intern_stack(image, ev.stack,
-							 ev.nstack);
-	if (in->str_field >= 0)
-		ev.f[in->str_field] = col_intern_string(ev.str, ev.slen);
-	if (in->str2_field >= 0)
-		ev.f[in->str2_field] = col_intern_string(ev.str2, ev.slen2);
-	*outp = fmt_encode_event(*outp, &ev, FMT_FILE, &prev_out, &addrs);
-	*pp = p;
-	return 0;
+/* an address an event uses, named before its stack is interned: the
+ * interrupted pc of a CPU sample or a fatal signal is named as the
+ * instruction it is, not as a return address (an address is named once,
+ * at its first use) */
+static void name_addr(void *ctx, unsigned kind, uint64_t addr)
+{
+	struct batch_ctx *b = ctx;
+
+	if (kind == FMT_NAME_DATA)
+		col_sym_data(b->image, addr);
+	else
+		col_sym_addr(b->image, addr, 1);
+}
+
+static void indexed_event(void *ctx, unsigned type, const uint64_t *f)
+{
+	struct batch_ctx *b = ctx;
+
+	if (type == FMT_EV_FATAL_SIGNAL &&
+	    f[FMT_F_FATAL_SIGNAL_action] == FMT_SIG_DEFAULT &&
+	    f[FMT_F_FATAL_SIGNAL_sig] < 65)
+		col_image_fatal(b->c->img, (int)f[FMT_F_FATAL_SIGNAL_sig]);
 }
 
 /*
  * wire form -> file form, stacks and strings replaced by table ids; the
- * code addresses (stack frames, start routines) get their names first.
- * One pass that checks as it goes (fmt_transcode_run()): the plain fields
- * are copied, not decoded.  The rare events with a start routine take the
- * full decode/encode path to name it, and so do CPU samples (100 a second
- * per busy thread): the innermost frame of theirs is the interrupted pc,
- * not a return address, named as it is before the stack's other frames
- * are (an address is named once, at its first use).  Blocking events
- * with an object (a mutex, a futex word) take it too, so that an object
- * in a data symbol is named (a set probe per event after the first).
- * A batch that turns out malformed
- * is dropped whole (the stacks and strings of its good prefix may already
- * be in the tables, which costs nothing).  0, or -1 when malformed.
+ * code addresses (stack frames, start routines, interrupted pcs) and the
+ * objects of blocking events get their names first.  Only the events the
+ * batch's index lists are read (fmt_transcode_batch()): the rest have
+ * neither stack nor string and are copied as they are, so on a heap
+ * churn, where nearly every event is an alloc_same or a free_same, the
+ * collector reads a few events a batch.  A batch whose index or listed
+ * events are malformed is dropped whole (the stacks and strings of its
+ * good prefix may already be in the tables, which costs nothing).
+ * 0, or -1 when malformed.
  */
-static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
-			uint64_t base, const uint8_t *p, const uint8_t *end)
+static int write_events(struct col_client *c, const struct fmt_msg_events *m)
 {
-	uint64_t prev_in = base, left;
-	uint64_t image = col_image_id(c->img);
+	uint64_t image = col_image_id(c->img), n = m->nevents;
 	struct fmt_interner intern = { &image, intern_stack, intern_string,
-				       &kdefs, &addrs };
+				       &kdefs, NULL };
+	struct batch_ctx bc = { c, image };
+	const struct fmt_batch_ops ops = { &bc, name_addr, indexed_event };
+	size_t len = m->ev.end - m->ev.p;
 	uint8_t *out;
 
 	/* fmt_msg_parse_events() checked the count against the bytes */
@@ -331,34 +286,23 @@ static int write_events(struct col_client *c, uint64_t tid, uint64_t n,
 		kdefs.cap = n;
 	}
 	kdefs.n = 0;
-	fmt_addrs_batch(&addrs);
 	fmt_buf_reset(&rec);
 	fmt_put_events(&rec, &(struct fmt_events){
-		.pid = col_image_pid(c->img), .image = image, .tid = tid,
-		.nevents = n, .base_ts = base });
-	if (fmt_buf_reserve(&rec, (end - p) + n * FMT_TRANSCODE_GROWTH +
+		.pid = col_image_pid(c->img), .image = image, .tid = m->tid,
+		.nevents = n, .base_ts = m->base_ts });
+	if (fmt_buf_reserve(&rec, len + n * FMT_TRANSCODE_GROWTH +
 				  FMT_EVENT_MAX_BYTES))
 		die(EXIT_FAIL, "out of memory");
 	col_sym_batch();
 	out = rec.p + rec.len;
-	left = n;
-	while (left) {
-		if (fmt_transcode_run(&p, end, &prev_in, &out, &intern,
-				      stackbuf, &left, slow_types()))
-			return -1;
-		if (!left)
-			break;
-		if (name_event(c, image, &p, end, &prev_in, &out))
-			return -1;
-		left--;
-	}
-	if (p != end)
+	if (fmt_transcode_batch(m->ev.p, m->ev.end, m->idx.p, m->idx.end,
+				&out, &intern, stackbuf, &ops))
 		return -1;
 	rec.len = out - rec.p;
 	col_write(FMT_REC_EVENTS, &rec);
 	col_counts.nevents += n;
-	col_image_count(c->img, tid, n);
-	col_image_seen(c->img, prev_in);
+	col_image_count(c->img, m->tid, n);
+	col_image_seen(c->img, m->end_ts);
 	return 0;
 }
 
@@ -368,8 +312,7 @@ static int on_events(struct col_client *c, const uint8_t *pl, size_t len)
 	uint64_t n;
 
 	/* a batch that cannot be read costs its events, when they count */
-	if (fmt_msg_parse_events(pl, len, &m) ||
-	    write_events(c, m.tid, m.nevents, m.base_ts, m.ev.p, m.ev.end)) {
+	if (fmt_msg_parse_events(pl, len, &m) || write_events(c, &m)) {
 		n = m.nevents;
 		/* a count no datagram could hold is garbage, not a count */
 		if (n && n <= FMT_WIRE_MAX_MSG / 2) {

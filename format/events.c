@@ -50,6 +50,17 @@ static void fill_info(unsigned code, const char *name, unsigned family,
 		FMT_ROLE_LIST(FMT_X)
 #undef FMT_X
 	}
+	in->name_field = -1;
+	if (in->at.routine >= 0) {
+		in->name_kind = FMT_NAME_CODE;
+		in->name_field = in->at.routine;
+	} else if (in->at.obj >= 0 && kinds[0] == 'd') {
+		in->name_kind = FMT_NAME_DATA;
+		in->name_field = in->at.obj;
+	} else if (code == FMT_EV_CPU_SAMPLE || code == FMT_EV_FATAL_SIGNAL) {
+		in->name_kind = FMT_NAME_CODE;
+	}
+	in->indexed = in->inline_mask || in->name_kind;
 }
 
 /* the names of each event's fields, each ending in a NUL: one string
@@ -345,20 +356,21 @@ transcode_stack(const uint8_t **pp, const uint8_t *end, uint64_t x,
 
 /*
  * transcode_kinds() : fmt_transcode_event() for an event whose type byte
- * is at *pp and whose kinds string is `kinds`, but the bytes that need no
- * change (from *runp on) are left for the caller to copy: a run of events
- * without a stack or a string is copied once, not event by event.  A caller that passes a
+ * is at *pp and whose kinds string is `kinds`.  A caller that passes a
  * constant (fmt_kinds_ALLOC) gets the loop unrolled into straight-line
  * code for that one type, as the preload's encoder does; the others pass
- * the schema's, and both run this same code.
+ * the schema's, and both run this same code.  With no address slots (ad
+ * NULL) an 'a' field is skipped, its escape (x 0) and the value after it
+ * included: fmt_transcode_batch() has not read the events before.  f,
+ * when not NULL, gets the fields that are not 'k' or 'n' as encoded.
  */
 static inline __attribute__((always_inline)) int
 transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
-		uint8_t **outp, const uint8_t **runp,
-		const struct fmt_interner *intern, struct fmt_addrs *ad,
-		uint64_t *stackbuf, const char *kinds)
+		uint8_t **outp, const struct fmt_interner *intern,
+		struct fmt_addrs *ad, uint64_t *stackbuf, const char *kinds,
+		uint64_t *f)
 {
-	const uint8_t *p = *pp + 1, *run = *runp;
+	const uint8_t *p = *pp + 1, *run = *pp;
 	uint8_t *out = *outp;
 	uint64_t dts, n, id, v;
 	unsigned i;
@@ -368,8 +380,7 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 		return FMT_ETRUNC;
 	if (*prev_ts + dts < *prev_ts)
 		return FMT_ECORRUPT;
-	/* run: the bytes since the last inline field, copied as they are
-	 * when the next one comes */
+	/* run: the bytes since the last inline field, copied as they are */
 #pragma GCC unroll 8
 	for (i = 0; i < FMT_MAX_FIELDS; i++) {
 		char k = kinds[i];
@@ -383,6 +394,15 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 			err = fmt_addr_get(&p, end, v, ad, &v);
 			if (err)
 				return err;
+			continue;
+		}
+		if (k != 'k' && k != 'n' && (f || k == 'a')) {
+			if (fmt_uvar_get(&p, end, &v))
+				return FMT_ETRUNC;
+			if (f)
+				f[i] = v;
+			if (k == 'a' && !v && !(p = fmt_uvar_skip(p, end)))
+				return FMT_ETRUNC;
 			continue;
 		}
 		if (k != 'k' && k != 'n') {
@@ -410,88 +430,85 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 		out = fmt_put_uvar(out, id);
 		run = p;
 	}
-	*outp = out;
-	*runp = run;
+	*outp = copy_run(out, run, p - run, end);
 	*prev_ts += dts;
 	*pp = p;
 	return 0;
 }
 
-/* transcode_one()'s verdict on an event whose type `stop` marks */
-#define TRANSCODE_STOP	1
-
 /* the types most events of a busy program are of take their own,
- * unrolled copy: a loop over the schema costs them twice the time.  Their
- * stop test has a constant index, which fmt_transcode_event()'s NULL
- * `stop` folds away */
-static inline __attribute__((always_inline)) int
-transcode_one(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
-	      uint8_t **outp, const uint8_t **runp,
-	      const struct fmt_interner *intern, struct fmt_addrs *ad,
-	      uint64_t *stackbuf, const uint8_t *stop)
-{
-	const struct fmt_event_info *in;
-	unsigned type;
-
-	if (*pp >= end)
-		return FMT_ETRUNC;
-	switch (type = **pp) {
-#define HOT(name)							\
-	case FMT_EV_##name:						\
-		if (stop && stop[FMT_EV_##name])			\
-			return TRANSCODE_STOP;				\
-		return transcode_kinds(pp, end, prev_ts, outp, runp,	\
-				       intern, ad, stackbuf,		\
-				       fmt_kinds_##name);
-	HOT(ALLOC) HOT(FREE) HOT(ALLOC_SAME) HOT(FREE_SAME)
-	HOT(READ) HOT(WRITE) HOT(POLL)
-#undef HOT
-	}
-	if (stop && type < FMT_EV_MAX && stop[type])
-		return TRANSCODE_STOP;
-	in = fmt_event_info(type);
-	if (!in)
-		return FMT_ETYPE;
-	return transcode_kinds(pp, end, prev_ts, outp, runp, intern, ad,
-			       stackbuf, in->kinds);
-}
-
+ * unrolled copy: a loop over the schema costs them twice the time */
 int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 			uint64_t *prev_ts, uint8_t **outp,
 			const struct fmt_interner *intern, uint64_t *stackbuf)
 {
-	const uint8_t *run = *pp;
-	int err = transcode_one(pp, end, prev_ts, outp, &run, intern,
-				intern->addrs, stackbuf, NULL);
+	const struct fmt_event_info *in;
 
-	if (!err)
-		*outp = copy_run(*outp, run, *pp - run, end);
-	return err;
+	if (*pp >= end)
+		return FMT_ETRUNC;
+	switch (**pp) {
+#define HOT(name)							\
+	case FMT_EV_##name:						\
+		return transcode_kinds(pp, end, prev_ts, outp, intern,	\
+				       intern->addrs, stackbuf,		\
+				       fmt_kinds_##name, NULL);
+	HOT(ALLOC) HOT(FREE) HOT(ALLOC_SAME) HOT(FREE_SAME)
+	HOT(READ) HOT(WRITE) HOT(POLL)
+#undef HOT
+	}
+	in = fmt_event_info(**pp);
+	if (!in)
+		return FMT_ETYPE;
+	return transcode_kinds(pp, end, prev_ts, outp, intern, intern->addrs,
+			       stackbuf, in->kinds, NULL);
 }
 
-/* the loop in here, its cursors in registers rather than behind the
- * caller's pointers: a call per event cost a tenth of the time */
-int fmt_transcode_run(const uint8_t **pp, const uint8_t *end,
-		      uint64_t *prev_ts, uint8_t **outp,
-		      const struct fmt_interner *intern, uint64_t *stackbuf,
-		      uint64_t *n, const uint8_t *stop)
+int fmt_transcode_batch(const uint8_t *p, const uint8_t *end,
+			const uint8_t *ip, const uint8_t *iend, uint8_t **outp,
+			const struct fmt_interner *intern, uint64_t *stackbuf,
+			const struct fmt_batch_ops *ops)
 {
-	const uint8_t *p = *pp, *run = p;
-	struct fmt_addrs *ad = intern->addrs;
+	const struct fmt_event_info *in;
+	const uint8_t *start = p, *done = p, *ev;
+	uint64_t off = 0, delta, value, ts, f[FMT_MAX_FIELDS];
 	uint8_t *out = *outp;
-	uint64_t prev = *prev_ts, left = *n;
-	int err = 0;
+	int err;
 
-	/* a failing or stopping event moves neither p, out nor run */
-	for (; left; left--)
-		if ((err = transcode_one(&p, end, &prev, &out, &run, intern,
-					 ad, stackbuf, stop)))
-			break;
-	*pp = p;
-	*outp = copy_run(out, run, p - run, end);
-	*prev_ts = prev;
-	*n = left;
-	return err == TRANSCODE_STOP ? 0 : err;
+	while (ip < iend) {
+		if (fmt_uvar_get(&ip, iend, &delta))
+			return FMT_ETRUNC;
+		/* at or after the end of the entry before: never back */
+		if (delta > (uint64_t)(end - start) - off ||
+		    start + off + delta < done)
+			return FMT_ECORRUPT;
+		off += delta;
+		ev = start + off;
+		if (ev >= end)
+			return FMT_ETRUNC;
+		in = fmt_event_info(*ev);
+		if (!in || !in->indexed)
+			return FMT_ECORRUPT;
+		if (in->name_kind) {
+			if (fmt_uvar_get(&ip, iend, &value))
+				return FMT_ETRUNC;
+			if (value)
+				ops->name(ops->ctx, in->name_kind, value);
+		}
+		out = copy_run(out, done, ev - done, end);
+		/* neither the time nor the addresses are followed: the
+		 * events between are not read, and the reader checks both */
+		memset(f, 0, sizeof(f));
+		ts = 0;
+		err = transcode_kinds(&ev, end, &ts, &out, intern, NULL,
+				      stackbuf, in->kinds, f);
+		if (err)
+			return err;
+		if (ops->event)
+			ops->event(ops->ctx, *(start + off), f);
+		done = ev;
+	}
+	*outp = copy_run(out, done, end - done, end);
+	return 0;
 }
 
 const char *fmt_call_name(uint64_t call)

@@ -345,10 +345,24 @@ struct fmt_event_info {
 	uint8_t signed_mask;	/* bit i: field i is 's' (zigzag) */
 	uint8_t addr_mask;	/* bit i: field i is 'a' */
 	uint8_t inline_mask;	/* bit i: field i is 'k' or 'n' */
+	/* what the collector names before it writes the event (FMT_NAME_*):
+	 * field name_field, or the innermost frame when it is -1 */
+	uint8_t name_kind;
+	int8_t name_field;
+	/* a wire batch's index lists the event (wire.h): it has a 'k' or
+	 * an 'n' field, or something to name */
+	uint8_t indexed;
 	struct fmt_roles at;	/* where the fields with a role are */
 	uint8_t field_off[FMT_MAX_FIELDS];	/* of each name in names */
 	const char *names;	/* the field names, each ending in a NUL */
 };
+
+/*
+ * fmt_event_info.name_kind: a start routine or the interrupted pc of a CPU
+ * sample or a fatal signal is code, named exactly (SYMBOL); a blocking
+ * event's object (a mutex, a futex word) may be in a data symbol (DATA).
+ */
+enum { FMT_NAME_NONE, FMT_NAME_CODE, FMT_NAME_DATA };
 
 /* fmt_field() : the name of field i of `in` ("size"), i < in->nfields */
 static inline const char *fmt_field(const struct fmt_event_info *in,
@@ -715,7 +729,7 @@ struct fmt_interner {
 	uint64_t (*stack)(void *ctx, const uint64_t *frames, uint32_t n);
 	uint64_t (*string)(void *ctx, const char *s, uint32_t n);
 	struct fmt_kdefs *kdefs;	/* the batch's; NULL: no references */
-	struct fmt_addrs *addrs;	/* the batch's; NULL: format 1 */
+	struct fmt_addrs *addrs;	/* the batch's; NULL: not followed */
 };
 
 /* bytes one event can grow by in fmt_transcode_event(): each inline field
@@ -732,7 +746,8 @@ struct fmt_interner {
  * (byte for byte when the input's varints are minimal, as encoders write
  * them).  The interner is called for the inline fields before the event
  * is known to be whole: on an error the caller drops the output, and ids
- * already handed out stay valid.  stackbuf: FMT_MAX_STACK entries.
+ * already handed out stay valid.  stackbuf: FMT_MAX_STACK entries.  The
+ * collector uses fmt_transcode_batch(); the tests hold it to this.
  * @return 0 and advances *pp, *outp and *prev_ts, or a negative FMT_E*.
  */
 int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
@@ -740,16 +755,28 @@ int fmt_transcode_event(const uint8_t **pp, const uint8_t *end,
 			const struct fmt_interner *in, uint64_t *stackbuf);
 
 /*
- * fmt_transcode_run() : fmt_transcode_event() for the next *n events of a
- * batch, one after another, stopping before the first whose type `stop`
- * marks (stop[type], FMT_EV_MAX entries: the ones the caller decodes
- * itself) or at the first error.  *n is left with the events not done.
- * @return 0, or the failing event's FMT_E* (*pp, *outp at its start).
+ * fmt_transcode_batch() : a wire batch's events [p, end) in file form at
+ * *outp, as fmt_transcode_event() gives them one by one, reading only the
+ * events its index [ip, iend) lists (wire.h): their 'k' and 'n' fields
+ * become ids, and every other byte is copied unread.  Before each listed
+ * event with something to name (fmt_event_info.name_kind), ops->name()
+ * gets the address its index entry carries (0: none is not named); after
+ * it, ops->event() (when set) its code and plain fields, as encoded.
+ * *outp needs room for (end - p) bytes and FMT_TRANSCODE_GROWTH per listed
+ * event.  Events the index leaves out are not checked: a reader of the
+ * file finds what is wrong with them.
+ * @return 0, or a FMT_E* code: an index that goes back or past the end,
+ * lists an event it should not, or a listed event that does not parse.
  */
-int fmt_transcode_run(const uint8_t **pp, const uint8_t *end,
-		      uint64_t *prev_ts, uint8_t **outp,
-		      const struct fmt_interner *intern, uint64_t *stackbuf,
-		      uint64_t *n, const uint8_t *stop);
+struct fmt_batch_ops {
+	void *ctx;
+	void (*name)(void *ctx, unsigned kind, uint64_t addr);
+	void (*event)(void *ctx, unsigned type, const uint64_t *f);
+};
+int fmt_transcode_batch(const uint8_t *p, const uint8_t *end,
+			const uint8_t *ip, const uint8_t *iend, uint8_t **outp,
+			const struct fmt_interner *intern, uint64_t *stackbuf,
+			const struct fmt_batch_ops *ops);
 
 /* error codes shared by the whole format module; never printed by it */
 enum {

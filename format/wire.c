@@ -137,36 +137,45 @@ int fmt_msg_parse_events(const uint8_t *pl, size_t n,
 			 struct fmt_msg_events *e)
 {
 	struct fmt_cursor *c = &e->ev;
+	uint64_t evlen;
 
 	fmt_cur_init(c, pl, n);
 	e->tid = fmt_cur_uvar(c);
 	e->nevents = fmt_cur_uvar(c);
 	e->base_ts = fmt_cur_uvar(c);
+	e->end_ts = fmt_cur_uvar(c);
+	evlen = fmt_cur_uvar(c);
 	if (c->err) {
 		e->nevents = 0;
 		return c->err;
 	}
+	if (evlen > fmt_cur_left(c) || e->end_ts < e->base_ts)
+		return FMT_ECORRUPT;
+	fmt_cur_init(&e->idx, c->p + evlen, fmt_cur_left(c) - evlen);
+	c->end = c->p + evlen;
 	if (!e->nevents)
-		return c->p != c->end ? FMT_ECORRUPT : 0;
+		return evlen || fmt_cur_left(&e->idx) ? FMT_ECORRUPT : 0;
 	/* each event takes 2 bytes at least: a bigger count is garbage */
-	if (e->nevents > fmt_cur_left(c) / 2)
+	if (e->nevents > evlen / 2)
 		return FMT_ECORRUPT;
 	return 0;
 }
 
-uint8_t *fmt_msg_events_before(uint8_t *body, size_t len,
+uint8_t *fmt_msg_events_before(uint8_t *body, size_t len, size_t ilen,
 			       const struct fmt_msg_events *e)
 {
-	uint8_t pre[3 * FMT_VARINT_MAX], *p, *start;
+	uint8_t pre[5 * FMT_VARINT_MAX], *p, *start;
 	size_t plen;
 
 	p = fmt_put_uvar(pre, e->tid);
 	p = fmt_put_uvar(p, e->nevents);
 	p = fmt_put_uvar(p, e->base_ts);
+	p = fmt_put_uvar(p, e->end_ts);
+	p = fmt_put_uvar(p, len);
 	plen = p - pre;
 	start = body - plen - FMT_WIRE_HDR_SIZE;
 	memcpy(start + FMT_WIRE_HDR_SIZE, pre, plen);
-	fmt_msg_put_hdr(start, FMT_MSG_EVENTS, plen + len);
+	fmt_msg_put_hdr(start, FMT_MSG_EVENTS, plen + len + ilen);
 	return start;
 }
 

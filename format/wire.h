@@ -19,8 +19,9 @@
 /* 2: stack references (events.h); 3: unfinished.holder appended (an
  * older library's unfinished would be misread: refused at HELLO); 4:
  * 'a' fields against the batch's recent addresses, as in format 2; 5:
- * ALLOC_SAME and FREE_SAME (an older collector would drop their batches) */
-#define FMT_WIRE_VERSION	5
+ * ALLOC_SAME and FREE_SAME (an older collector would drop their batches);
+ * 6: EVENTS carry end_ts, evlen and an index */
+#define FMT_WIRE_VERSION	6
 #define FMT_WIRE_HDR_SIZE	12
 #define FMT_WIRE_MAX_MSG	(256 * 1024)	/* header included */
 
@@ -35,9 +36,17 @@ enum fmt_msg_type {
 	 */
 	FMT_MSG_HELLO = 1,
 	/*
-	 * EVENTS: tid nevents base_ts event[nevents] (wire form, deltas
-	 * starting from base_ts; a stack may refer to one defined earlier
-	 * in the same batch, never to another batch's).
+	 * EVENTS: tid nevents base_ts end_ts evlen event[nevents] index
+	 * (events in wire form, evlen bytes, deltas starting from base_ts;
+	 * a stack may refer to one defined earlier in the same batch, never
+	 * to another batch's; end_ts the last event's time).  index, to the
+	 * end of the datagram, lists every event whose type has a 'k' or an
+	 * 'n' field or something to name (fmt_event_info.indexed), in
+	 * order: entry := delta [addr], delta the event's offset from the
+	 * one the entry before lists (the first: from the first event),
+	 * addr the address to name when its type names one (name_kind).
+	 * The collector reads only the events listed (and copies the rest
+	 * into the file unread).
 	 */
 	FMT_MSG_EVENTS = 2,
 	/* LOST: tid count reason - events the preload could not record */
@@ -329,29 +338,42 @@ int fmt_msg_parse_hello(const uint8_t *pl, size_t n, struct fmt_msg_hello *h);
 size_t fmt_msg_put_hello(uint8_t *m, const struct fmt_msg_hello *h,
 			 const char *argz, size_t alen);
 
-/* EVENTS: tid nevents base_ts, then the events (wire form) */
+/* EVENTS: tid nevents base_ts end_ts evlen, the events (evlen bytes, wire
+ * form), then their index to the end (FMT_MSG_EVENTS above) */
 struct fmt_msg_events {
-	uint64_t tid, nevents, base_ts;
-	struct fmt_cursor ev;
+	uint64_t tid, nevents, base_ts, end_ts;
+	struct fmt_cursor ev, idx;
 };
 
 /*
  * A header cut short reads nevents 0.  A count that cannot be (more
- * events than half the bytes, or events after a count of 0) is
- * FMT_ECORRUPT with the header filled in: the collector counts a batch
- * it refuses as lost when the count is plausible.
+ * events than half the bytes, or events after a count of 0), events
+ * that overrun the datagram or an end before the base are FMT_ECORRUPT
+ * with the header filled in: the collector counts a batch it refuses as
+ * lost when the count is plausible.
  */
 int fmt_msg_parse_events(const uint8_t *pl, size_t n,
 			 struct fmt_msg_events *e);
 /*
- * fmt_msg_events_before() : write the header and e's three numbers
- * just before body (len bytes of events, ev unused), which has
- * FMT_WIRE_EVENTS_PRE bytes of room before it.  @return the datagram's
- * start; its length is body + len - start.
+ * fmt_msg_events_before() : write the header and e's numbers just before
+ * body (len bytes of events, ev and idx unused), which has
+ * FMT_WIRE_EVENTS_PRE bytes of room before it; the index, ilen bytes,
+ * is the datagram's rest.  @return the datagram's start; its length is
+ * body + len - start + ilen.
  */
-#define FMT_WIRE_EVENTS_PRE	(FMT_WIRE_HDR_SIZE + 3 * FMT_VARINT_MAX)
-uint8_t *fmt_msg_events_before(uint8_t *body, size_t len,
+#define FMT_WIRE_EVENTS_PRE	(FMT_WIRE_HDR_SIZE + 5 * FMT_VARINT_MAX)
+uint8_t *fmt_msg_events_before(uint8_t *body, size_t len, size_t ilen,
 			       const struct fmt_msg_events *e);
+
+/* fmt_index_put() : the index entry of an event off bytes after the one
+ * the entry before lists (the first: after the batch's start), with the
+ * address to name when its type has one (fmt_event_info.name_kind) */
+static inline uint8_t *fmt_index_put(uint8_t *p, uint64_t off, int named,
+				     uint64_t addr)
+{
+	p = fmt_put_uvar(p, off);
+	return named ? fmt_put_uvar(p, addr) : p;
+}
 
 struct fmt_msg_lost {
 	uint64_t tid, count, reason;	/* count <= FMT_WIRE_MAX_LOST */

@@ -156,16 +156,24 @@ static int stalled;
 
 int pl_send(const void *p, size_t n, int can_drop)
 {
+	return pl_send2(p, n, NULL, 0, can_drop);
+}
+
+int pl_send2(const void *p, size_t n, const void *p2, size_t n2,
+	     int can_drop)
+{
 	int st = __atomic_load_n(&stalled, __ATOMIC_RELAXED);
 	int drop = st || (can_drop && pl_conf.drop);
 	int flags = MSG_NOSIGNAL | (drop ? MSG_DONTWAIT : 0);
 	int fd = __atomic_load_n(&pl_fd, __ATOMIC_RELAXED);
+	struct iovec iov[2] = { { (void *)p, n }, { (void *)p2, n2 } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = n2 ? 2 : 1 };
 	ssize_t r;
 
 	if (fd < 0)
 		return -2;
 	for (;;) {
-		r = REAL(send)(fd, p, n, flags);
+		r = REAL(sendmsg)(fd, &mh, flags);
 		if (r >= 0)
 			return 0;
 		if (errno == EINTR)

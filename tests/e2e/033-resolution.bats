@@ -258,7 +258,7 @@ PY
 	python3 - "$T/sock" <<'PY'
 import os, sys, time
 sys.path.insert(0, os.environ["CTRACE_TOP"] + "/tests/e2e")
-from ctwire import uvar, msg, hello, conn, Addrs
+from ctwire import uvar, msg, hello, conn, events, Addrs
 
 ad = Addrs()
 def alloc(dt, addr, size):	# ALLOC 96: addr size call stack (no frames)
@@ -269,8 +269,7 @@ ev = [alloc(0, 0x1000, 100), alloc(1000, 0x200000, 1 << 20),
       free(0, 0x200000), free(1000, 0x1000)]
 s = conn(sys.argv[1])
 s.send(hello())
-s.send(msg(2, uvar(os.getpid()) + uvar(len(ev)) +
-           uvar(time.monotonic_ns()) + b"".join(ev)))
+s.send(events(ev, listed=[(0, None), (1, None)], dur=2000))
 s.send(msg(4, uvar(time.monotonic_ns()) + uvar(0) + uvar(0)))
 s.close()
 PY

@@ -2,7 +2,7 @@
 # talk to a collector as a client would, or as a hostile one would.
 import os, socket, struct, time
 
-WIRE_VERSION = 5    # FMT_WIRE_VERSION
+WIRE_VERSION = 6    # FMT_WIRE_VERSION
 
 
 def uvar(v):
@@ -46,6 +46,26 @@ class Addrs:
             self.slot[h] = v
         self.prev = v
         return out
+
+
+def events(evs, listed=(), tid=None, base=None, dur=0):
+    """EVENTS of the encoded events evs (bytes each), from base (now by
+    default) to base + dur; listed: the index, (i, addr) for each event i
+    of a type the index lists in order, addr the address to name or None
+    when its type names none (format/wire.h)"""
+    tid = os.getpid() if tid is None else tid
+    base = time.monotonic_ns() if base is None else base
+    offs, off = [], 0
+    for e in evs:
+        offs.append(off)
+        off += len(e)
+    idx, last = b"", 0
+    for i, addr in listed:
+        idx += uvar(offs[i] - last) + (b"" if addr is None else uvar(addr))
+        last = offs[i]
+    body = b"".join(evs)
+    return msg(2, uvar(tid) + uvar(len(evs)) + uvar(base) +
+               uvar(base + dur) + uvar(len(body)) + body + idx)
 
 
 def hello(pid=None, flags=0, exe=b"/forged"):

@@ -11,7 +11,11 @@
  * HELLO, as loop.c calls them.  The process table, symbols, event loop
  * and trace writer are stubs here (proc.c, symbols.c, loop.c, writer.c,
  * base.c are not linked): the stub writer checks that every EVENTS record the
- * collector writes decodes in file form, as the analyzer will read it.
+ * collector writes has a header that parses, and runs the reader's decoder
+ * over its events.  Those events need not decode: the collector reads only
+ * the ones a batch's index lists and copies the rest (wire.h), and the
+ * reader finds what is wrong with them (the trace-records harness fuzzes
+ * that).
  *
  * Input: a flags byte, then datagrams, each a 2-byte little-endian length
  * and that many bytes (header included, as on the socket).  A fuzzer
@@ -135,7 +139,7 @@ void col_sym_data(uint64_t image, uint64_t addr) { }
  * symbols.c does with a good one is not linked */
 void col_sym_modules(uint64_t image, struct fmt_msg_modules *m) { }
 
-/* what the analyzer will do with the record: it must read */
+/* what the analyzer will do with the record: its header must read */
 static void check_events(const struct fmt_buf *payload)
 {
 	uint64_t stackbuf[FMT_MAX_STACK];
@@ -156,15 +160,8 @@ static void check_events(const struct fmt_buf *payload)
 	for (i = 0; i < fe.nevents; i++) {
 		err = fmt_decode_event(&fe.ev.p, fe.ev.end, FMT_FILE, &ts,
 				       &ev, stackbuf, &ad);
-		if (err) {
-			fprintf(stderr, "collector wrote an event the reader "
-				"refuses: %s\n", fmt_strerror(err));
-			abort();
-		}
-	}
-	if (fe.ev.p != fe.ev.end) {
-		fprintf(stderr, "collector wrote bytes after its events\n");
-		abort();
+		if (err)
+			break;
 	}
 }
 

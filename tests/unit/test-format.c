@@ -725,6 +725,22 @@ static int same_file_event(const uint8_t *a, const uint8_t *ae,
 	       !memcmp(da.f, db.f, sizeof(da.f));
 }
 
+/* batch_event() : a random event of a wire batch, its stack and strings
+ * short; half of the stacks are one of 4 seen before, so that the batch
+ * refers to their definitions */
+static void batch_event(struct sample *s, unsigned type, uint64_t ts,
+			uint64_t (*frames)[8])
+{
+	random_event(s, type, ts);
+	s->ev.nstack %= 8;
+	s->ev.slen %= 32;
+	s->ev.slen2 %= 32;
+	if (rng_below(2)) {
+		s->ev.stack = frames[rng_below(4)];
+		s->ev.nstack = 1 + (s->ev.stack[7] & 3);
+	}
+}
+
 /*
  * transcode_matches() : fmt_transcode_event() over [buf, buf+len) gives
  * the same verdict as fmt_decode_event(FMT_WIRE) event by event, and on
@@ -787,43 +803,193 @@ static int transcode_matches(const uint8_t *buf, size_t len)
 	return 1;
 }
 
+/* what fmt_transcode_batch() asked to name, in order */
+static uint64_t named[64];
+static unsigned nnamed, named_kind[64];
+
+static void note_name(void *ctx, unsigned kind, uint64_t addr)
+{
+	(void)ctx;
+	if (nnamed < 64) {
+		named_kind[nnamed] = kind;
+		named[nnamed] = addr;
+	}
+	nnamed++;
+}
+
 /*
- * run_matches() : fmt_transcode_run() over n events of [buf, buf+len),
- * stopping where `stop` says (the caller then does that one event with
- * fmt_transcode_event()), gives what fmt_transcode_event() event by
- * event gives: the same bytes, cursor, time, verdict.
+ * batch_matches() : fmt_transcode_batch() over a whole wire batch of n
+ * events and its index gives the bytes fmt_transcode_event() gives event
+ * by event, and asks to name what the index carries, in order.
  */
-static int run_matches(const uint8_t *buf, size_t len, uint64_t n,
-		       const uint8_t *stop)
+static int batch_matches(const uint8_t *buf, size_t len, const uint8_t *idx,
+			 size_t ilen, const uint64_t *want_named,
+			 const unsigned *want_kind, unsigned nwant)
 {
 	static struct fmt_kdef defs1[64 * 1024], defs2[64 * 1024];
 	static uint8_t out1[256 * 1024], out2[256 * 1024];
 	static uint64_t sb[FMT_MAX_STACK];
-	static struct fmt_addrs ad1, ad2;
+	static struct fmt_addrs ad1;
 	struct fmt_kdefs kd1 = { defs1, 0, 64 * 1024 };
 	struct fmt_kdefs kd2 = { defs2, 0, 64 * 1024 };
 	const struct fmt_interner in1 = { NULL, fake_stack, fake_string,
 					  &kd1, fresh(&ad1) };
 	const struct fmt_interner in2 = { NULL, fake_stack, fake_string,
-					  &kd2, fresh(&ad2) };
-	const uint8_t *p1 = buf, *p2 = buf;
+					  &kd2, NULL };
+	const struct fmt_batch_ops ops = { NULL, note_name, NULL };
+	const uint8_t *p1 = buf;
 	uint8_t *e1 = out1, *e2 = out2;
-	uint64_t base = rng_value() >> 2, t1 = base, t2 = base, i, left = n;
-	int r1 = 0, r2 = 0;
+	uint64_t t1 = 0;
 
-	for (i = 0; i < n && !r1; i++)
-		r1 = fmt_transcode_event(&p1, buf + len, &t1, &e1, &in1, sb);
-	while (left && !r2) {
-		r2 = fmt_transcode_run(&p2, buf + len, &t2, &e2, &in2, sb,
-				       &left, stop);
-		if (!r2 && left) {
-			r2 = fmt_transcode_event(&p2, buf + len, &t2, &e2,
-						 &in2, sb);
-			left -= !r2;
+	while (p1 < buf + len)
+		if (fmt_transcode_event(&p1, buf + len, &t1, &e1, &in1, sb))
+			return 0;
+	nnamed = 0;
+	if (fmt_transcode_batch(buf, buf + len, idx, idx + ilen, &e2, &in2,
+				sb, &ops))
+		return 0;
+	return e1 - out1 == e2 - out2 && !memcmp(out1, out2, e1 - out1) &&
+	       nnamed == nwant &&
+	       !memcmp(named, want_named, nwant * sizeof(*named)) &&
+	       !memcmp(named_kind, want_kind, nwant * sizeof(*named_kind));
+}
+
+/* the index of a batch as the preload makes it (emit.c): an entry per
+ * event of an indexed type, with the address to name */
+static uint8_t *index_put(uint8_t *ip, uint64_t off, uint64_t *last,
+			  const struct fmt_event *ev, uint64_t *want,
+			  unsigned *kind, unsigned *nwant)
+{
+	const struct fmt_event_info *in = fmt_event_info(ev->type);
+	uint64_t a;
+
+	if (!in->indexed)
+		return ip;
+	a = !in->name_kind ? 0 : in->name_field >= 0 ? ev->f[in->name_field] :
+	    ev->nstack ? ev->stack[0] : 0;
+	if (in->name_kind && a) {
+		want[*nwant] = a;
+		kind[(*nwant)++] = in->name_kind;
+	}
+	ip = fmt_index_put(ip, off - *last, in->name_kind, a);
+	*last = off;
+	return ip;
+}
+
+static void test_transcode_batch(void)
+{
+	static const uint8_t hot[] = { FMT_EV_ALLOC_SAME, FMT_EV_FREE_SAME,
+				       FMT_EV_FREE, FMT_EV_ALLOC };
+	static struct sample s;
+	static uint8_t valid[64 * 1024], idx[8 * 1024], bad_idx[8 * 1024];
+	static struct fmt_kref kr;
+	static struct fmt_addrs ad;
+	static uint64_t frames[4][8], want[64], offs[64];
+	unsigned i, j, type, kind[64], nwant, bad = 0, caught = 0;
+	uint64_t prev, last;
+	uint8_t *e, *ip;
+
+	for (i = 0; i < 4 * 8; i++)
+		frames[i / 8][i % 8] = rng_value();
+	for (i = 0; i < 2000; i++) {
+		prev = last = 0;
+		e = valid;
+		ip = idx;
+		nwant = 0;
+		fmt_kref_batch(&kr);
+		fmt_addrs_batch(&ad);
+		for (j = 0; j < 32; j++) {
+			type = rng_below(2) ? rng_below(FMT_EV_MAX) :
+					      hot[rng_below(sizeof(hot))];
+			if (!fmt_event_info(type))
+				type = FMT_EV_FREE_SAME;
+			batch_event(&s, type, prev + pick_delta(), frames);
+			offs[j] = e - valid;
+			ip = index_put(ip, e - valid, &last, &s.ev, want,
+				       kind, &nwant);
+			e = fmt_encode_kinds(e, &s.ev,
+					     fmt_event_info(type)->kinds,
+					     FMT_WIRE, &prev, &kr, &ad);
+		}
+		bad += !batch_matches(valid, e - valid, idx, ip - idx, want,
+				      kind, nwant);
+		/* an entry for an event of a type the index leaves out */
+		for (j = 0; j < 32 && fmt_event_info(valid[offs[j]])->indexed;
+		     j++)
+			;
+		if (j < 32) {
+			uint8_t *q = fmt_put_uvar(bad_idx, offs[j]);
+			static uint8_t o[64 * 1024];
+			uint8_t *op = o;
+			struct fmt_kdefs kd = { NULL, 0, 0 };
+			const struct fmt_interner in = { NULL, fake_stack,
+							 fake_string, &kd,
+							 NULL };
+			const struct fmt_batch_ops ops = { NULL, note_name,
+							   NULL };
+
+			caught += fmt_transcode_batch(valid, e, bad_idx, q,
+						      &op, &in, NULL, &ops) ==
+				  FMT_ECORRUPT;
+		} else {
+			caught++;
 		}
 	}
-	return r1 == r2 && p1 == p2 && t1 == t2 && e1 - out1 == e2 - out2 &&
-	       !memcmp(out1, out2, e1 - out1);
+	ok(!bad, "2000 wire batches of 32 events: fmt_transcode_batch(), "
+	   "reading only the events their index lists, gives the bytes "
+	   "fmt_transcode_event() gives event by event, and names what "
+	   "the index carries (%u bad)", bad);
+	ok(caught == 2000, "an index entry for an event of a type the index "
+	   "leaves out is FMT_ECORRUPT (%u of 2000)", caught);
+}
+
+static void test_batch_index(void)
+{
+	/* two free_same (3 bytes each) and an alloc with a 1-frame stack */
+	static const uint8_t ev[] = {
+		FMT_EV_FREE_SAME, 1, 3,  FMT_EV_FREE_SAME, 1, 5,
+		FMT_EV_ALLOC, 1, 7, 16, 1, 2, 0x80, 0x01 };
+	static uint8_t out[256];
+	static struct fmt_kdef defs[4];
+	struct fmt_kdefs kd = { defs, 0, 4 };
+	const struct fmt_interner in = { NULL, fake_stack, fake_string, &kd,
+					 NULL };
+	const struct fmt_batch_ops ops = { NULL, note_name, NULL };
+	static const uint64_t site[1] = { 0x80 };
+	uint64_t sb[FMT_MAX_STACK];
+	const uint8_t *end = ev + sizeof(ev);
+	uint8_t idx[8] = { 0 }, want[32], *o, *w;
+
+	o = out;
+	idx[0] = 6;
+	memcpy(want, ev, 11);
+	w = fmt_put_uvar(want + 11, fake_stack(NULL, site, 1));
+	ok(!fmt_transcode_batch(ev, end, idx, idx + 1, &o, &in, sb, &ops) &&
+	   o - out == w - want && !memcmp(out, want, w - want),
+	   "an index of one entry: the alloc's stack becomes an id, the two "
+	   "free_same before it are copied unread");
+	o = out;
+	kd.n = 0;
+	idx[0] = 6;
+	idx[1] = 0;
+	ok(fmt_transcode_batch(ev, end, idx, idx + 2, &o, &in, sb, &ops) ==
+	   FMT_ECORRUPT, "an entry at the offset of the one before, inside "
+	   "the event it listed, is FMT_ECORRUPT");
+	o = out;
+	kd.n = 0;
+	idx[0] = sizeof(ev);
+	ok(fmt_transcode_batch(ev, end, idx, idx + 1, &o, &in, sb, &ops) ==
+	   FMT_ETRUNC, "an entry at the batch's end is FMT_ETRUNC");
+	o = out;
+	kd.n = 0;
+	idx[0] = 0x80;
+	ok(fmt_transcode_batch(ev, end, idx, idx + 1, &o, &in, sb, &ops) ==
+	   FMT_ETRUNC, "an index cut inside an entry is FMT_ETRUNC");
+	o = out;
+	kd.n = 0;
+	idx[0] = 100;
+	ok(fmt_transcode_batch(ev, end, idx, idx + 1, &o, &in, sb, &ops) ==
+	   FMT_ECORRUPT, "an entry past the batch's end is FMT_ECORRUPT");
 }
 
 static void test_transcode(void)
@@ -836,8 +1002,7 @@ static void test_transcode(void)
 	static struct fmt_kref kr;
 	static uint64_t frames[4][8];
 	static struct fmt_addrs ad;
-	static uint8_t stop[FMT_EV_MAX];
-	unsigned i, j, type, bad = 0, bad_run = 0, whole = 0;
+	unsigned i, j, type, bad = 0, whole = 0;
 	uint64_t prev;
 	size_t vlen;
 	uint8_t *buf, *e;
@@ -854,16 +1019,7 @@ static void test_transcode(void)
 					      hot[rng_below(sizeof(hot))];
 			if (!fmt_event_info(type))
 				type = FMT_EV_ALLOC;
-			random_event(&s, type, prev + pick_delta());
-			s.ev.nstack %= 8;
-			s.ev.slen %= 32;
-			s.ev.slen2 %= 32;
-			/* half of the stacks are one of 4 seen before: the
-			 * batch refers to their definitions */
-			if (rng_below(2)) {
-				s.ev.stack = frames[rng_below(4)];
-				s.ev.nstack = 1 + (s.ev.stack[7] & 3);
-			}
+			batch_event(&s, type, prev + pick_delta(), frames);
 			e = fmt_encode_kinds(e, &s.ev,
 					     fmt_event_info(type)->kinds,
 					     FMT_WIRE, &prev, &kr, &ad);
@@ -880,14 +1036,8 @@ static void test_transcode(void)
 		for (j = (i & 1) ? rng_below(4) : 0; vlen && j--; )
 			buf[rng_below(vlen)] ^= 1 << rng_below(8);
 		bad += !transcode_matches(buf, vlen);
-		for (j = 0; j < FMT_EV_MAX; j++)
-			stop[j] = rng_below(4) == 0;
-		bad_run += !run_matches(buf, vlen, 16, stop);
 		free(buf);
 	}
-	ok(!bad_run, "fmt_transcode_run() over the same batches, stopping "
-	   "before a random quarter of the types, gives what "
-	   "fmt_transcode_event() gives (%u bad)", bad_run);
 	ok(!bad, "5000 wire batches (%u whole, the others damaged) "
 	   "transcode to the bytes decode + encode give (%u bad)", whole,
 	   bad);
@@ -1228,6 +1378,8 @@ int main(void)
 	test_prefixes();
 	test_garbage();
 	test_transcode();
+	test_transcode_batch();
+	test_batch_index();
 	test_decode_hot();
 	test_kref();
 	test_short();

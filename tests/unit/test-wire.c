@@ -175,40 +175,63 @@ static void test_events(void)
 {
 	static uint8_t buf[FMT_WIRE_EVENTS_PRE + 64];
 	struct fmt_msg_events e = { .tid = 4242, .nevents = 2,
-				    .base_ts = 1000000007 }, r;
+				    .base_ts = 1000000007,
+				    .end_ts = 1000000107 }, r;
 	uint8_t *body = buf + FMT_WIRE_EVENTS_PRE, *start;
 	uint8_t hand[64], *q;
 	size_t len;
 
-	memcpy(body, "\x01\x02\x03\x04\x05", 5);
-	start = fmt_msg_events_before(body, 5, &e);
+	memcpy(body, "\x01\x02\x03\x04\x05" "\x00\x03", 7);
+	start = fmt_msg_events_before(body, 5, 2, &e);
 	q = fmt_put_uvar(hand + FMT_WIRE_HDR_SIZE, 4242);
 	q = fmt_put_uvar(q, 2);
 	q = fmt_put_uvar(q, 1000000007);
-	memcpy(q, body, 5);
-	q += 5;
+	q = fmt_put_uvar(q, 1000000107);
+	q = fmt_put_uvar(q, 5);
+	memcpy(q, body, 7);
+	q += 7;
 	fmt_msg_put_hdr(hand, FMT_MSG_EVENTS, q - hand - FMT_WIRE_HDR_SIZE);
-	ok(body + 5 - start == q - hand && !memcmp(start, hand, q - hand),
-	   "EVENTS: header, tid nevents base_ts just before the events");
+	ok(body + 7 - start == q - hand && !memcmp(start, hand, q - hand),
+	   "EVENTS: header, tid nevents base_ts end_ts evlen just before "
+	   "the events, the index after them");
 	memcpy(m, start, q - hand);
 	ok(payload(q - hand, FMT_MSG_EVENTS, &len) &&
 	   !fmt_msg_parse_events(m + FMT_WIRE_HDR_SIZE, len, &r) &&
 	   r.tid == 4242 && r.nevents == 2 && r.base_ts == 1000000007 &&
-	   r.ev.end - r.ev.p == 5 && !memcmp(r.ev.p, body, 5),
-	   "EVENTS reads back, the events left to the event decoder");
+	   r.end_ts == 1000000107 &&
+	   r.ev.end - r.ev.p == 5 && !memcmp(r.ev.p, body, 5) &&
+	   r.idx.end - r.idx.p == 2 && r.idx.p == r.ev.end,
+	   "EVENTS reads back: 5 bytes of events, 2 of index");
+	/* the events' length past the datagram's end */
+	ok(fmt_msg_parse_events(m + FMT_WIRE_HDR_SIZE, len - 3, &r) ==
+	   FMT_ECORRUPT && r.nevents == 2 && r.tid == 4242,
+	   "EVENTS whose events overrun the datagram is FMT_ECORRUPT, its "
+	   "header still read");
 	/* 2 events need 4 bytes at least: 3 cannot hold them */
-	ok(fmt_msg_parse_events(m + FMT_WIRE_HDR_SIZE, len - 2, &r) ==
+	start = fmt_msg_events_before(body, 3, 0, &e);
+	len = body + 3 - start - FMT_WIRE_HDR_SIZE;
+	ok(fmt_msg_parse_events(start + FMT_WIRE_HDR_SIZE, len, &r) ==
 	   FMT_ECORRUPT && r.nevents == 2 && r.tid == 4242,
 	   "EVENTS counting more events than its bytes can hold is "
 	   "FMT_ECORRUPT, its header still read (the count is lost)");
+	e.end_ts = e.base_ts - 1;
+	start = fmt_msg_events_before(body, 5, 0, &e);
+	len = body + 5 - start - FMT_WIRE_HDR_SIZE;
+	ok(fmt_msg_parse_events(start + FMT_WIRE_HDR_SIZE, len, &r) ==
+	   FMT_ECORRUPT, "EVENTS ending before its base is FMT_ECORRUPT");
+	e.end_ts = e.base_ts;
 	e.nevents = 0;
-	start = fmt_msg_events_before(body, 0, &e);
+	start = fmt_msg_events_before(body, 0, 0, &e);
 	len = body - start - FMT_WIRE_HDR_SIZE;
 	ok(!fmt_msg_parse_events(start + FMT_WIRE_HDR_SIZE, len, &r) &&
 	   r.nevents == 0, "EVENTS of no events and no bytes is taken");
-	start = fmt_msg_events_before(body, 1, &e);
+	start = fmt_msg_events_before(body, 1, 0, &e);
 	ok(fmt_msg_parse_events(start + FMT_WIRE_HDR_SIZE, len + 1, &r) ==
 	   FMT_ECORRUPT, "EVENTS of no events and a byte is FMT_ECORRUPT");
+	start = fmt_msg_events_before(body, 0, 1, &e);
+	ok(fmt_msg_parse_events(start + FMT_WIRE_HDR_SIZE, len + 1, &r) ==
+	   FMT_ECORRUPT,
+	   "EVENTS of no events and a byte of index is FMT_ECORRUPT");
 	/* tid 4242 is 2 bytes: cut inside base_ts */
 	ok(fmt_msg_parse_events(hand + FMT_WIRE_HDR_SIZE, 5, &r) ==
 	   FMT_ETRUNC && r.nevents == 0,
