@@ -224,8 +224,9 @@ void col_image_seen(struct col_image *img, uint64_t ts);
  */
 void col_image_bye(struct col_image *img, uint64_t ts, uint64_t status,
 		   unsigned how);
-/* col_image_exec() : an EXEC message, path about to run ("" clears it:
- * anything sent after it means the exec failed) */
+/* col_image_exec() : an EXEC message, path about to run ("" when it is
+ * not known; NULL clears it: anything sent after it means the exec
+ * failed) */
 void col_image_exec(struct col_image *img, const char *path, size_t n);
 /*
  * col_image_closed() : img's connection closed (client.c, once).  The

@@ -526,7 +526,8 @@ void col_image_exec(struct col_image *img, const char *path, size_t n)
 {
 	free(img->exec_path);
 	img->exec_path = NULL;
-	if (n) {
+	/* an exec of no known path is an exec all the same */
+	if (path) {
 		img->exec_path = xmalloc(n + 1);
 		memcpy(img->exec_path, path, n);
 		img->exec_path[n] = 0;
@@ -551,10 +552,10 @@ void col_image_closed(struct col_image *img)
 		return;
 	if (img->bye)
 		end_by_bye(img);
+	else if (img->exec_path && (p->exited || (p->root && col.root_reaped)))
+		end_exec_unseen(img);
 	else if (p->root && col.root_reaped)
 		image_end(img, FMT_PEND_WAIT, col.root_status, col_now());
-	else if (p->exited && !p->root && img->exec_path)
-		end_exec_unseen(img);
 	else if (p->exited && !p->root)
 		image_end(img, FMT_PEND_VANISHED, 0, img->last_ts);
 	else if (img->exec_path && col_untraced_exec(p->pid))
@@ -586,12 +587,14 @@ void col_proc_exited(struct col_proc *p)
 	if (p->exited)
 		return;
 	mark_exited(p);
+	/* the root's status is its last image's, unless that exec'ed into
+	 * one that never connected: then the program that ran is untraced */
 	for (img = p->images; img; img = img->next)
-		if (!img->ended && !img->conn && p->root)
+		if (!img->ended && !img->conn && img->exec_path)
+			end_exec_unseen(img);
+		else if (!img->ended && !img->conn && p->root)
 			image_end(img, FMT_PEND_WAIT, col.root_status,
 				  col_now());
-		else if (!img->ended && !img->conn && img->exec_path)
-			end_exec_unseen(img);
 		else if (!img->ended && !img->conn)
 			image_end(img, FMT_PEND_VANISHED, 0, img->last_ts);
 }

@@ -70,8 +70,9 @@ enum fmt_msg_type {
 	FMT_MSG_UNTRACED = 6,
 	/*
 	 * EXEC: path - sent just before an exec (path as the caller gave it,
-	 * a name for execvp to look up, "" for fexecve).  Anything the same
-	 * connection sends after it means the exec failed.
+	 * a name for execvp to look up; for fexecve the file its descriptor
+	 * names, "" when unknown).  Anything the same connection sends after
+	 * it means the exec failed.
 	 */
 	FMT_MSG_EXEC = 7,
 	/*

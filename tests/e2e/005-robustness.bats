@@ -139,6 +139,24 @@ load helpers
 	assert_line --regexp "^  [0-9]+ \(exec\) \./stbin: statically linked \(LD_PRELOAD needs the dynamic loader\)$"
 	# the child's image ended by that exec, not "killed or vanished"
 	assert_equal "$("$CTRACE" dump e.trace | grep -c ' process_end image=2 how=exec ')" 1
+	# fexecve(3) names no path: the library sends the file its
+	# descriptor names.  Before, it sent "", which the collector took
+	# for no exec at all: the image "exited 3" with events missing
+	run "$CTRACE" record -o f.trace -- python3 -c 'import os
+fd = os.open("./stbin", os.O_RDONLY)
+os.execve(fd, ["stbin"], dict(os.environ))'
+	assert_failure 3
+	assert_output --partial " 1 process not traced "
+	run "$CTRACE" info f.trace
+	assert_line --regexp "^  [0-9]+ \(exec\) /.*/stbin: statically linked \(LD_PRELOAD needs the dynamic loader\)$"
+	refute_output --partial "exit 3 (no final flush"
+	# the traced command itself execs it: its status was the shell's
+	run "$CTRACE" record -o r.trace -- sh -c 'exec ./stbin'
+	assert_failure 3
+	assert_output --partial " 1 process not traced "
+	run "$CTRACE" info r.trace
+	assert_line --regexp "^  [0-9]+ \(exec\) \./stbin: statically linked \(LD_PRELOAD needs the dynamic loader\)$"
+	refute_output --partial "exit 3 (no final flush"
 	[ "$(id -u)" = 0 ] || skip "needs root to become another user"
 	# after setuid, a fork child cannot reach root's private directory:
 	# it says so on its parent's connection (it used to vanish uncounted)
