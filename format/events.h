@@ -729,7 +729,10 @@ struct fmt_interner {
 	uint64_t (*stack)(void *ctx, const uint64_t *frames, uint32_t n);
 	uint64_t (*string)(void *ctx, const char *s, uint32_t n);
 	struct fmt_kdefs *kdefs;	/* the batch's; NULL: no references */
-	struct fmt_addrs *addrs;	/* the batch's; NULL: not followed */
+	/* the batch's; NULL: not followed, each 'a' field skipped with its
+	 * escape (x 0 and the value after it), unlike fmt_decode_event()'s
+	 * format 1 reading of NULL */
+	struct fmt_addrs *addrs;
 };
 
 /* bytes one event can grow by in fmt_transcode_event(): each inline field

@@ -652,8 +652,7 @@ same_free(struct pl_same *s, const struct fmt_event *ev)
 
 /* index_event() : ev, about to be encoded at b->len, in the batch's index
  * when its type is one the collector reads (wire.h).  Asked of the events
- * that are not a repeat (alloc_same, free_same) only, out of line: in
- * line, it cost the repeats 4 more instructions (callgrind, bench-heap) */
+ * that are not a repeat (alloc_same, free_same) only, so out of line */
 static __attribute__((noinline)) void
 index_event(struct pl_buf *b, const struct fmt_event *ev)
 {
