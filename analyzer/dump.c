@@ -7,7 +7,7 @@
  *   <ts> <pid> - process_end image=<n> how=<how> status=<n>
  *   - <pid> <tid> lost count=<n> reason=<reason>
  *   <ts> <pid> - untraced ppid=<n> how=<fork|exec|refused> reason=<n>
- *        err=<errno> path="<file>"
+ *        err=<errno> path="<file>" [status=<n>]
  *   <ts> - - end events=<n> lost=<n> processes=<n>
  * in file order.  <ts> is seconds since the trace started, 9 decimals.
  */
@@ -238,7 +238,12 @@ static void dump_untraced(struct ana_trace *t, const struct ana_untraced *u)
 	ana_put_u64(b, u->err);
 	ana_put(b, " path=\"");
 	ana_put(b, u->path);
-	ana_put(b, "\"\n");
+	ana_put(b, "\"");
+	if (u->has_status) {
+		ana_put(b, " status=");
+		ana_put_u64(b, u->status);
+	}
+	ana_put(b, "\n");
 	line_done(b);
 }
 

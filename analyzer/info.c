@@ -485,6 +485,10 @@ static void show_untraced(struct ana_trace *t)
 		printf(": %s", *why ? why : "reason unknown");
 		if (u->err)
 			printf(": %s", strerror((int)u->err));
+		if (u->has_status) {
+			printf(": ");
+			wait_status(u->status);
+		}
 		printf("\n");
 	}
 }

@@ -452,6 +452,8 @@ static int rec_untraced(struct ana_trace *t, const struct fmt_record *rec,
 	u->how = f.how;
 	u->reason = f.reason;
 	u->err = f.err;
+	u->has_status = f.has_status;
+	u->status = f.status;
 	u->path = xmalloc(f.path_len + 1);
 	memcpy(u->path, f.path, f.path_len);
 	u->path[f.path_len] = 0;

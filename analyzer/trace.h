@@ -101,6 +101,8 @@ struct ana_lost {
 struct ana_untraced {
 	uint64_t pid, ppid, ts, how, reason, err;
 	char *path;			/* "" when unknown */
+	int has_status;			/* its raw waitpid() status (2.2) */
+	uint64_t status;
 };
 
 struct ana_end {

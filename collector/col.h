@@ -365,13 +365,19 @@ void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
  * col_untraced_exec() : pid announced an exec (EXEC), closed its
  * connection without BYE and lives on: when its new image cannot reach
  * us (statically linked, secure execution, another user, no LD_PRELOAD),
- * write why and return 1; 0 when it may still connect.
+ * write why and return 1; 0 when it may still connect.  hold (the root,
+ * whose status its reaping gives): keep the record for
+ * col_untraced_release() instead.
  */
-int col_untraced_exec(pid_t pid);
+int col_untraced_exec(pid_t pid, int hold);
+/* col_untraced_release() : write the record col_untraced_exec() held, if
+ * any, with status when not NULL */
+void col_untraced_release(const int *status);
 
 /* col_untraced_dead() : pid exec'ed path (its EXEC message) and ended
- * before its new image connected: write why, from the file */
-void col_untraced_dead(pid_t pid, const char *path);
+ * before its new image connected: write why, from the file, and the
+ * program's waitpid() status when status is set (the root's) */
+void col_untraced_dead(pid_t pid, const char *path, const int *status);
 
 /* ---- writer.c ---- */
 struct col_counts {

@@ -538,7 +538,11 @@ void col_image_exec(struct col_image *img, const char *path, size_t n)
  * that has ended: the new image never connected */
 static void end_exec_unseen(struct col_image *img)
 {
-	col_untraced_dead(img->proc->pid, img->exec_path);
+	struct col_proc *p = img->proc;
+
+	col_untraced_dead(p->pid, img->exec_path,
+			  p->root && col.root_reaped ? &col.root_status :
+			  NULL);
 	image_end(img, FMT_PEND_EXEC, 0, img->last_ts);
 }
 
@@ -558,7 +562,7 @@ void col_image_closed(struct col_image *img)
 		image_end(img, FMT_PEND_WAIT, col.root_status, col_now());
 	else if (p->exited && !p->root)
 		image_end(img, FMT_PEND_VANISHED, 0, img->last_ts);
-	else if (img->exec_path && col_untraced_exec(p->pid))
+	else if (img->exec_path && col_untraced_exec(p->pid, p->root))
 		image_end(img, FMT_PEND_EXEC, 0, col_now());
 	/* else alive: it exec'ed, or its death is not yet visible */
 }
@@ -603,6 +607,8 @@ struct col_proc *col_proc_reaped(int wstatus)
 {
 	col.root_reaped = 1;
 	col.root_status = wstatus;
+	/* an untraced program the root exec'ed into ended so */
+	col_untraced_release(&col.root_status);
 	return root;
 }
 
@@ -658,6 +664,7 @@ void col_procs_cut(void)
 
 	for (p = procs; p; p = p->next)
 		end_open_images(p, FMT_PEND_CUT, now);
+	col_untraced_release(NULL);
 }
 
 static void unhash(struct col_proc *p)

@@ -176,8 +176,11 @@ static int has_preload(pid_t pid)
 	return n == sizeof(buf) - 1 && !r ? -1 : r;
 }
 
-void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
-		  int err, const char *path)
+/* the UNTRACED record, with the program's status when status is set, of
+ * time ts (0: now) */
+static void put_untraced(pid_t pid, pid_t ppid, unsigned how,
+			 unsigned reason, int err, const char *path,
+			 const int *status, uint64_t ts)
 {
 	struct fmt_untraced u = { 0 };
 	struct fmt_buf b = { 0 };
@@ -194,19 +197,61 @@ void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
 		ppid = (pid_t)status_field(pid, "PPid:", 0);
 	u.pid = (uint64_t)pid;
 	u.ppid = ppid > 0 ? (uint64_t)ppid : 0;
-	u.ts = col_now();
+	u.ts = ts ? ts : col_now();
 	u.how = how;
 	u.reason = reason;
 	u.err = err > 0 ? (uint64_t)err : 0;
 	u.path = path;
 	u.path_len = strlen(path);
+	u.has_status = status != NULL;
+	u.status = status ? (uint64_t)(unsigned)*status : 0;
 	fmt_put_untraced(&b, &u);
 	col_write(FMT_REC_UNTRACED, &b);
 	fmt_buf_free(&b);
 	col_counts.nuntraced++;
 }
 
-int col_untraced_exec(pid_t pid)
+void col_untraced(pid_t pid, pid_t ppid, unsigned how, unsigned reason,
+		  int err, const char *path)
+{
+	put_untraced(pid, ppid, how, reason, err, path, NULL, 0);
+}
+
+/* the root's record, judged while it ran, held for the status its end
+ * gives (col_untraced_release()) */
+static struct {
+	int held;
+	pid_t pid, ppid;
+	unsigned reason;
+	uint64_t ts;
+	char path[PATH_MAX];
+} root_rec;
+
+static void exec_untraced(pid_t pid, pid_t ppid, unsigned reason,
+			  const char *path, int hold)
+{
+	if (!hold) {
+		col_untraced(pid, ppid, FMT_UNTR_EXEC, reason, 0, path);
+		return;
+	}
+	root_rec.held = 1;
+	root_rec.pid = pid;
+	root_rec.ppid = ppid;
+	root_rec.reason = reason;
+	root_rec.ts = col_now();
+	snprintf(root_rec.path, sizeof(root_rec.path), "%s", path);
+}
+
+void col_untraced_release(const int *status)
+{
+	if (!root_rec.held)
+		return;
+	root_rec.held = 0;
+	put_untraced(root_rec.pid, root_rec.ppid, FMT_UNTR_EXEC,
+		     root_rec.reason, 0, root_rec.path, status, root_rec.ts);
+}
+
+int col_untraced_exec(pid_t pid, int hold)
 {
 	char exe[PATH_MAX], link[64];
 	unsigned reason;
@@ -219,8 +264,8 @@ int col_untraced_exec(pid_t pid)
 	n = readlink(link, exe, sizeof(exe) - 1);
 	if (n <= 0 && errno == EACCES) {
 		/* not ours to look at: it runs with other credentials */
-		col_untraced(pid, (pid_t)status_field(pid, "PPid:", 0),
-			     FMT_UNTR_EXEC, FMT_WHY_UID, 0, "");
+		exec_untraced(pid, (pid_t)status_field(pid, "PPid:", 0),
+			      FMT_WHY_UID, "", hold);
 		return 1;
 	}
 	if (n <= 0)
@@ -234,17 +279,17 @@ int col_untraced_exec(pid_t pid)
 		reason = FMT_WHY_NOPRELOAD;
 	if (reason == FMT_WHY_UNKNOWN)
 		return 0;
-	col_untraced(pid, (pid_t)status_field(pid, "PPid:", 0), FMT_UNTR_EXEC,
-		     reason, 0, exe);
+	exec_untraced(pid, (pid_t)status_field(pid, "PPid:", 0), reason, exe,
+		      hold);
 	return 1;
 }
 
-void col_untraced_dead(pid_t pid, const char *path)
+void col_untraced_dead(pid_t pid, const char *path, const int *status)
 {
 	char buf[PATH_MAX];
 	const char *file = *path ? resolve(path, buf, sizeof(buf)) : NULL;
 
-	col_untraced(pid, 0, FMT_UNTR_EXEC,
+	put_untraced(pid, 0, FMT_UNTR_EXEC,
 		     file ? why_code(file) : FMT_WHY_UNKNOWN, 0,
-		     file ? file : path);
+		     file ? file : path, status, 0);
 }

@@ -28,9 +28,10 @@
 
 #define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
 /* 2: 'a' fields against the batch's recent addresses (events.h); this
- * reader reads 1 too.  2.1: ALLOC_SAME and FREE_SAME (events.h) */
+ * reader reads 1 too.  2.1: ALLOC_SAME and FREE_SAME (events.h).  2.2:
+ * UNTRACED may end with the program's exit status */
 #define FMT_VERSION_MAJOR	2
-#define FMT_VERSION_MINOR	1
+#define FMT_VERSION_MINOR	2
 #define FMT_HEADER_SIZE		64
 #define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
 #define FMT_CHUNK_HDR_SIZE	16
@@ -92,7 +93,9 @@ enum fmt_record_type {
 	 * connect, or an image an exec made that the loader did not preload
 	 * us into or that could not connect.  how FMT_UNTR_*, reason
 	 * FMT_WHY_* (wire.h), err an errno (0 = none), path the image's file ("" when
-	 * unknown).  Older readers skip it.
+	 * unknown).  Older readers skip it.  (2.2) status may follow: the
+	 * program's raw waitpid() status, when the collector reaped it (the
+	 * command `ctrace record` started, exec'ed into it).
 	 */
 	FMT_REC_UNTRACED = 11,
 	/*
@@ -351,6 +354,8 @@ struct fmt_untraced {
 	uint64_t pid, ppid, ts, how, reason, err;
 	const char *path;
 	size_t path_len;
+	int has_status;		/* status follows (2.2) */
+	uint64_t status;
 };
 
 int fmt_parse_untraced(const struct fmt_record *rec, struct fmt_untraced *u);

@@ -338,6 +338,8 @@ int fmt_parse_untraced(const struct fmt_record *rec, struct fmt_untraced *u)
 	u->reason = fmt_cur_uvar(&c);
 	u->err = fmt_cur_uvar(&c);
 	u->path = fmt_cur_str(&c, REC_MAX_STR, &u->path_len);
+	u->has_status = !c.err && c.p < c.end;
+	u->status = u->has_status ? fmt_cur_uvar(&c) : 0;
 	return c.err ? FMT_ECORRUPT : 0;
 }
 
@@ -350,6 +352,8 @@ void fmt_put_untraced(struct fmt_buf *b, const struct fmt_untraced *u)
 	fmt_buf_uvar(b, u->reason);
 	fmt_buf_uvar(b, u->err);
 	fmt_buf_str(b, u->path ? u->path : "", u->path ? u->path_len : 0);
+	if (u->has_status)
+		fmt_buf_uvar(b, u->status);
 }
 
 /* ---- SNAPSHOT ---- */

@@ -148,15 +148,25 @@ os.execve(fd, ["stbin"], dict(os.environ))'
 	assert_failure 3
 	assert_output --partial " 1 process not traced "
 	run "$CTRACE" info f.trace
-	assert_line --regexp "^  [0-9]+ \(exec\) /.*/stbin: statically linked \(LD_PRELOAD needs the dynamic loader\)$"
+	assert_line --regexp "^  [0-9]+ \(exec\) /.*/stbin: statically linked \(LD_PRELOAD needs the dynamic loader\): exit 3$"
 	refute_output --partial "exit 3 (no final flush"
 	# the traced command itself execs it: its status was the shell's
 	run "$CTRACE" record -o r.trace -- sh -c 'exec ./stbin'
 	assert_failure 3
 	assert_output --partial " 1 process not traced "
+	# and how it ended is the program's, kept with its record
 	run "$CTRACE" info r.trace
-	assert_line --regexp "^  [0-9]+ \(exec\) \./stbin: statically linked \(LD_PRELOAD needs the dynamic loader\)$"
+	assert_line --regexp "^  [0-9]+ \(exec\) (\./|/.*/)stbin: statically linked \(LD_PRELOAD needs the dynamic loader\): exit 3$"
 	refute_output --partial "exit 3 (no final flush"
+	# one that runs a while is judged while it runs: its record waits
+	# for its end
+	printf '#include <unistd.h>\nint main(void) { usleep(300000); return 4; }\n' > sl.c
+	cc -static -o stsleep sl.c
+	run "$CTRACE" record -o l.trace -- sh -c 'exec ./stsleep'
+	assert_failure 4
+	assert_output --partial " 1 process not traced "
+	run "$CTRACE" info l.trace
+	assert_line --regexp "^  [0-9]+ \(exec\) /.*/stsleep: statically linked \(LD_PRELOAD needs the dynamic loader\): exit 4$"
 	[ "$(id -u)" = 0 ] || skip "needs root to become another user"
 	# after setuid, a fork child cannot reach root's private directory:
 	# it says so on its parent's connection (it used to vanish uncounted)

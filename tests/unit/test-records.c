@@ -297,7 +297,7 @@ static void test_symbol(void)
 static void test_untraced(void)
 {
 	struct fmt_untraced u = { 200, 100, 999, FMT_UNTR_EXEC,
-				  FMT_WHY_STATIC, 0, "/bin/static", 11 }, r;
+				  FMT_WHY_STATIC, 0, "/bin/static", 11, 0, 0 }, r;
 
 	fmt_buf_reset(&b);
 	fmt_put_untraced(&b, &u);
@@ -307,7 +307,17 @@ static void test_untraced(void)
 	   r.reason == FMT_WHY_STATIC && !r.err && r.path_len == 11 &&
 	   !memcmp(r.path, "/bin/static", 11),
 	   "UNTRACED: pid ppid ts how reason err path, read back");
+	ok(!r.has_status, "UNTRACED of 2.1: no status");
 	cut("UNTRACED", (parse_fn)fmt_parse_untraced, &r, FMT_ECORRUPT);
+	/* 2.2: the program's raw wait status, 4 << 8 (exit 4) */
+	u.has_status = 1;
+	u.status = 4 << 8;
+	fmt_buf_reset(&b);
+	fmt_put_untraced(&b, &u);
+	as_record(FMT_REC_UNTRACED);
+	ok(!fmt_parse_untraced(&rec, &r) && r.has_status &&
+	   r.status == 4 << 8 && r.path_len == 11 && r.reason == FMT_WHY_STATIC,
+	   "UNTRACED with a status: read back, what comes before unchanged");
 }
 
 static void test_snapshot(void)
