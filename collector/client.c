@@ -225,33 +225,28 @@ static uint64_t intern_string(void *ctx, const char *s, uint32_t n)
 	return col_intern_string(s, n);
 }
 
-struct batch_ctx {
-	struct col_client *c;
-	uint64_t image;
-};
-
 /* an address an event uses, named before its stack is interned: the
  * interrupted pc of a CPU sample or a fatal signal is named as the
  * instruction it is, not as a return address (an address is named once,
  * at its first use) */
-static void name_addr(void *ctx, unsigned kind, uint64_t addr)
+static void name_addr(void *client, unsigned kind, uint64_t addr)
 {
-	struct batch_ctx *b = ctx;
+	uint64_t image = col_image_id(((struct col_client *)client)->img);
 
 	if (kind == FMT_NAME_DATA)
-		col_sym_data(b->image, addr);
+		col_sym_data(image, addr);
 	else
-		col_sym_addr(b->image, addr, 1);
+		col_sym_addr(image, addr, 1);
 }
 
-static void indexed_event(void *ctx, unsigned type, const uint64_t *f)
+static void indexed_event(void *client, unsigned type, const uint64_t *f)
 {
-	struct batch_ctx *b = ctx;
+	struct col_client *c = client;
 
 	if (type == FMT_EV_FATAL_SIGNAL &&
 	    f[FMT_F_FATAL_SIGNAL_action] == FMT_SIG_DEFAULT &&
 	    f[FMT_F_FATAL_SIGNAL_sig] < 65)
-		col_image_fatal(b->c->img, (int)f[FMT_F_FATAL_SIGNAL_sig]);
+		col_image_fatal(c->img, (int)f[FMT_F_FATAL_SIGNAL_sig]);
 }
 
 /*
@@ -271,8 +266,7 @@ static int write_events(struct col_client *c, const struct fmt_msg_events *m)
 	uint64_t image = col_image_id(c->img), n = m->nevents;
 	struct fmt_interner intern = { &image, intern_stack, intern_string,
 				       &kdefs, NULL };
-	struct batch_ctx bc = { c, image };
-	const struct fmt_batch_ops ops = { &bc, name_addr, indexed_event };
+	const struct fmt_batch_ops ops = { c, name_addr, indexed_event };
 	size_t len = m->ev.end - m->ev.p;
 	uint8_t *out;
 

@@ -396,17 +396,18 @@ transcode_kinds(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 				return err;
 			continue;
 		}
-		if (k != 'k' && k != 'n' && (f || k == 'a')) {
-			if (fmt_uvar_get(&p, end, &v))
-				return FMT_ETRUNC;
-			if (f)
-				f[i] = v;
-			if (k == 'a' && !v && !(p = fmt_uvar_skip(p, end)))
-				return FMT_ETRUNC;
-			continue;
-		}
 		if (k != 'k' && k != 'n') {
-			p = fmt_uvar_skip(p, end);
+			if (!f && k != 'a') {
+				p = fmt_uvar_skip(p, end);
+			} else if (fmt_uvar_get(&p, end, &v)) {
+				return FMT_ETRUNC;
+			} else {
+				if (f)
+					f[i] = v;
+				/* an unfollowed address's escape */
+				if (k == 'a' && !v)
+					p = fmt_uvar_skip(p, end);
+			}
 			if (!p)
 				return FMT_ETRUNC;
 			continue;
@@ -472,6 +473,7 @@ int fmt_transcode_batch(const uint8_t *p, const uint8_t *end,
 	const uint8_t *start = p, *done = p, *ev;
 	uint64_t off = 0, delta, value, ts, f[FMT_MAX_FIELDS];
 	uint8_t *out = *outp;
+	unsigned type;
 	int err;
 
 	while (ip < iend) {
@@ -485,7 +487,7 @@ int fmt_transcode_batch(const uint8_t *p, const uint8_t *end,
 		ev = start + off;
 		if (ev >= end)
 			return FMT_ETRUNC;
-		in = fmt_event_info(*ev);
+		in = fmt_event_info(type = *ev);
 		if (!in || !in->indexed)
 			return FMT_ECORRUPT;
 		if (in->name_kind) {
@@ -504,7 +506,7 @@ int fmt_transcode_batch(const uint8_t *p, const uint8_t *end,
 		if (err)
 			return err;
 		if (ops->event)
-			ops->event(ops->ctx, *(start + off), f);
+			ops->event(ops->ctx, type, f);
 		done = ev;
 	}
 	*outp = copy_run(out, done, end - done, end);

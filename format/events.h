@@ -416,6 +416,18 @@ struct fmt_event {
 
 enum fmt_form { FMT_WIRE, FMT_FILE };
 
+/* fmt_name_addr() : the address ev names (fmt_event_info.name_kind; 0:
+ * none), what a wire batch's index carries for it */
+static inline uint64_t fmt_name_addr(const struct fmt_event_info *in,
+				     const struct fmt_event *ev)
+{
+	if (!in->name_kind)
+		return 0;
+	if (in->name_field >= 0)
+		return ev->f[in->name_field];
+	return ev->nstack ? ev->stack[0] : 0;
+}
+
 /*
  * A wire-form 'k' field is one varint x, then:
  *   x even: a definition, x >> 1 frames follow (each a varint); the

@@ -657,16 +657,12 @@ static __attribute__((noinline)) void
 index_event(struct pl_buf *b, const struct fmt_event *ev)
 {
 	const struct fmt_event_info *in = fmt_event_info(ev->type);
-	uint64_t addr = 0;
 	uint8_t *p;
 
 	if (!in->indexed)
 		return;
-	if (in->name_kind)
-		addr = in->name_field >= 0 ? ev->f[in->name_field] :
-		       ev->nstack ? ev->stack[0] : 0;
 	p = fmt_index_put(idx_of(b) + b->ilen, b->len - b->ilast,
-			  in->name_kind, addr);
+			  in->name_kind, fmt_name_addr(in, ev));
 	b->ilen = p - idx_of(b);
 	b->ilast = b->len;
 }

@@ -162,20 +162,24 @@ static void sock_str(char *buf, size_t size, int domain, int type)
 		snprintf(buf, size, "af %d", domain);
 }
 
+const char *pl_fd_file(int fd, char *buf, size_t size)
+{
+	char proc[32];
+	ssize_t n;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, buf, size - 1);
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
 /* name_path() : FD_OPEN for fd opened by path */
 static void name_path(int fd, unsigned call, const char *path, void *ra)
 {
-	char proc[32], buf[NAME_MAX_LEN];
-	ssize_t n;
+	char buf[NAME_MAX_LEN];
 
-	if (path && path[0] != '/') {
-		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-		n = readlink(proc, buf, sizeof(buf) - 1);
-		if (n > 0) {
-			buf[n] = 0;
-			path = buf;
-		}
-	}
+	if (path && path[0] != '/' && *pl_fd_file(fd, buf, sizeof(buf)))
+		path = buf;
 	io_fd_open(fd, call, 0, path, ra);
 }
 

@@ -246,24 +246,12 @@ PL_EXPORT int execvpe(const char *file, char *const argv[],
 	return exec_failed(REAL(execvpe)(file, argv, envp), file, RA());
 }
 
-/* fd_file() : the file fd names, as its /proc/self/fd link reads ("" when
- * it cannot be read), for an exec that names none */
-static const char *fd_file(int fd, char *buf, size_t size)
-{
-	char proc[32];
-	ssize_t n;
-
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	n = readlink(proc, buf, size - 1);
-	buf[n > 0 ? n : 0] = 0;
-	return buf;
-}
-
+/* fexecve names no path: the file its descriptor names stands for it */
 PL_EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 {
 	char path[FMT_MAX_STR];
 
-	fd_file(fd, path, sizeof(path));
+	pl_fd_file(fd, path, sizeof(path));
 	exec_prepare(path);
 	return exec_failed(REAL(fexecve)(fd, argv, envp), path, RA());
 }

@@ -539,4 +539,11 @@ int pl_fd_move_high(int fd);
 int pl_fd_close_range(unsigned first, unsigned last, int flags);
 int pl_fd_dup3(int old, int new, int flags, int is_dup2);
 
+/* ------------------------------------------------------------------ */
+/* hook-fd.c: what descriptors name                                     */
+
+/* pl_fd_file() : the file fd names, as its /proc/self/fd link reads it,
+ * into buf ("" when it cannot be read); returns buf */
+const char *pl_fd_file(int fd, char *buf, size_t size);
+
 #endif

@@ -865,8 +865,7 @@ static uint8_t *index_put(uint8_t *ip, uint64_t off, uint64_t *last,
 
 	if (!in->indexed)
 		return ip;
-	a = !in->name_kind ? 0 : in->name_field >= 0 ? ev->f[in->name_field] :
-	    ev->nstack ? ev->stack[0] : 0;
+	a = fmt_name_addr(in, ev);
 	if (in->name_kind && a) {
 		want[*nwant] = a;
 		kind[(*nwant)++] = in->name_kind;
