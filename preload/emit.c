@@ -37,6 +37,7 @@
 
 #include "pl.h"
 #include "guard.h"
+#include "bufhead.h"
 
 #define PL_BUF_SIZE	(40 * 1024)
 #define PL_IDX_CAP	(8 * 1024)	/* the index, at the buffer's end */
@@ -45,22 +46,6 @@
 #define PL_PREFIX	FMT_WIRE_EVENTS_PRE
 #define PL_POOL_MAX	64	/* idle buffers kept for thread churn */
 #define PL_SLOW_FN	__attribute__((noinline, cold))
-#define PL_RUN_MAX	65536	/* calls a STDIO_RUN counts before the next */
-
-/*
- * The stdio calls served from their stream's buffer since the thread's
- * last event, counted (pl_served()) and recorded as one STDIO_RUN before
- * the next event, or before the buffer is sent: in the buffer, so that
- * whoever sends it (the owner, or exit and exec's flusher) records it.
- */
-struct pl_run {
-	uint64_t calls;			/* 0: no run open */
-	uint64_t ts;			/* when its first call returned */
-	uint64_t bytes, got;
-	uintptr_t ra;
-	int64_t fd;
-	uint32_t type, call;
-};
 
 /*
  * What the batch's next ALLOC or FREE may repeat (ALLOC_SAME, FREE_SAME,
@@ -76,13 +61,9 @@ struct pl_same {
 	uint64_t alloc_frame[PL_SAME_FRAMES];
 };
 
-/* pl_buf.claim, written by flushers only */
-enum { PL_C_NONE, PL_C_FLUSHER, PL_C_DEAD };
-
 struct pl_buf {
+	struct pl_buf_head h;		/* first: bufhead.h reads it */
 	struct pl_buf *next, *prev;	/* registry or pool */
-	int in;				/* the owner is using it: owner writes */
-	int claim;			/* PL_C_*: flushers write */
 	int tid;
 	int registered;
 	uint32_t len;			/* bytes of encoded events */
@@ -94,7 +75,6 @@ struct pl_buf {
 	uint64_t first_now;		/* clock at the first append */
 	uint64_t lost_full;		/* events dropped, not yet reported */
 	struct pl_tls *tls;		/* the owner's, for the exit flush */
-	struct pl_run run;
 	/* events appended, ever: its slot in the thread table, or
 	 * rec_none when it has none (one store per event either way) */
 	uint64_t *rec;
@@ -252,7 +232,7 @@ static void tab_attach(struct pl_buf *b)
 						 __ATOMIC_ACQUIRE,
 						 __ATOMIC_RELAXED))
 			continue;
-		s->recorded = b->nevents + !!b->run.calls;
+		s->recorded = b->nevents + !!b->h.run.calls;
 		__atomic_store_n(&s->tid, b->tid, __ATOMIC_RELEASE);
 		tab_hint = i + 1;
 		if (tab_hint > tab->used)
@@ -383,9 +363,9 @@ static struct pl_buf *self_buf(void)
  * release, so the flusher sees every byte the owner wrote; the flusher's
  * claim = NONE is a release and the owner's load an acquire, so the
  * owner sees the reset buffer.  Without membarrier (old kernels,
- * seccomp) the owner adds a full fence (asym_ok = 0).
+ * seccomp) the owner adds a full fence (pl_asym_ok = 0).
  */
-static int asym_ok;
+int pl_asym_ok;
 
 static long membarrier(int cmd)
 {
@@ -396,7 +376,7 @@ static long membarrier(int cmd)
 /* register for membarrier: at start and in every fork child (new mm) */
 static void asym_init(void)
 {
-	asym_ok = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+	pl_asym_ok = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
 }
 
 static PL_SLOW_FN int own_slow(struct pl_buf *b);
@@ -404,12 +384,7 @@ static PL_SLOW_FN int own_slow(struct pl_buf *b);
 /* own() : take b for the owner thread; 0 if it is dead */
 static inline int own(struct pl_buf *b)
 {
-	__atomic_store_n(&b->in, 1, __ATOMIC_RELAXED);
-	if (PL_LIKELY(asym_ok))
-		pl_barrier();
-	else
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (PL_LIKELY(!__atomic_load_n(&b->claim, __ATOMIC_ACQUIRE)))
+	if (PL_LIKELY(pl_buf_hold(&b->h)))
 		return 1;
 	return own_slow(b);
 }
@@ -420,15 +395,15 @@ static PL_SLOW_FN int own_slow(struct pl_buf *b)
 	int e = errno, c;
 
 	for (;;) {
-		__atomic_store_n(&b->in, 0, __ATOMIC_RELEASE);
-		while ((c = __atomic_load_n(&b->claim, __ATOMIC_ACQUIRE)) ==
+		__atomic_store_n(&b->h.in, 0, __ATOMIC_RELEASE);
+		while ((c = __atomic_load_n(&b->h.claim, __ATOMIC_ACQUIRE)) ==
 		       PL_C_FLUSHER)
 			sched_yield();
 		if (c == PL_C_DEAD)
 			break;
-		__atomic_store_n(&b->in, 1, __ATOMIC_RELAXED);
+		__atomic_store_n(&b->h.in, 1, __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
-		if (!__atomic_load_n(&b->claim, __ATOMIC_ACQUIRE)) {
+		if (!__atomic_load_n(&b->h.claim, __ATOMIC_ACQUIRE)) {
 			errno = e;
 			return 1;
 		}
@@ -439,7 +414,7 @@ static PL_SLOW_FN int own_slow(struct pl_buf *b)
 
 static inline void disown(struct pl_buf *b)
 {
-	__atomic_store_n(&b->in, 0, __ATOMIC_RELEASE);
+	pl_buf_release(&b->h);
 }
 
 /* claim_all() : announce a flush of every other registered buffer (under
@@ -450,12 +425,12 @@ static int claim_all(void)
 
 	for (b = reg_head; b; b = b->next)
 		if (b != pl_tls.buf &&
-		    __atomic_load_n(&b->claim, __ATOMIC_RELAXED) != PL_C_DEAD)
-			__atomic_store_n(&b->claim, PL_C_FLUSHER,
+		    __atomic_load_n(&b->h.claim, __ATOMIC_RELAXED) != PL_C_DEAD)
+			__atomic_store_n(&b->h.claim, PL_C_FLUSHER,
 					 __ATOMIC_RELAXED);
-	if (asym_ok && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
+	if (pl_asym_ok && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0)
 		return 1;
-	if (!asym_ok) {
+	if (!pl_asym_ok) {
 		/* the owners fence: one here completes Dekker */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		return 1;
@@ -469,10 +444,10 @@ static int steal(struct pl_buf *b)
 {
 	int i;
 
-	if (__atomic_load_n(&b->claim, __ATOMIC_RELAXED) != PL_C_FLUSHER)
+	if (__atomic_load_n(&b->h.claim, __ATOMIC_RELAXED) != PL_C_FLUSHER)
 		return 0;
 	for (i = 0; i < 1000; i++) {
-		if (!__atomic_load_n(&b->in, __ATOMIC_ACQUIRE))
+		if (!__atomic_load_n(&b->h.in, __ATOMIC_ACQUIRE))
 			return 1;
 		sched_yield();
 	}
@@ -481,8 +456,8 @@ static int steal(struct pl_buf *b)
 
 static void unclaim(struct pl_buf *b, int state)
 {
-	if (__atomic_load_n(&b->claim, __ATOMIC_RELAXED) != PL_C_DEAD)
-		__atomic_store_n(&b->claim, state, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&b->h.claim, __ATOMIC_RELAXED) != PL_C_DEAD)
+		__atomic_store_n(&b->h.claim, state, __ATOMIC_RELEASE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -542,7 +517,7 @@ static void send_buf(struct pl_buf *b, int can_drop)
 	uint64_t now;
 	int r;
 
-	if (b->run.calls) {
+	if (b->h.run.calls) {
 		now = pl_now();
 		close_run(b, now, now);
 	}
@@ -681,8 +656,8 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 
 	/* the run's calls came before this event (a signal handler's
 	 * run during the event's call: before its end) */
-	if (PL_UNLIKELY(b->run.calls))
-		close_run(b, ev->ts >= b->run.ts ? ev->ts : now, now);
+	if (PL_UNLIKELY(b->h.run.calls))
+		close_run(b, ev->ts >= b->h.run.ts ? ev->ts : now, now);
 	clamp_ts(b, ev, kinds);
 	if (PL_UNLIKELY(b->len + fmt_kinds_bound(ev, kinds) > PL_CAP ||
 			b->ilen > PL_IDX_CAP - PL_IDX_ENTRY))
@@ -728,13 +703,13 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 static PL_SLOW_FN void close_run(struct pl_buf *b, uint64_t end, uint64_t now)
 {
 	struct fmt_event ev = { .type = FMT_EV_STDIO_RUN };
-	struct pl_run *r = &b->run;
+	struct pl_run *r = &b->h.run;
 	uint64_t ra = r->ra;
 
 	ev.ts = r->ts;
-	ev.f[FMT_F_STDIO_RUN_fd] = (uint64_t)r->fd;
-	ev.f[FMT_F_STDIO_RUN_call] = r->call;
-	ev.f[FMT_F_STDIO_RUN_type] = r->type;
+	ev.f[FMT_F_STDIO_RUN_fd] = (uint64_t)(int64_t)pl_run_fd(r->key);
+	ev.f[FMT_F_STDIO_RUN_call] = pl_run_call(r->key);
+	ev.f[FMT_F_STDIO_RUN_type] = pl_run_type(r->key);
 	ev.f[FMT_F_STDIO_RUN_calls] = r->calls;
 	ev.f[FMT_F_STDIO_RUN_bytes] = r->bytes;
 	ev.f[FMT_F_STDIO_RUN_got] = r->got;
@@ -752,7 +727,7 @@ static PL_SLOW_FN void new_run(struct pl_buf *b, unsigned type, int fd,
 			       unsigned call, uint64_t bytes, uint64_t got,
 			       void *ra)
 {
-	struct pl_run *r = &b->run;
+	struct pl_run *r = &b->h.run;
 	uint64_t now = pl_now();
 
 	if (r->calls)
@@ -761,9 +736,7 @@ static PL_SLOW_FN void new_run(struct pl_buf *b, unsigned type, int fd,
 	r->bytes = bytes;
 	r->got = got;
 	r->ra = (uintptr_t)ra;
-	r->fd = fd;
-	r->type = type;
-	r->call = call;
+	r->key = pl_run_key(type, call, fd);
 	r->calls = 1;
 	/* an event from now on, for the thread table: should the process
 	 * be killed before the run is sent, it is one of those lost */
@@ -877,11 +850,13 @@ void pl_emit_rw(struct fmt_event *ev, uint64_t now)
 }
 
 /*
- * pl_served() : no clock, no unwind, no encoding: a store or three in the
- * buffer, held as an event's append holds it (a flusher sees a whole run).
+ * pl_served_slow() : what bufhead.h's pl_served() does not do inline: the
+ * thread's first buffer, a new run, a flusher holding the buffer, a
+ * reentry.  Counted as an event's append holds the buffer, so a flusher
+ * sees a whole run.
  */
-void pl_served(unsigned type, int fd, unsigned call, uint64_t bytes,
-	       uint64_t got, void *ra)
+void pl_served_slow(unsigned type, int fd, unsigned call, uint64_t bytes,
+		    uint64_t got, void *ra)
 {
 	struct pl_buf *b;
 	struct pl_run *r;
@@ -894,10 +869,10 @@ void pl_served(unsigned type, int fd, unsigned call, uint64_t bytes,
 	if (PL_UNLIKELY(!b))
 		b = new_buf_keep_errno();
 	if (PL_LIKELY(b != NULL) && own(b)) {
-		r = &b->run;
-		if (PL_LIKELY(r->calls && r->ra == (uintptr_t)ra &&
-			      r->fd == fd && r->call == call &&
-			      r->type == type && r->calls < PL_RUN_MAX)) {
+		r = &b->h.run;
+		if (r->calls && r->calls < PL_RUN_MAX &&
+		    r->ra == (uintptr_t)ra &&
+		    r->key == pl_run_key(type, call, fd)) {
 			r->calls++;
 			r->bytes += bytes;
 			r->got += got;

@@ -53,6 +53,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "bufhead.h"
 #include "io.h"
 
 /* READ and WRITE have one layout: rw_done() fills both by READ's names */

@@ -467,14 +467,6 @@ void pl_emit(struct fmt_event *ev, uint64_t now);
 void pl_emit_alloc(struct fmt_event *ev, uint64_t now);
 void pl_emit_free(struct fmt_event *ev, uint64_t now);
 void pl_emit_rw(struct fmt_event *ev, uint64_t now);
-/*
- * pl_served() : one stdio call its stream's buffer served (hook-io.c),
- * counted in the thread's open STDIO_RUN; the run is recorded before the
- * thread's next event, when a served call does not extend it, and
- * whenever the thread's buffer is sent.  Keeps errno.
- */
-void pl_served(unsigned type, int fd, unsigned call, uint64_t bytes,
-	       uint64_t got, void *ra);
 void pl_flush_self(void);
 /* pl_lost_dying() : one event the dying thread cannot record (inside
  * ctrace): counted in the thread table, which the collector reads */
