@@ -143,6 +143,30 @@ static void show_header(struct ana_trace *t)
 		show_windows(t);
 }
 
+/* the events written as repeats (format 2.1, 2.3), by what they repeat */
+static void print_repeats(const struct ana_stats *st)
+{
+	uint64_t n = 0;
+	const char *sep = "";
+	int i;
+
+	for (i = 0; i < FMT_SAME_RULES; i++)
+		n += st->repeats[i];
+	if (!n)
+		return;
+	printf("repeats: %" PRIu64 " event%s written as repeats of their "
+	       "batch's previous one of their type (", n, plural(n, "s"));
+	for (i = 0; i < FMT_SAME_RULES; i++) {
+		if (!st->repeats[i])
+			continue;
+		printf("%s%s %" PRIu64, sep,
+		       fmt_event_info(fmt_same_rules[i].base)->name,
+		       st->repeats[i]);
+		sep = ", ";
+	}
+	printf(")\n");
+}
+
 static void show_integrity(struct ana_trace *t)
 {
 	const struct ana_stats *st = &t->st;
@@ -166,10 +190,7 @@ static void show_integrity(struct ana_trace *t)
 		printf("skipped: %" PRIu64 " event%s of codes this reader does "
 		       "not know (passed by the file's schema)\n",
 		       st->skipped_events, plural(st->skipped_events, "s"));
-	if (st->repeats)
-		printf("repeats: %" PRIu64 " alloc and free event%s written "
-		       "as repeats of their batch's previous one (its call "
-		       "and stack)\n", st->repeats, plural(st->repeats, "s"));
+	print_repeats(st);
 	printf("records:");
 	for (i = 1; i < FMT_REC_MAX; i++) {
 		/* only a snapshot, a paused trace has one: other traces

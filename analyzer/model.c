@@ -7,8 +7,11 @@
 
 static int state_of(unsigned type, const struct fmt_event_info *in)
 {
-	if (!in || in->kinds[0] != 'd' || type == FMT_EV_UNFINISHED)
-		return -1;	/* blocking events start with their duration */
+	/* blocking events start with their duration; a repeat (the
+	 * reader gives it back as what it repeats) is no call */
+	if (!in || in->kinds[0] != 'd' || type == FMT_EV_UNFINISHED ||
+	    fmt_is_repeat(type))
+		return -1;
 	if (type == FMT_EV_THREAD_JOIN)
 		return ANA_JOIN;
 	switch (in->family) {

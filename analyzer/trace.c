@@ -680,7 +680,7 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 	struct ana_thread *th;
 	uint64_t i, ts;
 	unsigned code;
-	int err;
+	int err, rule;
 
 	if (fmt_parse_events(rec, &fe)) {
 		bad_record(t, rec->type, "bad header");
@@ -725,10 +725,11 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 					      t->schema.addr_mask[ev.type] >>
 					      fmt_event_info(ev.type)->nfields,
 					      ad);
-		/* a repeat of the batch's last ALLOC or FREE: that again */
-		if (!err) {
-			t->st.repeats += ev.type == FMT_EV_ALLOC_SAME ||
-					 ev.type == FMT_EV_FREE_SAME;
+		/* a repeat of the batch's last ALLOC, FREE, READ...: that
+		 * again */
+		if (!err && (rule = fmt_same_of(ev.type)) >= 0) {
+			t->st.repeats[rule] +=
+				ev.type == fmt_same_rules[rule].rep;
 			err = fmt_same_expand(&same, &ev);
 		}
 		if (err) {

@@ -122,8 +122,9 @@ struct ana_stats {
 	uint64_t undefined_refs;	/* stack/string ids no record defined */
 	uint64_t skipped_events;	/* of codes this reader does not know,
 					 * passed by the file's SCHEMA */
-	uint64_t repeats;		/* alloc_same and free_same: read as
-					 * the alloc and free they repeat */
+	/* alloc_same, free_same, read_same...: read as the event they
+	 * repeat; by fmt_same_rules */
+	uint64_t repeats[FMT_SAME_RULES];
 	uint64_t before_window;		/* a snapshot's events that ended
 					 * before its window: unknown time */
 	uint64_t outside_windows;	/* events of a paused collector's

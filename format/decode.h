@@ -197,7 +197,8 @@ fmt_decode_hot(const uint8_t **pp, const uint8_t *end, uint64_t *prev_ts,
 		return fmt_decode_file(pp, end, prev_ts, ev, ad,	\
 				       fmt_kinds_##name);
 	FMT_HOT(ALLOC) FMT_HOT(FREE) FMT_HOT(ALLOC_SAME) FMT_HOT(FREE_SAME)
-	FMT_HOT(READ) FMT_HOT(WRITE) FMT_HOT(POLL) FMT_HOT(CPU_SAMPLE)
+	FMT_HOT(READ) FMT_HOT(WRITE) FMT_HOT(POLL) FMT_HOT(READ_SAME)
+	FMT_HOT(WRITE_SAME) FMT_HOT(POLL_SAME) FMT_HOT(CPU_SAMPLE)
 	FMT_HOT(MUTEX_BLOCK) FMT_HOT(COND_WAIT) FMT_HOT(FUTEX_WAIT)
 #undef FMT_HOT
 	}

@@ -139,10 +139,18 @@
 	X(STDIO_RUN, 70, FMT_FAM_IO,					\
 	  (s, fd), (u, call), (u, type), (u, calls), (u, bytes),	\
 	  (u, got), (d, span), (k, stack))				\
+	/* (format 2.3) a READ or a WRITE whose fd, bytes, call and	\
+	 * stack are those of the batch's previous READ (WRITE): a	\
+	 * loop's reads and writes.  Given back as READ and WRITE */	\
+	X(READ_SAME, 71, FMT_FAM_IO, (d, dur), (s, result))		\
+	X(WRITE_SAME, 72, FMT_FAM_IO, (d, dur), (s, result))		\
 	/* wait: fd is the epoll fd, or -1; timeout in ns, -1 = forever */ \
 	X(POLL, 80, FMT_FAM_WAIT,					\
 	  (d, dur), (s, fd), (u, nfds), (s, timeout), (s, result),	\
 	  (u, call), (k, stack))					\
+	/* (format 2.3) a POLL whose fd, nfds, timeout, call and stack	\
+	 * are those of the batch's previous POLL.  Given back as POLL */ \
+	X(POLL_SAME, 81, FMT_FAM_WAIT, (d, dur), (s, result))		\
 	/* sleep: requested ns */					\
 	X(SLEEP, 88, FMT_FAM_SLEEP,					\
 	  (d, dur), (u, req), (s, result), (u, call), (k, stack))	\
@@ -809,50 +817,112 @@ enum {
 const char *fmt_strerror(int err);
 
 /*
- * What ALLOC_SAME and FREE_SAME repeat: the call and stack of the
- * batch's previous ALLOC, the call of its previous FREE, as a reader
- * has them (file form: the stack is a table id).  Reset with each batch
- * (EVENTS record); a repeat with nothing before it is corrupt.
+ * The repeats: an event of code `rep` stands for one of code `base`
+ * whose fields are those of the batch's previous `base` event (the same
+ * EVENTS record or message), but for rep's own: base's fields at[0 ..
+ * nrep), the same names in the same order.  A loop's events are mostly
+ * repeats; readers give them back as what they stand for and never show
+ * them.  Format 2.1: ALLOC_SAME and FREE_SAME; 2.3: READ_SAME,
+ * WRITE_SAME and POLL_SAME.  test-format checks the table against the
+ * schema's names.
+ */
+struct fmt_same_rule {
+	uint8_t base, rep, nrep;
+	uint8_t at[FMT_MAX_FIELDS];
+	uint8_t keep;		/* bit i: base's field i, not rep's nor the
+				 * stack, comes from the previous event */
+};
+
+#define FMT_BIT(f)	(1u << (f))
+
+enum {
+	FMT_SAME_ALLOC, FMT_SAME_FREE, FMT_SAME_READ, FMT_SAME_WRITE,
+	FMT_SAME_POLL, FMT_SAME_RULES
+};
+
+static const struct fmt_same_rule fmt_same_rules[FMT_SAME_RULES] = {
+	[FMT_SAME_ALLOC] = { FMT_EV_ALLOC, FMT_EV_ALLOC_SAME, 2,
+			     { FMT_F_ALLOC_addr, FMT_F_ALLOC_size },
+			     FMT_BIT(FMT_F_ALLOC_call) },
+	[FMT_SAME_FREE] = { FMT_EV_FREE, FMT_EV_FREE_SAME, 1,
+			    { FMT_F_FREE_addr }, FMT_BIT(FMT_F_FREE_call) },
+	[FMT_SAME_READ] = { FMT_EV_READ, FMT_EV_READ_SAME, 2,
+			    { FMT_F_READ_dur, FMT_F_READ_result },
+			    FMT_BIT(FMT_F_READ_fd) | FMT_BIT(FMT_F_READ_bytes) |
+			    FMT_BIT(FMT_F_READ_call) },
+	[FMT_SAME_WRITE] = { FMT_EV_WRITE, FMT_EV_WRITE_SAME, 2,
+			     { FMT_F_WRITE_dur, FMT_F_WRITE_result },
+			     FMT_BIT(FMT_F_WRITE_fd) |
+			     FMT_BIT(FMT_F_WRITE_bytes) |
+			     FMT_BIT(FMT_F_WRITE_call) },
+	[FMT_SAME_POLL] = { FMT_EV_POLL, FMT_EV_POLL_SAME, 2,
+			    { FMT_F_POLL_dur, FMT_F_POLL_result },
+			    FMT_BIT(FMT_F_POLL_fd) | FMT_BIT(FMT_F_POLL_nfds) |
+			    FMT_BIT(FMT_F_POLL_timeout) |
+			    FMT_BIT(FMT_F_POLL_call) },
+};
+
+/* fmt_same_of() : the rule a base or a repeat code belongs to, or -1 */
+static inline int fmt_same_of(unsigned type)
+{
+	switch (type) {
+	case FMT_EV_ALLOC: case FMT_EV_ALLOC_SAME:	return FMT_SAME_ALLOC;
+	case FMT_EV_FREE: case FMT_EV_FREE_SAME:	return FMT_SAME_FREE;
+	case FMT_EV_READ: case FMT_EV_READ_SAME:	return FMT_SAME_READ;
+	case FMT_EV_WRITE: case FMT_EV_WRITE_SAME:	return FMT_SAME_WRITE;
+	case FMT_EV_POLL: case FMT_EV_POLL_SAME:	return FMT_SAME_POLL;
+	}
+	return -1;
+}
+
+/* fmt_is_repeat() : type is a repeat's code (readers never pass one on) */
+static inline int fmt_is_repeat(unsigned type)
+{
+	int i = fmt_same_of(type);
+
+	return i >= 0 && fmt_same_rules[i].rep == type;
+}
+
+/*
+ * What a reader needs to give repeats back: each base's last event of
+ * the batch, as the reader has it (file form: the stack is a table id).
+ * Reset with each batch; a repeat with nothing before it is corrupt.
  */
 struct fmt_same {
-	uint64_t alloc_call, alloc_stack, free_call;
-	int have_alloc, have_free;
+	uint64_t f[FMT_SAME_RULES][FMT_MAX_FIELDS];
+	uint8_t have[FMT_SAME_RULES];
 };
 
 static inline void fmt_same_batch(struct fmt_same *s)
 {
-	memset(s, 0, sizeof(*s));
+	memset(s->have, 0, sizeof(s->have));
 }
 
-/* fmt_same_expand() : after each decoded event of a batch: an ALLOC or
- * FREE is remembered, a repeat becomes the ALLOC or FREE it stands for.
+/* fmt_same_expand() : after each decoded event of a batch: a base event
+ * is remembered, a repeat becomes the event it stands for.
  * @return 0, or FMT_ECORRUPT for a repeat of nothing */
 static inline int fmt_same_expand(struct fmt_same *s, struct fmt_event *ev)
 {
-	switch (ev->type) {
-	case FMT_EV_ALLOC:
-		s->alloc_call = ev->f[FMT_F_ALLOC_call];
-		s->alloc_stack = ev->f[FMT_F_ALLOC_stack];
-		s->have_alloc = 1;
+	const struct fmt_same_rule *r;
+	uint64_t own[FMT_MAX_FIELDS];
+	int i = fmt_same_of(ev->type);
+	unsigned j;
+
+	if (i < 0)
 		return 0;
-	case FMT_EV_FREE:
-		s->free_call = ev->f[FMT_F_FREE_call];
-		s->have_free = 1;
-		return 0;
-	case FMT_EV_ALLOC_SAME:
-		if (!s->have_alloc)
-			return FMT_ECORRUPT;
-		ev->type = FMT_EV_ALLOC;
-		ev->f[FMT_F_ALLOC_call] = s->alloc_call;
-		ev->f[FMT_F_ALLOC_stack] = s->alloc_stack;
-		return 0;
-	case FMT_EV_FREE_SAME:
-		if (!s->have_free)
-			return FMT_ECORRUPT;
-		ev->type = FMT_EV_FREE;
-		ev->f[FMT_F_FREE_call] = s->free_call;
+	r = &fmt_same_rules[i];
+	if (ev->type == r->base) {
+		memcpy(s->f[i], ev->f, sizeof(ev->f));
+		s->have[i] = 1;
 		return 0;
 	}
+	if (!s->have[i])
+		return FMT_ECORRUPT;
+	memcpy(own, ev->f, sizeof(own));
+	memcpy(ev->f, s->f[i], sizeof(ev->f));
+	for (j = 0; j < r->nrep; j++)
+		ev->f[r->at[j]] = own[j];
+	ev->type = r->base;
 	return 0;
 }
 

@@ -29,9 +29,10 @@
 #define FMT_FILE_MAGIC		"\x89" "CTRACE\n"	/* 8 bytes */
 /* 2: 'a' fields against the batch's recent addresses (events.h); this
  * reader reads 1 too.  2.1: ALLOC_SAME and FREE_SAME (events.h).  2.2:
- * UNTRACED may end with the program's exit status */
+ * UNTRACED may end with the program's exit status.  2.3: READ_SAME,
+ * WRITE_SAME and POLL_SAME */
 #define FMT_VERSION_MAJOR	2
-#define FMT_VERSION_MINOR	2
+#define FMT_VERSION_MINOR	3
 #define FMT_HEADER_SIZE		64
 #define FMT_CHUNK_MAGIC		0x4b435443u		/* "CTCK" */
 #define FMT_CHUNK_HDR_SIZE	16

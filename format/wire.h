@@ -20,8 +20,10 @@
  * older library's unfinished would be misread: refused at HELLO); 4:
  * 'a' fields against the batch's recent addresses, as in format 2; 5:
  * ALLOC_SAME and FREE_SAME (an older collector would drop their batches);
- * 6: EVENTS carry end_ts, evlen and an index */
-#define FMT_WIRE_VERSION	6
+ * 6: EVENTS carry end_ts, evlen and an index; 7: READ_SAME, WRITE_SAME
+ * and POLL_SAME (an older collector would copy them into a file whose
+ * schema lacks them) */
+#define FMT_WIRE_VERSION	7
 #define FMT_WIRE_HDR_SIZE	12
 #define FMT_WIRE_MAX_MSG	(256 * 1024)	/* header included */
 

@@ -48,17 +48,27 @@
 #define PL_SLOW_FN	__attribute__((noinline, cold))
 
 /*
- * What the batch's next ALLOC or FREE may repeat (ALLOC_SAME, FREE_SAME,
- * events.h): the call and call site of its last ALLOC, the call of its
- * last FREE.  A stack deeper than PL_SAME_FRAMES is not kept: the next
- * ALLOC is then written whole, as the reader's "previous" is that one.
+ * What the batch's next event may repeat (events.h, fmt_same_rules): the
+ * call and call site of its last ALLOC, the call of its last FREE, the
+ * fields and call site of its last READ, WRITE and POLL.  A stack deeper
+ * than PL_SAME_FRAMES is not kept: the next event of that type is then
+ * written whole, as the reader's "previous" is that one.
  */
 #define PL_SAME_FRAMES	4
+struct pl_same_io {
+	int ok;
+	uint32_t n;
+	uint64_t f[FMT_MAX_FIELDS];
+	uint64_t frame[PL_SAME_FRAMES];
+};
+
 struct pl_same {
 	int alloc_ok, free_ok;
 	uint32_t alloc_n;
 	uint64_t alloc_call, free_call;
 	uint64_t alloc_frame[PL_SAME_FRAMES];
+	/* by rule: READ, WRITE, POLL (same_alloc, same_free: above) */
+	struct pl_same_io io[FMT_SAME_RULES];
 };
 
 struct pl_buf {
@@ -625,6 +635,51 @@ same_free(struct pl_same *s, const struct fmt_event *ev)
 	return 0;
 }
 
+/* same_io() : ev (a READ, WRITE or POLL, rule i) repeats the batch's last
+ * event of its type but for its dur and result?  Else it becomes the
+ * one the next may repeat */
+static inline __attribute__((always_inline)) int
+same_io(struct pl_same *ps, const struct fmt_event *ev, int i)
+{
+	struct pl_same_io *s = &ps->io[i];
+	uint32_t keep = fmt_same_rules[i].keep, j, n = ev->nstack;
+	int same = s->ok && n == s->n;
+
+	/* unrolled, keep is a constant: a compare per kept field */
+#pragma GCC unroll 8
+	for (j = 0; j < FMT_MAX_FIELDS; j++)
+		if ((keep >> j & 1) && ev->f[j] != s->f[j])
+			same = 0;
+	for (j = 0; same && j < n; j++)
+		same = ev->stack[j] == s->frame[j];
+	if (same)
+		return 1;
+	s->ok = n <= PL_SAME_FRAMES;
+	s->n = n;
+#pragma GCC unroll 8
+	for (j = 0; j < FMT_MAX_FIELDS; j++)
+		if (keep >> j & 1)
+			s->f[j] = ev->f[j];
+	for (j = 0; j < n && j < PL_SAME_FRAMES; j++)
+		s->frame[j] = ev->stack[j];
+	return 0;
+}
+
+/* encode_same() : ev as its repeat (rule i), at p */
+static inline __attribute__((always_inline)) uint8_t *
+encode_same(struct pl_buf *b, uint8_t *p, const struct fmt_event *ev, int i,
+	    const char *kinds, uint64_t *prev)
+{
+	const struct fmt_same_rule *r = &fmt_same_rules[i];
+	struct fmt_event rep = { .type = r->rep, .ts = ev->ts };
+	unsigned j;
+
+	for (j = 0; j < r->nrep; j++)
+		rep.f[j] = ev->f[r->at[j]];
+	return fmt_encode_kinds(p, &rep, kinds, FMT_WIRE, prev, &b->kref,
+				&b->addrs);
+}
+
 /* index_event() : ev, about to be encoded at b->len, in the batch's index
  * when its type is one the collector reads (wire.h).  Asked of the events
  * that are not a repeat (alloc_same, free_same) only, so out of line */
@@ -648,8 +703,8 @@ index_event(struct pl_buf *b, const struct fmt_event *ev)
  * unroll into straight-line code for that one type.
  */
 static inline __attribute__((always_inline)) void
-append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
-       const char *kinds)
+append_same(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
+	    const char *kinds, int same, const char *same_kinds)
 {
 	uint64_t prev;
 	uint8_t *p;
@@ -669,6 +724,9 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 		fmt_kref_batch(&b->kref);
 		fmt_addrs_batch(&b->addrs);
 		b->same.alloc_ok = b->same.free_ok = 0;
+		b->same.io[FMT_SAME_READ].ok = 0;
+		b->same.io[FMT_SAME_WRITE].ok = 0;
+		b->same.io[FMT_SAME_POLL].ok = 0;
 	}
 	prev = b->last_ts;
 	p = b->msg + PL_PREFIX + b->len;
@@ -682,6 +740,8 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 		p = fmt_encode_kinds(p, ev, fmt_kinds_FREE_SAME, FMT_WIRE,
 				     &prev, &b->kref, &b->addrs);
 		ev->type = FMT_EV_FREE;
+	} else if (same >= 0 && same_io(&b->same, ev, same)) {
+		p = encode_same(b, p, ev, same, same_kinds, &prev);
 	} else {
 		index_event(b, ev);
 		p = fmt_encode_kinds(p, ev, kinds, FMT_WIRE, &prev, &b->kref,
@@ -693,6 +753,13 @@ append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 	__atomic_store_n(b->rec, *b->rec + 1, __ATOMIC_RELAXED);
 	if (PL_UNLIKELY(now - b->first_now >= pl_conf.flush_ns))
 		send_buf_keep_errno(b);
+}
+
+static inline __attribute__((always_inline)) void
+append(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
+       const char *kinds)
+{
+	append_same(b, ev, now, kinds, -1, NULL);
 }
 
 /*
@@ -798,7 +865,8 @@ static PL_SLOW_FN struct pl_buf *new_buf_keep_errno(void)
  * can (send, mmap, sched_yield) keep it themselves.
  */
 static inline __attribute__((always_inline)) void
-emit(struct fmt_event *ev, uint64_t now, const char *kinds)
+emit_same(struct fmt_event *ev, uint64_t now, const char *kinds, int same,
+	  const char *same_kinds)
 {
 	struct pl_buf *b;
 
@@ -810,7 +878,7 @@ emit(struct fmt_event *ev, uint64_t now, const char *kinds)
 	if (PL_UNLIKELY(!b))
 		b = new_buf_keep_errno();
 	if (PL_LIKELY(b != NULL) && own(b)) {
-		append(b, ev, now, kinds);
+		append_same(b, ev, now, kinds, same, same_kinds);
 		if (PL_UNLIKELY(pl_tls.cut_n))
 			append_cut(b, now);
 		disown(b);
@@ -824,6 +892,12 @@ emit(struct fmt_event *ev, uint64_t now, const char *kinds)
 	    PL_UNLIKELY(ev->f[FMT_F_DUR] >= PL_CPU_BLOCK_NS) &&
 	    pl_on(FMT_FAM_CPU))
 		pl_cpu_after_block();
+}
+
+static inline __attribute__((always_inline)) void
+emit(struct fmt_event *ev, uint64_t now, const char *kinds)
+{
+	emit_same(ev, now, kinds, -1, NULL);
 }
 
 void pl_emit(struct fmt_event *ev, uint64_t now)
@@ -844,9 +918,16 @@ void pl_emit_free(struct fmt_event *ev, uint64_t now)
 void pl_emit_rw(struct fmt_event *ev, uint64_t now)
 {
 	if (ev->type == FMT_EV_READ)
-		emit(ev, now, fmt_kinds_READ);
+		emit_same(ev, now, fmt_kinds_READ, FMT_SAME_READ,
+			  fmt_kinds_READ_SAME);
 	else
-		emit(ev, now, fmt_kinds_WRITE);
+		emit_same(ev, now, fmt_kinds_WRITE, FMT_SAME_WRITE,
+			  fmt_kinds_WRITE_SAME);
+}
+
+void pl_emit_poll(struct fmt_event *ev, uint64_t now)
+{
+	emit_same(ev, now, fmt_kinds_POLL, FMT_SAME_POLL, fmt_kinds_POLL_SAME);
 }
 
 /*

@@ -67,7 +67,7 @@ static void poll_done(int fd, uint64_t nfds, int64_t tmo, long r, int e,
 	ev.f[FMT_F_POLL_call] = call;
 	ev.stack = st;
 	ev.nstack = pl_stack_block(st, ra);
-	pl_emit(&ev, t1);
+	pl_emit_poll(&ev, t1);
 }
 
 /* a call that failed because the caller's memory is bad */

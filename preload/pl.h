@@ -463,10 +463,12 @@ void pl_mod_sync_dirty(void);
  */
 void pl_emit(struct fmt_event *ev, uint64_t now);
 /* the same for one type known at the call (an encoder unrolled for it):
- * ALLOC, FREE, READ or WRITE */
+ * ALLOC, FREE, READ, WRITE or POLL; the last three written as repeats
+ * (events.h, fmt_same_rules) when they repeat the batch's previous one */
 void pl_emit_alloc(struct fmt_event *ev, uint64_t now);
 void pl_emit_free(struct fmt_event *ev, uint64_t now);
 void pl_emit_rw(struct fmt_event *ev, uint64_t now);
+void pl_emit_poll(struct fmt_event *ev, uint64_t now);
 void pl_flush_self(void);
 /* pl_lost_dying() : one event the dying thread cannot record (inside
  * ctrace): counted in the thread table, which the collector reads */

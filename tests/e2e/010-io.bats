@@ -77,6 +77,31 @@ out() {
 		grep -c " nfds=1 timeout=-1 result=1 call=poll ")" 1000
 }
 
+@test "a loop's reads, writes and polls: written as repeats, read back whole" {
+	# io-pipe's 1000 polls, reads and writes, each from one line with
+	# the same fd and size, one batch per thread (no flush by time),
+	# stacks the call site alone (a blocked call's would be deeper):
+	# all but each thread's first read, write and poll repeat the
+	# previous one's fields and stack in the file (format 2.3), and
+	# read back as what they are
+	CTRACE_FLUSH_MS=60000 CTRACE_STACK_DEPTH=1 record t.trace "$FIX/io-pipe"
+	assert_success
+	assert_output --partial "polls=1000 reads=1000 writes=1000 rbytes=64000 wbytes=64000"
+	run "$CTRACE" info t.trace
+	assert_line "repeats: 2997 events written as repeats of their batch's previous one of their type (read 999, write 999, poll 999)"
+	assert_line "  read: 1000"
+	assert_line "  write: 1000"
+	assert_line "  poll: 1000"
+	run sh -c "'$CTRACE' dump t.trace | awk '\$4 ~ /^(read|write|poll)\$/ { \$1 = \$2 = \$3 = \$5 = \"\"; print }' |
+		sed 's/ result=[0-9]*//; s/+0x[0-9a-f]*//g; s/  */ /g; s/^ //' | sort | uniq -c"
+	assert_line --regexp "^ +1000 poll fd=[0-9]+ nfds=1 timeout=-1 call=poll stack=main\(io-pipe\.c:[0-9]+\)$"
+	assert_line --regexp "^ +1000 read fd=[0-9]+ bytes=64 call=read stack=main\(io-pipe\.c:[0-9]+\)$"
+	assert_line --regexp "^ +1000 write fd=[0-9]+ bytes=64 call=write stack=writer\(io-pipe\.c:[0-9]+\)$"
+	assert_equal "${#lines[@]}" 3
+	assert_equal "$(fsum t.trace read result)" 64000
+	assert_equal "$(fsum t.trace write result)" 64000
+}
+
 @test "file read in 4 KiB chunks: reads attributed to its path" {
 	record t.trace "$FIX/io-file" "$T/data"
 	assert_success

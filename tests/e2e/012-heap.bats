@@ -144,7 +144,7 @@ badstack=0"
 	assert_success
 	assert_output "spike 1048576"
 	run "$CTRACE" info t.trace
-	assert_line "repeats: 3998 alloc and free events written as repeats of their batch's previous one (its call and stack)"
+	assert_line "repeats: 3998 events written as repeats of their batch's previous one of their type (alloc 1998, free 2000)"
 	assert_line "  alloc: 2002"
 	run sh -c "'$CTRACE' dump t.trace | awk '\$4 == \"alloc\" { print \$6, \$7, \$8 }' | sort | uniq -c"
 	assert_line --regexp "^ +2000 size=100 call=malloc stack=main\+0x[0-9a-f]+\(heap-peak\.c:23\)$"

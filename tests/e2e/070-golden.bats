@@ -69,6 +69,15 @@ unfinished dur=100149804 type=16 obj=0x555b8136d0a0 fd=-1 call=- stack=locker+0x
 	refute_line --partial "repeats:"
 }
 
+@test "a format 2.2 trace, the last without io repeats, dumps as 2.2 did" {
+	check_golden v2.2 2.2
+	run sh -c "'$CTRACE' dump '$GOLD/v2.2.trace' | diff - '$GOLD/v2.2.dump'"
+	assert_success
+	assert_output ""
+	run "$CTRACE" info "$GOLD/v2.2.trace"
+	assert_line --regexp "^repeats: 213 events .* \(alloc 139, free 74\)$"
+}
+
 @test "a later version's events and fields are passed by its schema" {
 	GEN="$CTRACE_BUILD/bench/gen-trace"
 	# sleep with a sixth field, three events of a code this version

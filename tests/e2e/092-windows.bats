@@ -16,7 +16,7 @@ teardown() {
 	assert_equal "$(events "$T/w.trace" write)" 5
 	run "$CTRACE" info "$T/w.trace"
 	assert_success
-	assert_line "format: version 2.2, features stacks, windows"
+	assert_line "format: version 2.3, features stacks, windows"
 	assert_line --regexp '^windows: 2 \(paused collector\), recording [0-9.]+ s; outside them: unknown$'
 	assert_line --regexp '^  window 1: from [0-9.]+ to [0-9.]+ \([0-9.]+ s\)$'
 	assert_line --regexp '^  window 2: from '
@@ -54,7 +54,7 @@ teardown() {
 	assert_success
 	assert_equal "$(events "$T/w.trace" write)" 10
 	run "$CTRACE" info "$T/w.trace"
-	assert_line "format: version 2.2, features stacks"
+	assert_line "format: version 2.3, features stacks"
 	refute_line --partial "windows:"
 	refute_line --partial "window 0,"
 }
@@ -160,7 +160,7 @@ teardown() {
 	stop_daemon
 	run "$CTRACE" info "$snap"
 	assert_success
-	assert_line "format: version 2.2, features stacks, windows"
+	assert_line "format: version 2.3, features stacks, windows"
 	assert_line --regexp '^windows: 2 \(paused collector\), recording [0-9.]+ s; outside them: unknown$'
 	assert_line --partial ", window 2, window_open 2, unknown (skipped) 0"
 	# the window still open at the snapshot is open to the snapshot's end

@@ -2,7 +2,7 @@
 # talk to a collector as a client would, or as a hostile one would.
 import os, socket, struct, time
 
-WIRE_VERSION = 6    # FMT_WIRE_VERSION
+WIRE_VERSION = 7    # FMT_WIRE_VERSION
 
 
 def uvar(v):

@@ -1365,6 +1365,113 @@ static void test_same(void)
 	   "a new batch repeats nothing of the one before");
 }
 
+static const char *field_name(unsigned type, unsigned i)
+{
+	const struct fmt_event_info *in = fmt_event_info(type);
+
+	return in->names + in->field_off[i];
+}
+
+/*
+ * fmt_same_rules against the schema: a repeat's fields are its base's
+ * at[], by name and in order; keep is every other field of the base but
+ * the stack; both codes of a rule map to it; the repeat has no 'k', 'n'
+ * or field to name (the collector copies it unread).
+ */
+static void test_same_rules(void)
+{
+	int i, bad = 0;
+
+	for (i = 0; i < FMT_SAME_RULES; i++) {
+		const struct fmt_same_rule *r = &fmt_same_rules[i];
+		const struct fmt_event_info *b = fmt_event_info(r->base);
+		const struct fmt_event_info *p = fmt_event_info(r->rep);
+		uint32_t all = (1u << b->nfields) - 1, own = 0;
+		unsigned j;
+
+		if (!b || !p || p->nfields != r->nrep || p->indexed ||
+		    fmt_same_of(r->base) != i || fmt_same_of(r->rep) != i) {
+			bad++;
+			continue;
+		}
+		for (j = 0; j < r->nrep; j++) {
+			own |= 1u << r->at[j];
+			bad += strcmp(field_name(r->rep, j),
+				      field_name(r->base, r->at[j])) != 0 ||
+			       p->kinds[j] != b->kinds[r->at[j]] ||
+			       (j && r->at[j] <= r->at[j - 1]);
+		}
+		if (b->stack_field >= 0)
+			all &= ~(1u << b->stack_field);
+		bad += r->keep != (all & ~own);
+	}
+	ok(!bad, "the repeats' table matches the schema (%d bad)", bad);
+	ok(fmt_same_of(FMT_EV_SLEEP) < 0 && fmt_same_of(FMT_EV_STDIO_RUN) < 0,
+	   "other events repeat nothing");
+}
+
+/* fmt_same_expand() : format 2.3's read, write and poll repeats */
+static void test_same_io(void)
+{
+	struct fmt_same s;
+	struct fmt_event rd = { .type = FMT_EV_READ };
+	struct fmt_event wr = { .type = FMT_EV_WRITE };
+	struct fmt_event pl = { .type = FMT_EV_POLL };
+	struct fmt_event r = { .type = FMT_EV_READ_SAME };
+	struct fmt_event w = { .type = FMT_EV_WRITE_SAME };
+	struct fmt_event q = { .type = FMT_EV_POLL_SAME };
+
+	fmt_same_batch(&s);
+	ok(fmt_same_expand(&s, &r) == FMT_ECORRUPT &&
+	   fmt_same_expand(&s, &w) == FMT_ECORRUPT &&
+	   fmt_same_expand(&s, &q) == FMT_ECORRUPT,
+	   "a read, write or poll repeat with nothing before it is corrupt");
+	rd.f[FMT_F_READ_dur] = 100;
+	rd.f[FMT_F_READ_fd] = 3;
+	rd.f[FMT_F_READ_bytes] = 4096;
+	rd.f[FMT_F_READ_result] = 4096;
+	rd.f[FMT_F_READ_call] = FMT_CALL_pread;
+	rd.f[FMT_F_READ_stack] = 9;
+	wr.f[FMT_F_WRITE_fd] = 4;
+	wr.f[FMT_F_WRITE_bytes] = 64;
+	wr.f[FMT_F_WRITE_call] = FMT_CALL_write;
+	wr.f[FMT_F_WRITE_stack] = 2;
+	pl.f[FMT_F_POLL_fd] = -1;
+	pl.f[FMT_F_POLL_nfds] = 2;
+	pl.f[FMT_F_POLL_timeout] = 1000;
+	pl.f[FMT_F_POLL_call] = FMT_CALL_ppoll;
+	pl.f[FMT_F_POLL_stack] = 5;
+	ok(!fmt_same_expand(&s, &rd) && !fmt_same_expand(&s, &wr) &&
+	   !fmt_same_expand(&s, &pl) && rd.type == FMT_EV_READ,
+	   "a read, a write and a poll read as they are");
+	r.f[FMT_F_READ_SAME_dur] = 7;
+	r.f[FMT_F_READ_SAME_result] = 12;
+	ok(!fmt_same_expand(&s, &r) && r.type == FMT_EV_READ &&
+	   r.f[FMT_F_READ_dur] == 7 && r.f[FMT_F_READ_result] == 12 &&
+	   r.f[FMT_F_READ_fd] == 3 && r.f[FMT_F_READ_bytes] == 4096 &&
+	   r.f[FMT_F_READ_call] == FMT_CALL_pread &&
+	   r.f[FMT_F_READ_stack] == 9,
+	   "read_same: its own dur and result, the last read's fd, bytes, "
+	   "call and stack");
+	w.f[FMT_F_WRITE_SAME_dur] = 8;
+	w.f[FMT_F_WRITE_SAME_result] = (uint64_t)-32;
+	ok(!fmt_same_expand(&s, &w) && w.type == FMT_EV_WRITE &&
+	   w.f[FMT_F_WRITE_dur] == 8 &&
+	   w.f[FMT_F_WRITE_result] == (uint64_t)-32 &&
+	   w.f[FMT_F_WRITE_fd] == 4 && w.f[FMT_F_WRITE_bytes] == 64 &&
+	   w.f[FMT_F_WRITE_stack] == 2,
+	   "write_same: the last write's, not the last read's");
+	q.f[FMT_F_POLL_SAME_dur] = 9;
+	q.f[FMT_F_POLL_SAME_result] = 1;
+	ok(!fmt_same_expand(&s, &q) && q.type == FMT_EV_POLL &&
+	   q.f[FMT_F_POLL_dur] == 9 && q.f[FMT_F_POLL_result] == 1 &&
+	   q.f[FMT_F_POLL_fd] == (uint64_t)-1 && q.f[FMT_F_POLL_nfds] == 2 &&
+	   q.f[FMT_F_POLL_timeout] == 1000 &&
+	   q.f[FMT_F_POLL_call] == FMT_CALL_ppoll &&
+	   q.f[FMT_F_POLL_stack] == 5,
+	   "poll_same: its own dur and result, the last poll's rest");
+}
+
 int main(void)
 {
 	rng_seed(20240501);
@@ -1384,5 +1491,7 @@ int main(void)
 	test_short();
 	test_addrs();
 	test_same();
+	test_same_rules();
+	test_same_io();
 	return tap_done();
 }
