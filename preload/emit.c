@@ -32,6 +32,7 @@
 #include <string.h>
 #include <linux/membarrier.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -110,6 +111,19 @@ __thread struct pl_tls pl_tls __attribute__((tls_model("initial-exec")));
 
 static int reg_lock;
 static struct pl_buf *reg_head;
+/*
+ * Ended threads' last batches, sent together in one sendmmsg(): a
+ * thread that lives some microseconds spent most of what ctrace added
+ * to its life on sending its own.  A batch waits here as a live
+ * thread's waits in its buffer, for the process's next send, and goes
+ * before it: the PL_ENDED_MAX-th ended thread, any thread's send of
+ * its own batch, or the flush of every buffer at exit, exec and fork.
+ * They stay registered, and in the thread table, so a kill still
+ * counts them lost.  Under the registry lock.
+ */
+#define PL_ENDED_MAX	16
+static struct pl_buf *ended[PL_ENDED_MAX];
+static unsigned nended;
 static struct pl_buf *pool;
 static unsigned npool;
 static pthread_key_t tsd_key;
@@ -122,6 +136,11 @@ static void lock_reg(void)
 {
 	while (__atomic_exchange_n(&reg_lock, 1, __ATOMIC_ACQUIRE))
 		sched_yield();
+}
+
+static int trylock_reg(void)
+{
+	return !__atomic_exchange_n(&reg_lock, 1, __ATOMIC_ACQUIRE);
 }
 
 static void unlock_reg(void)
@@ -161,18 +180,23 @@ struct pl_buf *pl_buf_alloc(void)
 	return b;
 }
 
-void pl_buf_free(struct pl_buf *b)
+/* pool_put_locked() : b, used no more, kept for the next thread */
+static void pool_put_locked(struct pl_buf *b)
 {
-	lock_reg();
 	if (npool < PL_POOL_MAX) {
 		b->next = pool;
 		pool = b;
 		npool++;
-		b = NULL;
-	}
-	unlock_reg();
-	if (b)
+	} else {
 		REAL(munmap)(b, PL_BUF_SIZE);
+	}
+}
+
+void pl_buf_free(struct pl_buf *b)
+{
+	lock_reg();
+	pool_put_locked(b);
+	unlock_reg();
 }
 
 /* ------------------------------------------------------------------ */
@@ -518,6 +542,8 @@ static void send_orphans(int can_drop)
 static PL_SLOW_FN void close_run(struct pl_buf *b, uint64_t end,
 				  uint64_t now);
 
+static void send_ended_first(void);
+
 /* send_buf() : send b's events as one EVENTS message (b held); an open
  * run is recorded first */
 static void send_buf(struct pl_buf *b, int can_drop)
@@ -532,6 +558,9 @@ static void send_buf(struct pl_buf *b, int can_drop)
 		close_run(b, now, now);
 	}
 	if (b->nevents && can_send()) {
+		/* ended threads' batches hold older events: first */
+		if (PL_UNLIKELY(__atomic_load_n(&nended, __ATOMIC_RELAXED)))
+			send_ended_first();
 		e.tid = b->tid;
 		e.nevents = b->nevents;
 		e.base_ts = b->base_ts;
@@ -1027,6 +1056,103 @@ static void at_exit(struct pl_buf *b)
 	}
 }
 
+/* ------------------------------------------------------------------ */
+/* ended threads' batches                                               */
+
+/* b leaves the registry and the thread table (its count is complete)
+ * for the pool (registry lock held) */
+static void retire_locked(struct pl_buf *b)
+{
+	reg_del_locked(b);
+	tab_detach(b);
+	pool_put_locked(b);
+}
+
+/*
+ * send_ended_locked() : the queued batches of ended threads, in one
+ * sendmmsg(), then their buffers to the pool.  Registry lock held: no
+ * flush of every buffer (exit, exec) runs meanwhile, and those buffers,
+ * still registered, are ours to send.  A batch the flush of every
+ * buffer already sent is empty here.
+ */
+static void send_ended_locked(void)
+{
+	struct mmsghdr mm[PL_ENDED_MAX];
+	struct iovec iov[PL_ENDED_MAX][2];
+	struct fmt_msg_events e;
+	struct pl_buf *b;
+	uint8_t *start, *body;
+	unsigned i, n = 0, sent;
+
+	for (i = 0; i < nended && can_send(); i++) {
+		b = ended[i];
+		if (!b->nevents)
+			continue;
+		body = b->msg + PL_PREFIX;
+		e.tid = b->tid;
+		e.nevents = b->nevents;
+		e.base_ts = b->base_ts;
+		e.end_ts = b->last_ts;
+		start = fmt_msg_events_before(body, b->len, b->ilen, &e);
+		iov[n][0] = (struct iovec){ start, body + b->len - start };
+		iov[n][1] = (struct iovec){ idx_of(b), b->ilen };
+		mm[n] = (struct mmsghdr){ .msg_hdr = {
+			.msg_iov = iov[n], .msg_iovlen = b->ilen ? 2 : 1 } };
+		n++;
+	}
+	sent = n ? pl_sendm(mm, n) : 0;
+	pl_dbg(PL_DBG_EMIT, "%u ended threads' batches: %u of %u sent",
+	       nended, sent, n);
+	for (i = 0, n = 0; i < nended; i++) {
+		b = ended[i];
+		if (b->nevents && n++ >= sent)
+			orphan(b->nevents, FMT_LOST_FULL);
+		retire_locked(b);
+	}
+	nended = 0;
+	if (sent)
+		send_orphans(0);
+}
+
+/*
+ * queue_ended() : b, its ended thread's last batch (the run in it
+ * closed, b no longer held: a flush of every buffer may be waiting for
+ * it), joins the queue, which is sent once full.
+ */
+static void queue_ended(struct pl_buf *b)
+{
+	lock_reg();
+	b->tls = NULL;		/* the thread's own memory goes with it */
+	ended[nended++] = b;
+	if (nended == PL_ENDED_MAX)
+		send_ended_locked();
+	unlock_reg();
+}
+
+/*
+ * send_ended_first() : before a thread sends its own batch, the ended
+ * threads' (their events are older: a reader that meets a freed block
+ * before the wait on it cannot name it).  The caller holds its buffer,
+ * and a flush of every buffer holding the registry may be waiting for
+ * it: so only tried, a while - that flush sends them first anyway.
+ */
+static void send_ended_first(void)
+{
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (trylock_reg()) {
+			if (nended)
+				send_ended_locked();
+			unlock_reg();
+			return;
+		}
+		if (!__atomic_load_n(&nended, __ATOMIC_RELAXED))
+			return;
+		sched_yield();
+	}
+}
+
 /*
  * pl_flush_all() : every buffer, ours as its owner, the others claimed
  * all at once so that one membarrier() covers them (see "ownership").
@@ -1041,6 +1167,8 @@ void pl_flush_all(int final)
 	if (!pl_enter())
 		return;
 	lock_reg();
+	if (nended)
+		send_ended_locked();	/* their events are the oldest */
 	if (self && self->registered && own(self)) {
 		if (final && self->tls)
 			at_exit(self);
@@ -1075,26 +1203,39 @@ void pl_flush_all(int final)
 static void drop_self(void)
 {
 	struct pl_buf *b = pl_tls.buf;
+	uint64_t now;
+	int defer = 0;
 
 	if (!b)
 		return;
 	/* in drop mode a thread's end never waits: what it cannot send it
-	 * leaves to the process to report */
+	 * leaves to the process to report.  Else its batch waits for the
+	 * next ones of ended threads, or for any send of the process */
 	if (own(b)) {
-		send_buf(b, pl_conf.drop);
-		orphan(b->lost_full, FMT_LOST_FULL);
-		b->lost_full = 0;
+		defer = !pl_conf.drop && b->nevents && !b->lost_full &&
+			can_send();
+		if (defer && b->h.run.calls) {
+			now = pl_now();
+			close_run(b, now, now);
+		}
+		if (!defer) {
+			send_buf(b, pl_conf.drop);
+			orphan(b->lost_full, FMT_LOST_FULL);
+			b->lost_full = 0;
+		}
 		disown(b);
 	}
 	send_reentry_lost(pl_conf.drop);
 	orphan(__atomic_exchange_n(&pl_tls.lost_reentry, 0, __ATOMIC_RELAXED),
 	       FMT_LOST_REENTRY);
-	lock_reg();
-	reg_del_locked(b);
-	tab_detach(b);
-	unlock_reg();
 	pl_tls.buf = NULL;
-	pl_buf_free(b);
+	if (defer) {
+		queue_ended(b);		/* send_ended_locked() retires it */
+		return;
+	}
+	lock_reg();
+	retire_locked(b);
+	unlock_reg();
 }
 
 /* pl_thread_ended() : THREAD_END is recorded: flush and stop recording */
@@ -1185,6 +1326,7 @@ void pl_emit_postfork_child(void)
 			REAL(munmap)(b, PL_BUF_SIZE);
 	}
 	reg_head = NULL;
+	nended = 0;		/* the parent's, unmapped above */
 	pl_tls.slot = NULL;	/* in the parent's table, unmapped */
 	pl_tls.tid = 0;
 	pl_tls.lost_reentry = 0;

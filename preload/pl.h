@@ -526,6 +526,10 @@ int pl_send(const void *p, size_t n, int can_drop);
 /* pl_send2() : the same for one datagram of two pieces */
 int pl_send2(const void *p, size_t n, const void *p2, size_t n2,
 	     int can_drop);
+/* pl_sendm() : n datagrams at once, waiting as a send without can_drop
+ * does; @return how many were sent */
+struct mmsghdr;
+unsigned pl_sendm(struct mmsghdr *m, unsigned n);
 /* the fd protection for raw syscall() users (hook-sync.c) */
 int pl_fd_close(int fd);
 /* pl_fd_move_high() : fd moved to the top of the descriptor range, CLOEXEC */

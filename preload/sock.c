@@ -193,6 +193,48 @@ int pl_send2(const void *p, size_t n, const void *p2, size_t n2,
 	return -2;
 }
 
+/*
+ * pl_sendm() : n datagrams in one sendmmsg(), the rest again after a
+ * short count; as pl_send2() for each, but never dropping (the ended
+ * threads' batches, emit.c).  @return how many were sent (the rest are
+ * lost: the collector stalled or went away)
+ */
+unsigned pl_sendm(struct mmsghdr *m, unsigned n)
+{
+	int fd = __atomic_load_n(&pl_fd, __ATOMIC_RELAXED);
+	int st = __atomic_load_n(&stalled, __ATOMIC_RELAXED);
+	int flags = MSG_NOSIGNAL | (st ? MSG_DONTWAIT : 0);
+	unsigned done = 0;
+	int r;
+
+	if (fd < 0)
+		return 0;
+	while (done < n) {
+		r = REAL(sendmmsg)(fd, m + done, n - done, flags);
+		if (r > 0) {
+			done += (unsigned)r;
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!st) {
+				__atomic_store_n(&stalled, 1, __ATOMIC_RELAXED);
+				pl_conf.drop = 1;
+				pl_dbg(PL_DBG_SOCK, "collector stalled for %u "
+				       "ms: dropping from now on",
+				       pl_conf.stall_ms);
+			}
+			return done;
+		}
+		pl_dbg(PL_DBG_SOCK, "send failed: %s: tracing off",
+		       strerror(errno));
+		pl_disable();
+		return done;
+	}
+	return done;
+}
+
 static int ours(int fd)
 {
 	return fd >= 0 && fd == __atomic_load_n(&pl_fd, __ATOMIC_RELAXED);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # thread family and contended mutexes
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 @test "8 threads x 1000 locks: exact thread events, contention recorded" {
@@ -103,4 +104,39 @@ wakes() {
 	run "$CTRACE" info "$T/b.trace"
 	assert_line --regexp "^end record: [0-9]+ events, 0 lost, 1 process$"
 	assert_line "  matches what was read"
+}
+
+@test "ended threads' last batches go sixteen to a send, every event there" {
+	# 40 threads one at a time, no flush by time: the 16th and 32nd
+	# ended thread each send the sixteen waiting batches in one
+	# sendmmsg(), exit's flush the last eight, before main's own
+	CTRACE_FLUSH_MS=60000 CTRACE_DEBUG=emit run --separate-stderr \
+		"$CTRACE" record -q -o t.trace -- "$FIX/spawn-burst" 40
+	assert_success
+	assert_output "threads 40"
+	assert_equal "$(printf '%s\n' "$stderr" | grep "ended threads' batches" |
+		sed 's/.*: \([0-9]* ended\)/\1/')" \
+		"$(printf '%s\n' "16 ended threads' batches: 16 of 16 sent" \
+			"16 ended threads' batches: 16 of 16 sent" \
+			"8 ended threads' batches: 8 of 8 sent")"
+	for ev in thread_create thread_start thread_end thread_join; do
+		assert_equal "$(events t.trace $ev)" 40
+	done
+	run "$CTRACE" info t.trace
+	assert_line --regexp "^end record: [0-9]+ events, 0 lost, 1 process$"
+	assert_line "  matches what was read"
+}
+
+@test "a kill counts the ended threads' batches that waited as lost" {
+	# thread events alone, no flush by time: main's 3 creates and 3
+	# joins and each thread's start and end were all waiting when the
+	# process killed itself; the thread table counts all 12 lost
+	CTRACE_EVENTS=thread CTRACE_CPU_HZ=0 CTRACE_FLUSH_MS=60000 \
+		record t.trace "$FIX/spawn-burst" 3 kill
+	assert_failure 137
+	assert_output "threads 3"
+	run "$CTRACE" info t.trace
+	assert_line "lost: 12"
+	assert_line "    killed: 12"
+	assert_equal "$(events t.trace thread_start)" 0
 }
