@@ -27,6 +27,7 @@ struct col_client {
 	struct col_image *img;		/* NULL until HELLO */
 	int closed;
 	struct pending *hello;		/* its HELLO, read; no image yet */
+	int thread_start, thread_end;	/* the batch being read has one */
 	struct col_client *next;
 };
 
@@ -243,6 +244,10 @@ static void indexed_event(void *client, unsigned type, const uint64_t *f)
 {
 	struct col_client *c = client;
 
+	if (type == FMT_EV_THREAD_START)
+		c->thread_start = 1;
+	if (type == FMT_EV_THREAD_END)
+		c->thread_end = 1;
 	if (type == FMT_EV_FATAL_SIGNAL &&
 	    f[FMT_F_FATAL_SIGNAL_action] == FMT_SIG_DEFAULT &&
 	    f[FMT_F_FATAL_SIGNAL_sig] < 65)
@@ -289,13 +294,25 @@ static int write_events(struct col_client *c, const struct fmt_msg_events *m)
 		die(EXIT_FAIL, "out of memory");
 	col_sym_batch();
 	out = rec.p + rec.len;
+	c->thread_start = c->thread_end = 0;
 	if (fmt_transcode_batch(m->ev.p, m->ev.end, m->idx.p, m->idx.end,
 				&out, &intern, stackbuf, &ops))
 		return -1;
 	rec.len = out - rec.p;
 	col_write(FMT_REC_EVENTS, &rec);
 	col_counts.nevents += n;
+	/*
+	 * Counts are by tid, and the kernel may give a tid again: a
+	 * thread's last batch (THREAD_END) completes its count, which the
+	 * library's thread table no longer holds (the slot is freed), and a
+	 * thread's first batch starts from nothing (its tid's earlier
+	 * thread's last batch and losses came first, on this socket).
+	 */
+	if (c->thread_start)
+		col_image_count_reset(c->img, m->tid);
 	col_image_count(c->img, m->tid, n);
+	if (c->thread_end)
+		col_image_count_reset(c->img, m->tid);
 	col_image_seen(c->img, m->end_ts);
 	return 0;
 }

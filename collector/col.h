@@ -247,6 +247,9 @@ void col_image_table(struct col_image *img, int fd);
 /* col_image_count() : tid's events the table counted reached us (EVENTS,
  * or LOST full/bad) */
 void col_image_count(struct col_image *img, uint64_t tid, uint64_t n);
+/* col_image_count_reset() : tid is a new thread's (a THREAD_START): what
+ * an earlier thread of that tid sent no longer counts against its slot */
+void col_image_count_reset(struct col_image *img, uint64_t tid);
 /*
  * col_proc_exited() : p has exited (its pidfd fired, col_procs_gone()
  * named it, the root was reaped, or a fork child's HELLO found its pid

@@ -181,6 +181,15 @@ void col_image_count(struct col_image *img, uint64_t tid, uint64_t n)
 	*got = fmt_lost_add(*got, n);
 }
 
+void col_image_count_reset(struct col_image *img, uint64_t tid)
+{
+	size_t j;
+
+	if (!img->tab || (j = htab_find(&img->got, tid)) == HTAB_NONE)
+		return;
+	*(uint64_t *)htab_rec(&img->got, j) = 0;
+}
+
 /*
  * The process died without BYE: every thread still in its table lost
  * what it recorded and we never got, its buffer's unsent events.  The

@@ -60,7 +60,11 @@ static void fill_info(unsigned code, const char *name, unsigned family,
 	} else if (code == FMT_EV_CPU_SAMPLE || code == FMT_EV_FATAL_SIGNAL) {
 		in->name_kind = FMT_NAME_CODE;
 	}
-	in->indexed = in->inline_mask || in->name_kind;
+	/* a thread's end too: the collector counts what reached it of each
+	 * tid against the thread table, and a tid the kernel gives again
+	 * must start from nothing (collector/proc.c) */
+	in->indexed = in->inline_mask || in->name_kind ||
+		      code == FMT_EV_THREAD_END;
 }
 
 /* the names of each event's fields, each ending in a NUL: one string

@@ -22,7 +22,7 @@
  * ALLOC_SAME and FREE_SAME (an older collector would drop their batches);
  * 6: EVENTS carry end_ts, evlen and an index; 7: READ_SAME, WRITE_SAME
  * and POLL_SAME (an older collector would copy them into a file whose
- * schema lacks them) */
+ * schema lacks them), and THREAD_END in the index */
 #define FMT_WIRE_VERSION	7
 #define FMT_WIRE_HDR_SIZE	12
 #define FMT_WIRE_MAX_MSG	(256 * 1024)	/* header included */
@@ -43,7 +43,8 @@ enum fmt_msg_type {
 	 * a stack may refer to one defined earlier in the same batch, never
 	 * to another batch's; end_ts the last event's time).  index, to the
 	 * end of the datagram, lists every event whose type has a 'k' or an
-	 * 'n' field or something to name (fmt_event_info.indexed), in
+	 * 'n' field or something to name, and every THREAD_END (from wire
+	 * version 7: the collector counts by tid) (fmt_event_info.indexed), in
 	 * order: entry := delta [addr], delta the event's offset from the
 	 * one the entry before lists (the first: from the first event),
 	 * addr the address to name when its type names one (name_kind).
@@ -167,7 +168,9 @@ enum {
  * recorded counts the events the thread put into its buffer; a thread
  * that ends normally frees its slot (tid 0) after its last flush.  When
  * the process dies without BYE, recorded minus what the collector got
- * for that tid (EVENTS, LOST full and bad) is what the kill took.
+ * for that tid (EVENTS, LOST full and bad) since the tid's last
+ * THREAD_START or THREAD_END (a tid the kernel gives again) is what the
+ * kill took.
  *
  * The pend_ fields are the blocking call the thread is in, so that a
  * snapshot shows it blocked (the call's event comes only on return).

@@ -148,3 +148,20 @@ for m in re.finditer(r'uuid: (\d+)\s*thread \{\s*pid: (\d+)\s*tid: (\d+)\s*threa
 	run json_wakes t.json "worker (tid $tid#2)"
 	assert_output "4194305 1"
 }
+
+@test "reused tid: a kill counts the second thread's unsent events lost" {
+	max=$(cat /proc/sys/kernel/pid_max)
+	[ "$max" -le 65536 ] ||
+		skip "pid_max $max: the kernel would take too long to reuse a tid"
+	# thread events alone, no flush by time: the thread given a tid an
+	# earlier one had SIGKILLs the process as it starts, its
+	# thread_start unsent.  That one event is lost under its tid, not
+	# hidden by what the tid's first thread had sent (2 events)
+	CTRACE_EVENTS=thread CTRACE_CPU_HZ=0 CTRACE_FLUSH_MS=60000 \
+		record t.trace "$FIX/tidreuse" kill
+	assert_failure 137
+	tid=$(printf '%s\n' "$output" | sed -n 's/^reused \([0-9]*\): killing$/\1/p')
+	[ -n "$tid" ]
+	run sh -c "'$CTRACE' dump t.trace | awk '\$3 == $tid && \$4 == \"lost\"'"
+	assert_output --regexp "^- [0-9]+ $tid lost count=1 reason=killed$"
+}

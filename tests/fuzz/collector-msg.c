@@ -103,6 +103,7 @@ void col_image_table(struct col_image *img, int fd)
 		close(fd);
 }
 void col_image_count(struct col_image *img, uint64_t tid, uint64_t n) { }
+void col_image_count_reset(struct col_image *img, uint64_t tid) { }
 /* for the EXEC and UNTRACED messages of newer collectors (main, after
  * this harness): proc.c and untraced.c are not linked either */
 void col_image_exec(struct col_image *img, const char *path, size_t n) { }
