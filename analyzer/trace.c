@@ -680,7 +680,7 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 	struct ana_thread *th;
 	uint64_t i, ts;
 	unsigned code;
-	int err, rule;
+	int err;
 
 	if (fmt_parse_events(rec, &fe)) {
 		bad_record(t, rec->type, "bad header");
@@ -727,11 +727,8 @@ static int rec_events(struct ana_trace *t, const struct fmt_record *rec,
 					      ad);
 		/* a repeat of the batch's last ALLOC, FREE, READ...: that
 		 * again */
-		if (!err && (rule = fmt_same_of(ev.type)) >= 0) {
-			t->st.repeats[rule] +=
-				ev.type == fmt_same_rules[rule].rep;
-			err = fmt_same_expand(&same, &ev);
-		}
+		if (!err)
+			err = fmt_same_expand(&same, &ev, t->st.repeats);
 		if (err) {
 			bad_record(t, rec->type, "event %" PRIu64 " of %"
 				   PRIu64 ": %s", i, fe.nevents,

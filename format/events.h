@@ -831,6 +831,7 @@ struct fmt_same_rule {
 	uint8_t at[FMT_MAX_FIELDS];
 	uint8_t keep;		/* bit i: base's field i, not rep's nor the
 				 * stack, comes from the previous event */
+	int8_t stack;		/* base's stack field, or -1 */
 };
 
 #define FMT_BIT(f)	(1u << (f))
@@ -843,23 +844,23 @@ enum {
 static const struct fmt_same_rule fmt_same_rules[FMT_SAME_RULES] = {
 	[FMT_SAME_ALLOC] = { FMT_EV_ALLOC, FMT_EV_ALLOC_SAME, 2,
 			     { FMT_F_ALLOC_addr, FMT_F_ALLOC_size },
-			     FMT_BIT(FMT_F_ALLOC_call) },
+			     FMT_BIT(FMT_F_ALLOC_call), FMT_F_ALLOC_stack },
 	[FMT_SAME_FREE] = { FMT_EV_FREE, FMT_EV_FREE_SAME, 1,
-			    { FMT_F_FREE_addr }, FMT_BIT(FMT_F_FREE_call) },
+			    { FMT_F_FREE_addr }, FMT_BIT(FMT_F_FREE_call), -1 },
 	[FMT_SAME_READ] = { FMT_EV_READ, FMT_EV_READ_SAME, 2,
 			    { FMT_F_READ_dur, FMT_F_READ_result },
 			    FMT_BIT(FMT_F_READ_fd) | FMT_BIT(FMT_F_READ_bytes) |
-			    FMT_BIT(FMT_F_READ_call) },
+			    FMT_BIT(FMT_F_READ_call), FMT_F_READ_stack },
 	[FMT_SAME_WRITE] = { FMT_EV_WRITE, FMT_EV_WRITE_SAME, 2,
 			     { FMT_F_WRITE_dur, FMT_F_WRITE_result },
 			     FMT_BIT(FMT_F_WRITE_fd) |
 			     FMT_BIT(FMT_F_WRITE_bytes) |
-			     FMT_BIT(FMT_F_WRITE_call) },
+			     FMT_BIT(FMT_F_WRITE_call), FMT_F_WRITE_stack },
 	[FMT_SAME_POLL] = { FMT_EV_POLL, FMT_EV_POLL_SAME, 2,
 			    { FMT_F_POLL_dur, FMT_F_POLL_result },
 			    FMT_BIT(FMT_F_POLL_fd) | FMT_BIT(FMT_F_POLL_nfds) |
 			    FMT_BIT(FMT_F_POLL_timeout) |
-			    FMT_BIT(FMT_F_POLL_call) },
+			    FMT_BIT(FMT_F_POLL_call), FMT_F_POLL_stack },
 };
 
 /* fmt_same_of() : the rule a base or a repeat code belongs to, or -1 */
@@ -898,31 +899,74 @@ static inline void fmt_same_batch(struct fmt_same *s)
 	memset(s->have, 0, sizeof(s->have));
 }
 
-/* fmt_same_expand() : after each decoded event of a batch: a base event
- * is remembered, a repeat becomes the event it stands for.
- * @return 0, or FMT_ECORRUPT for a repeat of nothing */
-static inline int fmt_same_expand(struct fmt_same *s, struct fmt_event *ev)
+/* fmt_same_apply() : fmt_same_expand() for rule i, a constant where it
+ * is inlined, so that each field copied is one load and one store */
+static inline __attribute__((always_inline)) int
+fmt_same_apply(struct fmt_same *s, struct fmt_event *ev, int i,
+	       uint64_t *repeats)
 {
-	const struct fmt_same_rule *r;
+	const struct fmt_same_rule *r = &fmt_same_rules[i];
+	uint32_t copy = r->keep | (r->stack >= 0 ? 1u << r->stack : 0);
 	uint64_t own[FMT_MAX_FIELDS];
-	int i = fmt_same_of(ev->type);
 	unsigned j;
 
-	if (i < 0)
-		return 0;
-	r = &fmt_same_rules[i];
 	if (ev->type == r->base) {
-		memcpy(s->f[i], ev->f, sizeof(ev->f));
+#pragma GCC unroll 8
+		for (j = 0; j < FMT_MAX_FIELDS; j++)
+			if (copy >> j & 1)
+				s->f[i][j] = ev->f[j];
 		s->have[i] = 1;
 		return 0;
 	}
 	if (!s->have[i])
 		return FMT_ECORRUPT;
-	memcpy(own, ev->f, sizeof(own));
-	memcpy(ev->f, s->f[i], sizeof(ev->f));
+	for (j = 0; j < r->nrep; j++)
+		own[j] = ev->f[j];
 	for (j = 0; j < r->nrep; j++)
 		ev->f[r->at[j]] = own[j];
+#pragma GCC unroll 8
+	for (j = 0; j < FMT_MAX_FIELDS; j++)
+		if (copy >> j & 1)
+			ev->f[j] = s->f[i][j];
 	ev->type = r->base;
+	if (repeats)
+		repeats[i]++;
+	return 0;
+}
+
+/* fmt_same_expand() : after each decoded event of a batch: a base event
+ * is remembered, a repeat becomes the event it stands for and, when
+ * repeats is not NULL, is counted in repeats[its rule].
+ * @return 0, or FMT_ECORRUPT for a repeat of nothing */
+static inline __attribute__((always_inline)) int
+fmt_same_expand(struct fmt_same *s, struct fmt_event *ev, uint64_t *repeats)
+{
+	/* most events are of no rule: two instructions say so */
+	static const uint64_t any[2] = {	/* codes 64-95, 96-127 */
+		1ull << FMT_EV_READ % 64 | 1ull << FMT_EV_WRITE % 64 |
+		1ull << FMT_EV_READ_SAME % 64 | 1ull << FMT_EV_WRITE_SAME % 64 |
+		1ull << FMT_EV_POLL % 64 | 1ull << FMT_EV_POLL_SAME % 64,
+		1ull << FMT_EV_ALLOC % 64 | 1ull << FMT_EV_FREE % 64 |
+		1ull << FMT_EV_ALLOC_SAME % 64 | 1ull << FMT_EV_FREE_SAME % 64,
+	};
+	_Static_assert(FMT_EV_READ >= 64 && FMT_EV_POLL_SAME < 96 &&
+		       FMT_EV_ALLOC >= 96 && FMT_EV_FREE_SAME < 128,
+		       "fmt_same_expand()'s masks: io in 64-95, heap in 96-127");
+
+	if (ev->type < 64 || ev->type >= 128 ||
+	    !(any[ev->type >> 5 & 1] >> (ev->type % 64) & 1))
+		return 0;
+	switch (ev->type) {
+#define FMT_SAME_CASE(base, rule)					\
+	case FMT_EV_##base: case FMT_EV_##base##_SAME:			\
+		return fmt_same_apply(s, ev, rule, repeats);
+	FMT_SAME_CASE(ALLOC, FMT_SAME_ALLOC)
+	FMT_SAME_CASE(FREE, FMT_SAME_FREE)
+	FMT_SAME_CASE(READ, FMT_SAME_READ)
+	FMT_SAME_CASE(WRITE, FMT_SAME_WRITE)
+	FMT_SAME_CASE(POLL, FMT_SAME_POLL)
+#undef FMT_SAME_CASE
+	}
 	return 0;
 }
 

@@ -1333,8 +1333,8 @@ static void test_same(void)
 	struct fmt_event o = { .type = FMT_EV_SLEEP };
 
 	fmt_same_batch(&s);
-	ok(fmt_same_expand(&s, &r) == FMT_ECORRUPT &&
-	   fmt_same_expand(&s, &g) == FMT_ECORRUPT,
+	ok(fmt_same_expand(&s, &r, NULL) == FMT_ECORRUPT &&
+	   fmt_same_expand(&s, &g, NULL) == FMT_ECORRUPT,
 	   "a repeat with nothing before it in its batch is corrupt");
 	a.f[FMT_F_ALLOC_addr] = 0x1000;
 	a.f[FMT_F_ALLOC_size] = 16;
@@ -1345,23 +1345,23 @@ static void test_same(void)
 	r.f[FMT_F_ALLOC_SAME_addr] = 0x2000;
 	r.f[FMT_F_ALLOC_SAME_size] = 32;
 	g.f[FMT_F_FREE_SAME_addr] = 0x1000;
-	ok(!fmt_same_expand(&s, &a) && !fmt_same_expand(&s, &f) &&
-	   !fmt_same_expand(&s, &o) && a.type == FMT_EV_ALLOC &&
+	ok(!fmt_same_expand(&s, &a, NULL) && !fmt_same_expand(&s, &f, NULL) &&
+	   !fmt_same_expand(&s, &o, NULL) && a.type == FMT_EV_ALLOC &&
 	   o.type == FMT_EV_SLEEP && o.f[0] == 5,
 	   "an alloc, a free and any other event read as they are");
-	ok(!fmt_same_expand(&s, &r) && r.type == FMT_EV_ALLOC &&
+	ok(!fmt_same_expand(&s, &r, NULL) && r.type == FMT_EV_ALLOC &&
 	   r.f[FMT_F_ALLOC_addr] == 0x2000 && r.f[FMT_F_ALLOC_size] == 32 &&
 	   r.f[FMT_F_ALLOC_call] == FMT_CALL_calloc &&
 	   r.f[FMT_F_ALLOC_stack] == 7,
 	   "alloc_same: its own address and size, the last alloc's call "
 	   "and stack");
-	ok(!fmt_same_expand(&s, &g) && g.type == FMT_EV_FREE &&
+	ok(!fmt_same_expand(&s, &g, NULL) && g.type == FMT_EV_FREE &&
 	   g.f[FMT_F_FREE_addr] == 0x1000 &&
 	   g.f[FMT_F_FREE_call] == FMT_CALL_free,
 	   "free_same: its own address, the last free's call");
 	fmt_same_batch(&s);
 	r.type = FMT_EV_ALLOC_SAME;
-	ok(fmt_same_expand(&s, &r) == FMT_ECORRUPT,
+	ok(fmt_same_expand(&s, &r, NULL) == FMT_ECORRUPT,
 	   "a new batch repeats nothing of the one before");
 }
 
@@ -1375,7 +1375,7 @@ static const char *field_name(unsigned type, unsigned i)
 /*
  * fmt_same_rules against the schema: a repeat's fields are its base's
  * at[], by name and in order; keep is every other field of the base but
- * the stack; both codes of a rule map to it; the repeat has no 'k', 'n'
+ * the stack, which is `stack`; both codes of a rule map to it; the repeat has no 'k', 'n'
  * or field to name (the collector copies it unread).
  */
 static void test_same_rules(void)
@@ -1403,7 +1403,7 @@ static void test_same_rules(void)
 		}
 		if (b->stack_field >= 0)
 			all &= ~(1u << b->stack_field);
-		bad += r->keep != (all & ~own);
+		bad += r->keep != (all & ~own) || r->stack != b->stack_field;
 	}
 	ok(!bad, "the repeats' table matches the schema (%d bad)", bad);
 	ok(fmt_same_of(FMT_EV_SLEEP) < 0 && fmt_same_of(FMT_EV_STDIO_RUN) < 0,
@@ -1422,9 +1422,9 @@ static void test_same_io(void)
 	struct fmt_event q = { .type = FMT_EV_POLL_SAME };
 
 	fmt_same_batch(&s);
-	ok(fmt_same_expand(&s, &r) == FMT_ECORRUPT &&
-	   fmt_same_expand(&s, &w) == FMT_ECORRUPT &&
-	   fmt_same_expand(&s, &q) == FMT_ECORRUPT,
+	ok(fmt_same_expand(&s, &r, NULL) == FMT_ECORRUPT &&
+	   fmt_same_expand(&s, &w, NULL) == FMT_ECORRUPT &&
+	   fmt_same_expand(&s, &q, NULL) == FMT_ECORRUPT,
 	   "a read, write or poll repeat with nothing before it is corrupt");
 	rd.f[FMT_F_READ_dur] = 100;
 	rd.f[FMT_F_READ_fd] = 3;
@@ -1441,12 +1441,12 @@ static void test_same_io(void)
 	pl.f[FMT_F_POLL_timeout] = 1000;
 	pl.f[FMT_F_POLL_call] = FMT_CALL_ppoll;
 	pl.f[FMT_F_POLL_stack] = 5;
-	ok(!fmt_same_expand(&s, &rd) && !fmt_same_expand(&s, &wr) &&
-	   !fmt_same_expand(&s, &pl) && rd.type == FMT_EV_READ,
+	ok(!fmt_same_expand(&s, &rd, NULL) && !fmt_same_expand(&s, &wr, NULL) &&
+	   !fmt_same_expand(&s, &pl, NULL) && rd.type == FMT_EV_READ,
 	   "a read, a write and a poll read as they are");
 	r.f[FMT_F_READ_SAME_dur] = 7;
 	r.f[FMT_F_READ_SAME_result] = 12;
-	ok(!fmt_same_expand(&s, &r) && r.type == FMT_EV_READ &&
+	ok(!fmt_same_expand(&s, &r, NULL) && r.type == FMT_EV_READ &&
 	   r.f[FMT_F_READ_dur] == 7 && r.f[FMT_F_READ_result] == 12 &&
 	   r.f[FMT_F_READ_fd] == 3 && r.f[FMT_F_READ_bytes] == 4096 &&
 	   r.f[FMT_F_READ_call] == FMT_CALL_pread &&
@@ -1455,7 +1455,7 @@ static void test_same_io(void)
 	   "call and stack");
 	w.f[FMT_F_WRITE_SAME_dur] = 8;
 	w.f[FMT_F_WRITE_SAME_result] = (uint64_t)-32;
-	ok(!fmt_same_expand(&s, &w) && w.type == FMT_EV_WRITE &&
+	ok(!fmt_same_expand(&s, &w, NULL) && w.type == FMT_EV_WRITE &&
 	   w.f[FMT_F_WRITE_dur] == 8 &&
 	   w.f[FMT_F_WRITE_result] == (uint64_t)-32 &&
 	   w.f[FMT_F_WRITE_fd] == 4 && w.f[FMT_F_WRITE_bytes] == 64 &&
@@ -1463,7 +1463,7 @@ static void test_same_io(void)
 	   "write_same: the last write's, not the last read's");
 	q.f[FMT_F_POLL_SAME_dur] = 9;
 	q.f[FMT_F_POLL_SAME_result] = 1;
-	ok(!fmt_same_expand(&s, &q) && q.type == FMT_EV_POLL &&
+	ok(!fmt_same_expand(&s, &q, NULL) && q.type == FMT_EV_POLL &&
 	   q.f[FMT_F_POLL_dur] == 9 && q.f[FMT_F_POLL_result] == 1 &&
 	   q.f[FMT_F_POLL_fd] == (uint64_t)-1 && q.f[FMT_F_POLL_nfds] == 2 &&
 	   q.f[FMT_F_POLL_timeout] == 1000 &&
