@@ -836,9 +836,15 @@ struct fmt_same_rule {
 
 #define FMT_BIT(f)	(1u << (f))
 
+/* the rules, by their base's name: X(ALLOC) stands for FMT_EV_ALLOC,
+ * FMT_EV_ALLOC_SAME and FMT_SAME_ALLOC, the rule's index */
+#define FMT_SAME_BASES(X)	X(ALLOC) X(FREE) X(READ) X(WRITE) X(POLL)
+
 enum {
-	FMT_SAME_ALLOC, FMT_SAME_FREE, FMT_SAME_READ, FMT_SAME_WRITE,
-	FMT_SAME_POLL, FMT_SAME_RULES
+#define FMT_SAME_INDEX(base)	FMT_SAME_##base,
+	FMT_SAME_BASES(FMT_SAME_INDEX)
+#undef FMT_SAME_INDEX
+	FMT_SAME_RULES
 };
 
 static const struct fmt_same_rule fmt_same_rules[FMT_SAME_RULES] = {
@@ -867,11 +873,11 @@ static const struct fmt_same_rule fmt_same_rules[FMT_SAME_RULES] = {
 static inline int fmt_same_of(unsigned type)
 {
 	switch (type) {
-	case FMT_EV_ALLOC: case FMT_EV_ALLOC_SAME:	return FMT_SAME_ALLOC;
-	case FMT_EV_FREE: case FMT_EV_FREE_SAME:	return FMT_SAME_FREE;
-	case FMT_EV_READ: case FMT_EV_READ_SAME:	return FMT_SAME_READ;
-	case FMT_EV_WRITE: case FMT_EV_WRITE_SAME:	return FMT_SAME_WRITE;
-	case FMT_EV_POLL: case FMT_EV_POLL_SAME:	return FMT_SAME_POLL;
+#define FMT_SAME_CASE(base)						\
+	case FMT_EV_##base: case FMT_EV_##base##_SAME:			\
+		return FMT_SAME_##base;
+	FMT_SAME_BASES(FMT_SAME_CASE)
+#undef FMT_SAME_CASE
 	}
 	return -1;
 }
@@ -957,14 +963,10 @@ fmt_same_expand(struct fmt_same *s, struct fmt_event *ev, uint64_t *repeats)
 	    !(any[ev->type >> 5 & 1] >> (ev->type % 64) & 1))
 		return 0;
 	switch (ev->type) {
-#define FMT_SAME_CASE(base, rule)					\
+#define FMT_SAME_CASE(base)						\
 	case FMT_EV_##base: case FMT_EV_##base##_SAME:			\
-		return fmt_same_apply(s, ev, rule, repeats);
-	FMT_SAME_CASE(ALLOC, FMT_SAME_ALLOC)
-	FMT_SAME_CASE(FREE, FMT_SAME_FREE)
-	FMT_SAME_CASE(READ, FMT_SAME_READ)
-	FMT_SAME_CASE(WRITE, FMT_SAME_WRITE)
-	FMT_SAME_CASE(POLL, FMT_SAME_POLL)
+		return fmt_same_apply(s, ev, FMT_SAME_##base, repeats);
+	FMT_SAME_BASES(FMT_SAME_CASE)
 #undef FMT_SAME_CASE
 	}
 	return 0;

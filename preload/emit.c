@@ -56,20 +56,11 @@
  * written whole, as the reader's "previous" is that one.
  */
 #define PL_SAME_FRAMES	4
-struct pl_same_io {
+struct pl_same {
 	int ok;
 	uint32_t n;
 	uint64_t f[FMT_MAX_FIELDS];
 	uint64_t frame[PL_SAME_FRAMES];
-};
-
-struct pl_same {
-	int alloc_ok, free_ok;
-	uint32_t alloc_n;
-	uint64_t alloc_call, free_call;
-	uint64_t alloc_frame[PL_SAME_FRAMES];
-	/* by rule: READ, WRITE, POLL (same_alloc, same_free: above) */
-	struct pl_same_io io[FMT_SAME_RULES];
 };
 
 struct pl_buf {
@@ -93,7 +84,7 @@ struct pl_buf {
 	struct fmt_tab_slot *slot;
 	struct fmt_kref kref;		/* the batch's stack definitions */
 	struct fmt_addrs addrs;		/* and its recent addresses */
-	struct pl_same same;		/* and its last ALLOC and FREE */
+	struct pl_same same[FMT_SAME_RULES];	/* by fmt_same_rules */
 	/* thread start, filled by pthread_create for the trampoline */
 	struct pl_start start;
 	uint8_t msg[] __attribute__((aligned(16)));
@@ -544,12 +535,27 @@ static PL_SLOW_FN void close_run(struct pl_buf *b, uint64_t end,
 
 static void send_ended_first(void);
 
+/* frame() : b's batch as one EVENTS datagram: its header written in
+ * front of its events, which are iov[0], and its index, iov[1].
+ * @return how many pieces: 1 when there is no index */
+static int frame(struct pl_buf *b, struct iovec iov[2])
+{
+	struct fmt_msg_events e = { .tid = b->tid, .nevents = b->nevents,
+				    .base_ts = b->base_ts,
+				    .end_ts = b->last_ts };
+	uint8_t *body = b->msg + PL_PREFIX;
+	uint8_t *start = fmt_msg_events_before(body, b->len, b->ilen, &e);
+
+	iov[0] = (struct iovec){ start, body + b->len - start };
+	iov[1] = (struct iovec){ idx_of(b), b->ilen };
+	return b->ilen ? 2 : 1;
+}
+
 /* send_buf() : send b's events as one EVENTS message (b held); an open
  * run is recorded first */
 static void send_buf(struct pl_buf *b, int can_drop)
 {
-	struct fmt_msg_events e;
-	uint8_t *start, *body = b->msg + PL_PREFIX;
+	struct iovec iov[2];
 	uint64_t now;
 	int r;
 
@@ -561,13 +567,9 @@ static void send_buf(struct pl_buf *b, int can_drop)
 		/* ended threads' batches hold older events: first */
 		if (PL_UNLIKELY(__atomic_load_n(&nended, __ATOMIC_RELAXED)))
 			send_ended_first();
-		e.tid = b->tid;
-		e.nevents = b->nevents;
-		e.base_ts = b->base_ts;
-		e.end_ts = b->last_ts;
-		start = fmt_msg_events_before(body, b->len, b->ilen, &e);
-		r = pl_send2(start, body + b->len - start, idx_of(b),
-			     b->ilen, can_drop);
+		frame(b, iov);
+		r = pl_send2(iov[0].iov_base, iov[0].iov_len,
+			     iov[1].iov_base, iov[1].iov_len, can_drop);
 		if (r == -1)
 			b->lost_full += b->nevents;
 		else if (r == 0)
@@ -629,68 +631,40 @@ static PL_SLOW_FN void send_buf_keep_errno(struct pl_buf *b)
 	errno = e;
 }
 
-/* same_alloc() : ev (an ALLOC) repeats the batch's last one's call and
- * call site?  Else it becomes the one the next may repeat */
-static inline __attribute__((always_inline)) int
-same_alloc(struct pl_same *s, const struct fmt_event *ev)
-{
-	uint64_t call = ev->f[FMT_F_ALLOC_call];
-	uint32_t i, n = ev->nstack;
-
-	if (s->alloc_ok && call == s->alloc_call && n == s->alloc_n) {
-		for (i = 0; i < n && ev->stack[i] == s->alloc_frame[i]; i++)
-			;
-		if (i == n)
-			return 1;
-	}
-	s->alloc_ok = n <= PL_SAME_FRAMES;
-	s->alloc_call = call;
-	s->alloc_n = n;
-	for (i = 0; i < n && i < PL_SAME_FRAMES; i++)
-		s->alloc_frame[i] = ev->stack[i];
-	return 0;
-}
-
-/* same_free() : the same for a FREE, by its call alone */
-static inline __attribute__((always_inline)) int
-same_free(struct pl_same *s, const struct fmt_event *ev)
-{
-	uint64_t call = ev->f[FMT_F_FREE_call];
-
-	if (s->free_ok && call == s->free_call)
-		return 1;
-	s->free_ok = 1;
-	s->free_call = call;
-	return 0;
-}
-
-/* same_io() : ev (a READ, WRITE or POLL, rule i) repeats the batch's last
- * event of its type but for its dur and result?  Else it becomes the
+/* same_as_last() : ev (of rule i's base) repeats the batch's last event
+ * of its type but for the fields its repeat writes?  Else it becomes the
  * one the next may repeat */
 static inline __attribute__((always_inline)) int
-same_io(struct pl_same *ps, const struct fmt_event *ev, int i)
+same_as_last(struct pl_buf *b, const struct fmt_event *ev, int i)
 {
-	struct pl_same_io *s = &ps->io[i];
-	uint32_t keep = fmt_same_rules[i].keep, j, n = ev->nstack;
-	int same = s->ok && n == s->n;
+	const struct fmt_same_rule *r = &fmt_same_rules[i];
+	struct pl_same *s = &b->same[i];
+	uint32_t j, n = r->stack >= 0 ? ev->nstack : 0;
+	int same;
 
-	/* unrolled, keep is a constant: a compare per kept field */
+	/* unrolled, r is a constant: a compare per kept field, and none of
+	 * the stack for a type that has none (FREE) */
+	if (s->ok && (r->stack < 0 || n == s->n)) {
+		same = 1;
 #pragma GCC unroll 8
-	for (j = 0; j < FMT_MAX_FIELDS; j++)
-		if ((keep >> j & 1) && ev->f[j] != s->f[j])
-			same = 0;
-	for (j = 0; same && j < n; j++)
-		same = ev->stack[j] == s->frame[j];
-	if (same)
-		return 1;
+		for (j = 0; j < FMT_MAX_FIELDS; j++)
+			if ((r->keep >> j & 1) && ev->f[j] != s->f[j])
+				same = 0;
+		for (j = 0; same && j < n; j++)
+			same = ev->stack[j] == s->frame[j];
+		if (same)
+			return 1;
+	}
 	s->ok = n <= PL_SAME_FRAMES;
-	s->n = n;
 #pragma GCC unroll 8
 	for (j = 0; j < FMT_MAX_FIELDS; j++)
-		if (keep >> j & 1)
+		if (r->keep >> j & 1)
 			s->f[j] = ev->f[j];
-	for (j = 0; j < n && j < PL_SAME_FRAMES; j++)
-		s->frame[j] = ev->stack[j];
+	if (r->stack >= 0) {
+		s->n = n;
+		for (j = 0; j < n && j < PL_SAME_FRAMES; j++)
+			s->frame[j] = ev->stack[j];
+	}
 	return 0;
 }
 
@@ -711,7 +685,7 @@ encode_same(struct pl_buf *b, uint8_t *p, const struct fmt_event *ev, int i,
 
 /* index_event() : ev, about to be encoded at b->len, in the batch's index
  * when its type is one the collector reads (wire.h).  Asked of the events
- * that are not a repeat (alloc_same, free_same) only, so out of line */
+ * that are not a repeat only, so out of line */
 static __attribute__((noinline)) void
 index_event(struct pl_buf *b, const struct fmt_event *ev)
 {
@@ -727,9 +701,10 @@ index_event(struct pl_buf *b, const struct fmt_event *ev)
 }
 
 /*
- * append() : encode ev at the end of b (held).  Always inlined: with a
- * constant kinds string (pl_emit_alloc() ...) the bound and the encoder
- * unroll into straight-line code for that one type.
+ * append_same() : encode ev at the end of b (held), as a repeat of rule
+ * `same` (-1: none) when it is one.  Always inlined: with constant kinds
+ * strings and rule (pl_emit_alloc() ...) the bound, the comparison and
+ * the encoder unroll into straight-line code for that one type.
  */
 static inline __attribute__((always_inline)) void
 append_same(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
@@ -737,6 +712,7 @@ append_same(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 {
 	uint64_t prev;
 	uint8_t *p;
+	int i;
 
 	/* the run's calls came before this event (a signal handler's
 	 * run during the event's call: before its end) */
@@ -752,24 +728,12 @@ append_same(struct pl_buf *b, struct fmt_event *ev, uint64_t now,
 		b->first_now = now;
 		fmt_kref_batch(&b->kref);
 		fmt_addrs_batch(&b->addrs);
-		b->same.alloc_ok = b->same.free_ok = 0;
-		b->same.io[FMT_SAME_READ].ok = 0;
-		b->same.io[FMT_SAME_WRITE].ok = 0;
-		b->same.io[FMT_SAME_POLL].ok = 0;
+		for (i = 0; i < FMT_SAME_RULES; i++)
+			b->same[i].ok = 0;
 	}
 	prev = b->last_ts;
 	p = b->msg + PL_PREFIX + b->len;
-	if (ev->type == FMT_EV_ALLOC && same_alloc(&b->same, ev)) {
-		ev->type = FMT_EV_ALLOC_SAME;
-		p = fmt_encode_kinds(p, ev, fmt_kinds_ALLOC_SAME, FMT_WIRE,
-				     &prev, &b->kref, &b->addrs);
-		ev->type = FMT_EV_ALLOC;
-	} else if (ev->type == FMT_EV_FREE && same_free(&b->same, ev)) {
-		ev->type = FMT_EV_FREE_SAME;
-		p = fmt_encode_kinds(p, ev, fmt_kinds_FREE_SAME, FMT_WIRE,
-				     &prev, &b->kref, &b->addrs);
-		ev->type = FMT_EV_FREE;
-	} else if (same >= 0 && same_io(&b->same, ev, same)) {
+	if (same >= 0 && same_as_last(b, ev, same)) {
 		p = encode_same(b, p, ev, same, same_kinds, &prev);
 	} else {
 		index_event(b, ev);
@@ -936,12 +900,13 @@ void pl_emit(struct fmt_event *ev, uint64_t now)
 
 void pl_emit_alloc(struct fmt_event *ev, uint64_t now)
 {
-	emit(ev, now, fmt_kinds_ALLOC);
+	emit_same(ev, now, fmt_kinds_ALLOC, FMT_SAME_ALLOC,
+		  fmt_kinds_ALLOC_SAME);
 }
 
 void pl_emit_free(struct fmt_event *ev, uint64_t now)
 {
-	emit(ev, now, fmt_kinds_FREE);
+	emit_same(ev, now, fmt_kinds_FREE, FMT_SAME_FREE, fmt_kinds_FREE_SAME);
 }
 
 void pl_emit_rw(struct fmt_event *ev, uint64_t now)
@@ -1079,25 +1044,15 @@ static void send_ended_locked(void)
 {
 	struct mmsghdr mm[PL_ENDED_MAX];
 	struct iovec iov[PL_ENDED_MAX][2];
-	struct fmt_msg_events e;
 	struct pl_buf *b;
-	uint8_t *start, *body;
 	unsigned i, n = 0, sent;
 
 	for (i = 0; i < nended && can_send(); i++) {
 		b = ended[i];
 		if (!b->nevents)
 			continue;
-		body = b->msg + PL_PREFIX;
-		e.tid = b->tid;
-		e.nevents = b->nevents;
-		e.base_ts = b->base_ts;
-		e.end_ts = b->last_ts;
-		start = fmt_msg_events_before(body, b->len, b->ilen, &e);
-		iov[n][0] = (struct iovec){ start, body + b->len - start };
-		iov[n][1] = (struct iovec){ idx_of(b), b->ilen };
 		mm[n] = (struct mmsghdr){ .msg_hdr = {
-			.msg_iov = iov[n], .msg_iovlen = b->ilen ? 2 : 1 } };
+			.msg_iov = iov[n], .msg_iovlen = frame(b, iov[n]) } };
 		n++;
 	}
 	sent = n ? pl_sendm(mm, n) : 0;

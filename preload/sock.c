@@ -159,6 +159,29 @@ int pl_send(const void *p, size_t n, int can_drop)
 	return pl_send2(p, n, NULL, 0, can_drop);
 }
 
+/*
+ * send_failed() : a send failed with errno (not EINTR).  EAGAIN: the
+ * collector stalled for pl_conf.stall_ms (the socket's send timeout),
+ * so from now on events are dropped rather than waited for, -1; the
+ * first to see it says so, unless it was not waiting (dontwait).  Else
+ * the collector is gone: tracing off, -2.
+ */
+static int send_failed(int dontwait)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK) {
+		if (!dontwait) {
+			__atomic_store_n(&stalled, 1, __ATOMIC_RELAXED);
+			pl_conf.drop = 1;
+			pl_dbg(PL_DBG_SOCK, "collector stalled for %u ms: "
+			       "dropping from now on", pl_conf.stall_ms);
+		}
+		return -1;
+	}
+	pl_dbg(PL_DBG_SOCK, "send failed: %s: tracing off", strerror(errno));
+	pl_disable();
+	return -2;
+}
+
 int pl_send2(const void *p, size_t n, const void *p2, size_t n2,
 	     int can_drop)
 {
@@ -172,25 +195,10 @@ int pl_send2(const void *p, size_t n, const void *p2, size_t n2,
 
 	if (fd < 0)
 		return -2;
-	for (;;) {
+	do
 		r = REAL(sendmsg)(fd, &mh, flags);
-		if (r >= 0)
-			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			break;
-		if (!drop) {
-			__atomic_store_n(&stalled, 1, __ATOMIC_RELAXED);
-			pl_conf.drop = 1;
-			pl_dbg(PL_DBG_SOCK, "collector stalled for %u ms: "
-			       "dropping from now on", pl_conf.stall_ms);
-		}
-		return -1;
-	}
-	pl_dbg(PL_DBG_SOCK, "send failed: %s: tracing off", strerror(errno));
-	pl_disable();
-	return -2;
+	while (r < 0 && errno == EINTR);
+	return r >= 0 ? 0 : send_failed(drop);
 }
 
 /*
@@ -217,19 +225,9 @@ unsigned pl_sendm(struct mmsghdr *m, unsigned n)
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!st) {
-				__atomic_store_n(&stalled, 1, __ATOMIC_RELAXED);
-				pl_conf.drop = 1;
-				pl_dbg(PL_DBG_SOCK, "collector stalled for %u "
-				       "ms: dropping from now on",
-				       pl_conf.stall_ms);
-			}
-			return done;
-		}
-		pl_dbg(PL_DBG_SOCK, "send failed: %s: tracing off",
-		       strerror(errno));
-		pl_disable();
+		if (r == 0)
+			errno = EPIPE;	/* no progress: as a failure */
+		send_failed(st);
 		return done;
 	}
 	return done;
